@@ -1,0 +1,77 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { DatabaseSpec } from "../config/spec";
+import { resourceTags } from "./tags";
+
+export interface DatabaseArgs {
+    /** Stack name, for the plone-aws:stack tag. */
+    stackName: string;
+    /** Engine, size, Multi-AZ, backups and protection, from plone-aws:database. */
+    settings: DatabaseSpec;
+    /** Private subnets, one per AZ (Multi-AZ needs at least two). */
+    subnetIds: pulumi.Input<string>[];
+    /** The database security group (PostgreSQL from the Zope clients only). */
+    securityGroupId: pulumi.Input<string>;
+    /** The master password (plone-aws:dbPassword), also used by RelStorage. */
+    password: pulumi.Input<string>;
+    /** Production: protect the instance from deletion by Pulumi as well. */
+    protect: boolean;
+}
+
+/** RDS PostgreSQL for RelStorage: encrypted, private, Multi-AZ, backed up. */
+export class Database extends pulumi.ComponentResource {
+    public readonly instance: aws.rds.Instance;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plone-aws:database:Database", name, args, opts);
+        const s = args.settings;
+        const tags = resourceTags(args.stackName, name);
+        const major = s.engineVersion.split(".")[0];
+
+        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
+            subnetIds: args.subnetIds,
+            description: `plone-aws ${args.stackName} RelStorage`,
+            tags,
+        }, { parent: this });
+        const parameters = new aws.rds.ParameterGroup(`${name}-params`, {
+            family: `postgres${major}`,
+            description: `plone-aws ${args.stackName} RelStorage`,
+            parameters: [
+                // RelStorage's commit lock waits show up as slow statements; log them.
+                { name: "log_min_duration_statement", value: "2000" },
+            ],
+            tags,
+        }, { parent: this });
+
+        this.instance = new aws.rds.Instance(`${name}-instance`, {
+            engine: "postgres",
+            engineVersion: s.engineVersion,
+            instanceClass: s.instanceClass,
+            allocatedStorage: s.allocatedStorage,
+            maxAllocatedStorage: s.maxAllocatedStorage,
+            storageType: "gp3",
+            storageEncrypted: true,
+            dbName: s.name,
+            username: s.user,
+            password: args.password,
+            port: s.port,
+            multiAz: s.multiAz,
+            dbSubnetGroupName: subnetGroup.name,
+            parameterGroupName: parameters.name,
+            vpcSecurityGroupIds: [args.securityGroupId],
+            publiclyAccessible: false,
+            backupRetentionPeriod: s.backupRetentionDays,
+            backupWindow: s.backupWindow,
+            maintenanceWindow: s.maintenanceWindow,
+            copyTagsToSnapshot: true,
+            autoMinorVersionUpgrade: true,
+            deletionProtection: s.deletionProtection,
+            skipFinalSnapshot: !s.finalSnapshot,
+            finalSnapshotIdentifier: s.finalSnapshot ? `${name}-final` : undefined,
+            performanceInsightsEnabled: true,
+            tags,
+        }, { parent: this, protect: args.protect, customTimeouts: { create: "60m", update: "80m", delete: "60m" } });
+
+        this.registerOutputs({ address: this.instance.address, port: this.instance.port });
+    }
+}

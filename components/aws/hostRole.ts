@@ -1,0 +1,43 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { resourceTags } from "./tags";
+
+export interface HostRoleArgs {
+    /** Stack name, for the plone-aws:stack tag. */
+    stackName: string;
+    /** AWS managed policies attached to the role (SSM access, CloudWatch agent). */
+    managedPolicyArns?: string[];
+}
+
+/** SSM Session Manager for break-glass access without SSH, and the CloudWatch agent. */
+export const DEFAULT_HOST_POLICIES = [
+    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+];
+
+/**
+ * The IAM role and instance profile every host runs with. Snapshots are taken by Data Lifecycle
+ * Manager with a role of its own, so no host holds AWS keys.
+ */
+export class HostRole extends pulumi.ComponentResource {
+    public readonly role: aws.iam.Role;
+    public readonly instanceProfile: aws.iam.InstanceProfile;
+
+    constructor(name: string, args: HostRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plone-aws:iam:HostRole", name, args, opts);
+        const tags = resourceTags(args.stackName, name);
+        this.role = new aws.iam.Role(`${name}-role`, {
+            description: `plone-aws ${args.stackName} hosts`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "ec2.amazonaws.com" } }],
+            }),
+            tags,
+        }, { parent: this });
+        for (const arn of args.managedPolicyArns ?? DEFAULT_HOST_POLICIES) {
+            new aws.iam.RolePolicyAttachment(`${name}-${arn.split("/").pop()}`, { role: this.role.name, policyArn: arn }, { parent: this });
+        }
+        this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags }, { parent: this });
+        this.registerOutputs({ roleArn: this.role.arn, instanceProfileName: this.instanceProfile.name });
+    }
+}

@@ -1,0 +1,187 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretKey } from "../config/schema";
+import type { StackSpec } from "../config/spec";
+import { buildTopology, PATHS, Topology } from "../topology";
+import type { Architecture } from "../topology/instanceTypes";
+import { Bastion } from "./bastion";
+import { BlobFileSystem } from "./blobFileSystem";
+import { Database } from "./database";
+import { FrontDoor } from "./frontDoor";
+import { Host } from "./host";
+import { HostRole } from "./hostRole";
+import { Network } from "./network";
+import { Snapshots } from "./snapshots";
+import { resourceTags } from "./tags";
+
+/** Secret configuration values, as Pulumi secrets; only those that are set. */
+export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
+
+export interface PloneStackArgs {
+    /** The validated stack configuration. */
+    spec: StackSpec;
+    /** Secret configuration values; they never enter the spec. */
+    secrets: StackSecrets;
+}
+
+/** Debian publishes its cloud images from this account. */
+export const DEBIAN_AMI_OWNER = "136693071363";
+
+/** The newest Debian 12 AMI for an architecture. */
+export function debianAmi(architecture: Architecture, opts: pulumi.InvokeOptions): pulumi.Output<string> {
+    const arch = architecture === "arm64" ? "arm64" : "amd64";
+    return aws.ec2.getAmiOutput({
+        owners: [DEBIAN_AMI_OWNER],
+        mostRecent: true,
+        filters: [
+            { name: "name", values: [`debian-12-${arch}-*`] },
+            { name: "architecture", values: [architecture] },
+            { name: "virtualization-type", values: ["hvm"] },
+        ],
+    }, opts).id;
+}
+
+/** Seconds the ALB waits on a response: above nginx's 900 s proxy timeout for long exports. */
+const LOAD_BALANCER_IDLE_TIMEOUT = 960;
+
+/**
+ * A whole Plone stack: network, hosts with their data volumes, database, blob file system,
+ * front door and snapshots, wired from the topology of the spec.
+ */
+export class PloneStack extends pulumi.ComponentResource {
+    public readonly topology: Topology;
+    public readonly network: Network;
+    public readonly hosts: Record<string, Host>;
+    public readonly frontDoor: FrontDoor;
+    public readonly database?: Database;
+    public readonly blobFileSystem?: BlobFileSystem;
+    public readonly bastion?: Bastion;
+    public readonly snapshots: Snapshots;
+
+    /** The site's public URL. */
+    public readonly siteUrl: string;
+    /** What DNS points at: the load balancer's name or the Elastic IP. */
+    public readonly frontDoorAddress: pulumi.Output<string>;
+    /** Private IP of every host, by host name. */
+    public readonly hostPrivateIps: pulumi.Output<Record<string, string>>;
+    /** host:port of the RDS instance, when the stack has one. */
+    public readonly databaseEndpoint?: pulumi.Output<string>;
+    /** Public address of the bastion created by the stack. */
+    public readonly bastionAddress?: pulumi.Output<string>;
+
+    constructor(name: string, args: PloneStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plone-aws:stack:PloneStack", name, args, opts);
+        const { spec } = args;
+        const production = spec.tier === "production";
+        const topology = buildTopology(spec);
+        this.topology = topology;
+        const parent = { parent: this };
+
+        this.network = new Network(`${name}-network`, {
+            stackName: spec.stackName,
+            cidr: topology.vpcCidr,
+            subnets: topology.subnets,
+            natGateways: topology.natGateways,
+            securityGroups: topology.securityGroups,
+            ingressRules: topology.ingressRules,
+        }, parent);
+
+        const role = new HostRole(`${name}-host-role`, { stackName: spec.stackName }, parent);
+        const keyPair = new aws.ec2.KeyPair(`${name}-key`, {
+            publicKey: spec.access.publicKey,
+            tags: resourceTags(spec.stackName, `${name}-key`),
+        }, parent);
+
+        const amis = new Map<Architecture, pulumi.Output<string>>();
+        const amiFor = (arch: Architecture) => {
+            if (!amis.has(arch)) amis.set(arch, debianAmi(arch, parent));
+            return amis.get(arch)!;
+        };
+
+        this.hosts = {};
+        for (const plan of topology.hosts) {
+            this.hosts[plan.name] = new Host(`${name}-${plan.name}`, {
+                stackName: spec.stackName,
+                plan,
+                subnetId: this.network.subnet(plan.subnet, plan.az).id,
+                securityGroupIds: this.network.securityGroupIds(plan.securityGroups),
+                amiId: amiFor(plan.architecture),
+                keyName: keyPair.keyName,
+                instanceProfileName: role.instanceProfile.name,
+                snapshotTagValue: spec.snapshots.tagValue,
+                protectData: production,
+                region: spec.region,
+            }, parent);
+        }
+
+        if (topology.bastion?.kind === "created") {
+            this.bastion = new Bastion(`${name}-bastion`, {
+                stackName: spec.stackName,
+                instanceType: topology.bastion.instanceType,
+                subnetId: this.network.publicSubnets[0].id,
+                securityGroupId: this.network.securityGroupIds(["bastion"])[0],
+                amiId: amiFor("x86_64"),
+                keyName: keyPair.keyName,
+            }, parent);
+            this.bastionAddress = this.bastion.address;
+        }
+
+        const tls = spec.frontend.tls;
+        this.frontDoor = new FrontDoor(`${name}-front-door`, {
+            stackName: spec.stackName,
+            kind: topology.frontDoor.kind,
+            frontendInstanceIds: topology.frontDoor.hosts.map((h) => this.hosts[h].instance.id),
+            vpcId: this.network.vpc.id,
+            publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
+            securityGroupId: topology.frontDoor.kind === "alb" ? this.network.securityGroupIds(["alb"])[0] : undefined,
+            tls: tls.mode === "acm" ? { certificateArn: tls.certificateArn, sslPolicy: tls.sslPolicy } : undefined,
+            healthCheckPath: PATHS.frontDoorHealth,
+            idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
+            protect: production,
+        }, parent);
+        this.frontDoorAddress = this.frontDoor.address;
+
+        const blobSubnets = (topology.hosts.some((h) => h.subnet === "private") ? this.network.privateSubnets : this.network.publicSubnets).map((s) => s.id);
+        if (topology.endpoints.database?.kind === "rds" && spec.database) {
+            const password = args.secrets.dbPassword;
+            if (!password) throw new Error("plone-aws:dbPassword is required with an RDS database");
+            this.database = new Database(`${name}-db`, {
+                stackName: spec.stackName,
+                settings: spec.database,
+                subnetIds: this.network.privateSubnets.map((s) => s.id),
+                securityGroupId: this.network.securityGroupIds(["database"])[0],
+                password,
+                protect: production,
+            }, parent);
+            this.databaseEndpoint = pulumi.interpolate`${this.database.instance.address}:${this.database.instance.port}`;
+        }
+        if (topology.efs) {
+            this.blobFileSystem = new BlobFileSystem(`${name}-blobs`, {
+                stackName: spec.stackName,
+                subnetIds: blobSubnets,
+                securityGroupId: this.network.securityGroupIds(["efs"])[0],
+                protect: production,
+            }, parent);
+        }
+
+        this.snapshots = new Snapshots(`${name}-snapshots`, {
+            stackName: spec.stackName,
+            tagValue: spec.snapshots.tagValue,
+            time: spec.snapshots.time,
+            retain: spec.snapshots.retain,
+            crossRegionCopy: spec.snapshots.crossRegionCopy,
+        }, parent);
+
+        this.siteUrl = `${topology.frontDoor.https ? "https" : "http"}://${spec.frontend.domain}/`;
+        this.hostPrivateIps = pulumi.all(
+            Object.fromEntries(Object.entries(this.hosts).map(([n, h]) => [n, h.instance.privateIp])),
+        );
+        this.registerOutputs({
+            siteUrl: this.siteUrl,
+            frontDoorAddress: this.frontDoorAddress,
+            hostPrivateIps: this.hostPrivateIps,
+            databaseEndpoint: this.databaseEndpoint,
+            bastionAddress: this.bastionAddress,
+        });
+    }
+}

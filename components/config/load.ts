@@ -1,0 +1,182 @@
+// Reading a stack's configuration: the raw key -> string map Pulumi hands the program (or the
+// offline plan builds from a stack file) becomes a StackSpec, or a list of every error at once.
+import { z } from "zod";
+import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SecretKey, SectionName } from "./schema";
+import { crossFieldIssues, ConfigIssue, keyPath, NAMESPACE } from "./rules";
+import { ParsedSections, StackSpec, toStackSpec } from "./spec";
+import { buildTopology } from "../topology";
+
+export type { ConfigIssue } from "./rules";
+
+export interface LoadResult {
+    spec?: StackSpec;
+    errors: ConfigIssue[];
+    warnings: ConfigIssue[];
+}
+
+/** Sections that must be present in every stack file. */
+const REQUIRED_SECTIONS: SectionName[] = ["hosts", "app", "frontend", "access"];
+
+/** Known keys, for "did you mean" hints. */
+const KNOWN_KEYS = [...Object.keys(SECTION_SCHEMAS), ...Object.keys(SECRET_KEYS)];
+
+/**
+ * Validates a raw configuration map (keys such as `plone-aws:hosts`, values as Pulumi passes them:
+ * strings, JSON for structured values) into a StackSpec.
+ */
+export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: string }): LoadResult {
+    const errors: ConfigIssue[] = [];
+    const warnings: ConfigIssue[] = [];
+    const sections: Partial<Record<SectionName, unknown>> = {};
+    const secrets = Object.fromEntries(
+        (Object.keys(SECRET_KEYS) as SecretKey[]).map((k) => [k, raw[`${NAMESPACE}:${k}`] !== undefined && raw[`${NAMESPACE}:${k}`] !== ""]),
+    ) as Record<SecretKey, boolean>;
+
+    for (const key of Object.keys(raw)) {
+        if (!key.startsWith(`${NAMESPACE}:`)) continue;
+        const name = key.slice(NAMESPACE.length + 1);
+        if (!KNOWN_KEYS.includes(name)) {
+            const hint = closest(name, KNOWN_KEYS);
+            errors.push({ path: key, message: `unknown key${hint ? ` (did you mean ${NAMESPACE}:${hint}?)` : ""}; the keys are ${KNOWN_KEYS.join(", ")}` });
+        }
+    }
+
+    const region = raw["aws:region"];
+    if (!region) errors.push({ path: "aws:region", message: "required: pulumi config set aws:region <region>, e.g. eu-west-1" });
+
+    for (const name of Object.keys(SECTION_SCHEMAS) as SectionName[]) {
+        const value = raw[`${NAMESPACE}:${name}`];
+        if (value === undefined) {
+            if (REQUIRED_SECTIONS.includes(name)) {
+                errors.push({ path: `${NAMESPACE}:${name}`, message: "required: this key is missing from the stack configuration" });
+                continue;
+            }
+        }
+        let input: unknown = value;
+        if (value !== undefined && !STRING_SECTIONS.has(name)) {
+            try {
+                input = JSON.parse(value);
+            } catch {
+                errors.push({ path: `${NAMESPACE}:${name}`, message: "must be a structured value (a YAML mapping or list), not a plain string" });
+                continue;
+            }
+        }
+        const result = (SECTION_SCHEMAS[name] as z.ZodType).safeParse(input, { reportInput: true });
+        if (result.success) sections[name] = result.data;
+        else errors.push(...result.error.issues.flatMap((issue) => describeIssue(name, issue)));
+    }
+
+    const cross = crossFieldIssues(sections as Partial<ParsedSections>, { secrets, region });
+    errors.push(...cross.errors);
+    warnings.push(...cross.warnings);
+    if (errors.length > 0) return { errors: dedupe(errors), warnings };
+
+    const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets });
+    errors.push(...volumeOverrideIssues(spec));
+    return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
+}
+
+/** A host may only size the volumes its layers actually get. */
+function volumeOverrideIssues(spec: StackSpec): ConfigIssue[] {
+    const topology = buildTopology(spec);
+    const issues: ConfigIssue[] = [];
+    spec.hosts.forEach((h, i) => {
+        const kinds = topology.hosts[i].volumes.map((v) => v.kind);
+        for (const kind of Object.keys(h.volumes)) {
+            if (!kinds.includes(kind as never)) {
+                issues.push({
+                    path: keyPath(["hosts", i, "volumes", kind]),
+                    message: `this host has no ${kind} volume (its layers give it ${kinds.length ? kinds.join(", ") : "no data volumes"})`,
+                });
+            }
+        }
+    });
+    return issues;
+}
+
+function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIssue[] {
+    const path = [section, ...issue.path];
+    switch (issue.code) {
+        case "unrecognized_keys":
+            return issue.keys.map((k) => ({
+                path: keyPath([...path, k]),
+                message: k in SECRET_KEYS
+                    ? `secrets are top-level keys: ${`pulumi config set --secret ${NAMESPACE}:${k} <value>`}, and remove it here`
+                    : `unknown key`,
+            }));
+        case "invalid_type":
+            return [{ path: keyPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}` }];
+        case "invalid_value":
+            return [{ path: keyPath(path), message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${describeValue(issue.input)}` }];
+        case "invalid_union":
+            if ("options" in issue && issue.options && issue.discriminator) {
+                const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+                return [{ path: keyPath(path), message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(", ")}, not ${describeValue(given)}` }];
+            }
+            return [{ path: keyPath(path), message: issue.message }];
+        case "too_small":
+        case "too_big":
+        case "invalid_format":
+        case "custom":
+        default:
+            return [{ path: keyPath(path), message: issue.message.replace(/^Invalid input: /, "") }];
+    }
+}
+
+function article(type: string): string {
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describeValue(v: unknown): string {
+    if (v === undefined) return "missing";
+    if (v === null) return "null";
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object") return "a mapping";
+    return JSON.stringify(v);
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+        const k = `${i.path}\u0000${i.message}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+    });
+}
+
+/** The known key closest to a misspelt one (edit distance <= 3). */
+function closest(name: string, candidates: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = 4;
+    for (const c of candidates) {
+        const d = editDistance(name.toLowerCase(), c.toLowerCase());
+        if (d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}
+
+/** The error report printed by `pulumi up` and the offline plan. */
+export function formatIssues(errors: ConfigIssue[], where: string): string {
+    const lines = [`${where} has ${errors.length} configuration error${errors.length === 1 ? "" : "s"}:`];
+    for (const e of errors) lines.push(`  - ${e.path}: ${e.message}`);
+    lines.push("Nothing was created or changed. Fix the keys above and run again.");
+    return lines.join("\n");
+}

@@ -1,0 +1,487 @@
+// The stack configuration schema: every `plone-aws:*` key of a `Pulumi.<stack>.yaml`, with its
+// default. This module is the one place defaults live; the topology and the renderers read the
+// parsed values and never invent their own.
+import { z } from "zod";
+
+/** The OpsWorks layers, under the names the cookbook's users know. */
+export const LAYERS = [
+    "frontend",
+    "plone_instances",
+    "zeoserver",
+    "shared_blobs",
+    "memcached",
+    "solr",
+    "redis",
+    "celerybeat",
+    "db_packing",
+] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** Kinds of EBS data volume a host can carry, each tied to the layer that needs it. */
+export const VOLUME_KINDS = ["filestorage", "blobs", "backups", "exports", "bricks", "solr", "redis"] as const;
+export type VolumeKind = (typeof VOLUME_KINDS)[number];
+
+export const TIERS = ["development", "staging", "production"] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const BLOB_MODES = ["local", "zeo", "nfs", "gluster", "efs", "database"] as const;
+export type BlobMode = (typeof BLOB_MODES)[number];
+
+/**
+ * Secrets are top-level keys of their own so that `pulumi config set --secret plone-aws:<key>` works
+ * and the structured keys stay readable and diffable in review.
+ */
+export const SECRET_KEYS = {
+    sshPrivateKey: "the private half of access.publicKey, used by `pulumi up` to provision the hosts over SSH",
+    deployKey: "an SSH key with read access to the buildout repository (and its submodules / mr.developer sources)",
+    dbPassword: "the RDS master password, also written into deploy.cfg for RelStorage",
+    haproxyStatsPassword: "the password of the haproxy statistics page",
+    cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+const hostName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "must be 2-30 characters: lower-case letters, digits and '-', starting with a letter");
+
+const instanceType = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.medium");
+
+const cron = z
+    .string()
+    .regex(
+        /^(@(daily|weekly|monthly|hourly)|(\S+\s+){4}\S+)$/,
+        "must be a cron schedule with five fields (minute hour day month weekday) or @daily/@weekly/@monthly/@hourly",
+    );
+
+const relativePath = z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must be a path inside the release, without '..'");
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+
+const cidr = z.string().refine(isCidr, "must be an IPv4 CIDR block such as 10.0.0.0/16");
+
+/** True when `value` is an IPv4 CIDR block whose address has no bits set past the prefix. */
+export function isCidr(value: string): boolean {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (!m) return false;
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) return false;
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const size = 2 ** (32 - prefix);
+    return address % size === 0;
+}
+
+/** One host: an EC2 instance carrying one or more layers, as an OpsWorks instance did. */
+const host = z
+    .object({
+        name: hostName,
+        instanceType,
+        /** Index into the stack's availability zones (0 = the first). */
+        az: z.number().int().min(0).default(0),
+        layers: z
+            .array(z.enum(LAYERS))
+            .min(1, "a host needs at least one layer")
+            .refine((ls) => new Set(ls).size === ls.length, "lists a layer twice"),
+        /** vCPUs, for instance types the built-in table does not know. */
+        vcpus: z.number().int().min(1).max(448).optional(),
+        /** Size overrides in GiB for this host's data volumes, by kind. */
+        volumes: z.partialRecord(z.enum(VOLUME_KINDS), z.number().int().min(1).max(16384)).prefault({}),
+        rootVolumeSize: z.number().int().min(8).max(1024).default(20),
+    })
+    .strict();
+
+const initCommand = z
+    .object({
+        name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be a supervisor program name (lower-case letters, digits, '_' and '-')"),
+        cmd: relativePath,
+        args: z.string().default(""),
+        /** Seconds to wait before restarting it during a rolling restart. */
+        delay: z.number().int().min(0).default(0),
+        /** Supervisor event listener (e.g. superlance memmon) instead of a program. */
+        eventListener: z
+            .object({ events: z.array(z.string().regex(/^[A-Z_0-9]+$/)).min(1) })
+            .strict()
+            .optional(),
+    })
+    .strict();
+
+const cacheArchive = z
+    .object({
+        url: z.string().url(),
+        /** Where to unpack it, relative to the app's deploy directory (e.g. shared/eggs). */
+        path: relativePath,
+        /** HTTP basic-auth user; the password is the secret plone-aws:cacheArchivePassword. */
+        user: z.string().optional(),
+        /** Delete the directory and unpack again on every deploy. */
+        purge: z.boolean().default(false),
+    })
+    .strict();
+
+export const appSchema = z
+    .object({
+        /** App short name: the deploy directory /srv/www/<name> and the supervisor program prefix. */
+        name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "must be lower-case letters, digits and '_'").default("plone"),
+        /** The buildout repository (git URL). */
+        repository: z
+            .string()
+            .regex(/^(https:\/\/|ssh:\/\/|git@|file:\/\/|\/)\S+$/, "must be a git URL (https://, ssh://, git@host:path, file:// or an absolute path)"),
+        /** Branch, tag or commit to deploy. */
+        revision: z.string().min(1).default("main"),
+        /** First `extends` entry of deploy.cfg (the cookbook's plone_instances.base_config). */
+        baseConfig: relativePath.default("cfg/base.cfg"),
+        /** Extra `extends` entries after the base (and RelStorage) config. */
+        buildoutExtends: z.array(relativePath).default([]),
+        /** Extra buildout parts after the generated ones. */
+        partsToInclude: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
+        /** `parts +=` (true) or `parts =` (false) in deploy.cfg. */
+        inheritParts: z.boolean().default(true),
+        /** Raw buildout text appended to deploy.cfg. */
+        additionalConfig: z.string().default(""),
+        /** Extra supervisor programs and event listeners (e.g. memmon). */
+        initCommands: z.array(initCommand).default([]),
+        /** Environment of the clients, the build and the supervisor programs. */
+        environment: z.record(envName, z.string()).default({}),
+        /** apt packages the buildout needs beyond the built-in list. */
+        osPackages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.:=~-]*$/, "must be a Debian package name, optionally =version")).default([]),
+        /** pip packages installed into the app's virtualenv before bootstrap. */
+        pipPackages: z.array(z.string().min(1)).default([]),
+        /** Tarballs (eggs, downloads) unpacked before the first build. */
+        cacheArchives: z.array(cacheArchive).default([]),
+        /** Run the build on every deploy, even when neither the revision nor deploy.cfg changed. */
+        alwaysBuildOnDeploy: z.boolean().default(false),
+        /** Extra shared -> release links, e.g. { src: src } for mr.developer checkouts. */
+        symlinkBeforeMigrate: z.record(relativePath, relativePath).default({}),
+        /** Release directories removed before linking (e.g. src). */
+        purgeBeforeSymlink: z.array(relativePath).default([]),
+        /** Directories created under shared/ before linking. */
+        createDirsBeforeSymlink: z.array(relativePath).default([]),
+        /** Releases kept on each host (the newest first). */
+        keepReleases: z.number().int().min(2).max(50).default(5),
+        /** UID and GID of the deploy user, the same on every host so NFS and Gluster ownership match. */
+        deployUserUid: z.number().int().min(1000).max(60000).default(4000),
+        /** Python used for the app's virtualenv. */
+        python: z.string().regex(/^python3(\.\d+)?$/, "must be python3 or python3.N").default("python3"),
+        /** Run once per release in the release directory; $VENV is the app's virtualenv (shared/env). */
+        bootstrapCommand: z.string().min(1).default('"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap'),
+        /** The build, run in the new release directory. */
+        buildCommand: z.string().min(1).default("bin/buildout -c deploy.cfg"),
+        /** Extra flags for the build (the cookbook's buildout_flags, e.g. -N). */
+        buildoutFlags: z.string().default(""),
+    })
+    .strict();
+
+const relstorage = z
+    .object({
+        /** Second `extends` entry when RelStorage is used. */
+        config: relativePath.default("cfg/relstorage.cfg"),
+        keepHistory: z.boolean().default(true),
+        /** RelStorage's in-process cache per client, in MB. */
+        cacheLocalMb: z.number().int().min(0).default(512),
+        /** Persistent local cache directory (fast warm restarts). */
+        cacheLocalDir: z.string().optional(),
+        /** Blob cache on each client when blobs are kept in the database. */
+        blobCacheSize: z.string().regex(/^\d+(kb|mb|gb)$/i).default("1gb"),
+        /** Remote memcached servers (host:port), e.g. ElastiCache; the memcached layer adds its hosts. */
+        cacheServers: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host:port")).default([]),
+    })
+    .strict();
+
+const pack = z
+    .object({
+        /** zeopack on the ZEO server, or zodbpack on the db_packing host. */
+        enabled: z.boolean().default(true),
+        days: z.number().int().min(0).default(7),
+        schedule: cron.default("0 1 * * 0"),
+        /** RelStorage: prepack and pack on consecutive days. */
+        twoStage: z.boolean().default(false),
+        /** RelStorage: garbage-collect while packing. */
+        gc: z.boolean().default(true),
+        /** RelStorage: clear the object_ref tables after packing (needs gc). */
+        truncateRefs: z.boolean().default(false),
+    })
+    .strict();
+
+const backups = z
+    .object({
+        /** repozo (collective.recipe.backup) on the ZEO server. */
+        enabled: z.boolean().default(true),
+        schedule: cron.default("0 21 * * *"),
+        /** Full backups kept (collective.recipe.backup `keep`). */
+        keep: z.number().int().min(1).default(2),
+        keepBlobDays: z.number().int().min(1).default(14),
+    })
+    .strict();
+
+const syslog = z
+    .object({
+        facility: z.string().regex(/^local[0-7]$/, "must be local0 .. local7").optional(),
+        level: z.enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]).default("INFO"),
+    })
+    .strict();
+
+export const ploneSchema = z
+    .object({
+        /** Zope path of the Plone site, used in the virtual-hosting rewrite. */
+        siteId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("Plone"),
+        /** Zope clients per vCPU on each plone_instances host. */
+        clientsPerCpu: z.number().positive().max(16).default(2),
+        /** A fixed client count per plone_instances host, instead of clientsPerCpu. */
+        clientCount: z.number().int().min(1).max(64).optional(),
+        /** Worker threads per client; haproxy sends each client at most this many requests at once. */
+        zserverThreads: z.number().int().min(1).max(16).default(2),
+        zodbCacheSize: z.number().int().min(1000).optional(),
+        /** ZEO client persistent cache (zeo-client-client). */
+        persistentCache: z.boolean().default(true),
+        /** Seconds between client restarts in a rolling restart. */
+        restartDelay: z.number().int().min(0).max(3600).default(0),
+        /** haproxy cookie stickiness. */
+        stickySessions: z.boolean().default(false),
+        storage: z.enum(["zeo", "relstorage"]).default("zeo"),
+        blobs: z.enum(BLOB_MODES).default("local"),
+        /** GlusterFS volume name. */
+        glusterVolume: z.string().regex(/^[A-Za-z0-9_-]+$/).default("blobs"),
+        relstorage: relstorage.prefault({}),
+        pack: pack.prefault({}),
+        backups: backups.prefault({}),
+        celery: z
+            .object({
+                enabled: z.boolean().default(false),
+                workerArgs: z.string().default(""),
+                beatArgs: z.string().default(""),
+                /** An external broker (e.g. ElastiCache); otherwise the redis layer's host. */
+                brokerHost: z.string().optional(),
+                brokerPort: z.number().int().min(1).max(65535).default(6379),
+            })
+            .strict()
+            .prefault({}),
+        solr: z
+            .object({
+                enabled: z.boolean().default(false),
+                /** An external Solr; otherwise the solr layer's host. */
+                host: z.string().optional(),
+                port: z.number().int().min(1).max(65535).default(8983),
+            })
+            .strict()
+            .prefault({}),
+        clientSyslog: syslog.prefault({}),
+        zeoSyslog: syslog.prefault({}),
+        /** Mount /tmp as tmpfs of this size (e.g. 1G) on plone_instances hosts. */
+        tmpfsSize: z.string().regex(/^\d+[KMG]$/).optional(),
+        /** Point the release's var/tmp at /tmp. */
+        globalTmp: z.boolean().default(false),
+        timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).default("Etc/UTC"),
+        /** Paths fetched from each restarted client before it takes traffic again. */
+        warmupPaths: z.array(z.string().startsWith("/")).default(["/"]),
+        /** Cheap URL for health checks (relative to the Zope root). */
+        healthCheckPath: z.string().startsWith("/").default("/ok"),
+    })
+    .strict();
+
+const hostnameString = z
+    .string()
+    .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a DNS name such as www.example.org");
+
+export const frontendSchema = z
+    .object({
+        /** The site's public host name. */
+        domain: hostnameString,
+        /** Further names served by the same site. */
+        aliases: z.array(hostnameString).default([]),
+        /** Host name -> path below the site (sub-site virtual hosts). */
+        subsites: z.record(hostnameString, z.string().regex(/^[A-Za-z0-9_./-]+$/)).default({}),
+        /** Host name -> raw nginx text for that virtual host. */
+        subsiteConfig: z.record(hostnameString, z.string()).default({}),
+        /** auto: an ALB when there is more than one frontend host, an Elastic IP when there is one. */
+        frontDoor: z.enum(["auto", "alb", "eip"]).default("auto"),
+        tls: z
+            .discriminatedUnion("mode", [
+                z.object({ mode: z.literal("none") }).strict(),
+                z
+                    .object({
+                        mode: z.literal("acm"),
+                        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
+                        sslPolicy: z.string().default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+                    })
+                    .strict(),
+                z.object({ mode: z.literal("certbot"), email: z.string().email() }).strict(),
+            ])
+            .prefault({ mode: "none" }),
+        haproxy: z
+            .object({
+                statsUser: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("stats"),
+                balance: z.enum(["leastconn", "roundrobin", "first"]).default("leastconn"),
+                retries: z.number().int().min(0).max(10).default(3),
+                /** Health-check interval in ms (long: each check takes a Zope thread). */
+                checkInterval: z.number().int().min(1000).default(10000),
+                rise: z.number().int().min(1).default(1),
+                fall: z.number().int().min(1).default(5),
+                connectTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("5s"),
+                clientTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("300s"),
+                serverTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("300s"),
+                queueTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("60s"),
+                httpRequestTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("10s"),
+                maxConnections: z.number().int().min(100).default(20000),
+                slowstart: z.string().regex(/^\d+(ms|s|m)$/).default("30s"),
+            })
+            .strict()
+            .prefault({}),
+        varnish: z
+            .object({
+                /** varnishd -s argument. */
+                storage: z.string().regex(/^(malloc|file),/, "must be a varnishd storage such as malloc,256m").default("malloc,256m"),
+                /** TTL in seconds for anonymous responses without Cache-Control. */
+                defaultTtl: z.number().int().min(0).default(300),
+                /** Seconds a stale object is served while the backend is healthy. */
+                grace: z.number().int().min(0).default(60),
+                /** Seconds a stale object is served while the backend is sick. */
+                graceSick: z.number().int().min(0).default(600),
+                /** Regular expressions banned by `ops varnish-purge` when none are given. */
+                purgeUrls: z.array(z.string().min(1)).default([".*"]),
+            })
+            .strict()
+            .prefault({}),
+        nginx: z
+            .object({
+                clientMaxBodySize: z.string().regex(/^\d+[kmg]?$/).default("128m"),
+                workerProcesses: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
+                enableSsi: z.boolean().default(false),
+                /** Raw nginx text at http level (extra server blocks, redirects). */
+                additionalServers: z.string().default(""),
+                /** Raw text inside every site server block. */
+                additionalConfig: z.string().default(""),
+                /** Raw text inside every TLS server block. */
+                additionalSslConfig: z.string().default(""),
+                /** Raw text only in the default server block. */
+                defaultConfig: z.string().default(""),
+                logRetentionDays: z.number().int().min(1).default(14),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict();
+
+export const databaseSchema = z
+    .object({
+        /** An existing PostgreSQL server instead of an RDS instance created by the stack. */
+        host: z.string().optional(),
+        port: z.number().int().min(1).max(65535).default(5432),
+        name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default("plone"),
+        user: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default("plone"),
+        engineVersion: z.string().regex(/^\d+(\.\d+)?$/).default("16"),
+        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium").default("db.t4g.medium"),
+        allocatedStorage: z.number().int().min(20).max(65536).default(50),
+        maxAllocatedStorage: z.number().int().min(20).max(65536).default(200),
+        /** Defaults to true on every tier; staging clones turn it off. */
+        multiAz: z.boolean().default(true),
+        backupRetentionDays: z.number().int().min(0).max(35).default(7),
+        /** Defaults to true in production. */
+        deletionProtection: z.boolean().optional(),
+        /** Take a final snapshot on delete; defaults to true in production. */
+        finalSnapshot: z.boolean().optional(),
+        backupWindow: z.string().regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/).default("02:00-03:00"),
+        maintenanceWindow: z.string().regex(/^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$/).default("sun:03:30-sun:04:30"),
+    })
+    .strict();
+
+export const snapshotsSchema = z
+    .object({
+        /** UTC time of the daily snapshot. */
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (UTC)").default("08:00"),
+        /** Snapshots kept per volume. */
+        retain: z.number().int().min(1).max(1000).default(15),
+        /** Value of the plone-aws:snapshot tag on the data volumes; defaults to the stack name. */
+        tagValue: z.string().regex(/^[A-Za-z0-9_.:/=+@-]+$/).optional(),
+        crossRegionCopy: z
+            .object({
+                region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-central-1"),
+                retainDays: z.number().int().min(1).default(30),
+                /** KMS key in the target region; the default EBS key when unset. */
+                kmsKeyArn: z.string().startsWith("arn:").optional(),
+            })
+            .strict()
+            .optional(),
+    })
+    .strict();
+
+export const networkSchema = z
+    .object({
+        cidr: cidr.default("10.0.0.0/16"),
+        azCount: z.number().int().min(1).max(3).default(2),
+        /** NAT for hosts in private subnets: none, one shared gateway, or one per AZ. */
+        natGateways: z.enum(["none", "single", "perAz"]).default("single"),
+        /** Where operators and `pulumi up` connect from (SSH, haproxy stats). */
+        adminCidrs: z.array(cidr).default([]),
+    })
+    .strict();
+
+export const accessSchema = z
+    .object({
+        /** The login user of the AMI (admin on Debian). */
+        sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("admin"),
+        publicKey: z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line"),
+        /** publicIp: every host gets a public IP; bastion: hosts stay private, reached through a bastion. */
+        via: z.enum(["publicIp", "bastion"]).default("bastion"),
+        bastion: z
+            .object({
+                /** An existing bastion to use instead of creating one. */
+                host: z.string().optional(),
+                user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
+                instanceType: instanceType.default("t3.nano"),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict();
+
+export const volumesSchema = z
+    .object({
+        type: z.enum(["gp3", "gp2", "io2"]).default("gp3"),
+        /** Default size in GiB per kind; hosts can override. */
+        sizes: z
+            .object({
+                filestorage: z.number().int().min(1).default(20),
+                blobs: z.number().int().min(1).default(50),
+                backups: z.number().int().min(1).default(50),
+                exports: z.number().int().min(1).default(200),
+                bricks: z.number().int().min(1).default(200),
+                solr: z.number().int().min(1).default(20),
+                redis: z.number().int().min(1).default(10),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict();
+
+/** The structured keys of the plone-aws namespace, each parsed by its own schema. */
+export const SECTION_SCHEMAS = {
+    tier: z.enum(TIERS).default("development"),
+    hosts: z.array(host).min(1, "a stack needs at least one host"),
+    app: appSchema,
+    plone: ploneSchema.prefault({}),
+    frontend: frontendSchema,
+    database: databaseSchema.optional(),
+    snapshots: snapshotsSchema.prefault({}),
+    network: networkSchema.prefault({}),
+    access: accessSchema,
+    volumes: volumesSchema.prefault({}),
+} as const;
+export type SectionName = keyof typeof SECTION_SCHEMAS;
+
+/** Keys whose raw config value is a plain string rather than JSON. */
+export const STRING_SECTIONS: ReadonlySet<SectionName> = new Set<SectionName>(["tier"]);
+
+export type HostConfig = z.output<typeof host>;
+export type AppConfig = z.output<typeof appSchema>;
+export type InitCommand = z.output<typeof initCommand>;
+export type PloneConfig = z.output<typeof ploneSchema>;
+export type FrontendConfig = z.output<typeof frontendSchema>;
+export type DatabaseConfig = z.output<typeof databaseSchema>;
+export type SnapshotsConfig = z.output<typeof snapshotsSchema>;
+export type NetworkConfig = z.output<typeof networkSchema>;
+export type AccessConfig = z.output<typeof accessSchema>;
+export type VolumesConfig = z.output<typeof volumesSchema>;

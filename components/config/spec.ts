@@ -1,0 +1,86 @@
+// StackSpec: the validated, defaulted description of one stack. Everything downstream (topology,
+// renderers, components) takes a StackSpec and nothing else from the configuration.
+import type {
+    AccessConfig,
+    AppConfig,
+    DatabaseConfig,
+    FrontendConfig,
+    HostConfig,
+    NetworkConfig,
+    PloneConfig,
+    SecretKey,
+    SnapshotsConfig,
+    Tier,
+    VolumesConfig,
+} from "./schema";
+
+/** The Pulumi project name, and so the configuration namespace. */
+export const PROJECT = "plone-aws";
+
+/** Database settings once the tier-dependent defaults are applied. */
+export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot"> {
+    deletionProtection: boolean;
+    finalSnapshot: boolean;
+}
+
+export interface StackSpec {
+    /** The Pulumi stack name (dev, prod, ...). */
+    stackName: string;
+    /** Lower-case, DNS-safe form of the stack name, used as the prefix of resource names. */
+    resourcePrefix: string;
+    region: string;
+    tier: Tier;
+    hosts: HostConfig[];
+    app: AppConfig;
+    plone: PloneConfig;
+    frontend: FrontendConfig;
+    database?: DatabaseSpec;
+    snapshots: SnapshotsConfig & { tagValue: string };
+    network: NetworkConfig;
+    access: AccessConfig;
+    volumes: VolumesConfig;
+    /** Which secrets are set; the values themselves never enter the spec. */
+    secrets: Record<SecretKey, boolean>;
+}
+
+/** The sections as parsed by their schemas. */
+export interface ParsedSections {
+    tier: Tier;
+    hosts: HostConfig[];
+    app: AppConfig;
+    plone: PloneConfig;
+    frontend: FrontendConfig;
+    database?: DatabaseConfig;
+    snapshots: SnapshotsConfig;
+    network: NetworkConfig;
+    access: AccessConfig;
+    volumes: VolumesConfig;
+}
+
+/** Lower-case, DNS-safe form of a stack name. */
+export function resourcePrefixOf(stackName: string): string {
+    const cleaned = stackName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    return /^[a-z]/.test(cleaned) ? cleaned : `s-${cleaned}`;
+}
+
+/** Applies the defaults that depend on the stack itself (its name and tier). */
+export function toStackSpec(
+    sections: ParsedSections,
+    ctx: { stackName: string; region: string; secrets: Record<SecretKey, boolean> },
+): StackSpec {
+    const production = sections.tier === "production";
+    const database = sections.database && {
+        ...sections.database,
+        deletionProtection: sections.database.deletionProtection ?? production,
+        finalSnapshot: sections.database.finalSnapshot ?? production,
+    };
+    return {
+        stackName: ctx.stackName,
+        resourcePrefix: resourcePrefixOf(ctx.stackName),
+        region: ctx.region,
+        ...sections,
+        database,
+        snapshots: { ...sections.snapshots, tagValue: sections.snapshots.tagValue ?? ctx.stackName },
+        secrets: ctx.secrets,
+    };
+}

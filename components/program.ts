@@ -1,0 +1,42 @@
+// The Pulumi program: read and validate the stack configuration, then build the stack. index.ts
+// exports what this returns; the offline plan runs the same function under mocks.
+import * as pulumi from "@pulumi/pulumi";
+import { formatIssues, parseStackConfig } from "./config/load";
+import { SECRET_KEYS, SecretKey } from "./config/schema";
+import { NAMESPACE } from "./config/rules";
+import { PloneStack, StackSecrets } from "./aws/ploneStack";
+
+export interface StackOutputs {
+    siteUrl: string;
+    frontDoorAddress: pulumi.Output<string>;
+    hostPrivateIps: pulumi.Output<Record<string, string>>;
+    databaseEndpoint?: pulumi.Output<string>;
+    bastionAddress?: pulumi.Output<string>;
+}
+
+/**
+ * Validates the whole configuration before a single resource is registered. On any error it
+ * stops the program with every error listed and no stack trace (pulumi.RunError).
+ */
+export function ploneProgram(): StackOutputs {
+    const stackName = pulumi.getStack();
+    const raw = pulumi.runtime.allConfig();
+    const { spec, errors, warnings } = parseStackConfig(raw, { stackName });
+    for (const w of warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
+    if (!spec) throw new pulumi.RunError(formatIssues(errors, `Stack ${stackName}`));
+
+    const config = new pulumi.Config(NAMESPACE);
+    const secrets: StackSecrets = {};
+    for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+        if (spec.secrets[key]) secrets[key] = config.requireSecret(key);
+    }
+
+    const stack = new PloneStack(spec.resourcePrefix, { spec, secrets });
+    return {
+        siteUrl: stack.siteUrl,
+        frontDoorAddress: stack.frontDoorAddress,
+        hostPrivateIps: stack.hostPrivateIps,
+        databaseEndpoint: stack.databaseEndpoint,
+        bastionAddress: stack.bastionAddress,
+    };
+}

@@ -1,0 +1,53 @@
+// What every renderer gets: the spec, the topology, and the values only known once the cloud
+// resources exist (host addresses, the database endpoint, secrets). Renderers are pure functions
+// of this context; the offline tools fill it with mock addresses and secret placeholders.
+import type { StackSpec } from "../config/spec";
+import type { Endpoint, HostPlan, Topology } from "../topology";
+
+export interface RenderContext {
+    spec: StackSpec;
+    topology: Topology;
+    /** Private IP of every host of the stack, by host name. */
+    addresses: Record<string, string>;
+    /** The RDS endpoint (or the external database) when storage is relstorage. */
+    database?: { address: string; port: number };
+    /** DNS name of the EFS file system when blobs are efs. */
+    efsDnsName?: string;
+    /** Secret values, or placeholders when rendering for review. */
+    secrets: RenderSecrets;
+}
+
+export interface RenderSecrets {
+    haproxyStatsPassword: string;
+    dbPassword?: string;
+}
+
+/** A file a provisioning step installs on a host. */
+export interface RenderedFile {
+    path: string;
+    content: string;
+    /** Octal mode, e.g. "0644"; files holding secrets are "0600" or "0640". */
+    mode: string;
+    owner: string;
+    group: string;
+    /** Holds a secret value: delivered on stdin only and masked when rendered for review. */
+    secret?: boolean;
+}
+
+/** host:port of an endpoint, with stack hosts resolved to their private IPs. */
+export function resolveEndpoint(endpoint: Endpoint, addresses: Record<string, string>): { address: string; port: number } {
+    if ("address" in endpoint) return endpoint;
+    return { address: addressOf(endpoint.host, addresses), port: endpoint.port };
+}
+
+export function addressOf(host: string, addresses: Record<string, string>): string {
+    const ip = addresses[host];
+    if (!ip) throw new Error(`no address known for host ${host}`);
+    return ip;
+}
+
+export function hostPlan(topology: Topology, name: string): HostPlan {
+    const plan = topology.hosts.find((h) => h.name === name);
+    if (!plan) throw new Error(`no host named ${name} in the topology`);
+    return plan;
+}

@@ -1,0 +1,467 @@
+// Topology: StackSpec -> hosts with their layers, clients, volumes, packages and security groups,
+// and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
+import type { BlobMode, Layer, VolumeKind } from "../config/schema";
+import type { StackSpec } from "../config/spec";
+import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
+import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
+import { clientPort, PATHS, PORTS } from "./ports";
+
+export { PATHS, PORTS, clientPort } from "./ports";
+
+/** Layers that must run on exactly one host: their clients take "the" server of the layer. */
+export const SINGLE_INSTANCE_LAYERS: readonly Layer[] = ["zeoserver", "solr", "redis", "celerybeat", "db_packing"];
+
+/** Layers that can only ride on a plone_instances host (they run from the buildout there). */
+export const APP_HOST_LAYERS: readonly Layer[] = ["celerybeat", "db_packing"];
+
+export interface ClientPlan {
+    /** client1 .. clientN, the buildout part and supervisor program suffix. */
+    name: string;
+    index: number;
+    port: number;
+}
+
+export interface VolumePlan {
+    kind: VolumeKind;
+    /** The layer that needs it (its plone-aws:layer tag). */
+    layer: Layer;
+    mountPoint: string;
+    sizeGiB: number;
+    /** The attachment name; on Nitro instances the kernel names it /dev/nvme*, found by volume id. */
+    deviceName: string;
+}
+
+/** Security groups by role: one per listening layer, plus the infrastructure around the hosts. */
+export type SecurityGroupRole =
+    | "host"
+    | "frontend"
+    | "plone_instances"
+    | "zeoserver"
+    | "shared_blobs"
+    | "memcached"
+    | "solr"
+    | "redis"
+    | "alb"
+    | "bastion"
+    | "database"
+    | "efs";
+
+export type RuleSource = { role: SecurityGroupRole } | { cidr: string };
+
+export interface IngressRule {
+    /** The group the rule belongs to. */
+    role: SecurityGroupRole;
+    protocol: "tcp" | "udp";
+    fromPort: number;
+    toPort: number;
+    source: RuleSource;
+    description: string;
+}
+
+export interface SecurityGroupPlan {
+    role: SecurityGroupRole;
+    description: string;
+    /** The layer it guards, for the plone-aws:layer tag. */
+    layer?: Layer;
+    /** Outbound: anywhere (hosts fetch packages and code) or only what its rules imply. */
+    egress: "all" | "none" | { role: SecurityGroupRole; port: number };
+}
+
+export interface HostPlan {
+    name: string;
+    instanceType: string;
+    architecture: Architecture;
+    vcpus: number;
+    az: number;
+    layers: Layer[];
+    subnet: SubnetTier;
+    /** A public address assigned at launch (access via public IPs). */
+    publicIp: boolean;
+    /** The Elastic IP of a single front end. */
+    elasticIp: boolean;
+    rootVolumeSize: number;
+    clients: ClientPlan[];
+    volumes: VolumePlan[];
+    securityGroups: SecurityGroupRole[];
+    /** apt packages the host's layers need (before the app's own os packages). */
+    packages: string[];
+    /** Carries a single-instance layer: EC2 recovers it in place when its hardware fails. */
+    autoRecovery: boolean;
+}
+
+/** A service endpoint: on one of the stack's hosts, or at an external address. */
+export type Endpoint = { host: string; port: number } | { address: string; port: number };
+
+export interface Endpoints {
+    frontends: string[];
+    appHosts: string[];
+    zeo?: Endpoint;
+    /** Where the blob files live and how clients reach them. */
+    blobs: BlobEndpoint;
+    memcached: Endpoint[];
+    broker?: Endpoint;
+    solr?: Endpoint;
+    database?: { kind: "rds" } | { kind: "external"; address: string; port: number };
+    celerybeatHost?: string;
+    packingHost?: string;
+}
+
+export type BlobEndpoint =
+    | { mode: "local"; host: string; path: string }
+    | { mode: "zeo"; host: string; path: string }
+    | { mode: "nfs"; server: string; exportPath: string; mountPoint: string }
+    | { mode: "gluster"; primary: string; replicas: string[]; volume: string; brickPath: string; mountPoint: string }
+    | { mode: "efs"; mountPoint: string }
+    | { mode: "database" };
+
+export interface FrontDoorPlan {
+    kind: "alb" | "eip";
+    hosts: string[];
+    https: boolean;
+}
+
+export interface BastionPlan {
+    /** Created by the stack, or an existing host. */
+    kind: "created" | "external";
+    instanceType: string;
+    address?: string;
+    user: string;
+}
+
+export interface Topology {
+    vpcCidr: string;
+    azCount: number;
+    subnets: { public: SubnetPlan[]; private: SubnetPlan[] };
+    natGateways: number;
+    hosts: HostPlan[];
+    endpoints: Endpoints;
+    securityGroups: SecurityGroupPlan[];
+    ingressRules: IngressRule[];
+    frontDoor: FrontDoorPlan;
+    bastion?: BastionPlan;
+    efs: boolean;
+    /** Highest client count on any app host, for the client port range. */
+    maxClientsPerHost: number;
+}
+
+/** Hosts carrying a layer, in the order of the stack file. */
+export function hostsWithLayer(spec: Pick<StackSpec, "hosts">, layer: Layer): string[] {
+    return spec.hosts.filter((h) => h.layers.includes(layer)).map((h) => h.name);
+}
+
+/** vCPUs of a host: its override, or the instance type table. */
+export function vcpusOf(host: { instanceType: string; vcpus?: number }): number | undefined {
+    return host.vcpus ?? instanceTypeInfo(host.instanceType)?.vcpus;
+}
+
+/** Clients on a plone_instances host: the fixed count, or clientsPerCpu x vCPUs (at least 1). */
+export function clientsPerHost(spec: Pick<StackSpec, "plone">, vcpus: number): number {
+    return spec.plone.clientCount ?? Math.max(1, Math.ceil(vcpus * spec.plone.clientsPerCpu));
+}
+
+export function frontDoorKind(spec: Pick<StackSpec, "frontend" | "hosts">): "alb" | "eip" {
+    if (spec.frontend.frontDoor !== "auto") return spec.frontend.frontDoor;
+    return hostsWithLayer(spec, "frontend").length > 1 ? "alb" : "eip";
+}
+
+const VOLUME_MOUNTS: Record<VolumeKind, string> = {
+    filestorage: PATHS.filestorage,
+    blobs: PATHS.localBlobs,
+    backups: PATHS.backups,
+    exports: PATHS.nfsExport,
+    bricks: PATHS.glusterExport,
+    solr: PATHS.solrData,
+    redis: PATHS.redisData,
+};
+
+/** The data volumes the layers of one host need. */
+function volumeKindsFor(spec: StackSpec, layers: Layer[], blobHost: string | undefined, hostName: string): [VolumeKind, Layer][] {
+    const kinds: [VolumeKind, Layer][] = [];
+    const { storage, blobs, backups } = spec.plone;
+    if (layers.includes("zeoserver")) {
+        kinds.push(["filestorage", "zeoserver"]);
+        if (backups.enabled && storage === "zeo") kinds.push(["backups", "zeoserver"]);
+    }
+    if ((blobs === "local" || blobs === "zeo") && blobHost === hostName) {
+        kinds.push(["blobs", blobs === "zeo" ? "zeoserver" : "plone_instances"]);
+    }
+    if (layers.includes("shared_blobs")) kinds.push([blobs === "gluster" ? "bricks" : "exports", "shared_blobs"]);
+    if (layers.includes("solr")) kinds.push(["solr", "solr"]);
+    if (layers.includes("redis")) kinds.push(["redis", "redis"]);
+    return kinds;
+}
+
+/** /dev/sdf, /dev/sdg, ... : the attachment names AWS recommends for data volumes. */
+function deviceName(index: number): string {
+    return `/dev/sd${String.fromCharCode("f".charCodeAt(0) + index)}`;
+}
+
+const BASE_PACKAGES = ["ca-certificates", "curl", "git", "rsync", "logrotate", "unattended-upgrades", "python3", "xfsprogs"];
+const BUILD_PACKAGES = [
+    "build-essential", "python3-dev", "python3-venv", "supervisor", "socat",
+    "libjpeg-dev", "libpng-dev", "libxml2-dev", "libxslt1-dev", "zlib1g-dev", "libffi-dev", "libssl-dev",
+];
+
+function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
+    const packages = new Set(BASE_PACKAGES);
+    const add = (...names: string[]) => names.forEach((n) => packages.add(n));
+    const runsBuildout = layers.some((l) => l === "plone_instances" || l === "zeoserver" || l === "solr");
+    if (runsBuildout) {
+        add(...BUILD_PACKAGES, ...spec.app.osPackages);
+        if (spec.plone.storage === "relstorage") add("libpq-dev");
+        if (spec.plone.blobs === "nfs" || spec.plone.blobs === "efs") add("nfs-common");
+        if (spec.plone.blobs === "gluster") add("glusterfs-client");
+    }
+    if (layers.includes("frontend")) {
+        add("nginx", "varnish", "haproxy", "socat");
+        if (spec.frontend.tls.mode === "certbot") add("certbot");
+    }
+    if (layers.includes("shared_blobs")) {
+        add(...(spec.plone.blobs === "gluster" ? ["glusterfs-server", "attr"] : ["nfs-kernel-server"]));
+    }
+    if (layers.includes("memcached")) add("memcached");
+    if (layers.includes("solr")) add("default-jre-headless");
+    if (layers.includes("redis")) add("redis-server");
+    return [...packages].sort();
+}
+
+const LISTENING_ROLES: SecurityGroupRole[] = ["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis"];
+
+function securityGroupsOf(layers: Layer[]): SecurityGroupRole[] {
+    return ["host", ...LISTENING_ROLES.filter((r) => layers.includes(r as Layer))];
+}
+
+/** Single-instance layers, where "the" server is the one host carrying the layer. */
+function isSingleInstance(layer: Layer, blobs: BlobMode): boolean {
+    return SINGLE_INSTANCE_LAYERS.includes(layer) || (layer === "shared_blobs" && blobs === "nfs");
+}
+
+export function buildTopology(spec: StackSpec): Topology {
+    const { network, plone, access } = spec;
+    const frontDoor = frontDoorKind(spec);
+    const frontends = hostsWithLayer(spec, "frontend");
+    const appHosts = hostsWithLayer(spec, "plone_instances");
+    const bastion: BastionPlan | undefined =
+        access.via === "bastion"
+            ? {
+                  kind: access.bastion.host ? "external" : "created",
+                  instanceType: access.bastion.instanceType,
+                  address: access.bastion.host,
+                  user: access.bastion.user ?? access.sshUser,
+              }
+            : undefined;
+
+    // The host that keeps local blobs: the one app host (local), or the ZEO server (zeo).
+    const blobHost =
+        plone.blobs === "local" ? appHosts[0] : plone.blobs === "zeo" ? hostsWithLayer(spec, "zeoserver")[0] : undefined;
+
+    const hosts: HostPlan[] = spec.hosts.map((h) => {
+        const vcpus = vcpusOf(h) ?? 1;
+        const clientCount = h.layers.includes("plone_instances") ? clientsPerHost(spec, vcpus) : 0;
+        const singleFrontend = frontDoor === "eip" && h.layers.includes("frontend");
+        const publicSubnet = access.via === "publicIp" || singleFrontend;
+        const volumes = volumeKindsFor(spec, h.layers, blobHost, h.name).map(([kind, layer], i) => ({
+            kind,
+            layer,
+            mountPoint: VOLUME_MOUNTS[kind],
+            sizeGiB: h.volumes[kind] ?? spec.volumes.sizes[kind],
+            deviceName: deviceName(i),
+        }));
+        return {
+            name: h.name,
+            instanceType: h.instanceType,
+            architecture: architectureOfInstanceType(h.instanceType),
+            vcpus,
+            az: h.az,
+            layers: [...h.layers],
+            subnet: publicSubnet ? "public" : "private",
+            publicIp: access.via === "publicIp" && !singleFrontend,
+            elasticIp: singleFrontend,
+            rootVolumeSize: h.rootVolumeSize,
+            clients: Array.from({ length: clientCount }, (_, i) => ({ name: `client${i + 1}`, index: i + 1, port: clientPort(i + 1) })),
+            volumes,
+            securityGroups: securityGroupsOf(h.layers),
+            packages: packagesFor(spec, h.layers),
+            autoRecovery: h.layers.some((l) => isSingleInstance(l, plone.blobs)),
+        };
+    });
+
+    const first = (layer: Layer) => hostsWithLayer(spec, layer)[0];
+    const zeoHost = first("zeoserver");
+    const blobs = blobEndpoint(spec, blobHost);
+    const redisHost = first("redis");
+    const solrHost = first("solr");
+    const endpoints: Endpoints = {
+        frontends,
+        appHosts,
+        zeo: plone.storage === "zeo" && zeoHost ? { host: zeoHost, port: PORTS.zeo } : undefined,
+        blobs,
+        memcached: [
+            ...hostsWithLayer(spec, "memcached").map((host) => ({ host, port: PORTS.memcached })),
+            ...plone.relstorage.cacheServers.map((s) => {
+                const [address, port] = s.split(":");
+                return { address, port: Number(port) };
+            }),
+        ],
+        broker: !plone.celery.enabled
+            ? undefined
+            : plone.celery.brokerHost
+              ? { address: plone.celery.brokerHost, port: plone.celery.brokerPort }
+              : redisHost
+                ? { host: redisHost, port: PORTS.redis }
+                : undefined,
+        solr: !plone.solr.enabled
+            ? undefined
+            : plone.solr.host
+              ? { address: plone.solr.host, port: plone.solr.port }
+              : solrHost
+                ? { host: solrHost, port: plone.solr.port }
+                : undefined,
+        database:
+            plone.storage !== "relstorage" || !spec.database
+                ? undefined
+                : spec.database.host
+                  ? { kind: "external", address: spec.database.host, port: spec.database.port }
+                  : { kind: "rds" },
+        celerybeatHost: first("celerybeat"),
+        packingHost: first("db_packing"),
+    };
+
+    const maxClientsPerHost = Math.max(1, ...hosts.map((h) => h.clients.length));
+    const { groups, rules } = planSecurityGroups(spec, hosts, endpoints, frontDoor, bastion, maxClientsPerHost);
+    const natGateways = network.natGateways === "none" ? 0 : network.natGateways === "single" ? 1 : network.azCount;
+
+    return {
+        vpcCidr: network.cidr,
+        azCount: network.azCount,
+        subnets: {
+            public: Array.from({ length: network.azCount }, (_, az) => planSubnet(network.cidr, "public", az)),
+            private: Array.from({ length: network.azCount }, (_, az) => planSubnet(network.cidr, "private", az)),
+        },
+        natGateways,
+        hosts,
+        endpoints,
+        securityGroups: groups,
+        ingressRules: rules,
+        frontDoor: { kind: frontDoor, hosts: frontends, https: spec.frontend.tls.mode !== "none" },
+        bastion,
+        efs: plone.blobs === "efs",
+        maxClientsPerHost,
+    };
+}
+
+function blobEndpoint(spec: StackSpec, blobHost: string | undefined): BlobEndpoint {
+    const { blobs, glusterVolume } = spec.plone;
+    const servers = hostsWithLayer(spec, "shared_blobs");
+    switch (blobs) {
+        case "local":
+        case "zeo":
+            return { mode: blobs, host: blobHost ?? "", path: PATHS.localBlobs };
+        case "nfs":
+            return { mode: "nfs", server: servers[0] ?? "", exportPath: PATHS.nfsExport, mountPoint: PATHS.sharedBlobsMount };
+        case "gluster":
+            return {
+                mode: "gluster",
+                primary: servers[0] ?? "",
+                replicas: servers.slice(1),
+                volume: glusterVolume,
+                brickPath: `${PATHS.glusterExport}/brick`,
+                mountPoint: PATHS.sharedBlobsMount,
+            };
+        case "efs":
+            return { mode: "efs", mountPoint: PATHS.sharedBlobsMount };
+        case "database":
+            return { mode: "database" };
+    }
+}
+
+function planSecurityGroups(
+    spec: StackSpec,
+    hosts: HostPlan[],
+    endpoints: Endpoints,
+    frontDoor: "alb" | "eip",
+    bastion: BastionPlan | undefined,
+    maxClients: number,
+): { groups: SecurityGroupPlan[]; rules: IngressRule[] } {
+    const present = new Set<Layer>(hosts.flatMap((h) => h.layers));
+    const groups: SecurityGroupPlan[] = [{ role: "host", description: "every plone-aws host: SSH from the admin sources", egress: "all" }];
+    const rules: IngressRule[] = [];
+    const tcp = (role: SecurityGroupRole, from: number, to: number, source: RuleSource, description: string) =>
+        rules.push({ role, protocol: "tcp", fromPort: from, toPort: to, source, description });
+    const udp = (role: SecurityGroupRole, from: number, to: number, source: RuleSource, description: string) =>
+        rules.push({ role, protocol: "udp", fromPort: from, toPort: to, source, description });
+    const adminSources: RuleSource[] =
+        bastion?.kind === "created" ? [{ role: "bastion" }] : spec.network.adminCidrs.map((cidr) => ({ cidr }));
+    const world: RuleSource = { cidr: "0.0.0.0/0" };
+
+    for (const source of adminSources) tcp("host", PORTS.ssh, PORTS.ssh, source, "SSH from the admin sources");
+
+    if (bastion?.kind === "created") {
+        groups.push({ role: "bastion", description: "the SSH bastion", egress: "all" });
+        for (const cidr of spec.network.adminCidrs) tcp("bastion", PORTS.ssh, PORTS.ssh, { cidr }, "SSH from the admin CIDRs");
+    }
+
+    groups.push({ role: "frontend", layer: "frontend", description: "nginx, varnish and haproxy", egress: "all" });
+    if (frontDoor === "alb") {
+        groups.push({ role: "alb", description: "the application load balancer", egress: { role: "frontend", port: PORTS.http } });
+        tcp("alb", PORTS.http, PORTS.http, world, "HTTP from anywhere (redirected to HTTPS)");
+        tcp("alb", PORTS.https, PORTS.https, world, "HTTPS from anywhere");
+        tcp("frontend", PORTS.http, PORTS.http, { role: "alb" }, "HTTP from the load balancer");
+    } else {
+        tcp("frontend", PORTS.http, PORTS.http, world, "HTTP from anywhere");
+        if (spec.frontend.tls.mode === "certbot") tcp("frontend", PORTS.https, PORTS.https, world, "HTTPS from anywhere");
+    }
+    for (const source of adminSources) tcp("frontend", PORTS.haproxyStats, PORTS.haproxyStats, source, "haproxy statistics from the admin sources");
+
+    groups.push({ role: "plone_instances", layer: "plone_instances", description: "the Zope clients", egress: "all" });
+    tcp("frontend", PORTS.varnish, PORTS.varnish, { role: "plone_instances" }, "PURGE from the Zope clients");
+    tcp("plone_instances", clientPort(1), clientPort(maxClients), { role: "frontend" }, "Zope clients from haproxy");
+    tcp("plone_instances", PORTS.haproxyAgent, PORTS.haproxyAgent, { role: "frontend" }, "haproxy agent checks");
+
+    const blobClients: SecurityGroupRole[] = present.has("zeoserver") ? ["plone_instances", "zeoserver"] : ["plone_instances"];
+    if (present.has("zeoserver")) {
+        groups.push({ role: "zeoserver", layer: "zeoserver", description: "the ZEO server", egress: "all" });
+        tcp("zeoserver", PORTS.zeo, PORTS.zeo, { role: "plone_instances" }, "ZEO from the Zope clients");
+    }
+    if (present.has("shared_blobs")) {
+        groups.push({ role: "shared_blobs", layer: "shared_blobs", description: `${spec.plone.blobs} blob storage`, egress: "all" });
+        if (endpoints.blobs.mode === "gluster") {
+            for (const role of [...blobClients, "shared_blobs" as const]) {
+                tcp("shared_blobs", PORTS.glusterdFirst, PORTS.glusterdLast, { role }, "glusterd");
+                tcp("shared_blobs", PORTS.glusterBricksFirst, PORTS.glusterBricksLast, { role }, "GlusterFS bricks");
+            }
+        } else {
+            for (const role of blobClients) {
+                for (const [port, last, what] of [
+                    [PORTS.nfs, PORTS.nfs, "NFS"],
+                    [PORTS.rpcbind, PORTS.rpcbind, "rpcbind"],
+                    [PORTS.statd, PORTS.lockd, "statd, mountd and lockd (pinned)"],
+                ] as const) {
+                    tcp("shared_blobs", port, last, { role }, what);
+                    udp("shared_blobs", port, last, { role }, what);
+                }
+            }
+        }
+    }
+    if (present.has("memcached")) {
+        groups.push({ role: "memcached", layer: "memcached", description: "RelStorage cache", egress: "all" });
+        tcp("memcached", PORTS.memcached, PORTS.memcached, { role: "plone_instances" }, "memcached from the Zope clients");
+    }
+    if (present.has("solr")) {
+        groups.push({ role: "solr", layer: "solr", description: "Solr", egress: "all" });
+        tcp("solr", spec.plone.solr.port, spec.plone.solr.port, { role: "plone_instances" }, "Solr from the Zope clients");
+    }
+    if (present.has("redis")) {
+        groups.push({ role: "redis", layer: "redis", description: "the celery broker", egress: "all" });
+        tcp("redis", PORTS.redis, PORTS.redis, { role: "plone_instances" }, "Redis from the celery workers");
+    }
+    if (endpoints.database?.kind === "rds") {
+        groups.push({ role: "database", description: "RDS PostgreSQL for RelStorage", egress: "none" });
+        tcp("database", PORTS.postgres, PORTS.postgres, { role: "plone_instances" }, "PostgreSQL from the Zope clients");
+    }
+    if (endpoints.blobs.mode === "efs") {
+        groups.push({ role: "efs", description: "EFS mount targets for the blobs", egress: "none" });
+        for (const role of blobClients) tcp("efs", PORTS.nfs, PORTS.nfs, { role }, "NFS (EFS) from the blob clients");
+    }
+    return { groups, rules };
+}

@@ -1,0 +1,60 @@
+// Ports and well-known paths of a plone-aws stack. The topology hands these to the security
+// groups and to the renderers, so a port is written down exactly once.
+
+export const PORTS = {
+    ssh: 22,
+    http: 80,
+    https: 443,
+    /** Varnish, behind nginx; Plone clients send PURGE here. */
+    varnish: 6081,
+    /** Varnish admin (loopback only). */
+    varnishAdmin: 6082,
+    /** haproxy's frontend, the Varnish backend. */
+    haproxy: 8080,
+    /** haproxy statistics page (private address, admin sources only). */
+    haproxyStats: 1936,
+    /** The agent on each app host that haproxy asks whether a client is in rotation. */
+    haproxyAgent: 8999,
+    /** Client n listens on clientBase + n, so client1 is 8081 as in the cookbook. */
+    clientBase: 8080,
+    zeo: 8001,
+    memcached: 11211,
+    redis: 6379,
+    postgres: 5432,
+    nfs: 2049,
+    rpcbind: 111,
+    /** statd and mountd/lockd are pinned so the security groups can name them. */
+    statd: 32765,
+    statdOutgoing: 32766,
+    mountd: 32767,
+    lockd: 32768,
+    glusterdFirst: 24007,
+    glusterdLast: 24008,
+    /** One port per brick from 49152; plone-aws hosts carry one brick each, a few spare. */
+    glusterBricksFirst: 49152,
+    glusterBricksLast: 49161,
+} as const;
+
+/** Where things live on the hosts. */
+export const PATHS = {
+    /** Apps are deployed to /srv/www/<app> (releases/, current, shared/) as OpsWorks did. */
+    deployRoot: "/srv/www",
+    filestorage: "/srv/data/filestorage",
+    localBlobs: "/srv/data/blobstorage",
+    backups: "/srv/data/backups",
+    nfsExport: "/srv/exports",
+    glusterExport: "/srv/gluster-exports",
+    solrData: "/srv/data/solr",
+    redisData: "/var/lib/redis",
+    /** Where app hosts mount shared blobs (NFS, GlusterFS, EFS). */
+    sharedBlobsMount: "/srv/shared-blobs",
+    /** Static page nginx serves when no backend answers. */
+    errorPages: "/var/www/plone-errors",
+    /** Health endpoint of the frontends, answered by haproxy when it has a live client. */
+    frontDoorHealth: "/_health",
+} as const;
+
+/** Port of Zope client number n (1-based). */
+export function clientPort(n: number): number {
+    return PORTS.clientBase + n;
+}

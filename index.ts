@@ -1,0 +1,10 @@
+// plone-aws: Plone on AWS. The configuration lives in Pulumi.<stack>.yaml; see README.md.
+import { ploneProgram } from "./components/program";
+
+const outputs = ploneProgram();
+
+export const siteUrl = outputs.siteUrl;
+export const frontDoorAddress = outputs.frontDoorAddress;
+export const hostPrivateIps = outputs.hostPrivateIps;
+export const databaseEndpoint = outputs.databaseEndpoint;
+export const bastionAddress = outputs.bastionAddress;
