@@ -165,6 +165,9 @@ export function crossFieldIssues(
         if (plone.blobs === "database" && plone.storage !== "relstorage") err(["plone", "blobs"], "blobs in the database need plone.storage relstorage; with ZEO use zeo (blobs on the ZEO server) instead");
         if (plone.blobs === "zeo" && plone.storage !== "zeo") err(["plone", "blobs"], "zeo blobs are kept by the ZEO server, and plone.storage is relstorage: use database, nfs, gluster or efs");
         if (plone.pack.truncateRefs && !plone.pack.gc) err(["plone", "pack", "truncateRefs"], "clearing the object_ref tables needs plone.pack.gc: true");
+        if (plone.storage === "relstorage" && s.database && !s.database.host && network && network.azCount < 2) {
+            err(["network", "azCount"], "an RDS database needs subnets in at least two availability zones (even without Multi-AZ): set network.azCount to 2 or 3");
+        }
         if (plone.storage === "relstorage" && !s.database) {
             errors.push({ path: `${NAMESPACE}:database`, message: "plone.storage relstorage needs a database: add plone-aws:database (an RDS PostgreSQL is created from it)" });
         }

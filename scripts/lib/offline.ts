@@ -92,6 +92,16 @@ const ID_PREFIXES: Record<string, string> = {
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": "policy",
 };
 
+/** The id the mock provider gives a resource. */
+export function mockId(type: string, name: string): string {
+    return `${ID_PREFIXES[type] ?? "id"}-${shortHash(`${type}::${name}`, 17)}`;
+}
+
+/** The address the mock provider gives an RDS instance. */
+export function mockRdsAddress(resourceName: string, region: string): string {
+    return `${resourceName}.c${shortHash(resourceName, 11)}.${region}.rds.amazonaws.com`;
+}
+
 /** The mock provider: deterministic ids and addresses, and the outputs the program reads. */
 class MockCloud implements pulumi.runtime.Mocks {
     public readonly inputs = new Map<string, { inputs: Record<string, unknown>; state: Record<string, unknown>; id?: string; custom: boolean }>();
@@ -106,7 +116,7 @@ class MockCloud implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const inputs = args.inputs as Record<string, unknown>;
         const plain = unwrapSecrets(inputs) as Record<string, unknown>;
-        const id = args.custom === false ? undefined : `${ID_PREFIXES[args.type] ?? "id"}-${shortHash(`${args.type}::${args.name}`, 17)}`;
+        const id = args.custom === false ? undefined : mockId(args.type, args.name);
         const state: Record<string, unknown> = { ...inputs, ...this.computed(args.type, args.name, plain, id ?? "") };
         this.inputs.set(`${args.type}::${args.name}`, { inputs, state, id, custom: args.custom !== false });
         return { id, state };
@@ -155,7 +165,7 @@ class MockCloud implements pulumi.runtime.Mocks {
             case "aws:lb/loadBalancer:LoadBalancer":
                 return { ...base, dnsName: `${name}-${parseInt(shortHash(name, 8), 16)}.${this.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" };
             case "aws:rds/instance:Instance": {
-                const address = `${name}.c${shortHash(name, 11)}.${this.region}.rds.amazonaws.com`;
+                const address = mockRdsAddress(name, this.region);
                 const port = inputs.port ?? 5432;
                 return { ...base, address, port, endpoint: `${address}:${port}` };
             }
@@ -297,20 +307,25 @@ export async function runOffline(
 
 /**
  * The addresses a fresh VPC would most likely hand out: hosts take .10, .11, ... of their subnet in
- * the order of the stack file, the bastion comes after the hosts of its subnet. Keyed by the
- * instance resource names PloneStack registers (`<prefix>-<host>-instance`).
+ * the order of the stack file, the bastion comes after the hosts of its subnet. By host name
+ * ("bastion" for the bastion the stack creates).
  */
-export function addressPlan(spec: StackSpec): AddressPlan {
+export function plannedHostAddresses(spec: StackSpec): Record<string, string> {
     const topology = buildTopology(spec);
     const next = new Map<string, number>();
-    const plan: AddressPlan = new Map();
-    const take = (tier: SubnetTier, az: number, resourceName: string) => {
+    const plan: Record<string, string> = {};
+    const take = (tier: SubnetTier, az: number, host: string) => {
         const subnet = planSubnet(topology.vpcCidr, tier, az);
         const n = next.get(subnet.cidr) ?? 10;
         next.set(subnet.cidr, n + 1);
-        plan.set(resourceName, intToIp(parseCidr(subnet.cidr).base + n));
+        plan[host] = intToIp(parseCidr(subnet.cidr).base + n);
     };
-    for (const h of topology.hosts) take(h.subnet, h.az, `${spec.resourcePrefix}-${h.name}-instance`);
-    if (topology.bastion?.kind === "created") take("public", 0, `${spec.resourcePrefix}-bastion-instance`);
+    for (const h of topology.hosts) take(h.subnet, h.az, h.name);
+    if (topology.bastion?.kind === "created") take("public", 0, "bastion");
     return plan;
+}
+
+/** plannedHostAddresses keyed by the instance resource names PloneStack registers. */
+export function addressPlan(spec: StackSpec): AddressPlan {
+    return new Map(Object.entries(plannedHostAddresses(spec)).map(([host, ip]) => [`${spec.resourcePrefix}-${host}-instance`, ip]));
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the daemon and script tests run for real (haproxy, varnish, nginx,
+# supervisor, shellcheck, exportfs, glusterd, sshd, ...), when they are missing. Without root or
+# apt-get it only says what is missing; those tests then skip (outside CI).
+set -euo pipefail
+
+# program -> Debian package
+declare -A PACKAGES=(
+  [haproxy]=haproxy
+  [varnishd]=varnish
+  [nginx]=nginx
+  [supervisord]=supervisor
+  [shellcheck]=shellcheck
+  [exportfs]=nfs-kernel-server
+  [glusterd]=glusterfs-server
+  [sshd]=openssh-server
+  [ssh]=openssh-client
+  [socat]=socat
+  [wrk]=wrk
+  [debootstrap]=debootstrap
+  [curl]=curl
+  [git]=git
+  [python3]=python3
+)
+
+missing=()
+for program in "${!PACKAGES[@]}"; do
+  if ! command -v "$program" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$program" ]; then
+    missing+=("${PACKAGES[$program]}")
+  fi
+done
+# zc.buildout's config parser checks deploy.cfg syntax (its buildout script is broken on 3.11, the parser is fine).
+if ! python3 -c 'import zc.buildout.configparser' >/dev/null 2>&1; then
+  missing+=(python3-zc.buildout)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages the tests run for real: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "Installed: ${missing[*]}"
+else
+  echo "Missing Debian packages (their tests will be skipped): ${missing[*]}"
+  echo "Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+fi
