@@ -6,7 +6,7 @@ import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 
-export { PATHS, PORTS, clientPort } from "./ports";
+export { DEPLOY_USER, PATHS, PORTS, clientPort } from "./ports";
 
 /** Layers that must run on exactly one host: their clients take "the" server of the layer. */
 export const SINGLE_INSTANCE_LAYERS: readonly Layer[] = ["zeoserver", "solr", "redis", "celerybeat", "db_packing"];

@@ -52,7 +52,18 @@ export const PATHS = {
     errorPages: "/var/www/plone-errors",
     /** Health endpoint of the frontends, answered by haproxy when it has a live client. */
     frontDoorHealth: "/_health",
+    /** Per-app settings the host scripts read: <configDir>/<app>/deploy.env, deploy.cfg, deploy_key. */
+    configDir: "/etc/plone-aws",
+    /** Shell functions shared by the host scripts (common.sh). */
+    toolkitDir: "/usr/local/lib/plone-aws",
+    /** The host commands: plone-deploy, plone-rollback, plone-restart, plone-haproxy-agent, ... */
+    sbinDir: "/usr/local/sbin",
+    /** Runtime state (tmpfs): rotation/<client> holds "drain" or "maint" while a client is out of rotation. */
+    runtimeDir: "/run/plone-aws",
 } as const;
+
+/** The user that owns and runs the buildout; its UID/GID is app.deployUserUid on every host. */
+export const DEPLOY_USER = "plone";
 
 /** Port of Zope client number n (1-based). */
 export function clientPort(n: number): number {
