@@ -115,7 +115,15 @@ function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIss
             }
             return [{ path: keyPath(path), message: issue.message }];
         case "too_small":
-        case "too_big":
+        case "too_big": {
+            const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+            const word = issue.code === "too_small" ? "at least" : "at most";
+            const exclusive = issue.inclusive === false;
+            if (issue.message && !issue.message.startsWith("Too ")) return [{ path: keyPath(path), message: issue.message }];
+            const what = issue.origin === "array" ? `${bound} item${Number(bound) === 1 ? "" : "s"}` : issue.origin === "string" ? `${bound} characters` : String(bound);
+            const bounds = exclusive ? `${issue.code === "too_small" ? "more" : "less"} than ${what}` : `${word} ${what}`;
+            return [{ path: keyPath(path), message: `must be ${bounds}${issue.input !== undefined && issue.origin === "number" ? `, not ${describeValue(issue.input)}` : ""}` }];
+        }
         case "invalid_format":
         case "custom":
         default:
