@@ -11,7 +11,8 @@ type ErrorClass = new (...args: never[]) => Error;
 /** Awaits a command's exit status; errors of the expected classes print their message only. */
 export function exitWith(status: Promise<number>, expected: ErrorClass[] = []): void {
     status.then(
-        (code) => process.exit(code),
+        // Exit only once stdout has drained: a large --json report must not be cut off.
+        (code) => process.stdout.write("", () => process.exit(code)),
         (e: unknown) => {
             if (e instanceof Error && expected.some((cls) => e instanceof cls)) {
                 console.error(`error: ${e.message}`);

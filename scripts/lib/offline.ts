@@ -273,6 +273,16 @@ export async function runOffline(
     running = true;
     const capture: CaptureSink = { options: new Map(), order: [] };
     sink = capture;
+    // Pulumi records a stack trace for every promise and resource; with ts-node's source-map
+    // support each one costs a source-map lookup, most of the plan's time on large stacks.
+    // Promise traces only serve Pulumi's leak report, so they are switched off during the run
+    // (PLONE_AWS_DEBUG=1 keeps them, to debug the program itself).
+    const prepareStackTrace = Error.prepareStackTrace;
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (!process.env.PLONE_AWS_DEBUG) {
+        (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+        Error.stackTraceLimit = 0;
+    }
     try {
         pulumi.runtime.setAllConfig(config.raw, config.secretKeys);
         const cloud = new MockCloud(config.raw["aws:region"] ?? "us-east-1", options.addresses ?? new Map());
@@ -300,6 +310,8 @@ export async function runOffline(
         });
         return { stackName: config.stackName, resources, outputs: settled, invokes: cloud.invokes };
     } finally {
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
         sink = undefined;
         running = false;
     }
