@@ -1,0 +1,73 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One step of a host's provisioning chain. */
+export interface ProvisionStep {
+    /** ready, setup, configure, build, activate: the command is named <provisioner>-<name>. */
+    name: string;
+    /** Script run by bash as root on the host, sent on stdin; undefined for the wait-for-SSH step. */
+    script?: pulumi.Input<string>;
+    /** The script holds secret values: it becomes a Pulumi secret and the command logs nothing. */
+    secret: boolean;
+    /**
+     * Hash of what the step installs, computed with secret values masked: any change replaces the
+     * command, which runs the script again. Secret changes re-run it through the (secret) stdin.
+     */
+    trigger: pulumi.Input<string>;
+    /** Steps on other hosts (storage servers, the previous host's restart) that must finish first. */
+    dependsOn?: pulumi.Resource[];
+    /** Longest time the step may take (pulumi customTimeouts syntax, e.g. "30m"). */
+    timeout?: string;
+}
+
+export interface ProvisionerArgs {
+    /** Host name, for messages. */
+    hostName: string;
+    /** How `pulumi up` reaches the host: its address, the SSH user and key, the bastion proxy. */
+    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    /** The host's instance: the commands are deleted with it, never run against a dead host. */
+    instance: pulumi.Resource;
+    /** The chain, in order; each step runs after the one before it. */
+    steps: ProvisionStep[];
+}
+
+/** Runs the script on stdin as root, whether the SSH user is root or has sudo (the AMI's admin). */
+export const RUN_AS_ROOT = 'if [ "$(id -u)" -eq 0 ]; then exec bash -s; else exec sudo -n bash -s; fi';
+
+/** Waits until the host has finished booting (cloud-init), tolerating hosts without cloud-init. */
+export const WAIT_FOR_BOOT = "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi; echo ready";
+
+/**
+ * The remote commands that provision one host, chained in order. Connection errors while the host
+ * boots are retried (dialErrorLimit), so the first step doubles as "wait for SSH".
+ */
+export class Provisioner extends pulumi.ComponentResource {
+    public readonly commands: Record<string, command.remote.Command> = {};
+    /** The last step: what other hosts wait for. */
+    public readonly last: command.remote.Command;
+
+    constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plone-aws:provision:Provisioner", name, args, opts);
+        let previous: command.remote.Command | undefined;
+        for (const step of args.steps) {
+            const stdin = step.script === undefined ? undefined : step.secret ? pulumi.secret(step.script) : step.script;
+            const cmd = new command.remote.Command(`${name}-${step.name}`, {
+                connection: args.connection,
+                create: step.script === undefined ? WAIT_FOR_BOOT : RUN_AS_ROOT,
+                stdin,
+                triggers: [step.trigger],
+                logging: step.secret ? "none" : "stdoutAndStderr",
+            }, {
+                parent: this,
+                dependsOn: [...(previous ? [previous] : []), ...(step.dependsOn ?? [])],
+                deletedWith: args.instance,
+                customTimeouts: step.timeout ? { create: step.timeout, update: step.timeout } : undefined,
+            });
+            this.commands[step.name] = cmd;
+            previous = cmd;
+        }
+        if (!previous) throw new Error(`no provisioning steps for ${args.hostName}`);
+        this.last = previous;
+        this.registerOutputs({});
+    }
+}
