@@ -3,7 +3,7 @@
 // protection, an Elastic IP instead of the load balancer, its own domain, tier, environment and
 // snapshot tag. The source file's comments and key order survive: the clone edits the parsed
 // document (yaml's Document API) instead of writing a new one.
-import YAML, { Document, isMap, isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml";
+import YAML, { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { formatIssues } from "../../components/config/load";
 import { NAMESPACE } from "../../components/config/rules";
 import { LAYERS, Layer, SECRET_KEYS, SecretKey, VolumeKind } from "../../components/config/schema";
@@ -12,6 +12,7 @@ import { buildTopology, volumeKindsFor } from "../../components/topology";
 import { validateStack } from "./planLoad";
 import { ploneSecret, SecretToSet, setSecretForStack, sortSecrets } from "./secretCommands";
 import { parseStackText } from "./stackFile";
+import { commentAbove, flowScalarLists, pairOf, STRINGIFY } from "./stackYaml";
 import { collapsedInstanceType, estimatedVcpus, stagingDbClass, stagingInstanceType } from "./stagingTypes";
 
 export interface CloneOptions {
@@ -45,7 +46,6 @@ export interface CloneResult {
 /** An expected failure: a bad source, bad options, or a clone that would not validate. */
 export class CloneError extends Error {}
 
-const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
 /** Top-level keys that belong to the source stack's own secrets provider. */
 const SECRETS_PROVIDER_KEYS = ["encryptionsalt", "secretsprovider", "encryptedkey"];
 
@@ -400,14 +400,7 @@ class Editor {
     constructor(private readonly doc: Document) {}
 
     node(value: unknown): YAML.Node {
-        const n = this.doc.createNode(value);
-        // Short lists of names stay on one line, as the repository's stack files write them.
-        YAML.visit(n, {
-            Seq: (_, seq) => {
-                if (seq.items.every((i) => isScalar(i))) seq.flow = true;
-            },
-        });
-        return n;
+        return flowScalarLists(this.doc.createNode(value));
     }
 
     map(parent: YAMLMap | undefined, key: string): YAMLMap | undefined {
@@ -441,13 +434,10 @@ class Editor {
 
     /** A "clone:" comment line above a key, after any comment already there. */
     commentOn(map: YAMLMap, key: string, text: string): void {
-        const pair = this.pair(map, key);
-        if (!pair || !isScalar(pair.key)) return;
-        const line = ` clone: ${text}`;
-        pair.key.commentBefore = pair.key.commentBefore ? `${pair.key.commentBefore}\n${line}` : line;
+        commentAbove(map, key, `clone: ${text}`);
     }
 
-    private pair(map: YAMLMap, key: string): Pair | undefined {
-        return map.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+    private pair(map: YAMLMap, key: string) {
+        return pairOf(map, key);
     }
 }
