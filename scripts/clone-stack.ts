@@ -4,7 +4,7 @@
 // Exit 0 when written; 1 on bad arguments, a missing or invalid source, or an existing target.
 import * as fs from "fs";
 import * as path from "path";
-import { ArgumentError, checkStackName, parseArgs, single } from "./lib/args";
+import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
 import { CloneError, cloneStack } from "./lib/cloneStack";
 import { exitWith } from "./lib/cli";
 import { formatSecrets } from "./lib/secretCommands";
@@ -101,13 +101,5 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-exitWith(
-    main(process.argv.slice(2)).catch((e: unknown) => {
-        if (e instanceof ArgumentError) {
-            console.error(`error: ${e.message}\n${USAGE}`);
-            return 1;
-        }
-        throw e;
-    }),
-    [StackFileError, CloneError],
+exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError, CloneError],
 );

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { formatIssues } from "../components/config/load";
 import { TIERS, Tier } from "../components/config/schema";
-import { ArgumentError, checkStackName, parseArgs, single } from "./lib/args";
+import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
 import { exitWith } from "./lib/cli";
 import { importOpsWorks, ImportResult, ReportKind } from "./lib/opsworks/convert";
 import { formatSecrets } from "./lib/secretCommands";
@@ -128,13 +128,5 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-exitWith(
-    main(process.argv.slice(2)).catch((e: unknown) => {
-        if (e instanceof ArgumentError) {
-            console.error(`error: ${e.message}\n${USAGE}`);
-            return 1;
-        }
-        throw e;
-    }),
-    [StackFileError],
+exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError],
 );

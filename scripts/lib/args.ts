@@ -63,3 +63,12 @@ export function checkStackName(name: string, what: string): string {
     }
     return name;
 }
+
+/** An ArgumentError prints with the usage line and exits 1; other errors go on to exitWith. */
+export function usageOnError(status: Promise<number>, usage: string): Promise<number> {
+    return status.catch((e: unknown) => {
+        if (!(e instanceof ArgumentError)) throw e;
+        console.error(`error: ${e.message}\n${usage}`);
+        return 1;
+    });
+}
