@@ -101,5 +101,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError, CloneError],
-);
+exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError, CloneError]);

@@ -128,5 +128,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError],
-);
+exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError]);
