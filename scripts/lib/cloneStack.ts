@@ -149,6 +149,11 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
             edit.delete(database, "host");
             edit.commentOn(database, "multiAz", `${o.from} used the existing server ${spec.database.host}; staging gets an RDS instance of its own`);
             changes.push(`database.host (${spec.database.host}) dropped: staging must not write to ${o.from}'s database; restore a copy into its own RDS instance`);
+            const network = section("network");
+            if (network && spec.network.azCount < 2) {
+                edit.set(network, "azCount", 2, { trailing: `${o.from}: ${spec.network.azCount}` });
+                edit.commentOn(network, "azCount", "an RDS instance needs subnets in two availability zones");
+            }
         }
     }
 

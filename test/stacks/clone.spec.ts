@@ -180,10 +180,13 @@ describe("clone-stack: other sources", function () {
         const source = PROD
             .replace("    relstorage:\n", "    celery:\n      enabled: true\n      brokerHost: prod-broker.cache.amazonaws.com\n    relstorage:\n      cacheServers: [prod-cache.cache.amazonaws.com:11211]\n")
             .replace("  plone-aws:database:\n", "  plone-aws:database:\n    host: prod-db.example.internal\n")
-            .replace("layers: [plone_instances, db_packing]", "layers: [plone_instances, db_packing, celerybeat]");
+            .replace("layers: [plone_instances, db_packing]", "layers: [plone_instances, db_packing, celerybeat]")
+            .replace("azCount: 2", "azCount: 1")
+            .replace(/az: 1/g, "az: 0");
         const result = cloneStack(source, options());
         const staging = configOf(result.text);
         expect(section(staging, "database").host).to.equal(undefined);
+        expect(section(staging, "network").azCount).to.equal(2);
         expect(JSON.stringify(section(staging, "plone"))).not.to.match(/prod-broker|prod-cache/);
         expect((section(staging, "hosts") as unknown as { layers: string[] }[])[0].layers).to.deep.equal(["frontend", "plone_instances", "redis", "celerybeat", "db_packing"]);
         const { run } = await checkStackText(result.text, "staging");
