@@ -153,10 +153,10 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     });
 }
 
-/** The known key closest to a misspelt one (edit distance <= 3). */
-function closest(name: string, candidates: string[]): string | undefined {
+/** The known key closest to a misspelt one (edit distance <= maxDistance, 3 by default). */
+export function closest(name: string, candidates: readonly string[], maxDistance = 3): string | undefined {
     let best: string | undefined;
-    let bestDistance = 4;
+    let bestDistance = maxDistance + 1;
     for (const c of candidates) {
         const d = editDistance(name.toLowerCase(), c.toLowerCase());
         if (d < bestDistance) {

@@ -37,6 +37,7 @@ export const SECRET_KEYS = {
     dbPassword: "the RDS master password, also written into deploy.cfg for RelStorage",
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
+    newRelicLicenseKey: "the New Relic license key, given to the Zope clients as NEW_RELIC_LICENSE_KEY (the buildout brings the agent)",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
@@ -358,6 +359,8 @@ export const frontendSchema = z
                 additionalSslConfig: z.string().default(""),
                 /** Raw text only in the default server block. */
                 defaultConfig: z.string().default(""),
+                /** Raw text only in the default TLS server block (the cookbook's default_ssl_config). */
+                defaultSslConfig: z.string().default(""),
                 logRetentionDays: z.number().int().min(1).default(14),
             })
             .strict()

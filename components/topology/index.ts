@@ -174,8 +174,8 @@ const VOLUME_MOUNTS: Record<VolumeKind, string> = {
     redis: PATHS.redisData,
 };
 
-/** The data volumes the layers of one host need. */
-function volumeKindsFor(spec: StackSpec, layers: Layer[], blobHost: string | undefined, hostName: string): [VolumeKind, Layer][] {
+/** The data volumes the layers of one host need (the stack tools size a new host's volumes with it). */
+export function volumeKindsFor(spec: Pick<StackSpec, "plone">, layers: Layer[], blobHost: string | undefined, hostName: string): [VolumeKind, Layer][] {
     const kinds: [VolumeKind, Layer][] = [];
     const { storage, blobs, backups } = spec.plone;
     if (layers.includes("zeoserver")) {

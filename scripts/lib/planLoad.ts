@@ -46,8 +46,12 @@ export function parseStackArgs(argv: string[], flags: string[] = []): { selectio
 export function loadStack(selection: StackSelection): LoadedStack {
     if (!selection.stack && !selection.stackFile) throw new StackFileError("name a stack (e.g. dev) or give --stack-file FILE");
     const file = selection.stackFile ?? stackFilePath(selection.stack!);
-    const config = readStackFile(file, selection.stackFile && selection.stack ? selection.stack : undefined);
+    return validateStack(readStackFile(file, selection.stackFile && selection.stack ? selection.stack : undefined));
+}
 
+/** Validates a stack read by readStackFile or parseStackText, with placeholders for unset secrets. */
+export function validateStack(config: StackConfig): LoadedStack {
+    const file = config.file;
     const first = parseStackConfig(config.raw, { stackName: config.stackName });
     const secretPaths = new Set(Object.keys(SECRET_KEYS).map((k) => `${NAMESPACE}:${k}`));
     const unsetSecrets = first.errors.filter((e) => secretPaths.has(e.path));

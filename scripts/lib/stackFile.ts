@@ -49,6 +49,11 @@ export function readStackFile(file: string, stackName = stackNameOf(file)): Stac
     } catch (e) {
         throw new StackFileError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
     }
+    return parseStackText(text, file, stackName);
+}
+
+/** Reads the text of a stack file (named `file` in messages), e.g. one not written to disk yet. */
+export function parseStackText(text: string, file: string, stackName = stackNameOf(file)): StackConfig {
     const doc = YAML.parseDocument(text);
     if (doc.errors.length > 0) {
         throw new StackFileError(`${file} is not valid YAML: ${doc.errors[0].message}`);

@@ -1,0 +1,45 @@
+// Checks shared by the stack-tool tests: a written stack file must validate the way `npm run plan`
+// validates it, and must plan offline. The policy pack's check belongs in checkStackText too.
+import * as path from "path";
+import YAML from "yaml";
+import { expect } from "chai";
+import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline";
+import { LoadedStack, validateStack } from "../../scripts/lib/planLoad";
+import { parseStackText } from "../../scripts/lib/stackFile";
+import type { StackSpec } from "../../components/config/spec";
+import { REPO } from "../helpers/stacks";
+import { run, RunResult } from "../helpers/system";
+
+export interface CheckedStack {
+    loaded: LoadedStack & { spec: StackSpec };
+    run: OfflineRun;
+}
+
+/**
+ * Validates a stack file's text (unset secrets become placeholders, as in the offline plan) and
+ * plans it under mocks. Fails the test with every configuration error.
+ */
+export async function checkStackText(text: string, stackName: string): Promise<CheckedStack> {
+    const loaded = validateStack(parseStackText(text, `Pulumi.${stackName}.yaml`, stackName));
+    expect(loaded.errors, `configuration errors of ${stackName}`).to.deep.equal([]);
+    const spec = loaded.spec!;
+    const planned = await runOffline(loaded.config, { addresses: addressPlan(spec) });
+    // Policy check: once policies/ lands, run the pack's rules on `planned` here (as `npm run policy` does).
+    return { loaded: loaded as LoadedStack & { spec: StackSpec }, run: planned };
+}
+
+/** Registrations of one resource type. */
+export function ofType(run: OfflineRun, type: string): CapturedResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+/** The `config:` mapping of a stack file's text, as plain values. */
+export function configOf(text: string): Record<string, unknown> {
+    return (YAML.parse(text) as { config: Record<string, unknown> }).config;
+}
+
+/** Runs one of the repository's scripts as `npm run <name>` would, from `cwd`. */
+export function runScript(script: string, args: string[], cwd = REPO): RunResult {
+    const register = require.resolve("ts-node/register/transpile-only", { paths: [REPO] });
+    return run(process.execPath, ["-r", register, path.join(REPO, "scripts", script), ...args], { cwd, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") } });
+}
