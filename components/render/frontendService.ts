@@ -63,8 +63,10 @@ check() {
 $out"
       ;;
     varnish)
+      # A scratch instance directory the varnish user can write to (varnishd -C compiles as it).
       tmp=$(mktemp -d)
-      if ! out=$(varnishd -C -n "$tmp" -f "$VARNISH_VCL" 2>&1); then
+      chmod 755 "$tmp"
+      if ! out=$(varnishd -C -n "$tmp/n" -f "$VARNISH_VCL" 2>&1); then
         rm -rf "$tmp"
         fail "$VARNISH_VCL is invalid:
 $(printf '%s\\n' "$out" | grep -v '^Could not delete' | tail -n 30)"

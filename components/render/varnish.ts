@@ -143,7 +143,7 @@ sub vcl_recv {
     if (req.http.Cookie) {
         cookie.parse(req.http.Cookie);
         cookie.keep_re("${keepCookies}");
-        set req.http.Cookie = cookie.get_string();
+        set req.http.Cookie = regsub(cookie.get_string(), ";\\s*$", "");
         if (req.http.Cookie == "") {
             unset req.http.Cookie;
         }
@@ -160,9 +160,9 @@ sub vcl_recv {
         return (pass);
     }
 
-    # Stale objects: up to ${varnish.grace} s while the backend is healthy (the object's own grace,
-    # ${objectGrace} s, applies while it is sick).
-    if (std.healthy(req.backend_hint)) {
+    # Stale objects: up to ${varnish.grace} s while the backend is healthy. The object's own grace
+    # (${objectGrace} s) applies while it is sick, and on the retry after a failed fetch (vcl_synth).
+    if (req.restarts == 0 && std.healthy(req.backend_hint)) {
         set req.grace = ${varnish.grace}s;
     }
     return (hash);
@@ -188,6 +188,12 @@ sub vcl_backend_response {
     if (beresp.status >= 500) {
         # Never cache an error. A background refresh that fails keeps the stale object.
         if (bereq.is_bgfetch) {
+            return (abandon);
+        }
+        # No Zope client answered (haproxy's 503, a 502). Storing this answer would replace the
+        # stale copy of the page, and the probe may not have noticed yet that the backend is sick:
+        # give the fetch up instead, and vcl_synth retries the request once allowing any stale copy.
+        if ((beresp.status == 502 || beresp.status == 503) && !bereq.uncacheable) {
             return (abandon);
         }
         set beresp.ttl = 0s;
@@ -239,6 +245,10 @@ sub vcl_deliver {
 }
 
 sub vcl_backend_error {
+    # haproxy did not answer at all. As above: keep any stale copy, vcl_synth retries once.
+    if (bereq.is_bgfetch || !bereq.uncacheable) {
+        return (abandon);
+    }
     set beresp.http.Content-Type = "text/html; charset=utf-8";
     set beresp.http.Retry-After = "5";
     set beresp.http.Cache-Control = "no-store";
@@ -247,6 +257,10 @@ sub vcl_backend_error {
 }
 
 sub vcl_synth {
+    # A fetch given up above: once more, now accepting a stale copy of any age within its grace.
+    if (resp.status == 503 && req.restarts == 0 && (req.method == "GET" || req.method == "HEAD")) {
+        return (restart);
+    }
     set resp.http.Content-Type = "text/html; charset=utf-8";
     set resp.http.Cache-Control = "no-store";
     if (resp.status == 503) {

@@ -68,10 +68,19 @@ describe("renderVarnishVcl", () => {
             expect(fetch).to.include("set beresp.ttl = 120s;\n        set beresp.uncacheable = true;");
         });
 
+        it("keeps the stale copy when no Zope client answers: gives the fetch up and retries once", () => {
+            expect(fetch).to.include("if (bereq.is_bgfetch) {\n            return (abandon);");
+            expect(fetch).to.include("if ((beresp.status == 502 || beresp.status == 503) && !bereq.uncacheable) {\n            return (abandon);");
+            expect(block(vcl, "sub vcl_backend_error {")).to.include("return (abandon);");
+            expect(block(vcl, "sub vcl_synth {")).to.include(
+                'if (resp.status == 503 && req.restarts == 0 && (req.method == "GET" || req.method == "HEAD")) {\n        return (restart);',
+            );
+        });
+
         it("gives anonymous responses without Cache-Control the default TTL, and graces objects", () => {
             expect(fetch).to.include("set beresp.ttl = 300s;");
             expect(fetch).to.include("set beresp.grace = 600s;");
-            expect(recv).to.include("if (std.healthy(req.backend_hint)) {\n        set req.grace = 60s;");
+            expect(recv).to.include("if (req.restarts == 0 && std.healthy(req.backend_hint)) {\n        set req.grace = 60s;");
         });
 
         it("strips s-maxage and proxy-revalidate for browsers and says HIT or MISS", () => {
