@@ -272,6 +272,17 @@ sub vcl_synth {
 `;
 }
 
+/**
+ * The command that bans every cached URL matching `urlRegex` (what `ops varnish-purge` runs for
+ * each of frontend.varnish.purgeUrls), on the front end itself or from an app host (`host` = the
+ * front end's private IP). The regex matches the URL varnish sees: /VirtualHostBase/<scheme>/...
+ */
+export function varnishBanCommand(urlRegex: string, host = "127.0.0.1", layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
+    if (/[\r\n]/.test(urlRegex)) throw new Error("a ban regex is one line");
+    const quoted = `'X-Ban-Url: ${urlRegex.replace(/'/g, `'\\''`)}'`;
+    return `curl -fsS -X BAN -H ${quoted} http://${host}:${layout.ports.varnish}/`;
+}
+
 /** A small synthetic page as a VCL long string ({" ... "}); title may splice VCL expressions in. */
 function synthPage(title: string, text: string): string {
     const body = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${text ? `<p>${text}</p>` : ""}</body></html>`;

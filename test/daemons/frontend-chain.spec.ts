@@ -15,7 +15,7 @@ import { renderFrontendFiles } from "../../components/render/frontend";
 import { rotationDir, FrontendLayout } from "../../components/render/frontendLayout";
 import { frontendServiceScriptPath } from "../../components/render/frontendService";
 import { haproxyAgentFile } from "../../components/render/haproxyAgent";
-import { varnishdArgs } from "../../components/render/varnish";
+import { varnishBanCommand, varnishdArgs } from "../../components/render/varnish";
 import type { HostPlan } from "../../components/topology";
 import { PATHS } from "../../components/topology";
 import { firstFrontend, variantContext } from "../helpers/frontend";
@@ -318,6 +318,13 @@ describe("front-end chain: nginx -> varnish -> haproxy -> two stand-in Zope clie
         expect((await request(layout.ports.varnish, "/", { method: "BAN", headers: { "X-Ban-Url": "/ban-me$" } })).status).to.equal(200);
         expect((await site("/ban-me")).headers["x-cache"]).to.equal("MISS");
         expect((await site("/front-page")).headers["x-cache"], "other pages stay").to.equal("HIT");
+
+        // The command ops varnish-purge runs, with a regex that needs quoting.
+        await site("/ban-me-too");
+        expect((await site("/ban-me-too")).headers["x-cache"]).to.equal("HIT");
+        const ban = run("bash", ["-c", varnishBanCommand("VirtualRoot/ban-me-(too|'x')$|VirtualHostRoot/ban-me-too$", "127.0.0.1", layout)]);
+        expect(ban.status, ban.stderr).to.equal(0);
+        expect((await site("/ban-me-too")).headers["x-cache"]).to.equal("MISS");
     });
 
     it("shows haproxy's statistics only with the password", async () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { renderVarnishServiceFiles, renderVarnishVcl, varnishdArgs, VARNISH_DEFAULTS, VARNISH_DROP_IN } from "../../components/render/varnish";
+import { renderVarnishServiceFiles, renderVarnishVcl, varnishBanCommand, varnishdArgs, VARNISH_DEFAULTS, VARNISH_DROP_IN } from "../../components/render/varnish";
 import { PATHS, PORTS } from "../../components/topology";
 import { albContext, block, firstFrontend, frontendsOf, repoContext, variantContext } from "../helpers/frontend";
 
@@ -165,5 +165,13 @@ describe("renderVarnishServiceFiles", () => {
         const dev = repoContext("dev");
         expect(varnishdArgs(dev, firstFrontend(dev)).join(" ")).to.include(`-a 127.0.0.1:${PORTS.varnish} -a ${dev.addresses["dev-1"]}:${PORTS.varnish} `);
         expect(varnishdArgs(dev, firstFrontend(dev)).join(" ")).to.include("-s malloc,256m");
+    });
+});
+
+describe("varnishBanCommand", () => {
+    it("sends an HTTP BAN with the regex in X-Ban-Url, shell-quoted", () => {
+        expect(varnishBanCommand(".*")).to.equal(`curl -fsS -X BAN -H 'X-Ban-Url: .*' http://127.0.0.1:${PORTS.varnish}/`);
+        expect(varnishBanCommand("a'b", "10.40.128.10")).to.equal(`curl -fsS -X BAN -H 'X-Ban-Url: a'\\''b' http://10.40.128.10:${PORTS.varnish}/`);
+        expect(() => varnishBanCommand("a\nb")).to.throw(/one line/);
     });
 });
