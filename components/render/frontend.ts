@@ -79,7 +79,7 @@ export interface FrontendService {
     restart: string;
     /** A change to any of these files needs `reload`. */
     reloadOn: string[];
-    /** A change to any of these files needs `restart` (instead of reload). */
+    /** A change to any of these files needs `restart` instead of `reload` (restart loads the new config too). */
     restartOn: string[];
 }
 

@@ -158,7 +158,10 @@ restart() {
     systemctl daemon-reload
     systemctl restart "$1"
   else
-    service "$1" restart
+    # Not "service varnish restart": Debian's init script first runs varnishd -C with the new
+    # listen addresses, which fails while the running varnishd holds them.
+    service "$1" stop || true
+    service "$1" start
   fi
 }
 

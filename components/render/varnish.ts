@@ -193,6 +193,7 @@ sub vcl_backend_response {
         # No Zope client answered (haproxy's 503, a 502). Storing this answer would replace the
         # stale copy of the page, and the probe may not have noticed yet that the backend is sick:
         # give the fetch up instead, and vcl_synth retries the request once allowing any stale copy.
+        # (haproxy's queue timeout is a 503 too: without a stale copy, such a request waits twice.)
         if ((beresp.status == 502 || beresp.status == 503) && !bereq.uncacheable) {
             return (abandon);
         }
