@@ -380,7 +380,7 @@ export function renderNginxTlsServers(ctx: RenderContext, frontend: HostPlan, la
     const mode = nginxMode(ctx);
     if (!mode.hostTls) throw new Error("the host terminates TLS only with frontend.tls.mode certbot");
     const header = managedHeader(ctx, frontend, `nginx HTTPS servers for ${ctx.spec.frontend.domain} (certificate from Let's Encrypt).`);
-    return [header, "", ...siteServers(ctx).map((s) => tlsServer(ctx, layout, mode, s))].join("\n\n") + "\n";
+    return [header, ...siteServers(ctx).map((s) => tlsServer(ctx, layout, mode, s))].join("\n\n") + "\n";
 }
 
 /** The switch plone-tls-enable links next to the TLS servers: port 80 then redirects to HTTPS. */
