@@ -13,6 +13,7 @@ import { HostRole } from "./hostRole";
 import { Network } from "./network";
 import { Snapshots } from "./snapshots";
 import { resourceTags } from "./tags";
+import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
 
 /** Secret configuration values, as Pulumi secrets; only those that are set. */
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
@@ -40,9 +41,6 @@ export function debianAmi(architecture: Architecture, opts: pulumi.InvokeOptions
         ],
     }, opts).id;
 }
-
-/** Seconds the ALB waits on a response: above nginx's 900 s proxy timeout for long exports. */
-const LOAD_BALANCER_IDLE_TIMEOUT = 960;
 
 /**
  * A whole Plone stack: network, hosts with their data volumes, database, blob file system,
@@ -136,7 +134,7 @@ export class PloneStack extends pulumi.ComponentResource {
             securityGroupId: topology.frontDoor.kind === "alb" ? this.network.securityGroupIds(["alb"])[0] : undefined,
             tls: tls.mode === "acm" ? { certificateArn: tls.certificateArn, sslPolicy: tls.sslPolicy } : undefined,
             healthCheckPath: PATHS.frontDoorHealth,
-            idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
+            idleTimeout: loadBalancerIdleTimeoutSeconds(spec),
             protect: production,
         }, parent);
         this.frontDoorAddress = this.frontDoor.address;

@@ -4,6 +4,7 @@
 // Every port and path defaults to the topology's PORTS/PATHS or to where Debian's packages keep
 // things. The layout is a parameter only so that the daemon tests can run the real programs as an
 // unprivileged chain on free loopback ports in a temporary directory; a stack never overrides it.
+import type { StackSpec } from "../config/spec";
 import type { HostPlan } from "../topology";
 import { PATHS, PORTS } from "../topology";
 import { addressOf, RenderContext } from "./context";
@@ -147,14 +148,19 @@ export function formatDuration(ms: number): string {
  * Longest time a request can take behind varnish: haproxy's queue, connect and server timeouts.
  * Varnish's first_byte_timeout must not be shorter, or it gives up while haproxy is still working.
  */
-export function backendChainSeconds(ctx: RenderContext): number {
-    const h = ctx.spec.frontend.haproxy;
+export function backendChainSeconds(spec: Pick<StackSpec, "frontend">): number {
+    const h = spec.frontend.haproxy;
     return Math.ceil((durationMs(h.queueTimeout) + durationMs(h.connectTimeout) + durationMs(h.serverTimeout)) / 1000);
 }
 
-/** nginx waits this long for varnish: at least 900 s (the ALB idle timeout is 960 s), and above varnish. */
-export function nginxProxyTimeoutSeconds(ctx: RenderContext): number {
-    return Math.max(900, backendChainSeconds(ctx) + 30);
+/** nginx waits this long for varnish: at least 900 s (long exports and uploads), and above varnish. */
+export function nginxProxyTimeoutSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return Math.max(900, backendChainSeconds(spec) + 30);
+}
+
+/** The ALB waits longer than nginx, so a slow request ends with nginx's answer, not a bare 504. */
+export function loadBalancerIdleTimeoutSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return nginxProxyTimeoutSeconds(spec) + 60;
 }
 
 /** The header every rendered file starts with, in the file's comment syntax. */

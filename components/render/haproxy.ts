@@ -128,7 +128,9 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         );
     }
     add(
-        `    default-server check inter ${formatDuration(inter)} fastinter ${formatDuration(fastinter)} downinter ${formatDuration(downinter)} rise ${haproxy.rise} fall ${haproxy.fall} slowstart ${haproxy.slowstart} observe layer7 error-limit 10 on-error mark-down`,
+        `    default-server check inter ${formatDuration(inter)} fastinter ${formatDuration(fastinter)} downinter ${formatDuration(downinter)} rise ${haproxy.rise} fall ${haproxy.fall} slowstart ${haproxy.slowstart} observe layer7 error-limit 10 on-error fastinter`,
+        "    # Errors seen in live traffic only speed up the health checks (fastinter): a page that fails",
+        "    # on every client (a crawler on a broken page) must not mark them all down; /ok decides.",
         `    # maxconn = the client's threads (plone.zserverThreads): Zope accepts connections even when`,
         "    # every thread is busy, so haproxy queues the excess and hands it to the first free client.",
         "    # Taking a client out of rotation: the agent on its app host answers \"drain\" or \"maint\"",

@@ -18,6 +18,7 @@ import {
     FrontendLayout,
     indent,
     managedHeader,
+    loadBalancerIdleTimeoutSeconds,
     nginxProxyTimeoutSeconds,
 } from "./frontendLayout";
 
@@ -117,17 +118,18 @@ function httpsBase(host: string, port: number): string {
 /** The settings every site server shares. */
 function commonServerSettings(ctx: RenderContext, mode: NginxMode, tls: boolean): string[] {
     const f = ctx.spec.frontend;
-    const timeout = nginxProxyTimeoutSeconds(ctx);
+    const timeout = nginxProxyTimeoutSeconds(ctx.spec);
     const scheme = mode.behindAlb ? "$plone_scheme" : "$scheme";
     const lines = [
         `client_max_body_size ${f.nginx.clientMaxBodySize};`,
         "large_client_header_buffers 4 16k;",
     ];
     if (mode.behindAlb) {
+        const idle = loadBalancerIdleTimeoutSeconds(ctx.spec);
         lines.push(
-            "# Longer than the ALB's idle timeout (960 s): the ALB, not nginx, closes idle connections,",
+            `# Longer than the ALB's idle timeout (${idle} s): the ALB, not nginx, closes idle connections,`,
             "# so it never sends a request on a connection nginx is closing (a 502).",
-            "keepalive_timeout 965s;",
+            `keepalive_timeout ${idle + 5}s;`,
         );
     }
     lines.push(

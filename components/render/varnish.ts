@@ -55,7 +55,7 @@ export function renderVarnishVcl(ctx: RenderContext, frontend: HostPlan, layout:
     const sticky = ctx.spec.plone.stickySessions;
     const purgers = unique(["127.0.0.1", "::1", ...appHostAddresses(ctx)]);
     const keepCookies = `^(__ac(_[A-Za-z0-9]+)?|auth_token|_ZopeId|__cp|statusmessages|I18N_LANGUAGE${sticky ? `|${STICKY_COOKIE}` : ""})$`;
-    const firstByte = backendChainSeconds(ctx) + 5;
+    const firstByte = backendChainSeconds(ctx.spec) + 5;
     // Objects are kept for the longer of the two graces; req.grace shortens it while healthy.
     const objectGrace = Math.max(varnish.grace, varnish.graceSick);
     const health = PATHS.frontDoorHealth;

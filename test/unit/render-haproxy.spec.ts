@@ -55,7 +55,7 @@ describe("renderHaproxyConfig", () => {
             expect(backend).to.match(/http-check send meth GET uri \/ok ver HTTP\/1.1/);
             expect(backend).to.include("http-check expect status 200");
             const defaults = linesMatching(backend, /default-server/)[0];
-            for (const word of ["check", "inter 10s", "fastinter 1s", "downinter 5s", "rise 1", "fall 5", "slowstart 30s", "observe layer7", "error-limit 10", "on-error mark-down"]) {
+            for (const word of ["check", "inter 10s", "fastinter 1s", "downinter 5s", "rise 1", "fall 5", "slowstart 30s", "observe layer7", "error-limit 10", "on-error fastinter"]) {
                 expect(defaults).to.include(` ${word}`);
             }
         });
