@@ -38,16 +38,18 @@ finish() { if [ "$changed" -eq 0 ]; then say "no change"; fi; }
 `,
     services: sh`# systemd on EC2; plain init scripts (or none) in containers and test hosts.
 is_systemd() { [ -d /run/systemd/system ]; }
+# service_running SYSTEMD_UNIT INIT_SCRIPT
+service_running() {
+  if is_systemd; then systemctl is-active --quiet "$1"; else service "$2" status >/dev/null 2>&1; fi
+}
 # service_ensure SYSTEMD_UNIT INIT_SCRIPT: running (and enabled under systemd).
 service_ensure() {
   if is_systemd; then
     systemctl is-enabled --quiet "$1" 2>/dev/null || systemctl enable --quiet "$1" || die "systemctl enable $1 failed"
-    systemctl is-active --quiet "$1" && return 0
-    systemctl start "$1" || die "systemctl start $1 failed"
-  else
-    service "$2" status >/dev/null 2>&1 && return 0
-    service "$2" start >/dev/null || die "service $2 start failed"
   fi
+  service_running "$1" "$2" && return 0
+  if is_systemd; then systemctl start "$1" || die "systemctl start $1 failed"
+  else service "$2" start >/dev/null || die "service $2 start failed"; fi
   note_change "started $1"
 }
 service_restart() {
@@ -77,7 +79,10 @@ ensure_dir() {
   local path=$1 owner=$2 mode=$3 current
   if [ ! -d "$path" ]; then
     mkdir -p "$path"
-    note_change "created $path"
+    chown "$owner" "$path" || die "cannot set the owner of $path to $owner"
+    chmod "$mode" "$path"
+    note_change "created $path ($owner, mode $mode)"
+    return 0
   fi
   current=$(stat -c '%U:%G %a' "$path")
   if [ "$current" != "$owner $\{mode#0}" ]; then

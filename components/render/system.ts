@@ -89,8 +89,7 @@ ensure_dir ${PATHS.logDir} root:${DEPLOY_USER} 2775
 if is_systemd; then systemd-tmpfiles --create /etc/tmpfiles.d/plone-aws.conf; fi
 ensure_dir ${PATHS.runtimeDir} root:${DEPLOY_USER} 0775
 ${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${PATHS.deployRoot}/${spec.app.name} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
-service_ensure cron cron
-if [ "$timezone_changed" -eq 1 ]; then service_restart cron cron; fi
+if [ "$timezone_changed" -eq 1 ] && service_running cron cron; then service_restart cron cron; else service_ensure cron cron; fi
 finish
 
 # Storage, in order: volumes, then the blob server, then the blob mount.

@@ -13,7 +13,7 @@ import type { RenderContext } from "../../components/render/context";
 import { renderCronFiles } from "../../components/render/cron";
 import { renderLogrotateFiles } from "../../components/render/logrotate";
 import { renderExports, renderNfsConf } from "../../components/render/nfs";
-import { renderSetupScript } from "../../components/render/system";
+import { renderSetupScript, setupPackages } from "../../components/render/system";
 import { renderVolumeScript } from "../../components/render/volumes";
 import { DEPLOY_USER, PATHS, PORTS } from "../../components/topology";
 import { passwdWithDeployUser, ScratchHost, TestBridge } from "../helpers/namespaces";
@@ -477,5 +477,113 @@ describe("daemons: GlusterFS blob volume with real glusterd", function () {
         expect(second.status, second.stderr).to.equal(0);
         expect(second.stdout).to.equal("plone-blobs: no change\n");
         peers[0].sh(`umount ${PATHS.sharedBlobsMount}`);
+    });
+});
+
+/** Stand-ins for what a scratch host must not do for real: apt, init scripts, the RPC port map. */
+function writeStubs(dir: string, installed: string[]): { stubs: string; calls: string } {
+    const stubs = path.join(dir, "stubs");
+    const calls = path.join(dir, "calls");
+    fs.mkdirSync(stubs);
+    fs.writeFileSync(path.join(dir, "installed"), installed.map((p) => `${p}\n`).join(""));
+    fs.writeFileSync(calls, "");
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(stubs, name), `#!/bin/bash\necho "${name} $*" >>${calls}\n${body}\n`, { mode: 0o755 });
+    // dpkg-query -W -f=FORMAT NAME: "ii <version>" for installed packages, as the real one prints.
+    stub("dpkg-query", `grep -qxF -- "\${@: -1}" ${dir}/installed || exit 1\nprintf 'ii 1.0'`);
+    stub("apt-get", `seen=0\nfor a in "$@"; do\n  if [ "$seen" = 1 ] && [[ $a != -* ]]; then echo "$a" >>${dir}/installed; fi\n  [ "$a" = install ] && seen=1\ndone\nexit 0`);
+    stub("service", `state=${dir}/service-$1\ncase $2 in status) [ -e "$state" ] ;; start|restart) touch "$state" ;; esac`);
+    stub("rpcinfo", [
+        `echo "    100005    3   tcp  ${PORTS.mountd}  mountd"`,
+        `echo "    100024    1   tcp  ${PORTS.statd}  status"`,
+        `echo "    100021    4   tcp  ${PORTS.lockd}  nlockmgr"`,
+    ].join("\n"));
+    return { stubs, calls };
+}
+
+describe("daemons: plone-setup end to end on a scratch host", function () {
+    this.timeout(180_000);
+    let scratch: ScratchHost | undefined;
+    let dir: string | undefined;
+    after(() => {
+        scratch?.cleanup();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("sets up a one-host NFS stack (user, zone, /tmp, files, volumes, export, bind mount); a second run changes nothing", function () {
+        requireRoot(this);
+        requireBinaries(this, "mkfs.xfs", "blkid", "unshare", "nsenter", "exportfs", "useradd");
+        const ctx = VARIANTS.nfsOneHost();
+        const h = host(ctx, "all-1");
+        // Not under /tmp: the script mounts a tmpfs there.
+        dir = fs.mkdtempSync("/var/tmp/plone-aws-setup-");
+        const packages = setupPackages(ctx, h);
+        const notYet = ["cron", "nvme-cli"];
+        const { stubs, calls } = writeStubs(dir, packages.filter((p) => !notYet.includes(p)));
+        const dev = path.join(dir, "dev");
+        fs.mkdirSync(path.join(dev, "disk", "by-id"), { recursive: true });
+        const ids = ["vol-0ddddddddddddddd1", "vol-0ddddddddddddddd2", "vol-0ddddddddddddddd3"];
+        ids.forEach((id, i) => {
+            fakeDisk(path.join(dev, `nvme${i + 1}n1`));
+            fs.symlinkSync(`../../nvme${i + 1}n1`, path.join(dev, "disk", "by-id", `nvme-Amazon_Elastic_Block_Store_${id.replace("-", "")}`));
+        });
+        const script = path.join(dir, "plone-setup");
+        fs.writeFileSync(script, renderSetupScript(ctx, h));
+        // Everything the script writes lands in overlays and tmpfs mounts of the scratch host.
+        const overlays = ["/etc", "/usr/local", "/var/log", "/var/lib/nfs", "/home"];
+        scratch = ScratchHost.mountOnly();
+        scratch.must(
+            [
+                ...overlays.flatMap((o, i) => [
+                    `mkdir -p ${dir}/upper${i} ${dir}/work${i}`,
+                    `mount -t overlay overlay -o lowerdir=${o},upperdir=${dir}/upper${i},workdir=${dir}/work${i} ${o}`,
+                ]),
+                "mount -t tmpfs tmpfs /run",
+                "mount -t tmpfs tmpfs /srv",
+            ].join(" && "),
+            "preparing the scratch host",
+        );
+        const args = [`${PATHS.filestorage}=${ids[0]}`, `${PATHS.backups}=${ids[1]}`, `${PATHS.nfsExport}=${ids[2]}`];
+        const setup = () => scratch!.sh(`PATH=${stubs}:$PATH PLONE_DEV_DIR=${dev} PLONE_SYS_DIR=${dir}/sys PLONE_VOLUME_WAIT=0 bash ${script} ${args.join(" ")}`);
+
+        const first = setup();
+        if (process.env.PLONE_AWS_SHOW_SETUP) console.log(first.stdout, first.stderr);
+        expect(first.status, first.stderr + first.stdout).to.equal(0);
+        const apt = fs.readFileSync(calls, "utf8").split("\n").filter((l) => l.startsWith("apt-get"));
+        expect(apt).to.have.length(2);
+        expect(apt[0]).to.match(/ update$/);
+        expect(apt[1]).to.include("--force-confold").and.match(/ install cron nvme-cli$/);
+        expect(first.stdout).to.include("plone-setup: created user plone (UID 4000)").and.include("plone-setup: time zone Europe/Berlin");
+        expect(first.stdout).to.include("plone-setup: mounted a 1G tmpfs on /tmp");
+        expect(first.stdout).to.include(`made an XFS file system on the blank device ${dev}/nvme3n1 for ${PATHS.nfsExport}`);
+        expect(first.stdout).to.include(`plone-blobs: mounted ${PATHS.nfsExport} on ${PATHS.sharedBlobsMount}`);
+
+        const check = scratch.must(
+            [
+                "id plone",
+                "readlink /etc/localtime",
+                "findmnt -rn -o FSTYPE,OPTIONS --mountpoint /tmp",
+                `stat -c '%U:%G %a' ${PATHS.logDir} ${PATHS.runtimeDir} ${PATHS.configDir}/plone ${PATHS.deployRoot}/plone`,
+                `stat -c '%U:%G %a' ${PATHS.sharedBlobsMount}/blobstorage ${PATHS.nfsExport}/blobstorage`,
+                "cat /etc/apt/apt.conf.d/20auto-upgrades /etc/cron.d/plone-aws-plone",
+                "exportfs -v",
+                `test -x ${PATHS.sbinDir}/plone-cron-job`,
+            ].join(" && "),
+        ).stdout;
+        expect(check).to.include("uid=4000(plone) gid=4000(plone)");
+        expect(check).to.include("/usr/share/zoneinfo/Europe/Berlin");
+        expect(check).to.match(/^tmpfs .*size=1048576k/m);
+        expect(check).to.include(`root:plone 2775\nroot:plone 775\nroot:plone 750\nplone:plone 755\n`);
+        expect(check).to.include("plone:plone 750\nplone:plone 750\n");
+        expect(check).to.include('APT::Periodic::Unattended-Upgrade "1";').and.include("bin/backup -q");
+        // The NFS server is its only client here: nothing is exported to other hosts.
+        expect(check).not.to.include(`${PATHS.nfsExport} `);
+        // Nothing reached the real system.
+        expect(fs.existsSync(`${PATHS.sbinDir}/plone-setup`) || fs.existsSync(`${PATHS.sbinDir}/plone-volumes`)).to.equal(false);
+        expect(run("id", ["plone"]).status).not.to.equal(0);
+
+        const second = setup();
+        expect(second.status, second.stderr).to.equal(0);
+        expect(second.stdout).to.equal(["plone-setup: no change", "plone-volumes: no change", "plone-blob-server: no change", "plone-blobs: no change", ""].join("\n"));
+        expect(fs.readFileSync(calls, "utf8").split("\n").filter((l) => l.startsWith("apt-get"))).to.have.length(2);
     });
 });
