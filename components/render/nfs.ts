@@ -1,9 +1,8 @@
 // NFS blobs: the server's /etc/exports and daemon settings (statd, mountd and lockd pinned to the
 // ports the security groups name), and the clients' fstab line.
 import { DEPLOY_USER, PATHS, PORTS, hostsWithLayer, type HostPlan } from "../topology";
-import { addressOf, type RenderContext } from "./context";
+import { addressOf, type RenderContext, type RenderedFile } from "./context";
 import { putFileCommand, rootFile, scriptHeader, sh } from "./scriptKit";
-import type { RenderedFile } from "./context";
 
 type NfsBlobs = { mode: "nfs"; server: string; exportPath: string; mountPoint: string };
 
@@ -163,17 +162,21 @@ wrong_ports() {
     awk -v p="$program" -v port="$port" '$5 == p && $3 == "tcp" && $4 == port { found = 1 } END { exit !found }' <<<"$listing" || printf '%s ' "$entry"
   done
 }
+# Restart at most once per boot: restarting nfsd starts a grace period that stalls the clients.
+restarted_marker=${PATHS.runtimeDir}/nfs-ports-restarted
 wrong=$(wrong_ports)
-if [ -n "$wrong" ]; then
+if [ -n "$wrong" ] && [ ! -e "$restarted_marker" ]; then
   say "not on the pinned ports yet: $wrong; restarting the NFS daemons"
   # lockd is in the kernel: set its ports before nfsd restarts it.
   if [ -d /proc/sys/fs/nfs ]; then sysctl -q -w fs.nfs.nlm_tcpport=${PORTS.lockd} fs.nfs.nlm_udpport=${PORTS.lockd} || true; fi
   service_restart rpc-statd nfs-common
   service_restart nfs-server nfs-kernel-server
   exportfs -ra || die "exportfs -ra failed: check /etc/exports"
+  mkdir -p "$(dirname "$restarted_marker")"
+  touch "$restarted_marker"
   wrong=$(wrong_ports)
-  # NFSv4 clients (plone-aws mounts nfs4) need only port 2049, so this is not fatal.
-  [ -z "$wrong" ] || warn "still not on the pinned ports: $wrong; NFSv3 clients behind the security groups will fail"
 fi
+# NFSv4 clients (plone-aws mounts nfs4) need only port 2049, so this is not fatal.
+[ -z "$wrong" ] || warn "not on the pinned ports: $wrong; NFSv3 clients behind the security groups will fail"
 finish
 `;
