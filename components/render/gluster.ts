@@ -73,6 +73,7 @@ ${GLUSTER_LOGIC}`;
 }
 
 const GLUSTER_LOGIC = sh`
+command -v glusterd >/dev/null 2>&1 || die "glusterd is missing: plone-setup installs glusterfs-server"
 ip -o addr show | awk '{ sub(/\/.*/, "", $4); print $4 }' | grep -qxF "$SELF" ||
   die "this host has no address $SELF, the one plone-aws gave its brick: check the host's private IP"
 mountpoint -q "$BRICK_ROOT" || die "the bricks volume is not mounted on $BRICK_ROOT (plone-volumes mounts it): a brick on the root disk would fill it"

@@ -145,6 +145,7 @@ ${NFS_SERVER_LOGIC}`;
 }
 
 const NFS_SERVER_LOGIC = sh`
+command -v exportfs >/dev/null 2>&1 || die "exportfs is missing: plone-setup installs nfs-kernel-server"
 mountpoint -q "$EXPORT_DIR" || die "the exports volume is not mounted on $EXPORT_DIR (plone-volumes mounts it): exporting the root disk would put the blobs there"
 ensure_dir "$BLOB_DIR" ${DEPLOY_USER}:${DEPLOY_USER} 0750
 
