@@ -120,6 +120,7 @@ peer_state() {
   "$\{GLUSTER[@]}" peer status 2>/dev/null |
     awk -v h="$1" '/^Hostname: / { current = $2 } /^State: / && current == h { sub(/^State: /, ""); print; exit }'
 }
+volume_bricks() { "$\{GLUSTER[@]}" volume info "$VOLUME" 2>/dev/null | awk '/^Brick[0-9]+: / { print $2 }'; }
 for peer in "$\{PEERS[@]}"; do
   [ "$peer" != "$SELF" ] || continue
   if [ -z "$(peer_state "$peer")" ]; then
@@ -127,12 +128,19 @@ for peer in "$\{PEERS[@]}"; do
       die "gluster peer probe $peer failed ($output): is glusterd running there (its setup runs first) and are ports ${PORTS.glusterdFirst}-${PORTS.glusterdLast} open?"
     note_change "probed peer $peer"
   fi
-  for _ in $(seq 60); do [ "$(peer_state "$peer")" != "Peer in Cluster (Connected)" ] || break; sleep 1; done
+  # A replica that is down only matters when its brick still has to be added: then wait longer.
+  has_brick=0
+  if volume_bricks | grep -qxF "$peer:$BRICK"; then has_brick=1; fi
+  wait=60
+  [ "$has_brick" -eq 0 ] || wait=10
+  for _ in $(seq "$wait"); do [ "$(peer_state "$peer")" != "Peer in Cluster (Connected)" ] || break; sleep 1; done
   state=$(peer_state "$peer")
-  [ "$state" = "Peer in Cluster (Connected)" ] || die "peer $peer is '$\{state:-unknown}', not 'Peer in Cluster (Connected)' after 60 s"
+  [ "$state" != "Peer in Cluster (Connected)" ] || continue
+  [ "$has_brick" -eq 1 ] ||
+    die "peer $peer is '$\{state:-unknown}', not 'Peer in Cluster (Connected)' after $wait s: its brick cannot be added"
+  warn "peer $peer is '$\{state:-unknown}': its brick is offline until it is back (the other bricks serve the blobs)"
 done
 
-volume_bricks() { "$\{GLUSTER[@]}" volume info "$VOLUME" | awk '/^Brick[0-9]+: / { print $2 }'; }
 if ! "$\{GLUSTER[@]}" volume info "$VOLUME" >/dev/null 2>&1; then
   bricks=()
   for peer in "$\{PEERS[@]}"; do bricks+=("$peer:$BRICK"); done

@@ -478,6 +478,16 @@ describe("daemons: GlusterFS blob volume with real glusterd", function () {
         expect(second.stdout).to.equal("plone-blobs: no change\n");
         peers[0].sh(`umount ${PATHS.sharedBlobsMount}`);
     });
+
+    it("keeps going with a warning while a replica whose brick is in the volume is down", function () {
+        const ctx = stack(2);
+        // Stop the replica's glusterd (its pid file is in its own /run).
+        peers[1].must("kill $(cat /run/glusterd.pid)");
+        const r = runScript(peers[0], "gfs-1", renderBlobServerScript(ctx, host(ctx, "gfs-1")) as string);
+        expect(r.status, r.stderr + r.stdout).to.equal(0);
+        expect(r.stderr).to.include(`peer ${peers[1].address} is 'Peer in Cluster (Disconnected)': its brick is offline until it is back`);
+        expect(r.stdout).to.equal("plone-blob-server: no change\n");
+    });
 });
 
 /** Stand-ins for what a scratch host must not do for real: apt, init scripts, the RPC port map. */
