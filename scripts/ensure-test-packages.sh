@@ -21,6 +21,8 @@ declare -A PACKAGES=(
   [curl]=curl
   [git]=git
   [python3]=python3
+  [mkfs.xfs]=xfsprogs
+  [logrotate]=logrotate
 )
 
 missing=()

@@ -1,7 +1,7 @@
 // Rules that span several keys: which layers need which settings, which layers are singletons,
 // what the front door and the network allow. Each rule runs only when the keys it reads parsed,
 // so one bad key does not hide the errors of the others.
-import { SECRET_KEYS, SecretKey, Layer } from "./schema";
+import { cronFields, SECRET_KEYS, SecretKey, Layer } from "./schema";
 import type { ParsedSections } from "./spec";
 import { MAX_VPC_PREFIX, parseCidr, planSubnet } from "../topology/addressing";
 import { instanceTypeInfo } from "../topology/instanceTypes";
@@ -165,6 +165,12 @@ export function crossFieldIssues(
         if (plone.blobs === "database" && plone.storage !== "relstorage") err(["plone", "blobs"], "blobs in the database need plone.storage relstorage; with ZEO use zeo (blobs on the ZEO server) instead");
         if (plone.blobs === "zeo" && plone.storage !== "zeo") err(["plone", "blobs"], "zeo blobs are kept by the ZEO server, and plone.storage is relstorage: use database, nfs, gluster or efs");
         if (plone.pack.truncateRefs && !plone.pack.gc) err(["plone", "pack", "truncateRefs"], "clearing the object_ref tables needs plone.pack.gc: true");
+        if (plone.storage === "relstorage" && plone.pack.twoStage) {
+            const [, , dayOfMonth, , weekday] = cronFields(plone.pack.schedule);
+            if (dayOfMonth !== "*" || weekday === "*") {
+                err(["plone", "pack", "schedule"], `a two-stage pack runs the prepack on the scheduled day and the pack the day after: give weekdays and * as day of month, e.g. "0 1 * * 6" (not "${plone.pack.schedule}")`);
+            }
+        }
         if (plone.storage === "relstorage" && s.database && !s.database.host && network && network.azCount < 2) {
             err(["network", "azCount"], "an RDS database needs subnets in at least two availability zones (even without Multi-AZ): set network.azCount to 2 or 3");
         }

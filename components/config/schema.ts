@@ -56,6 +56,13 @@ const cron = z
         "must be a cron schedule with five fields (minute hour day month weekday) or @daily/@weekly/@monthly/@hourly",
     );
 
+const CRON_MACROS: Record<string, string> = { "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" };
+
+/** The five fields (minute hour day-of-month month weekday) of a cron schedule, macros expanded. */
+export function cronFields(schedule: string): string[] {
+    return (CRON_MACROS[schedule] ?? schedule).trim().split(/\s+/);
+}
+
 const relativePath = z
     .string()
     .min(1)
@@ -246,6 +253,8 @@ export const ploneSchema = z
         blobs: z.enum(BLOB_MODES).default("local"),
         /** GlusterFS volume name. */
         glusterVolume: z.string().regex(/^[A-Za-z0-9_-]+$/).default("blobs"),
+        /** GlusterFS performance.cache-size of the blob volume (read cache per client), as the cookbook set it. */
+        glusterCacheSize: z.string().regex(/^\d+(KB|MB|GB)$/, "must be a size such as 256MB").default("256MB"),
         relstorage: relstorage.prefault({}),
         pack: pack.prefault({}),
         backups: backups.prefault({}),

@@ -60,6 +60,8 @@ export const PATHS = {
     sbinDir: "/usr/local/sbin",
     /** Runtime state (tmpfs): rotation/<client> holds "drain" or "maint" while a client is out of rotation. */
     runtimeDir: "/run/plone-aws",
+    /** Logs of the host scripts and scheduled jobs (backup, pack): group DEPLOY_USER may write. */
+    logDir: "/var/log/plone-aws",
 } as const;
 
 /** The user that owns and runs the buildout; its UID/GID is app.deployUserUid on every host. */
