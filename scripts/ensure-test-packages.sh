@@ -23,6 +23,8 @@ declare -A PACKAGES=(
   [python3]=python3
   [mkfs.xfs]=xfsprogs
   [logrotate]=logrotate
+  [openssl]=openssl
+  [varnishadm]=varnish
 )
 
 missing=()

@@ -213,7 +213,9 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
         if (spec.plone.blobs === "gluster") add("glusterfs-client");
     }
     if (layers.includes("frontend")) {
-        add("nginx", "varnish", "haproxy", "socat");
+        // rsyslog: haproxy logs to /dev/log; Debian's haproxy package ships the rsyslog rule that
+        // writes /var/log/haproxy.log (journald alone keeps them only in the journal).
+        add("nginx", "varnish", "haproxy", "socat", "rsyslog");
         if (spec.frontend.tls.mode === "certbot") add("certbot");
     }
     if (layers.includes("shared_blobs")) {
