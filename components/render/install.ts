@@ -8,12 +8,16 @@ import type { RenderedFile } from "./context";
 export interface ServiceReload {
     /** Short name, for messages. */
     name: string;
-    /** Files (exact paths, or directory prefixes ending in "/") that belong to it. */
+    /** Files (exact paths, or directory prefixes ending in "/") whose change needs a reload. */
     paths: string[];
+    /** Files whose change needs a restart instead (daemon parameters a reload cannot apply). */
+    restartPaths?: string[];
     /** Checks the installed configuration; non-zero means it must not be loaded. */
     validate?: string;
     /** Applies the configuration without dropping requests. */
     reload: string;
+    /** Restarts the service, for restartPaths. */
+    restart?: string;
 }
 
 /** Marker the installer prints for each changed file, and tests read. */
@@ -31,7 +35,7 @@ function shellQuote(s: string): string {
 
 /** The services affected by a file, by path. */
 export function servicesOf(path: string, services: ServiceReload[]): ServiceReload[] {
-    return services.filter((s) => s.paths.some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p)));
+    return services.filter((s) => [...s.paths, ...(s.restartPaths ?? [])].some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p)));
 }
 
 /** sha256 of a set of files: the trigger of the step that installs them. */
@@ -48,7 +52,7 @@ export function filesHash(files: RenderedFile[]): string {
  * Contents travel base64-encoded in heredocs so any byte survives, and the whole script goes to
  * the host on stdin, never on a command line.
  */
-export function renderInstallScript(files: RenderedFile[], services: ServiceReload[], removeFiles: string[] = []): string {
+export function renderInstallScript(files: RenderedFile[], services: ServiceReload[], removeFiles: string[] = [], after: string[] = []): string {
     const duplicates = files.map((f) => f.path).filter((p, i, all) => all.indexOf(p) !== i);
     if (duplicates.length) throw new Error(`two renderers write ${duplicates[0]}`);
     const lines: string[] = [
@@ -99,7 +103,7 @@ export function renderInstallScript(files: RenderedFile[], services: ServiceRelo
     }
     lines.push(
         "",
-        'if [ ${#changed[@]} -eq 0 ]; then echo "plone-aws: configuration unchanged"; exit 0; fi',
+        `if [ \${#changed[@]} -eq 0 ]; then echo "plone-aws: configuration unchanged"; ${after.length ? `${after.join("; ")}; ` : ""}exit 0; fi`,
         "",
         "# affected <path prefix>...: true when a changed file is one of them",
         "affected() {",
@@ -111,10 +115,11 @@ export function renderInstallScript(files: RenderedFile[], services: ServiceRelo
         "}",
         "",
     );
+    const quoted = (paths: string[]) => paths.map(shellQuote).join(" ");
     for (const s of services) {
         if (!s.validate) continue;
         lines.push(
-            `if affected ${s.paths.map(shellQuote).join(" ")}; then`,
+            `if affected ${quoted([...s.paths, ...(s.restartPaths ?? [])])}; then`,
             `  if ! out=$( ( ${s.validate} ) 2>&1 ); then`,
             `    echo "plone-aws: the new ${s.name} configuration is invalid, nothing was changed:" >&2`,
             '    printf "%s\\n" "$out" >&2',
@@ -125,13 +130,19 @@ export function renderInstallScript(files: RenderedFile[], services: ServiceRelo
         );
     }
     for (const s of services) {
-        lines.push(
-            `if affected ${s.paths.map(shellQuote).join(" ")}; then`,
-            `  echo "plone-aws: reloading ${s.name}"`,
-            `  ( ${s.reload} )`,
-            "fi",
-        );
+        if (s.restartPaths?.length && s.restart) {
+            lines.push(
+                `if affected ${quoted(s.restartPaths)}; then`,
+                `  echo "plone-aws: restarting ${s.name}"`,
+                `  ( ${s.restart} )`,
+                `elif affected ${quoted(s.paths)}; then`,
+            );
+        } else {
+            lines.push(`if affected ${quoted(s.paths)}; then`);
+        }
+        lines.push(`  echo "plone-aws: reloading ${s.name}"`, `  ( ${s.reload} )`, "fi");
     }
-    lines.push('echo "plone-aws: ${#changed[@]} file(s) changed"', "");
+    lines.push('echo "plone-aws: ${#changed[@]} file(s) changed"');
+    lines.push(...after, "");
     return lines.join("\n");
 }

@@ -69,6 +69,18 @@ describe("the configure step's installer", function () {
         expect(r.stderr).to.contain("user no-such-user-xyz does not exist (setup must run first): cannot install /etc/demo/demo.conf");
     });
 
+    it("restarts instead of reloading for daemon parameters, and runs the follow-up commands every time", () => {
+        const withRestart: ServiceReload[] = [{ name: "daemon", paths: ["/etc/d/conf"], restartPaths: ["/etc/d/params"], reload: 'echo reload >> "$root/reloads"', restart: 'echo restart >> "$root/reloads"' }];
+        const go = (files: RenderedFile[]) =>
+            run("bash", ["-s"], { input: renderInstallScript(files, withRestart, [], ['echo after >> "$root/reloads"']), env: { ...process.env, PLONE_AWS_ROOT: root } });
+        go([file("/etc/d/conf", "1"), file("/etc/d/params", "1")]);
+        expect(reloads()).to.deep.equal(["restart", "after"]);
+        go([file("/etc/d/conf", "2"), file("/etc/d/params", "1")]);
+        expect(reloads()).to.deep.equal(["restart", "after", "reload", "after"]);
+        go([file("/etc/d/conf", "2"), file("/etc/d/params", "1")]);
+        expect(reloads()).to.deep.equal(["restart", "after", "reload", "after", "after"]);
+    });
+
     it("removes files that must go", () => {
         fs.mkdirSync(path.join(root, "etc/demo"), { recursive: true });
         fs.writeFileSync(path.join(root, "etc/demo/default"), "old");
