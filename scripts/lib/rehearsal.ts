@@ -74,13 +74,23 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
 
     const { run: hosts, base } = await TestHostRun.create({ vpcCidr: cidr, region: loaded.spec.region, cacheDir, runDir: options.runDir, log: print });
     Object.assign(report, { runId: hosts.runId, runDir: hosts.runDir, base });
-    let finished = false;
+    // Ctrl-C: no further command starts, the running ones end with their hosts, which are removed
+    // (or kept with --keep); a second Ctrl-C exits at once (the next rehearsal removes what is left).
+    let interrupted: NodeJS.Signals | undefined;
+    const interruption = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
-        if (finished) return;
-        finished = true;
-        print(`\n${signal}: ${options.keep ? "keeping" : "removing"} the test hosts of ${hosts.runId}`);
-        const done = options.keep ? Promise.resolve(print(hosts.keep().join("\n"))) : hosts.teardown().then(() => undefined);
-        void done.finally(() => process.exit(130));
+        if (interrupted) {
+            print(`${signal} again: exiting now; npm run rehearse -- --teardown stale removes what is left of ${hosts.runId}`);
+            process.exit(130);
+        }
+        interrupted = signal;
+        print(`\n${signal}: stopping; ${options.keep ? "keeping" : "removing"} the test hosts of ${hosts.runId}`);
+        interruption.abort();
+        if (options.keep) {
+            print(hosts.keep().join("\n"));
+            process.exit(130);
+        }
+        void hosts.teardown();
     };
     if (options.handleSignals) {
         process.on("SIGINT", onSignal);
@@ -114,12 +124,13 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
         for (const h of started) print(`[${h.name}] test host ${h.address} (${h.hostname}) up in ${seconds(h.startSeconds)}`);
 
         if (!steps.length) print("note: the program registers no command:remote:Command yet: there is nothing to provision");
-        report.result = await runSteps(steps, sshTransport(hosts), { logsDir: hosts.logsDir, concurrency: options.parallel ?? 8, redact: rehearsal.secretValues, print });
-        if (report.result.ok) {
-            report.smoke = await runSmokeChecks(options.smokeChecks ?? SMOKE_CHECKS, { spec, run: program, hosts, addresses, steps }, print);
+        report.result = await runSteps(steps, sshTransport(hosts), {
+            logsDir: hosts.logsDir, concurrency: options.parallel ?? 8, redact: rehearsal.secretValues, print, signal: interruption.signal,
+        });
+        if (report.result.ok && !interrupted) {
+            report.smoke = await runSmokeChecks(options.smokeChecks ?? SMOKE_CHECKS, { spec, run: program, hosts, addresses, steps }, print, interruption.signal);
         }
     } finally {
-        finished = true;
         if (options.handleSignals) {
             process.off("SIGINT", onSignal);
             process.off("SIGTERM", onSignal);
@@ -132,8 +143,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
     }
 
     const result = report.result;
-    const ok = !!result?.ok && report.smoke.every((s) => s.ok) && report.leftovers.length === 0;
-    report.exitCode = ok ? 0 : 1;
+    const ok = !interrupted && !!result?.ok && report.smoke.every((s) => s.ok) && report.leftovers.length === 0;
+    report.exitCode = interrupted ? 130 : ok ? 0 : 1;
     report.timings = { ...hosts.timings, totalSeconds: (Date.now() - startedAt) / 1000 };
     const perHost = new Map<string, number>();
     for (const r of result?.results ?? []) perHost.set(r.host, (perHost.get(r.host) ?? 0) + (r.seconds ?? 0));
@@ -150,6 +161,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
         `  total          ${seconds(report.timings.totalSeconds)}`,
         `  logs           ${path.relative(process.cwd(), hosts.logsDir)}`,
         ok ? "OK"
+            : interrupted ? `INTERRUPTED (${interrupted})`
             : result?.failed ? `FAILED: [${result.failed.host}] ${result.failed.step}`
             : report.leftovers.length ? "FAILED: teardown left parts of the run behind"
             : `FAILED: ${report.smoke.filter((s) => !s.ok).map((s) => s.name).join("; ") || "see above"}`,

@@ -229,6 +229,8 @@ export interface RunnerOptions {
     defaultTimeoutMs?: number;
     /** Lines of output shown for a failed step (default 40). */
     tailLines?: number;
+    /** Aborted (Ctrl-C): no further step starts and the running ones are ended. */
+    signal?: AbortSignal;
 }
 
 /** Orders steps so that each comes after what it depends on; throws on a cycle. */
@@ -322,6 +324,8 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
         print(`[${s.host}] ${s.step} ...`);
         const timeoutMs = s.timeoutMs ?? options.defaultTimeoutMs ?? 30 * 60_000;
         const abort = new AbortController();
+        const interrupt = () => abort.abort();
+        options.signal?.addEventListener("abort", interrupt);
         let timedOut = false;
         const timer = setTimeout(() => {
             timedOut = true;
@@ -347,6 +351,7 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
             exitCode = -1;
         } finally {
             clearTimeout(timer);
+            options.signal?.removeEventListener("abort", interrupt);
         }
         for (const rest of [partial.stdout, partial.stderr]) if (rest) writeLines(rest);
         result.finishedAt = Date.now();
@@ -366,7 +371,7 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
 
     await new Promise<void>((resolve) => {
         const pump = () => {
-            if (!failed) {
+            if (!failed && !options.signal?.aborted) {
                 for (const s of ordered) {
                     if (running >= concurrency) break;
                     if (startedUrns.has(s.urn)) continue;

@@ -50,19 +50,25 @@ export const hostsAnswerAtTheirAddresses: SmokeCheck = {
 
 export const SMOKE_CHECKS: SmokeCheck[] = [hostsAnswerAtTheirAddresses];
 
-/** Runs the checks one after the other (they share the hosts); all of them, even after a failure. */
-export async function runSmokeChecks(checks: SmokeCheck[], ctx: SmokeContext, print: (line: string) => void = console.log): Promise<SmokeResult[]> {
+/**
+ * Runs the checks one after the other (they share the hosts); all of them, even after a failure,
+ * but none after an interruption (a check cut short by it is reported as interrupted, not failed).
+ */
+export async function runSmokeChecks(checks: SmokeCheck[], ctx: SmokeContext, print: (line: string) => void = console.log, signal?: AbortSignal): Promise<SmokeResult[]> {
     const results: SmokeResult[] = [];
     for (const check of checks) {
+        if (signal?.aborted) break;
         const started = Date.now();
+        let result: SmokeResult;
         try {
             const detail = (await check.run(ctx)) ?? undefined;
-            results.push({ name: check.name, ok: true, detail, seconds: (Date.now() - started) / 1000 });
+            result = { name: check.name, ok: true, detail, seconds: (Date.now() - started) / 1000 };
         } catch (e) {
-            results.push({ name: check.name, ok: false, detail: (e as Error).message, seconds: (Date.now() - started) / 1000 });
+            result = { name: check.name, ok: false, detail: signal?.aborted ? "interrupted" : (e as Error).message, seconds: (Date.now() - started) / 1000 };
         }
-        const r = results[results.length - 1];
-        print(`[smoke] ${r.name} ... ${r.ok ? "ok" : "FAILED"} ${r.seconds.toFixed(1)}s${r.detail ? ` (${r.detail})` : ""}`);
+        results.push(result);
+        const outcome = result.ok ? "ok" : signal?.aborted ? "interrupted" : "FAILED";
+        print(`[smoke] ${result.name} ... ${outcome} ${result.seconds.toFixed(1)}s${result.detail && outcome !== "interrupted" ? ` (${result.detail})` : ""}`);
     }
     return results;
 }

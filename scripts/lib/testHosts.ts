@@ -439,7 +439,7 @@ export class TestHostRun {
     private readonly subnetPrefix: number;
     private readonly bridges = new Map<string, string>();
     private baseDir = "";
-    private tornDown = false;
+    private tearingDown?: Promise<{ leftovers: string[] }>;
 
     private constructor(opts: TestHostRunOptions, runId: string) {
         this.runId = runId;
@@ -722,13 +722,15 @@ export class TestHostRun {
      * its namespaces), namespaces (and with them the links and bridges), and the hosts' overlay
      * directories. The logs stay in <runDir>/logs. Safe to call twice.
      */
-    async teardown(): Promise<{ leftovers: string[] }> {
-        if (this.tornDown) return { leftovers: [] };
-        this.tornDown = true;
-        const started = Date.now();
-        const leftovers = await teardownRun({ runId: this.runId, runDir: this.runDir, netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)] }, this.cacheDir);
-        this.timings.teardownSeconds = (Date.now() - started) / 1000;
-        return { leftovers };
+    teardown(): Promise<{ leftovers: string[] }> {
+        // One teardown, whoever asks first (a signal, or the end of the run): later calls wait for it.
+        this.tearingDown ??= (async () => {
+            const started = Date.now();
+            const leftovers = await teardownRun({ runId: this.runId, runDir: this.runDir, netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)] }, this.cacheDir);
+            this.timings.teardownSeconds = (Date.now() - started) / 1000;
+            return { leftovers };
+        })();
+        return this.tearingDown;
     }
 }
 

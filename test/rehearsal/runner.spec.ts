@@ -3,6 +3,7 @@
 // addresses, the commands over SSH with stdin piped, in dependency order and in parallel, the
 // stop at the first failure, and nothing of the run left afterwards.
 import { expect } from "chai";
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -109,5 +110,32 @@ describe("rehearsal runner over SSH", function () {
         expect(report.leftovers).to.deep.equal([]);
         const left = traces(report.runId!, report.runDir!, []);
         expect({ ...left, pidfileProcesses: [] }).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] });
+    });
+
+    it("stops on Ctrl-C while a command runs: the hosts are removed and the exit status is 130", async () => {
+        // `npm run rehearse` in a process of its own, with a command that would run for a minute.
+        const script = `
+            const { remote } = require("@pulumi/command");
+            const { rehearse } = require(${JSON.stringify(path.join(REPO, "scripts/lib/rehearsal"))});
+            rehearse({ stackFile: ${JSON.stringify(PROD)}, cacheDir: ${JSON.stringify(REHEARSAL_CACHE)}, handleSignals: true, program: () => {
+                new remote.Command("prod-app-1-provision-build", { connection: { host: ${JSON.stringify(addresses["app-1"])}, user: "admin" }, create: "echo building; sleep 60" });
+                return {};
+            } }).then((r) => process.exit(r.exitCode));`;
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        while (!out.includes("[app-1] build ...")) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 500));
+        const interruptedAt = Date.now();
+        child.kill("SIGINT");
+        expect(await exited, out).to.equal(130);
+        expect(Date.now() - interruptedAt).to.be.below(15_000);
+        expect(out).to.contain("SIGINT: stopping; removing the test hosts of");
+        expect(out).to.match(/INTERRUPTED \(SIGINT\)\s*$/);
+        expect(out).to.not.contain("[smoke]");
+        const runId = /run (parh-[0-9a-f]{6})/.exec(out)![1];
+        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] });
     });
 });
