@@ -15,8 +15,9 @@
 // the machine (aptProxy.ts) reached through a socat in the VPC namespace at their gateway.
 //
 // Cleanup never matches processes by name: every process of a host lives in its PID namespace,
-// whose PID 1 is recorded in a pidfile and verified by its network namespace before it is killed;
-// killing it ends the whole host, and its mounts vanish with its mount namespace.
+// whose PID 1 is recorded in a pidfile and verified (its namespaces, the run's marker in its
+// environment) before it is killed; killing it ends the whole host, and its mounts vanish with its
+// mount namespace. What a crash leaves is found by namespace inode, never by process name.
 import { ChildProcess, spawn, spawnSync, SpawnSyncOptions } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -168,7 +169,8 @@ function baseIsCurrent(dir: string): boolean {
 }
 
 /**
- * The cached base root, built once with debootstrap (about 90 s) when missing or out of date.
+ * The cached base root, built once with debootstrap (80-260 s measured, mostly the mirror's
+ * speed) when missing or out of date.
  * The build log goes to `<cacheDir>/base-bookworm.log`. Concurrent runs build it once (flock).
  */
 export async function ensureBaseRoot(cacheDir: string, log: (line: string) => void = () => undefined): Promise<BaseRoot> {
@@ -176,7 +178,7 @@ export async function ensureBaseRoot(cacheDir: string, log: (line: string) => vo
     if (baseIsCurrent(dir)) return { dir, built: false, seconds: 0 };
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     const logFile = `${dir}.log`;
-    log(`building the Debian 12 base root in ${dir} (debootstrap, about 90 s; log: ${logFile})`);
+    log(`building the Debian 12 base root in ${dir} (debootstrap: 1.5 to 4 minutes, depending on the mirror; log: ${logFile})`);
     const started = Date.now();
     const out = fs.openSync(logFile, "w");
     // debootstrap and apt fetch through the apt proxy (on loopback), so the packages land in the
