@@ -39,6 +39,8 @@ export interface RehearsalStep {
     environment?: Record<string, string>;
     /** The bastion (connection.proxy.host) `pulumi up` goes through; the rehearsal connects directly. */
     viaBastion?: string;
+    /** The public address (public IP or Elastic IP) `pulumi up` connects to; `address` is the instance's private IP. */
+    publicAddress?: string;
     logging?: CommandLogging;
     /** customTimeouts.create, in milliseconds. */
     timeoutMs?: number;
@@ -66,11 +68,45 @@ interface ConnectionInputs {
 }
 
 /**
+ * Private IPs by the public addresses that reach the same instance in a captured run: an
+ * instance's own public IP, an Elastic IP given to it (Eip.instance or an EipAssociation).
+ */
+export function privateAddressesByPublic(run: OfflineRun): Map<string, string> {
+    const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+    const privateById = new Map<string, string>();
+    const result = new Map<string, string>();
+    for (const r of run.resources.filter((r) => r.type === "aws:ec2/instance:Instance")) {
+        const state = unwrapSecrets(r.state) as Record<string, unknown>;
+        const privateIp = str(state.privateIp);
+        if (!privateIp) continue;
+        if (r.id) privateById.set(r.id, privateIp);
+        const publicIp = str(state.publicIp);
+        if (publicIp) result.set(publicIp, privateIp);
+    }
+    const eips = run.resources.filter((r) => r.type === "aws:ec2/eip:Eip");
+    const eipById = new Map(eips.map((r) => [r.id ?? "", unwrapSecrets(r.state) as Record<string, unknown>]));
+    for (const state of eipById.values()) {
+        const privateIp = privateById.get(str(state.instance) ?? "");
+        const publicIp = str(state.publicIp);
+        if (privateIp && publicIp) result.set(publicIp, privateIp);
+    }
+    for (const r of run.resources.filter((r) => r.type === "aws:ec2/eipAssociation:EipAssociation")) {
+        const inputs = unwrapSecrets(r.inputs) as Record<string, unknown>;
+        const publicIp = str(eipById.get(str(inputs.allocationId) ?? "")?.publicIp) ?? str(inputs.publicIp);
+        const privateIp = privateById.get(str(inputs.instanceId) ?? "");
+        if (publicIp && privateIp) result.set(publicIp, privateIp);
+    }
+    return result;
+}
+
+/**
  * The steps of a captured program run, in registration order. host and step come from the
  * resource name `<stackPrefix>-<host>-provision-<step>`; a name of another shape is matched to a
  * host by its connection address (hostAddresses: host name -> planned IP) and the step is the
  * rest of the name. dependsOn keeps the commands a command depends on, also through other
  * resources (a command that depends on a volume attachment that depends on a command).
+ * A command that connects to a public address (access.via publicIp, an Elastic IP) is sent to
+ * the instance's private IP, where its test host is; publicAddress keeps the one `pulumi up` uses.
  */
 export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<string, string> } = {}): RehearsalStep[] {
     const unsupported = run.resources.filter((r) => UNSUPPORTED_TYPES.includes(r.type));
@@ -82,6 +118,7 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
     const commands = run.resources.filter((r) => r.type === COMMAND_TYPE);
     const commandUrns = new Set(commands.map((r) => r.urn));
     const hostByAddress = new Map(Object.entries(options.hostAddresses ?? {}).map(([host, ip]) => [ip, host]));
+    const privateByPublic = privateAddressesByPublic(run);
 
     const commandDependencies = (resource: CapturedResource): string[] => {
         const found = new Set<string>();
@@ -103,8 +140,9 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
     for (const r of commands) {
         const inputs = unwrapSecrets(r.inputs) as Record<string, unknown>;
         const connection = (inputs.connection ?? {}) as ConnectionInputs;
-        const address = typeof connection.host === "string" ? connection.host : "";
-        if (!address) throw new RehearsalError(`${r.name}: connection.host is not known offline (it should be the instance's private IP)`);
+        const connectTo = typeof connection.host === "string" ? connection.host : "";
+        if (!connectTo) throw new RehearsalError(`${r.name}: connection.host is not known offline (it should be the instance's private or public IP)`);
+        const address = privateByPublic.get(connectTo) ?? connectTo;
         if (typeof inputs.create !== "string") continue; // nothing runs on create
         if (connection.port !== undefined && Number(connection.port) !== 22) {
             throw new RehearsalError(`${r.name}: connects to port ${String(connection.port)}; the test hosts' sshd listens on 22`);
@@ -130,6 +168,7 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
             update: typeof inputs.update === "string" ? inputs.update : undefined,
             environment: environment && Object.keys(environment).length ? environment : undefined,
             viaBastion: typeof connection.proxy?.host === "string" ? connection.proxy.host : undefined,
+            publicAddress: address !== connectTo ? connectTo : undefined,
             logging: typeof inputs.logging === "string" ? (inputs.logging as CommandLogging) : undefined,
             timeoutMs: timeout ? parseDuration(timeout) : undefined,
         });
@@ -285,6 +324,11 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
     if (bastions.length) {
         notes.push(`pulumi up reaches these hosts through the bastion (${bastions.join(", ")}); the rehearsal connects to their private addresses directly from the VPC`);
     }
+    const publicOnes = steps.filter((s) => s.publicAddress);
+    if (publicOnes.length) {
+        const pairs = [...new Set(publicOnes.map((s) => `${s.host} ${s.publicAddress} -> ${s.address}`))];
+        notes.push(`pulumi up connects to these hosts' public addresses; the rehearsal connects to their private addresses from the VPC: ${pairs.join(", ")}`);
+    }
     for (const n of notes) print(`note: ${n}`);
 
     const ordered = dependencyOrder(steps);
@@ -319,7 +363,8 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
             }
         };
         result.startedAt = Date.now();
-        log.write(`==> ${new Date(result.startedAt).toISOString()} ${s.step} as ${s.user}@${s.address}${s.viaBastion ? ` (pulumi up: through the bastion ${s.viaBastion})` : ""}` +
+        const how = [s.publicAddress ? `to ${s.publicAddress}` : "", s.viaBastion ? `through the bastion ${s.viaBastion}` : ""].filter(Boolean).join(" ");
+        log.write(`==> ${new Date(result.startedAt).toISOString()} ${s.step} as ${s.user}@${s.address}${how ? ` (pulumi up: ${how})` : ""}` +
             `${s.logging ? `, logging: ${s.logging}` : ""}\n    ${s.urn}\n`);
         print(`[${s.host}] ${s.step} ...`);
         const timeoutMs = s.timeoutMs ?? options.defaultTimeoutMs ?? 30 * 60_000;

@@ -135,4 +135,29 @@ describe("steps from a captured program", function () {
         expect(by["app-2/configure"].dependsOn).to.have.members([by["app-2/marker"].urn, by["app-1/setup"].urn]);
         expect(by["app-2/configure"].environment).to.deep.equal({ LANG: "C.UTF-8" });
     });
+
+    it("sends a command that connects to a public IP or an Elastic IP to the instance's private IP", async () => {
+        const program = () => {
+            const subnet = new aws.ec2.Subnet("stage-subnet", { vpcId: "vpc-1", cidrBlock: "10.20.0.0/20", availabilityZone: "eu-west-1a" });
+            const dev = new aws.ec2.Instance("stage-dev-1-instance", { ami: "ami-1", instanceType: "t3.large", subnetId: subnet.id, associatePublicIpAddress: true });
+            const web = new aws.ec2.Instance("stage-web-1-instance", { ami: "ami-1", instanceType: "t3.large", subnetId: subnet.id });
+            const eip = new aws.ec2.Eip("stage-eip", { domain: "vpc" });
+            new aws.ec2.EipAssociation("stage-eip", { allocationId: eip.id, instanceId: web.id });
+            new remote.Command("stage-dev-1-provision-setup", { connection: { host: dev.publicIp, user: "admin" }, create: "true" });
+            new remote.Command("stage-web-1-provision-setup", { connection: { host: eip.publicIp, user: "admin" }, create: "true" });
+            return {};
+        };
+        const addresses = new Map([["stage-dev-1-instance", "10.20.0.10"], ["stage-web-1-instance", "10.20.0.11"]]);
+        const run = await runOffline({ stackName: "stage", raw: { "aws:region": "eu-west-1" }, secretKeys: [] }, { program, addresses });
+        const steps = stepsFromRun(run, { hostAddresses: { "dev-1": "10.20.0.10", "web-1": "10.20.0.11" } });
+        expect(steps.map((s) => [s.host, s.address, /^(203\.0\.113|198\.51\.100)\./.test(s.publicAddress ?? "")]).sort()).to.deep.equal([["dev-1", "10.20.0.10", true], ["web-1", "10.20.0.11", true]]);
+        const lines: string[] = [];
+        const { dir: logs, cleanup } = tempDir("public");
+        try {
+            await runSteps(steps, { run: () => Promise.resolve(0) }, { logsDir: logs, print: (l) => lines.push(l) });
+        } finally {
+            cleanup();
+        }
+        expect(lines[0]).to.match(/^note: pulumi up connects to these hosts' public addresses; .*dev-1 203\.0\.113\.\d+ -> 10\.20\.0\.10/);
+    });
 });
