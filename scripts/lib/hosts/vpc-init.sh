@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# PID 1 of a rehearsal run's VPC services, started by testHosts.ts in the machine's network
+# namespace with a PID namespace of its own:  unshare --pid --fork vpc-init.sh
+# It runs the apt proxy (here, where the Debian mirror is reachable) and, inside the run's VPC
+# namespace, a socat that relays the hosts' apt traffic (their gateway, port APT_PROXY_PORT) to
+# the proxy's Unix socket. Killing this process ends both: nothing of the run outlives it.
+# Environment (all required): VPC_NETNS, APT_PROXY_SOCKET, APT_PROXY_PORT, APT_CACHE_DIR,
+# APT_MIRRORS (comma-separated host names), APT_PROXY_LOG, VPC_READY, PROXY_COMMAND (how to
+# run aptProxy.ts: node with its arguments, separated by newlines).
+set -euo pipefail
+
+: "${VPC_NETNS:?}" "${APT_PROXY_SOCKET:?}" "${APT_PROXY_PORT:?}" "${APT_CACHE_DIR:?}" "${APT_MIRRORS:?}" "${APT_PROXY_LOG:?}" "${VPC_READY:?}" "${PROXY_COMMAND:?}"
+
+mapfile -t proxy <<< "$PROXY_COMMAND"
+"${proxy[@]}" --socket "$APT_PROXY_SOCKET" --cache "$APT_CACHE_DIR" --allow "$APT_MIRRORS" >> "$APT_PROXY_LOG" 2>&1 &
+for _ in $(seq 200); do
+  [ -S "$APT_PROXY_SOCKET" ] && break
+  sleep 0.05
+done
+[ -S "$APT_PROXY_SOCKET" ] || { echo "the apt proxy did not start (see $APT_PROXY_LOG)" >&2; exit 1; }
+
+ip netns exec "$VPC_NETNS" socat -lpwarn "TCP-LISTEN:$APT_PROXY_PORT,fork,reuseaddr" "UNIX-CONNECT:$APT_PROXY_SOCKET" >> "$APT_PROXY_LOG" 2>&1 &
+for _ in $(seq 100); do
+  ip netns exec "$VPC_NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$APT_PROXY_PORT" 2>/dev/null && break
+  sleep 0.05
+done
+touch "$VPC_READY"
+
+# Reap the relay's connection children and anything else that ends here.
+exec python3 -c '
+import os, time
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(1)
+'

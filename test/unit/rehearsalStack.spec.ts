@@ -1,0 +1,35 @@
+// The stack as the rehearsal provisions it: the run's key and generated secrets, nothing else changed.
+import { expect } from "chai";
+import { generatedPassword, withRehearsalSecrets } from "../../scripts/lib/rehearsalStack";
+import { loadRepoStack } from "../helpers/stacks";
+
+const keys = {
+    privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nrun\n-----END OPENSSH PRIVATE KEY-----\n",
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRUNKEY plone-aws-rehearsal-parh-000000",
+    deployKey: "-----BEGIN OPENSSH PRIVATE KEY-----\ndeploy\n-----END OPENSSH PRIVATE KEY-----\n",
+};
+
+describe("the rehearsal's stack configuration", () => {
+    it("gives the stack the run's key pair and generated secrets, only those it sets or requires", () => {
+        const dev = withRehearsalSecrets(loadRepoStack("dev"), keys);
+        expect(dev.config.raw["plone-aws:sshPrivateKey"]).to.equal(keys.privateKey);
+        expect(dev.spec.access.publicKey).to.equal(keys.publicKey);
+        expect(dev.config.raw["plone-aws:haproxyStatsPassword"]).to.match(/^[A-Za-z0-9]{32}$/);
+        // dev uses ZEO and an https repository: no database password, no deploy key.
+        expect(dev.config.raw["plone-aws:dbPassword"]).to.equal(undefined);
+        expect(dev.config.raw["plone-aws:deployKey"]).to.equal(undefined);
+        expect(dev.secretValues).to.include(keys.privateKey);
+
+        const prod = withRehearsalSecrets(loadRepoStack("prod"), keys);
+        expect(prod.config.raw["plone-aws:deployKey"]).to.equal(keys.deployKey);
+        expect(prod.config.raw["plone-aws:dbPassword"]).to.match(/^[A-Za-z0-9]{32}$/);
+        expect(prod.config.secretKeys).to.include.members(["plone-aws:sshPrivateKey", "plone-aws:dbPassword", "plone-aws:deployKey"]);
+        expect(prod.spec.hosts.map((h) => h.name)).to.deep.equal(loadRepoStack("prod").spec.hosts.map((h) => h.name));
+    });
+
+    it("generates passwords from letters and digits only", () => {
+        const p = generatedPassword(64);
+        expect(p).to.match(/^[A-Za-z0-9]{64}$/);
+        expect(generatedPassword()).to.not.equal(generatedPassword());
+    });
+});
