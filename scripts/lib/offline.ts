@@ -19,6 +19,8 @@ export interface ResourceOptionsCapture {
     ignoreChanges: string[];
     /** URNs this resource depends on (explicit dependsOn and input dependencies). */
     dependencies: string[];
+    /** Input name -> URNs its value came from (how a policy finds the group a rule belongs to). */
+    propertyDependencies: Record<string, string[]>;
     deletedWith?: string;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
@@ -210,6 +212,7 @@ type RegisterRequest = {
     getType(): string; getName(): string; getParent(): string; getCustom(): boolean;
     getProtect(): boolean | undefined; getRetainondelete(): boolean | undefined; getIgnorechangesList(): string[];
     getDependenciesList(): string[]; getDeletedwith(): string; getDeletebeforereplace(): boolean;
+    getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getAdditionalsecretoutputsList(): string[]; getReplaceonchangesList(): string[];
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 };
@@ -224,6 +227,10 @@ if (!monitorPrototype.__ploneAwsCapture) {
         if (sink) {
             const key = `${req.getType()}::${req.getName()}`;
             const timeouts = req.getCustomtimeouts();
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((deps, input) => {
+                if (deps.getUrnsList().length) propertyDependencies[input] = deps.getUrnsList();
+            });
             sink.order.push(key);
             sink.options.set(key, {
                 urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
@@ -234,6 +241,7 @@ if (!monitorPrototype.__ploneAwsCapture) {
                     retainOnDelete: !!req.getRetainondelete(),
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
+                    propertyDependencies,
                     deletedWith: req.getDeletedwith() || undefined,
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
