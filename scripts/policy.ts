@@ -1,0 +1,57 @@
+// npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]
+// The policy check of a stack without a cloud account: the program runs under mocks (as for the
+// offline plan), then the real plone-guard pack judges its resources over gRPC, as
+// `pulumi preview --policy-pack policies` would. The policy config defaults to
+// policies/config.<stack>.json, else the one of the stack's tier (dev, staging, prod).
+// Exit 0: clean or advisory only; 1: invalid stack or policy config; 2: a mandatory violation.
+import { formatIssues } from "../components/config/load";
+import { addressPlan, runOffline } from "./lib/offline";
+import { loadStack, parseStackArgs } from "./lib/planLoad";
+import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, formatPolicyReport, loadPolicyConfig, startPolicyPack } from "./lib/policyCheck";
+import { StackFileError } from "./lib/stackFile";
+import { exitWith, takeOption, usageError } from "./lib/cli";
+
+const USAGE = "usage: npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
+
+async function main(argv: string[]): Promise<number> {
+    const option = takeOption(argv, "--policy-config");
+    if (option.missing) return usageError("--policy-config needs a file name", USAGE);
+    const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
+    if (flags.has("--help")) {
+        console.log(USAGE);
+        return 0;
+    }
+    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
+    const json = flags.has("--json");
+
+    // The pack loads (about a second) while the stack is read and the program runs.
+    const pack = startPolicyPack();
+    try {
+        const loaded = loadStack(selection);
+        if (!loaded.spec) {
+            if (json) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
+            else console.error(formatIssues(loaded.errors, loaded.config.file));
+            return 1;
+        }
+        const policyConfig = loadPolicyConfig(option.value ?? defaultPolicyConfigFile(loaded.spec.stackName, loaded.spec.tier));
+        if (policyConfig.errors.length) {
+            if (json) console.log(JSON.stringify({ stack: loaded.spec.stackName, configErrors: policyConfig.errors }, null, 2));
+            else console.error(policyConfig.errors.map((e) => `error: ${e}`).join("\n"));
+            return 1;
+        }
+        const run = await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
+        const report = await checkPolicies(run, { pack, config: policyConfig.config, configFile: policyConfig.configFile });
+        const code = exitCodeFor(report);
+        if (json) {
+            console.log(JSON.stringify({ ...report, file: loaded.config.file, warnings: loaded.warnings, exitCode: code }, null, 2));
+        } else {
+            if (loaded.warnings.length) console.log(`Configuration warnings (${loaded.config.file}):\n${loaded.warnings.map((w) => `  - ${w.path}: ${w.message}`).join("\n")}\n`);
+            (code === 1 ? console.error : console.log)(formatPolicyReport(report));
+        }
+        return code;
+    } finally {
+        pack.stop();
+    }
+}
+
+if (require.main === module) exitWith(main(process.argv.slice(2)), [StackFileError]);
