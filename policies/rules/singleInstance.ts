@@ -26,7 +26,8 @@ export const singleInstanceLayers: StackValidationPolicy = {
         "zeoserver, solr, redis, celerybeat, db_packing and the NFS shared_blobs server run on at most one instance each (counted from the instances' plone-aws:layer tags).",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
-        const hosts = hostsOf(args.resources);
+        // By name, so the report does not depend on the order the engine registered the hosts in.
+        const hosts = hostsOf(args.resources).sort((a, b) => a.name.localeCompare(b.name));
         for (const layer of [...SINGLE_INSTANCE_LAYERS, "shared_blobs"]) {
             const carriers = layer === "shared_blobs" ? hosts.filter(isNfsServer) : hosts.filter((h) => h.layers.includes(layer));
             for (const extra of carriers.slice(1)) {
@@ -52,7 +53,7 @@ export const glusterfsPeers: StackValidationPolicy = {
     },
     validateStack: (args, reportViolation) => {
         const { maxPeers } = args.getConfig<{ maxPeers: number }>();
-        const peers = hostsOf(args.resources).filter((h) => h.layers.includes("shared_blobs") && h.blobs === "gluster");
+        const peers = hostsOf(args.resources).sort((a, b) => a.name.localeCompare(b.name)).filter((h) => h.layers.includes("shared_blobs") && h.blobs === "gluster");
         for (const extra of peers.slice(maxPeers)) {
             reportViolation(
                 `${extra.name} would be GlusterFS peer number ${peers.indexOf(extra) + 1}; a plone-aws blob volume has 1 to ${maxPeers} replicas (${peers.map((p) => p.name).join(", ")}). ` +
