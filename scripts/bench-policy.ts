@@ -1,0 +1,89 @@
+// npm run bench:policy [-- <stack>] [--runs N]
+// Wall time of the offline policy check, start-up included: a fresh `node scripts/policy.ts <stack>`
+// per run (what `npm run policy -- <stack>` runs, without npm's own start-up), then where the time
+// goes in one run in this process. The target is under 5 s for prod on a 2-core machine; the
+// figures are printed, not asserted (they depend on the machine and on what else it runs).
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { takeOption } from "./lib/cli";
+
+const REPO = path.resolve(__dirname, "..");
+const TARGET_SECONDS = 5;
+
+function median(values: number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function timeCommand(command: string, args: string[]): { ms: number; status: number | null } {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(command, args, { cwd: REPO, stdio: "ignore" });
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, status: r.status };
+}
+
+async function phases(stack: string): Promise<[string, number][]> {
+    const t0 = performance.now();
+    const offline = await import("./lib/offline");
+    const planLoad = await import("./lib/planLoad");
+    const policyCheck = await import("./lib/policyCheck");
+    const t1 = performance.now();
+    const pack = policyCheck.startPolicyPack();
+    const loaded = planLoad.loadStack({ stack });
+    if (!loaded.spec) {
+        pack.stop();
+        throw new Error(`Pulumi.${stack}.yaml is invalid`);
+    }
+    const run = await offline.runOffline(loaded.config, { addresses: offline.addressPlan(loaded.spec) });
+    const t2 = performance.now();
+    await pack.ready;
+    const t3 = performance.now();
+    const { config, configFile } = policyCheck.loadPolicyConfig(policyCheck.defaultPolicyConfigFile(loaded.spec.stackName, loaded.spec.tier));
+    await policyCheck.checkPolicies(run, { pack, config, configFile });
+    const t4 = performance.now();
+    return [
+        ["loading the modules (ts-node, @pulumi/pulumi, @pulumi/aws, gRPC)", t1 - t0],
+        [`reading the stack and running the program under mocks (${run.resources.length} resources; the pack starts meanwhile)`, t2 - t1],
+        ["waiting for the pack after that", t3 - t2],
+        ["Configure, Analyze x resources, AnalyzeStack", t4 - t3],
+    ];
+}
+
+async function main(argv: string[]): Promise<number> {
+    const runsOption = takeOption(argv, "--runs");
+    const runs = Number(runsOption.value ?? 5);
+    const stack = runsOption.rest.find((a) => !a.startsWith("-")) ?? "prod";
+    console.log(`Offline policy check of ${stack}: ${runs} runs on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${os.loadavg()[0].toFixed(2)}`);
+
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        const { ms, status } = timeCommand(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy.ts", stack]);
+        times.push(ms);
+        console.log(`  run ${i + 1}: ${seconds(ms)} (exit ${status})`);
+    }
+    const best = Math.min(...times);
+    console.log(`node scripts/policy.ts ${stack}: min ${seconds(best)}, median ${seconds(median(times))}, max ${seconds(Math.max(...times))} (target < ${TARGET_SECONDS} s: ${median(times) < TARGET_SECONDS * 1000 ? "met" : "missed"} by the median)`);
+
+    const pkg = require(path.join(REPO, "package.json")) as { scripts?: Record<string, string> };
+    if (pkg.scripts?.policy) {
+        const { ms } = timeCommand("npm", ["run", "--silent", "policy", "--", stack]);
+        console.log(`npm run policy -- ${stack}: ${seconds(ms)} (npm's own start-up included)`);
+    }
+
+    console.log("Where the time goes (one run in this process, after node's start-up):");
+    for (const [what, ms] of await phases(stack)) console.log(`  ${seconds(ms).padStart(8)}  ${what}`);
+    return 0;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+        console.error(e);
+        process.exit(70);
+    },
+);
