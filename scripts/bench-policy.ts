@@ -4,6 +4,7 @@
 // goes in one run in this process. The target is under 5 s for prod on a 2-core machine; the
 // figures are printed, not asserted (they depend on the machine and on what else it runs).
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { takeOption } from "./lib/cli";
@@ -21,10 +22,21 @@ function seconds(ms: number): string {
     return `${(ms / 1000).toFixed(2)} s`;
 }
 
-function timeCommand(command: string, args: string[]): { ms: number; status: number | null } {
+const GNU_TIME = "/usr/bin/time";
+
+/** Wall time, and with GNU time the CPU time of the command and its children (the policy pack). */
+function timeCommand(command: string, args: string[]): { ms: number; cpuMs?: number; status: number | null } {
+    const report = path.join(os.tmpdir(), `plone-aws-bench-${process.pid}.txt`);
+    const timed = fs.existsSync(GNU_TIME);
     const start = process.hrtime.bigint();
-    const r = spawnSync(command, args, { cwd: REPO, stdio: "ignore" });
-    return { ms: Number(process.hrtime.bigint() - start) / 1e6, status: r.status };
+    const r = timed
+        ? spawnSync(GNU_TIME, ["-f", "%U %S", "-o", report, command, ...args], { cwd: REPO, stdio: "ignore" })
+        : spawnSync(command, args, { cwd: REPO, stdio: "ignore" });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (!timed) return { ms, status: r.status };
+    const [user, sys] = fs.readFileSync(report, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+    fs.rmSync(report, { force: true });
+    return { ms, cpuMs: (user + sys) * 1000, status: r.status };
 }
 
 async function phases(stack: string): Promise<[string, number][]> {
@@ -61,13 +73,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Offline policy check of ${stack}: ${runs} runs on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${os.loadavg()[0].toFixed(2)}`);
 
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < runs; i++) {
-        const { ms, status } = timeCommand(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy.ts", stack]);
+        const { ms, cpuMs, status } = timeCommand(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy.ts", stack]);
         times.push(ms);
-        console.log(`  run ${i + 1}: ${seconds(ms)} (exit ${status})`);
+        if (cpuMs !== undefined) cpu.push(cpuMs);
+        console.log(`  run ${i + 1}: ${seconds(ms)} wall${cpuMs !== undefined ? `, ${seconds(cpuMs)} CPU (the check and the pack)` : ""} (exit ${status})`);
     }
-    const best = Math.min(...times);
-    console.log(`node scripts/policy.ts ${stack}: min ${seconds(best)}, median ${seconds(median(times))}, max ${seconds(Math.max(...times))} (target < ${TARGET_SECONDS} s: ${median(times) < TARGET_SECONDS * 1000 ? "met" : "missed"} by the median)`);
+    console.log(`node scripts/policy.ts ${stack}: wall min ${seconds(Math.min(...times))}, median ${seconds(median(times))}, max ${seconds(Math.max(...times))} (target < ${TARGET_SECONDS} s: ${median(times) < TARGET_SECONDS * 1000 ? "met" : "missed"} by the median)`);
+    // CPU time does not grow with what else the machine runs, wall time does.
+    if (cpu.length) console.log(`CPU time per run: median ${seconds(median(cpu))}, spread over the check and the pack process`);
 
     const pkg = require(path.join(REPO, "package.json")) as { scripts?: Record<string, string> };
     if (pkg.scripts?.policy) {

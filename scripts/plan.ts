@@ -3,29 +3,41 @@
 // Pulumi's mocks with the stack file's configuration, and the plone-guard policy pack judges the
 // result (its "Policy" section; `npm run policy` gives the same verdict as an exit code).
 // Exit 0, or 1 with the configuration errors.
-import { formatIssues } from "../components/config/load";
-import { addressPlan, runOffline } from "./lib/offline";
-import { loadStack, parseStackArgs } from "./lib/planLoad";
-import { planJson, planText } from "./lib/planReport";
-import { checkPolicies, defaultPolicyConfigFile, loadPolicyConfig, PolicyReport, startPolicyPack } from "./lib/policyCheck";
-import { StackFileError } from "./lib/stackFile";
-import { exitWith, takeOption, usageError } from "./lib/cli";
+import { exitWith } from "./lib/cli";
+import { startPolicyPack } from "./lib/policyPack";
+import type { PolicyReport } from "./lib/policyCheck";
 
 const USAGE = "usage: npm run plan -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
 
 async function main(argv: string[]): Promise<number> {
-    const option = takeOption(argv, "--policy-config");
-    if (option.missing) return usageError("--policy-config needs a file name", USAGE);
-    const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
-    if (flags.has("--help")) {
-        console.log(USAGE);
-        return 0;
-    }
-    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-    // The policy pack loads while the program runs.
+    // The policy pack loads while this process loads the program and runs it, so it starts before
+    // the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const loaded = loadStack(selection);
+        const { takeOption, usageError } = await import("./lib/cli");
+        const { formatIssues } = await import("../components/config/load");
+        const { addressPlan, runOffline } = await import("./lib/offline");
+        const { loadStack, parseStackArgs } = await import("./lib/planLoad");
+        const { planJson, planText } = await import("./lib/planReport");
+        const { checkPolicies, defaultPolicyConfigFile, loadPolicyConfig } = await import("./lib/policyCheck");
+        const { StackFileError } = await import("./lib/stackFile");
+
+        const option = takeOption(argv, "--policy-config");
+        if (option.missing) return usageError("--policy-config needs a file name", USAGE);
+        const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
+        if (flags.has("--help")) {
+            console.log(USAGE);
+            return 0;
+        }
+        if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
+        let loaded: ReturnType<typeof loadStack>;
+        try {
+            loaded = loadStack(selection);
+        } catch (e) {
+            if (!(e instanceof StackFileError)) throw e;
+            console.error(`error: ${e.message}`);
+            return 1;
+        }
         if (!loaded.spec) {
             if (flags.has("--json")) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
             else console.error(formatIssues(loaded.errors, loaded.config.file));
@@ -53,4 +65,4 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-exitWith(main(process.argv.slice(2)), [StackFileError]);
+exitWith(main(process.argv.slice(2)));

@@ -4,30 +4,41 @@
 // `pulumi preview --policy-pack policies` would. The policy config defaults to
 // policies/config.<stack>.json, else the one of the stack's tier (dev, staging, prod).
 // Exit 0: clean or advisory only; 1: invalid stack or policy config; 2: a mandatory violation.
-import { formatIssues } from "../components/config/load";
-import { addressPlan, runOffline } from "./lib/offline";
-import { loadStack, parseStackArgs } from "./lib/planLoad";
-import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, formatPolicyReport, loadPolicyConfig, startPolicyPack } from "./lib/policyCheck";
-import { StackFileError } from "./lib/stackFile";
-import { exitWith, takeOption, usageError } from "./lib/cli";
+import { exitWith } from "./lib/cli";
+import { startPolicyPack } from "./lib/policyPack";
 
 const USAGE = "usage: npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
 
 async function main(argv: string[]): Promise<number> {
-    const option = takeOption(argv, "--policy-config");
-    if (option.missing) return usageError("--policy-config needs a file name", USAGE);
-    const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
-    if (flags.has("--help")) {
-        console.log(USAGE);
-        return 0;
-    }
-    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-    const json = flags.has("--json");
-
-    // The pack loads (about a second) while the stack is read and the program runs.
+    // The pack loads (a second or so) while this process loads the program and runs it, so it
+    // starts before the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const loaded = loadStack(selection);
+        const { takeOption, usageError } = await import("./lib/cli");
+        const { formatIssues } = await import("../components/config/load");
+        const { addressPlan, runOffline } = await import("./lib/offline");
+        const { loadStack, parseStackArgs } = await import("./lib/planLoad");
+        const { checkPolicies, defaultPolicyConfigFile, exitCodeFor, formatPolicyReport, loadPolicyConfig } = await import("./lib/policyCheck");
+        const { StackFileError } = await import("./lib/stackFile");
+
+        const option = takeOption(argv, "--policy-config");
+        if (option.missing) return usageError("--policy-config needs a file name", USAGE);
+        const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
+        if (flags.has("--help")) {
+            console.log(USAGE);
+            return 0;
+        }
+        if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
+        const json = flags.has("--json");
+
+        let loaded: ReturnType<typeof loadStack>;
+        try {
+            loaded = loadStack(selection);
+        } catch (e) {
+            if (!(e instanceof StackFileError)) throw e;
+            console.error(`error: ${e.message}`);
+            return 1;
+        }
         if (!loaded.spec) {
             if (json) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
             else console.error(formatIssues(loaded.errors, loaded.config.file));
@@ -54,4 +65,4 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-if (require.main === module) exitWith(main(process.argv.slice(2)), [StackFileError]);
+exitWith(main(process.argv.slice(2)));

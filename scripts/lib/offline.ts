@@ -283,8 +283,9 @@ export async function runOffline(
     sink = capture;
     // Pulumi records a full stack trace per resource (its source position), and under ts-node each
     // one is source-mapped: a third of the run's CPU time. Offline nothing reads those positions.
-    const prepareStackTrace = Error.prepareStackTrace;
-    Error.prepareStackTrace = undefined;
+    const errors = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+    const prepareStackTrace = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     try {
         pulumi.runtime.setAllConfig(config.raw, config.secretKeys);
         const cloud = new MockCloud(config.raw["aws:region"] ?? "us-east-1", options.addresses ?? new Map());
@@ -312,7 +313,7 @@ export async function runOffline(
         });
         return { stackName: config.stackName, resources, outputs: settled, invokes: cloud.invokes };
     } finally {
-        Error.prepareStackTrace = prepareStackTrace;
+        errors.prepareStackTrace = prepareStackTrace;
         sink = undefined;
         running = false;
     }

@@ -3,8 +3,6 @@
 // GetAnalyzerInfo, Configure (the policy config reconciled with the schema defaults), ConfigureStack,
 // Analyze per resource with its inputs, then AnalyzeStack with the outputs, parents and
 // dependencies. The resources come from an offline run of the program (runOffline).
-import { ChildProcess, spawn } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
@@ -12,22 +10,12 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import { PROJECT } from "../../components/config/spec";
-import type { Tier } from "../../components/config/schema";
 import type { CapturedResource, OfflineRun } from "./offline";
 import { EffectivePolicyConfig, EnforcementLevel, JsonSchema, PolicyInfo, readPolicyConfigFile, reconcilePolicyConfig } from "./policyConfig";
+import { PolicyPackProcess, startPolicyPack } from "./policyPack";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-export const POLICY_PACK_DIR = path.join(REPO_ROOT, "policies");
-
-/** The policy config a stack uses by default: config.<stack>.json, else the one of its tier. */
-export function defaultPolicyConfigFile(stackName: string, tier: Tier, packDir = POLICY_PACK_DIR): string | undefined {
-    const byTier: Record<Tier, string> = { development: "dev", staging: "staging", production: "prod" };
-    for (const name of [stackName, byTier[tier]]) {
-        const file = path.join(packDir, `config.${name}.json`);
-        if (fs.existsSync(file)) return file;
-    }
-    return undefined;
-}
+export { defaultPolicyConfigFile, POLICY_PACK_DIR, startPolicyPack } from "./policyPack";
+export type { PolicyPackProcess } from "./policyPack";
 
 export interface PolicyViolation {
     policy: string;
@@ -53,60 +41,6 @@ export interface PolicyReport {
     violations: PolicyViolation[];
     /** An invalid policy config: nothing was analyzed. */
     configErrors: string[];
-}
-
-/** A started policy pack: the port it serves on, and how to stop it. */
-export interface PolicyPackProcess {
-    ready: Promise<number>;
-    stop(): void;
-}
-
-const PACK_START_TIMEOUT_MS = 60_000;
-
-/**
- * Starts the policy pack the way the CLI's analyzer plugin does: node with TypeScript support in
- * the pack's directory (its package.json gives the version). The pack prints its port and serves
- * until stopped. Start it early and hand it to checkPolicies: it loads while the program runs.
- */
-export function startPolicyPack(packDir = POLICY_PACK_DIR): PolicyPackProcess {
-    const child: ChildProcess = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "index.ts"], {
-        cwd: packDir,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, TS_NODE_PROJECT: path.join(packDir, "tsconfig.json") },
-    });
-    const stopOnExit = () => child.kill();
-    process.on("exit", stopOnExit);
-    let stderr = "";
-    const ready = new Promise<number>((resolve, reject) => {
-        let stdout = "";
-        const timer = setTimeout(() => reject(new Error(`the policy pack in ${packDir} did not start within ${PACK_START_TIMEOUT_MS / 1000} s`)), PACK_START_TIMEOUT_MS);
-        child.stdout!.on("data", (chunk: Buffer) => {
-            stdout += chunk.toString();
-            const line = stdout.split("\n")[0];
-            if (stdout.includes("\n") && /^\d+$/.test(line.trim())) {
-                clearTimeout(timer);
-                resolve(Number(line.trim()));
-            }
-        });
-        child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("exit", (code, signal) => {
-            clearTimeout(timer);
-            reject(new Error(`the policy pack in ${packDir} exited (${signal ?? `code ${code}`}) before serving:\n${stderr.trim() || stdout.trim()}`));
-        });
-    });
-    // A rejection nobody awaits yet (the pack failed while the program still runs) is not a crash.
-    ready.catch(() => undefined);
-    return {
-        ready,
-        stop: () => {
-            process.removeListener("exit", stopOnExit);
-            child.kill();
-        },
-    };
 }
 
 type Unary<Req, Res> = (req: Req, callback: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall;
@@ -344,7 +278,9 @@ export function policySummary(report: PolicyReport): string {
 /** The report as text: violations grouped by policy, mandatory ones first, each naming its resource. */
 export function formatPolicyReport(report: PolicyReport): string {
     const out: string[] = [];
-    out.push(`Policy check of stack ${report.stack}${report.configFile ? ` with ${path.relative(process.cwd(), report.configFile) || report.configFile}` : " (the pack's default levels)"}: ${policySummary(report)}`);
+    const relative = report.configFile && path.relative(process.cwd(), report.configFile);
+    const configName = relative && !relative.startsWith("..") ? relative : report.configFile;
+    out.push(`Policy check of stack ${report.stack}${configName ? ` with ${configName}` : " (the pack's default levels)"}: ${policySummary(report)}`);
     if (report.configErrors.length) {
         for (const e of report.configErrors) out.push(`  - ${e}`);
         return out.join("\n");
