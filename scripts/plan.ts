@@ -14,39 +14,17 @@ async function main(argv: string[]): Promise<number> {
     // the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const { takeOption, usageError } = await import("./lib/cli");
-        const { formatIssues } = await import("../components/config/load");
+        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
         const { addressPlan, runOffline } = await import("./lib/offline");
-        const { loadStack, parseStackArgs } = await import("./lib/planLoad");
         const { planJson, planText } = await import("./lib/planReport");
-        const { checkPolicies, defaultPolicyConfigFile, loadPolicyConfig } = await import("./lib/policyCheck");
-        const { StackFileError } = await import("./lib/stackFile");
+        const { checkPolicies } = await import("./lib/policyCheck");
 
-        const option = takeOption(argv, "--policy-config");
-        if (option.missing) return usageError("--policy-config needs a file name", USAGE);
-        const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
-        if (flags.has("--help")) {
-            console.log(USAGE);
-            return 0;
-        }
-        if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-        let loaded: ReturnType<typeof loadStack>;
-        try {
-            loaded = loadStack(selection);
-        } catch (e) {
-            if (!(e instanceof StackFileError)) throw e;
-            console.error(`error: ${e.message}`);
-            return 1;
-        }
-        if (!loaded.spec) {
-            if (flags.has("--json")) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
-            else console.error(formatIssues(loaded.errors, loaded.config.file));
-            return 1;
-        }
+        const command = prepareOfflineCommand(argv, USAGE);
+        if ("exitCode" in command) return command.exitCode;
+        const { loaded, json, policyConfig } = command;
         const run = await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
         let policy: PolicyReport | undefined;
         let policyError: string | undefined;
-        const policyConfig = loadPolicyConfig(option.value ?? defaultPolicyConfigFile(loaded.spec.stackName, loaded.spec.tier));
         if (policyConfig.errors.length) {
             policyError = policyConfig.errors.join("; ");
         } else {
@@ -58,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
             }
         }
         const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets, policy, policyError };
-        console.log(flags.has("--json") ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
+        console.log(json ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
         return 0;
     } finally {
         pack.stop();

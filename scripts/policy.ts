@@ -14,37 +14,13 @@ async function main(argv: string[]): Promise<number> {
     // starts before the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const { takeOption, usageError } = await import("./lib/cli");
-        const { formatIssues } = await import("../components/config/load");
+        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
         const { addressPlan, runOffline } = await import("./lib/offline");
-        const { loadStack, parseStackArgs } = await import("./lib/planLoad");
-        const { checkPolicies, defaultPolicyConfigFile, exitCodeFor, formatPolicyReport, loadPolicyConfig } = await import("./lib/policyCheck");
-        const { StackFileError } = await import("./lib/stackFile");
+        const { checkPolicies, exitCodeFor, formatPolicyReport } = await import("./lib/policyCheck");
 
-        const option = takeOption(argv, "--policy-config");
-        if (option.missing) return usageError("--policy-config needs a file name", USAGE);
-        const { selection, flags, rest } = parseStackArgs(option.rest, ["--json", "--help"]);
-        if (flags.has("--help")) {
-            console.log(USAGE);
-            return 0;
-        }
-        if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-        const json = flags.has("--json");
-
-        let loaded: ReturnType<typeof loadStack>;
-        try {
-            loaded = loadStack(selection);
-        } catch (e) {
-            if (!(e instanceof StackFileError)) throw e;
-            console.error(`error: ${e.message}`);
-            return 1;
-        }
-        if (!loaded.spec) {
-            if (json) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
-            else console.error(formatIssues(loaded.errors, loaded.config.file));
-            return 1;
-        }
-        const policyConfig = loadPolicyConfig(option.value ?? defaultPolicyConfigFile(loaded.spec.stackName, loaded.spec.tier));
+        const command = prepareOfflineCommand(argv, USAGE);
+        if ("exitCode" in command) return command.exitCode;
+        const { loaded, json, policyConfig } = command;
         if (policyConfig.errors.length) {
             if (json) console.log(JSON.stringify({ stack: loaded.spec.stackName, configErrors: policyConfig.errors }, null, 2));
             else console.error(policyConfig.errors.map((e) => `error: ${e}`).join("\n"));

@@ -102,6 +102,24 @@ function resourceOptions(r: CapturedResource): analyzer.AnalyzerResourceOptions 
     return opts;
 }
 
+/** What an AnalyzeRequest and a stack's AnalyzerResource both carry. */
+interface ResourceMessage {
+    setType(value: string): unknown;
+    setName(value: string): unknown;
+    setUrn(value: string): unknown;
+    setProperties(value?: Struct): unknown;
+    setOptions(value?: analyzer.AnalyzerResourceOptions): unknown;
+}
+
+function withResource<T extends ResourceMessage>(message: T, r: CapturedResource, props: Record<string, unknown>): T {
+    message.setType(r.type);
+    message.setName(r.name);
+    message.setUrn(r.urn);
+    message.setProperties(struct(props));
+    message.setOptions(resourceOptions(r));
+    return message;
+}
+
 const LEVEL_NAMES: Record<number, EnforcementLevel> = {
     [analyzer.EnforcementLevel.ADVISORY]: "advisory",
     [analyzer.EnforcementLevel.MANDATORY]: "mandatory",
@@ -212,12 +230,7 @@ export async function checkPolicies(run: OfflineRun, options: PolicyCheckOptions
         // Resource policies see each resource's inputs, as during `pulumi preview`.
         const responses = await Promise.all(
             run.resources.map((r) => {
-                const req = new analyzer.AnalyzeRequest();
-                req.setType(r.type);
-                req.setName(r.name);
-                req.setUrn(r.urn);
-                req.setProperties(struct(r.inputs));
-                req.setOptions(resourceOptions(r));
+                const req = withResource(new analyzer.AnalyzeRequest(), r, r.inputs);
                 return call<analyzer.AnalyzeRequest, analyzer.AnalyzeResponse>(c.analyze.bind(c), req).then((res) => [r.urn, res] as const);
             }),
         );
@@ -227,12 +240,7 @@ export async function checkPolicies(run: OfflineRun, options: PolicyCheckOptions
         const stackReq = new analyzer.AnalyzeStackRequest();
         stackReq.setResourcesList(
             run.resources.map((r) => {
-                const res = new analyzer.AnalyzerResource();
-                res.setType(r.type);
-                res.setName(r.name);
-                res.setUrn(r.urn);
-                res.setProperties(struct(r.state));
-                res.setOptions(resourceOptions(r));
+                const res = withResource(new analyzer.AnalyzerResource(), r, r.state);
                 res.setParent(r.parent);
                 res.setDependenciesList(r.options.dependencies);
                 const deps = res.getPropertydependenciesMap();
