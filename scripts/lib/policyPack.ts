@@ -25,15 +25,30 @@ export interface PolicyPackProcess {
     stop(): void;
 }
 
-const PACK_START_TIMEOUT_MS = 60_000;
+/**
+ * How the pack's process is run. fast: node with ts-node's transpile-only hook (about a second).
+ * cli: @pulumi/pulumi's run-policy-pack, exactly what the CLI's analyzer plugin runs, which
+ * type-checks the pack with its tsconfig.json first (ten seconds and more).
+ */
+export type PackRunner = "fast" | "cli";
+
+const PACK_START_TIMEOUT_MS = 120_000;
+
+function packCommand(packDir: string, runner: PackRunner): string[] {
+    if (runner === "cli") {
+        // The engine address is only passed along by the CLI; the pack does not call back.
+        return [require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] }), "127.0.0.1:0", "."];
+    }
+    return ["-r", require.resolve("ts-node/register/transpile-only"), "index.ts"];
+}
 
 /**
- * Starts the policy pack the way the CLI's analyzer plugin does: node with TypeScript support in
- * the pack's directory (its package.json gives the version). The pack prints its port and serves
- * until stopped. Start it early and hand it to checkPolicies: it loads while the program runs.
+ * Starts the policy pack in its own directory (its package.json gives the version). The pack
+ * prints its port and serves until stopped. Start it early and hand it to checkPolicies: it
+ * loads while the program runs.
  */
-export function startPolicyPack(packDir = POLICY_PACK_DIR): PolicyPackProcess {
-    const child: ChildProcess = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "index.ts"], {
+export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = "fast"): PolicyPackProcess {
+    const child: ChildProcess = spawn(process.execPath, packCommand(packDir, runner), {
         cwd: packDir,
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, TS_NODE_PROJECT: path.join(packDir, "tsconfig.json") },

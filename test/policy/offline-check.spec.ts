@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline";
 import { loadStack } from "../../scripts/lib/planLoad";
-import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR } from "../../scripts/lib/policyCheck";
+import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR, startPolicyPack } from "../../scripts/lib/policyCheck";
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { TAGGABLE_TYPES } from "../../policies/rules/tagging";
 import { loadRepoStack, REPO } from "../helpers/stacks";
@@ -68,6 +68,12 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
         expect(policiesHit(report)).to.deep.equal([]);
         expect(report.violations.map((v) => [v.policy, v.resource?.name])).to.deep.equal([["dlm-cross-region-copy", "dev-snapshots-policy"]]);
         expect(formatPolicyReport(report)).to.include("passed with warnings, 1 advisory violation");
+    });
+
+    it("gives the same verdict when the pack runs the way the CLI runs it (run-policy-pack, type-checked)", async () => {
+        const { config, configFile } = loadPolicyConfig(path.join(POLICY_PACK_DIR, "config.dev.json"));
+        const report = await checkPolicies(dev, { config, configFile, pack: startPolicyPack(POLICY_PACK_DIR, "cli") });
+        expect(report.violations.map((v) => [v.policy, v.level, v.resource?.name])).to.deep.equal([["dlm-cross-region-copy", "advisory", "dev-snapshots-policy"]]);
     });
 
     it("passes prod with every policy mandatory but the cost guard", async () => {
