@@ -86,7 +86,8 @@ export const sshFromAdminSources: StackValidationPolicy = {
                 if (isWorld(s.cidr)) {
                     reportViolation(
                         `${what} to the whole internet (${s.cidr}): it must be reachable from the admin sources only. ` +
-                            `List the addresses operators and \`pulumi up\` connect from in plone-aws:network.adminCidrs (e.g. 203.0.113.7/32), or reach the hosts through the bastion (plone-aws:access.via bastion).`,
+                            `List the addresses operators and \`pulumi up\` connect from in plone-aws:network.adminCidrs (e.g. 203.0.113.7/32)` +
+                            (p.groupRole === "bastion" ? "." : ", or reach the hosts through the bastion (plone-aws:access.via bastion)."),
                         p.resource.urn,
                     );
                 } else if (prefixOf(s.cidr) < min) {
