@@ -53,8 +53,15 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, TS_NODE_PROJECT: path.join(packDir, "tsconfig.json") },
     });
+    // The pack serves until killed: take it down with this process, also on Ctrl-C or a kill.
     const stopOnExit = () => child.kill();
+    const stopOnSignal = (signal: NodeJS.Signals) => {
+        child.kill();
+        process.kill(process.pid, signal);
+    };
     process.on("exit", stopOnExit);
+    process.once("SIGINT", stopOnSignal);
+    process.once("SIGTERM", stopOnSignal);
     let stderr = "";
     const ready = new Promise<number>((resolve, reject) => {
         let stdout = "";
@@ -83,6 +90,8 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
         ready,
         stop: () => {
             process.removeListener("exit", stopOnExit);
+            process.removeListener("SIGINT", stopOnSignal);
+            process.removeListener("SIGTERM", stopOnSignal);
             child.kill();
         },
     };
