@@ -7,7 +7,7 @@ import YAML from "yaml";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { PACK_NAME, packArgs, ploneGuardPolicies } from "../../policies/rules/all";
 import { JsonSchema, PolicyInfo, readPolicyConfigFile, reconcilePolicyConfig, validateValue } from "../../scripts/lib/policyConfig";
-import { defaultPolicyConfigFile, POLICY_PACK_DIR } from "../../scripts/lib/policyCheck";
+import { defaultPolicyConfigFile, exitCodeFor, POLICY_PACK_DIR, toWireValue } from "../../scripts/lib/policyCheck";
 
 function infos(): PolicyInfo[] {
     return ploneGuardPolicies.map((p: ResourceValidationPolicy | StackValidationPolicy) => ({
@@ -111,5 +111,21 @@ describe("policy config reconciliation (what the CLI does with --policy-pack-con
             'config.prod.json: b.min: must be an integer, not "15"',
             "config.prod.json: b.names[0]: must be a string, not 1",
         ]);
+    });
+});
+
+describe("the offline check's wire format and exit codes", () => {
+    it("marshals properties as the engine does: secrets stay wrapped, undefined goes, resource references become ids", () => {
+        const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cret" };
+        const reference = { "4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:pulumi:prod::plone-aws::aws:ec2/vpc:Vpc::prod-network-vpc", id: "vpc-1" };
+        expect(toWireValue({ password: secret, vpc: reference, skip: undefined, list: [1, undefined, "a"] })).to.deep.equal({ password: secret, vpc: "vpc-1", list: [1, null, "a"] });
+    });
+
+    it("exits 1 on an invalid policy config, 2 on a mandatory violation, 0 on advisory ones only", () => {
+        const violation = (level: "advisory" | "mandatory") => ({ policy: "p", level, description: "d", message: "m" });
+        expect(exitCodeFor({ configErrors: ["bad"], violations: [violation("mandatory")] })).to.equal(1);
+        expect(exitCodeFor({ configErrors: [], violations: [violation("advisory"), violation("mandatory")] })).to.equal(2);
+        expect(exitCodeFor({ configErrors: [], violations: [violation("advisory")] })).to.equal(0);
+        expect(exitCodeFor({ configErrors: [], violations: [] })).to.equal(0);
     });
 });
