@@ -25,8 +25,8 @@ export const TYPES = {
     remoteCommand: "command:remote:Command",
 } as const;
 
-/** Component types of the program, and the layer their children belong to. */
-export const LAYER_OF_COMPONENT: Readonly<Record<string, string | "host">> = {
+/** Component types of the program, and the layer their children belong to ("host": the host's own layers). */
+export const LAYER_OF_COMPONENT: Readonly<Record<string, string>> = {
     "plone-aws:host:Host": "host",
     "plone-aws:frontdoor:FrontDoor": "frontend",
     "plone-aws:storage:BlobFileSystem": "shared_blobs",

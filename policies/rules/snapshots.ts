@@ -4,7 +4,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { forType, known, SNAPSHOT_TAG, tagsOf, TYPES } from "./common";
+import { forType, isUnknown, known, SNAPSHOT_TAG, tagsOf, TYPES } from "./common";
 
 type VolumeProps = Unwrap<aws.ebs.VolumeArgs>;
 type DlmProps = Unwrap<aws.dlm.LifecyclePolicyArgs>;
@@ -14,7 +14,8 @@ export const ebsVolumeSnapshotTag: ResourceValidationPolicy = {
     name: "ebs-volume-snapshot-tag",
     description: `Every EBS data volume carries the ${SNAPSHOT_TAG} tag, by which Data Lifecycle Manager snapshots it.`,
     enforcementLevel: "mandatory",
-    validateResource: forType<VolumeProps>(TYPES.volume, (_volume, args, reportViolation) => {
+    validateResource: forType<VolumeProps>(TYPES.volume, (volume, args, reportViolation) => {
+        if (isUnknown(() => volume.tags)) return;
         const value = tagsOf(args.props)[SNAPSHOT_TAG];
         if (!value) {
             reportViolation(

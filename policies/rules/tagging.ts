@@ -3,7 +3,7 @@
 // file system, a layer's security group) also name their layer.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { LAYERS } from "../../components/config/schema";
-import { BLOBS_TAG, LAYER_OF_COMPONENT, LAYER_TAG, layersOf, parentTypeOf, SECURITY_GROUP_TAG, STACK_TAG, tagsOf, TYPES } from "./common";
+import { BLOBS_TAG, isUnknown, LAYER_OF_COMPONENT, LAYER_TAG, layersOf, parentTypeOf, SECURITY_GROUP_TAG, STACK_TAG, tagsOf, TYPES } from "./common";
 
 /**
  * The AWS types a plone-aws stack uses (or may soon) that take a `tags` map. Attachments,
@@ -60,7 +60,8 @@ export const requiredTags: ResourceValidationPolicy = {
     description: `Every taggable resource carries ${STACK_TAG}; resources of a layer (hosts, their volumes, the front door, the blob file system, layer security groups) carry ${LAYER_TAG} naming known layers.`,
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
-        if (!TAGGABLE_TYPES.includes(args.type)) return;
+        // Tags computed from values a preview does not know yet are judged at the update.
+        if (!TAGGABLE_TYPES.includes(args.type) || isUnknown(() => args.props.tags)) return;
         const tags = tagsOf(args.props);
         const layers = layersOf(args.props);
         if (!tags[STACK_TAG]) {

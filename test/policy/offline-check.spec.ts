@@ -10,7 +10,7 @@ import { loadStack } from "../../scripts/lib/planLoad";
 import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR, startPolicyPack } from "../../scripts/lib/policyCheck";
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { TAGGABLE_TYPES } from "../../policies/rules/tagging";
-import { loadRepoStack, REPO } from "../helpers/stacks";
+import { REPO } from "../helpers/stacks";
 import { run as runProgram, tempDir } from "../helpers/system";
 
 const SECRET_SIG = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
@@ -215,9 +215,5 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
             ]);
             expect(formatPolicyReport(report)).to.include("the policy config is invalid (2 errors): nothing was checked");
         });
-    });
-
-    it("loads the repository's prod stack the way the tests' helpers do", () => {
-        expect(loadRepoStack("prod").spec.tier).to.equal("production");
     });
 });

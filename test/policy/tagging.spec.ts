@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { requiredTags, TAGGABLE_TYPES } from "../../policies/rules/tagging";
 import { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, STACK_TAG, TYPES } from "../../policies/rules/common";
-import { runResourcePolicy } from "../helpers/policyArgs";
+import { runResourcePolicy, UNKNOWN } from "../helpers/policyArgs";
 
 const HOST = "plone-aws:host:Host";
 
@@ -19,6 +19,10 @@ describe("policy required-tags", () => {
             expect(TAGGABLE_TYPES).to.not.include(untaggable);
             expect(await runResourcePolicy(requiredTags, untaggable, {})).to.deep.equal([]);
         }
+    });
+
+    it("leaves tags alone that are not known yet during preview", async () => {
+        expect(await runResourcePolicy(requiredTags, "aws:ec2/vpc:Vpc", { tags: UNKNOWN })).to.deep.equal([]);
     });
 
     it("fires on a taggable resource without the stack tag", async () => {
