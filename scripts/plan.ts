@@ -1,32 +1,46 @@
-// npm run plan -- <stack> [--stack-file FILE] [--json]
+// npm run plan -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]
 // What `pulumi up` would create for a stack, computed offline: the program runs in-process under
-// Pulumi's mocks with the stack file's configuration. Exit 0, or 1 with the configuration errors.
-import { formatIssues } from "../components/config/load";
-import { addressPlan, runOffline } from "./lib/offline";
-import { loadStack, parseStackArgs } from "./lib/planLoad";
-import { planJson, planText } from "./lib/planReport";
-import { StackFileError } from "./lib/stackFile";
-import { exitWith, usageError } from "./lib/cli";
+// Pulumi's mocks with the stack file's configuration, and the plone-guard policy pack judges the
+// result (its "Policy" section; `npm run policy` gives the same verdict as an exit code).
+// Exit 0, or 1 with the configuration errors.
+import { exitWith } from "./lib/cli";
+import { startPolicyPack } from "./lib/policyPack";
+import type { PolicyReport } from "./lib/policyCheck";
 
-const USAGE = "usage: npm run plan -- <stack> [--stack-file FILE] [--json]";
+const USAGE = "usage: npm run plan -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
 
 async function main(argv: string[]): Promise<number> {
-    const { selection, flags, rest } = parseStackArgs(argv, ["--json", "--help"]);
-    if (flags.has("--help")) {
-        console.log(USAGE);
+    // The policy pack loads while this process loads the program and runs it, so it starts before
+    // the heavy modules below are imported.
+    const pack = startPolicyPack();
+    try {
+        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
+        const { addressPlan, runOffline } = await import("./lib/offline");
+        const { planJson, planText } = await import("./lib/planReport");
+        const { checkPolicies } = await import("./lib/policyCheck");
+
+        const command = prepareOfflineCommand(argv, USAGE);
+        if ("exitCode" in command) return command.exitCode;
+        const { loaded, json, policyConfig } = command;
+        const run = await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
+        let policy: PolicyReport | undefined;
+        let policyError: string | undefined;
+        if (policyConfig.errors.length) {
+            policyError = policyConfig.errors.join("; ");
+        } else {
+            try {
+                policy = await checkPolicies(run, { pack, config: policyConfig.config, configFile: policyConfig.configFile });
+            } catch (e) {
+                // The plan still shows what would be created; the section says why there is no verdict.
+                policyError = e instanceof Error ? e.message : String(e);
+            }
+        }
+        const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets, policy, policyError };
+        console.log(json ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
         return 0;
+    } finally {
+        pack.stop();
     }
-    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-    const loaded = loadStack(selection);
-    if (!loaded.spec) {
-        if (flags.has("--json")) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
-        else console.error(formatIssues(loaded.errors, loaded.config.file));
-        return 1;
-    }
-    const run = await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
-    const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets };
-    console.log(flags.has("--json") ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
-    return 0;
 }
 
-exitWith(main(process.argv.slice(2)), [StackFileError]);
+exitWith(main(process.argv.slice(2)));

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../topology";
-import { resourceTags, SNAPSHOT_TAG, Tags } from "./tags";
+import type { BlobMode } from "../config/schema";
+import { BLOBS_TAG, resourceTags, SNAPSHOT_TAG, Tags } from "./tags";
 
 export interface HostArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -24,6 +25,8 @@ export interface HostArgs {
     protectData: boolean;
     /** Region, for the EC2 recover action of the auto-recovery alarm. */
     region: string;
+    /** How the stack serves blobs; a shared_blobs host carries it as its plone-aws:blobs tag. */
+    blobMode?: BlobMode;
 }
 
 /** One data volume of a host and its attachment. */
@@ -48,6 +51,7 @@ export class Host extends pulumi.ComponentResource {
         super("plone-aws:host:Host", name, args, opts);
         const { plan } = args;
         const tags: Tags = resourceTags(args.stackName, name, plan.layers);
+        if (args.blobMode && plan.layers.includes("shared_blobs")) tags[BLOBS_TAG] = args.blobMode;
 
         this.instance = new aws.ec2.Instance(`${name}-instance`, {
             ami: args.amiId,

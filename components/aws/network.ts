@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { IngressRule, SecurityGroupPlan, SecurityGroupRole, Topology } from "../topology";
-import { resourceTags } from "./tags";
+import { resourceTags, SECURITY_GROUP_TAG } from "./tags";
 
 export interface NetworkArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -97,7 +97,7 @@ export class Network extends pulumi.ComponentResource {
             this.securityGroups[g.role] = new aws.ec2.SecurityGroup(`${name}-${g.role}`, {
                 vpcId: this.vpc.id,
                 description: `plone-aws ${args.stackName}: ${g.description}`,
-                tags: tags(g.role, g.layer),
+                tags: { ...tags(g.role, g.layer), [SECURITY_GROUP_TAG]: g.role },
             }, parent);
         }
         const group = (role: SecurityGroupRole) => {

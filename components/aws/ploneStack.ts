@@ -68,7 +68,9 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly bastionAddress?: pulumi.Output<string>;
 
     constructor(name: string, args: PloneStackArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:stack:PloneStack", name, args, opts);
+        // Only the spec is recorded as the component's inputs: the secrets stay where they are used
+        // (the policy pack allows keys only in a remote command's connection or quiet stdin).
+        super("plone-aws:stack:PloneStack", name, { spec: args.spec }, opts);
         const { spec } = args;
         const production = spec.tier === "production";
         const topology = buildTopology(spec);
@@ -109,6 +111,7 @@ export class PloneStack extends pulumi.ComponentResource {
                 snapshotTagValue: spec.snapshots.tagValue,
                 protectData: production,
                 region: spec.region,
+                blobMode: spec.plone.blobs,
             }, parent);
         }
 

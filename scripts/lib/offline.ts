@@ -19,6 +19,8 @@ export interface ResourceOptionsCapture {
     ignoreChanges: string[];
     /** URNs this resource depends on (explicit dependsOn and input dependencies). */
     dependencies: string[];
+    /** Input name -> URNs its value came from (how a policy finds the group a rule belongs to). */
+    propertyDependencies: Record<string, string[]>;
     deletedWith?: string;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
@@ -210,6 +212,7 @@ type RegisterRequest = {
     getType(): string; getName(): string; getParent(): string; getCustom(): boolean;
     getProtect(): boolean | undefined; getRetainondelete(): boolean | undefined; getIgnorechangesList(): string[];
     getDependenciesList(): string[]; getDeletedwith(): string; getDeletebeforereplace(): boolean;
+    getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getAdditionalsecretoutputsList(): string[]; getReplaceonchangesList(): string[];
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 };
@@ -224,6 +227,10 @@ if (!monitorPrototype.__ploneAwsCapture) {
         if (sink) {
             const key = `${req.getType()}::${req.getName()}`;
             const timeouts = req.getCustomtimeouts();
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((deps, input) => {
+                if (deps.getUrnsList().length) propertyDependencies[input] = deps.getUrnsList();
+            });
             sink.order.push(key);
             sink.options.set(key, {
                 urn: this.newUrn(req.getParent(), req.getType(), req.getName()),
@@ -234,6 +241,7 @@ if (!monitorPrototype.__ploneAwsCapture) {
                     retainOnDelete: !!req.getRetainondelete(),
                     ignoreChanges: req.getIgnorechangesList(),
                     dependencies: req.getDependenciesList(),
+                    propertyDependencies,
                     deletedWith: req.getDeletedwith() || undefined,
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
@@ -273,14 +281,14 @@ export async function runOffline(
     running = true;
     const capture: CaptureSink = { options: new Map(), order: [] };
     sink = capture;
-    // Pulumi records a stack trace for every promise and resource; with ts-node's source-map
-    // support each one costs a source-map lookup, most of the plan's time on large stacks.
-    // Promise traces only serve Pulumi's leak report, so they are switched off during the run
-    // (PLONE_AWS_DEBUG=1 keeps them, to debug the program itself).
-    const prepareStackTrace = Error.prepareStackTrace;
+    // Pulumi records a stack trace for every promise and resource (source positions, leak reports);
+    // under ts-node each one is source-mapped: most of the plan's time on large stacks, and nothing
+    // reads them offline. PLONE_AWS_DEBUG=1 keeps them, to debug the program itself.
+    const errors = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+    const prepareStackTrace = errors.prepareStackTrace;
     const stackTraceLimit = Error.stackTraceLimit;
     if (!process.env.PLONE_AWS_DEBUG) {
-        (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+        errors.prepareStackTrace = undefined;
         Error.stackTraceLimit = 0;
     }
     try {
@@ -310,7 +318,7 @@ export async function runOffline(
         });
         return { stackName: config.stackName, resources, outputs: settled, invokes: cloud.invokes };
     } finally {
-        Error.prepareStackTrace = prepareStackTrace;
+        errors.prepareStackTrace = prepareStackTrace;
         Error.stackTraceLimit = stackTraceLimit;
         sink = undefined;
         running = false;

@@ -3,6 +3,7 @@ import type { StackSpec } from "../../components/config/spec";
 import { buildTopology, Topology } from "../../components/topology";
 import type { ConfigIssue } from "../../components/config/load";
 import { CapturedResource, OfflineRun, unwrapSecrets } from "./offline";
+import { exitCodeFor, formatPolicyReport, PolicyReport } from "./policyCheck";
 import { secretPlaceholder } from "./stackFile";
 
 export const SECRET_MASK = "[secret]";
@@ -13,6 +14,10 @@ export interface PlanContext {
     run: OfflineRun;
     warnings: ConfigIssue[];
     unsetSecrets: ConfigIssue[];
+    /** The policy pack's verdict on the planned resources (npm run policy without the program run twice). */
+    policy?: PolicyReport;
+    /** Why the policy check could not run, when it could not. */
+    policyError?: string;
 }
 
 export interface HostSummary {
@@ -162,6 +167,7 @@ export function planJson(ctx: PlanContext): Record<string, unknown> {
         })),
         outputs: run.outputs,
         totals: totals(run),
+        policy: ctx.policy ? { ...ctx.policy, exitCode: exitCodeFor(ctx.policy) } : { error: ctx.policyError },
     };
 }
 
@@ -250,6 +256,15 @@ export function planText(ctx: PlanContext): string {
     if (ctx.unsetSecrets.length) {
         out.push("", `Secrets to set before pulumi up (the plan used placeholders such as ${secretPlaceholder("plone-aws:dbPassword")}):`);
         for (const s of ctx.unsetSecrets) out.push(`  - ${s.path}: ${s.message}`);
+    }
+
+    out.push("", "Policy");
+    if (ctx.policy) {
+        out.push(...formatPolicyReport(ctx.policy).split("\n").map((l) => (l ? `  ${l}` : l)));
+        const code = exitCodeFor(ctx.policy);
+        if (code === 2) out.push("", `  Mandatory policies are violated: \`pulumi preview --policy-pack policies\` would stop here, and \`npm run policy -- ${spec.stackName}\` exits 2.`);
+    } else {
+        out.push(`  The policy check did not run: ${ctx.policyError ?? "unknown reason"}`);
     }
     return out.join("\n");
 }

@@ -1,0 +1,44 @@
+// npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]
+// The policy check of a stack without a cloud account: the program runs under mocks (as for the
+// offline plan), then the real plone-guard pack judges its resources over gRPC, as
+// `pulumi preview --policy-pack policies` would. The policy config defaults to
+// policies/config.<stack>.json, else the one of the stack's tier (dev, staging, prod).
+// Exit 0: clean or advisory only; 1: invalid stack or policy config; 2: a mandatory violation.
+import { exitWith } from "./lib/cli";
+import { startPolicyPack } from "./lib/policyPack";
+
+const USAGE = "usage: npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
+
+async function main(argv: string[]): Promise<number> {
+    // The pack loads (a second or so) while this process loads the program and runs it, so it
+    // starts before the heavy modules below are imported.
+    const pack = startPolicyPack();
+    try {
+        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
+        const { addressPlan, runOffline } = await import("./lib/offline");
+        const { checkPolicies, exitCodeFor, formatPolicyReport } = await import("./lib/policyCheck");
+
+        const command = prepareOfflineCommand(argv, USAGE);
+        if ("exitCode" in command) return command.exitCode;
+        const { loaded, json, policyConfig } = command;
+        if (policyConfig.errors.length) {
+            if (json) console.log(JSON.stringify({ stack: loaded.spec.stackName, configErrors: policyConfig.errors }, null, 2));
+            else console.error(policyConfig.errors.map((e) => `error: ${e}`).join("\n"));
+            return 1;
+        }
+        const run = await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
+        const report = await checkPolicies(run, { pack, config: policyConfig.config, configFile: policyConfig.configFile });
+        const code = exitCodeFor(report);
+        if (json) {
+            console.log(JSON.stringify({ ...report, file: loaded.config.file, warnings: loaded.warnings, exitCode: code }, null, 2));
+        } else {
+            if (loaded.warnings.length) console.log(`Configuration warnings (${loaded.config.file}):\n${loaded.warnings.map((w) => `  - ${w.path}: ${w.message}`).join("\n")}\n`);
+            (code === 1 ? console.error : console.log)(formatPolicyReport(report));
+        }
+        return code;
+    } finally {
+        pack.stop();
+    }
+}
+
+exitWith(main(process.argv.slice(2)));
