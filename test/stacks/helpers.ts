@@ -1,5 +1,5 @@
 // Checks shared by the stack-tool tests: a written stack file must validate the way `npm run plan`
-// validates it, and must plan offline. The policy pack's check belongs in checkStackText too.
+// validates it, plan offline, and pass the policy pack with its tier's policy config.
 import * as path from "path";
 import YAML from "yaml";
 import { expect } from "chai";
@@ -8,11 +8,13 @@ import { LoadedStack, validateStack } from "../../scripts/lib/planLoad";
 import { parseStackText } from "../../scripts/lib/stackFile";
 import type { StackSpec } from "../../components/config/spec";
 import { REPO } from "../helpers/stacks";
+import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/policyCheck";
 import { run, RunResult } from "../helpers/system";
 
 export interface CheckedStack {
     loaded: LoadedStack & { spec: StackSpec };
     run: OfflineRun;
+    policy: PolicyReport;
 }
 
 /**
@@ -24,8 +26,13 @@ export async function checkStackText(text: string, stackName: string): Promise<C
     expect(loaded.errors, `configuration errors of ${stackName}`).to.deep.equal([]);
     const spec = loaded.spec!;
     const planned = await runOffline(loaded.config, { addresses: addressPlan(spec) });
-    // Policy check: once policies/ lands, run the pack's rules on `planned` here (as `npm run policy` does).
-    return { loaded: loaded as LoadedStack & { spec: StackSpec }, run: planned };
+    // As `npm run policy` does: the real pack over gRPC, with the stack's (or its tier's) policy config.
+    const { config, configFile, errors } = loadPolicyConfig(defaultPolicyConfigFile(stackName, spec.tier));
+    expect(errors, "policy config").to.deep.equal([]);
+    const policy = await checkPolicies(planned, { config, configFile });
+    expect(policy.violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.message}`), `mandatory policy violations of ${stackName}`).to.deep.equal([]);
+    expect(exitCodeFor(policy)).to.equal(0);
+    return { loaded: loaded as LoadedStack & { spec: StackSpec }, run: planned, policy };
 }
 
 /** Registrations of one resource type. */

@@ -175,8 +175,8 @@ describe("import-opsworks: a production stack with its instances", function () {
         expect(section(r.text!, "database")).to.deep.equal({ host: "plone-db.c0example.us-east-1.rds.amazonaws.com", port: 5432, name: "plone", user: "zope" });
         expect(section(r.text!, "frontend")).to.deep.include({ domain: "www.example.edu", aliases: ["example.edu"], tls: { mode: "certbot", email: "webmaster@example.edu" } });
         expect(section(r.text!, "frontend").haproxy).to.deep.equal({ statsUser: "admin", checkInterval: 10000, serverTimeout: "900s", maxConnections: 80000 });
-        // 03:30 in New York (EST in January) is 08:30 UTC.
-        expect(section(r.text!, "snapshots")).to.deep.equal({ time: "08:30", retain: 20 });
+        // 03:30 in New York (EST in January) is 08:30 UTC; production copies to a second region.
+        expect(section(r.text!, "snapshots")).to.deep.equal({ time: "08:30", retain: 20, crossRegionCopy: { region: "us-west-2" } });
         expect(section(r.text!, "app")).to.deep.include({ repository: "git@github.com:example-edu/plone-buildout.git", revision: "production", osPackages: ["libjpeg-dev", "libtiff-dev", "poppler-utils"], environment: { PLONE_ENV: "production" } });
         expect(r.text).to.include('    time: "08:30"');
     });

@@ -578,9 +578,8 @@ function finishConversion(c: Conversion): void {
     // The front end, the database, snapshots.
     finishFrontend(c, hosts.filter((h) => h.layers.includes("frontend")).length);
     if (storage === "relstorage") finishDatabase(c);
-    finishSnapshots(c);
-
     c.set("tier", o.tier ?? "production", o.tier ? "--tier" : "(assumed)");
+    finishSnapshots(c);
     writeStack(c, hosts, blobs.mode);
 }
 
@@ -832,9 +831,28 @@ function finishDatabase(c: Conversion): void {
     c.set("database", db, from);
 }
 
+/**
+ * The region production snapshots are copied to when the Custom JSON had no copy (the cookbook
+ * never copied; its TODO asked for it): a nearby region of the same partition.
+ */
+export const SNAPSHOT_COPY_REGIONS: Record<string, string> = {
+    "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-1": "us-east-1", "us-west-2": "us-east-1",
+    "ca-central-1": "us-east-1", "sa-east-1": "us-east-1",
+    "eu-west-1": "eu-central-1", "eu-west-2": "eu-west-1", "eu-west-3": "eu-central-1", "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-central-1", "eu-south-1": "eu-central-1",
+    "ap-southeast-1": "ap-southeast-2", "ap-southeast-2": "ap-southeast-1", "ap-northeast-1": "ap-northeast-3",
+    "ap-northeast-2": "ap-northeast-1", "ap-northeast-3": "ap-northeast-1", "ap-south-1": "ap-southeast-1",
+};
+
 function finishSnapshots(c: Conversion): void {
     const s = c.facts.snapshot;
     if (s.keep !== undefined) c.set("snapshots.retain", Number(s.keep), "ebs_snapshots.keep");
+    const region = String(c.values.get("aws:region")?.value ?? "");
+    const copyTo = SNAPSHOT_COPY_REGIONS[region];
+    if (c.values.get("tier")?.value === "production" && copyTo) {
+        c.set("snapshots.crossRegionCopy", { region: copyTo }, "(production default)");
+        c.comments.set("snapshots.crossRegionCopy", `Production snapshots are also kept in ${copyTo}, so a regional outage keeps the backups (the cookbook's TODO). Change the region or remove this to keep them in ${region} only.`);
+    }
     if (s.hour === undefined && s.minute === undefined && s.weekday === undefined) return;
     const hour = s.hour === undefined ? 8 : Number(s.hour);
     const minute = s.minute === undefined ? 0 : Number(s.minute);
