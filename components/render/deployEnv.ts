@@ -76,7 +76,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
     return [
         `# Deploy settings of app ${app.name} on host ${host.name} (stack ${ctx.spec.stackName}), read by`,
         "# plone-deploy, plone-rollback and plone-restart. Written by plone-aws on every `pulumi up`.",
-        "# shellcheck shell=bash disable=SC2034",
+        "# Commands are kept unexpanded ($VENV is set when they run); the scripts use the variables.",
+        "# shellcheck shell=bash disable=SC2016,SC2034",
         shellAssignments(vars),
         "",
     ].join("\n");
