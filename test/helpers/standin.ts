@@ -162,7 +162,7 @@ const HOST_ROOTS = [
     "/usr/local/sbin",
     "/usr/local/lib/plone-aws",
 ];
-const ROOTS = new RegExp(`(?<![\\w./-])(${HOST_ROOTS.map((r) => r.replace(/[/.-]/g, "\\$&")).join("|")})(?=[/'"\\s:]|$)`, "gm");
+const ROOTS = new RegExp(`(?<![\\w.])(${HOST_ROOTS.map((r) => r.replace(/[/.-]/g, "\\$&")).join("|")})(?=[/'"\\s:},)]|$)`, "gm");
 
 /** The same text with the host's absolute paths moved under `root` (so a test writes nothing outside its temp dir). */
 export function relocate(text: string, root: string): string {

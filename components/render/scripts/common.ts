@@ -257,13 +257,20 @@ prune_releases() {
 
 # --- restarts -----------------------------------------------------------------------------------
 
-# sha256 of the release files that make up a server's build (its script and generated config).
+# sha256 of the release files that make up a server's build (its script and generated config),
+# with release paths taken out: buildout writes its release's path into every script and config
+# file, and it differs between releases that build the same server.
 server_fingerprint() {
-  local p
+  local p f
   (
-    cd "$DEPLOY_TO/current"
-    for p in "$@"; do
-      if [[ -e $p ]]; then find -L "$p" -type f -print0 | sort -z | xargs -0 -r sha256sum; fi
+    cd "\$DEPLOY_TO/current"
+    for p in "\$@"; do
+      if [[ -e \$p ]]; then
+        find -L "\$p" -type f -print0 | sort -z | while IFS= read -r -d '' f; do
+          printf '%s\\n' "\$f"
+          sed -E "s#\$DEPLOY_TO/(releases/[0-9]+|current)#RELEASE#g" "\$f"
+        done
+      fi
     done
   ) | sha256sum | cut -c1-64
 }
