@@ -2,7 +2,7 @@
 // (/etc/plone-aws/<app>/deploy.env). bash syntax, sourced: every value single-quoted, lists as
 // bash arrays, so nothing in the stack configuration can run as a command.
 import type { HostPlan } from "../topology";
-import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS } from "../topology/ports";
+import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../topology/ports";
 import { appLayout, BUILDOUT_SHARED_DIRS } from "./appLayout";
 import { hostStorage } from "./appStorage";
 import type { RenderContext } from "./context";
@@ -59,6 +59,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         SITE_ID: plone.siteId,
         // name:port of each Zope client on this host; the supervisor program is $APP-<name>.
         CLIENTS: host.clients.map((c) => `${c.name}:${c.port}`),
+        // clientN listens on CLIENT_PORT_BASE + N (to drain a client this host no longer runs).
+        CLIENT_PORT_BASE: PORTS.clientBase,
         HEALTH_PATH: plone.healthCheckPath,
         WARMUP_PATHS: plone.warmupPaths,
         WARMUP_TIMEOUT: WARMUP_TIMEOUT_SECONDS,

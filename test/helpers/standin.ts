@@ -195,6 +195,22 @@ export async function freePorts(n: number): Promise<number[]> {
     return ports;
 }
 
+/** A free TCP port base such that base+1 .. base+n are free too (clientN listens on base + N). */
+export async function freePortRange(n: number): Promise<number> {
+    const free = (port: number) =>
+        new Promise<boolean>((resolve) => {
+            const s = net.createServer();
+            s.once("error", () => resolve(false));
+            s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+        });
+    for (let attempt = 0; attempt < 200; attempt++) {
+        const base = 20000 + Math.floor(Math.random() * 40000);
+        const checks = await Promise.all(Array.from({ length: n + 1 }, (_, i) => free(base + i)));
+        if (checks.every(Boolean)) return base;
+    }
+    throw new Error(`no ${n + 1} consecutive free ports found`);
+}
+
 /** Replaces whole-number occurrences of rendered ports (8081 ...) with the test's free ports. */
 export function remapPorts(text: string, ports: Record<number, number>): string {
     return text.replace(/\b\d{4,5}\b/g, (p) => String(ports[Number(p)] ?? p));

@@ -12,9 +12,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
-import { renderDeployCfg } from "../../components/render/deployCfg";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { FixtureRepo, freePorts, httpGet, installRelocated, remapPorts, STANDIN_COMMANDS } from "../helpers/standin";
+import { FixtureRepo, freePortRange, freePorts, httpGet, installRelocated, remapPorts, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 
@@ -39,9 +38,10 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
     let controlDir: string;
     let deployCfgPath: string;
     let lockFile: string;
-    let renderCfg: (packDays: number) => string;
+    /** Renders the app files for this plone config and installs them under root (what `pulumi up` writes). */
+    let install: (plone?: { packDays?: number; clientCount?: number }) => void;
 
-    const client = (n: 1 | 2) => ports[8080 + n];
+    const client = (n: number) => ports[8080 + n];
     const releases = () => fs.readdirSync(path.join(deployTo, "releases")).sort();
     const current = () => path.basename(fs.readlinkSync(path.join(deployTo, "current")));
     const marker = (release: string) => fs.readFileSync(path.join(deployTo, "releases", release, ".plone-aws-release"), "utf8");
@@ -66,21 +66,38 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
     }
     const expectOk = (r: RunResult) => expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const answer = (n: 1 | 2) => httpGet(client(n), "/ok").body.split(" ").slice(0, 2).join(" ");
+    /** A GET that takes `seconds`, started now; resolves with curl's exit code and the body. */
+    const slowRequest = (port: number, seconds: number) =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+            const curl = spawn("curl", ["-sS", "-m", "30", `http://127.0.0.1:${port}/slow?s=${seconds}`]);
+            let out = "";
+            curl.stdout.on("data", (d) => (out += d));
+            curl.on("close", (code) => resolve({ code, out }));
+        });
 
     before(async function () {
         requireBinaries(this, "git", "supervisord", "supervisorctl", "python3", "curl", "ss", "flock");
         tmp = tempDir("deploy");
         root = path.join(tmp.dir, "host");
         repo = new FixtureRepo(path.join(tmp.dir, "repo"));
-        const [p1, p2, pz] = await freePorts(3);
-        ports = { 8081: p1, 8082: p2, 8001: pz };
+        // clientN listens on base + N, as on a host (plone-deploy drains a removed client by that rule).
+        const base = await freePortRange(3);
+        const [zeoPort] = await freePorts(1);
+        ports = { 8080: base, 8081: base + 1, 8082: base + 2, 8083: base + 3, 8001: zeoPort };
         rotationDir = `${root}/run/plone-aws/rotation`;
         eventsFile = path.join(tmp.dir, "events.log");
         controlDir = path.join(tmp.dir, "control");
         fs.mkdirSync(controlDir);
+        deployTo = `${root}/srv/www/plone`;
+        lockFile = `${root}/run/plone-aws/plone.lock`;
 
-        const spec = (packDays: number) =>
-            variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
+        // A running supervisord that has not seen the app's programs yet, as on a fresh host.
+        fs.mkdirSync(`${root}/etc/supervisor/conf.d`, { recursive: true });
+        supervisord = new TempSupervisord(path.join(root, "supervisord"), `${root}/etc/supervisor/conf.d/*.conf`);
+        supervisord.start();
+
+        install = ({ packDays = 7, clientCount = 2 } = {}) => {
+            const spec = variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
                 app: {
                     repository: repo.url,
                     revision: "main",
@@ -89,30 +106,20 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
                     ...STANDIN_COMMANDS,
                     environment: { PLONE_ENV: "test", STANDIN_EVENTS: eventsFile, STANDIN_ROTATION_DIR: rotationDir, STANDIN_CONTROL: controlDir },
                 },
-                plone: { clientCount: 2, startTimeout: 8, drainTimeout: 10, warmupPaths: ["/", "/news"], pack: { days: packDays } },
+                plone: { clientCount, startTimeout: 8, drainTimeout: 10, warmupPaths: ["/", "/news"], pack: { days: packDays } },
             });
-        const { ctx, host } = contextOf(spec(7));
-        renderCfg = (packDays) => {
-            const r = contextOf(spec(packDays));
-            return remapPorts(renderDeployCfg(r.ctx, r.host("app-1")), ports).replace(/\/srv\/data/g, `${root}/srv/data`);
+            const { ctx, host } = contextOf(spec);
+            const installed = installRelocated(renderAppFiles(ctx, host("app-1")), root, (file, content) => {
+                if (file.path.endsWith("/deploy.cfg")) return remapPorts(content, ports);
+                if (file.path.endsWith("/deploy.env")) {
+                    return `${remapPorts(content, ports)}# Test overrides: the test's supervisord, no plone user on this machine, a short drain grace.\nSUPERVISOR_CONF='${supervisord!.conf}'\nDEPLOY_USER='root'\nDRAIN_GRACE=1\n`;
+                }
+                if (file.path.endsWith(".conf")) return content.replace(/^user=plone$/gm, "user=root");
+                return content;
+            });
+            deployCfgPath = installed["/etc/plone-aws/plone/deploy.cfg"];
         };
-
-        // A running supervisord that has not seen the app's programs yet, as on a fresh host.
-        supervisord = new TempSupervisord(path.join(root, "supervisord"), `${root}/etc/supervisor/conf.d/*.conf`);
-        fs.mkdirSync(`${root}/etc/supervisor/conf.d`, { recursive: true });
-        supervisord.start();
-
-        const installed = installRelocated(renderAppFiles(ctx, host("app-1")), root, (file, content) => {
-            if (file.path.endsWith("/deploy.cfg")) return remapPorts(content, ports);
-            if (file.path.endsWith("/deploy.env")) {
-                return `${remapPorts(content, ports)}# Test overrides: the test's supervisord, no plone user on this machine, a short drain grace.\nSUPERVISOR_CONF='${supervisord!.conf}'\nDEPLOY_USER='root'\nDRAIN_GRACE=1\n`;
-            }
-            if (file.path.endsWith(".conf")) return content.replace(/^user=plone$/gm, "user=root");
-            return content;
-        });
-        deployCfgPath = installed["/etc/plone-aws/plone/deploy.cfg"];
-        deployTo = `${root}/srv/www/plone`;
-        lockFile = `${root}/run/plone-aws/plone.lock`;
+        install();
         fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
         fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\n# stand-in for the haproxy agent\nexec sleep 3600\n", { mode: 0o755 });
     });
@@ -211,7 +218,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
 
     it("a deploy.cfg change alone makes a new release, and restarts the ZEO server when its build changed", function () {
         const zeo = pid("plone-zeoserver");
-        fs.writeFileSync(deployCfgPath, renderCfg(3));
+        install({ packDays: 3 });
         const r = script("plone-deploy");
         expectOk(r);
         expect(r.stdout).to.include("(deploy.cfg changed)");
@@ -245,7 +252,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
     });
 
     it("keeps only KEEP_RELEASES (3) releases", function () {
-        fs.writeFileSync(deployCfgPath, renderCfg(7));
+        install();
         for (let i = 1; i <= 3; i++) {
             repo.commit(`change ${i}`, (dir) => fs.writeFileSync(path.join(dir, `change-${i}.txt`), `${i}\n`));
             expectOk(script("plone-deploy", "build"));
@@ -263,12 +270,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
     it("plone-restart drains each client in turn and waits for its open requests before restarting it", async function () {
         clearEvents();
         // A request that takes 4 s, in flight on client1 when the restart begins.
-        const slow = new Promise<{ code: number | null; out: string }>((resolve) => {
-            const curl = spawn("curl", ["-sS", "-m", "30", `http://127.0.0.1:${client(1)}/slow?s=4`]);
-            let out = "";
-            curl.stdout.on("data", (d) => (out += d));
-            curl.on("close", (code) => resolve({ code, out }));
-        });
+        const slow = slowRequest(client(1), 4);
         run("sleep", ["0.5"]);
         const r = script("plone-restart");
         expectOk(r);
@@ -332,6 +334,34 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
         const lastStop = Math.max(...evs.filter((e) => e.what === "stop").map((e) => e.time));
         const firstStart = Math.min(...evs.filter((e) => e.what === "start").map((e) => e.time));
         expect(lastStop).to.be.lessThan(firstStart);
+    });
+
+    it("fewer clients: the one removed is drained and idle before supervisor stops it; more: it is added and started", async function () {
+        install({ clientCount: 1 });
+        clearEvents();
+        const slow = slowRequest(client(2), 3);
+        run("sleep", ["0.5"]);
+        const r = script("plone-deploy");
+        expectOk(r);
+        expect(r.stdout).to.match(/building releases\/\d{14} from main at [0-9a-f]{12} \((new commit|deploy.cfg changed)\)/);
+        expect(r.stdout).to.match(/client2: draining it in haproxy[\s\S]*stopping and removing plone-client2 \(no longer configured\)/);
+        const { code } = await slow;
+        expect(code, "the request in flight on client2 was cut off").to.equal(0);
+        const evs = events();
+        const slowDone = evs.find((e) => e.what === "GET /slow?s=3")!;
+        const stop2 = evs.find((e) => e.name === "client2" && e.what === "stop")!;
+        expect(stop2.rotation).to.equal("drain");
+        expect(slowDone.time).to.be.lessThan(stop2.time);
+        expect(Object.keys(supervisord!.states())).to.not.include("plone-client2");
+        expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
+        expect(httpGet(client(2), "/ok").status).to.equal(0);
+        expect(answer(1)).to.equal(`client1 ${current()}`);
+
+        install({ clientCount: 2 });
+        const up = script("plone-deploy");
+        expectOk(up);
+        expect(up.stdout).to.include("adding and starting plone-client2");
+        expect(answer(2)).to.equal(`client2 ${current()}`);
     });
 
     it("waits for another deploy or restart of the app instead of overlapping it", function () {

@@ -203,8 +203,13 @@ apply_added_and_removed() {
       sv_do update "$name" || die "supervisor could not add $name"
       ;;
     disappeared)
+      if [[ $name =~ ^$APP-(client([0-9]+))$ ]]; then
+        # A client the host no longer runs: out of rotation and idle before it stops.
+        drain_client "\${BASH_REMATCH[1]}" "$((CLIENT_PORT_BASE + BASH_REMATCH[2]))"
+      fi
       step "stopping and removing $name (no longer configured)"
       sv_do update "$name" || die "supervisor could not remove $name"
+      rm -f -- "$RUNTIME_DIR/rotation/\${name#"$APP"-}"
       ;;
     esac
   done
@@ -263,12 +268,12 @@ prune_releases() {
 server_fingerprint() {
   local p f
   (
-    cd "\$DEPLOY_TO/current"
-    for p in "\$@"; do
-      if [[ -e \$p ]]; then
-        find -L "\$p" -type f -print0 | sort -z | while IFS= read -r -d '' f; do
-          printf '%s\\n' "\$f"
-          sed -E "s#\$DEPLOY_TO/(releases/[0-9]+|current)#RELEASE#g" "\$f"
+    cd "$DEPLOY_TO/current"
+    for p in "$@"; do
+      if [[ -e $p ]]; then
+        find -L "$p" -type f -print0 | sort -z | while IFS= read -r -d '' f; do
+          printf '%s\\n' "$f"
+          sed -E "s#$DEPLOY_TO/(releases/[0-9]+|current)#RELEASE#g" "$f"
         done
       fi
     done
@@ -338,16 +343,21 @@ client_ready() { # client_ready <client> <port>
   log "$1: back in rotation"
 }
 
-restart_client() { # restart_client <client> <port>
-  local name=$1 port=$2 program="$APP-$1" open
-  step "$name: draining it in haproxy"
-  printf 'drain\\n' >"$RUNTIME_DIR/rotation/$name"
+drain_client() { # drain_client <client> <port>
+  local open
+  step "$1: draining it in haproxy"
+  printf 'drain\\n' >"$RUNTIME_DIR/rotation/$1"
   # Every front end's haproxy asks the agent every few seconds: let them all see the drain.
   sleep "$DRAIN_GRACE"
-  if ! wait_idle "$port" "$DRAIN_TIMEOUT"; then
-    open=$(connections "$port")
-    warn "$name: $open connection(s) still open after \${DRAIN_TIMEOUT}s; restarting it anyway"
+  if ! wait_idle "$2" "$DRAIN_TIMEOUT"; then
+    open=$(connections "$2")
+    warn "$1: $open connection(s) still open after \${DRAIN_TIMEOUT}s; stopping it anyway"
   fi
+}
+
+restart_client() { # restart_client <client> <port>
+  local name=$1 port=$2 program="$APP-$1"
+  drain_client "$name" "$port"
   step "$name: restarting $program"
   if [[ \${PROGRAM_STATE[$program]:-} == changed ]]; then
     sv_do update "$program" || die "$name ($program) did not start; it stays out of rotation (drain)"
