@@ -20,6 +20,7 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
     const storage = hostStorage(ctx, host);
     const programs = supervisorPrograms(ctx, host);
     const servers = programs.filter((p) => p.role === "server");
+    const workers = programs.filter((p) => p.role === "worker");
     const links = Object.entries({ ...Object.fromEntries(BUILDOUT_SHARED_DIRS.map((d) => [d, d])), ...app.symlinkBeforeMigrate });
     const unique = (xs: string[]) => [...new Set(xs)];
 
@@ -68,7 +69,9 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         DRAIN_GRACE: DRAIN_GRACE_SECONDS,
         DRAIN_TIMEOUT: plone.drainTimeout,
         START_TIMEOUT: plone.startTimeout,
-        WORKER_PROGRAMS: programs.filter((p) => p.role === "worker").map((p) => p.name),
+        WORKER_PROGRAMS: workers.map((p) => p.name),
+        // Seconds to wait before restarting each worker (app.initCommands delay).
+        WORKER_DELAYS: workers.map((p) => String(p.delay ?? 0)),
         SERVER_PROGRAMS: servers.map((p) => p.name),
         // Space-separated release paths whose content decides whether a deploy restarts the server.
         SERVER_FINGERPRINTS: servers.map((p) => p.server!.fingerprint.join(" ")),

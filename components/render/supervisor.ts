@@ -27,6 +27,8 @@ export interface SupervisorProgram {
     user?: string;
     /** Client: its buildout part (client1) and port. */
     client?: { name: string; port: number };
+    /** Worker: seconds to wait before restarting it (app.initCommands delay). */
+    delay?: number;
     /** Server: release-relative paths whose content decides whether a deploy restarts it, and the port it listens on. */
     server?: { fingerprint: string[]; port?: number };
     priority: number;
@@ -107,6 +109,7 @@ function initCommandProgram(ctx: RenderContext, c: InitCommand): SupervisorProgr
         role: "worker",
         command: [`${layout.current}/${c.cmd}`, c.args].filter((s) => s.trim()).join(" "),
         events: c.eventListener?.events,
+        delay: c.delay,
         user: c.eventListener ? undefined : DEPLOY_USER,
         priority: 700,
         environment: c.eventListener ? {} : { ...ctx.spec.app.environment },

@@ -83,7 +83,9 @@ describe("deploy.env", function () {
 
     it("celery app-1: the worker and beat are restarted after the clients", function () {
         const { ctx, host } = contextOf(VARIANTS.celery());
-        expect(source(renderDeployEnv(ctx, host("app-1"))).WORKER_PROGRAMS).to.deep.equal(["plone-celery", "plone-celerybeat"]);
+        const app = source(renderDeployEnv(ctx, host("app-1")));
+        expect(app.WORKER_PROGRAMS).to.deep.equal(["plone-celery", "plone-celerybeat"]);
+        expect(app.WORKER_DELAYS).to.deep.equal(["0", "0"]);
         const zeo = source(renderDeployEnv(ctx, host("zeo-1")));
         expect(zeo).to.deep.include({ CLIENTS: [], SERVER_PROGRAMS: ["plone-zeoserver"], AGENT_PROGRAM: "", DATA_DIRS: ["/srv/data/filestorage", "/srv/data/blobstorage", "/srv/data/backups"] });
     });

@@ -406,8 +406,13 @@ restart_clients_at_once() {
 }
 
 restart_workers() {
-  local name
-  for name in "\${WORKER_PROGRAMS[@]}"; do
+  local i name
+  for i in "\${!WORKER_PROGRAMS[@]}"; do
+    name=\${WORKER_PROGRAMS[i]}
+    if [[ \${PROGRAM_STATE[$name]:-} != available && \${WORKER_DELAYS[i]:-0} -gt 0 ]]; then
+      log "waiting \${WORKER_DELAYS[i]}s before restarting $name (its delay)"
+      sleep "\${WORKER_DELAYS[i]}"
+    fi
     case \${PROGRAM_STATE[$name]:-} in
     available) ;;
     changed)
