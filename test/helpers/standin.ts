@@ -5,8 +5,10 @@
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import type { RenderedFile } from "../../components/render/context";
-import { run } from "./system";
+import { renderAppFiles } from "../../components/render/app";
+import type { RenderContext, RenderedFile } from "../../components/render/context";
+import type { HostPlan } from "../../components/topology";
+import { run, RunResult } from "./system";
 
 export const STANDIN_APP = `# Stand-in for a Zope client or ZEO server (Plone cannot be built here: no PyPI).
 # Answers every path with its name and release (/slow?s=N after N seconds) and records its
@@ -222,4 +224,37 @@ export function httpGet(port: number, urlPath: string, timeoutSeconds = 5): { st
     const lines = r.stdout.split("\n");
     const status = Number(lines.pop() ?? 0);
     return { status: r.status === 0 ? status : 0, body: lines.join("\n") };
+}
+
+/**
+ * Installs the app files of a host under `root` as a test host: paths relocated, rendered ports
+ * swapped for the test's, and test-only settings appended to deploy.env (the test's supervisord,
+ * DEPLOY_USER root since this machine has no plone user, a short drain grace). supervisor's
+ * user=plone becomes user=root for the same reason. Returns rendered path -> installed path.
+ */
+export function installTestHost(
+    ctx: RenderContext,
+    host: HostPlan,
+    root: string,
+    ports: Record<number, number>,
+    settings: Record<string, string | number>,
+): Record<string, string> {
+    const overrides = Object.entries({ DEPLOY_USER: "root", DRAIN_GRACE: 1, ...settings })
+        .map(([k, v]) => `${k}='${String(v)}'`)
+        .join("\n");
+    return installRelocated(renderAppFiles(ctx, host), root, (file, content) => {
+        if (file.path.endsWith("/deploy.cfg")) return remapPorts(content, ports);
+        if (file.path.endsWith("/deploy.env")) return `${remapPorts(content, ports)}# Test overrides\n${overrides}\n`;
+        if (file.path.endsWith(".conf")) return content.replace(/^user=plone$/gm, "user=root");
+        return content;
+    });
+}
+
+/** Runs one of the host scripts installed under `root` (set PLONE_AWS_TEST_VERBOSE=1 to see its output). */
+export function runHostScript(root: string, name: string, ...args: string[]): RunResult {
+    const env = { ...process.env };
+    delete env.PLONE_DEPLOY_ENV;
+    const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
+    if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
+    return r;
 }

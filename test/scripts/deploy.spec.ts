@@ -11,9 +11,8 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { renderAppFiles } from "../../components/render/app";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { FixtureRepo, freePortRange, freePorts, httpGet, installRelocated, remapPorts, STANDIN_COMMANDS } from "../helpers/standin";
+import { FixtureRepo, freePortRange, freePorts, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 
@@ -57,13 +56,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
     const clearEvents = () => fs.rmSync(eventsFile, { force: true });
     const lifecycle = (evs: StandinEvent[]) => evs.filter((e) => e.what === "start" || e.what === "stop").map((e) => `${e.name} ${e.what}`);
 
-    function script(name: string, ...args: string[]): RunResult {
-        const env = { ...process.env };
-        delete env.PLONE_DEPLOY_ENV;
-        const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
-        if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
-        return r;
-    }
+    const script = (name: string, ...args: string[]) => runHostScript(root, name, ...args);
     const expectOk = (r: RunResult) => expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
     const answer = (n: 1 | 2) => httpGet(client(n), "/ok").body.split(" ").slice(0, 2).join(" ");
     /** A GET that takes `seconds`, started now; resolves with curl's exit code and the body. */
@@ -109,14 +102,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
                 plone: { clientCount, startTimeout: 8, drainTimeout: 10, warmupPaths: ["/", "/news"], pack: { days: packDays } },
             });
             const { ctx, host } = contextOf(spec);
-            const installed = installRelocated(renderAppFiles(ctx, host("app-1")), root, (file, content) => {
-                if (file.path.endsWith("/deploy.cfg")) return remapPorts(content, ports);
-                if (file.path.endsWith("/deploy.env")) {
-                    return `${remapPorts(content, ports)}# Test overrides: the test's supervisord, no plone user on this machine, a short drain grace.\nSUPERVISOR_CONF='${supervisord!.conf}'\nDEPLOY_USER='root'\nDRAIN_GRACE=1\n`;
-                }
-                if (file.path.endsWith(".conf")) return content.replace(/^user=plone$/gm, "user=root");
-                return content;
-            });
+            const installed = installTestHost(ctx, host("app-1"), root, ports, { SUPERVISOR_CONF: supervisord!.conf });
             deployCfgPath = installed["/etc/plone-aws/plone/deploy.cfg"];
         };
         install();

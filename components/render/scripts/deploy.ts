@@ -206,8 +206,8 @@ cmd_build() {
   link_shared_dirs "$release"
   step "bootstrapping releases/$name: $BOOTSTRAP_COMMAND"
   run_in_release "$release" "the bootstrap" "$BOOTSTRAP_COMMAND"
-  step "building releases/$name: $BUILD_COMMAND $BUILDOUT_FLAGS"
-  run_in_release "$release" "the build" "$BUILD_COMMAND $BUILDOUT_FLAGS"
+  step "building releases/$name: $BUILD_COMMAND\${BUILDOUT_FLAGS:+ $BUILDOUT_FLAGS}"
+  run_in_release "$release" "the build" "$BUILD_COMMAND\${BUILDOUT_FLAGS:+ $BUILDOUT_FLAGS}"
   printf 'commit=%s\\nrevision=%s\\ndeploy_cfg_sha256=%s\\nbuilt=%s\\n' \\
     "$commit" "$REVISION" "$cfg_hash" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$release/$RELEASE_MARKER"
   BUILDING=""
