@@ -57,6 +57,8 @@ need() {
 
 read_deploy_env() {
   local file=\${PLONE_DEPLOY_ENV:-} found=() v
+  # Releases, the lock and supervisor belong to root; builds run as the deploy user.
+  ((EUID == 0)) || die "$PROG must run as root: sudo $PROG"
   if [[ -z $file ]]; then
     shopt -s nullglob
     found=(${PATHS.configDir}/*/deploy.env)
@@ -155,11 +157,12 @@ sv() {
   fi
 }
 
-# sv_do <restart|update|start> <program>: fails when supervisor reports an error.
+# sv_do <restart|update|start> <program>: fails when supervisor reports an error. Restarting a
+# stopped or FATAL program says "ERROR (not running)" for the stop and then starts it: not a failure.
 sv_do() {
   local out rc=0
   out=$(sv "$1" "$2" 2>&1) || rc=$?
-  if ((rc != 0)) || [[ $out == *ERROR* ]]; then
+  if ((rc != 0)) || grep -v 'ERROR (not running)' <<<"$out" | grep -q ERROR; then
     printf '%s\\n' "$out" >&2
     return 1
   fi
