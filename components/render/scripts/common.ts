@@ -32,6 +32,12 @@ step() {
   log "$*"
 }
 
+# After the usage text on stderr: exit 2 without a "failed while" line.
+bad_usage() {
+  DIED=1
+  exit 2
+}
+
 at_exit() { EXIT_HOOKS+=("$1"); }
 report_failure() { # report_failure <exit status>
   if (($1 != 0)) && [[ -z $DIED ]]; then

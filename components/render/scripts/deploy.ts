@@ -254,7 +254,7 @@ main() {
   "" | build | activate) ;;
   *)
     usage >&2
-    exit 2
+    bad_usage
     ;;
   esac
   read_deploy_env

@@ -32,7 +32,7 @@ main() {
       ;;
     *)
       usage >&2
-      exit 2
+      bad_usage
       ;;
     esac
     shift

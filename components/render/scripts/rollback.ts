@@ -21,7 +21,7 @@ main() {
     ;;
   *)
     sed -n '2,3s/^# //p' "$0" >&2
-    exit 2
+    bad_usage
     ;;
   esac
   read_deploy_env
