@@ -277,7 +277,7 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
         expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
     });
 
-    it("a client that never comes back makes plone-restart fail naming it, and it stays drained", function () {
+    it("a client that never comes back makes plone-restart fail naming it, and it stays drained; --servers restarts ZEO too", function () {
         fs.writeFileSync(path.join(controlDir, "hang-client2"), "");
         try {
             const r = script("plone-restart");
@@ -289,7 +289,11 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
         } finally {
             fs.rmSync(path.join(controlDir, "hang-client2"));
         }
-        expectOk(script("plone-restart"));
+        const zeo = pid("plone-zeoserver");
+        const again = script("plone-restart", "--servers");
+        expectOk(again);
+        expect(again.stdout).to.include("restarting plone-zeoserver (asked for)");
+        expect(pid("plone-zeoserver")).to.not.equal(zeo);
         expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
         expect(httpGet(client(2), "/ok").status).to.equal(200);
     });

@@ -32,8 +32,17 @@ step() {
   log "$*"
 }
 
-# After the usage text on stderr: exit 2 without a "failed while" line.
-bad_usage() {
+# The calling script's header comment, up to its first line of code.
+usage() { sed -n '2,/^[^#]/s/^# \\{0,1\\}//p' "$0"; }
+
+# An argument the script does not take: --help prints the usage, anything else is an error
+# (exit 2, without a "failed while" line).
+other_argument() {
+  if [[ $1 == -h || $1 == --help ]]; then
+    usage
+    exit 0
+  fi
+  usage >&2
   DIED=1
   exit 2
 }
@@ -96,6 +105,13 @@ svc() {
   else
     service "$2" "$1" 9>&-
   fi
+}
+
+# What every script does first: its settings, the programs it needs, the app's lock.
+begin() {
+  read_deploy_env
+  need supervisorctl ss curl flock
+  acquire_lock
 }
 
 # One deploy, rollback or restart of the app at a time on this host.

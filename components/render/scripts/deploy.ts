@@ -1,30 +1,20 @@
 // plone-deploy (PATHS.sbinDir): Capistrano-style build and activation of the app's buildout.
-import { PATHS } from "../../topology/ports";
+import { hostScript } from "./hostScript";
 
 export function renderDeployScript(): string {
-    return `#!/usr/bin/env bash
-# plone-deploy [build|activate]: Capistrano-style deploy of the app's buildout on this host.
-#   build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
-#             deploy.cfg, link the shared dirs, run the bootstrap and build commands as the deploy
-#             user. Nothing is built when the newest release already has that commit and that
-#             deploy.cfg (unless ALWAYS_BUILD). A failed build is removed; \`current\` and the
-#             running programs are not touched.
-#   activate  point \`current\` at the newest built release, restart the clients one at a time
-#             behind haproxy (plone-restart), keep KEEP_RELEASES releases. If a client does not
-#             come back, \`current\` goes back to the previous release and the clients are restarted
-#             on it.
-#   (none)    build, then activate.
-# Settings: deploy.env ($PLONE_DEPLOY_ENV, or the only one under ${PATHS.configDir}). Written by
-# plone-aws on every \`pulumi up\`.
-set -euo pipefail
-# shellcheck source=common.sh
-source "\${PLONE_AWS_TOOLKIT:-${PATHS.toolkitDir}}/common.sh"
-
-usage() {
-  sed -n '2,14s/^# \\{0,1\\}//p' "$0"
-}
-
-BUILDING=""
+    return hostScript(
+        `plone-deploy [build|activate]: Capistrano-style deploy of the app's buildout on this host.
+  build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
+            deploy.cfg, link the shared dirs, run the bootstrap and build commands as the deploy
+            user. Nothing is built when the newest release already has that commit and that
+            deploy.cfg (unless ALWAYS_BUILD). A failed build is removed; \`current\` and the
+            running programs are not touched.
+  activate  point \`current\` at the newest built release, restart the clients one at a time
+            behind haproxy (plone-restart), keep KEEP_RELEASES releases. If a client does not
+            come back, \`current\` goes back to the previous release and the clients are restarted
+            on it.
+  (none)    build, then activate.`,
+        `BUILDING=""
 # Exit hook: a release that did not finish building never stays behind.
 discard_unfinished_build() {
   if [[ -n $BUILDING && -d $BUILDING ]]; then
@@ -247,19 +237,10 @@ cmd_activate() {
 main() {
   local command=\${1:-}
   case $command in
-  -h | --help)
-    usage
-    return 0
-    ;;
   "" | build | activate) ;;
-  *)
-    usage >&2
-    bad_usage
-    ;;
+  *) other_argument "$command" ;;
   esac
-  read_deploy_env
-  need supervisorctl ss curl
-  acquire_lock
+  begin
   at_exit discard_unfinished_build
   case $command in
   build) cmd_build ;;
@@ -272,5 +253,6 @@ main() {
 }
 
 main "$@"
-`;
+`,
+    );
 }

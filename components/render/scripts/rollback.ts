@@ -1,32 +1,14 @@
 // plone-rollback (PATHS.sbinDir): back to the previous release, restarted behind haproxy.
-import { PATHS } from "../../topology/ports";
+import { hostScript } from "./hostScript";
 
 export function renderRollbackScript(): string {
-    return `#!/usr/bin/env bash
-# plone-rollback: point \`current\` back at the release before it, restart the app's programs on it
-# (the clients one at a time behind haproxy), then remove the release rolled back from.
-# Settings: deploy.env ($PLONE_DEPLOY_ENV, or the only one under ${PATHS.configDir}). Written by
-# plone-aws on every \`pulumi up\`.
-set -euo pipefail
-# shellcheck source=common.sh
-source "\${PLONE_AWS_TOOLKIT:-${PATHS.toolkitDir}}/common.sh"
-
-main() {
+    return hostScript(
+        `plone-rollback: point \`current\` back at the release before it, restart the app's programs on it
+(the clients one at a time behind haproxy), then remove the release rolled back from.`,
+        `main() {
   local current previous="" release
-  case \${1:-} in
-  "") ;;
-  -h | --help)
-    sed -n '2,3s/^# //p' "$0"
-    return 0
-    ;;
-  *)
-    sed -n '2,3s/^# //p' "$0" >&2
-    bad_usage
-    ;;
-  esac
-  read_deploy_env
-  need supervisorctl ss curl flock
-  acquire_lock
+  if (($# > 0)); then other_argument "$1"; fi
+  begin
   current=$(current_release)
   [[ -n $current ]] || die "no release is active in $DEPLOY_TO: nothing to roll back"
   for release in $(built_releases); do
@@ -44,5 +26,6 @@ main() {
 }
 
 main "$@"
-`;
+`,
+    );
 }
