@@ -61,21 +61,24 @@ type Value = string | string[];
 class BuildoutConfig {
     private readonly sections = new Map<string, { comment?: string; options: [string, Value][] }>();
 
+    private section(name: string) {
+        let s = this.sections.get(name);
+        if (!s) this.sections.set(name, (s = { options: [] }));
+        return s;
+    }
+
     set(section: string, option: string, value: Value | undefined): this {
         if (value === undefined) return this;
-        let s = this.sections.get(section);
-        if (!s) this.sections.set(section, (s = { options: [] }));
-        const i = s.options.findIndex(([name]) => name === option);
-        if (i >= 0) s.options[i] = [option, value];
-        else s.options.push([option, value]);
+        const { options } = this.section(section);
+        const i = options.findIndex(([name]) => name === option);
+        if (i >= 0) options[i] = [option, value];
+        else options.push([option, value]);
         return this;
     }
 
     /** A comment line printed above the section (why it is there). */
     comment(section: string, text: string): this {
-        let s = this.sections.get(section);
-        if (!s) this.sections.set(section, (s = { options: [] }));
-        s.comment = text;
+        this.section(section).comment = text;
         return this;
     }
 
