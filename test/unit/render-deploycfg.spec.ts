@@ -49,6 +49,11 @@ describe("deploy.cfg", function () {
             }
         });
 
+        it("installs the build dependencies of the driver eggs it adds (psycopg2, pylibmc)", function () {
+            for (const name of ["app-1", "app-2"]) expect(host(name).packages).to.include.members(["libpq-dev", "libmemcached-dev"]);
+            expect(contextOf(VARIANTS.efs()).host("app-1").packages).to.not.include("libmemcached-dev");
+        });
+
         it("points memcached at cache-1 and RelStorage at the gluster mount", function () {
             expect(app1.memcached.servers).to.equal(`${ctx.addresses["cache-1"]}:11211`);
             const rs = lines(option(app1, "client1", "rel-storage"));
