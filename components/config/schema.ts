@@ -285,10 +285,20 @@ export const ploneSchema = z
         /** Point the release's var/tmp at /tmp. */
         globalTmp: z.boolean().default(false),
         timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).default("Etc/UTC"),
-        /** Paths fetched from each restarted client before it takes traffic again. */
+        /** Paths below the Plone site (/<siteId>) fetched from each restarted client before it takes traffic again. */
         warmupPaths: z.array(z.string().startsWith("/")).default(["/"]),
         /** Cheap URL for health checks (relative to the Zope root). */
         healthCheckPath: z.string().startsWith("/").default("/ok"),
+        /**
+         * Rolling restart: seconds to wait for a drained client's open connections to finish before it
+         * is restarted anyway (long requests such as big uploads are cut off after this).
+         */
+        drainTimeout: z.number().int().min(0).max(3600).default(120),
+        /**
+         * Rolling restart: seconds a restarted client has to answer healthCheckPath; a client that does
+         * not stays out of rotation and the restart (or deploy, which then rolls back) fails.
+         */
+        startTimeout: z.number().int().min(5).max(3600).default(300),
     })
     .strict();
 

@@ -20,6 +20,10 @@ export interface RenderContext {
 export interface RenderSecrets {
     haproxyStatsPassword: string;
     dbPassword?: string;
+    /** SSH key with read access to the buildout repository (plone-aws:deployKey). */
+    deployKey?: string;
+    /** HTTP basic-auth password of app.cacheArchives entries that name a user. */
+    cacheArchivePassword?: string;
 }
 
 /** A file a provisioning step installs on a host. */

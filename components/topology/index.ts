@@ -209,6 +209,9 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
     if (runsBuildout) {
         add(...BUILD_PACKAGES, ...spec.app.osPackages);
         if (spec.plone.storage === "relstorage") add("libpq-dev");
+        // deploy.cfg adds pylibmc (RelStorage's memcached client), which builds against libmemcached.
+        const memcached = hostsWithLayer(spec, "memcached").length > 0 || spec.plone.relstorage.cacheServers.length > 0;
+        if (spec.plone.storage === "relstorage" && memcached) add("libmemcached-dev");
         if (spec.plone.blobs === "nfs" || spec.plone.blobs === "efs") add("nfs-common");
         if (spec.plone.blobs === "gluster") add("glusterfs-client");
     }

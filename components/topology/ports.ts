@@ -71,3 +71,10 @@ export const DEPLOY_USER = "plone";
 export function clientPort(n: number): number {
     return PORTS.clientBase + n;
 }
+
+/**
+ * How often haproxy asks the agent on an app host whether a client is in rotation (agent-inter).
+ * A rolling restart waits a little longer than this after draining a client, so every front end has
+ * seen the drain before the connections are counted.
+ */
+export const HAPROXY_AGENT_INTERVAL_SECONDS = 2;

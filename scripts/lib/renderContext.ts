@@ -23,6 +23,8 @@ export function offlineRenderContext(spec: StackSpec): RenderContext {
         secrets: {
             haproxyStatsPassword: secretPlaceholder("plone-aws:haproxyStatsPassword"),
             dbPassword: spec.plone.storage === "relstorage" ? secretPlaceholder("plone-aws:dbPassword") : undefined,
+            deployKey: spec.secrets.deployKey ? secretPlaceholder("plone-aws:deployKey") : undefined,
+            cacheArchivePassword: spec.secrets.cacheArchivePassword ? secretPlaceholder("plone-aws:cacheArchivePassword") : undefined,
         },
     };
 }

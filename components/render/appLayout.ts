@@ -1,0 +1,56 @@
+// Where the app lives on a host: the Capistrano-style deploy directory, its per-app settings and
+// the supervisor file. The renderers of deploy.cfg, deploy.env, the supervisor programs and the
+// app files all take their paths from here, so a path is spelled once.
+import type { StackSpec } from "../config/spec";
+import type { HostPlan } from "../topology";
+import { PATHS } from "../topology/ports";
+
+/** Layers whose hosts run the app's buildout and so get a release tree, deploy.cfg and programs. */
+export const BUILDOUT_LAYERS = ["plone_instances", "zeoserver", "solr"] as const;
+
+export function runsBuildout(host: Pick<HostPlan, "layers">): boolean {
+    return host.layers.some((l) => (BUILDOUT_LAYERS as readonly string[]).includes(l));
+}
+
+/** Directories of a release that are links into shared/ (the cookbook's deploy_buildout defaults). */
+export const BUILDOUT_SHARED_DIRS = ["eggs", "downloads", "extends", "var", "parts"] as const;
+
+export interface AppLayout {
+    app: string;
+    /** /srv/www/<app>: releases/, current, shared/. */
+    deployTo: string;
+    /** /srv/www/<app>/current, the link plone-deploy switches. */
+    current: string;
+    /** /etc/plone-aws/<app>: deploy.cfg, deploy.env, deploy_key. */
+    configDir: string;
+    deployCfg: string;
+    deployEnv: string;
+    deployKey: string;
+    cacheArchivePassword: string;
+    /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
+    supervisorConf: string;
+    supervisorLogDir: string;
+}
+
+export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
+    const app = spec.app.name;
+    const deployTo = `${PATHS.deployRoot}/${app}`;
+    const configDir = `${PATHS.configDir}/${app}`;
+    return {
+        app,
+        deployTo,
+        current: `${deployTo}/current`,
+        configDir,
+        deployCfg: `${configDir}/deploy.cfg`,
+        deployEnv: `${configDir}/deploy.env`,
+        deployKey: `${configDir}/deploy_key`,
+        cacheArchivePassword: `${configDir}/cache_archive_password`,
+        supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
+        supervisorLogDir: "/var/log/supervisor",
+    };
+}
+
+/** Supervisor program name of a program of the app: <app>-<name>, as the cookbook named them. */
+export function programName(app: string, name: string): string {
+    return `${app}-${name}`;
+}

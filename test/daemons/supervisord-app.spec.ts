@@ -1,0 +1,101 @@
+// The rendered program file, loaded by a real supervisord (temp config and socket), starts the
+// programs from a fake release through `current`. The clients are the stand-in HTTP app (Plone
+// cannot be built here); user=plone becomes user=root, since this machine has no plone user.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { appLayout } from "../../components/render/appLayout";
+import { renderSupervisorPrograms } from "../../components/render/supervisor";
+import { contextOf, variantSpec } from "../helpers/appStacks";
+import { TempSupervisord } from "../helpers/supervisord";
+import { freePorts, httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
+import { requireBinaries, run, tempDir } from "../helpers/system";
+
+describe("supervisord runs the rendered programs", function () {
+    this.timeout(60_000);
+    let tmp: { dir: string; cleanup: () => void };
+    let supervisord: TempSupervisord | undefined;
+
+    before(function () {
+        requireBinaries(this, "supervisord", "supervisorctl", "python3", "curl");
+        tmp = tempDir("supervisord");
+    });
+    after(function () {
+        supervisord?.stop();
+        tmp?.cleanup();
+    });
+
+    it("starts the clients, the ZEO server, a worker and an event listener from current", async function () {
+        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
+            app: {
+                environment: { PLONE_ENV: `staging "blue" 100%`, TZ: "UTC" },
+                initCommands: [
+                    { name: "listener", cmd: "bin/listener", eventListener: { events: ["TICK_5"] } },
+                    { name: "worker", cmd: "bin/worker", args: "--flag" },
+                ],
+            },
+            plone: { clientCount: 2 },
+        });
+        const { ctx, host } = contextOf(spec);
+        const root = tmp.dir;
+        const [p1, p2, pz] = await freePorts(3);
+        const ports: Record<number, number> = { 8081: p1, 8082: p2, 8001: pz };
+
+        // A release as plone-deploy leaves it: releases/<ts>/bin/... and current -> it.
+        const layout = appLayout(spec);
+        const release = `${root}${layout.deployTo}/releases/20250101000000`;
+        fs.mkdirSync(`${release}/bin`, { recursive: true });
+        fs.mkdirSync(`${release}/standin`);
+        fs.writeFileSync(`${release}/standin/app.py`, STANDIN_APP);
+        const script = (name: string, body: string) => fs.writeFileSync(`${release}/bin/${name}`, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+        for (const [name, port] of [["client1", p1], ["client2", p2], ["zeoserver", pz]] as const) {
+            script(name, `exec python3 ${release}/standin/app.py ${port} ${name} ${release}`);
+        }
+        script("worker", `echo "worker $*"; exec sleep 600`);
+        // A minimal event listener: READY, read one event, OK, repeat.
+        script("listener", `while true; do printf 'READY\\n'; read -r header; len=\${header##*len:}; head -c "$len" >/dev/null; printf 'RESULT 2\\nOK'; done`);
+        fs.symlinkSync(release, `${root}${layout.current}`);
+        fs.mkdirSync(`${root}/usr/local/sbin`, { recursive: true });
+        fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
+        fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
+
+        const rendered = renderSupervisorPrograms(ctx, host("app-1"));
+        const confDir = path.join(root, "etc/supervisor/conf.d");
+        fs.mkdirSync(confDir, { recursive: true });
+        fs.writeFileSync(path.join(confDir, "plone.conf"), remapPorts(relocate(rendered, root), ports).replace(/^user=plone$/gm, "user=root"));
+
+        supervisord = new TempSupervisord(path.join(root, "supervisord"), `${confDir}/*.conf`);
+        supervisord.start();
+        let states: Record<string, string> = {};
+        for (let i = 0; i < 60; i++) {
+            states = supervisord.states();
+            if (Object.values(states).every((s) => s === "RUNNING") && Object.keys(states).length === 6) break;
+            run("sleep", ["0.25"]);
+        }
+        expect(states, supervisord.log()).to.deep.equal({
+            "plone-client1": "RUNNING",
+            "plone-client2": "RUNNING",
+            "plone-haproxy-agent": "RUNNING",
+            "plone-listener": "RUNNING",
+            "plone-worker": "RUNNING",
+            "plone-zeoserver": "RUNNING",
+        });
+
+        // The client answers on its port, from the release current points at, with the app's environment.
+        let answer = { status: 0, body: "" };
+        for (let i = 0; i < 40 && answer.status !== 200; i++) {
+            answer = httpGet(p1, "/ok");
+            if (answer.status !== 200) run("sleep", ["0.25"]);
+        }
+        expect(answer.status).to.equal(200);
+        expect(answer.body).to.equal(`client1 20250101000000 /ok staging "blue" 100%\n`);
+        expect(httpGet(p2, "/").body).to.match(/^client2 20250101000000/);
+
+        // supervisor started it in current and logs where the file says.
+        const pid = supervisord.pidOf("plone-client1");
+        expect(fs.readlinkSync(`/proc/${pid}/cwd`)).to.equal(release);
+        expect(fs.readFileSync(`${root}/var/log/supervisor/plone-worker-stdout.log`, "utf8")).to.equal("worker --flag\n");
+        const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        expect(environ).to.include.members([`PLONE_ENV=staging "blue" 100%`, "TZ=UTC"]);
+    });
+});
