@@ -12,8 +12,12 @@ export function runsBuildout(host: Pick<HostPlan, "layers">): boolean {
     return host.layers.some((l) => (BUILDOUT_LAYERS as readonly string[]).includes(l));
 }
 
-/** Directories of a release that are links into shared/ (the cookbook's deploy_buildout defaults). */
-export const BUILDOUT_SHARED_DIRS = ["eggs", "downloads", "extends", "var", "parts"] as const;
+/**
+ * Directories of a release that are links into shared/ (the cookbook's deploy_buildout defaults,
+ * without parts/): each release keeps its own parts, so a failing build never rewrites the
+ * generated configuration under running clients, and a rollback brings back the old one.
+ */
+export const BUILDOUT_SHARED_DIRS = ["eggs", "downloads", "extends", "var"] as const;
 
 export interface AppLayout {
     app: string;

@@ -4,6 +4,7 @@
 //
 // Until the certificate exists the site is served over HTTP; nginx never references a certificate
 // file that is not there, so a configuration test never fails for want of one.
+import { shellQuote } from "./shell";
 import type { HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout, managedHeader } from "./frontendLayout";
@@ -17,10 +18,6 @@ export function tlsEnableScriptPath(layout: FrontendLayout = DEFAULT_FRONTEND_LA
     return `${layout.paths.sbinDir}/plone-tls-enable`;
 }
 
-/** A word for bash: single-quoted. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 export function renderTlsEnableScript(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     const tls = ctx.spec.frontend.tls;

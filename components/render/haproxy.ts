@@ -2,6 +2,7 @@
 // client on every plone_instances host, Plone's queueing model (maxconn = threads), health checks,
 // the agent check the app hosts use to take a client out of rotation, stats, and the front-door
 // health URL.
+import { HAPROXY_AGENT_INTERVAL_SECONDS } from "../topology/ports";
 import type { HostPlan } from "../topology";
 import { addressOf, RenderContext } from "./context";
 import {
@@ -25,7 +26,7 @@ export function haproxyQuote(value: string): string {
 
 /** The agent-check settings of every server line; the app host's agent answers ready/drain/maint. */
 export function agentCheck(layout: FrontendLayout, client: string): string {
-    return `agent-check agent-port ${layout.ports.haproxyAgent} agent-inter 2s agent-send "${client}\\n"`;
+    return `agent-check agent-port ${layout.ports.haproxyAgent} agent-inter ${HAPROXY_AGENT_INTERVAL_SECONDS}s agent-send "${client}\\n"`;
 }
 
 export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {

@@ -3,6 +3,7 @@
 // file back as it was, so a host never runs half of a change.
 import * as crypto from "crypto";
 import type { RenderedFile } from "./context";
+import { shellQuote } from "./shell";
 
 /** A service whose configuration files the configure step may change. */
 export interface ServiceReload {
@@ -29,9 +30,6 @@ function heredocDelimiter(content: string): string {
     return tag;
 }
 
-function shellQuote(s: string): string {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The services affected by a file, by path. */
 export function servicesOf(path: string, services: ServiceReload[]): ServiceReload[] {

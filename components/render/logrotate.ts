@@ -3,11 +3,8 @@
 import { DEPLOY_USER, PATHS, type HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { rootFile } from "./scriptKit";
+import { runsBuildout } from "./appLayout";
 
-/** Hosts that run the buildout (and so supervisor and the app's logs). */
-export function runsBuildout(host: HostPlan): boolean {
-    return host.layers.some((l) => l === "plone_instances" || l === "zeoserver" || l === "solr");
-}
 
 function stanza(paths: string[], directives: string[]): string {
     return [`${paths.join(" ")} {`, ...directives.map((d) => `    ${d}`), "}"].join("\n");

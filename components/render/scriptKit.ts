@@ -3,6 +3,7 @@
 // self-contained on purpose: setup runs before any other file is installed on a fresh host.
 import { createHash } from "crypto";
 import type { RenderedFile } from "./context";
+import { shellArray, shellQuote } from "./shell";
 
 /**
  * A template tag for bash text: raw (backslashes stay as written) and with shell parameter
@@ -12,16 +13,7 @@ export function sh(strings: TemplateStringsArray, ...values: unknown[]): string 
     return String.raw({ raw: strings.raw.map((s) => s.replace(/\$\\\{/g, "$" + "{")) }, ...values);
 }
 
-/** A bash word that stands for exactly `value`. */
-export function shellQuote(value: string): string {
-    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A bash array literal: (a 'b c'). */
-export function shellArray(values: readonly string[]): string {
-    return `(${values.map(shellQuote).join(" ")})`;
-}
+export { shellArray, shellQuote };
 
 /**
  * Helper functions the plone-aws host scripts start with, by section (every script gets "base").

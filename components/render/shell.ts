@@ -1,7 +1,8 @@
-// Shell quoting for the files the host scripts source.
+// Shell quoting for every script and settings file plone-aws renders.
 
-/** A word bash reads back exactly: single-quoted, with ' written as '\''. */
+/** A word bash reads back exactly: as it is when it is plainly safe, else single-quoted with ' written as '\''. */
 export function shellQuote(value: string): string {
+    if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

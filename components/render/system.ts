@@ -5,7 +5,8 @@ import { DEPLOY_USER, PATHS, type HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { BLOBS_SCRIPT, BLOB_SERVER_SCRIPT, renderStorageFiles } from "./blobs";
 import { renderCronFiles } from "./cron";
-import { renderLogrotateFiles, runsBuildout } from "./logrotate";
+import { renderLogrotateFiles } from "./logrotate";
+import { runsBuildout } from "./appLayout";
 import { putFileCommand, rootFile, scriptHeader, sh, shellArray, shellQuote } from "./scriptKit";
 import { VOLUMES_SCRIPT } from "./volumes";
 

@@ -65,8 +65,8 @@ describe("deploy.env", function () {
             SERVER_PORTS: ["8001"],
             WORKER_PROGRAMS: [],
             AGENT_PROGRAM: "plone-haproxy-agent",
-            SYMLINK_FROM: ["eggs", "downloads", "extends", "var", "parts"],
-            SYMLINK_TO: ["eggs", "downloads", "extends", "var", "parts"],
+            SYMLINK_FROM: ["eggs", "downloads", "extends", "var"],
+            SYMLINK_TO: ["eggs", "downloads", "extends", "var"],
             DATA_DIRS: ["/srv/data/blobstorage", "/srv/data/filestorage", "/srv/data/backups"],
             BLOB_MOUNT: "",
             APP_ENVIRONMENT: ["PLONE_ENV=development"],
@@ -108,9 +108,9 @@ describe("deploy.env", function () {
         expect(env.REPOSITORY).to.equal("https://git.example.org/it's$(id)`id`;x.git");
         expect(env.REVISION).to.equal("feature/x'; rm -rf /");
         expect(env.APP_ENVIRONMENT).to.deep.equal(["A=one two", `B=x'y"z$HOME`]);
-        expect(env.SYMLINK_FROM).to.deep.equal(["eggs", "downloads", "extends", "var", "parts", "src dir"]);
-        expect(env.SYMLINK_TO).to.deep.equal(["eggs", "downloads", "extends", "var", "parts", "src"]);
-        expect(env.PURGE_BEFORE_SYMLINK).to.deep.equal(["eggs", "downloads", "extends", "var", "parts", "src"]);
+        expect(env.SYMLINK_FROM).to.deep.equal(["eggs", "downloads", "extends", "var", "src dir"]);
+        expect(env.SYMLINK_TO).to.deep.equal(["eggs", "downloads", "extends", "var", "src"]);
+        expect(env.PURGE_BEFORE_SYMLINK).to.deep.equal(["eggs", "downloads", "extends", "var", "src"]);
         expect(env.WARMUP_PATHS).to.deep.equal(["/", "/news items"]);
         expect(env).to.deep.include({ CACHE_ARCHIVE_URLS: ["https://cache.example.org/eggs.tgz"], CACHE_ARCHIVE_PATHS: ["shared/eggs"], CACHE_ARCHIVE_USERS: ["bot"], CACHE_ARCHIVE_PURGE: ["false"] });
     });

@@ -5,6 +5,7 @@
 // keys that are no cookbook key at all are reported as unknown. The result is validated the way
 // `npm run plan` validates a stack file; import problems and validation errors come back together
 // as ConfigIssues (key path + message), and nothing is written while there are any.
+import { shellQuote } from "../../../components/render/shell";
 import YAML, { isMap, YAMLMap } from "yaml";
 import { z } from "zod";
 import { closest } from "../../../components/config/load";
@@ -109,9 +110,6 @@ function jqPath(parts: readonly (string | number)[]): string | undefined {
     return parts.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("").replace(/^\[/, ".[");
 }
 
-function shellQuote(s: string): string {
-    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 interface SecretSource {
     /** JSON paths the value was found at. */
