@@ -12,6 +12,8 @@ import { Host } from "./host";
 import { HostRole } from "./hostRole";
 import { Network } from "./network";
 import { Snapshots } from "./snapshots";
+import type { Provisioner } from "./provisioner";
+import { provisionHosts } from "./provisioning";
 import { resourceTags } from "./tags";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
 
@@ -55,6 +57,8 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly blobFileSystem?: BlobFileSystem;
     public readonly bastion?: Bastion;
     public readonly snapshots: Snapshots;
+    /** The remote commands that provision each host, by host name. */
+    public readonly provisioners: Record<string, Provisioner>;
 
     /** The site's public URL. */
     public readonly siteUrl: string;
@@ -177,6 +181,25 @@ export class PloneStack extends pulumi.ComponentResource {
         this.hostPrivateIps = pulumi.all(
             Object.fromEntries(Object.entries(this.hosts).map(([n, h]) => [n, h.instance.privateIp])),
         );
+
+        this.provisioners = provisionHosts(this, name, {
+            spec,
+            topology,
+            hosts: this.hosts,
+            secrets: args.secrets,
+            addresses: this.hostPrivateIps,
+            database: this.database && pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
+            efsDnsName: this.blobFileSystem?.fileSystem.dnsName,
+            frontendElasticIp: this.frontDoor.elasticIp?.publicIp,
+            bastionAddress: this.bastion?.address ?? spec.access.bastion.host,
+            // The single front end is reached on its Elastic IP; private hosts through the bastion;
+            // EFS mount targets must exist before the hosts mount the blobs.
+            waitFor: [
+                ...(topology.frontDoor.kind === "eip" ? [this.frontDoor] : []),
+                ...(this.bastion ? [this.bastion] : []),
+                ...(this.blobFileSystem ? [this.blobFileSystem] : []),
+            ],
+        });
         this.registerOutputs({
             siteUrl: this.siteUrl,
             frontDoorAddress: this.frontDoorAddress,

@@ -7,15 +7,15 @@ export interface ProvisionStep {
     name: string;
     /** Script run by bash as root on the host, sent on stdin; undefined for the wait-for-SSH step. */
     script?: pulumi.Input<string>;
-    /** The script holds secret values: it becomes a Pulumi secret and the command logs nothing. */
+    /** The script holds secret values: it becomes a Pulumi secret. */
     secret: boolean;
     /**
      * Hash of what the step installs, computed with secret values masked: any change replaces the
      * command, which runs the script again. Secret changes re-run it through the (secret) stdin.
      */
     trigger: pulumi.Input<string>;
-    /** Steps on other hosts (storage servers, the previous host's restart) that must finish first. */
-    dependsOn?: pulumi.Resource[];
+    /** Steps on other hosts (storage servers, the previous host's activation) that must finish first. */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** Longest time the step may take (pulumi customTimeouts syntax, e.g. "30m"). */
     timeout?: string;
 }
@@ -27,6 +27,8 @@ export interface ProvisionerArgs {
     connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
     /** The host's instance: the commands are deleted with it, never run against a dead host. */
     instance: pulumi.Resource;
+    /** Its id: a replaced instance runs every step again, even where the scripts did not change. */
+    instanceId: pulumi.Input<string>;
     /** The chain, in order; each step runs after the one before it. */
     steps: ProvisionStep[];
 }
@@ -47,7 +49,8 @@ export class Provisioner extends pulumi.ComponentResource {
     public readonly last: command.remote.Command;
 
     constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:provision:Provisioner", name, args, opts);
+        // Only names as the component's inputs: the connection and the scripts carry secrets.
+        super("plone-aws:provision:Provisioner", name, { hostName: args.hostName, steps: args.steps.map((s) => s.name) }, opts);
         let previous: command.remote.Command | undefined;
         for (const step of args.steps) {
             const stdin = step.script === undefined ? undefined : step.secret ? pulumi.secret(step.script) : step.script;
@@ -55,8 +58,11 @@ export class Provisioner extends pulumi.ComponentResource {
                 connection: args.connection,
                 create: step.script === undefined ? WAIT_FOR_BOOT : RUN_AS_ROOT,
                 stdin,
-                triggers: [step.trigger],
-                logging: step.secret ? "none" : "stdoutAndStderr",
+                triggers: [args.instanceId, step.trigger],
+                // Nothing is streamed to Pulumi's log: a script's output never reaches the update
+                // history. pulumi-command still puts the output of a failing step into its error,
+                // and every step keeps its whole output on the host (render/hostSteps.ts).
+                logging: "none",
             }, {
                 parent: this,
                 dependsOn: [...(previous ? [previous] : []), ...(step.dependsOn ?? [])],

@@ -26,6 +26,21 @@ export interface RenderSecrets {
     cacheArchivePassword?: string;
 }
 
+/** The value that stands for a secret the tools cannot (or must not) read: offline, in triggers, in review renders. */
+export function secretPlaceholder(key: string): string {
+    return `<secret ${key}>`;
+}
+
+/** Placeholders for every secret the stack uses, in place of their values. */
+export function maskedSecrets(spec: StackSpec): RenderSecrets {
+    return {
+        haproxyStatsPassword: secretPlaceholder("plone-aws:haproxyStatsPassword"),
+        dbPassword: spec.plone.storage === "relstorage" ? secretPlaceholder("plone-aws:dbPassword") : undefined,
+        deployKey: spec.secrets.deployKey ? secretPlaceholder("plone-aws:deployKey") : undefined,
+        cacheArchivePassword: spec.secrets.cacheArchivePassword ? secretPlaceholder("plone-aws:cacheArchivePassword") : undefined,
+    };
+}
+
 /** A file a provisioning step installs on a host. */
 export interface RenderedFile {
     path: string;

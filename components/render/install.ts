@@ -50,7 +50,14 @@ export function filesHash(files: RenderedFile[]): string {
  * Contents travel base64-encoded in heredocs so any byte survives, and the whole script goes to
  * the host on stdin, never on a command line.
  */
-export function renderInstallScript(files: RenderedFile[], services: ServiceReload[], removeFiles: string[] = [], after: string[] = []): string {
+export function renderInstallScript(
+    files: RenderedFile[],
+    services: ServiceReload[],
+    removeFiles: string[] = [],
+    after: string[] = [],
+    /** Secret values to blank out of validator messages (a failing step's output is shown). */
+    redact: string[] = [],
+): string {
     const duplicates = files.map((f) => f.path).filter((p, i, all) => all.indexOf(p) !== i);
     if (duplicates.length) throw new Error(`two renderers write ${duplicates[0]}`);
     const lines: string[] = [
@@ -79,6 +86,17 @@ export function renderInstallScript(files: RenderedFile[], services: ServiceRelo
         '  changed+=("$1")',
         `  echo "${CHANGED_MARKER} $1"`,
         "}",
+        "",
+        "# redact: a validator's message without the secret values the new files hold",
+        ...(redact.some((r) => r.length > 0)
+            ? [
+                  "redact() {",
+                  "  local text=$1 secret",
+                  `  for secret in ${redact.filter((r) => r.length > 0).map(shellQuote).join(" ")}; do text=\${text//"$secret"/[secret]}; done`,
+                  '  printf "%s\\n" "$text"',
+                  "}",
+              ]
+            : ['redact() { printf "%s\\n" "$1"; }']),
         "",
         "# restore: puts every changed file back as it was before this run",
         "restore() {",
@@ -120,7 +138,7 @@ export function renderInstallScript(files: RenderedFile[], services: ServiceRelo
             `if affected ${quoted([...s.paths, ...(s.restartPaths ?? [])])}; then`,
             `  if ! out=$( ( ${s.validate} ) 2>&1 ); then`,
             `    echo "plone-aws: the new ${s.name} configuration is invalid, nothing was changed:" >&2`,
-            '    printf "%s\\n" "$out" >&2',
+            '    redact "$out" >&2',
             "    restore",
             "    exit 1",
             "  fi",

@@ -13,7 +13,7 @@ export function nfsBlobs(ctx: RenderContext): NfsBlobs {
 }
 
 /** Hosts that keep blobs: the app hosts and the ZEO server (in stack order, each once). */
-export function blobClientHosts(ctx: RenderContext): string[] {
+export function blobClientHosts(ctx: Pick<RenderContext, "spec" | "topology">): string[] {
     const users = new Set([...ctx.topology.endpoints.appHosts, ...hostsWithLayer(ctx.spec, "zeoserver")]);
     return ctx.spec.hosts.map((h) => h.name).filter((n) => users.has(n));
 }

@@ -78,10 +78,17 @@ export function startAptProxy(options: AptProxyOptions): Promise<http.Server> {
                 let broken = false;
                 // A cache write that fails (disk full, destroyed after a broken download) only loses the copy.
                 out?.on("error", () => (broken = true));
-                const drop = () => {
-                    out?.destroy();
-                    if (tmp) fs.rmSync(tmp, { force: true });
-                };
+                // Removes the partial copy once its stream has closed: the file may only be opened
+                // after destroy() is called, and a remove before that would leave it behind.
+                const drop = () =>
+                    new Promise<void>((done) => {
+                        if (!out || !tmp) return done();
+                        out.once("close", () => {
+                            fs.rmSync(tmp, { force: true });
+                            done();
+                        });
+                        out.destroy();
+                    });
                 res.writeHead(status, forwardHeaders(upRes.headers));
                 upRes.on("data", (chunk: Buffer) => {
                     if (broken) return;
@@ -98,9 +105,11 @@ export function startAptProxy(options: AptProxyOptions): Promise<http.Server> {
                     const whole = !broken && upRes.complete && lengthOk;
                     log(`${store ? "MISS" : "PASS"} ${status} ${url.href} ${received}B ${Date.now() - started}ms${whole ? "" : " (incomplete)"}`);
                     if (!whole) {
-                        drop();
-                        res.destroy();
-                        return resolve(false);
+                        void drop().then(() => {
+                            res.destroy();
+                            resolve(false);
+                        });
+                        return;
                     }
                     res.end();
                     if (!out || !tmp || !file) return resolve(false);

@@ -1,10 +1,9 @@
 // A RenderContext for offline use (review renders, tests): the plan's mock addresses, a mock RDS
 // endpoint, and placeholders instead of secret values.
 import type { StackSpec } from "../../components/config/spec";
-import type { RenderContext } from "../../components/render/context";
+import { maskedSecrets, RenderContext } from "../../components/render/context";
 import { buildTopology } from "../../components/topology";
 import { mockId, mockRdsAddress, plannedHostAddresses } from "./offline";
-import { secretPlaceholder } from "./stackFile";
 
 export function offlineRenderContext(spec: StackSpec): RenderContext {
     const topology = buildTopology(spec);
@@ -20,11 +19,6 @@ export function offlineRenderContext(spec: StackSpec): RenderContext {
               : { address: mockRdsAddress(`${spec.resourcePrefix}-db-instance`, spec.region), port: spec.database?.port ?? 5432 },
         // Resource names as PloneStack registers them, so the review render matches the plan.
         efsDnsName: topology.efs ? `${mockId("aws:efs/fileSystem:FileSystem", `${spec.resourcePrefix}-blobs-fs`)}.efs.${spec.region}.amazonaws.com` : undefined,
-        secrets: {
-            haproxyStatsPassword: secretPlaceholder("plone-aws:haproxyStatsPassword"),
-            dbPassword: spec.plone.storage === "relstorage" ? secretPlaceholder("plone-aws:dbPassword") : undefined,
-            deployKey: spec.secrets.deployKey ? secretPlaceholder("plone-aws:deployKey") : undefined,
-            cacheArchivePassword: spec.secrets.cacheArchivePassword ? secretPlaceholder("plone-aws:cacheArchivePassword") : undefined,
-        },
+        secrets: maskedSecrets(spec),
     };
 }

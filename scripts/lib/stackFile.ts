@@ -6,6 +6,9 @@ import * as path from "path";
 import YAML from "yaml";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import { NAMESPACE } from "../../components/config/rules";
+import { secretPlaceholder } from "../../components/render/context";
+
+export { secretPlaceholder };
 
 export interface StackConfig {
     /** Stack name (from the file name Pulumi.<stack>.yaml, or given). */
@@ -22,11 +25,6 @@ export interface StackConfig {
 }
 
 export class StackFileError extends Error {}
-
-/** The value the offline tools use in place of a secret they cannot (or must not) read. */
-export function secretPlaceholder(key: string): string {
-    return `<secret ${key}>`;
-}
 
 export function stackFilePath(stack: string, dir = process.cwd()): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);

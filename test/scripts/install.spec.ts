@@ -26,7 +26,7 @@ describe("the configure step's installer", function () {
     const reloads = () => (fs.existsSync(path.join(root, "reloads")) ? read("reloads").trim().split("\n") : []);
 
     it("is shellcheck-clean", () => {
-        const r = run("shellcheck", ["-s", "bash", "-"], { input: renderInstallScript([file("/etc/demo/demo.conf", "valid\n"), file("/x/it's", "q")], services, ["/etc/old"]) });
+        const r = run("shellcheck", ["-s", "bash", "-"], { input: renderInstallScript([file("/etc/demo/demo.conf", "valid\n"), file("/x/it's", "q")], services, ["/etc/old"], ["true"], ["s3cret", "it's"]) });
         expect(r.stdout + r.stderr).to.equal("");
         expect(r.status).to.equal(0);
     });
@@ -61,6 +61,14 @@ describe("the configure step's installer", function () {
         expect(read("etc/other.conf")).to.equal("x\n");
         expect(fs.existsSync(path.join(root, "etc/demo/new.conf"))).to.equal(false);
         expect(reloads()).to.deep.equal(["reload", "other"]);
+    });
+
+    it("blanks secret values out of a failing validator's message", () => {
+        const leaky: ServiceReload[] = [{ name: "leaky", paths: ["/etc/leaky.conf"], validate: 'echo "bad line: $(cat "$root/etc/leaky.conf")"; false', reload: "true" }];
+        const r = run("bash", ["-s"], { input: renderInstallScript([file("/etc/leaky.conf", "password hunter2's")], leaky, [], [], ["hunter2's"]), env: { ...process.env, PLONE_AWS_ROOT: root } });
+        expect(r.status).to.equal(1);
+        expect(r.stderr).to.contain("bad line: password [secret]");
+        expect(r.stderr).to.not.contain("hunter2");
     });
 
     it("refuses files for a user that does not exist yet, naming the file", () => {

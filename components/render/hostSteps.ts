@@ -1,0 +1,188 @@
+// The provisioning steps of one host, as the scripts the remote commands run: setup (packages,
+// user, volumes, blob storage), configure (every rendered file, validated, then reloaded), and on
+// the hosts that run the buildout, build and activate (the release and the rolling restart).
+// Pure: the Provisioner component sends these scripts; the rehearsal and the review render read them.
+import * as crypto from "crypto";
+import type { HostPlan } from "../topology";
+import { PATHS } from "../topology";
+import { renderAppFiles } from "./app";
+import { appLayout, runsBuildout } from "./appLayout";
+import { renderStorageFiles } from "./blobs";
+import { blobClientHosts } from "./nfs";
+import type { RenderContext, RenderedFile } from "./context";
+import { FRONTEND_SERVICES, frontendRemovedFiles, renderFrontendFiles, TLS_ENABLE_COMMAND } from "./frontend";
+import { haproxyAgentFile } from "./haproxyAgent";
+import { renderInstallScript, ServiceReload } from "./install";
+import { shellQuote } from "./shell";
+import { renderSetupScript, renderSystemFiles } from "./system";
+
+export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
+
+/** Where a step's full output is kept on the host (steps that carry secrets log nothing to Pulumi). */
+export function stepLogPath(step: StepName): string {
+    return `${PATHS.logDir}/provision-${step}.log`;
+}
+
+/** The steps of a host, in order. "ready" waits for SSH and the end of the boot. */
+export function hostStepNames(host: HostPlan): StepName[] {
+    return runsBuildout(host) ? ["ready", "setup", "configure", "build", "activate"] : ["ready", "setup", "configure"];
+}
+
+/** Whether a step's script carries secrets, known before any value is (it decides the command's logging). */
+export function stepCarriesSecrets(host: HostPlan, step: StepName): boolean {
+    // The configure step writes haproxy.cfg (stats password), deploy.cfg (database password), the
+    // deploy key and the packer's database credentials.
+    return step === "configure";
+}
+
+/** Every file the configure step installs on a host. */
+export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
+    return [
+        ...renderSystemFiles(ctx, host),
+        ...renderStorageFiles(ctx, host),
+        ...(host.layers.includes("frontend") ? renderFrontendFiles(ctx, host) : []),
+        ...renderAppFiles(ctx, host),
+        ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
+    ];
+}
+
+/** A step of one host. */
+export interface StepRef {
+    host: string;
+    step: StepName;
+}
+
+/**
+ * What must finish on other hosts before a step starts, where the order is real: blob servers
+ * before the hosts that mount them (GlusterFS replicas before the primary adds their bricks), and
+ * the activations one host at a time (ZEO and Solr servers first), after every host has built, so
+ * a failed build anywhere activates nothing. Keyed by "<host>/<step>".
+ */
+export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topology">): Map<string, StepRef[]> {
+    const deps = new Map<string, StepRef[]>();
+    const add = (host: string, step: StepName, after: StepRef) => {
+        if (host === after.host) return;
+        const key = `${host}/${step}`;
+        deps.set(key, [...(deps.get(key) ?? []), after]);
+    };
+    const blobs = ctx.topology.endpoints.blobs;
+    const clients = blobClientHosts(ctx);
+    if (blobs.mode === "nfs") {
+        for (const h of clients) add(h, "setup", { host: blobs.server, step: "setup" });
+    }
+    if (blobs.mode === "gluster") {
+        for (const r of blobs.replicas) add(blobs.primary, "setup", { host: r, step: "setup" });
+        for (const h of clients) add(h, "setup", { host: blobs.primary, step: "setup" });
+    }
+    const buildout = ctx.topology.hosts.filter((h) => runsBuildout(h));
+    const order = [...buildout.filter((h) => !h.layers.includes("plone_instances")), ...buildout.filter((h) => h.layers.includes("plone_instances"))];
+    order.forEach((h, i) => {
+        if (i === 0) for (const b of buildout) add(h.name, "activate", { host: b.name, step: "build" });
+        else add(h.name, "activate", { host: order[i - 1].name, step: "activate" });
+    });
+    return deps;
+}
+
+/** The marker a configure step leaves when the programs' settings changed: activate restarts them. */
+export const RESTART_PENDING = `${PATHS.runtimeDir}/restart-pending`;
+
+function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
+    const services: ServiceReload[] = [];
+    if (host.layers.includes("frontend")) {
+        for (const s of FRONTEND_SERVICES) {
+            services.push({ name: s.service, paths: s.reloadOn, restartPaths: s.restartOn, validate: s.check, reload: s.reload, restart: s.restart });
+        }
+    }
+    if (runsBuildout(host)) {
+        // Never `supervisorctl update` here: it would restart every changed client at once. The
+        // activate step rolls the change through the clients one at a time.
+        const layout = appLayout(ctx.spec);
+        services.push({ name: "the app's programs (at the activate step)", paths: [layout.supervisorConf, layout.deployEnv], reload: `mkdir -p ${PATHS.runtimeDir} && touch ${RESTART_PENDING}` });
+    }
+    return services;
+}
+
+function sha256(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Keeps a step's whole output on the host, readable by root only: steps that carry secrets show
+ * nothing in Pulumi's log, so this file is where a failure is read.
+ */
+function logged(step: StepName, body: string): string {
+    const log = stepLogPath(step);
+    return [
+        "#!/bin/bash",
+        "set -uo pipefail",
+        `mkdir -p ${PATHS.logDir} && touch ${log} && chmod 0600 ${log}`,
+        "{",
+        `echo "== plone-aws ${step} $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+        body.endsWith("\n") ? body : `${body}\n`,
+        `} 2>&1 | tee -a ${log}`,
+        'status=${PIPESTATUS[0]}',
+        `if [ "$status" -ne 0 ]; then echo "plone-aws: the ${step} step failed (exit $status); its output is in ${log} on $(hostname)" >&2; fi`,
+        'exit "$status"',
+        "",
+    ].join("\n");
+}
+
+function setupScript(ctx: RenderContext, host: HostPlan, volumeIds: Record<string, string>): string {
+    const args = host.volumes.map((v) => {
+        const id = volumeIds[v.mountPoint];
+        if (!id) throw new Error(`no volume id for ${host.name}:${v.mountPoint}`);
+        return shellQuote(`${v.mountPoint}=${id}`);
+    });
+    // The setup script takes the volumes as arguments; on stdin they are set before it runs.
+    return logged("setup", `set -- ${args.join(" ")}\n${renderSetupScript(ctx, host)}`);
+}
+
+function configureScript(ctx: RenderContext, host: HostPlan): string {
+    const after = host.layers.includes("frontend") && ctx.spec.frontend.tls.mode === "certbot" ? [TLS_ENABLE_COMMAND] : [];
+    const removed = host.layers.includes("frontend") ? frontendRemovedFiles(ctx, host) : [];
+    const { haproxyStatsPassword, dbPassword } = ctx.secrets;
+    const redact = [haproxyStatsPassword, dbPassword].filter((v): v is string => !!v);
+    return logged("configure", renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redact));
+}
+
+const DEPLOY = `${PATHS.sbinDir}/plone-deploy`;
+const RESTART = `${PATHS.sbinDir}/plone-restart`;
+
+function activateScript(ctx: RenderContext): string {
+    const current = `${appLayout(ctx.spec).deployTo}/current`;
+    return logged("activate", [
+        `before=$(readlink -f ${current} 2>/dev/null || true)`,
+        `${DEPLOY} activate`,
+        `after=$(readlink -f ${current} 2>/dev/null || true)`,
+        "# The programs' settings changed without a new release: roll them through the clients.",
+        `if [ "$before" = "$after" ] && [ -e ${RESTART_PENDING} ]; then ${RESTART}; fi`,
+        `rm -f ${RESTART_PENDING}`,
+    ].join("\n"));
+}
+
+/** What decides whether the buildout must be built again: the app's files, secrets masked. */
+function appTrigger(masked: RenderContext, host: HostPlan): string {
+    return sha256(renderAppFiles(masked, host).map((f) => `${f.path}\0${f.content}`).join("\0"));
+}
+
+/** The script of one step ("ready" has none: it only waits for the host). */
+export function renderHostStep(ctx: RenderContext, host: HostPlan, step: Exclude<StepName, "ready">, volumeIds: Record<string, string>): string {
+    switch (step) {
+        case "setup":
+            return setupScript(ctx, host, volumeIds);
+        case "configure":
+            return configureScript(ctx, host);
+        case "build":
+            return logged("build", `${DEPLOY} build`);
+        case "activate":
+            return activateScript(ctx);
+    }
+}
+
+/**
+ * The trigger of a step, from a context whose secrets are placeholders: a hash of a secret value
+ * must not appear in the state. Secret changes still re-run the step through its (secret) stdin.
+ */
+export function hostStepTrigger(masked: RenderContext, host: HostPlan, step: Exclude<StepName, "ready">, volumeIds: Record<string, string>): string {
+    return step === "build" || step === "activate" ? appTrigger(masked, host) : sha256(renderHostStep(masked, host, step, volumeIds));
+}
