@@ -45,6 +45,34 @@ export function filesHash(files: RenderedFile[]): string {
     return h.digest("hex");
 }
 
+/** redact and restore: only rendered when a service validates (shellcheck flags unused functions). */
+function failureFunctions(redact: string[]): string[] {
+    const secrets = redact.filter((r) => r.length > 0);
+    return [
+        "# redact: a validator's message without the secret values the new files hold",
+        ...(secrets.length
+            ? [
+                  "redact() {",
+                  `  local text=$1 secret secrets=(${secrets.map(shellQuote).join(" ")})`,
+                  '  for secret in "${secrets[@]}"; do text=${text//"$secret"/[secret]}; done',
+                  '  printf "%s\\n" "$text"',
+                  "}",
+              ]
+            : ['redact() { printf "%s\\n" "$1"; }']),
+        "",
+        "# restore: puts every changed file back as it was before this run",
+        "restore() {",
+        "  local f new",
+        '  for f in "${changed[@]}"; do',
+        '    new="$work/$(printf %s "$f" | sha256sum | cut -c1-16)"',
+        '    if [ -e "$new.old" ]; then cp -p "$new.old" "$root$f"; else rm -f "$root$f"; fi',
+        '    echo "plone-aws: restored $f" >&2',
+        "  done",
+        "}",
+        "",
+    ];
+}
+
 /**
  * Renders the install script. It runs as root; PLONE_AWS_ROOT (tests only) prefixes every path.
  * Contents travel base64-encoded in heredocs so any byte survives, and the whole script goes to
@@ -87,27 +115,7 @@ export function renderInstallScript(
         `  echo "${CHANGED_MARKER} $1"`,
         "}",
         "",
-        "# redact: a validator's message without the secret values the new files hold",
-        ...(redact.some((r) => r.length > 0)
-            ? [
-                  "redact() {",
-                  "  local text=$1 secret",
-                  `  for secret in ${redact.filter((r) => r.length > 0).map(shellQuote).join(" ")}; do text=\${text//"$secret"/[secret]}; done`,
-                  '  printf "%s\\n" "$text"',
-                  "}",
-              ]
-            : ['redact() { printf "%s\\n" "$1"; }']),
-        "",
-        "# restore: puts every changed file back as it was before this run",
-        "restore() {",
-        '  local f new',
-        '  for f in "${changed[@]}"; do',
-        '    new="$work/$(printf %s "$f" | sha256sum | cut -c1-16)"',
-        '    if [ -e "$new.old" ]; then cp -p "$new.old" "$root$f"; else rm -f "$root$f"; fi',
-        '    echo "plone-aws: restored $f" >&2',
-        "  done",
-        "}",
-        "",
+        ...(services.some((sv) => sv.validate) ? failureFunctions(redact) : []),
     ];
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
         const data = Buffer.from(f.content, "utf8").toString("base64").replace(/(.{76})/g, "$1\n");
@@ -121,16 +129,20 @@ export function renderInstallScript(
         "",
         `if [ \${#changed[@]} -eq 0 ]; then echo "plone-aws: configuration unchanged"; ${after.length ? `${after.join("; ")}; ` : ""}exit 0; fi`,
         "",
-        "# affected <path prefix>...: true when a changed file is one of them",
-        "affected() {",
-        '  local f p',
-        '  for f in "${changed[@]}"; do for p in "$@"; do',
-        '    case "$p" in */) [[ "$f" == "$p"* ]] && return 0 ;; *) [ "$f" = "$p" ] && return 0 ;; esac',
-        "  done; done",
-        "  return 1",
-        "}",
-        "",
     );
+    if (services.length > 0) {
+        lines.push(
+            "# affected <path prefix>...: true when a changed file is one of them",
+            "affected() {",
+            "  local f p",
+            '  for f in "${changed[@]}"; do for p in "$@"; do',
+            '    case "$p" in */) [[ "$f" == "$p"* ]] && return 0 ;; *) [ "$f" = "$p" ] && return 0 ;; esac',
+            "  done; done",
+            "  return 1",
+            "}",
+            "",
+        );
+    }
     const quoted = (paths: string[]) => paths.map(shellQuote).join(" ");
     for (const s of services) {
         if (!s.validate) continue;
