@@ -1,6 +1,7 @@
 // The offline plan as text (a resource tree, a per-host summary, totals) or as JSON.
 import type { StackSpec } from "../../components/config/spec";
 import { buildTopology, Topology } from "../../components/topology";
+import { crossHostDependencies, hostStepNames } from "../../components/render/hostSteps";
 import type { ConfigIssue } from "../../components/config/load";
 import { CapturedResource, OfflineRun, unwrapSecrets } from "./offline";
 import { exitCodeFor, formatPolicyReport, PolicyReport } from "./policyCheck";
@@ -127,6 +128,15 @@ export function hostSummaries(spec: StackSpec, run: OfflineRun, topology: Topolo
     });
 }
 
+/** Each host's provisioning steps in order, with the steps of other hosts each one waits for. */
+export function provisioningOrder(spec: StackSpec, topology: Topology = buildTopology(spec)): { host: string; steps: { step: string; after: string[] }[] }[] {
+    const cross = crossHostDependencies({ spec, topology });
+    return topology.hosts.map((h) => ({
+        host: h.name,
+        steps: hostStepNames(h).map((step) => ({ step, after: (cross.get(`${h.name}/${step}`) ?? []).map((r) => `${r.host} ${r.step}`) })),
+    }));
+}
+
 export function totals(run: OfflineRun): { resources: number; components: number; byType: Record<string, number> } {
     const byType: Record<string, number> = {};
     for (const r of run.resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
@@ -148,6 +158,7 @@ export function planJson(ctx: PlanContext): Record<string, unknown> {
         warnings: ctx.warnings,
         unsetSecrets: ctx.unsetSecrets,
         hosts: hostSummaries(spec, run),
+        provisioning: provisioningOrder(spec),
         resources: run.resources.map((r) => ({
             urn: r.urn,
             type: r.type,
@@ -239,6 +250,15 @@ export function planText(ctx: PlanContext): string {
         ]);
     }
     out.push(...table(rows).map((l) => `  ${l}`));
+    out.push("");
+
+    out.push("Provisioning (remote commands over SSH, in this order on each host; hosts in parallel otherwise)");
+    const order = provisioningOrder(spec, topology);
+    const width = Math.max(...order.map((o) => o.host.length));
+    for (const o of order) {
+        const chain = o.steps.map((s) => (s.after.length ? `${s.step} (after ${s.after.join(", ")})` : s.step)).join(" -> ");
+        out.push(`  ${o.host.padEnd(width)}  ${chain}`);
+    }
     out.push("");
 
     const t = totals(run);
