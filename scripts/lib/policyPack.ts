@@ -51,7 +51,9 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
     const child: ChildProcess = spawn(process.execPath, packCommand(packDir, runner), {
         cwd: packDir,
         stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, TS_NODE_PROJECT: path.join(packDir, "tsconfig.json") },
+        // The fast runner transpiles with swc (scripts/lib/policy-pack.tsconfig.json extends the
+        // pack's own tsconfig); the CLI runner uses the pack's tsconfig as `pulumi preview` does.
+        env: { ...process.env, TS_NODE_PROJECT: runner === "fast" && packDir === POLICY_PACK_DIR ? path.join(__dirname, "policy-pack.tsconfig.json") : path.join(packDir, "tsconfig.json") },
     });
     // The pack serves until killed: take it down with this process, also on Ctrl-C or a kill.
     const stopOnExit = () => child.kill();
