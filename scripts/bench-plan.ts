@@ -30,6 +30,7 @@ export function generatedStack(hosts: number): Record<string, unknown> {
             "plone-aws:plone": { storage: "relstorage", blobs: "efs" },
             "plone-aws:database": {},
             "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/bench" } },
+            "plone-aws:snapshots": { crossRegionCopy: { region: "eu-central-1" } },
             "plone-aws:network": { cidr: "10.0.0.0/16", azCount: 3, natGateways: "perAz", adminCidrs: ["198.51.100.0/28"] },
             "plone-aws:access": { via: "bastion", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench" },
         },

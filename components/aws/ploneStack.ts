@@ -187,7 +187,6 @@ export class PloneStack extends pulumi.ComponentResource {
             topology,
             hosts: this.hosts,
             secrets: args.secrets,
-            addresses: this.hostPrivateIps,
             database: this.database && pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
             efsDnsName: this.blobFileSystem?.fileSystem.dnsName,
             frontendElasticIp: this.frontDoor.elasticIp?.publicIp,

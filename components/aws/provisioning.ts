@@ -4,9 +4,9 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/spec";
-import type { Topology } from "../topology";
+import type { HostPlan, Topology } from "../topology";
 import { maskedSecrets, RenderContext, RenderSecrets } from "../render/context";
-import { crossHostDependencies, hostStepNames, hostStepTrigger, renderHostStep, stepCarriesSecrets, StepName } from "../render/hostSteps";
+import { addressesUsedBy, crossHostDependencies, hostStepNames, hostStepTrigger, renderHostStep, stepCarriesSecrets, StepName } from "../render/hostSteps";
 import type { Host } from "./host";
 import { ProvisionStep, Provisioner } from "./provisioner";
 import type { StackSecrets } from "./ploneStack";
@@ -16,8 +16,6 @@ export interface ProvisioningArgs {
     topology: Topology;
     hosts: Record<string, Host>;
     secrets: StackSecrets;
-    /** Private IP of every host. */
-    addresses: pulumi.Output<Record<string, string>>;
     /** The RDS endpoint, when the stack creates one. */
     database?: pulumi.Output<{ address: string; port: number }>;
     efsDnsName?: pulumi.Output<string>;
@@ -43,21 +41,36 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     if (!privateKey) throw new Error("plone-aws:sshPrivateKey is required to provision the hosts");
 
     const database = args.database ?? pulumi.output(topology.endpoints.database?.kind === "external" ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port } : undefined);
-    const masked: pulumi.Output<RenderContext> = pulumi
-        .all([args.addresses, database, args.efsDnsName ?? pulumi.output(undefined)])
-        .apply(([addresses, db, efsDnsName]) => ({ spec, topology, addresses, database: db, efsDnsName, secrets: maskedSecrets(spec) }));
-    // The real context holds the secret values: whatever is rendered from it is a secret too.
-    const real: pulumi.Output<RenderContext> = pulumi
-        .all([masked, args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword])
-        .apply(([ctx, haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword]) => {
-            const secrets: RenderSecrets = {
-                haproxyStatsPassword: haproxyStatsPassword ?? ctx.secrets.haproxyStatsPassword,
-                dbPassword: ctx.secrets.dbPassword === undefined ? undefined : dbPassword,
-                deployKey: ctx.secrets.deployKey === undefined ? undefined : deployKey,
-                cacheArchivePassword: ctx.secrets.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
+    // The render contexts are kept out of the Outputs: Pulumi copies every value an Output carries,
+    // and a context holds the whole spec and topology. The Outputs carry only "ready" tokens;
+    // secretness follows the secrets' token into the configure scripts.
+    const contexts: Record<string, RenderContext> = {};
+    let secrets: RenderSecrets | undefined;
+    const secretsReady: pulumi.Output<boolean> = pulumi
+        .all([args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword])
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword]) => {
+            const placeholders = maskedSecrets(spec);
+            secrets = {
+                haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
+                dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
+                deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
+                cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
             };
-            return { ...ctx, secrets };
+            return true;
         });
+    const skeleton = { spec, topology, database: undefined, efsDnsName: undefined, secrets: maskedSecrets(spec) };
+    /** A host's masked context: resolved once the addresses it reads (and the database, EFS) are known. */
+    const contextReady = (plan: HostPlan): pulumi.Output<boolean> => {
+        const used = addressesUsedBy(
+            { ...skeleton, database: topology.endpoints.database ? { address: "db.invalid", port: 5432 } : undefined, efsDnsName: topology.efs ? "fs.invalid" : undefined },
+            plan,
+        );
+        const addresses = pulumi.all(Object.fromEntries(used.map((n) => [n, args.hosts[n].instance.privateIp])));
+        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined)]).apply(([a, db, efsDnsName]) => {
+            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName };
+            return true;
+        });
+    };
 
     // Steps of other hosts are referenced before they exist: each is a promise resolved on creation.
     const steps = new Map<string, Deferred>();
@@ -88,17 +101,22 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                       ...DIAL,
                       proxy: { host: args.bastionAddress ?? "", user: topology.bastion?.user ?? spec.access.sshUser, privateKey, ...DIAL },
                   };
+        const maskedReady = contextReady(plan);
+        const masked = (): RenderContext => contexts[plan.name];
+        const real = (): RenderContext => ({ ...contexts[plan.name], secrets: secrets! });
         const provisionSteps: ProvisionStep[] = hostStepNames(plan).map((step) => {
             const after = (crossHost.get(`${plan.name}/${step}`) ?? []).map((ref) => stepOf(ref.host, ref.step).promise);
             if (step === "ready") {
                 return { name: step, secret: false, trigger: "boot", dependsOn: [...host.attachments, ...args.waitFor], timeout: STEP_TIMEOUTS.ready };
             }
-            const source = stepCarriesSecrets(plan, step) ? real : masked;
+            const secret = stepCarriesSecrets(plan, step);
             return {
                 name: step,
-                secret: stepCarriesSecrets(plan, step),
-                script: pulumi.all([source, volumeIds]).apply(([ctx, ids]) => renderHostStep(ctx, plan, step, ids)),
-                trigger: pulumi.all([masked, volumeIds]).apply(([ctx, ids]) => hostStepTrigger(ctx, plan, step, ids)),
+                secret,
+                script: secret
+                    ? pulumi.all([maskedReady, secretsReady, volumeIds]).apply(([, , ids]) => renderHostStep(real(), plan, step, ids))
+                    : pulumi.all([maskedReady, volumeIds]).apply(([, ids]) => renderHostStep(masked(), plan, step, ids)),
+                trigger: pulumi.all([maskedReady, volumeIds]).apply(([, ids]) => hostStepTrigger(masked(), plan, step, ids)),
                 dependsOn: after,
                 timeout: STEP_TIMEOUTS[step],
             };

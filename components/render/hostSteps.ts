@@ -160,6 +160,36 @@ function activateScript(ctx: RenderContext): string {
     ].join("\n"));
 }
 
+/**
+ * The hosts whose addresses a host's steps read. A step depends on exactly these instances, not
+ * on every host of the stack: a command that referenced all addresses would make the dependency
+ * graph (and Pulumi's state) grow with the square of the number of hosts. Found by rendering the
+ * steps once against addresses that record each read.
+ */
+export function addressesUsedBy(ctx: Omit<RenderContext, "addresses">, host: HostPlan): string[] {
+    const used = new Set<string>();
+    const placeholders: Record<string, string> = Object.fromEntries(ctx.topology.hosts.map((h) => [h.name, "192.0.2.1"]));
+    const addresses = new Proxy(placeholders, {
+        get(target, key) {
+            if (typeof key === "string" && key in target) used.add(key);
+            return Reflect.get(target, key);
+        },
+        ownKeys(target) {
+            for (const k of Object.keys(target)) used.add(k);
+            return Reflect.ownKeys(target);
+        },
+    });
+    const recording: RenderContext = { ...ctx, addresses };
+    const volumeIds = Object.fromEntries(host.volumes.map((v) => [v.mountPoint, "vol-0"]));
+    for (const step of hostStepNames(host)) {
+        if (step !== "ready") {
+            renderHostStep(recording, host, step, volumeIds);
+            hostStepTrigger(recording, host, step, volumeIds);
+        }
+    }
+    return ctx.topology.hosts.map((h) => h.name).filter((n) => used.has(n));
+}
+
 /** What decides whether the buildout must be built again: the app's files, secrets masked. */
 function appTrigger(masked: RenderContext, host: HostPlan): string {
     return sha256(renderAppFiles(masked, host).map((f) => `${f.path}\0${f.content}`).join("\0"));
