@@ -99,7 +99,7 @@ export function httpGet(port: number, urlPath: string, timeoutSeconds = 5): { st
 /**
  * Installs the app files of a host under `root` as a test host: paths relocated, rendered ports
  * swapped for the test's, and test-only settings appended to deploy.env (the test's supervisord,
- * DEPLOY_USER root since this machine has no plone user, a short drain grace). supervisor's
+ * DEPLOY_USER root since this machine has no plone user, short drain and ready graces). supervisor's
  * user=plone becomes user=root for the same reason. Returns rendered path -> installed path.
  */
 export function installTestHost(
@@ -109,7 +109,7 @@ export function installTestHost(
     ports: Record<number, number>,
     settings: Record<string, string | number>,
 ): Record<string, string> {
-    const overrides = Object.entries({ DEPLOY_USER: "root", DRAIN_GRACE: 1, ...settings })
+    const overrides = Object.entries({ DEPLOY_USER: "root", DRAIN_GRACE: 1, READY_GRACE: 1, ...settings })
         .map(([k, v]) => `${k}='${String(v)}'`)
         .join("\n");
     return installRelocated(renderAppFiles(ctx, host), root, (file, content) => {
