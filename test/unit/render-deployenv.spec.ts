@@ -78,7 +78,7 @@ describe("deploy.env", function () {
         const { ctx, host } = repoStack("prod");
         const env = source(renderDeployEnv(ctx, host("app-1")));
         expect(env.CLIENTS).to.have.length(8);
-        expect(env).to.deep.include({ BLOB_MOUNT: "/srv/shared-blobs", DATA_DIRS: ["/srv/shared-blobs"], RESTART_DELAY: "10", REVISION: "v1.0.0", SERVER_PROGRAMS: [] });
+        expect(env).to.deep.include({ BLOB_MOUNT: "/srv/shared-blobs", DATA_DIRS: ["/srv/shared-blobs/blobstorage"], RESTART_DELAY: "10", REVISION: "v1.0.0", SERVER_PROGRAMS: [] });
     });
 
     it("waits between clients until the front ends have taken the last one back: an agent check, then rise checks at downinter", function () {
