@@ -54,6 +54,17 @@ async function main(argv: string[]): Promise<number> {
         throw e;
     }
     const print = rehearsal.print;
+    // Ctrl-C: the test hosts go (or stay, with --keep) before the process ends.
+    const onSignal = (signal: NodeJS.Signals) => {
+        print(`\n${signal}: stopping; ${flags.has("--keep") ? "keeping" : "removing"} the test hosts of ${rehearsal.hosts.runId}`);
+        if (flags.has("--keep")) {
+            print(rehearsal.hosts.keep().join("\n"));
+            process.exit(130);
+        }
+        void rehearsal.hosts.teardown().then(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     try {
         if (rehearsal.appHosts.length < 2) {
             print(`bench:deploy needs a stack with two app hosts or more; ${rehearsal.stackName} has ${rehearsal.appHosts.join(", ") || "none"}`);
