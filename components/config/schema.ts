@@ -134,10 +134,14 @@ export const appSchema = z
     .object({
         /** App short name: the deploy directory /srv/www/<name> and the supervisor program prefix. */
         name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "must be lower-case letters, digits and '_'").default("plone"),
-        /** The buildout repository (git URL). */
+        /**
+         * The buildout repository (git URL). git:// is git's own read-only protocol (a git daemon, as
+         * the rehearsal serves its fixture buildout): unauthenticated and unencrypted, for private
+         * networks only.
+         */
         repository: z
             .string()
-            .regex(/^(https:\/\/|ssh:\/\/|git@|file:\/\/|\/)\S+$/, "must be a git URL (https://, ssh://, git@host:path, file:// or an absolute path)"),
+            .regex(/^(https:\/\/|ssh:\/\/|git:\/\/|git@|file:\/\/|\/)\S+$/, "must be a git URL (https://, ssh://, git://, git@host:path, file:// or an absolute path)"),
         /** Branch, tag or commit to deploy. */
         revision: z.string().min(1).default("main"),
         /** First `extends` entry of deploy.cfg (the cookbook's plone_instances.base_config). */

@@ -3,6 +3,7 @@
 // present before a build, and the data directories outside the release that the deploy user owns.
 import { PATHS } from "../topology/ports";
 import type { HostPlan } from "../topology";
+import { blobStorageDir } from "./blobs";
 import type { RenderContext } from "./context";
 
 /** The per-client blob cache (ZEO without shared blobs, RelStorage with blobs in the database). */
@@ -44,9 +45,10 @@ export function hostStorage(ctx: RenderContext, host: HostPlan): HostStorage {
     let zeoServerBlobs: string | undefined;
     let requiredMount: string | undefined;
 
-    // The one directory holding the blobs themselves, when they are files (not in the database).
-    const sharedDir =
-        blobs.mode === "local" || blobs.mode === "zeo" ? blobs.path : blobs.mode === "database" ? undefined : blobs.mountPoint;
+    // The one directory holding the blobs themselves, when they are files (not in the database):
+    // on shared storage the directory plone-blobs makes on the mount (the mount's root is the
+    // volume's, whose owner the blob servers keep).
+    const sharedDir = blobStorageDir(blobs);
     const onNetworkMount = blobs.mode === "nfs" || blobs.mode === "gluster" || blobs.mode === "efs";
 
     if (isClientHost) {

@@ -6,11 +6,23 @@ import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../to
 import { appLayout, BUILDOUT_SHARED_DIRS } from "./appLayout";
 import { hostStorage } from "./appStorage";
 import type { RenderContext } from "./context";
+import type { StackSpec } from "../config/spec";
+import { haproxyCheckIntervals } from "./haproxy";
 import { shellAssignments } from "./shell";
 import { supervisorPrograms } from "./supervisor";
 
 /** Seconds after draining a client before its connections are counted: one agent check plus a margin. */
 export const DRAIN_GRACE_SECONDS = HAPROXY_AGENT_INTERVAL_SECONDS + 2;
+/**
+ * Seconds a rolling restart waits after a client went back into rotation, before it drains the
+ * next one: every front end must have taken the client back, through the agent's next answer and,
+ * when its health checks marked it DOWN while it restarted (a Zope that takes longer to start
+ * than `fall` checks at fastinter), through `rise` checks at downinter. Draining the next client
+ * sooner can leave haproxy without a usable client: it then answers 503.
+ */
+export function readyGraceSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return HAPROXY_AGENT_INTERVAL_SECONDS + Math.ceil((spec.frontend.haproxy.rise * haproxyCheckIntervals(spec).downinter) / 1000) + 1;
+}
 /** Seconds each warm-up request may take (a cold Plone page renders slowly). */
 export const WARMUP_TIMEOUT_SECONDS = 120;
 
@@ -67,6 +79,7 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         WARMUP_TIMEOUT: WARMUP_TIMEOUT_SECONDS,
         RESTART_DELAY: plone.restartDelay,
         DRAIN_GRACE: DRAIN_GRACE_SECONDS,
+        READY_GRACE: readyGraceSeconds(ctx.spec),
         DRAIN_TIMEOUT: plone.drainTimeout,
         START_TIMEOUT: plone.startTimeout,
         WORKER_PROGRAMS: workers.map((p) => p.name),

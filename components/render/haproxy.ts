@@ -15,6 +15,7 @@ import {
     managedHeader,
 } from "./frontendLayout";
 import { PATHS } from "../topology";
+import type { StackSpec } from "../config/spec";
 
 /**
  * A word for haproxy's configuration parser: single-quoted (no escapes, no $VAR expansion inside),
@@ -29,6 +30,16 @@ export function agentCheck(layout: FrontendLayout, client: string): string {
     return `agent-check agent-port ${layout.ports.haproxyAgent} agent-inter ${HAPROXY_AGENT_INTERVAL_SECONDS}s agent-send "${client}\\n"`;
 }
 
+/**
+ * The health-check intervals of every server, in ms. As the cookbook derived them: checks ten
+ * times as often while a server changes state, twice as often while it is down (it comes back
+ * quickly after a restart).
+ */
+export function haproxyCheckIntervals(spec: Pick<StackSpec, "frontend">): { inter: number; fastinter: number; downinter: number } {
+    const inter = spec.frontend.haproxy.checkInterval;
+    return { inter, fastinter: Math.max(1000, Math.round(inter / 10)), downinter: Math.max(1000, Math.round(inter / 2)) };
+}
+
 export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     assertFrontend(frontend);
     const { haproxy } = ctx.spec.frontend;
@@ -38,11 +49,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     if (servers.length === 0) throw new Error("no Zope clients: the stack has no plone_instances host with clients");
     const privateIp = addressOf(frontend.name, ctx.addresses);
 
-    const inter = haproxy.checkInterval;
-    // As the cookbook derived them: checks ten times as often while a server changes state, twice
-    // as often while it is down (it comes back quickly after a restart).
-    const fastinter = Math.max(1000, Math.round(inter / 10));
-    const downinter = Math.max(1000, Math.round(inter / 2));
+    const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
     const cookie = plone.stickySessions;
 
     const lines: string[] = [];

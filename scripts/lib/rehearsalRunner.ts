@@ -100,6 +100,35 @@ export function privateAddressesByPublic(run: OfflineRun): Map<string, string> {
 }
 
 /**
+ * The EBS data volumes of every instance of a captured run, by host name (hostAddresses: host name
+ * -> planned IP), in attachment-name order (/dev/sdf, /dev/sdg, ...): what the rehearsal attaches
+ * to the test hosts as loop devices.
+ */
+export function plannedVolumes(run: OfflineRun, hostAddresses: Record<string, string>): Record<string, { volumeId: string; sizeGiB: number; deviceName: string }[]> {
+    const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+    const hostByAddress = new Map(Object.entries(hostAddresses).map(([host, ip]) => [ip, host]));
+    const hostByInstance = new Map<string, string>();
+    for (const r of run.resources.filter((r) => r.type === "aws:ec2/instance:Instance")) {
+        const host = hostByAddress.get(str((unwrapSecrets(r.state) as Record<string, unknown>).privateIp) ?? "");
+        if (r.id && host) hostByInstance.set(r.id, host);
+    }
+    const sizeById = new Map(run.resources.filter((r) => r.type === "aws:ebs/volume:Volume" && r.id)
+        .map((r) => [r.id!, Number((unwrapSecrets(r.inputs) as Record<string, unknown>).size)]));
+    const volumes: Record<string, { volumeId: string; sizeGiB: number; deviceName: string }[]> = {};
+    for (const r of run.resources.filter((r) => r.type === "aws:ec2/volumeAttachment:VolumeAttachment")) {
+        const inputs = unwrapSecrets(r.inputs) as Record<string, unknown>;
+        const host = hostByInstance.get(str(inputs.instanceId) ?? "");
+        const volumeId = str(inputs.volumeId);
+        if (!host || !volumeId) throw new RehearsalError(`${r.name}: the attachment's instance or volume is not known offline`);
+        const sizeGiB = sizeById.get(volumeId);
+        if (!sizeGiB) throw new RehearsalError(`${r.name}: volume ${volumeId} has no size`);
+        (volumes[host] ??= []).push({ volumeId, sizeGiB, deviceName: str(inputs.deviceName) ?? "" });
+    }
+    for (const list of Object.values(volumes)) list.sort((a, b) => a.deviceName.localeCompare(b.deviceName));
+    return volumes;
+}
+
+/**
  * The steps of a captured program run, in registration order. host and step come from the
  * resource name `<stackPrefix>-<host>-provision-<step>`; a name of another shape is matched to a
  * host by its connection address (hostAddresses: host name -> planned IP) and the step is the
@@ -241,6 +270,8 @@ export interface StepResult {
     seconds?: number;
     /** The last lines of its output (failed steps). */
     tail?: string[];
+    /** Its whole output, secrets redacted (steps that ran). */
+    output?: string[];
 }
 
 export interface RunnerResult {
@@ -354,10 +385,13 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
         const command = options.phase === "update" && s.update !== undefined ? s.update : s.create;
         const log = logOf(s.host);
         const tail: string[] = [];
+        const output: string[] = [];
+        result.output = output;
         const partial = { stdout: "", stderr: "" };
         const writeLines = (text: string) => {
             for (const line of redact(text).split("\n")) {
                 log.write(`${s.step} | ${line}\n`);
+                output.push(line);
                 tail.push(line);
                 if (tail.length > tailLines) tail.shift();
             }

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import { formatIssues, parseStackConfig } from "../../components/config/load";
 import { NAMESPACE } from "../../components/config/rules";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
+import { STANDIN_COMMANDS } from "./standin";
 import type { StackSpec } from "../../components/config/spec";
 import type { LoadedStack } from "./planLoad";
 import type { StackConfig } from "./stackFile";
@@ -68,4 +69,53 @@ export function withRehearsalSecrets(loaded: LoadedStack, keys: RehearsalKeys): 
     const parsed = parseStackConfig(raw, { stackName: loaded.config.stackName });
     if (!parsed.spec) throw new RehearsalStackError(formatIssues(parsed.errors, `${loaded.config.file} (with the rehearsal's secrets)`));
     return { config: { ...loaded.config, raw, secretKeys }, spec: parsed.spec, secretValues };
+}
+
+/** What the rehearsal changes in the stack's app settings: the buildout it deploys. */
+export interface RehearsalApp {
+    /** The fixture buildout, as the hosts reach it (git://<gateway>/buildout). */
+    repository: string;
+    /** Branch or tag of the fixture to deploy (default main). */
+    revision?: string;
+    /** Added to app.environment (the stand-in's settings). */
+    environment?: Record<string, string>;
+}
+
+/**
+ * The stack file's configuration with the rehearsal's buildout: the fixture repository and
+ * revision, the stand-in's bootstrap and build commands (scripts/lib/standin.ts), no pip packages
+ * and no cache archives (PyPI and the stack's archive server are out of reach). Everything else
+ * (app name, osPackages, environment, releases kept, ...) stays the stack's own. `changes` says
+ * what was replaced, for the rehearsal's output.
+ */
+export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { config: StackConfig; changes: string[] } {
+    const key = `${NAMESPACE}:app`;
+    let current: Record<string, unknown> = {};
+    try {
+        const parsed: unknown = JSON.parse(config.raw[key] ?? "{}");
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) current = parsed as Record<string, unknown>;
+    } catch {
+        // an invalid app value: parseStackConfig reports it
+    }
+    const next: Record<string, unknown> = {
+        ...current,
+        repository: app.repository,
+        revision: app.revision ?? "main",
+        bootstrapCommand: STANDIN_COMMANDS.bootstrapCommand,
+        buildCommand: STANDIN_COMMANDS.buildCommand,
+        pipPackages: [],
+        cacheArchives: [],
+        environment: { ...((current.environment as Record<string, string> | undefined) ?? {}), ...(app.environment ?? {}) },
+    };
+    const changes = [
+        `app.repository ${app.repository} (the fixture buildout; the stack's is ${String(current.repository ?? "unset")})`,
+        `app.revision ${String(next.revision)}`,
+        "app.bootstrapCommand and app.buildCommand: the stand-in build (no PyPI here)",
+    ];
+    const dropped = (["pipPackages", "cacheArchives"] as const).filter((k) => Array.isArray(current[k]) && (current[k] as unknown[]).length > 0);
+    if (dropped.length) changes.push(`app.${dropped.join(" and app.")} left out (out of reach here)`);
+    if (app.environment && Object.keys(app.environment).length) {
+        changes.push(`app.environment + ${Object.entries(app.environment).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    }
+    return { config: { ...config, raw: { ...config.raw, [key]: JSON.stringify(next) } }, changes };
 }

@@ -14,6 +14,14 @@
 // the VPC namespace (`ip netns exec`). The hosts have no way out except apt: a caching proxy on
 // the machine (aptProxy.ts) reached through a socat in the VPC namespace at their gateway.
 //
+// EBS volumes: each data volume the program attaches to an instance is a sparse file on a loop
+// device, shown inside its host as a Nitro host shows an EBS volume: /dev/nvme<N>n1 and the link
+// /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol<id> udev makes for it. The host's scripts
+// find, format and mount it for real. The loop devices are detached at teardown.
+//
+// The buildout repository: a run may serve a directory of git repositories with `git daemon` in
+// its VPC namespace (git://<any subnet gateway>/<name>), the way hosts reach GitHub in AWS.
+//
 // Cleanup never matches processes by name: every process of a host lives in its PID namespace,
 // whose PID 1 is recorded in a pidfile and verified (its namespaces, the run's marker in its
 // environment) before it is killed; killing it ends the whole host, and its mounts vanish with its
@@ -108,7 +116,7 @@ export function machineProblems(): string[] {
     const problems: string[] = [];
     if (process.getuid?.() !== 0) problems.push("test hosts need root (network namespaces, mounts, chroot): run as root, e.g. in CI or with sudo");
     const programs: Record<string, string> = {
-        debootstrap: "debootstrap", ip: "iproute2", unshare: "util-linux", flock: "util-linux", chroot: "coreutils",
+        debootstrap: "debootstrap", ip: "iproute2", unshare: "util-linux", flock: "util-linux", losetup: "mount", chroot: "coreutils",
         ssh: "openssh-client", "ssh-keygen": "openssh-client", socat: "socat", python3: "python3",
     };
     const missing = Object.entries(programs).filter(([p]) => run("sh", ["-c", `command -v ${p}`], { allowFailure: true }).status !== 0);
@@ -344,6 +352,30 @@ export interface TestHostSpec {
     name: string;
     /** The private IP the plan gave its instance. */
     address: string;
+    /** EBS data volumes attached to the instance, emulated by loop devices. */
+    volumes?: TestVolume[];
+}
+
+export interface TestVolume {
+    /** The EBS volume id (vol-...): the host sees /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol... */
+    volumeId: string;
+    /** Its size: the sparse file behind the loop device has this size (it takes only what is written). */
+    sizeGiB: number;
+}
+
+/** A volume as attached to a test host. */
+export interface AttachedVolume extends TestVolume {
+    /** The sparse image file. */
+    image: string;
+    /** The machine's loop device (/dev/loopN). */
+    loop: string;
+    /** Its name inside the host: nvme1n1, nvme2n1, ... (nvme0n1 is the root disk on Nitro). */
+    device: string;
+}
+
+/** The by-id name udev gives an EBS volume on a Nitro instance (what plone-volumes looks for first). */
+export function ebsByIdName(volumeId: string): string {
+    return `nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
 }
 
 export interface TestHost extends TestHostSpec {
@@ -359,6 +391,7 @@ export interface TestHost extends TestHostSpec {
     pidfile: string;
     /** Seconds from creating its namespace to sshd accepting the run key. */
     startSeconds: number;
+    volumes: AttachedVolume[];
 }
 
 export interface TestHostRunOptions {
@@ -372,6 +405,11 @@ export interface TestHostRunOptions {
     runDir?: string;
     /** Debian mirror hosts the apt proxy may reach. */
     mirrors?: string[];
+    /**
+     * Serve the git repositories under <runDir>/git with `git daemon` in the VPC namespace, at
+     * git://<any subnet gateway>/<repository>, read-only (gitRepositoryUrl).
+     */
+    serveGit?: boolean;
     log?: (line: string) => void;
 }
 
@@ -383,6 +421,8 @@ interface RunRecord {
     runnerStarted: string;
     kept: boolean;
     netns: string[];
+    /** Loop devices of the hosts' volumes, with their image files (detached at teardown). */
+    loops?: { device: string; file: string }[];
 }
 
 function processStartTime(pid: number): string | undefined {
@@ -421,6 +461,9 @@ export function sshClientOptions(keyFile: string): string[] {
     ];
 }
 
+/** git daemon's port. */
+export const GIT_DAEMON_PORT = 9418;
+
 /**
  * One rehearsal's test hosts: its VPC namespace, apt proxy, key pair and hosts.
  * create() -> startHosts() -> ssh()/inVpc() -> teardown() (or keep()).
@@ -441,6 +484,7 @@ export class TestHostRun {
     private readonly subnetPrefix: number;
     private readonly bridges = new Map<string, string>();
     private baseDir = "";
+    private serveGit = false;
     private tearingDown?: Promise<{ leftovers: string[] }>;
 
     private constructor(opts: TestHostRunOptions, runId: string) {
@@ -459,6 +503,21 @@ export class TestHostRun {
         return path.join(this.runDir, "logs");
     }
 
+    /** Where the repositories git daemon serves live (serveGit). */
+    get gitRoot(): string {
+        return path.join(this.runDir, "git");
+    }
+
+    /**
+     * The git:// URL of a repository under gitRoot, as the hosts reach it: at the gateway of the
+     * subnet of `address` (every gateway is an address of the VPC namespace, where git daemon
+     * listens on all of them).
+     */
+    gitRepositoryUrl(repository: string, address: string): string {
+        if (!this.serveGit) throw new TestHostError("this run serves no git repositories (serveGit)");
+        return `git://${this.subnetOf(address).gateway}/${repository}`;
+    }
+
     get privateKey(): string {
         return fs.readFileSync(this.keyFile, "utf8");
     }
@@ -473,6 +532,7 @@ export class TestHostRun {
         if (problems.length) throw new TestHostError(`this machine cannot run test hosts:\n  ${problems.join("\n  ")}`);
         if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(opts.vpcCidr) || parseCidr(opts.vpcCidr).prefix > 28) throw new TestHostError(`not a VPC CIDR: ${opts.vpcCidr}`);
         const run = new TestHostRun(opts, `${RUN_PREFIX}${crypto.randomBytes(3).toString("hex")}`);
+        run.serveGit = !!opts.serveGit;
         pruneOldRunLogs(run.cacheDir);
         const base = await ensureBaseRoot(run.cacheDir, run.log);
         run.baseDir = base.dir;
@@ -493,6 +553,7 @@ export class TestHostRun {
             runnerStarted: processStartTime(process.pid) ?? "",
             kept,
             netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
+            loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
         };
         fs.mkdirSync(registryDir(this.cacheDir), { recursive: true });
         fs.writeFileSync(path.join(registryDir(this.cacheDir), `${this.runId}.json`), JSON.stringify(record, null, 2));
@@ -500,7 +561,7 @@ export class TestHostRun {
 
     private async createVpc(mirrors: string[]): Promise<void> {
         const started = Date.now();
-        for (const d of ["logs", "ssh", "hosts", "vpc"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
+        for (const d of ["logs", "ssh", "hosts", "vpc", "git"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
         this.record();
         run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `plone-aws-rehearsal-${this.runId}`, "-f", this.keyFile]);
 
@@ -523,6 +584,7 @@ export class TestHostRun {
             VPC_READY: ready,
             PROXY_COMMAND: [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "aptProxy.ts")].join("\n"),
             PLONE_AWS_RUN: this.runId,
+            ...(this.serveGit ? { GIT_ROOT: this.gitRoot, GIT_DAEMON_PORT: String(GIT_DAEMON_PORT), GIT_DAEMON_LOG: path.join(this.logsDir, "git-daemon.log") } : {}),
         };
         const out = fs.openSync(path.join(this.logsDir, "vpc.log"), "a");
         const child = spawn("unshare", ["--pid", "--fork", "bash", path.join(HOST_SCRIPTS, "vpc-init.sh")], {
@@ -638,7 +700,7 @@ export class TestHostRun {
         const hostname = privateDnsName(spec.address, this.region).split(".")[0];
 
         run("ip", ["netns", "add", netns]);
-        this.hosts.set(spec.name, { ...spec, hostname, privateDns: privateDnsName(spec.address, this.region), netns, subnet: subnet.cidr, gateway: subnet.gateway, dir, pidfile: path.join(dir, "init.pid"), startSeconds: 0 });
+        this.hosts.set(spec.name, { ...spec, hostname, privateDns: privateDnsName(spec.address, this.region), netns, subnet: subnet.cidr, gateway: subnet.gateway, dir, pidfile: path.join(dir, "init.pid"), startSeconds: 0, volumes: [] });
         const veth = `h${index}`;
         run("ip", ["link", "add", veth, "netns", this.vpcNetns, "type", "veth", "peer", "name", "ens5", "netns", netns]);
         this.ipIn(this.vpcNetns, ["link", "set", veth, "master", bridge, "up"]);
@@ -647,6 +709,9 @@ export class TestHostRun {
         this.ipIn(netns, ["link", "set", "ens5", "up"]);
         this.ipIn(netns, ["route", "add", "default", "via", subnet.gateway]);
 
+        const volumes = this.attachVolumes(spec, dir);
+        this.hosts.get(spec.name)!.volumes = volumes;
+        fs.writeFileSync(path.join(identity, "volumes"), volumes.map((v) => `${v.device} ${v.loop} ${v.volumeId}\n`).join(""));
         fs.writeFileSync(path.join(identity, "hosts"), hostsFile);
         // No resolver answers inside the run: a lookup fails at once (loopback refuses) instead of
         // timing out; the run's own names are in /etc/hosts, apt goes through the proxy.
@@ -654,6 +719,38 @@ export class TestHostRun {
         fs.writeFileSync(path.join(identity, "authorized_keys"), `${this.publicKey}\n`);
         fs.writeFileSync(path.join(identity, "apt-proxy.conf"), `// plone-aws rehearsal: the way out to the Debian mirror\nAcquire::http::Proxy "http://${subnet.gateway}:${APT_PROXY_PORT}";\n`);
         return this.hosts.get(spec.name)!;
+    }
+
+    /**
+     * A sparse image file and a loop device for each volume, recorded at once (teardown detaches
+     * them even when the host never booted).
+     */
+    private attachVolumes(spec: TestHostSpec, dir: string): AttachedVolume[] {
+        const attached: AttachedVolume[] = [];
+        const seen = new Set<string>();
+        (spec.volumes ?? []).forEach((v, i) => {
+            if (!/^vol-[0-9a-f]{8,17}$/.test(v.volumeId)) throw new TestHostError(`${spec.name}: not an EBS volume id: ${v.volumeId}`);
+            if (seen.has(v.volumeId)) throw new TestHostError(`${spec.name}: volume ${v.volumeId} is attached twice`);
+            if (!(v.sizeGiB > 0)) throw new TestHostError(`${spec.name}: volume ${v.volumeId} has no size`);
+            seen.add(v.volumeId);
+            const image = path.join(dir, "volumes", `${v.volumeId}.img`);
+            fs.mkdirSync(path.dirname(image), { recursive: true });
+            const fd = fs.openSync(image, "w");
+            try {
+                fs.ftruncateSync(fd, v.sizeGiB * 1024 ** 3);
+            } finally {
+                fs.closeSync(fd);
+            }
+            const loop = run("losetup", ["--find", "--show", image], { allowFailure: true });
+            if (loop.status !== 0) {
+                throw new TestHostError(`${spec.name}: no loop device for volume ${v.volumeId} (losetup --find: ${loop.stderr.trim()}); ` +
+                    `the rehearsal emulates each EBS volume with one: free some (losetup -l) or add /dev/loop* nodes`);
+            }
+            attached.push({ ...v, image, loop: loop.stdout.trim(), device: `nvme${i + 1}n1` });
+            this.hosts.get(spec.name)!.volumes = [...attached];
+            this.record();
+        });
+        return attached;
     }
 
     private async bootHost(host: TestHost): Promise<TestHost> {
@@ -728,7 +825,12 @@ export class TestHostRun {
         // One teardown, whoever asks first (a signal, or the end of the run): later calls wait for it.
         this.tearingDown ??= (async () => {
             const started = Date.now();
-            const leftovers = await teardownRun({ runId: this.runId, runDir: this.runDir, netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)] }, this.cacheDir);
+            const leftovers = await teardownRun({
+                runId: this.runId,
+                runDir: this.runDir,
+                netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
+                loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
+            }, this.cacheDir);
             this.timings.teardownSeconds = (Date.now() - started) / 1000;
             return { leftovers };
         })();
@@ -737,7 +839,7 @@ export class TestHostRun {
 }
 
 /** What is left of a run on the machine, by kind; empty lists when it is all gone. */
-export function runLeftovers(runId: string, runDir?: string): { netns: string[]; links: string[]; mounts: string[]; processes: number[] } {
+export function runLeftovers(runId: string, runDir?: string): { netns: string[]; links: string[]; mounts: string[]; processes: number[]; loops: string[] } {
     const netns = listNetns().filter((n) => n.startsWith(runId));
     const linksOut = run("ip", ["-o", "link", "show"], { allowFailure: true }).stdout;
     const links = linksOut.split("\n").filter((l) => l.includes(runId)).map((l) => l.split(":")[1]?.trim() ?? l);
@@ -749,10 +851,43 @@ export function runLeftovers(runId: string, runDir?: string): { netns: string[];
             return false;
         }
     });
-    return { netns, links, mounts, processes };
+    const loops = runLoops({ runId, runDir }).map((l) => l.device);
+    return { netns, links, mounts, processes, loops };
 }
 
-async function teardownRun(rec: { runId: string; runDir?: string; netns: string[] }, cacheDir: string): Promise<string[]> {
+/**
+ * Loop devices of a run: those recorded, and any whose image file is in the run's hosts/
+ * directory (an image file of a run is never anything else's).
+ */
+function runLoops(rec: { runId: string; runDir?: string; loops?: { device: string; file: string }[] }): { device: string; file: string }[] {
+    const r = run("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"], { allowFailure: true });
+    let devices: { name: string; "back-file": string | null }[] = [];
+    try {
+        devices = r.status === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as { loopdevices: typeof devices }).loopdevices : [];
+    } catch {
+        devices = [];
+    }
+    const dirs = [...(rec.runDir ? [`${path.resolve(rec.runDir)}/hosts/`] : []), `/runs/${rec.runId}/hosts/`];
+    const recorded = new Map((rec.loops ?? []).map((l) => [l.device, l.file]));
+    return devices
+        .map((d) => ({ device: d.name, file: (d["back-file"] ?? "").replace(/ \(deleted\)$/, "") }))
+        .filter((d) => recorded.get(d.device) === d.file || (d.file.endsWith(".img") && dirs.some((dir) => d.file.includes(dir))));
+}
+
+/** Detaches the run's loop devices (busy ones are detached by the kernel once their last user is gone). */
+async function detachLoops(rec: { runId: string; runDir?: string; loops?: { device: string; file: string }[] }, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let left = runLoops(rec);
+    while (left.length) {
+        for (const l of left) run("losetup", ["--detach", l.device], { allowFailure: true });
+        await sleep(200);
+        left = runLoops(rec);
+        if (Date.now() > deadline) break;
+    }
+    return left.map((l) => `${l.device} (${l.file})`);
+}
+
+async function teardownRun(rec: { runId: string; runDir?: string; netns: string[]; loops?: { device: string; file: string }[] }, cacheDir: string): Promise<string[]> {
     const netns = [...new Set([...rec.netns, ...listNetns().filter((n) => n.startsWith(`${rec.runId}-`))])];
     if (rec.runDir) {
         // The recorded PID 1s first: one kill ends a whole host.
@@ -769,12 +904,15 @@ async function teardownRun(rec: { runId: string; runDir?: string; netns: string[
     if (survivors.length) leftovers.push(`processes that would not die: ${survivors.join(", ")}`);
     const stuck = await deleteNetns(netns);
     if (stuck.length) leftovers.push(`network namespaces: ${stuck.join(", ")}`);
+    // The hosts' mounts of their volumes went with their mount namespaces.
+    const loops = await detachLoops(rec);
+    if (loops.length) leftovers.push(`loop devices still attached: ${loops.join(", ")}`);
     if (rec.runDir && fs.existsSync(rec.runDir)) {
         const mounted = mountsMentioning([`${path.resolve(rec.runDir)}/`]);
         if (mounted.length) {
             leftovers.push(`mounts under ${rec.runDir}: ${mounted.join(", ")} (the run directory is left in place)`);
-        } else if (!survivors.length) {
-            for (const d of ["hosts", "vpc", "ssh"]) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
+        } else if (!survivors.length && !loops.length) {
+            for (const d of ["hosts", "vpc", "ssh", "git"]) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
         }
     }
     if (!leftovers.length) fs.rmSync(path.join(registryDir(cacheDir), `${rec.runId}.json`), { force: true });
@@ -839,7 +977,7 @@ export async function teardownStale(options: { cacheDir?: string; includeKept?: 
             report.skipped.push({ runId, reason: `kept (--keep); remove it with npm run rehearse -- --teardown ${runId}` });
             continue;
         }
-        const leftovers = await teardownRun({ runId, runDir: rec?.runDir, netns: rec?.netns ?? [] }, cacheDir);
+        const leftovers = await teardownRun({ runId, runDir: rec?.runDir, netns: rec?.netns ?? [], loops: rec?.loops }, cacheDir);
         report.leftovers.push(...leftovers.map((l) => `${runId}: ${l}`));
         report.removed.push(runId);
     }

@@ -1,156 +1,26 @@
-// The stand-in Plone: PyPI is unreachable here, so no real buildout can run. A fixture buildout
-// repository carries a stand-in build command that reads the deploy.cfg plone-aws wrote and
-// makes bin/client1..N (and bin/zeoserver) running a small python3 HTTP app on the address
-// deploy.cfg gives. Everything around it (git, releases, supervisord, the scripts) is real.
+// Helpers of the app-script tests: the stand-in Plone (scripts/lib/standin.ts, shared with the
+// rehearsal) in a fixture repository on a local path, and the app files of a host installed under a
+// temp dir with the host's paths and ports moved there.
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
 import type { RenderContext, RenderedFile } from "../../components/render/context";
 import type { HostPlan } from "../../components/topology";
+import { StandinRepo } from "../../scripts/lib/standin";
 import { run, RunResult } from "./system";
 
-export const STANDIN_APP = `# Stand-in for a Zope client or ZEO server (Plone cannot be built here: no PyPI).
-# Answers every path with its name and release (/slow?s=N after N seconds) and records its
-# start and stop, with the client's rotation file, in $STANDIN_EVENTS.
-import http.server, os, signal, sys, time
-from urllib.parse import urlparse, parse_qs
-
-port, name, release = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-events = os.environ.get("STANDIN_EVENTS", "")
-rotation_dir = os.environ.get("STANDIN_ROTATION_DIR", "")
-control = os.environ.get("STANDIN_CONTROL", "")
-
-def record(what):
-    if not events:
-        return
-    try:
-        with open(os.path.join(rotation_dir, name)) as f:
-            rotation = f.read().strip()
-    except OSError:
-        rotation = "none"
-    with open(events, "a") as f:
-        f.write(f"{time.time():.3f} {name} {what} rotation={rotation} release={os.path.basename(release)}\\n")
-
-if name.startswith("client") and os.path.exists(os.path.join(release, "BROKEN_CLIENTS")):
-    record("crash")
-    sys.exit(3)
-if control and os.path.exists(os.path.join(control, "hang-" + name)):
-    record("hang")
-    time.sleep(3600)
-    sys.exit(1)
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        url = urlparse(self.path)
-        if url.path == "/slow":
-            time.sleep(float(parse_qs(url.query).get("s", ["3"])[0]))
-        body = f"{name} {os.path.basename(release)} {self.path} {os.environ.get('PLONE_ENV', '')}\\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        if events and url.path != "/ok":
-            with open(events, "a") as f:
-                f.write(f"{time.time():.3f} {name} GET {self.path}\\n")
-
-    def log_message(self, *args):
-        pass
-
-server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
-server.daemon_threads = True
-
-def stop(signum, frame):
-    record("stop")
-    os._exit(0)  # like a killed Zope: requests still in flight are cut off
-
-signal.signal(signal.SIGTERM, stop)
-record("start")
-server.serve_forever()
-`;
-
-export const STANDIN_BUILD = `# Stand-in for bin/buildout (PyPI is unreachable): reads the deploy.cfg plone-aws wrote and makes
-# the scripts the supervisor programs run, baking in this release's path as buildout does.
-import os, re, sys
-
-args = sys.argv[1:]
-cfg = args[args.index("-c") + 1]
-release = os.getcwd()
-if os.path.exists("FAIL_BUILD"):
-    os.makedirs("bin", exist_ok=True)
-    open("bin/half-built", "w").write("")
-    print("stand-in build: FAIL_BUILD is present, failing", file=sys.stderr)
-    sys.exit(1)
-
-sections, current = {}, None
-for line in open(cfg):
-    m = re.match(r"^\\[([^\\]]+)\\]", line)
-    if m:
-        current = sections.setdefault(m.group(1), {})
-        continue
-    m = re.match(r"^([^\\s=]+?)\\s*=\\s*(.*)$", line)
-    if m and current is not None:
-        current[m.group(1)] = m.group(2).strip()
-
-def script(name, port):
-    path = os.path.join("bin", name)
-    with open(path, "w") as f:
-        f.write(f"#!/bin/sh\\n# stand-in for buildout's bin/{name}\\nexec {sys.executable} {release}/standin/app.py {port} {name} {release}\\n")
-    os.chmod(path, 0o755)
-
-os.makedirs("bin", exist_ok=True)
-for name, options in sections.items():
-    if re.fullmatch(r"client\\d+", name):
-        script(name, options["http-address"].rsplit(":", 1)[-1])
-        os.makedirs(f"parts/{name}/etc", exist_ok=True)
-        open(f"parts/{name}/etc/wsgi.ini", "w").write(repr(sorted(options.items())))
-server = sections.get("zeoserver", {})
-if "zeo-address" in server:
-    script("zeoserver", server["zeo-address"].rsplit(":", 1)[-1])
-    os.makedirs("parts/zeoserver/etc", exist_ok=True)
-    # From the server's own options only: a client-side change leaves the server's build as it is.
-    open("parts/zeoserver/etc/zeo.conf", "w").write("\\n".join(f"{k} {v}" for k, v in sorted(server.items())) + "\\n")
-open("build-args.txt", "w").write(" ".join(args) + "\\nVENV=" + os.environ.get("VENV", "") + "\\n")
-print("stand-in build: made", " ".join(sorted(os.listdir("bin"))))
-`;
+export { STANDIN_APP, STANDIN_BUILD, STANDIN_COMMANDS } from "../../scripts/lib/standin";
 
 /** The fixture buildout repository: git on a local path, reached through a file:// URL. */
-export class FixtureRepo {
+export class FixtureRepo extends StandinRepo {
     readonly url: string;
 
-    constructor(readonly dir: string) {
-        fs.mkdirSync(path.join(dir, "standin"), { recursive: true });
-        this.git("init", "--quiet", "--initial-branch=main");
-        this.git("config", "user.email", "tests@plone-aws.invalid");
-        this.git("config", "user.name", "plone-aws tests");
-        fs.writeFileSync(path.join(dir, "standin", "app.py"), STANDIN_APP);
-        fs.writeFileSync(path.join(dir, "standin", "build.py"), STANDIN_BUILD);
-        fs.writeFileSync(path.join(dir, "README.txt"), "fixture buildout for the plone-aws deploy tests\n");
-        this.commit("stand-in buildout");
+    constructor(dir: string) {
+        super(dir);
         this.url = `file://${dir}`;
     }
-
-    git(...args: string[]): string {
-        const r = run("git", ["-C", this.dir, ...args]);
-        if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-        return r.stdout.trim();
-    }
-
-    /** Commits the working tree (after `change`), returning the commit id. */
-    commit(message: string, change?: (dir: string) => void): string {
-        change?.(this.dir);
-        this.git("add", "-A");
-        this.git("commit", "--quiet", "--allow-empty", "-m", message);
-        return this.git("rev-parse", "HEAD");
-    }
 }
-
-/** Bootstrap and build commands for the stand-in buildout, as app.bootstrapCommand / app.buildCommand. */
-export const STANDIN_COMMANDS = {
-    bootstrapCommand: `mkdir -p bin && "$VENV/bin/python" -c 'import sys; print("stand-in bootstrap with", sys.prefix)'`,
-    buildCommand: `"$VENV/bin/python" standin/build.py -c deploy.cfg`,
-};
 
 /** Absolute roots of the host layout the rendered files name; tests move them under a temp dir. */
 const HOST_ROOTS = [
@@ -229,7 +99,7 @@ export function httpGet(port: number, urlPath: string, timeoutSeconds = 5): { st
 /**
  * Installs the app files of a host under `root` as a test host: paths relocated, rendered ports
  * swapped for the test's, and test-only settings appended to deploy.env (the test's supervisord,
- * DEPLOY_USER root since this machine has no plone user, a short drain grace). supervisor's
+ * DEPLOY_USER root since this machine has no plone user, short drain and ready graces). supervisor's
  * user=plone becomes user=root for the same reason. Returns rendered path -> installed path.
  */
 export function installTestHost(
@@ -239,7 +109,7 @@ export function installTestHost(
     ports: Record<number, number>,
     settings: Record<string, string | number>,
 ): Record<string, string> {
-    const overrides = Object.entries({ DEPLOY_USER: "root", DRAIN_GRACE: 1, ...settings })
+    const overrides = Object.entries({ DEPLOY_USER: "root", DRAIN_GRACE: 1, READY_GRACE: 1, ...settings })
         .map(([k, v]) => `${k}='${String(v)}'`)
         .join("\n");
     return installRelocated(renderAppFiles(ctx, host), root, (file, content) => {

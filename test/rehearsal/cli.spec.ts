@@ -1,4 +1,5 @@
-// `npm run rehearse` for real (PLONE_AWS_REHEARSAL=1, root): the dev stack end to end, --keep
+// `npm run rehearse` for real (PLONE_AWS_REHEARSAL=1, root): the dev stack end to end (provisioning,
+// smoke checks, the second run), --keep
 // and --teardown, and the refusal to run without root.
 import { expect } from "chai";
 import * as path from "path";
@@ -22,12 +23,18 @@ describe("npm run rehearse", function () {
         const address = plannedHostAddresses(loadRepoStack("dev").spec)["dev-1"];
         expect(r.stdout).to.match(new RegExp(`\\[dev-1\\] test host ${address.replace(/\./g, "\\.")} \\(ip-10-20-0-10\\) up in \\d+\\.\\ds`));
         expect(r.stdout).to.match(/\[smoke\] every host answers at its planned address and reaches the others \.\.\. ok/);
+        // The fixture buildout through the real chain, said so; every smoke check green.
+        expect(r.stdout).to.contain("The Plone buildout cannot be built here (no PyPI)");
+        expect(r.stdout).to.match(/\[smoke\] the second anonymous GET of a page is a cache hit \.\.\. ok/);
+        expect(r.stdout).to.match(/\n {2}smoke checks {3}7\/7 ok\n/);
+        // The second run on the same hosts: nothing changed, no daemon restarted, a fraction of the first.
+        expect(r.stdout).to.match(/\n {2}second run {5}5\/5 ok in \d+\.\ds \(\d+% of the first\); no daemon restarted \(\d+ watched\), nothing changed\n/);
         expect(r.stdout).to.match(/Summary of rehearsal parh-[0-9a-f]{6} \(dev\)\n {2}base root {6}(reused|built in \d+\.\ds)/);
         expect(r.stdout).to.match(/\n {2}teardown {7}\d+\.\ds\n/);
         expect(r.stdout.trim()).to.match(/\nOK$/);
         const runId = /Summary of rehearsal (parh-[0-9a-f]{6})/.exec(r.stdout)![1];
-        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.include({ netns: [], links: [], mounts: [] });
-        console.log(`      ${r.stdout.split("\n").filter((l) => /^ {2}(VPC|test hosts|commands|teardown|total)/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ")}`);
+        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.include({ netns: [], links: [], mounts: [], loops: [] });
+        console.log(`      ${r.stdout.split("\n").filter((l) => /^ {2}(VPC|test hosts|commands|second run|teardown|total)/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ")}`);
     });
 
     it("keeps the test hosts with --keep, reachable from the VPC namespace, until --teardown <run id>", () => {

@@ -49,7 +49,7 @@ describe("GlusterFS between rehearsal test hosts", function () {
             const { leftovers } = await run.teardown();
             expect(leftovers).to.deep.equal([]);
             const left = traces(run.runId, run.runDir, pids);
-            expect(left).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] });
+            expect(left).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] });
             console.log(`      teardown with a live GlusterFS mount: ${run.timings.teardownSeconds.toFixed(1)}s`);
         }
     });

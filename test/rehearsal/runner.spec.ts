@@ -109,7 +109,7 @@ describe("rehearsal runner over SSH", function () {
         // Teardown after a failure leaves nothing either.
         expect(report.leftovers).to.deep.equal([]);
         const left = traces(report.runId!, report.runDir!, []);
-        expect({ ...left, pidfileProcesses: [] }).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] });
+        expect({ ...left, pidfileProcesses: [] }).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] });
     });
 
     it("stops on Ctrl-C while a command runs: the hosts are removed and the exit status is 130", async () => {
@@ -136,6 +136,6 @@ describe("rehearsal runner over SSH", function () {
         expect(out).to.match(/INTERRUPTED \(SIGINT\)\s*$/);
         expect(out).to.not.contain("[smoke]");
         const runId = /run (parh-[0-9a-f]{6})/.exec(out)![1];
-        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] });
+        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] });
     });
 });

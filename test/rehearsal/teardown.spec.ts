@@ -1,5 +1,6 @@
 // Teardown for real (PLONE_AWS_REHEARSAL=1, root): nothing of a run is left on the machine (no
-// namespace, link, mount or process), also for what the scripts start inside the hosts, and
+// namespace, link, mount, process or loop device), also for what the scripts start and mount
+// inside the hosts, and
 // teardownStale() cleans up after a rehearsal that crashed without touching one still running.
 import { expect } from "chai";
 import { spawn } from "child_process";
@@ -9,7 +10,7 @@ import { TestHostRun, teardownStale } from "../../scripts/lib/testHosts";
 import { REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 
-const NOTHING = { netns: [], links: [], mounts: [], processes: [], pidfileProcesses: [] };
+const NOTHING = { netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] };
 
 /** PIDs (on the machine) of the processes whose environment holds a marker. */
 function processesWithMarker(marker: string): number[] {
@@ -34,11 +35,14 @@ describe("rehearsal teardown", function () {
 
     it("removes the namespaces, links, mounts and every process of the run, daemons and mounts made inside the hosts too", async () => {
         const { run } = await TestHostRun.create({ vpcCidr: "10.20.0.0/16", region: "eu-west-1", cacheDir: REHEARSAL_CACHE });
-        await run.startHosts([{ name: "dev-1", address: "10.20.0.10" }, { name: "dev-2", address: "10.20.128.10" }]);
+        await run.startHosts([{ name: "dev-1", address: "10.20.0.10", volumes: [{ volumeId: "vol-0123456789abcdef0", sizeGiB: 1 }] }, { name: "dev-2", address: "10.20.128.10" }]);
         const marker = `PLONE_AWS_TEST_DAEMON=${run.runId}`;
-        // A daemon the way init.d scripts start them (detached, reparented to the host's PID 1) and a mount.
-        const r = await run.ssh("dev-1", `sudo env ${marker} setsid sleep 3600 </dev/null >/dev/null 2>&1 & sudo mount -t tmpfs scratch /mnt && findmnt -n /mnt >/dev/null && echo MOUNTED`);
+        // A daemon the way init.d scripts start them (detached, reparented to the host's PID 1), a
+        // mount, and a file system on the EBS volume (a loop device), mounted.
+        const r = await run.ssh("dev-1", `sudo env ${marker} setsid sleep 3600 </dev/null >/dev/null 2>&1 & sudo mount -t tmpfs scratch /mnt && findmnt -n /mnt >/dev/null && echo MOUNTED; ` +
+            "sudo mkfs.ext4 -q /dev/nvme1n1 && sudo mkdir -p /data && sudo mount /dev/nvme1n1 /data && echo data | sudo tee /data/file >/dev/null && echo VOLUME-MOUNTED");
         expect(r.stdout).to.contain("MOUNTED");
+        expect(r.stdout).to.contain("VOLUME-MOUNTED");
         await new Promise((res) => setTimeout(res, 300));
         const daemon = processesWithMarker(marker);
         expect(daemon).to.have.length(1);
@@ -48,6 +52,7 @@ describe("rehearsal teardown", function () {
         expect(before.pidfileProcesses).to.have.length(3);
         // The machine sees no link of the run at any time: the veths and bridges live in its namespaces.
         expect(before.links).to.deep.equal([]);
+        expect(before.loops).to.deep.equal([run.host("dev-1").volumes[0].loop]);
 
         const { leftovers } = await run.teardown();
         expect(leftovers).to.deep.equal([]);
@@ -63,7 +68,7 @@ describe("rehearsal teardown", function () {
         const script = `
             const { TestHostRun } = require(${JSON.stringify(path.join(REPO, "scripts/lib/testHosts"))});
             TestHostRun.create({ vpcCidr: "10.20.0.0/16", region: "eu-west-1", cacheDir: ${JSON.stringify(REHEARSAL_CACHE)} })
-                .then(async ({ run }) => { await run.startHosts([{ name: "dev-1", address: "10.20.0.10" }]); console.log(JSON.stringify({ runId: run.runId, runDir: run.runDir })); setInterval(() => {}, 1000); })
+                .then(async ({ run }) => { await run.startHosts([{ name: "dev-1", address: "10.20.0.10", volumes: [{ volumeId: "vol-0123456789abcdef0", sizeGiB: 1 }] }]); console.log(JSON.stringify({ runId: run.runId, runDir: run.runDir })); setInterval(() => {}, 1000); })
                 .catch((e) => { console.error(e); process.exit(1); });`;
         const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
         const crashed = await new Promise<{ runId: string; runDir: string }>((resolve, reject) => {
@@ -80,6 +85,7 @@ describe("rehearsal teardown", function () {
         const left = traces(crashed.runId, crashed.runDir, pids);
         expect(left.netns).to.have.length(2);
         expect(left.pidfileProcesses).to.have.length(2);
+        expect(left.loops).to.have.length(1);
 
         // A run of this process is alive: teardownStale must not touch it.
         const { run: live } = await TestHostRun.create({ vpcCidr: "10.20.0.0/16", region: "eu-west-1", cacheDir: REHEARSAL_CACHE });

@@ -24,7 +24,10 @@ describe("rehearsal test hosts", function () {
         timings.vpc = run.timings.vpcSeconds;
         const hostsStarted = Date.now();
         // app-1 and app-2 are in the private subnets of two AZs (10.40.128.0/20, 10.40.144.0/20).
-        await run.startHosts([{ name: "app-1", address: prod["app-1"] }, { name: "app-2", address: prod["app-2"] }]);
+        await run.startHosts([
+            { name: "app-1", address: prod["app-1"], volumes: [{ volumeId: "vol-0a1b2c3d4e5f60718", sizeGiB: 2 }, { volumeId: "vol-00000000000000001", sizeGiB: 1 }] },
+            { name: "app-2", address: prod["app-2"] },
+        ]);
         timings.hosts = (Date.now() - hostsStarted) / 1000;
         timings.create = (Date.now() - started) / 1000;
     });
@@ -94,6 +97,15 @@ describe("rehearsal test hosts", function () {
         const r = await run.ssh("app-1", "test -c /dev/fuse && echo FUSE; findmnt -n -o FSTYPE /run; test -d /run/systemd/system || echo NO-SYSTEMD; " +
             "sudo sysctl -w vm.swappiness=1 >/dev/null 2>&1 || echo VM-RO; sudo sysctl -w net.core.somaxconn=1024 >/dev/null && echo NET-RW; cloud-init status --wait");
         expect(r.stdout.trim().split("\n")).to.deep.equal(["FUSE", "tmpfs", "NO-SYSTEMD", "VM-RO", "NET-RW", "status: done"]);
+    });
+
+    it("shows each EBS volume as a Nitro instance does: /dev/nvme<N>n1 and its by-id link, blank, of its size", async () => {
+        const r = await run.ssh("app-1", "for v in vol0a1b2c3d4e5f60718 vol00000000000000001; do d=$(readlink -f /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$v); " +
+            "echo \"$d $(sudo blockdev --getsize64 $d) $(sudo blkid -p $d >/dev/null 2>&1; echo $?)\"; done; ls /dev/nvme* | wc -l", { timeoutMs: 20_000 });
+        expect(r.stdout.trim().split("\n"), r.stderr).to.deep.equal([`/dev/nvme1n1 ${2 * 1024 ** 3} 2`, `/dev/nvme2n1 ${1024 ** 3} 2`, "2"]);
+        // The other host has none, and the machine's loop devices are the run's own image files.
+        expect((await run.ssh("app-2", "ls /dev/disk 2>&1 || true")).stdout).to.contain("No such file");
+        for (const v of run.host("app-1").volumes) expect(fs.statSync(v.image).blocks).to.be.below(64);
     });
 
     it("installs a package with apt-get, through the run's apt proxy", async () => {

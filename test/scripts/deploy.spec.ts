@@ -278,6 +278,12 @@ describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp di
         const start1 = evs.find((e) => e.name === "client1" && e.what === "start")!;
         const stop2 = evs.find((e) => e.name === "client2" && e.what === "stop")!;
         expect(start1.time).to.be.lessThan(stop2.time);
+        // ...and client2 was drained only once the front ends had taken client1 back (READY_GRACE,
+        // 1 s here, after its last warm-up request), then stopped DRAIN_GRACE (1 s) later: with both
+        // out of rotation at once, haproxy would answer 503.
+        const warmedUp1 = Math.max(...evs.filter((e) => e.name === "client1" && e.what.startsWith("GET")).map((e) => e.time));
+        expect(stop2.time - warmedUp1).to.be.at.least(2);
+        expect(r.stdout).to.match(/client1: back in rotation\n.*client1: waiting 1s for every front end to take it back\n.*client2: draining it in haproxy/);
         expect(evs.filter((e) => e.what === "stop" || e.what === "start").every((e) => e.rotation === "drain")).to.equal(true);
         expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
     });

@@ -143,6 +143,14 @@ describe("config validation", () => {
         });
     }
 
+    it("takes every kind of git URL as the repository, git:// (a git daemon) included", () => {
+        for (const repository of ["https://example.org/b.git", "ssh://git@example.org/b.git", "git://10.20.0.1/buildout", "file:///srv/b.git", "/srv/b.git"]) {
+            const r = parseObjects(set(validConfig(), "plone-aws:app", (a) => ({ ...a, repository })));
+            expect(r.errors, repository).to.deep.equal([]);
+            expect(r.spec!.app.repository).to.equal(repository);
+        }
+    });
+
     it("reports every error at once, across keys", () => {
         const config = set(set(validConfig(), "plone-aws:hosts", (h) => (h[0].layers = ["frontned"], h)), "plone-aws:network", (n) => ({ ...n, cidr: "nonsense" }));
         config["plone-aws:tier"] = "prod";

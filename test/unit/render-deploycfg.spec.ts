@@ -7,6 +7,12 @@ import { DEPLOY_USER, PATHS } from "../../components/topology/ports";
 import { allStacks, contextOf, repoStack, VARIANTS, variantSpec } from "../helpers/appStacks";
 import { buildoutPython, lines, option, parseBuildout, unresolvedReferences } from "../helpers/buildout";
 
+/**
+ * The blob directory on the shared mount, the same everywhere: plone-blobs makes it, the NFS
+ * server exports it, zodbpack packs it (as the cookbook's blobstorage on the mount).
+ */
+const SHARED_BLOB_DIR = `${PATHS.sharedBlobsMount}/blobstorage`;
+
 describe("deploy.cfg", function () {
     before(function () {
         if (!buildoutPython()) {
@@ -54,14 +60,14 @@ describe("deploy.cfg", function () {
             expect(contextOf(VARIANTS.efs()).host("app-1").packages).to.not.include("libmemcached-dev");
         });
 
-        it("points memcached at cache-1 and RelStorage at the gluster mount", function () {
+        it("points memcached at cache-1 and RelStorage at the blob directory on the gluster mount", function () {
             expect(app1.memcached.servers).to.equal(`${ctx.addresses["cache-1"]}:11211`);
             const rs = lines(option(app1, "client1", "rel-storage"));
             expect(rs).to.include.members([
                 "type postgresql",
                 "dsn ${relstorage:dsn}",
                 "shared-blob-dir true",
-                `blob-dir ${PATHS.sharedBlobsMount}`,
+                `blob-dir ${SHARED_BLOB_DIR}`,
                 "cache-local-mb 512",
                 "cache-servers ${memcached:servers}",
             ]);
@@ -135,19 +141,19 @@ describe("deploy.cfg", function () {
             expect(solr["solr-host"].host).to.equal(ctx.addresses["solr-1"]);
         });
 
-        it("nfs: clients and the ZEO server share the NFS mount; syslog for both", function () {
+        it("nfs: clients and the ZEO server share the blob directory on the NFS mount; syslog for both", function () {
             const { ctx, host } = contextOf(VARIANTS.nfs());
             const app = parseBuildout(renderDeployCfg(ctx, host("app-2")));
             expect(option(app, "client1", "shared-blob")).to.equal("on");
-            expect(option(app, "client1", "blob-storage")).to.equal(PATHS.sharedBlobsMount);
+            expect(option(app, "client1", "blob-storage")).to.equal(SHARED_BLOB_DIR);
             expect(option(app, "client3", "http-address")).to.equal("0.0.0.0:8083");
             expect(option(app, "client1", "event-log-handler")).to.equal("logging.handlers.SysLogHandler");
             expect(option(app, "client1", "event-log-args")).to.equal('("/dev/log", "local1")');
             expect(option(app, "client1", "event-log-level")).to.equal("WARNING");
             expect(app["zeo-host"].address).to.equal(`${ctx.addresses["zeo-1"]}:8001`);
             const zeo = parseBuildout(renderDeployCfg(ctx, host("zeo-1")));
-            expect(option(zeo, "zeoserver", "blob-storage")).to.equal(PATHS.sharedBlobsMount);
-            expect(option(zeo, "backup", "blob_storage")).to.equal(PATHS.sharedBlobsMount);
+            expect(option(zeo, "zeoserver", "blob-storage")).to.equal(SHARED_BLOB_DIR);
+            expect(option(zeo, "backup", "blob_storage")).to.equal(SHARED_BLOB_DIR);
             expect(option(zeo, "zeoserver", "zeo-log-custom")).to.include("facility local2");
             expect(option(zeo, "zeoserver", "address")).to.equal(undefined);
         });
@@ -155,7 +161,7 @@ describe("deploy.cfg", function () {
         it("efs: RelStorage keeps blobs in the shared EFS directory", function () {
             const { ctx, host } = contextOf(VARIANTS.efs());
             const cfg = parseBuildout(renderDeployCfg(ctx, host("app-2")));
-            expect(lines(option(cfg, "client1", "rel-storage"))).to.include.members(["shared-blob-dir true", `blob-dir ${PATHS.sharedBlobsMount}`]);
+            expect(lines(option(cfg, "client1", "rel-storage"))).to.include.members(["shared-blob-dir true", `blob-dir ${SHARED_BLOB_DIR}`]);
             expect(lines(option(cfg, "buildout", "eggs"))).to.deep.equal(["psycopg2"]);
             expect(cfg.memcached).to.equal(undefined);
         });

@@ -78,7 +78,18 @@ describe("deploy.env", function () {
         const { ctx, host } = repoStack("prod");
         const env = source(renderDeployEnv(ctx, host("app-1")));
         expect(env.CLIENTS).to.have.length(8);
-        expect(env).to.deep.include({ BLOB_MOUNT: "/srv/shared-blobs", DATA_DIRS: ["/srv/shared-blobs"], RESTART_DELAY: "10", REVISION: "v1.0.0", SERVER_PROGRAMS: [] });
+        expect(env).to.deep.include({ BLOB_MOUNT: "/srv/shared-blobs", DATA_DIRS: ["/srv/shared-blobs/blobstorage"], RESTART_DELAY: "10", REVISION: "v1.0.0", SERVER_PROGRAMS: [] });
+    });
+
+    it("waits between clients until the front ends have taken the last one back: an agent check, then rise checks at downinter", function () {
+        const { ctx, host } = repoStack("dev");
+        // agent-inter 2 s + rise 1 x downinter 5 s (checkInterval 10 s) + 1 s; draining after one agent check + 2 s.
+        expect(source(renderDeployEnv(ctx, host("dev-1")))).to.deep.include({ DRAIN_GRACE: "4", READY_GRACE: "8" });
+        const slow = variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
+            frontend: { domain: "www.example.org", haproxy: { checkInterval: 20000, rise: 2 } },
+        });
+        const s = contextOf(slow);
+        expect(source(renderDeployEnv(s.ctx, s.host("app-1"))).READY_GRACE).to.equal("23");
     });
 
     it("celery app-1: the worker and beat are restarted after the clients", function () {

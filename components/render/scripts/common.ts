@@ -380,6 +380,18 @@ drain_client() { # drain_client <client> <port>
   fi
 }
 
+# A client back in rotation is taken back by the front ends only at their next agent check (and,
+# when their health checks marked it DOWN while it restarted, at their next checks of it): until
+# then they send it nothing. Draining the next client sooner can leave haproxy without a usable
+# client, and it answers 503.
+wait_taken_back() { # wait_taken_back <client>
+  local grace=\${READY_GRACE:-0}
+  if ((grace > 0)); then
+    log "$1: waiting \${grace}s for every front end to take it back"
+    sleep "$grace"
+  fi
+}
+
 restart_client() { # restart_client <client> <port>
   local name=$1 port=$2 program="$APP-$1"
   drain_client "$name" "$port"
@@ -390,6 +402,7 @@ restart_client() { # restart_client <client> <port>
     sv_do restart "$program" || die "$name ($program) did not start; it stays out of rotation (drain)"
   fi
   client_ready "$name" "$port"
+  wait_taken_back "$name"
 }
 
 restart_clients_rolling() {

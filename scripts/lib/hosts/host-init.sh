@@ -11,7 +11,8 @@
 #   HOST_DIR         upper/, work/, root/ of this host; identity/ holds the files below
 #   HOST_HOSTNAME    the hostname
 #   HOST_READY       file to create once sshd listens
-# HOST_DIR/identity: hosts, resolv.conf, authorized_keys, apt-proxy.conf (copied into the root).
+# HOST_DIR/identity: hosts, resolv.conf, authorized_keys, apt-proxy.conf (copied into the root),
+# volumes (the EBS volumes to show in /dev).
 set -euo pipefail
 
 : "${PLONE_AWS_BASE:?}" "${HOST_DIR:?}" "${HOST_HOSTNAME:?}" "${HOST_READY:?}"
@@ -47,6 +48,17 @@ ln -s /proc/self/fd "$root/dev/fd"
 ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
+# The instance's EBS data volumes (loop devices on the machine), as a Nitro instance shows them:
+# /dev/nvme<N>n1, and the by-id link udev makes from the volume id (identity/volumes: one
+# "<device> <loop device> <volume id>" a line).
+if [ -s "$identity/volumes" ]; then
+  mkdir -p "$root/dev/disk/by-id"
+  while read -r device loop volume; do
+    touch "$root/dev/$device"
+    mount --bind "$loop" "$root/dev/$device"
+    ln -s "../../$device" "$root/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volume/-/}"
+  done <"$identity/volumes"
+fi
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
 mkdir -m 0755 "$root/run/sshd"
 mkdir -m 1777 "$root/run/lock"

@@ -3,10 +3,12 @@
 # namespace with a PID namespace of its own:  unshare --pid --fork vpc-init.sh
 # It runs the apt proxy (here, where the Debian mirror is reachable) and, inside the run's VPC
 # namespace, a socat that relays the hosts' apt traffic (their gateway, port APT_PROXY_PORT) to
-# the proxy's Unix socket. Killing this process ends both: nothing of the run outlives it.
+# the proxy's Unix socket, and (with GIT_ROOT) a git daemon serving the run's buildout repositories
+# in the VPC namespace. Killing this process ends them all: nothing of the run outlives it.
 # Environment (all required): VPC_NETNS, APT_PROXY_SOCKET, APT_PROXY_PORT, APT_CACHE_DIR,
 # APT_MIRRORS (comma-separated host names), APT_PROXY_LOG, VPC_READY, PROXY_COMMAND (how to
-# run aptProxy.ts: node with its arguments, separated by newlines).
+# run aptProxy.ts: node with its arguments, separated by newlines); optional: GIT_ROOT,
+# GIT_DAEMON_PORT, GIT_DAEMON_LOG.
 set -euo pipefail
 
 : "${VPC_NETNS:?}" "${APT_PROXY_SOCKET:?}" "${APT_PROXY_PORT:?}" "${APT_CACHE_DIR:?}" "${APT_MIRRORS:?}" "${APT_PROXY_LOG:?}" "${VPC_READY:?}" "${PROXY_COMMAND:?}"
@@ -24,6 +26,16 @@ for _ in $(seq 100); do
   ip netns exec "$VPC_NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$APT_PROXY_PORT" 2>/dev/null && break
   sleep 0.05
 done
+# The buildout repositories, when the run serves them (GIT_ROOT): git daemon in the VPC namespace,
+# listening on every gateway address, read-only.
+if [ -n "${GIT_ROOT:-}" ]; then
+  ip netns exec "$VPC_NETNS" git daemon --reuseaddr --export-all --informative-errors --port="${GIT_DAEMON_PORT:?}" \
+    --base-path="$GIT_ROOT" "$GIT_ROOT" >> "${GIT_DAEMON_LOG:?}" 2>&1 &
+  for _ in $(seq 100); do
+    ip netns exec "$VPC_NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$GIT_DAEMON_PORT" 2>/dev/null && break
+    sleep 0.05
+  done
+fi
 touch "$VPC_READY"
 
 # Reap the relay's connection children and anything else that ends here.

@@ -1,0 +1,104 @@
+// npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]
+//
+// Rehearses a stack with two app hosts or more (by default the reduced prod-like stack,
+// test/fixtures/stacks/Pulumi.prodlike.yaml) and, under constant load through its front doors
+// (wrk from the run's VPC, requests varnish passes to the Zope clients), measures in the same run:
+//   (a) a rolling restart of every client: plone-restart on each app host in turn;
+//   (b) a naive restart of all clients at once: plone-restart --all-at-once on every app host at once.
+// Prints requests, failed requests (non-2xx/3xx and socket errors), p50/p99 latency and duration of
+// both. Exit 0 when the rolling restart failed no request; 1 when it did, or the rehearsal failed;
+// 2 when this machine cannot run test hosts (root and Linux only).
+import * as fs from "fs";
+import * as path from "path";
+import { benchRestarts, formatBenchTable } from "./lib/benchDeploy";
+import { exitWith, takeOption, usageError } from "./lib/cli";
+import { parseStackArgs } from "./lib/planLoad";
+import { InvalidStackError, Rehearsal, STANDIN_ENVIRONMENT, WHAT_IS_REAL } from "./lib/rehearsal";
+import { RehearsalStackError } from "./lib/rehearsalStack";
+import { RehearsalError } from "./lib/rehearsalRunner";
+import { BenchError } from "./lib/benchDeploy";
+import { StackFileError } from "./lib/stackFile";
+import { DEFAULT_CACHE_DIR, machineProblems, TestHostError } from "./lib/testHosts";
+
+const USAGE = "usage: npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]";
+const DEFAULT_STACK_FILE = path.join(__dirname, "..", "test", "fixtures", "stacks", "Pulumi.prodlike.yaml");
+
+async function main(argv: string[]): Promise<number> {
+    const cache = takeOption(argv, "--cache-dir");
+    const conns = takeOption(cache.rest, "--connections");
+    if (cache.missing || conns.missing) return usageError("--cache-dir and --connections need a value", USAGE);
+    const { selection, flags, rest } = parseStackArgs(conns.rest, ["--keep", "--help"]);
+    if (flags.has("--help")) {
+        console.log(USAGE);
+        return 0;
+    }
+    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
+    const connections = Number(conns.value ?? 16);
+    if (!Number.isInteger(connections) || connections < 2) return usageError("--connections needs a whole number of at least 2", USAGE);
+    if (!selection.stack && !selection.stackFile) selection.stackFile = DEFAULT_STACK_FILE;
+    const problems = machineProblems();
+    if (problems.length) {
+        console.error(`bench:deploy rehearses the stack on test hosts, which this machine cannot run:\n  ${problems.join("\n  ")}`);
+        return 2;
+    }
+
+    const started = Date.now();
+    let rehearsal: Rehearsal;
+    try {
+        rehearsal = await Rehearsal.start({ ...selection, cacheDir: cache.value ?? DEFAULT_CACHE_DIR });
+    } catch (e) {
+        if (e instanceof InvalidStackError) {
+            console.error(e.message);
+            return 1;
+        }
+        throw e;
+    }
+    const print = rehearsal.print;
+    // Ctrl-C: the test hosts go (or stay, with --keep) before the process ends.
+    const onSignal = (signal: NodeJS.Signals) => {
+        print(`\n${signal}: stopping; ${flags.has("--keep") ? "keeping" : "removing"} the test hosts of ${rehearsal.hosts.runId}`);
+        if (flags.has("--keep")) {
+            print(rehearsal.hosts.keep().join("\n"));
+            process.exit(130);
+        }
+        void rehearsal.hosts.teardown().then(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+        if (rehearsal.appHosts.length < 2) {
+            print(`bench:deploy needs a stack with two app hosts or more; ${rehearsal.stackName} has ${rehearsal.appHosts.join(", ") || "none"}`);
+            return 1;
+        }
+        print(`bench:deploy on ${rehearsal.stackName}, run ${rehearsal.hosts.runId}\n${WHAT_IS_REAL}`);
+        print(`The stand-in clients take ${STANDIN_ENVIRONMENT.STANDIN_STARTUP_SECONDS}s to start and ${STANDIN_ENVIRONMENT.STANDIN_RESPONSE_MS}ms per page.`);
+        await rehearsal.startHosts();
+        const provisioned = await rehearsal.provision();
+        if (!provisioned.ok) {
+            print(`the rehearsal failed at [${provisioned.failed?.host}] ${provisioned.failed?.step}: nothing to measure`);
+            return 1;
+        }
+        const smoke = await rehearsal.smoke();
+        if (!smoke.every((s) => s.ok)) {
+            print("the smoke checks failed: nothing to measure");
+            return 1;
+        }
+        print(`\nLoad: wrk, ${connections} connections over ${rehearsal.frontendHosts.join(" and ")} (port 80, Host ${rehearsal.spec.frontend.domain}), ` +
+            "every request with Plone's login cookie so varnish passes it to the clients; 5 s before and 10 s after each restart.");
+        const { rolling, naive } = await benchRestarts(rehearsal, { connections, print });
+        const table = formatBenchTable([rolling, naive]);
+        print(`\n${table}`);
+        fs.writeFileSync(path.join(rehearsal.hosts.logsDir, "bench-deploy.json"), JSON.stringify({ stack: rehearsal.stackName, connections, rolling, naive }, null, 2));
+        print(`\n${rolling.load.failed === 0 ? "OK: the rolling restart dropped no request" : `FAILED: the rolling restart dropped ${rolling.load.failed} request(s)`}` +
+            ` (${((Date.now() - started) / 1000).toFixed(0)}s in all; results in ${path.relative(process.cwd(), rehearsal.hosts.logsDir)}/bench-deploy.json)`);
+        return rolling.load.failed === 0 ? 0 : 1;
+    } finally {
+        if (flags.has("--keep")) print(rehearsal.hosts.keep().join("\n"));
+        else {
+            const { leftovers } = await rehearsal.hosts.teardown();
+            for (const l of leftovers) print(`warning: teardown left ${l}`);
+        }
+    }
+}
+
+exitWith(main(process.argv.slice(2)), [StackFileError, TestHostError, RehearsalError, RehearsalStackError, BenchError]);
