@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/spec";
 import type { Topology } from "../topology";
 import { maskedSecrets, RenderContext, RenderSecrets } from "../render/context";
+import type { OffsiteTarget } from "../render/operations/plan";
 import { crossHostDependencies, hostStepNames, hostStepTrigger, renderHostStep, stepCarriesSecrets, StepName } from "../render/hostSteps";
 import type { Host } from "./host";
 import { ProvisionStep, Provisioner } from "./provisioner";
@@ -27,6 +28,8 @@ export interface ProvisioningArgs {
     bastionAddress?: pulumi.Input<string>;
     /** Resources the first step of every host waits for (the Elastic IP association, the bastion, EFS). */
     waitFor: pulumi.Resource[];
+    /** The S3 buckets of the off-site backups (known once the account id is). */
+    offsite?: pulumi.Output<OffsiteTarget | undefined>;
 }
 
 /** Connection retries while a host boots: about 10 minutes. */
@@ -44,17 +47,18 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
 
     const database = args.database ?? pulumi.output(topology.endpoints.database?.kind === "external" ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port } : undefined);
     const masked: pulumi.Output<RenderContext> = pulumi
-        .all([args.addresses, database, args.efsDnsName ?? pulumi.output(undefined)])
-        .apply(([addresses, db, efsDnsName]) => ({ spec, topology, addresses, database: db, efsDnsName, secrets: maskedSecrets(spec) }));
+        .all([args.addresses, database, args.efsDnsName ?? pulumi.output(undefined), args.offsite ?? pulumi.output(undefined)])
+        .apply(([addresses, db, efsDnsName, offsite]) => ({ spec, topology, addresses, database: db, efsDnsName, secrets: maskedSecrets(spec), offsite }));
     // The real context holds the secret values: whatever is rendered from it is a secret too.
     const real: pulumi.Output<RenderContext> = pulumi
-        .all([masked, args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword])
-        .apply(([ctx, haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword]) => {
+        .all([masked, args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword, args.secrets.newRelicLicenseKey])
+        .apply(([ctx, haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey]) => {
             const secrets: RenderSecrets = {
                 haproxyStatsPassword: haproxyStatsPassword ?? ctx.secrets.haproxyStatsPassword,
                 dbPassword: ctx.secrets.dbPassword === undefined ? undefined : dbPassword,
                 deployKey: ctx.secrets.deployKey === undefined ? undefined : deployKey,
                 cacheArchivePassword: ctx.secrets.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
+                newRelicLicenseKey: ctx.secrets.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
             };
             return { ...ctx, secrets };
         });
