@@ -125,15 +125,15 @@ export class OffsiteBackups extends pulumi.ComponentResource {
         replica: { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning },
         tags: Record<string, string>,
     ): void {
-        const role = new aws.iam.Role(`${name}-replication`, {
+        const role = new aws.iam.Role(`${name}-replication-role`, {
             description: `S3 replication of ${name} to its replica`,
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "s3.amazonaws.com" } }],
             }),
-            tags: { ...tags, Name: `${name}-replication` },
+            tags: { ...tags, Name: `${name}-replication-role` },
         }, { parent: this });
-        new aws.iam.RolePolicy(`${name}-replication`, {
+        new aws.iam.RolePolicy(`${name}-replication-access`, {
             role: role.name,
             policy: pulumi.all([primary.bucket.arn, replica.bucket.arn]).apply(([source, target]) => JSON.stringify({
                 Version: "2012-10-17",
