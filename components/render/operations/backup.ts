@@ -103,7 +103,7 @@ LOCK_DIR=$\{PLONE_LOCK_DIR:-/run/lock}
 ${BACKUP_LOGIC}`;
 }
 
-const BACKUP_LOGIC = sh`offsite=1
+const BACKUP_LOGIC = sh`copy=1
 case $\{1:-} in
   "") ;;
   --no-offsite) copy=0 ;;
@@ -222,10 +222,10 @@ normalize_date() {
   fi
 }
 
-human_size() { numfmt --to=iec --suffix=B "$1" 2>/dev/null || printf '%s bytes' "$1"; }
+human_size() { numfmt --to=iec-i --suffix=B "$1" 2>/dev/null || printf '%s bytes' "$1"; }
 
 main() {
-  local from="" source="" force=false check=false when bucket="" i listing names=() full="" name selected=() size
+  local from="" source="" force=false check=false when bucket="" i listing names=() full="" name selected=() size increments=0
   while (($# > 0)); do
     case $1 in
     --from) from=$\{2:-}; shift ;;
@@ -263,9 +263,12 @@ main() {
   done
   [[ -n $full ]] || die "no full backup of $source at or before $when in $prefix/$REPOZO_FOLDER/ (the oldest file is $\{names[0]})"
   for name in "$\{names[@]}"; do
-    if [[ ! $\{name:0:19} < $full && ! $\{name:0:19} > $when ]]; then selected+=("$name"); fi
+    if [[ ! $\{name:0:19} < $full && ! $\{name:0:19} > $when ]]; then
+      selected+=("$name")
+      if [[ $name =~ \.deltafsz?$ ]]; then increments=$((increments + 1)); fi
+    fi
   done
-  log "the backup is the full backup of $full and $(($\{#selected[@]} - 1)) more file(s) after it: $\{selected[*]}"
+  log "the backup is the full backup of $full and $increments increment(s) after it ($\{#selected[@]} files with their .dat and .index)"
 
   if [[ -s $FILESTORAGE ]] && (($(stat -c %s "$FILESTORAGE") > 4)); then
     size=$(human_size "$(stat -c %s "$FILESTORAGE")")
@@ -330,7 +333,7 @@ main() {
   sv_do start "$ZEO_PROGRAM" || die "$ZEO_PROGRAM did not start on the restored database"
   wait_listening "$(server_port "$ZEO_PROGRAM")" "$START_TIMEOUT" || die "$ZEO_PROGRAM is not listening after $\{START_TIMEOUT}s"
   ZEO_STOPPED=""
-  log "restored $source's backup of $when ($full + $(($\{#selected[@]} - 1)) more file(s)) into $FILESTORAGE; the clients are stopped: plone-program start app"
+  log "restored $source's backup of $when (the full backup of $full and $increments increment(s)) into $FILESTORAGE; the clients are stopped: plone-program start app"
 }
 
 main "$@"
