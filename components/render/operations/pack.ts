@@ -7,7 +7,7 @@ import { cronJobs, ZODBPACK_SCRIPT } from "../cron";
 import { scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 
 /** The pack job of a host ("zeopack" or "zodbpack") and the command it runs now, or undefined. */
-export function packNowCommand(ctx: RenderContext, host: HostPlan): { name: string; command: string[] } | undefined {
+export function packNowCommand(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): { name: string; command: string[] } | undefined {
     const job = cronJobs(ctx, host).find((j) => j.name === "zeopack" || j.name === "zodbpack");
     if (!job) return undefined;
     // A two-stage RelStorage pack, run now, is one full pack.

@@ -19,7 +19,7 @@ export interface SystemService {
     optional?: string;
 }
 
-export function systemServices(ctx: RenderContext, host: HostPlan): SystemService[] {
+export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan): SystemService[] {
     const { spec } = ctx;
     const services: SystemService[] = [{ name: "cron", unit: "cron", init: "cron" }];
     if (host.layers.includes("frontend")) {
