@@ -12,10 +12,11 @@ const CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
 export function forwardedFiles(ctx: RenderContext, host: HostPlan): Record<string, string> {
     const files: Record<string, string> = {};
     for (const log of shippedLogs(ctx, host)) {
-        // nginx's access log is the site's traffic: CloudWatch Logs keeps it, the syslog service does not need it.
-        if (log.kind === "nginx-access") continue;
+        // nginx's access log is the site's traffic: CloudWatch Logs keeps it, the syslog service does not
+        // need it. haproxy logs through syslog, which is forwarded as a whole.
+        if (log.kind === "nginx-access" || log.kind === "haproxy") continue;
         const base = log.path.split("/").pop()!.replace(/\.log$/, "");
-        files[log.path] = log.kind === "nginx-error" ? "nginx" : log.kind === "haproxy" ? "haproxy" : base;
+        files[log.path] = log.kind === "nginx-error" ? "nginx" : base;
     }
     return { ...files, ...(ctx.spec.monitoring.remoteSyslog?.files ?? {}) };
 }
