@@ -64,8 +64,10 @@ async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return 0;
     }
-    const [stack, command, ...rest] = args.positionals;
     const stackFile = single(args, "--stack-file");
+    // With --stack-file the stack name may be left out: <command> comes first.
+    const named = !(stackFile && (OPS_COMMANDS as readonly string[]).includes(args.positionals[0] ?? ""));
+    const [stack, command, ...rest] = named ? args.positionals : ["", ...args.positionals];
     if ((!stack && !stackFile) || !command) {
         console.error(USAGE);
         return 2;
@@ -74,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`unknown command ${command}\n${USAGE}`);
         return 2;
     }
-    const source = load(stackFile ? undefined : stack, stackFile);
+    const source = load(stackFile ? undefined : stack || undefined, stackFile);
     // restore acts on the target stack (staging by default) with the source stack's backups.
     let target = source;
     if (command === "restore") {

@@ -15,7 +15,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderOperationsFiles } from "../../components/render/operations";
 import { offsitePrefix } from "../../components/render/operations/plan";
-import { contextOf, variantSpec } from "../helpers/appStacks";
+import YAML from "yaml";
+import { contextOf, variantConfig, variantSpec } from "../helpers/appStacks";
+import { installSshStandin } from "../helpers/sshStandin";
+import { REPO } from "../helpers/stacks";
 import { awsCalls, installAwsStandin, REPOZO_STANDIN, treeOf } from "../helpers/backupStandins";
 import { freePortRange, freePorts, installRelocated, installTestHost, runHostScript, STANDIN_APP } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
@@ -30,6 +33,7 @@ describe("plone-backup and plone-restore (for real: repozo and aws stand-ins, a 
     let bucket: string;
     let prefix: string;
     let env: NodeJS.ProcessEnv;
+    let stackFile: string;
     const datafs = () => `${root}/srv/data/filestorage/Data.fs`;
     const blobDir = () => `${root}/srv/data/blobstorage`;
     const repozoDir = () => `${root}/srv/data/backups/filestorage`;
@@ -64,9 +68,12 @@ describe("plone-backup and plone-restore (for real: repozo and aws stand-ins, a 
         const [zeoPort] = await freePorts(1);
         const ports = { 8080: base, 8081: base + 1, 8001: zeoPort };
 
-        const spec = variantSpec([{ name: "zeo-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
-            plone: { storage: "zeo", blobs: "local", clientCount: 1, startTimeout: 10, drainTimeout: 5, warmupPaths: ["/"] },
-        });
+        const hosts = [{ name: "zeo-1", layers: ["frontend", "plone_instances", "zeoserver"] }];
+        const sections = { plone: { storage: "zeo", blobs: "local", clientCount: 1, startTimeout: 10, drainTimeout: 5, warmupPaths: ["/"] } };
+        const spec = variantSpec(hosts, sections);
+        // The same stack as a stack file, for npm run ops.
+        stackFile = path.join(tmp.dir, "Pulumi.variant.yaml");
+        fs.writeFileSync(stackFile, YAML.stringify({ config: variantConfig(hosts, sections) }));
         const { ctx, host } = contextOf(spec);
         bucket = ctx.offsite!.bucket;
         prefix = offsitePrefix(spec);
@@ -249,6 +256,23 @@ describe("plone-backup and plone-restore (for real: repozo and aws stand-ins, a 
         } finally {
             fs.writeFileSync(settings, original);
         }
+    });
+
+    it("npm run ops -- variant restore runs the same scripts over SSH (a stand-in ssh that runs them on this layout)", function () {
+        const ssh = installSshStandin(path.join(tmp.dir, "ssh"));
+        const before = fs.readFileSync(datafs());
+        const r = run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ops.ts", "--stack-file", stackFile, "restore", "--from", stamps[0], "--target-stack-file", stackFile, "--force", "--address", "zeo-1=127.0.0.1"], {
+            cwd: REPO,
+            env: { ...env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log, SSH_STANDIN_ROOT: root },
+            timeout: 110_000,
+        });
+        expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
+        expect(ssh.calls().map((c) => c.destination)).to.deep.equal(["admin@127.0.0.1", "admin@127.0.0.1", "admin@127.0.0.1", "admin@127.0.0.1"]);
+        expect(r.stdout).to.include("== zeo-1 (frontend, plone_instances, zeoserver): stop the clients (drained) and workers, remove their ZEO caches");
+        expect(r.stdout).to.include("client1: back in rotation");
+        expect(fs.readFileSync(datafs()).equals(copies.first.datafs)).to.equal(true);
+        expect(fs.readFileSync(`${datafs()}.before-restore`).equals(before)).to.equal(true);
+        expect(supervisord!.states()).to.deep.include({ "plone-client1": "RUNNING", "plone-zeoserver": "RUNNING" });
     });
 
     it("plone-backup and plone-restore print their usage on --help", function () {
