@@ -79,6 +79,7 @@ export function stackLogGroups(spec: StackSpec, topology: Topology): { kind: Log
 /** The agent's JSON configuration for one host. */
 export function renderCloudwatchAgentConfig(ctx: RenderContext, host: HostPlan): string {
     const mounts = ["/", ...host.volumes.map((v) => v.mountPoint)];
+    const logs = shippedLogs(ctx, host);
     const config = {
         agent: { metrics_collection_interval: 60, run_as_user: "root", omit_hostname: true },
         metrics: {
@@ -91,17 +92,11 @@ export function renderCloudwatchAgentConfig(ctx: RenderContext, host: HostPlan):
                 disk: { resources: mounts, measurement: ["used_percent", "inodes_free"], drop_device: true },
             },
         },
-        logs: {
+        // The stack creates the groups with their retention: the agent is given none, so it changes none.
+        logs: logs.length === 0 ? undefined : {
             logs_collected: {
                 files: {
-                    collect_list: shippedLogs(ctx, host).map((l) => ({
-                        file_path: l.path,
-                        log_group_name: logGroupName(ctx.spec, l.kind),
-                        log_stream_name: l.stream,
-                        timezone: "UTC",
-                        // The stack creates the groups with their retention.
-                        retention_in_days: -1,
-                    })),
+                    collect_list: logs.map((l) => ({ file_path: l.path, log_group_name: logGroupName(ctx.spec, l.kind), log_stream_name: l.stream, timezone: "UTC" })),
                 },
             },
         },
