@@ -8,3 +8,6 @@ export const frontDoorAddress = outputs.frontDoorAddress;
 export const hostPrivateIps = outputs.hostPrivateIps;
 export const databaseEndpoint = outputs.databaseEndpoint;
 export const bastionAddress = outputs.bastionAddress;
+export const sshAddresses = outputs.sshAddresses;
+export const backupBucket = outputs.backupBucket;
+export const alarmTopicArn = outputs.alarmTopicArn;

@@ -12,6 +12,9 @@ export interface StackOutputs {
     hostPrivateIps: pulumi.Output<Record<string, string>>;
     databaseEndpoint?: pulumi.Output<string>;
     bastionAddress?: pulumi.Output<string>;
+    sshAddresses: pulumi.Output<Record<string, string>>;
+    backupBucket?: pulumi.Output<string>;
+    alarmTopicArn: pulumi.Output<string>;
 }
 
 /**
@@ -38,5 +41,8 @@ export function ploneProgram(): StackOutputs {
         hostPrivateIps: stack.hostPrivateIps,
         databaseEndpoint: stack.databaseEndpoint,
         bastionAddress: stack.bastionAddress,
+        sshAddresses: stack.sshAddresses,
+        backupBucket: stack.backupBucket,
+        alarmTopicArn: stack.alarmTopicArn,
     };
 }

@@ -25,6 +25,9 @@ declare -A PACKAGES=(
   [logrotate]=logrotate
   [openssl]=openssl
   [varnishadm]=varnish
+  [rsyslogd]=rsyslog
+  [numfmt]=coreutils
+  [runuser]=util-linux
 )
 
 missing=()
@@ -33,6 +36,10 @@ for program in "${!PACKAGES[@]}"; do
     missing+=("${PACKAGES[$program]}")
   fi
 done
+# rsyslogd -N1 checks the remote syslog forwarding, which uses the GnuTLS stream driver.
+if ! dpkg-query -W -f='${Status}' rsyslog-gnutls 2>/dev/null | grep -q 'ok installed'; then
+  missing+=(rsyslog-gnutls)
+fi
 # zc.buildout's config parser checks deploy.cfg syntax (its buildout script is broken on 3.11, the parser is fine).
 if ! python3 -c 'import zc.buildout.configparser' >/dev/null 2>&1; then
   missing+=(python3-zc.buildout)

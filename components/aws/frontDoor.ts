@@ -30,6 +30,8 @@ export class FrontDoor extends pulumi.ComponentResource {
     /** DNS name of the load balancer or the Elastic IP address: what the site's DNS points at. */
     public readonly address: pulumi.Output<string>;
     public readonly loadBalancer?: aws.lb.LoadBalancer;
+    /** The front ends' target group (ALB front door). */
+    public readonly targetGroup?: aws.lb.TargetGroup;
     public readonly elasticIp?: aws.ec2.Eip;
 
     constructor(name: string, args: FrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,6 +101,7 @@ export class FrontDoor extends pulumi.ComponentResource {
                 }, { parent: this });
             }
             this.loadBalancer = lb;
+            this.targetGroup = targets;
             this.address = lb.dnsName;
         }
         this.registerOutputs({ address: this.address });

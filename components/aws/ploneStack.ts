@@ -12,6 +12,10 @@ import { Host } from "./host";
 import { HostRole } from "./hostRole";
 import { Network } from "./network";
 import { Snapshots } from "./snapshots";
+import { Monitoring } from "./monitoring";
+import { OffsiteBackups } from "./offsiteBackups";
+import { offsiteTarget } from "../render/operations/plan";
+import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts } from "./provisioning";
 import { resourceTags } from "./tags";
@@ -57,6 +61,10 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly blobFileSystem?: BlobFileSystem;
     public readonly bastion?: Bastion;
     public readonly snapshots: Snapshots;
+    /** The off-site backup bucket and the hosts' access to it (offsiteBackups). */
+    public readonly offsiteBackups?: OffsiteBackups;
+    /** Alarms, their topic and the hosts' log groups. */
+    public readonly monitoring: Monitoring;
     /** The remote commands that provision each host, by host name. */
     public readonly provisioners: Record<string, Provisioner>;
 
@@ -70,6 +78,12 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly databaseEndpoint?: pulumi.Output<string>;
     /** Public address of the bastion created by the stack. */
     public readonly bastionAddress?: pulumi.Output<string>;
+    /** The address `npm run ops` connects to, by host name: its public IP (or Elastic IP), or its private IP behind the bastion. */
+    public readonly sshAddresses: pulumi.Output<Record<string, string>>;
+    /** The S3 bucket the hosts copy the backups to. */
+    public readonly backupBucket?: pulumi.Output<string>;
+    /** The SNS topic every alarm notifies. */
+    public readonly alarmTopicArn: pulumi.Output<string>;
 
     constructor(name: string, args: PloneStackArgs, opts?: pulumi.ComponentResourceOptions) {
         // Only the spec is recorded as the component's inputs: the secrets stay where they are used
@@ -182,6 +196,40 @@ export class PloneStack extends pulumi.ComponentResource {
             Object.fromEntries(Object.entries(this.hosts).map(([n, h]) => [n, h.instance.privateIp])),
         );
 
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const offsite = accountId.apply((id) => offsiteTarget(spec, id));
+        if (spec.offsiteBackups.enabled || spec.offsiteBackups.restoreFrom.length > 0) {
+            this.offsiteBackups = new OffsiteBackups(`${name}-backups`, {
+                stackName: spec.stackName,
+                settings: spec.offsiteBackups,
+                bucketName: offsite.bucket,
+                sourceBuckets: offsite.sourceBuckets,
+                hostRoleName: role.role.name,
+                protect: production,
+            }, parent);
+            if (spec.offsiteBackups.enabled) this.backupBucket = this.offsiteBackups.bucketName;
+        }
+
+        this.monitoring = new Monitoring(`${name}-monitoring`, {
+            stackName: spec.stackName,
+            settings: spec.monitoring,
+            hosts: topology.hosts.map((h) => ({ name: h.name, layers: h.layers, instanceId: this.hosts[h.name].instance.id })),
+            logGroups: spec.monitoring.cloudwatchAgent ? stackLogGroups(spec, topology).map((g) => g.name) : [],
+            loadBalancer: this.frontDoor.loadBalancer && this.frontDoor.targetGroup
+                ? { arnSuffix: this.frontDoor.loadBalancer.arnSuffix, targetGroupArnSuffix: this.frontDoor.targetGroup.arnSuffix }
+                : undefined,
+            database: this.database ? { identifier: this.database.instance.identifier } : undefined,
+            snapshots: { policyId: this.snapshots.policy.id, crossRegionCopy: spec.snapshots.crossRegionCopy !== undefined },
+        }, parent);
+        this.alarmTopicArn = this.monitoring.topic.arn;
+
+        const frontendEip = this.frontDoor.elasticIp?.publicIp;
+        this.sshAddresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => {
+            const instance = this.hosts[h.name].instance;
+            const address = spec.access.via === "bastion" ? instance.privateIp : h.elasticIp && frontendEip ? frontendEip : instance.publicIp;
+            return [h.name, address];
+        })));
+
         this.provisioners = provisionHosts(this, name, {
             spec,
             topology,
@@ -198,6 +246,7 @@ export class PloneStack extends pulumi.ComponentResource {
                 ...(this.bastion ? [this.bastion] : []),
                 ...(this.blobFileSystem ? [this.blobFileSystem] : []),
             ],
+            offsite,
         });
         this.registerOutputs({
             siteUrl: this.siteUrl,
@@ -205,6 +254,9 @@ export class PloneStack extends pulumi.ComponentResource {
             hostPrivateIps: this.hostPrivateIps,
             databaseEndpoint: this.databaseEndpoint,
             bastionAddress: this.bastionAddress,
+            sshAddresses: this.sshAddresses,
+            backupBucket: this.backupBucket,
+            alarmTopicArn: this.alarmTopicArn,
         });
     }
 }

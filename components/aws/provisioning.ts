@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/spec";
 import type { HostPlan, Topology } from "../topology";
 import { maskedSecrets, RenderContext, RenderSecrets } from "../render/context";
+import type { OffsiteTarget } from "../render/operations/plan";
 import { addressesUsedBy, crossHostDependencies, hostStepNames, hostStepTrigger, renderHostStep, stepCarriesSecrets, StepName } from "../render/hostSteps";
 import type { Host } from "./host";
 import { ProvisionStep, Provisioner } from "./provisioner";
@@ -25,6 +26,8 @@ export interface ProvisioningArgs {
     bastionAddress?: pulumi.Input<string>;
     /** Resources the first step of every host waits for (the Elastic IP association, the bastion, EFS). */
     waitFor: pulumi.Resource[];
+    /** The S3 buckets of the off-site backups (known once the account id is). */
+    offsite?: pulumi.Output<OffsiteTarget | undefined>;
 }
 
 /** Connection retries while a host boots: about 10 minutes. */
@@ -47,27 +50,34 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     const contexts: Record<string, RenderContext> = {};
     let secrets: RenderSecrets | undefined;
     const secretsReady: pulumi.Output<boolean> = pulumi
-        .all([args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword])
-        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword]) => {
+        .all([args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword, args.secrets.newRelicLicenseKey])
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey]) => {
             const placeholders = maskedSecrets(spec);
             secrets = {
                 haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
                 dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
                 deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
                 cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
+                newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
             };
             return true;
         });
+    const offsite = args.offsite ?? pulumi.output(undefined);
     const skeleton = { spec, topology, database: undefined, efsDnsName: undefined, secrets: maskedSecrets(spec) };
     /** A host's masked context: resolved once the addresses it reads (and the database, EFS) are known. */
     const contextReady = (plan: HostPlan): pulumi.Output<boolean> => {
         const used = addressesUsedBy(
-            { ...skeleton, database: topology.endpoints.database ? { address: "db.invalid", port: 5432 } : undefined, efsDnsName: topology.efs ? "fs.invalid" : undefined },
+            {
+                ...skeleton,
+                database: topology.endpoints.database ? { address: "db.invalid", port: 5432 } : undefined,
+                efsDnsName: topology.efs ? "fs.invalid" : undefined,
+                offsite: args.offsite ? { bucket: "bucket.invalid", sourceBuckets: {} } : undefined,
+            },
             plan,
         );
         const addresses = pulumi.all(Object.fromEntries(used.map((n) => [n, args.hosts[n].instance.privateIp])));
-        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined)]).apply(([a, db, efsDnsName]) => {
-            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName };
+        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), offsite]).apply(([a, db, efsDnsName, o]) => {
+            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName, offsite: o };
             return true;
         });
     };

@@ -6,6 +6,7 @@ import type { ParsedSections } from "./spec";
 import { MAX_VPC_PREFIX, parseCidr, planSubnet } from "../topology/addressing";
 import { instanceTypeInfo } from "../topology/instanceTypes";
 import { APP_HOST_LAYERS, frontDoorKind, SINGLE_INSTANCE_LAYERS } from "../topology";
+import { operationsIssues } from "./operationsRules";
 
 export interface ConfigIssue {
     /** Key path, e.g. plone-aws:hosts[2].layers */
@@ -240,5 +241,8 @@ export function crossFieldIssues(
         const what = s.database.host ? `the password of ${s.database.user} on ${s.database.host}` : SECRET_KEYS.dbPassword;
         errors.push({ path: `${NAMESPACE}:dbPassword`, message: `required with RelStorage (${what}): ${setSecretCommand("dbPassword")}` });
     }
+    const operations = operationsIssues(s, ctx);
+    errors.push(...operations.errors);
+    warnings.push(...operations.warnings);
     return { errors, warnings };
 }

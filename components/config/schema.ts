@@ -37,7 +37,7 @@ export const SECRET_KEYS = {
     dbPassword: "the RDS master password, also written into deploy.cfg for RelStorage",
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
-    newRelicLicenseKey: "the New Relic license key, given to the Zope clients as NEW_RELIC_LICENSE_KEY (the buildout brings the agent)",
+    newRelicLicenseKey: "the New Relic license key (monitoring.newRelic): in newrelic-infra.yml and the Python agent's newrelic.ini, files of mode 0600/0640",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
@@ -434,6 +434,84 @@ export const snapshotsSchema = z
     })
     .strict();
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-central-1");
+
+export const monitoringSchema = z
+    .object({
+        /** Subscribed to the stack's alarm topic (SNS mails a confirmation link first); without it the topic has no subscriber. */
+        alarmEmail: z.string().email().optional(),
+        /** The CloudWatch agent on every host: memory and disk metrics, the logs to CloudWatch Logs (installed on EC2 only). */
+        cloudwatchAgent: z.boolean().default(true),
+        /** Days CloudWatch Logs keeps the hosts' logs. */
+        logRetentionDays: z
+            .number()
+            .int()
+            .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`)
+            .default(30),
+        /** When the alarms fire. */
+        thresholds: z
+            .object({
+                /** The fullest file system of a host, in percent. */
+                diskUsedPercent: z.number().min(1).max(100).default(85),
+                memoryUsedPercent: z.number().min(1).max(100).default(90),
+                /** 5xx answers of the load balancer and its targets in 5 minutes. */
+                http5xxPer5Minutes: z.number().int().min(1).default(25),
+                rdsCpuPercent: z.number().min(1).max(100).default(80),
+                rdsFreeStorageGiB: z.number().min(1).default(5),
+                rdsReplicaLagSeconds: z.number().int().min(1).default(300),
+            })
+            .strict()
+            .prefault({}),
+        /** Forward the app, supervisor and nginx logs to a remote syslog (Papertrail style), over TLS by default. */
+        remoteSyslog: z
+            .object({
+                host: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name"),
+                port: z.number().int().min(1).max(65535),
+                tls: z.boolean().default(true),
+                /** The name the server's certificate must carry; defaults to host (wildcards such as *.papertrailapp.com allowed). */
+                permittedPeer: z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/).optional(),
+                /** More files to forward: path -> tag (the cookbook's papertrail.watch_files). */
+                files: z.record(z.string().startsWith("/"), z.string().regex(/^[A-Za-z0-9_.-]+$/)).default({}),
+            })
+            .strict()
+            .optional(),
+        newRelic: z
+            .object({
+                /** The New Relic infrastructure agent (newrelic-infra) on every host. */
+                infrastructure: z.boolean().default(false),
+                /** NEW_RELIC_CONFIG_FILE for the Zope clients: the buildout brings the agent (newrelic, collective.newrelic). */
+                pythonAgent: z.boolean().default(false),
+                /** The app name the Python agent reports; defaults to "<stack>: <app>". */
+                appName: z.string().min(1).optional(),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict();
+
+export const offsiteBackupsSchema = z
+    .object({
+        /** Copy the backups (repozo) and the blobs to S3 after every backup run. */
+        enabled: z.boolean().default(true),
+        /** An existing bucket to use instead of the one the stack creates (e.g. one shared by several stacks). */
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
+        /** Days the bucket keeps repozo backups (the newest full backup before them is kept too). */
+        keepDays: z.number().int().min(1).max(3650).default(35),
+        /** Days before objects move to S3 Standard-IA, then to Glacier Instant Retrieval (restores need no thaw). */
+        infrequentAccessDays: z.number().int().min(30).default(30),
+        glacierDays: z.number().int().min(60).default(90),
+        /** Days a replaced or deleted object version is kept. */
+        noncurrentDays: z.number().int().min(1).default(90),
+        /** Replicate the bucket to one in this region. */
+        replicaRegion: region.optional(),
+        /** Other stacks (same account) whose backups this stack's hosts may read, for `ops restore` (staging: [prod]). */
+        restoreFrom: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
+    })
+    .strict();
+
 export const networkSchema = z
     .object({
         cidr: cidr.default("10.0.0.0/16"),
@@ -495,6 +573,8 @@ export const SECTION_SCHEMAS = {
     network: networkSchema.prefault({}),
     access: accessSchema,
     volumes: volumesSchema.prefault({}),
+    monitoring: monitoringSchema.prefault({}),
+    offsiteBackups: offsiteBackupsSchema.prefault({}),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -511,3 +591,5 @@ export type SnapshotsConfig = z.output<typeof snapshotsSchema>;
 export type NetworkConfig = z.output<typeof networkSchema>;
 export type AccessConfig = z.output<typeof accessSchema>;
 export type VolumesConfig = z.output<typeof volumesSchema>;
+export type MonitoringConfig = z.output<typeof monitoringSchema>;
+export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;

@@ -6,7 +6,9 @@ import type {
     DatabaseConfig,
     FrontendConfig,
     HostConfig,
+    MonitoringConfig,
     NetworkConfig,
+    OffsiteBackupsConfig,
     PloneConfig,
     SecretKey,
     SnapshotsConfig,
@@ -39,6 +41,8 @@ export interface StackSpec {
     network: NetworkConfig;
     access: AccessConfig;
     volumes: VolumesConfig;
+    monitoring: MonitoringConfig;
+    offsiteBackups: OffsiteBackupsConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
 }
@@ -55,6 +59,8 @@ export interface ParsedSections {
     network: NetworkConfig;
     access: AccessConfig;
     volumes: VolumesConfig;
+    monitoring: MonitoringConfig;
+    offsiteBackups: OffsiteBackupsConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */

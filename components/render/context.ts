@@ -3,6 +3,7 @@
 // of this context; the offline tools fill it with mock addresses and secret placeholders.
 import type { StackSpec } from "../config/spec";
 import type { Endpoint, HostPlan, Topology } from "../topology";
+import type { OffsiteTarget } from "./operations/plan";
 
 export interface RenderContext {
     spec: StackSpec;
@@ -15,6 +16,8 @@ export interface RenderContext {
     efsDnsName?: string;
     /** Secret values, or placeholders when rendering for review. */
     secrets: RenderSecrets;
+    /** The S3 buckets of the offsite backups (offsiteBackups.enabled), once the account is known. */
+    offsite?: OffsiteTarget;
 }
 
 export interface RenderSecrets {
@@ -24,6 +27,8 @@ export interface RenderSecrets {
     deployKey?: string;
     /** HTTP basic-auth password of app.cacheArchives entries that name a user. */
     cacheArchivePassword?: string;
+    /** The New Relic license key (monitoring.newRelic). */
+    newRelicLicenseKey?: string;
 }
 
 /** The value that stands for a secret the tools cannot (or must not) read: offline, in triggers, in review renders. */
@@ -38,6 +43,7 @@ export function maskedSecrets(spec: StackSpec): RenderSecrets {
         dbPassword: spec.plone.storage === "relstorage" ? secretPlaceholder("plone-aws:dbPassword") : undefined,
         deployKey: spec.secrets.deployKey ? secretPlaceholder("plone-aws:deployKey") : undefined,
         cacheArchivePassword: spec.secrets.cacheArchivePassword ? secretPlaceholder("plone-aws:cacheArchivePassword") : undefined,
+        newRelicLicenseKey: spec.secrets.newRelicLicenseKey ? secretPlaceholder("plone-aws:newRelicLicenseKey") : undefined,
     };
 }
 

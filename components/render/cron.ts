@@ -7,6 +7,8 @@ import { DEPLOY_USER, PATHS, type HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { blobStorageDir } from "./blobs";
 import { scriptHeader, sh, shellQuote } from "./scriptKit";
+import { copiesOffsite } from "./operations/backup";
+import { OPS_SCRIPTS } from "./operations/plan";
 
 export const CRON_JOB_SCRIPT = `${PATHS.sbinDir}/plone-cron-job`;
 export const ZODBPACK_SCRIPT = `${PATHS.sbinDir}/plone-zodbpack`;
@@ -80,16 +82,16 @@ interface CronJob {
 }
 
 /** The scheduled jobs of one host. */
-export function cronJobs(ctx: RenderContext, host: HostPlan): CronJob[] {
+export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): CronJob[] {
     const { plone } = ctx.spec;
     const jobs: CronJob[] = [];
     if (plone.storage === "zeo" && host.layers.includes("zeoserver")) {
         if (plone.backups.enabled) {
             jobs.push({
-                comment: `repozo backup of the ZEO server (collective.recipe.backup's bin/backup) to ${PATHS.backups}, keeping ${plone.backups.keep} full backups`,
+                comment: `repozo backup of the ZEO server (collective.recipe.backup's bin/backup -q) to ${PATHS.backups}, keeping ${plone.backups.keep} full backups${copiesOffsite(ctx, host) ? ", then the copy to S3" : ""} (plone-backup)`,
                 schedule: plone.backups.schedule,
                 name: "backup",
-                command: "bin/backup -q",
+                command: OPS_SCRIPTS.backup,
             });
         }
         if (plone.pack.enabled) {
@@ -100,6 +102,9 @@ export function cronJobs(ctx: RenderContext, host: HostPlan): CronJob[] {
                 command: `bin/zeopack -D ${plone.pack.days}`,
             });
         }
+    }
+    if (plone.storage === "relstorage" && copiesOffsite(ctx, host)) {
+        jobs.push({ comment: "copy of the blobs to S3 (plone-backup); the database has RDS's automated backups", schedule: plone.backups.schedule, name: "backup", command: OPS_SCRIPTS.backup });
     }
     if (plone.storage === "relstorage" && plone.pack.enabled && ctx.topology.endpoints.packingHost === host.name) {
         if (plone.pack.twoStage) {

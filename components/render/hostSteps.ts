@@ -15,6 +15,8 @@ import { haproxyAgentFile } from "./haproxyAgent";
 import { renderInstallScript, ServiceReload } from "./install";
 import { shellQuote } from "./shell";
 import { renderSetupScript, renderSystemFiles } from "./system";
+import { monitoringServices, renderMonitoringFiles } from "./monitoring";
+import { renderOperationsFiles } from "./operations";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -43,6 +45,8 @@ export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
         ...(host.layers.includes("frontend") ? renderFrontendFiles(ctx, host) : []),
         ...renderAppFiles(ctx, host),
         ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
+        ...renderOperationsFiles(ctx, host),
+        ...renderMonitoringFiles(ctx, host),
     ];
 }
 
@@ -99,6 +103,7 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
         const layout = appLayout(ctx.spec);
         services.push({ name: "the app's programs (at the activate step)", paths: [layout.supervisorConf, layout.deployEnv], reload: `mkdir -p ${PATHS.runtimeDir} && touch ${RESTART_PENDING}` });
     }
+    services.push(...monitoringServices(ctx));
     return services;
 }
 

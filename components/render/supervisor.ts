@@ -7,6 +7,7 @@ import type { HostPlan } from "../topology";
 import { DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
 import { appLayout, programName } from "./appLayout";
 import type { RenderContext } from "./context";
+import { newRelicEnvironment } from "./monitoring/newRelic";
 
 /**
  * How plone-restart treats a program: clients roll one at a time behind haproxy; servers (ZEO,
@@ -45,12 +46,12 @@ export const DEPLOY_ENV_VARIABLE = "PLONE_DEPLOY_ENV";
 
 export const HAPROXY_AGENT_PROGRAM = "plone-haproxy-agent";
 
-export function supervisorPrograms(ctx: RenderContext, host: HostPlan): SupervisorProgram[] {
+export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): SupervisorProgram[] {
     const { app, plone } = ctx.spec;
     const { endpoints } = ctx.topology;
     const layout = appLayout(ctx.spec);
     const bin = (cmd: string, args = "") => [`${layout.current}/${cmd}`, args].filter((s) => s.trim()).join(" ");
-    const env = { ...app.environment };
+    const env = { ...app.environment, ...newRelicEnvironment(ctx, host) };
     const programs: SupervisorProgram[] = [];
     const add = (p: Omit<SupervisorProgram, "environment" | "user">) => programs.push({ ...p, user: DEPLOY_USER, environment: env });
 
@@ -102,7 +103,7 @@ export function supervisorPrograms(ctx: RenderContext, host: HostPlan): Supervis
 }
 
 /** app.initCommands (the cookbook's buildout_init_commands): programs, or event listeners run as root. */
-function initCommandProgram(ctx: RenderContext, c: InitCommand): SupervisorProgram {
+function initCommandProgram(ctx: Pick<RenderContext, "spec">, c: InitCommand): SupervisorProgram {
     const layout = appLayout(ctx.spec);
     return {
         name: programName(ctx.spec.app.name, c.name),

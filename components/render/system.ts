@@ -9,6 +9,8 @@ import { renderLogrotateFiles } from "./logrotate";
 import { runsBuildout } from "./appLayout";
 import { putFileCommand, rootFile, scriptHeader, sh, shellArray, shellQuote } from "./scriptKit";
 import { VOLUMES_SCRIPT } from "./volumes";
+import { monitoringPackages, monitoringSetupCommands, monitoringSetupFiles } from "./monitoring";
+import { operationsPackages } from "./operations";
 
 /** Security updates daily (the 50unattended-upgrades of Debian selects the security origin). */
 export const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
@@ -40,6 +42,7 @@ export function setupPackages(ctx: RenderContext, host: HostPlan): string[] {
     if (plone.storage === "relstorage" && plone.pack.truncateRefs && ctx.topology.endpoints.packingHost === host.name) {
         packages.add("postgresql-client");
     }
+    for (const p of [...operationsPackages(ctx, host), ...monitoringPackages(ctx)]) packages.add(p);
     return [...packages].sort();
 }
 
@@ -51,6 +54,7 @@ export function renderSystemFiles(ctx: RenderContext, host: HostPlan): RenderedF
         rootFile("/etc/tmpfiles.d/plone-aws.conf", renderTmpfiles()),
         ...renderLogrotateFiles(ctx, host),
         ...renderCronFiles(ctx, host),
+        ...monitoringSetupFiles(ctx),
     ];
 }
 
@@ -92,7 +96,7 @@ ensure_dir ${PATHS.runtimeDir} root:${DEPLOY_USER} 0775
 ${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${PATHS.deployRoot}/${spec.app.name} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
 if [ "$timezone_changed" -eq 1 ] && service_running cron cron; then service_restart cron cron; else service_ensure cron cron; fi
 finish
-
+${monitoringSetupCommands(ctx).map((c) => `${c}\n`).join("")}
 # Storage, in order: volumes, then the blob server, then the blob mount.
 ${storageSteps.map((s) => (s === VOLUMES_SCRIPT ? `${s} "$@"` : s)).join("\n")}
 `;

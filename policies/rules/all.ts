@@ -8,6 +8,7 @@ import { noCredentialsInInputs, remoteCommandSecretLogging } from "./secrets";
 import { glusterfsPeers, singleInstanceLayers } from "./singleInstance";
 import { dlmCoversSnapshotTags, dlmCrossRegionCopy, dlmRetention, ebsVolumeSnapshotTag } from "./snapshots";
 import { requiredTags } from "./tagging";
+import { backupBucketsProtected } from "./backups";
 
 export const PACK_NAME = "plone-guard";
 
@@ -18,6 +19,7 @@ export const ploneGuardPolicies: Policies = [
     dlmCoversSnapshotTags,
     dlmRetention,
     dlmCrossRegionCopy,
+    backupBucketsProtected,
     dataVolumesSurviveTermination,
     storageEncrypted,
     rdsMultiAz,

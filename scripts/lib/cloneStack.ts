@@ -169,6 +169,18 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
     }
     changes.push(`snapshot tag ${snapshotTag}`);
 
+    // Staging restores the source's backups (ops restore) and keeps copies of its own, unreplicated.
+    const offsite = section("offsiteBackups") ?? edit.addMap(config, `${NAMESPACE}:offsiteBackups`);
+    if (spec.offsiteBackups.replicaRegion) {
+        edit.delete(offsite, "replicaRegion");
+        changes.push(`backups are not replicated to ${spec.offsiteBackups.replicaRegion}: staging's data is a copy already`);
+    }
+    if (spec.offsiteBackups.enabled && !spec.offsiteBackups.restoreFrom.includes(o.from)) {
+        edit.set(offsite, "restoreFrom", [...spec.offsiteBackups.restoreFrom, o.from]);
+        edit.commentOn(offsite, "restoreFrom", `npm run ops -- ${o.from} restore --from DATE restores ${o.from}'s backups onto staging`);
+        changes.push(`may read ${o.from}'s backups (offsiteBackups.restoreFrom) for ops restore`);
+    }
+
     const network = section("network");
     if (network) {
         const nat = o.keepTopology ? (spec.network.natGateways === "perAz" ? "single" : undefined) : spec.network.natGateways !== "none" ? "none" : undefined;

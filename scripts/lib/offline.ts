@@ -99,6 +99,9 @@ export function mockId(type: string, name: string): string {
     return `${ID_PREFIXES[type] ?? "id"}-${shortHash(`${type}::${name}`, 17)}`;
 }
 
+/** The AWS account of the offline plan. */
+export const MOCK_ACCOUNT_ID = "123456789012";
+
 /** The address the mock provider gives an RDS instance. */
 export function mockRdsAddress(resourceName: string, region: string): string {
     return `${resourceName}.c${shortHash(resourceName, 11)}.${region}.rds.amazonaws.com`;
@@ -134,6 +137,8 @@ class MockCloud implements pulumi.runtime.Mocks {
                     zoneIds: [1, 2, 3].map((n) => `${this.region.replace(/-/g, "").slice(0, 4)}-az${n}`),
                     state: "available",
                 };
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { id: MOCK_ACCOUNT_ID, accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/offline`, userId: "AIDAOFFLINE" };
             case "aws:ec2/getAmi:getAmi": {
                 const filters = JSON.stringify(args.inputs.filters ?? []);
                 const arm = filters.includes("arm64");
@@ -149,7 +154,7 @@ class MockCloud implements pulumi.runtime.Mocks {
     }
 
     private computed(type: string, name: string, inputs: Record<string, unknown>, id: string): Record<string, unknown> {
-        const account = "123456789012";
+        const account = MOCK_ACCOUNT_ID;
         const service = type.split(":")[1]?.split("/")[0] ?? "x";
         const base: Record<string, unknown> = { arn: `arn:aws:${service}:${this.region}:${account}:${name}` };
         switch (type) {
@@ -165,11 +170,17 @@ class MockCloud implements pulumi.runtime.Mocks {
             case "aws:ec2/eip:Eip":
                 return { ...base, publicIp: intToIp(ipToInt("198.51.100.0") + (parseInt(shortHash(name, 4), 16) % 200) + 20), allocationId: id };
             case "aws:lb/loadBalancer:LoadBalancer":
-                return { ...base, dnsName: `${name}-${parseInt(shortHash(name, 8), 16)}.${this.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" };
+                return { ...base, dnsName: `${name}-${parseInt(shortHash(name, 8), 16)}.${this.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/${shortHash(name, 16)}` };
+            case "aws:lb/targetGroup:TargetGroup":
+                return { ...base, arnSuffix: `targetgroup/${name}/${shortHash(name, 16)}` };
+            case "aws:s3/bucket:Bucket": {
+                const bucket = String(inputs.bucket ?? name);
+                return { ...base, arn: `arn:aws:s3:::${bucket}`, bucket, bucketDomainName: `${bucket}.s3.amazonaws.com` };
+            }
             case "aws:rds/instance:Instance": {
                 const address = mockRdsAddress(name, this.region);
                 const port = inputs.port ?? 5432;
-                return { ...base, address, port, endpoint: `${address}:${port}` };
+                return { ...base, address, port, endpoint: `${address}:${port}`, identifier: inputs.identifier ?? name };
             }
             case "aws:efs/fileSystem:FileSystem":
                 return { ...base, dnsName: `${id}.efs.${this.region}.amazonaws.com` };

@@ -3,7 +3,8 @@
 import type { StackSpec } from "../../components/config/spec";
 import { maskedSecrets, RenderContext } from "../../components/render/context";
 import { buildTopology } from "../../components/topology";
-import { mockId, mockRdsAddress, plannedHostAddresses } from "./offline";
+import { offsiteTarget } from "../../components/render/operations/plan";
+import { MOCK_ACCOUNT_ID, mockId, mockRdsAddress, plannedHostAddresses } from "./offline";
 
 export function offlineRenderContext(spec: StackSpec): RenderContext {
     const topology = buildTopology(spec);
@@ -20,5 +21,6 @@ export function offlineRenderContext(spec: StackSpec): RenderContext {
         // Resource names as PloneStack registers them, so the review render matches the plan.
         efsDnsName: topology.efs ? `${mockId("aws:efs/fileSystem:FileSystem", `${spec.resourcePrefix}-blobs-fs`)}.efs.${spec.region}.amazonaws.com` : undefined,
         secrets: maskedSecrets(spec),
+        offsite: offsiteTarget(spec, MOCK_ACCOUNT_ID),
     };
 }

@@ -19,14 +19,20 @@ export const BASE_CONFIG: Record<string, unknown> = {
 
 type Hosts = { name: string; layers: string[]; instanceType?: string; az?: number }[];
 
-/** A stack from BASE_CONFIG with these hosts and section overrides (merged one level deep). */
-export function variantSpec(hosts: Hosts, sections: Record<string, Record<string, unknown>> = {}): StackSpec {
+/** The configuration of a variant: BASE_CONFIG with these hosts and section overrides (merged one level deep). */
+export function variantConfig(hosts: Hosts, sections: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
     const config: Record<string, unknown> = { ...BASE_CONFIG };
     config["plone-aws:hosts"] = hosts.map((h) => ({ instanceType: "t3.large", az: 0, ...h }));
     for (const [key, value] of Object.entries(sections)) {
         const base = (config[`plone-aws:${key}`] ?? {}) as Record<string, unknown>;
         config[`plone-aws:${key}`] = { ...base, ...value };
     }
+    return config;
+}
+
+/** A stack from variantConfig. */
+export function variantSpec(hosts: Hosts, sections: Record<string, Record<string, unknown>> = {}): StackSpec {
+    const config = variantConfig(hosts, sections);
     const result = parseObjects(config, "variant");
     if (!result.spec) throw new Error(`variant stack is invalid: ${JSON.stringify(result.errors, null, 1)}`);
     return result.spec;

@@ -51,6 +51,12 @@ describe("clone-stack: prod into staging", function () {
         expect(section(staging, "plone").blobs).to.equal("local");
     });
 
+    it("may read prod's off-site backups (ops restore) and does not replicate its own", function () {
+        expect(section(staging, "offsiteBackups")).to.deep.equal({ restoreFrom: ["prod"] });
+        expect(result.changes).to.include("backups are not replicated to eu-central-1: staging's data is a copy already");
+        expect(result.text).to.include("# clone: npm run ops -- prod restore --from DATE restores prod's backups onto staging");
+    });
+
     it("turns off Multi-AZ and deletion protection and sizes the database down", function () {
         expect(section(staging, "database")).to.include({ multiAz: false, deletionProtection: false, instanceClass: "db.t4g.medium" });
         expect(section(staging, "database")).to.include({ allocatedStorage: 100, backupRetentionDays: 14 });

@@ -14,6 +14,7 @@ import {
     weekdaysOf,
     ZODBPACK_SCRIPT,
 } from "../../components/render/cron";
+import { OPS_SCRIPTS } from "../../components/render/operations/plan";
 import { setupPackages } from "../../components/render/system";
 import { PATHS } from "../../components/topology";
 import { parseObjects } from "../helpers/stacks";
@@ -31,21 +32,22 @@ function jobLines(cron: string): { schedule: string; user: string; command: stri
 }
 
 describe("render: cron jobs", () => {
-    it("packs prod's RelStorage on app-1 only, in two stages on consecutive days", () => {
+    it("packs prod's RelStorage on app-1 only, in two stages on consecutive days, and copies the blobs to S3 there", () => {
         const ctx = VARIANTS.prod();
         for (const h of ctx.topology.hosts.filter((h) => h.name !== "app-1")) expect(renderCronFile(ctx, h), h.name).to.equal(undefined);
         const jobs = jobLines(renderCronFile(ctx, host(ctx, "app-1")) as string);
         expect(jobs).to.deep.equal([
+            { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}` },
             { schedule: "0 1 * * 6", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} prepack` },
             { schedule: "0 1 * * 0", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} pack` },
         ]);
     });
 
-    it("backs up and packs dev's ZEO server on its one host", () => {
+    it("backs up (repozo, then the copy to S3: plone-backup) and packs dev's ZEO server on its one host", () => {
         const ctx = VARIANTS.dev();
         const jobs = jobLines(renderCronFile(ctx, host(ctx, "dev-1")) as string);
         expect(jobs).to.deep.equal([
-            { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup bin/backup -q` },
+            { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}` },
             { schedule: "0 1 * * 0", user: "plone", command: `${CRON_JOB_SCRIPT} zeopack bin/zeopack -D 7` },
         ]);
     });
@@ -103,7 +105,10 @@ describe("render: RelStorage packing", () => {
     it("packs in one stage and clears the ref tables with the password in a 0600 pgpass file", () => {
         const ctx = VARIANTS.efsRelstorage();
         const app1 = host(ctx, "app-1");
-        expect(jobLines(renderCronFile(ctx, app1) as string).map((j) => j.command)).to.deep.equal([`${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} full`]);
+        expect(jobLines(renderCronFile(ctx, app1) as string).map((j) => j.command)).to.deep.equal([
+            `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}`,
+            `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} full`,
+        ]);
         expect(renderCronFile(ctx, host(ctx, "app-2"))).to.equal(undefined);
         const files = Object.fromEntries(renderCronFiles(ctx, app1).map((f) => [f.path, f]));
         const conf = files[`${PATHS.configDir}/plone/zodbpack.conf`];

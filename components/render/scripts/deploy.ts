@@ -3,7 +3,7 @@ import { hostScript } from "./hostScript";
 
 export function renderDeployScript(): string {
     return hostScript(
-        `plone-deploy [build|activate]: Capistrano-style deploy of the app's buildout on this host.
+        `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
   build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
             deploy.cfg, link the shared dirs, run the bootstrap and build commands as the deploy
             user. Nothing is built when the newest release already has that commit and that
@@ -13,6 +13,11 @@ export function renderDeployScript(): string {
             behind haproxy (plone-restart), keep KEEP_RELEASES releases. If a client does not
             come back, \`current\` goes back to the previous release and the clients are restarted
             on it.
+  rebuild   build a new release from the commit of the current one and the current deploy.cfg
+            (even when nothing changed), then activate it as above: the buildout runs again
+            without touching the release the clients run (ops rebuild).
+  develop-up  bin/develop up (mr.developer) in the current release as the deploy user; nothing
+            is restarted (ops develop-up).
   (none)    build, then activate.`,
         `BUILDING=""
 # Exit hook: a release that did not finish building never stays behind.
@@ -162,10 +167,13 @@ cmd_build() {
   update_mirror
   commit=$(as_deploy git -C "$MIRROR" rev-parse --verify --quiet "$REVISION^{commit}") ||
     die "revision '$REVISION' is not a branch, tag or commit of $REPOSITORY"
+  if [[ -n $REBUILD_OF ]]; then commit=$(release_value "$REBUILD_OF" commit); fi
   cfg_hash=$(sha256sum <"$CONFIG_DIR/deploy.cfg" | cut -c1-64)
   newest=$(newest_release)
   reason="first release"
-  if [[ -n $newest ]]; then
+  if [[ -n $REBUILD_OF ]]; then
+    reason="rebuild of releases/$REBUILD_OF"
+  elif [[ -n $newest ]]; then
     if [[ $(release_value "$newest" commit) != "$commit" ]]; then
       reason="new commit"
     elif [[ $(release_value "$newest" deploy_cfg_sha256) != "$cfg_hash" ]]; then
@@ -234,10 +242,28 @@ cmd_activate() {
   die "the deploy of releases/$target failed (see above); rolled back to $(describe_release "$previous"), which is running; releases/$target was removed"
 }
 
+REBUILD_OF=""
+cmd_rebuild() {
+  REBUILD_OF=$(current_release)
+  [[ -n $REBUILD_OF ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  cmd_build
+  cmd_activate
+}
+
+cmd_develop_up() {
+  local release
+  release=$(current_release)
+  [[ -n $release ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  [[ -x $DEPLOY_TO/current/bin/develop ]] || die "releases/$release has no bin/develop: the buildout does not use mr.developer"
+  step "bin/develop up in releases/$release (nothing is restarted)"
+  (cd "$DEPLOY_TO/current" && as_deploy bin/develop up) || die "bin/develop up failed in releases/$release"
+  log "checkouts updated; they take effect at the next restart (ops restart) or rebuild"
+}
+
 main() {
   local command=\${1:-}
   case $command in
-  "" | build | activate) ;;
+  "" | build | activate | rebuild | develop-up) ;;
   *) other_argument "$command" ;;
   esac
   begin
@@ -245,6 +271,8 @@ main() {
   case $command in
   build) cmd_build ;;
   activate) cmd_activate ;;
+  rebuild) cmd_rebuild ;;
+  develop-up) cmd_develop_up ;;
   "")
     cmd_build
     cmd_activate

@@ -54,7 +54,8 @@ function ignored(row: number | null, path: string, note: string): AttributeMappi
 const ONE_APP = "plone-aws builds every layer from one app (plone-aws:app)";
 const FIXED_PATH = "plone-aws mounts each data volume at a fixed path (components/topology/ports.ts)";
 const NO_TRACE = "TraceView (AppNeta) was discontinued; use your APM's agent from the buildout";
-const NO_NEWRELIC_AGENT = "plone-aws installs no New Relic system agents or plugins (the legacy server agent and the plugins are end-of-life)";
+const NO_NEWRELIC_AGENT = "plone-aws installs no legacy New Relic server agent or plugin (end-of-life); the infrastructure agent replaces them (monitoring.newRelic.infrastructure)";
+const NEWRELIC_REPOSITORY = "plone-aws adds New Relic's apt repository (download.newrelic.com, signed-by its key) itself for monitoring.newRelic.infrastructure";
 const DLM = "Data Lifecycle Manager takes the snapshots with an IAM role (plone-aws:snapshots): no IAM user keys on the hosts";
 const PYTHON3 = "plone-aws builds with python3 (app.python); Python 2 toolchain settings do not apply";
 const UPSTREAM_INTERNAL = "set internally by the cookbook; plone-aws renders its own configuration";
@@ -104,7 +105,7 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(41, "plone_instances.solr_enabled", P("plone", "solr", "enabled")),
     mapped(42, "plone_instances.solr_layer", P("hosts"), "the layer short name that means solr in --instances"),
     mapped(43, "plone_instances.solr_host", P("plone", "solr", "host")),
-    unsupported(44, "plone_instances.newrelic_tracing", "add newrelic (collective.newrelic) to the buildout; plone-aws gives the clients NEW_RELIC_LICENSE_KEY from plone-aws:newRelicLicenseKey"),
+    mapped(44, "plone_instances.newrelic_tracing", P("monitoring", "newRelic", "pythonAgent"), "the buildout brings the agent (newrelic, collective.newrelic); plone-aws writes its newrelic.ini (license from plone-aws:newRelicLicenseKey) and sets NEW_RELIC_CONFIG_FILE for the clients"),
     unsupported(45, "plone_instances.traceview_tracing", NO_TRACE),
     unsupported(46, "plone_instances.traceview_sample_rate", NO_TRACE),
     unsupported(47, "plone_instances.tracing_clients", "tracing eggs per client are the buildout's business"),
@@ -133,7 +134,7 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(68, "plone_blobs.blob_dir", P("plone", "blobs"), "local blobs on one host (the path is fixed); an s3fs mount of it becomes efs"),
     // 2.4 plone_solr, tmpdir, system
     dropped(69, "plone_solr.app_name", `${ONE_APP}: the solr layer builds Solr from it`),
-    unsupported(70, "plone_solr.enable_papertrail", "plone-aws ships no logs to Papertrail"),
+    unsupported(70, "plone_solr.enable_papertrail", "Solr's log is not forwarded by default: list it in plone-aws:monitoring.remoteSyslog.files"),
     dropped(71, "plone_solr.data_dir", FIXED_PATH),
     mapped(72, "tmpdir.global_tmp", P("plone", "globalTmp")),
     mapped(73, "tmpdir.tmpfs", P("plone", "tmpfsSize"), "true: a tmpfs of tmpdir.tmpfs_size (1G)"),
@@ -198,28 +199,28 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(125, "certbot.bin", "Debian's certbot package"),
     dropped(126, "certbot.config_dir", "/etc/letsencrypt"),
     secret(127, "newrelic.license", "newRelicLicenseKey"),
-    unsupported(128, "newrelic.servers", NO_NEWRELIC_AGENT),
-    unsupported(129, "newrelic.infrastructure", "install the New Relic infrastructure agent yourself, or use the CloudWatch agent"),
+    mapped(128, "newrelic.servers", P("monitoring", "newRelic", "infrastructure"), "the legacy server agent and the Varnish plugin are end-of-life: the infrastructure agent (newrelic-infra) replaces them"),
+    mapped(129, "newrelic.infrastructure", P("monitoring", "newRelic", "infrastructure"), "newrelic-infra from New Relic's apt repository on every host"),
     ignored(130, "new_relic.servers", "dead key: the cookbook reads newrelic.servers"),
     ignored(131, "new_relic.infrastructure", "dead key: the cookbook reads newrelic.infrastructure"),
-    unsupported(132, "newrelic.application_monitoring.app_name", "configure the agent in the buildout (newrelic.ini)"),
-    unsupported(133, "newrelic.application_monitoring.browser_monitoring.auto_instrument", "configure the agent in the buildout (newrelic.ini)"),
-    unsupported(134, "newrelic.application_monitoring.transaction_tracer.slow_sql", "configure the agent in the buildout (newrelic.ini)"),
-    unsupported(135, "newrelic.application_monitoring.transaction_tracer.record_sql", "configure the agent in the buildout (newrelic.ini)"),
+    mapped(132, "newrelic.application_monitoring.app_name", P("monitoring", "newRelic", "appName"), "default \"<stack>: <app>\" as the cookbook named it"),
+    dropped(133, "newrelic.application_monitoring.browser_monitoring.auto_instrument", "plone-aws's newrelic.ini sets browser_monitoring.auto_instrument = true, as the cookbook's default"),
+    unsupported(134, "newrelic.application_monitoring.transaction_tracer.slow_sql", "plone-aws's newrelic.ini does not set it (the agent's default); set NEW_RELIC_* variables in app.environment"),
+    dropped(135, "newrelic.application_monitoring.transaction_tracer.record_sql", "plone-aws's newrelic.ini records SQL obfuscated (the cookbook's raw would send values)"),
     dropped(136, "newrelic.python_agent.python_version", "a Python 2 agent pin: pin newrelic in the buildout"),
-    unsupported(137, "newrelic.python_agent.config_file", "set NEW_RELIC_CONFIG_FILE in app.environment"),
+    dropped(137, "newrelic.python_agent.config_file", "plone-aws writes /etc/plone-aws/<app>/newrelic.ini and points NEW_RELIC_CONFIG_FILE at it (monitoring.newRelic.pythonAgent)"),
     dropped(138, "newrelic.varnish.version", NO_NEWRELIC_AGENT),
     dropped(139, "newrelic.varnish.install_path", NO_NEWRELIC_AGENT),
     dropped(140, "newrelic.varnish.plugin_path", NO_NEWRELIC_AGENT),
     dropped(141, "newrelic.varnish.download_url", NO_NEWRELIC_AGENT),
     dropped(142, "newrelic.varnish.user", NO_NEWRELIC_AGENT),
-    dropped(143, "newrelic.repository.infrastructure.key", NO_NEWRELIC_AGENT),
-    dropped(144, "newrelic.repository.infrastructure.ssl_verify", NO_NEWRELIC_AGENT),
-    dropped(145, "newrelic.repository.infrastructure.uri", NO_NEWRELIC_AGENT),
-    dropped(146, "newrelic.repository.infrastructure.components", NO_NEWRELIC_AGENT),
-    unsupported(147, "papertrail.remote_host", "plone-aws ships no logs; forward syslog (rsyslog) or run the CloudWatch agent yourself"),
-    unsupported(148, "papertrail.remote_port", "as papertrail.remote_host"),
-    unsupported(149, "papertrail.watch_files", "as papertrail.remote_host"),
+    dropped(143, "newrelic.repository.infrastructure.key", NEWRELIC_REPOSITORY),
+    dropped(144, "newrelic.repository.infrastructure.ssl_verify", NEWRELIC_REPOSITORY),
+    dropped(145, "newrelic.repository.infrastructure.uri", NEWRELIC_REPOSITORY),
+    dropped(146, "newrelic.repository.infrastructure.components", NEWRELIC_REPOSITORY),
+    mapped(147, "papertrail.remote_host", P("monitoring", "remoteSyslog", "host"), "rsyslog forwards the host's syslog and the app's, supervisor's and nginx's logs, over TLS (remoteSyslog.tls)"),
+    mapped(148, "papertrail.remote_port", P("monitoring", "remoteSyslog", "port")),
+    mapped(149, "papertrail.watch_files", P("monitoring", "remoteSyslog", "files"), "more files (path -> tag) besides the ones plone-aws forwards"),
     unsupported(150, "traceview.access_key", NO_TRACE),
     dropped(151, "redis.config.listen_addr", "Redis is reachable from the app hosts only (security group)"),
     dropped(152, "redis.config.dir", FIXED_PATH),

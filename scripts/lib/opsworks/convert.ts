@@ -884,7 +884,7 @@ function tzOffsetMinutes(zone: string, when: Date): number {
 // ---------------------------------------------------------------------------------------------
 // Writing and validating the stack file.
 
-const SECTION_ORDER = ["tier", "hosts", "app", "plone", "database", "frontend", "snapshots", "network", "access", "volumes"];
+const SECTION_ORDER = ["tier", "hosts", "app", "plone", "database", "frontend", "snapshots", "network", "access", "volumes", "monitoring", "offsiteBackups"];
 
 function writeStack(c: Conversion, hosts: ImportedHost[], blobs: BlobMode): void {
     const o = c.o;

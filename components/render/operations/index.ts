@@ -1,0 +1,44 @@
+// The day-2 operations files of one host, installed by the configure step: the scripts `npm run
+// ops` runs over SSH (plone-status, plone-service everywhere; plone-program on the hosts that run
+// the buildout; plone-varnish-purge on front ends; plone-pack, plone-backup and plone-restore where
+// the data is) and the backup settings.
+import { DEPLOY_USER, type HostPlan } from "../../topology";
+import { runsBuildout } from "../appLayout";
+import type { RenderContext, RenderedFile } from "../context";
+import { rootFile } from "../scriptKit";
+import { backupEnvPath, copiesOffsite, keepsBackups, renderBackupEnv, renderBackupScript, renderRestoreScript, restoresBackups } from "./backup";
+import { renderPackScript } from "./pack";
+import { OPS_SCRIPTS } from "./plan";
+import { renderProgramScript } from "./program";
+import { renderServiceScript } from "./services";
+import { renderStatusScript } from "./status";
+import { OPERATIONS_TOOLKIT, renderOperationsToolkit } from "./toolkit";
+import { renderVarnishPurgeScript } from "./varnishPurge";
+
+export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
+    const script = (path: string, content: string) => rootFile(path, content, "0755");
+    const files: RenderedFile[] = [
+        script(OPS_SCRIPTS.status, renderStatusScript(ctx, host)),
+        script(OPS_SCRIPTS.service, renderServiceScript(ctx, host)),
+    ];
+    if (runsBuildout(host)) {
+        files.push(rootFile(OPERATIONS_TOOLKIT, renderOperationsToolkit()), script(OPS_SCRIPTS.program, renderProgramScript()));
+    }
+    if (host.layers.includes("frontend")) files.push(script(OPS_SCRIPTS.varnishPurge, renderVarnishPurgeScript(ctx)));
+    const pack = renderPackScript(ctx, host);
+    if (pack) files.push(script(OPS_SCRIPTS.pack, pack));
+    const backups = keepsBackups(ctx, host);
+    const restores = restoresBackups(ctx, host);
+    if (backups || restores) {
+        // No secret in it; the deploy user reads it when cron runs plone-backup.
+        files.push({ path: backupEnvPath(ctx), content: renderBackupEnv(ctx, host), mode: "0640", owner: "root", group: DEPLOY_USER });
+    }
+    if (backups) files.push(script(OPS_SCRIPTS.backup, renderBackupScript(ctx)));
+    if (restores) files.push(script(OPS_SCRIPTS.restore, renderRestoreScript(ctx)));
+    return files;
+}
+
+/** apt packages the operations scripts need on a host (awscli for the copies to S3). */
+export function operationsPackages(ctx: RenderContext, host: HostPlan): string[] {
+    return copiesOffsite(ctx, host) || restoresBackups(ctx, host) ? ["awscli"] : [];
+}

@@ -1,0 +1,114 @@
+// npm run ops -- <stack> <command> [options]: the day-2 operations of a stack over SSH, host by host
+// (the OpsWorks cookbook's helper recipes). Each command runs a host script the configure step
+// installed; the first host that fails stops the command and is named (status reports every host).
+import * as path from "path";
+import { formatIssues } from "../components/config/load";
+import { ArgumentError, parseArgs, single } from "./lib/args";
+import { exitWith } from "./lib/cli";
+import { OPS_COMMANDS, OpsCommand, OpsError, planOps } from "./lib/opsPlan";
+import { parseAddresses, readOutputs, resolveConnection, runPlan } from "./lib/opsRun";
+import { loadStack } from "./lib/planLoad";
+import { StackFileError } from "./lib/stackFile";
+import { buildTopology } from "../components/topology";
+
+const USAGE = `usage: npm run ops -- <stack> <command> [arguments] [options]
+commands:
+  status                        services, supervisor programs, release in use, disks (every host)
+  restart [--servers]           rolling restart of the app's programs, one host at a time
+  start|stop SERVICE            nginx, varnish, haproxy, memcached, redis, ... or clients, client2, workers, app, zeoserver, ...
+  rebuild                       build again from the current release's commit, then activate (rolling)
+  develop-up                    bin/develop up in the current release (no restart)
+  rollback                      back to the previous release, one host at a time
+  varnish-purge [REGEX...]      ban cached URLs (default: frontend.varnish.purgeUrls)
+  pack                          pack the database now (ZEO server or the db_packing host)
+  backup                        back up now and copy to S3
+  restore --from DATE [--target-stack STACK] [--force]
+                                restore <stack>'s backup of DATE (YYYY-MM-DD, YYYY-MM-DD-HH-MM-SS UTC, latest)
+                                onto STACK (staging by default): clients stopped, repozo -R, blobs, clients started
+options:
+  --host NAME, --layer NAME     only these hosts (repeatable)
+  --address HOST=ADDRESS        where a host is (repeatable); else the stack outputs
+  --outputs FILE                the stack outputs (pulumi stack output --json > FILE); else pulumi is asked
+  --identity FILE               SSH key (else the ssh agent's); --bastion ADDRESS overrides the bastion
+  --stack-file FILE             the stack file (default Pulumi.<stack>.yaml); --target-stack-file for restore
+  --dry-run                     print the SSH commands instead of running them`;
+
+const SPEC = {
+    flags: ["--servers", "--force", "--dry-run", "--help"],
+    single: ["--from", "--target-stack", "--target-stack-file", "--outputs", "--identity", "--bastion", "--stack-file"],
+    repeated: ["--host", "--layer", "--address"],
+} as const;
+
+function list(values: string[] | undefined): string[] {
+    return (values ?? []).flatMap((v) => v.split(",")).filter(Boolean);
+}
+
+function load(stack: string | undefined, file: string | undefined) {
+    const loaded = loadStack({ stack, stackFile: file });
+    if (!loaded.spec) throw new OpsError(formatIssues(loaded.errors, loaded.config.file));
+    return { spec: loaded.spec, file: loaded.config.file };
+}
+
+async function main(argv: string[]): Promise<number> {
+    let args;
+    try {
+        args = parseArgs(argv, SPEC);
+    } catch (e) {
+        if (e instanceof ArgumentError) {
+            console.error(`${e.message}\n${USAGE}`);
+            return 2;
+        }
+        throw e;
+    }
+    if (args.flags.has("--help")) {
+        console.log(USAGE);
+        return 0;
+    }
+    const stackFile = single(args, "--stack-file");
+    // With --stack-file the stack name may be left out: <command> comes first.
+    const named = !(stackFile && (OPS_COMMANDS as readonly string[]).includes(args.positionals[0] ?? ""));
+    const [stack, command, ...rest] = named ? args.positionals : ["", ...args.positionals];
+    if ((!stack && !stackFile) || !command) {
+        console.error(USAGE);
+        return 2;
+    }
+    if (!(OPS_COMMANDS as readonly string[]).includes(command)) {
+        console.error(`unknown command ${command}\n${USAGE}`);
+        return 2;
+    }
+    const source = load(stackFile ? undefined : stack || undefined, stackFile);
+    // restore acts on the target stack (staging by default) with the source stack's backups.
+    let target = source;
+    if (command === "restore") {
+        const targetFile = single(args, "--target-stack-file");
+        const targetStack = single(args, "--target-stack") ?? (targetFile ? undefined : "staging");
+        try {
+            target = load(targetFile ? undefined : targetStack, targetFile ?? (targetStack ? path.resolve(`Pulumi.${targetStack}.yaml`) : undefined));
+        } catch (e) {
+            if (e instanceof StackFileError) throw new OpsError(`the target stack: ${e.message} (restore goes onto staging unless --target-stack names another stack)`);
+            throw e;
+        }
+    }
+    const view = { spec: target.spec, topology: buildTopology(target.spec) };
+    const plan = planOps(view, command as OpsCommand, {
+        hosts: list(args.values.get("--host")),
+        layers: list(args.values.get("--layer")),
+        args: rest,
+        servers: args.flags.has("--servers"),
+        from: single(args, "--from"),
+        force: args.flags.has("--force"),
+        source: source.spec.stackName,
+    });
+    const dryRun = args.flags.has("--dry-run");
+    const outputs = dryRun && !single(args, "--outputs") ? undefined : readOutputs(target.spec.stackName, single(args, "--outputs"));
+    const connection = resolveConnection(target.spec, outputs, {
+        addresses: parseAddresses(args.values.get("--address") ?? []),
+        identity: single(args, "--identity"),
+        bastion: single(args, "--bastion") ?? (dryRun && target.spec.access.via === "bastion" && !outputs ? "<bastion>" : undefined),
+    });
+    const where = command === "restore" && target !== source ? ` onto ${target.spec.stackName}` : "";
+    console.log(`ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)`);
+    return runPlan(plan, connection, { dryRun });
+}
+
+exitWith(main(process.argv.slice(2)), [OpsError, StackFileError]);

@@ -1,0 +1,154 @@
+// The operations and monitoring files every host gets, checked by the programs that read them:
+// shellcheck on the scripts (following their sources as on a host), rsyslogd -N1 on the remote
+// syslog configuration, JSON for the CloudWatch agent; and which host gets which file.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { renderAppFiles } from "../../components/render/app";
+import type { RenderContext, RenderedFile } from "../../components/render/context";
+import { hostFiles, renderHostStep } from "../../components/render/hostSteps";
+import { monitoringSetupFiles } from "../../components/render/monitoring";
+import { renderNewRelicFiles } from "../../components/render/monitoring/newRelic";
+import { REMOTE_SYSLOG_CONF, renderRemoteSyslogConf } from "../../components/render/monitoring/remoteSyslog";
+import { renderOperationsFiles } from "../../components/render/operations";
+import { renderSupervisorPrograms } from "../../components/render/supervisor";
+import type { HostPlan } from "../../components/topology";
+import { allStacks, BASE_CONFIG, contextOf } from "../helpers/appStacks";
+import { parseObjects } from "../helpers/stacks";
+import { requireBinaries, run, tempDir } from "../helpers/system";
+
+const SHELL = /\/(common\.sh|operations\.sh|backup\.env|deploy\.env|plone-[a-z-]+)$/;
+
+/** shellcheck on files laid out by basename in one directory (sources resolve as on a host). */
+function shellcheck(files: RenderedFile[]): string {
+    const { dir, cleanup } = tempDir("shellcheck-ops");
+    try {
+        const paths = files.map((f) => path.join(dir, path.basename(f.path)));
+        files.forEach((f, i) => fs.writeFileSync(paths[i], f.content));
+        const r = run("shellcheck", ["-s", "bash", "-x", "-P", dir, "-f", "gcc", ...paths]);
+        return r.stdout + r.stderr;
+    } finally {
+        cleanup();
+    }
+}
+
+/** One host with every monitoring integration on (and the New Relic license set). */
+function monitoredSpec() {
+    const result = parseObjects({
+        ...BASE_CONFIG,
+        "plone-aws:newRelicLicenseKey": "license-placeholder",
+        "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
+        "plone-aws:monitoring": {
+            alarmEmail: "ops@example.org",
+            remoteSyslog: { host: "logs7.papertrailapp.com", port: 12345, permittedPeer: "*.papertrailapp.com", files: { "/var/log/custom.log": "custom" } },
+            newRelic: { infrastructure: true, pythonAgent: true },
+        },
+    }, "variant");
+    if (!result.spec) throw new Error(JSON.stringify(result.errors));
+    return result.spec;
+}
+
+describe("operations and monitoring files of every host", function () {
+    this.timeout(120_000);
+    const stacks: [string, { ctx: RenderContext; host: (n: string) => HostPlan }][] = [...allStacks(), ["monitored", contextOf(monitoredSpec())]];
+
+    it("pass shellcheck, with the scripts' sources (common.sh, operations.sh, deploy.env, backup.env) on every host of every stack", function () {
+        requireBinaries(this, "shellcheck");
+        // Hosts whose scripts are the same are checked once (with that host's settings files as sources);
+        // plone-deploy, plone-rollback and plone-restart have their own shellcheck spec.
+        const seen = new Set<string>();
+        const settings: RenderedFile[] = [];
+        for (const [stack, { ctx }] of stacks) {
+            for (const host of ctx.topology.hosts) {
+                const app = renderAppFiles(ctx, host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
+                const files = [...renderOperationsFiles(ctx, host), ...monitoringSetupFiles(ctx), ...app].filter((f) => SHELL.test(f.path));
+                settings.push(...files.filter((f) => f.path.endsWith(".env")).map((f) => ({ ...f, path: `/${stack}-${host.name}-${path.basename(f.path)}` })));
+                const key = files.filter((f) => !f.path.endsWith(".env")).map((f) => `${f.path}\0${f.content}`).join("\0");
+                if (seen.has(key)) continue;
+                seen.add(key);
+                expect(shellcheck(files), `${stack} ${host.name}`).to.equal("");
+            }
+        }
+        expect(seen.size).to.be.greaterThan(5);
+        expect(shellcheck(settings), "every host's deploy.env and backup.env").to.equal("");
+    });
+
+    it("the setup step stays shellcheck-clean and the configure step valid bash with the monitoring additions", function () {
+        requireBinaries(this, "shellcheck");
+        const { ctx, host } = contextOf(monitoredSpec());
+        const h = host("app-1");
+        const ids = Object.fromEntries(h.volumes.map((v) => [v.mountPoint, "vol-0123456789abcdef0"]));
+        const setup = renderHostStep(ctx, h, "setup", ids);
+        expect(setup).to.include("/usr/local/sbin/plone-cloudwatch-agent install\n/usr/local/sbin/plone-newrelic-infra install\n");
+        expect(shellcheck([{ path: "/tmp/setup.sh", content: setup, mode: "0755", owner: "root", group: "root" }])).to.equal("");
+        const configure = renderHostStep(ctx, h, "configure", ids);
+        expect(run("bash", ["-n"], { input: configure }).status).to.equal(0);
+        expect(configure).to.include("reloading the CloudWatch agent");
+    });
+
+    it("gives each host the scripts of what it runs", function () {
+        const names = (ctx: RenderContext, host: HostPlan) => renderOperationsFiles(ctx, host).map((f) => path.basename(f.path)).sort();
+        const prod = stacks.find(([n]) => n === "prod")![1];
+        expect(names(prod.ctx, prod.host("web-1"))).to.deep.equal(["plone-service", "plone-status", "plone-varnish-purge"]);
+        expect(names(prod.ctx, prod.host("app-1"))).to.deep.equal(["backup.env", "operations.sh", "plone-backup", "plone-pack", "plone-program", "plone-service", "plone-status"]);
+        expect(names(prod.ctx, prod.host("app-2"))).to.deep.equal(["operations.sh", "plone-program", "plone-service", "plone-status"]);
+        expect(names(prod.ctx, prod.host("blobs-1"))).to.deep.equal(["plone-service", "plone-status"]);
+        const dev = stacks.find(([n]) => n === "dev")![1];
+        expect(names(dev.ctx, dev.host("dev-1"))).to.deep.equal([
+            "backup.env", "operations.sh", "plone-backup", "plone-pack", "plone-program", "plone-restore", "plone-service", "plone-status", "plone-varnish-purge",
+        ]);
+    });
+
+    it("installs every file once per host (no two renderers write the same path)", function () {
+        for (const [stack, { ctx }] of stacks) {
+            for (const host of ctx.topology.hosts) {
+                const paths = hostFiles(ctx, host).map((f) => f.path);
+                expect(paths.filter((p, i) => paths.indexOf(p) !== i), `${stack} ${host.name}`).to.deep.equal([]);
+            }
+        }
+    });
+
+    it("forwards the logs to the remote syslog over TLS, in a configuration rsyslogd accepts", function () {
+        const { ctx, host } = contextOf(monitoredSpec());
+        const conf = renderRemoteSyslogConf(ctx, host("app-1"))!;
+        expect(conf).to.include('action(type="omfwd" target="logs7.papertrailapp.com" port="12345" protocol="tcp"');
+        expect(conf).to.include('StreamDriverPermittedPeers="*.papertrailapp.com"');
+        expect(conf).to.include('input(type="imfile" File="/var/log/custom.log" Tag="custom:"');
+        expect(conf).to.include('File="/var/log/supervisor/plone-client1-stderr.log"');
+        expect(conf).to.not.include("nginx/access.log");
+        expect(hostFiles(ctx, host("app-1")).map((f) => f.path)).to.include(REMOTE_SYSLOG_CONF);
+        requireBinaries(this, "rsyslogd");
+        const { dir, cleanup } = tempDir("rsyslog");
+        try {
+            fs.mkdirSync(path.join(dir, "rsyslog.d"));
+            const file = path.join(dir, "rsyslog.d", "60-plone-aws-remote.conf");
+            fs.writeFileSync(file, conf);
+            // What Debian's /etc/rsyslog.conf sets before it includes /etc/rsyslog.d.
+            fs.writeFileSync(path.join(dir, "rsyslog.conf"), `global(workDirectory="${dir}")\nmodule(load="imuxsock")\n$IncludeConfig ${dir}/rsyslog.d/*.conf\n*.* /dev/null\n`);
+            const ok = run("rsyslogd", ["-N1", "-f", path.join(dir, "rsyslog.conf")]);
+            expect(ok.status, ok.stderr).to.equal(0);
+            fs.writeFileSync(file, conf.replace("protocol=", "protocl="));
+            expect(run("rsyslogd", ["-N1", "-f", path.join(dir, "rsyslog.conf")]).status, "a broken file is refused").to.not.equal(0);
+        } finally {
+            cleanup();
+        }
+    });
+
+    it("keeps the New Relic license in 0600/0640 files, never on a command line, and points the clients at it", function () {
+        const { ctx, host } = contextOf(monitoredSpec());
+        const real = { ...ctx, secrets: { ...ctx.secrets, newRelicLicenseKey: "0123456789abcdef0123456789abcdefNRAL" } };
+        const files = renderNewRelicFiles(real, host("app-1"));
+        expect(files.map((f) => [f.path, f.mode, f.owner, f.group, f.secret])).to.deep.equal([
+            ["/etc/newrelic-infra.yml", "0600", "root", "root", true],
+            ["/etc/plone-aws/plone/newrelic.ini", "0640", "root", "plone", true],
+        ]);
+        expect(files[0].content).to.include('license_key: "0123456789abcdef0123456789abcdefNRAL"');
+        expect(files[1].content).to.include("license_key = 0123456789abcdef0123456789abcdefNRAL");
+        expect(files[1].content).to.include("app_name = variant: plone");
+        expect(renderSupervisorPrograms(real, host("app-1"))).to.include('NEW_RELIC_CONFIG_FILE="/etc/plone-aws/plone/newrelic.ini"');
+        // Nowhere else: not in the setup step, the supervisor programs or the scripts.
+        const ids = Object.fromEntries(host("app-1").volumes.map((v) => [v.mountPoint, "vol-1"]));
+        expect(renderHostStep(real, host("app-1"), "setup", ids)).to.not.include("NRAL");
+        for (const f of hostFiles(real, host("app-1")).filter((x) => !x.secret)) expect(f.content, f.path).to.not.include("NRAL");
+    });
+});
