@@ -170,7 +170,9 @@ describe("monitoring and off-site backups under mocks", function () {
             const agent = JSON.parse(files[CLOUDWATCH_AGENT_CONFIG]);
             expect(agent.metrics.metrics_collected.mem.measurement).to.deep.equal(["mem_used_percent"]);
             expect(agent.metrics.append_dimensions).to.deep.equal({ InstanceId: "${aws:InstanceId}" });
-            const collected = agent.logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[];
+            // A host that writes no log of its own (the Gluster peer) gets no logs section at all.
+            const collected = (agent.logs?.logs_collected.files.collect_list ?? []) as { file_path: string; log_group_name: string }[];
+            if (host === "blobs-1") expect(agent.logs).to.equal(undefined);
             for (const c of collected) expect(groups.has(c.log_group_name), `${host}: ${c.log_group_name}`).to.equal(true);
             if (host === "web-1") expect(collected.map((c) => c.file_path)).to.deep.equal(["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/haproxy.log"]);
             if (host === "app-1") {
