@@ -6,6 +6,8 @@ import * as fs from "fs";
 import { plannedHostAddresses } from "../../scripts/lib/offline";
 import { TestHostRun } from "../../scripts/lib/testHosts";
 import { loadRepoStack } from "../helpers/stacks";
+import { shippedLogs } from "../../components/render/monitoring/cloudwatchAgent";
+import { buildTopology } from "../../components/topology";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 
 describe("GlusterFS between rehearsal test hosts", function () {
@@ -44,6 +46,16 @@ describe("GlusterFS between rehearsal test hosts", function () {
             for (const host of ["blobs-1", "blobs-2"]) {
                 const r = await root(host, "cat /srv/gluster-exports/brick/blob.txt");
                 expect(r.stdout.trim(), `${host}: ${r.stderr}`).to.equal("written on app-1");
+            }
+            // The GlusterFS logs the CloudWatch agent ships are the files GlusterFS really writes.
+            const { spec } = loadRepoStack("prod");
+            const topology = buildTopology(spec);
+            for (const host of ["blobs-1", "app-1"]) {
+                const plan = topology.hosts.find((h) => h.name === host)!;
+                const files = shippedLogs({ spec, topology }, plan).filter((l) => l.kind === "glusterfs").map((l) => l.path);
+                expect(files, host).to.have.length.greaterThan(0);
+                const r = await root(host, files.map((f) => `test -s ${f} || echo "missing ${f}"`).join("\n") + "\n");
+                expect(r.stdout, `${host}: ${r.stderr}`).to.equal("");
             }
         } finally {
             const { leftovers } = await run.teardown();

@@ -170,9 +170,7 @@ describe("monitoring and off-site backups under mocks", function () {
             const agent = JSON.parse(files[CLOUDWATCH_AGENT_CONFIG]);
             expect(agent.metrics.metrics_collected.mem.measurement).to.deep.equal(["mem_used_percent"]);
             expect(agent.metrics.append_dimensions).to.deep.equal({ InstanceId: "${aws:InstanceId}" });
-            // A host that writes no log of its own (the Gluster peer) gets no logs section at all.
-            const collected = (agent.logs?.logs_collected.files.collect_list ?? []) as { file_path: string; log_group_name: string }[];
-            if (host === "blobs-1") expect(agent.logs).to.equal(undefined);
+            const collected = agent.logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[];
             for (const c of collected) expect(groups.has(c.log_group_name), `${host}: ${c.log_group_name}`).to.equal(true);
             if (host === "web-1") expect(collected.map((c) => c.file_path)).to.deep.equal(["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/haproxy.log"]);
             if (host === "app-1") {
@@ -182,6 +180,14 @@ describe("monitoring and off-site backups under mocks", function () {
             expect(agent.metrics.metrics_collected.disk.resources[0]).to.equal("/");
         }
         expect(installedFiles(stepScript(prod, "blobs-1", "configure"))[CLOUDWATCH_AGENT_CONFIG]).to.include("/srv/gluster-exports");
+        // The Gluster peers ship glusterd's and their brick's log, the hosts that mount the volume the mount's.
+        const shipped = (host: string) =>
+            (JSON.parse(installedFiles(stepScript(prod, host, "configure"))[CLOUDWATCH_AGENT_CONFIG]).logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[])
+                .filter((c) => c.log_group_name === "/plone-aws/prod/glusterfs")
+                .map((c) => c.file_path);
+        expect(shipped("blobs-1")).to.deep.equal(["/var/log/glusterfs/glusterd.log", "/var/log/glusterfs/bricks/srv-gluster-exports-brick.log"]);
+        expect(shipped("app-1")).to.deep.equal(["/var/log/glusterfs/srv-shared-blobs.log"]);
+        expect(shipped("web-1")).to.deep.equal([]);
     });
 
     it("the real pack over gRPC fails a stack whose backup bucket lost its versioning or its public access block", async () => {

@@ -9,6 +9,14 @@ import { DEFAULT_FRONTEND_LAYOUT } from "../frontendLayout";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { supervisorPrograms } from "../supervisor";
 import { cronJobs } from "../cron";
+import { blobClientHosts } from "../nfs";
+
+/** GlusterFS names a brick's or a mount's log after its path, '/' turned into '-' (/srv/shared-blobs -> srv-shared-blobs.log). */
+function glusterLogName(path: string): string {
+    return `${path.replace(/^\/+/, "").replace(/\//g, "-")}.log`;
+}
+/** Where Debian's glusterfs packages write their logs. */
+const GLUSTER_LOG_DIR = "/var/log/glusterfs";
 
 /** Where plone-aws writes the agent's configuration (the agent converts it into its own files). */
 export const CLOUDWATCH_AGENT_CONFIG = `${PATHS.configDir}/cloudwatch-agent.json`;
@@ -28,6 +36,7 @@ export const LOG_KINDS = {
     "nginx-error": "nginx's error log",
     haproxy: "haproxy's log",
     jobs: "the scheduled jobs (backup, pack) of plone-aws",
+    glusterfs: "GlusterFS: glusterd and the brick on the peers, the FUSE mount on the hosts that mount the volume",
 } as const;
 export type LogKind = keyof typeof LOG_KINDS;
 
@@ -66,6 +75,15 @@ export function shippedLogs(ctx: Pick<RenderContext, "spec" | "topology">, host:
         add("/var/log/haproxy.log", "haproxy");
     }
     for (const name of new Set(cronJobs(ctx, host).map((j) => j.name))) add(`${PATHS.logDir}/${name}.log`, "jobs");
+    const blobs = ctx.topology.endpoints.blobs;
+    if (blobs.mode === "gluster") {
+        // A peer's trouble (a brick down, a heal stuck) shows first in these logs.
+        if (host.layers.includes("shared_blobs")) {
+            add(`${GLUSTER_LOG_DIR}/glusterd.log`, "glusterfs");
+            add(`${GLUSTER_LOG_DIR}/bricks/${glusterLogName(blobs.brickPath)}`, "glusterfs");
+        }
+        if (blobClientHosts(ctx).includes(host.name)) add(`${GLUSTER_LOG_DIR}/${glusterLogName(blobs.mountPoint)}`, "glusterfs");
+    }
     return logs;
 }
 
