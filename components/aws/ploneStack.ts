@@ -17,7 +17,7 @@ import { OffsiteBackups } from "./offsiteBackups";
 import { offsiteTarget } from "../render/operations/plan";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
-import { provisionHosts } from "./provisioning";
+import { provisionHosts, sshAddressOf } from "./provisioning";
 import { resourceTags } from "./tags";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
 
@@ -224,11 +224,7 @@ export class PloneStack extends pulumi.ComponentResource {
         this.alarmTopicArn = this.monitoring.topic.arn;
 
         const frontendEip = this.frontDoor.elasticIp?.publicIp;
-        this.sshAddresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => {
-            const instance = this.hosts[h.name].instance;
-            const address = spec.access.via === "bastion" ? instance.privateIp : h.elasticIp && frontendEip ? frontendEip : instance.publicIp;
-            return [h.name, address];
-        })));
+        this.sshAddresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, sshAddressOf(spec, h, this.hosts[h.name], frontendEip)])));
 
         this.provisioners = provisionHosts(this, name, {
             spec,

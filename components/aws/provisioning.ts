@@ -30,6 +30,15 @@ export interface ProvisioningArgs {
     offsite?: pulumi.Output<OffsiteTarget | undefined>;
 }
 
+/**
+ * The address SSH reaches a host at (provisioning, and `npm run ops` through the sshAddresses
+ * output): its private IP behind the bastion; else the front end's Elastic IP, or its public IP.
+ */
+export function sshAddressOf(spec: StackSpec, plan: HostPlan, host: Host, frontendElasticIp?: pulumi.Output<string>): pulumi.Output<string> {
+    if (spec.access.via === "bastion") return host.instance.privateIp;
+    return plan.elasticIp && frontendElasticIp ? frontendElasticIp : host.instance.publicIp;
+}
+
 /** Connection retries while a host boots: about 10 minutes. */
 const DIAL = { dialErrorLimit: 40, perDialTimeout: 15 };
 
@@ -101,11 +110,12 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     for (const plan of topology.hosts) {
         const host = args.hosts[plan.name];
         const volumeIds = pulumi.all(Object.fromEntries(host.volumes.map((v) => [v.mountPoint, v.volume.id])));
+        const address = sshAddressOf(spec, plan, host, args.frontendElasticIp);
         const connection: pulumi.Input<command.types.input.remote.ConnectionArgs> =
             spec.access.via === "publicIp"
-                ? { host: plan.elasticIp && args.frontendElasticIp ? args.frontendElasticIp : host.instance.publicIp, user: spec.access.sshUser, privateKey, ...DIAL }
+                ? { host: address, user: spec.access.sshUser, privateKey, ...DIAL }
                 : {
-                      host: host.instance.privateIp,
+                      host: address,
                       user: spec.access.sshUser,
                       privateKey,
                       ...DIAL,
