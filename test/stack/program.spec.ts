@@ -154,6 +154,9 @@ describe("the program under mocks", function () {
         const spec = loadRepoStack("prod").spec;
         for (const h of spec.hosts) expect(cidrContains(planSubnet(spec.network.cidr, "private", h.az).cidr, ips[h.name]), h.name).to.equal(true);
         expect(dev.outputs.frontDoorAddress).to.match(/^198\.51\.100\.\d+$/);
+        // npm run ops connects to sshAddresses: the private IPs behind prod's bastion, dev's Elastic IP.
+        expect(prod.outputs.sshAddresses).to.deep.equal(ips);
+        expect(dev.outputs.sshAddresses).to.deep.equal({ "dev-1": dev.outputs.frontDoorAddress });
     });
 
     it("registers no resource at all when the configuration is invalid", async () => {
