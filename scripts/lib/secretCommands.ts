@@ -3,6 +3,7 @@
 // nor left in the shell history.
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import { NAMESPACE } from "../../components/config/rules";
+import { APP_SECRETS_KEY } from "../../components/config/secretNames";
 
 export interface SecretToSet {
     /** Full config key, e.g. plone-aws:dbPassword. */
@@ -45,4 +46,13 @@ export function sortSecrets(list: SecretToSet[]): SecretToSet[] {
 /** The lines printed for a list of secrets: the command, then what it is. */
 export function formatSecrets(list: SecretToSet[]): string[] {
     return sortSecrets(list).flatMap((s) => [`  ${s.command}`, `      ${s.why}`]);
+}
+
+/**
+ * The command that sets one variable of the app's secret environment (plone-aws:appSecrets, a map
+ * NAME -> value): `--path` keeps each value a secret of its own in the stack file.
+ */
+export function appSecret(name: string, stack: string, why: string): SecretToSet {
+    const key = `${NAMESPACE}:${APP_SECRETS_KEY}.${name}`;
+    return { key, why, command: `pulumi config set --secret --path '${key}' --stack ${stack}` };
 }
