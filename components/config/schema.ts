@@ -34,6 +34,7 @@ export type BlobMode = (typeof BLOB_MODES)[number];
 export const SECRET_KEYS = {
     sshPrivateKey: "the private half of access.publicKey, used by `pulumi up` to provision the hosts over SSH",
     deployKey: "an SSH key with read access to the buildout repository (and its submodules / mr.developer sources)",
+    repositoryToken: "the password or access token of an https:// app.repository (its user name stays in the URL, e.g. https://oauth2@gitlab.com/...); git reads it from a 0600 credential file during the build",
     dbPassword: "the RDS master password, also written into deploy.cfg for RelStorage",
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
