@@ -1,8 +1,11 @@
 // Reading a stack's configuration: the raw key -> string map Pulumi hands the program (or the
 // offline plan builds from a stack file) becomes a StackSpec, or a list of every error at once.
 import { z } from "zod";
+import { AWS_REGIONS } from "./kinds";
 import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SecretKey, SectionName } from "./schema";
 import { crossFieldIssues, ConfigIssue, keyPath, NAMESPACE } from "./rules";
+import { environmentSecretIssues, readSecrets } from "./secrets";
+import { APP_SECRETS_KEY } from "./secretNames";
 import { ParsedSections, StackSpec, toStackSpec } from "./spec";
 import { buildTopology } from "../topology";
 
@@ -18,19 +21,71 @@ export interface LoadResult {
 const REQUIRED_SECTIONS: SectionName[] = ["hosts", "app", "frontend", "access"];
 
 /** Known keys, for "did you mean" hints. */
-const KNOWN_KEYS = [...Object.keys(SECTION_SCHEMAS), ...Object.keys(SECRET_KEYS)];
+const KNOWN_KEYS = [...Object.keys(SECTION_SCHEMAS), ...Object.keys(SECRET_KEYS), APP_SECRETS_KEY];
+
+/**
+ * The AWS provider's own settings (aws:*), as @pulumi/aws declares them in config/vars; a unit test
+ * keeps this list equal to the provider's.
+ */
+export const AWS_PROVIDER_KEYS = [
+    "accessKey", "allowedAccountIds", "assumeRoleWithWebIdentity", "assumeRoles", "customCaBundle", "defaultTags",
+    "ec2MetadataServiceEndpoint", "ec2MetadataServiceEndpointMode", "endpoints", "forbiddenAccountIds", "httpProxy", "httpsProxy",
+    "ignoreTags", "insecure", "maxRetries", "noProxy", "profile", "region", "retryMode", "s3UsEast1RegionalEndpoint", "s3UsePathStyle",
+    "secretKey", "sharedConfigFiles", "sharedCredentialsFiles", "skipCredentialsValidation", "skipMetadataApiCheck",
+    "skipRegionValidation", "skipRequestingAccountId", "stsRegion", "tagPolicyCompliance", "token", "tokenBucketRateLimiterCapacity",
+    "useDualstackEndpoint", "useFipsEndpoint", "userAgents",
+] as const;
+
+/**
+ * Keys renamed since the cookbook's names: raw configuration text now lives only in keys whose name
+ * says it is raw. The old name is refused with the new one.
+ */
+const RENAMED_KEYS: Record<string, string> = {
+    "app.additionalConfig": "app.rawBuildoutConfig",
+    "frontend.subsiteConfig": "frontend.rawSubsiteServer",
+    "frontend.nginx.additionalServers": "frontend.nginx.rawHttp",
+    "frontend.nginx.additionalConfig": "frontend.nginx.rawServer",
+    "frontend.nginx.additionalSslConfig": "frontend.nginx.rawSslServer",
+    "frontend.nginx.defaultConfig": "frontend.nginx.rawDefaultServer",
+    "frontend.nginx.defaultSslConfig": "frontend.nginx.rawDefaultSslServer",
+};
+
+/** Keys of other namespaces that are most likely plone-aws keys under a misspelt namespace, or in aws:. */
+function namespaceIssues(raw: Record<string, string>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const key of Object.keys(raw)) {
+        const colon = key.indexOf(":");
+        if (colon < 0) continue;
+        const namespace = key.slice(0, colon);
+        const name = key.slice(colon + 1);
+        if (namespace === NAMESPACE) continue;
+        const ours = closest(name.split(".")[0], KNOWN_KEYS, 2);
+        if (namespace === "aws") {
+            if ((AWS_PROVIDER_KEYS as readonly string[]).includes(name)) continue;
+            const theirs = closest(name, AWS_PROVIDER_KEYS, 3);
+            if (ours && (!theirs || KNOWN_KEYS.includes(name))) {
+                issues.push({ path: key, message: `not a setting of the AWS provider: did you mean ${NAMESPACE}:${ours}?` });
+            } else {
+                issues.push({ path: key, message: `not a setting of the AWS provider${theirs ? ` (did you mean aws:${theirs}?)` : ""}: the provider would ignore or refuse it` });
+            }
+            continue;
+        }
+        const looksLikeOurs = namespace.toLowerCase().replace(/[^a-z0-9]/g, "") === "ploneaws" || editDistance(namespace.toLowerCase(), NAMESPACE) <= 2;
+        if (looksLikeOurs) {
+            issues.push({ path: key, message: `the namespace is ${NAMESPACE}, not ${namespace}: this key would be ignored${ours ? ` (did you mean ${NAMESPACE}:${ours}?)` : ""}` });
+        }
+    }
+    return issues;
+}
 
 /**
  * Validates a raw configuration map (keys such as `plone-aws:hosts`, values as Pulumi passes them:
  * strings, JSON for structured values) into a StackSpec.
  */
 export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: string }): LoadResult {
-    const errors: ConfigIssue[] = [];
+    const errors: ConfigIssue[] = [...namespaceIssues(raw)];
     const warnings: ConfigIssue[] = [];
     const sections: Partial<Record<SectionName, unknown>> = {};
-    const secrets = Object.fromEntries(
-        (Object.keys(SECRET_KEYS) as SecretKey[]).map((k) => [k, raw[`${NAMESPACE}:${k}`] !== undefined && raw[`${NAMESPACE}:${k}`] !== ""]),
-    ) as Record<SecretKey, boolean>;
 
     for (const key of Object.keys(raw)) {
         if (!key.startsWith(`${NAMESPACE}:`)) continue;
@@ -43,6 +98,10 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
 
     const region = raw["aws:region"];
     if (!region) errors.push({ path: "aws:region", message: "required: pulumi config set aws:region <region>, e.g. eu-west-1" });
+    else if (!AWS_REGIONS.includes(region)) {
+        const hint = closest(region, AWS_REGIONS, 3);
+        errors.push({ path: "aws:region", message: `must be an AWS region such as eu-west-1${hint ? ` (did you mean ${hint}?)` : ""}` });
+    }
 
     for (const name of Object.keys(SECTION_SCHEMAS) as SectionName[]) {
         const value = raw[`${NAMESPACE}:${name}`];
@@ -66,12 +125,19 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
         else errors.push(...result.error.issues.flatMap((issue) => describeIssue(name, issue)));
     }
 
+    const database = sections.database as ParsedSections["database"];
+    const { found, errors: secretErrors } = readSecrets(raw, { externalDatabase: !!database?.host });
+    const secrets = found.set;
+    errors.push(...secretErrors);
+    const app = sections.app as ParsedSections["app"] | undefined;
+    if (app) errors.push(...environmentSecretIssues(app.environment, found.appSecretNames));
+
     const cross = crossFieldIssues(sections as Partial<ParsedSections>, { secrets, region });
     errors.push(...cross.errors);
     warnings.push(...cross.warnings);
     if (errors.length > 0) return { errors: dedupe(errors), warnings };
 
-    const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets });
+    const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets, appSecretNames: found.appSecretNames });
     errors.push(...volumeOverrideIssues(spec));
     return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
 }
@@ -98,12 +164,19 @@ function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIss
     const path = [section, ...issue.path];
     switch (issue.code) {
         case "unrecognized_keys":
-            return issue.keys.map((k) => ({
-                path: keyPath([...path, k]),
-                message: k in SECRET_KEYS
-                    ? `secrets are top-level keys: ${`pulumi config set --secret ${NAMESPACE}:${k} <value>`}, and remove it here`
-                    : `unknown key`,
-            }));
+            return issue.keys.map((k) => {
+                const renamed = RENAMED_KEYS[[...path, k].filter((p) => typeof p === "string").join(".")];
+                const known = shapeKeysAt(SECTION_SCHEMAS[section] as z.ZodType, issue.path);
+                const hint = closest(k, known);
+                return {
+                    path: keyPath([...path, k]),
+                    message: k in SECRET_KEYS
+                        ? `secrets are top-level keys: ${`pulumi config set --secret ${NAMESPACE}:${k} <value>`}, and remove it here`
+                        : renamed
+                          ? `renamed: this is now ${NAMESPACE}:${renamed}`
+                          : `unknown key${hint ? ` (did you mean ${hint}?)` : ""}${known.length ? `; the keys here are ${known.join(", ")}` : ""}`,
+                };
+            });
         case "invalid_type":
             return [{ path: keyPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}` }];
         case "invalid_value":
@@ -131,6 +204,28 @@ function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIss
     }
 }
 
+/** The keys of the object schema at `path` inside `schema` (for "did you mean" hints). */
+function shapeKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+    let node: z.ZodType | undefined = schema;
+    const unwrap = (s: z.ZodType): z.ZodType => {
+        const def = s._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+        if (def.innerType) return unwrap(def.innerType);
+        if (def.type === "pipe" && def.in) return unwrap(def.in);
+        return s;
+    };
+    for (const part of path) {
+        if (!node) return [];
+        const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType };
+        if (def.type === "object" && typeof part === "string") node = def.shape?.[part];
+        else if (def.type === "array") node = def.element;
+        else if (def.type === "record") node = def.valueType;
+        else return [];
+    }
+    if (!node) return [];
+    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.ZodType> };
+    return def.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
 function article(type: string): string {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
@@ -140,7 +235,9 @@ function describeValue(v: unknown): string {
     if (v === null) return "null";
     if (Array.isArray(v)) return "a list";
     if (typeof v === "object") return "a mapping";
-    return JSON.stringify(v);
+    const text = JSON.stringify(v);
+    // An error line quotes at most the start of a value (a pasted 100 kB blob stays out of the report).
+    return text.length > 64 ? `${text.slice(0, 60)}..."` : text;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

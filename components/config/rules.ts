@@ -207,10 +207,12 @@ export function crossFieldIssues(
         for (const host of Object.keys(frontend.subsites)) {
             if (names.includes(host)) err(["frontend", "subsites", host], `${host} is already the site's domain or an alias: a sub-site needs a host name of its own`);
         }
-        for (const host of Object.keys(frontend.subsiteConfig)) {
-            if (!names.includes(host) && !(host in frontend.subsites)) err(["frontend", "subsiteConfig", host], `${host} is neither the domain, an alias nor a sub-site`);
+        for (const host of Object.keys(frontend.rawSubsiteServer)) {
+            if (!names.includes(host) && !(host in frontend.subsites)) err(["frontend", "rawSubsiteServer", host], `${host} is neither the domain, an alias nor a sub-site`);
         }
-        if (s.tier === "production" && frontend.tls.mode === "none") warn(["frontend", "tls"], "production without TLS: the site is served over plain HTTP");
+        if (s.tier === "production" && frontend.tls.mode === "none" && !frontend.tls.plainHttpIntended) {
+            warn(["frontend", "tls"], "production without TLS: the site is served over plain HTTP (the production policy refuses this; set frontend.tls, or frontend.tls.plainHttpIntended: true when TLS ends in front of the stack)");
+        }
     }
 
     if (app) {
@@ -232,6 +234,9 @@ export function crossFieldIssues(
         err(["snapshots", "crossRegionCopy", "region"], `the copy must go to another region than the stack's own (${ctx.region})`);
     }
 
+    if (s.database && s.database.allocatedStorage > s.database.maxAllocatedStorage) {
+        err(["database", "allocatedStorage"], `${s.database.allocatedStorage} GiB is more than database.maxAllocatedStorage (${s.database.maxAllocatedStorage} GiB), which RDS refuses: raise maxAllocatedStorage or lower allocatedStorage`);
+    }
     if (s.database && s.tier === "production" && !s.database.multiAz) warn(["database", "multiAz"], "production without Multi-AZ: a failure of the database host stops the site");
 
     for (const key of ["sshPrivateKey", "haproxyStatsPassword"] as const) {

@@ -2,6 +2,7 @@
 // default. This module is the one place defaults live; the topology and the renderers read the
 // parsed values and never invent their own.
 import { z } from "zod";
+import * as kind from "./kinds";
 
 /** The OpsWorks layers, under the names the cookbook's users know. */
 export const LAYERS = [
@@ -42,20 +43,15 @@ export const SECRET_KEYS = {
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
-const hostName = z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "must be 2-30 characters: lower-case letters, digits and '-', starting with a letter");
+const hostName = kind.name(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "2-30 characters: lower-case letters, digits and '-', starting with a letter");
 
-const instanceType = z
-    .string()
-    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t3.medium");
+const instanceType = kind.format(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t3.medium", 64);
 
-const cron = z
-    .string()
-    .regex(
-        /^(@(daily|weekly|monthly|hourly)|(\S+\s+){4}\S+)$/,
-        "must be a cron schedule with five fields (minute hour day month weekday) or @daily/@weekly/@monthly/@hourly",
-    );
+const cron = kind.format(
+    /^(@(daily|weekly|monthly|hourly)|([0-9A-Za-z*/,-]+ +){4}[0-9A-Za-z*/,-]+)$/,
+    "a cron schedule with five fields (minute hour day month weekday, each of digits, names, '*', '/', ',', '-') or @daily/@weekly/@monthly/@hourly",
+    128,
+);
 
 const CRON_MACROS: Record<string, string> = { "@hourly": "0 * * * *", "@daily": "0 0 * * *", "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *" };
 
@@ -64,14 +60,27 @@ export function cronFields(schedule: string): string[] {
     return (CRON_MACROS[schedule] ?? schedule).trim().split(/\s+/);
 }
 
-const relativePath = z
-    .string()
-    .min(1)
-    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "must be a path inside the release, without '..'");
+const relativePath = kind.relativePath();
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const envName = kind.name(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "an environment variable name (letters, digits and '_', not starting with a digit)");
 
-const cidr = z.string().refine(isCidr, "must be an IPv4 CIDR block such as 10.0.0.0/16");
+const cidr = kind.format(/^[0-9./]+$/, "an IPv4 CIDR block such as 10.0.0.0/16 (no bits set past the prefix)", 18, (v) => isCidr(v));
+
+/** A server outside the stack: host:port. */
+const hostPort = kind.format(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/, "host:port with a DNS name or IPv4 address and a port 1-65535, such as cache.example.internal:11211", 260, (v) => {
+    const [host, port] = v.split(":");
+    return kind.isHostAddress(host) && Number(port) >= 1 && Number(port) <= 65535;
+});
+
+const duration = kind.format(/^\d{1,9}(ms|s|m)$/, "a duration such as 5s, 300ms or 2m", 16);
+
+const unixUser = kind.name(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name (lower-case letters, digits, '_', '-')");
+
+/** A Pulumi stack name. */
+const stackName = kind.name(/^[A-Za-z0-9_.-]{1,100}$/, "a stack name (letters, digits, '_', '.', '-')");
+
+/** A pip requirement specifier: name, extras, version clauses; never an option such as --index-url. */
+const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,127})(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64}(,(===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64})*)?$/;
 
 /** True when `value` is an IPv4 CIDR block whose address has no bits set past the prefix. */
 export function isCidr(value: string): boolean {
@@ -106,14 +115,15 @@ const host = z
 
 const initCommand = z
     .object({
-        name: z.string().regex(/^[a-z][a-z0-9_-]*$/, "must be a supervisor program name (lower-case letters, digits, '_' and '-')"),
+        name: kind.name(/^[a-z][a-z0-9_-]{0,62}$/, "a supervisor program name (lower-case letters, digits, '_' and '-')"),
         cmd: relativePath,
-        args: z.string().default(""),
+        /** Arguments of cmd: plain words (quotes and shell syntax are refused, as supervisor does not read them as bash would). */
+        args: kind.shellWords().default(""),
         /** Seconds to wait before restarting it during a rolling restart. */
         delay: z.number().int().min(0).default(0),
         /** Supervisor event listener (e.g. superlance memmon) instead of a program. */
         eventListener: z
-            .object({ events: z.array(z.string().regex(/^[A-Z_0-9]+$/)).min(1) })
+            .object({ events: z.array(kind.name(/^[A-Z][A-Z_0-9]{0,63}$/, "a supervisor event type such as TICK_60")).min(1) })
             .strict()
             .optional(),
     })
@@ -121,11 +131,11 @@ const initCommand = z
 
 const cacheArchive = z
     .object({
-        url: z.string().url(),
+        url: kind.url(["https", "http"], "the password of a user is plone-aws:cacheArchivePassword, and user names go in user"),
         /** Where to unpack it, relative to the app's deploy directory (e.g. shared/eggs). */
         path: relativePath,
         /** HTTP basic-auth user; the password is the secret plone-aws:cacheArchivePassword. */
-        user: z.string().optional(),
+        user: kind.name(/^[A-Za-z0-9._@+-]{1,128}$/, "a user name of letters, digits and '.', '_', '@', '+', '-' (no ':')").optional(),
         /** Delete the directory and unpack again on every deploy. */
         purge: z.boolean().default(false),
     })
@@ -134,35 +144,37 @@ const cacheArchive = z
 export const appSchema = z
     .object({
         /** App short name: the deploy directory /srv/www/<name> and the supervisor program prefix. */
-        name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "must be lower-case letters, digits and '_'").default("plone"),
+        name: kind.name(/^[a-z][a-z0-9_]{0,30}$/, "lower-case letters, digits and '_', starting with a letter (at most 31)").default("plone"),
         /**
          * The buildout repository (git URL). git:// is git's own read-only protocol (a git daemon, as
          * the rehearsal serves its fixture buildout): unauthenticated and unencrypted, for private
          * networks only.
          */
-        repository: z
-            .string()
-            .regex(/^(https:\/\/|ssh:\/\/|git:\/\/|git@|file:\/\/|\/)\S+$/, "must be a git URL (https://, ssh://, git://, git@host:path, file:// or an absolute path)"),
+        repository: kind.gitUrl("the password or token of an https repository is the secret plone-aws:repositoryToken (pulumi config set --secret plone-aws:repositoryToken)"),
         /** Branch, tag or commit to deploy. */
-        revision: z.string().min(1).default("main"),
+        revision: kind.gitRevision().default("main"),
         /** First `extends` entry of deploy.cfg (the cookbook's plone_instances.base_config). */
         baseConfig: relativePath.default("cfg/base.cfg"),
         /** Extra `extends` entries after the base (and RelStorage) config. */
         buildoutExtends: z.array(relativePath).default([]),
         /** Extra buildout parts after the generated ones. */
-        partsToInclude: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
+        partsToInclude: z.array(kind.name(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "a buildout part name (letters, digits, '_', '.', '-')")).default([]),
         /** `parts +=` (true) or `parts =` (false) in deploy.cfg. */
         inheritParts: z.boolean().default(true),
-        /** Raw buildout text appended to deploy.cfg. */
-        additionalConfig: z.string().default(""),
+        /**
+         * Raw buildout text appended to deploy.cfg (the cookbook's additional_config). It may override
+         * any generated option; buildout reads it in the build step, and a build that fails leaves the
+         * running release alone.
+         */
+        rawBuildoutConfig: kind.raw().default(""),
         /** Extra supervisor programs and event listeners (e.g. memmon). */
         initCommands: z.array(initCommand).default([]),
         /** Environment of the clients, the build and the supervisor programs. */
-        environment: z.record(envName, z.string()).default({}),
+        environment: z.record(envName, kind.envValue()).default({}),
         /** apt packages the buildout needs beyond the built-in list. */
-        osPackages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.:=~-]*$/, "must be a Debian package name, optionally =version")).default([]),
-        /** pip packages installed into the app's virtualenv before bootstrap. */
-        pipPackages: z.array(z.string().min(1)).default([]),
+        osPackages: z.array(kind.name(/^[a-z0-9][a-z0-9+.-]{0,127}(=[A-Za-z0-9.+:~-]{1,128})?$/, "a Debian package name, optionally =version")).default([]),
+        /** pip packages installed into the app's virtualenv before bootstrap: requirement specifiers such as zc.buildout==3.0.1 (no options). */
+        pipPackages: z.array(kind.format(PIP_REQUIREMENT, "a pip requirement such as zc.buildout==3.0.1 or setuptools<70 (a name with optional extras and version specifiers, no options)", 256)).default([]),
         /** Tarballs (eggs, downloads) unpacked before the first build. */
         cacheArchives: z.array(cacheArchive).default([]),
         /** Run the build on every deploy, even when neither the revision nor deploy.cfg changed. */
@@ -178,13 +190,13 @@ export const appSchema = z
         /** UID and GID of the deploy user, the same on every host so NFS and Gluster ownership match. */
         deployUserUid: z.number().int().min(1000).max(60000).default(4000),
         /** Python used for the app's virtualenv. */
-        python: z.string().regex(/^python3(\.\d+)?$/, "must be python3 or python3.N").default("python3"),
+        python: kind.name(/^python3(\.\d{1,2})?$/, "python3 or python3.N").default("python3"),
         /** Run once per release in the release directory; $VENV is the app's virtualenv (shared/env). */
-        bootstrapCommand: z.string().min(1).default('"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap'),
+        bootstrapCommand: kind.shellCommand().default('"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap'),
         /** The build, run in the new release directory. */
-        buildCommand: z.string().min(1).default("bin/buildout -c deploy.cfg"),
+        buildCommand: kind.shellCommand().default("bin/buildout -c deploy.cfg"),
         /** Extra flags for the build (the cookbook's buildout_flags, e.g. -N). */
-        buildoutFlags: z.string().default(""),
+        buildoutFlags: kind.shellWords().default(""),
     })
     .strict();
 
@@ -196,11 +208,11 @@ const relstorage = z
         /** RelStorage's in-process cache per client, in MB. */
         cacheLocalMb: z.number().int().min(0).default(512),
         /** Persistent local cache directory (fast warm restarts). */
-        cacheLocalDir: z.string().optional(),
+        cacheLocalDir: kind.absolutePath().optional(),
         /** Blob cache on each client when blobs are kept in the database. */
-        blobCacheSize: z.string().regex(/^\d+(kb|mb|gb)$/i).default("1gb"),
+        blobCacheSize: kind.format(/^\d{1,9}(kb|mb|gb)$/i, "a size such as 1gb or 500mb", 16).default("1gb"),
         /** Remote memcached servers (host:port), e.g. ElastiCache; the memcached layer adds its hosts. */
-        cacheServers: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host:port")).default([]),
+        cacheServers: z.array(hostPort).default([]),
     })
     .strict();
 
@@ -232,7 +244,7 @@ const backups = z
 
 const syslog = z
     .object({
-        facility: z.string().regex(/^local[0-7]$/, "must be local0 .. local7").optional(),
+        facility: kind.name(/^local[0-7]$/, "local0 .. local7").optional(),
         level: z.enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]).default("INFO"),
     })
     .strict();
@@ -240,7 +252,7 @@ const syslog = z
 export const ploneSchema = z
     .object({
         /** Zope path of the Plone site, used in the virtual-hosting rewrite. */
-        siteId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("Plone"),
+        siteId: kind.name(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, "a Zope id of letters, digits, '_', '.', '-', not starting with '.'").default("Plone"),
         /** Zope clients per vCPU on each plone_instances host. */
         clientsPerCpu: z.number().positive().max(16).default(2),
         /** A fixed client count per plone_instances host, instead of clientsPerCpu. */
@@ -257,19 +269,21 @@ export const ploneSchema = z
         storage: z.enum(["zeo", "relstorage"]).default("zeo"),
         blobs: z.enum(BLOB_MODES).default("local"),
         /** GlusterFS volume name. */
-        glusterVolume: z.string().regex(/^[A-Za-z0-9_-]+$/).default("blobs"),
+        glusterVolume: kind.name(/^[A-Za-z0-9_-]{1,64}$/, "a GlusterFS volume name (letters, digits, '_', '-')").default("blobs"),
         /** GlusterFS performance.cache-size of the blob volume (read cache per client), as the cookbook set it. */
-        glusterCacheSize: z.string().regex(/^\d+(KB|MB|GB)$/, "must be a size such as 256MB").default("256MB"),
+        glusterCacheSize: kind.format(/^\d{1,9}(KB|MB|GB)$/, "a size such as 256MB", 16).default("256MB"),
         relstorage: relstorage.prefault({}),
         pack: pack.prefault({}),
         backups: backups.prefault({}),
         celery: z
             .object({
                 enabled: z.boolean().default(false),
-                workerArgs: z.string().default(""),
-                beatArgs: z.string().default(""),
+                /** Extra arguments of `celery worker`: plain words. */
+                workerArgs: kind.shellWords().default(""),
+                /** Extra arguments of `celery beat`: plain words. */
+                beatArgs: kind.shellWords().default(""),
                 /** An external broker (e.g. ElastiCache); otherwise the redis layer's host. */
-                brokerHost: z.string().optional(),
+                brokerHost: kind.hostAddress().optional(),
                 brokerPort: z.number().int().min(1).max(65535).default(6379),
             })
             .strict()
@@ -278,7 +292,7 @@ export const ploneSchema = z
             .object({
                 enabled: z.boolean().default(false),
                 /** An external Solr; otherwise the solr layer's host. */
-                host: z.string().optional(),
+                host: kind.hostAddress().optional(),
                 port: z.number().int().min(1).max(65535).default(8983),
             })
             .strict()
@@ -286,14 +300,14 @@ export const ploneSchema = z
         clientSyslog: syslog.prefault({}),
         zeoSyslog: syslog.prefault({}),
         /** Mount /tmp as tmpfs of this size (e.g. 1G) on plone_instances hosts. */
-        tmpfsSize: z.string().regex(/^\d+[KMG]$/).optional(),
+        tmpfsSize: kind.format(/^\d{1,9}[KMG]$/, "a size such as 1G or 512M", 16).optional(),
         /** Point the release's var/tmp at /tmp. */
         globalTmp: z.boolean().default(false),
-        timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).default("Etc/UTC"),
+        timezone: kind.name(/^[A-Za-z_]{1,32}(\/[A-Za-z0-9_+-]{1,32}){0,3}$/, "a time zone such as Europe/Berlin or Etc/UTC").default("Etc/UTC"),
         /** Paths below the Plone site (/<siteId>) fetched from each restarted client before it takes traffic again. */
-        warmupPaths: z.array(z.string().startsWith("/")).default(["/"]),
+        warmupPaths: z.array(kind.urlPath()).default(["/"]),
         /** Cheap URL for health checks (relative to the Zope root). */
-        healthCheckPath: z.string().startsWith("/").default("/ok"),
+        healthCheckPath: kind.urlPath().default("/ok"),
         /**
          * Rolling restart: seconds to wait for a drained client's open connections to finish before it
          * is restarted anyway (long requests such as big uploads are cut off after this).
@@ -307,9 +321,7 @@ export const ploneSchema = z
     })
     .strict();
 
-const hostnameString = z
-    .string()
-    .regex(/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a DNS name such as www.example.org");
+const hostnameString = kind.dnsName({ wildcard: true });
 
 export const frontendSchema = z
     .object({
@@ -318,47 +330,61 @@ export const frontendSchema = z
         /** Further names served by the same site. */
         aliases: z.array(hostnameString).default([]),
         /** Host name -> path below the site (sub-site virtual hosts). */
-        subsites: z.record(hostnameString, z.string().regex(/^[A-Za-z0-9_./-]+$/)).default({}),
-        /** Host name -> raw nginx text for that virtual host. */
-        subsiteConfig: z.record(hostnameString, z.string()).default({}),
+        subsites: z
+            .record(
+                hostnameString,
+                kind.name(/^\/?[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}(\/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}){0,15}\/?$/, "a path below the site such as en/about (letters, digits, '_', '.', '-' and '/', no '.' or '..' segments)"),
+            )
+            .default({}),
+        /** Host name -> raw nginx text inside that virtual host's server blocks (the cookbook's per-site config). */
+        rawSubsiteServer: z.record(hostnameString, kind.raw()).default({}),
         /** auto: an ALB when there is more than one frontend host, an Elastic IP when there is one. */
         frontDoor: z.enum(["auto", "alb", "eip"]).default("auto"),
         tls: z
             .discriminatedUnion("mode", [
-                z.object({ mode: z.literal("none") }).strict(),
+                z
+                    .object({
+                        mode: z.literal("none"),
+                        /**
+                         * Production only: says plain HTTP is intended (TLS ends in front of the stack, at a CDN
+                         * or a proxy of your own). Without it the production policy refuses a stack without TLS.
+                         */
+                        plainHttpIntended: z.boolean().default(false),
+                    })
+                    .strict(),
                 z
                     .object({
                         mode: z.literal("acm"),
-                        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "must be an ACM certificate ARN"),
-                        sslPolicy: z.string().default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+                        certificateArn: kind.format(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "an ACM certificate ARN", 2048),
+                        sslPolicy: kind.name(/^ELBSecurityPolicy-[A-Za-z0-9-]{1,100}$/, "an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
                     })
                     .strict(),
-                z.object({ mode: z.literal("certbot"), email: z.string().email() }).strict(),
+                z.object({ mode: z.literal("certbot"), email: kind.email() }).strict(),
             ])
             .prefault({ mode: "none" }),
         haproxy: z
             .object({
-                statsUser: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("stats"),
+                statsUser: kind.name(/^[A-Za-z0-9_.-]{1,64}$/, "a user name of letters, digits, '_', '.', '-'").default("stats"),
                 balance: z.enum(["leastconn", "roundrobin", "first"]).default("leastconn"),
                 retries: z.number().int().min(0).max(10).default(3),
                 /** Health-check interval in ms (long: each check takes a Zope thread). */
                 checkInterval: z.number().int().min(1000).default(10000),
                 rise: z.number().int().min(1).default(1),
                 fall: z.number().int().min(1).default(5),
-                connectTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("5s"),
-                clientTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("300s"),
-                serverTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("300s"),
-                queueTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("60s"),
-                httpRequestTimeout: z.string().regex(/^\d+(ms|s|m)$/).default("10s"),
+                connectTimeout: duration.default("5s"),
+                clientTimeout: duration.default("300s"),
+                serverTimeout: duration.default("300s"),
+                queueTimeout: duration.default("60s"),
+                httpRequestTimeout: duration.default("10s"),
                 maxConnections: z.number().int().min(100).default(20000),
-                slowstart: z.string().regex(/^\d+(ms|s|m)$/).default("30s"),
+                slowstart: duration.default("30s"),
             })
             .strict()
             .prefault({}),
         varnish: z
             .object({
                 /** varnishd -s argument. */
-                storage: z.string().regex(/^(malloc|file),/, "must be a varnishd storage such as malloc,256m").default("malloc,256m"),
+                storage: kind.format(/^(malloc,\d{1,9}[kmgKMG]?|file,\/[A-Za-z0-9_.\/-]{1,255},\d{1,9}[kmgKMG]?)$/, "a varnishd storage such as malloc,256m or file,/var/lib/varnish/cache,2g", 300).default("malloc,256m"),
                 /** TTL in seconds for anonymous responses without Cache-Control. */
                 defaultTtl: z.number().int().min(0).default(300),
                 /** Seconds a stale object is served while the backend is healthy. */
@@ -366,25 +392,25 @@ export const frontendSchema = z
                 /** Seconds a stale object is served while the backend is sick. */
                 graceSick: z.number().int().min(0).default(600),
                 /** Regular expressions banned by `ops varnish-purge` when none are given. */
-                purgeUrls: z.array(z.string().min(1)).default([".*"]),
+                purgeUrls: z.array(kind.regex()).default([".*"]),
             })
             .strict()
             .prefault({}),
         nginx: z
             .object({
-                clientMaxBodySize: z.string().regex(/^\d+[kmg]?$/).default("128m"),
+                clientMaxBodySize: kind.format(/^\d{1,9}[kmg]?$/, "a size such as 128m", 16).default("128m"),
                 workerProcesses: z.union([z.literal("auto"), z.number().int().min(1)]).default("auto"),
                 enableSsi: z.boolean().default(false),
-                /** Raw nginx text at http level (extra server blocks, redirects). */
-                additionalServers: z.string().default(""),
-                /** Raw text inside every site server block. */
-                additionalConfig: z.string().default(""),
-                /** Raw text inside every TLS server block. */
-                additionalSslConfig: z.string().default(""),
-                /** Raw text only in the default server block. */
-                defaultConfig: z.string().default(""),
-                /** Raw text only in the default TLS server block (the cookbook's default_ssl_config). */
-                defaultSslConfig: z.string().default(""),
+                /** Raw nginx text at http level: extra server blocks, redirects (the cookbook's additional_servers). */
+                rawHttp: kind.raw().default(""),
+                /** Raw nginx text inside every site server block (the cookbook's additional_config). */
+                rawServer: kind.raw().default(""),
+                /** Raw nginx text inside every TLS server block (the cookbook's additional_ssl_config). */
+                rawSslServer: kind.raw().default(""),
+                /** Raw nginx text only in the main site's and the catch-all HTTP server blocks (the cookbook's default_config). */
+                rawDefaultServer: kind.raw().default(""),
+                /** Raw nginx text only in the main site's and the catch-all TLS server blocks (the cookbook's default_ssl_config). */
+                rawDefaultSslServer: kind.raw().default(""),
                 logRetentionDays: z.number().int().min(1).default(14),
             })
             .strict()
@@ -395,12 +421,12 @@ export const frontendSchema = z
 export const databaseSchema = z
     .object({
         /** An existing PostgreSQL server instead of an RDS instance created by the stack. */
-        host: z.string().optional(),
+        host: kind.hostAddress().optional(),
         port: z.number().int().min(1).max(65535).default(5432),
-        name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default("plone"),
-        user: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default("plone"),
-        engineVersion: z.string().regex(/^\d+(\.\d+)?$/).default("16"),
-        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.medium").default("db.t4g.medium"),
+        name: kind.name(/^[a-z][a-z0-9_]{0,62}$/, "a PostgreSQL database name: lower-case letters, digits and '_', starting with a letter").default("plone"),
+        user: kind.name(/^[a-z][a-z0-9_]{0,62}$/, "a PostgreSQL user name: lower-case letters, digits and '_', starting with a letter").default("plone"),
+        engineVersion: kind.format(/^\d{1,3}(\.\d{1,3})?$/, "a PostgreSQL version such as 16 or 16.4", 8).default("16"),
+        instanceClass: kind.format(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class such as db.t4g.medium", 64).default("db.t4g.medium"),
         allocatedStorage: z.number().int().min(20).max(65536).default(50),
         maxAllocatedStorage: z.number().int().min(20).max(65536).default(200),
         /** Defaults to true on every tier; staging clones turn it off. */
@@ -410,25 +436,25 @@ export const databaseSchema = z
         deletionProtection: z.boolean().optional(),
         /** Take a final snapshot on delete; defaults to true in production. */
         finalSnapshot: z.boolean().optional(),
-        backupWindow: z.string().regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/).default("02:00-03:00"),
-        maintenanceWindow: z.string().regex(/^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$/).default("sun:03:30-sun:04:30"),
+        backupWindow: kind.format(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as 02:00-03:00", 11).default("02:00-03:00"),
+        maintenanceWindow: kind.format(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as sun:03:30-sun:04:30", 19).default("sun:03:30-sun:04:30"),
     })
     .strict();
 
 export const snapshotsSchema = z
     .object({
         /** UTC time of the daily snapshot. */
-        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (UTC)").default("08:00"),
+        time: kind.format(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM (UTC)", 5).default("08:00"),
         /** Snapshots kept per volume. */
         retain: z.number().int().min(1).max(1000).default(15),
         /** Value of the plone-aws:snapshot tag on the data volumes; defaults to the stack name. */
-        tagValue: z.string().regex(/^[A-Za-z0-9_.:/=+@-]+$/).optional(),
+        tagValue: kind.name(/^[A-Za-z0-9_.:/=+@-]{1,256}$/, "a tag value of letters, digits and '_', '.', ':', '/', '=', '+', '@', '-'").optional(),
         crossRegionCopy: z
             .object({
-                region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-central-1"),
+                region: kind.awsRegion(),
                 retainDays: z.number().int().min(1).default(30),
                 /** KMS key in the target region; the default EBS key when unset. */
-                kmsKeyArn: z.string().startsWith("arn:").optional(),
+                kmsKeyArn: kind.format(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/, "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...", 2048).optional(),
             })
             .strict()
             .optional(),
@@ -438,12 +464,12 @@ export const snapshotsSchema = z
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-central-1");
+const region = kind.awsRegion();
 
 export const monitoringSchema = z
     .object({
         /** Subscribed to the stack's alarm topic (SNS mails a confirmation link first); without it the topic has no subscriber. */
-        alarmEmail: z.string().email().optional(),
+        alarmEmail: kind.email().optional(),
         /** The CloudWatch agent on every host: memory and disk metrics, the logs to CloudWatch Logs (installed on EC2 only). */
         cloudwatchAgent: z.boolean().default(true),
         /** Days CloudWatch Logs keeps the hosts' logs. */
@@ -469,13 +495,13 @@ export const monitoringSchema = z
         /** Forward the app, supervisor and nginx logs to a remote syslog (Papertrail style), over TLS by default. */
         remoteSyslog: z
             .object({
-                host: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name"),
+                host: kind.hostAddress(),
                 port: z.number().int().min(1).max(65535),
                 tls: z.boolean().default(true),
                 /** The name the server's certificate must carry; defaults to host (wildcards such as *.papertrailapp.com allowed). */
-                permittedPeer: z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/).optional(),
+                permittedPeer: kind.name(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, "a certificate name such as logs.example.com or *.papertrailapp.com").optional(),
                 /** More files to forward: path -> tag (the cookbook's papertrail.watch_files). */
-                files: z.record(z.string().startsWith("/"), z.string().regex(/^[A-Za-z0-9_.-]+$/)).default({}),
+                files: z.record(kind.absolutePath(), kind.name(/^[A-Za-z0-9_.-]{1,64}$/, "a syslog tag of letters, digits, '_', '.', '-'")).default({}),
             })
             .strict()
             .optional(),
@@ -486,7 +512,7 @@ export const monitoringSchema = z
                 /** NEW_RELIC_CONFIG_FILE for the Zope clients: the buildout brings the agent (newrelic, collective.newrelic). */
                 pythonAgent: z.boolean().default(false),
                 /** The app name the Python agent reports; defaults to "<stack>: <app>". */
-                appName: z.string().min(1).optional(),
+                appName: kind.text(255).optional(),
             })
             .strict()
             .prefault({}),
@@ -498,7 +524,7 @@ export const offsiteBackupsSchema = z
         /** Copy the backups (repozo) and the blobs to S3 after every backup run. */
         enabled: z.boolean().default(true),
         /** An existing bucket to use instead of the one the stack creates (e.g. one shared by several stacks). */
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").optional(),
+        bucket: kind.name(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 lower-case letters, digits, '.', '-')").optional(),
         /** Days the bucket keeps repozo backups (the newest full backup before them is kept too). */
         keepDays: z.number().int().min(1).max(3650).default(35),
         /** Days before objects move to S3 Standard-IA, then to Glacier Instant Retrieval (restores need no thaw). */
@@ -509,7 +535,7 @@ export const offsiteBackupsSchema = z
         /** Replicate the bucket to one in this region. */
         replicaRegion: region.optional(),
         /** Other stacks (same account) whose backups this stack's hosts may read, for `ops restore` (staging: [prod]). */
-        restoreFrom: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
+        restoreFrom: z.array(stackName).default([]),
     })
     .strict();
 
@@ -527,15 +553,15 @@ export const networkSchema = z
 export const accessSchema = z
     .object({
         /** The login user of the AMI (admin on Debian). */
-        sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("admin"),
-        publicKey: z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line"),
+        sshUser: unixUser.default("admin"),
+        publicKey: kind.format(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,255})?$/, "an OpenSSH public key line (type, key and an optional comment)", 16384),
         /** publicIp: every host gets a public IP; bastion: hosts stay private, reached through a bastion. */
         via: z.enum(["publicIp", "bastion"]).default("bastion"),
         bastion: z
             .object({
                 /** An existing bastion to use instead of creating one. */
-                host: z.string().optional(),
-                user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
+                host: kind.hostAddress().optional(),
+                user: unixUser.optional(),
                 instanceType: instanceType.default("t3.nano"),
             })
             .strict()

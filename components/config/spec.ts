@@ -45,6 +45,8 @@ export interface StackSpec {
     offsiteBackups: OffsiteBackupsConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
+    /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
+    appSecretNames: string[];
 }
 
 /** The sections as parsed by their schemas. */
@@ -72,7 +74,7 @@ export function resourcePrefixOf(stackName: string): string {
 /** Applies the defaults that depend on the stack itself (its name and tier). */
 export function toStackSpec(
     sections: ParsedSections,
-    ctx: { stackName: string; region: string; secrets: Record<SecretKey, boolean> },
+    ctx: { stackName: string; region: string; secrets: Record<SecretKey, boolean>; appSecretNames?: string[] },
 ): StackSpec {
     const production = sections.tier === "production";
     const database = sections.database && {
@@ -88,5 +90,6 @@ export function toStackSpec(
         database,
         snapshots: { ...sections.snapshots, tagValue: sections.snapshots.tagValue ?? ctx.stackName },
         secrets: ctx.secrets,
+        appSecretNames: ctx.appSecretNames ?? [],
     };
 }

@@ -54,6 +54,7 @@ import { DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
 import { appLayout } from "./appLayout";
 import { BACKUP_LOCATIONS, ClientBlobs, hostStorage } from "./appStorage";
 import { addressOf, RenderContext, RenderedFile, resolveEndpoint } from "./context";
+import { buildoutValue, libpqValue, zconfigValue } from "./encode";
 
 type Value = string | string[];
 
@@ -101,21 +102,6 @@ class BuildoutConfig {
     }
 }
 
-/**
- * A value buildout reads back unchanged: one line, no surrounding blanks (the parser strips them),
- * and, when `literal`, no `${` (buildout would substitute it; it has no escape for that).
- */
-function checked(value: string, what: string, literal = true): string {
-    if (/[\r\n]/.test(value)) throw new Error(`${what} contains a line break, which deploy.cfg cannot hold`);
-    if (value !== value.trim()) throw new Error(`${what} starts or ends with blanks, which buildout would drop`);
-    if (literal && value.includes("${")) throw new Error(`${what} contains "\${", which buildout would read as a substitution: choose another value`);
-    return value;
-}
-
-/** A libpq connection-string value: single-quoted, with ' and \ escaped. */
-function libpqQuote(value: string): string {
-    return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
 
 /** The parts deploy.cfg adds for a host, in the order buildout installs them. */
 export function generatedParts(ctx: RenderContext, host: HostPlan): string[] {
@@ -178,13 +164,12 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
         if (!db || !database) throw new Error("RelStorage needs the database address (RenderContext.database) and plone-aws:database");
         const password = ctx.secrets.dbPassword;
         if (password === undefined) throw new Error("RelStorage needs the database password (RenderContext.secrets.dbPassword)");
-        checked(password, "the database password (plone-aws:dbPassword)");
         const dsn = [
-            `dbname=${libpqQuote(database.name)}`,
-            `user=${libpqQuote(database.user)}`,
-            `host=${libpqQuote(db.address)}`,
-            `port=${libpqQuote(String(db.port))}`,
-            `password=${libpqQuote(password)}`,
+            `dbname=${libpqValue(database.name)}`,
+            `user=${libpqValue(database.user)}`,
+            `host=${libpqValue(db.address)}`,
+            `port=${libpqValue(String(db.port))}`,
+            `password=${libpqValue(password)}`,
         ].join(" ");
         cfg.comment("relstorage", `PostgreSQL for RelStorage: ${endpoints.database?.kind === "external" ? "the external server" : "RDS"}`)
             .set("relstorage", "type", "postgresql")
@@ -192,8 +177,9 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
             .set("relstorage", "host", db.address)
             .set("relstorage", "port", String(db.port))
             .set("relstorage", "user", database.user)
-            .set("relstorage", "password", password)
-            .set("relstorage", "dsn", dsn)
+            // The dsn passes through zope.conf (ZConfig), which reads $$ as $; buildout keeps $$ as it is.
+            .set("relstorage", "password", buildoutValue(password, "plone-aws:dbPassword"))
+            .set("relstorage", "dsn", buildoutValue(zconfigValue(dsn, "the database connection string"), "the database connection string"))
             .set("relstorage", "keep-history", String(plone.relstorage.keepHistory));
         if (endpoints.memcached.length > 0) {
             const servers = endpoints.memcached.map((e) => resolveEndpoint(e, ctx.addresses)).map((e) => `${e.address}:${e.port}`);
@@ -231,8 +217,8 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
         "# It holds the database password: mode 0600, owned by the deploy user.",
         "",
     ];
-    const additional = app.additionalConfig.trim()
-        ? ["# app.additionalConfig (last, so it can override anything above)", app.additionalConfig.trimEnd(), ""]
+    const additional = app.rawBuildoutConfig.trim()
+        ? ["# app.rawBuildoutConfig (last, so it can override anything above)", app.rawBuildoutConfig.trimEnd(), ""]
         : [];
     return [...header, cfg.render(), ...additional].join("\n");
 }
@@ -296,7 +282,7 @@ function renderClients(ctx: RenderContext, host: HostPlan, cfg: BuildoutConfig, 
             `blob-dir ${blobs.dir}`,
             ...(blobs.shared ? [] : [`blob-cache-size ${rs.blobCacheSize}`]),
             `cache-local-mb ${rs.cacheLocalMb}`,
-            ...(rs.cacheLocalDir ? [`cache-local-dir ${checked(rs.cacheLocalDir, "plone.relstorage.cacheLocalDir")}`] : []),
+            ...(rs.cacheLocalDir ? [`cache-local-dir ${buildoutValue(rs.cacheLocalDir, "plone.relstorage.cacheLocalDir")}`] : []),
             ...(ctx.topology.endpoints.memcached.length > 0 ? ["cache-servers ${memcached:servers}"] : []),
         ];
         cfg.set(c1, "rel-storage", lines);
@@ -304,7 +290,8 @@ function renderClients(ctx: RenderContext, host: HostPlan, cfg: BuildoutConfig, 
 
     const env = Object.keys(app.environment)
         .sort()
-        .map((k) => `${k} ${checked(app.environment[k], `app.environment.${k}`, false)}`);
+        // environment-vars end up in zope.conf: escaped for ZConfig, then for buildout.
+        .map((k) => `${k} ${buildoutValue(zconfigValue(app.environment[k], `app.environment.${k}`), `app.environment.${k}`)}`);
     if (env.length > 0) cfg.set(c1, "environment-vars", env);
 
     const syslog = plone.clientSyslog;

@@ -16,14 +16,8 @@ import {
 } from "./frontendLayout";
 import { PATHS } from "../topology";
 import type { StackSpec } from "../config/spec";
+import { haproxyWord } from "./encode";
 
-/**
- * A word for haproxy's configuration parser: single-quoted (no escapes, no $VAR expansion inside),
- * with each ' closed, escaped and reopened, as in the shell. Passwords may contain anything.
- */
-export function haproxyQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The agent-check settings of every server line; the app host's agent answers ready/drain/maint. */
 export function agentCheck(layout: FrontendLayout, client: string): string {
@@ -162,7 +156,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         "    stats uri /",
         "    stats refresh 10s",
         "    stats show-legends",
-        `    stats auth ${haproxyQuote(`${haproxy.statsUser}:${ctx.secrets.haproxyStatsPassword}`)}`,
+        `    stats auth ${haproxyWord(`${haproxy.statsUser}:${ctx.secrets.haproxyStatsPassword}`, "the statistics user and password")}`,
         "    no log",
         "",
     );

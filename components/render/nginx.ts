@@ -12,6 +12,7 @@
 import type { HostPlan } from "../topology";
 import { PATHS } from "../topology";
 import type { RenderContext } from "./context";
+import { htmlText } from "./encode";
 import {
     assertFrontend,
     DEFAULT_FRONTEND_LAYOUT,
@@ -85,22 +86,38 @@ interface SiteServer {
     vhHost: string;
     /** Zope path of what this server publishes: /<siteId> or /<siteId>/<sub-path>. */
     zopePath: string;
-    /** Operator text for this server. */
+    /** Operator text for this server's blocks, HTTP and TLS (raw keys: nginx -t validates it before it goes live). */
     raw: string[];
+    /** Operator text for this server's TLS block only. */
+    rawTls: string[];
 }
 
 function siteServers(ctx: RenderContext): SiteServer[] {
     const f = ctx.spec.frontend;
     const siteId = ctx.spec.plone.siteId;
-    const rawFor = (names: string[]) => names.map((n) => f.subsiteConfig[n]).filter((t): t is string => !!t);
+    const rawFor = (names: string[]) => names.map((n) => f.rawSubsiteServer[n]).filter((t): t is string => !!t);
     const mainNames = [f.domain, ...f.aliases];
+    const { rawDefaultServer, rawDefaultSslServer, rawServer, rawSslServer } = f.nginx;
     const servers: SiteServer[] = [
-        { kind: "catch-all", names: ["_"], vhHost: f.domain, zopePath: `/${siteId}`, raw: [f.nginx.defaultConfig, f.nginx.additionalConfig] },
-        { kind: "main", names: mainNames, vhHost: "$host", zopePath: `/${siteId}`, raw: [f.nginx.defaultConfig, f.nginx.additionalConfig, ...rawFor(mainNames)] },
+        { kind: "catch-all", names: ["_"], vhHost: f.domain, zopePath: `/${siteId}`, raw: [rawDefaultServer, rawServer], rawTls: [rawDefaultSslServer, rawSslServer] },
+        {
+            kind: "main",
+            names: mainNames,
+            vhHost: "$host",
+            zopePath: `/${siteId}`,
+            raw: [rawDefaultServer, rawServer, ...rawFor(mainNames)],
+            rawTls: [rawDefaultSslServer, rawSslServer],
+        },
     ];
     for (const [host, path] of Object.entries(f.subsites)) {
-        const sub = path.replace(/^\/+|\/+$/g, "");
-        servers.push({ kind: "subsite", names: [host], vhHost: "$host", zopePath: `/${siteId}/${sub}`, raw: [f.nginx.additionalConfig, ...rawFor([host])] });
+        servers.push({
+            kind: "subsite",
+            names: [host],
+            vhHost: "$host",
+            zopePath: `/${siteId}/${path.replace(/^\/+|\/+$/g, "")}`,
+            raw: [rawServer, ...rawFor([host])],
+            rawTls: [rawSslServer],
+        });
     }
     return servers;
 }
@@ -248,7 +265,7 @@ function siteLocations(ctx: RenderContext, layout: FrontendLayout, mode: NginxMo
 function rawBlock(texts: string[]): string[] {
     const present = texts.map((t) => t.trim()).filter((t) => t !== "");
     if (present.length === 0) return [];
-    return ["", "# --- from the stack configuration (frontend.nginx / frontend.subsiteConfig) ---", ...present.flatMap((t) => t.split("\n"))];
+    return ["", "# --- from the stack configuration (frontend.nginx.raw* / frontend.rawSubsiteServer) ---", ...present.flatMap((t) => t.split("\n"))];
 }
 
 function serverBlock(comment: string, body: string[]): string {
@@ -297,7 +314,7 @@ function tlsServer(ctx: RenderContext, layout: FrontendLayout, mode: NginxMode, 
         ...commonServerSettings(ctx, mode, true),
         "",
         ...siteLocations(ctx, layout, mode, server, { tls: true }),
-        ...rawBlock([...server.raw, f.nginx.additionalSslConfig]),
+        ...rawBlock([...server.raw, ...server.rawTls]),
     ];
     const what = server.kind === "catch-all" ? "Any other host name" : server.kind === "main" ? "The site" : `Sub-site ${server.names[0]} -> ${server.zopePath}`;
     return serverBlock(`${what}, HTTPS.`, body);
@@ -371,8 +388,8 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
             ].join("\n"),
         );
     }
-    const additional = f.nginx.additionalServers.trim();
-    if (additional) blocks.push(["# --- frontend.nginx.additionalServers ---", additional].join("\n"));
+    const additional = f.nginx.rawHttp.trim();
+    if (additional) blocks.push(["# --- frontend.nginx.rawHttp ---", additional].join("\n"));
     return http.join("\n") + "\n" + blocks.join("\n\n") + "\n";
 }
 
@@ -441,13 +458,9 @@ http {
 `;
 }
 
-function escapeHtml(text: string): string {
-    return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] as string);
-}
-
 /** The page nginx shows when no Zope client answers: self-contained, no external assets. */
 export function renderErrorPage(ctx: RenderContext): string {
-    const domain = escapeHtml(ctx.spec.frontend.domain);
+    const domain = htmlText(ctx.spec.frontend.domain);
     return `<!DOCTYPE html>
 <html lang="en">
 <head>

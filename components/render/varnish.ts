@@ -4,6 +4,7 @@
 import type { HostPlan } from "../topology";
 import { PATHS } from "../topology";
 import { addressOf, RenderContext, RenderedFile } from "./context";
+import { vclString } from "./encode";
 import {
     appHostAddresses,
     assertFrontend,
@@ -44,10 +45,6 @@ export function varnishdArgs(ctx: RenderContext, frontend: HostPlan, layout: Fro
     ];
 }
 
-function vclString(value: string): string {
-    if (/["\n\r]/.test(value)) throw new Error(`cannot put ${JSON.stringify(value)} in a VCL string`);
-    return `"${value}"`;
-}
 
 export function renderVarnishVcl(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     assertFrontend(frontend);

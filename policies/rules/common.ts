@@ -23,6 +23,7 @@ export const TYPES = {
     listener: "aws:lb/listener:Listener",
     albListener: "aws:alb/listener:Listener",
     remoteCommand: "command:remote:Command",
+    ploneStack: "plone-aws:stack:PloneStack",
 } as const;
 
 /** Component types of the program, and the layer their children belong to ("host": the host's own layers). */

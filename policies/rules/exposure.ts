@@ -237,3 +237,27 @@ export const albHttpRedirectsToHttps: StackValidationPolicy = {
         }
     },
 };
+
+/** The PloneStack component records the stack's spec as its inputs: the tier and the TLS choice. */
+interface StackComponentProps {
+    spec?: { tier?: string; frontend?: { domain?: string; tls?: { mode?: string; plainHttpIntended?: boolean } } };
+}
+
+export const siteServedOverTls: StackValidationPolicy = {
+    name: "site-served-over-tls",
+    description: "A production stack serves its site over HTTPS (frontend.tls acm or certbot), unless frontend.tls.plainHttpIntended says TLS ends in front of it.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        for (const stack of args.resources.filter((r) => r.type === TYPES.ploneStack)) {
+            const spec = known(() => (stack.props as StackComponentProps).spec);
+            const tls = spec?.frontend?.tls;
+            if (spec?.tier !== "production" || tls?.mode !== "none" || tls.plainHttpIntended) continue;
+            reportViolation(
+                `${stack.name} is a production stack that serves ${spec.frontend?.domain ?? "its site"} over plain HTTP: visitors' passwords and login cookies would travel unencrypted. ` +
+                    "Set plone-aws:frontend.tls to { mode: acm, certificateArn: ... } (a load balancer) or { mode: certbot, email: ... } (one front end), " +
+                    "or, when TLS ends in front of the stack (a CDN or a proxy of your own), set frontend.tls.plainHttpIntended: true.",
+                stack.urn,
+            );
+        }
+    },
+};

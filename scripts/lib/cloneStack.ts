@@ -340,11 +340,11 @@ function cloneFrontend(edit: Editor, frontend: YAMLMap | undefined, spec: StackS
         edit.delete(frontend, "aliases");
         changes.push(`aliases dropped (${spec.frontend.aliases.join(", ")} are ${o.from}'s names)`);
     }
-    const subsiteConfig = edit.map(frontend, "subsiteConfig");
-    if (subsiteConfig) {
-        for (const alias of spec.frontend.aliases) edit.delete(subsiteConfig, alias);
-        if (subsiteConfig.has(oldDomain)) {
-            const pair = subsiteConfig.items.find((p) => isScalar(p.key) && p.key.value === oldDomain)!;
+    const rawSubsiteServer = edit.map(frontend, "rawSubsiteServer");
+    if (rawSubsiteServer) {
+        for (const alias of spec.frontend.aliases) edit.delete(rawSubsiteServer, alias);
+        if (rawSubsiteServer.has(oldDomain)) {
+            const pair = rawSubsiteServer.items.find((p) => isScalar(p.key) && p.key.value === oldDomain)!;
             (pair.key as Scalar).value = domain;
         }
     }

@@ -6,6 +6,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import { NAMESPACE } from "../../components/config/rules";
+import { APP_SECRETS_KEY } from "../../components/config/secretNames";
 import { secretPlaceholder } from "../../components/render/context";
 
 export { secretPlaceholder };
@@ -50,13 +51,22 @@ export function readStackFile(file: string, stackName = stackNameOf(file)): Stac
     return parseStackText(text, file, stackName);
 }
 
+/** Aliases a stack file may use (YAML anchors): enough for any real file, far too few for an alias bomb. */
+const MAX_ALIASES = 100;
+
 /** Reads the text of a stack file (named `file` in messages), e.g. one not written to disk yet. */
 export function parseStackText(text: string, file: string, stackName = stackNameOf(file)): StackConfig {
     const doc = YAML.parseDocument(text);
     if (doc.errors.length > 0) {
-        throw new StackFileError(`${file} is not valid YAML: ${doc.errors[0].message}`);
+        throw new StackFileError(`${file} is not valid YAML: ${firstLine(doc.errors[0].message)}`);
     }
-    const root = doc.toJS() as { config?: Record<string, unknown> } | null;
+    let root: { config?: Record<string, unknown> } | null;
+    try {
+        root = doc.toJS({ maxAliasCount: MAX_ALIASES }) as { config?: Record<string, unknown> } | null;
+    } catch (e) {
+        // The yaml library refuses documents whose aliases would expand beyond reason (an alias bomb).
+        throw new StackFileError(`${file} is not a usable stack file: ${firstLine((e as Error).message)} (at most ${MAX_ALIASES} YAML aliases are expanded)`);
+    }
     const config = root?.config ?? {};
     if (typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${file}: "config" must be a mapping of keys to values`);
 
@@ -65,8 +75,18 @@ export function parseStackText(text: string, file: string, stackName = stackName
     const plaintextSecrets: string[] = [];
     const encryptedKeys: string[] = [];
     const secretNames = new Set(Object.keys(SECRET_KEYS).map((k) => `${NAMESPACE}:${k}`));
+    const appSecretsKey = `${NAMESPACE}:${APP_SECRETS_KEY}`;
     for (const [key, value] of Object.entries(config)) {
         const fullKey = key.includes(":") ? key : `${NAMESPACE}:${key}`;
+        if (fullKey === appSecretsKey && typeof value === "object" && value !== null && !Array.isArray(value) && !isSecure(value)) {
+            // A map of secrets, each set with --path: encrypted leaves become placeholders one by one.
+            const entries = Object.entries(value as Record<string, unknown>);
+            raw[fullKey] = JSON.stringify(Object.fromEntries(entries.map(([name, v]) => [name, isSecure(v) ? secretPlaceholder(`${fullKey}.${name}`) : v])));
+            secretKeys.push(fullKey);
+            if (entries.some(([, v]) => isSecure(v))) encryptedKeys.push(fullKey);
+            if (entries.some(([, v]) => !isSecure(v))) plaintextSecrets.push(fullKey);
+            continue;
+        }
         if (isSecure(value)) {
             raw[fullKey] = secretPlaceholder(fullKey);
             secretKeys.push(fullKey);
@@ -75,7 +95,7 @@ export function parseStackText(text: string, file: string, stackName = stackName
         }
         if (value === null || value === undefined) continue;
         raw[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
-        if (secretNames.has(fullKey)) {
+        if (secretNames.has(fullKey) || fullKey === appSecretsKey) {
             secretKeys.push(fullKey);
             plaintextSecrets.push(fullKey);
         }
@@ -97,4 +117,8 @@ export function withSecretPlaceholders(config: StackConfig, keys: SecretKey[]): 
         }
     }
     return { config: { ...config, raw, secretKeys }, filled };
+}
+
+function firstLine(message: string): string {
+    return message.split("\n")[0].trim();
 }

@@ -27,14 +27,14 @@ const certbot = {
     domain: "www.example.org",
     aliases: ["example.org"],
     subsites: { "docs.example.org": "docs" },
-    subsiteConfig: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
+    rawSubsiteServer: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
     tls: { mode: "certbot", email: "ops@example.org" },
     nginx: {
         enableSsi: true,
-        additionalServers: "server {\n    listen 127.0.0.1:8099;\n    return 204;\n}",
-        additionalConfig: "add_header X-Additional yes;",
-        additionalSslConfig: "add_header X-Additional-Ssl yes;",
-        defaultConfig: "location = /default-only {\n    return 204;\n}",
+        rawHttp: "server {\n    listen 127.0.0.1:8099;\n    return 204;\n}",
+        rawServer: "add_header X-Additional yes;",
+        rawSslServer: "add_header X-Additional-Ssl yes;",
+        rawDefaultServer: "location = /default-only {\n    return 204;\n}",
     },
 };
 

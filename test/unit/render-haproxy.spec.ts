@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { renderHaproxyConfig, haproxyQuote } from "../../components/render/haproxy";
+import { renderHaproxyConfig } from "../../components/render/haproxy";
+import { haproxyWord } from "../../components/render/encode";
 import { renderHaproxyAgent, HAPROXY_AGENT_COMMAND, HAPROXY_AGENT_PROGRAM } from "../../components/render/haproxyAgent";
 import { PATHS, PORTS } from "../../components/topology";
 import { albContext, firstFrontend, frontendsOf, linesMatching, repoContext, variantContext } from "../helpers/frontend";
@@ -171,10 +172,13 @@ describe("renderHaproxyConfig", () => {
         });
     });
 
-    describe("haproxyQuote", () => {
+    describe("haproxyWord", () => {
         it("single-quotes and escapes single quotes the way haproxy's parser reads them", () => {
-            expect(haproxyQuote("stats:plain")).to.equal("'stats:plain'");
-            expect(haproxyQuote(`a'b"c$d #e`)).to.equal(`'a'\\''b"c$d #e'`);
+            expect(haproxyWord("stats:plain")).to.equal("'stats:plain'");
+            expect(haproxyWord(`a'b"c$d #e`)).to.equal(`'a'\\''b"c$d #e'`);
+        });
+        it("refuses a line break: haproxy.cfg is read line by line", () => {
+            expect(() => haproxyWord("stats:pw\n    server evil 203.0.113.66:80")).to.throw(/line break/);
         });
     });
 });

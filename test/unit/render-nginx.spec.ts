@@ -146,21 +146,22 @@ describe("renderNginxSite", () => {
                 domain: "www.example.org",
                 aliases: ["example.org", "*.legacy.example.org"],
                 subsites: { "docs.example.org": "docs", "intranet.example.org": "/staff/intranet/" },
-                subsiteConfig: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
+                rawSubsiteServer: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
                 tls: { mode: "certbot", email: "ops@example.org" },
                 nginx: {
                     clientMaxBodySize: "512m",
                     enableSsi: true,
-                    additionalServers: "server { listen 8099; return 204; }",
-                    additionalConfig: "add_header X-Additional yes;",
-                    additionalSslConfig: "add_header X-Additional-Ssl yes;",
-                    defaultConfig: "location = /default-only { return 204; }",
+                    rawHttp: "server { listen 8099; return 204; }",
+                    rawServer: "add_header X-Additional yes;",
+                    rawSslServer: "add_header X-Additional-Ssl yes;",
+                    rawDefaultServer: "location = /default-only { return 204; }",
+                    rawDefaultSslServer: "location = /default-ssl-only { return 204; }",
                 },
             },
         });
         const fe = firstFrontend(ctx);
         const site = renderNginxSite(ctx, fe);
-        // The one-line server of additionalServers aside.
+        // The one-line server of rawHttp aside.
         const http = serverBlocks(site).filter((s) => s.includes("server_name"));
         const tls = serverBlocks(renderNginxTlsServers(ctx, fe));
 
@@ -178,6 +179,10 @@ describe("renderNginxSite", () => {
             expect(named(http, "docs.example.org")).to.include("location = /robots.txt { return 200 'docs'; }");
             expect(named(http, "intranet.example.org")).not.to.include("robots.txt");
             expect(named(http, "www.example.org")).to.include("/default-only");
+            // rawDefaultSslServer: only in the TLS blocks of the site and the catch-all (it did nothing before).
+            expect(named(tls, "www.example.org")).to.include("/default-ssl-only");
+            for (const s of http) expect(s).not.to.include("/default-ssl-only");
+            expect(named(tls, "docs.example.org")).not.to.include("/default-ssl-only");
             expect(named(http, "docs.example.org")).not.to.include("/default-only");
             for (const s of http) expect(s).to.include("ssi on;");
             expect(named(http, "www.example.org")).to.include("client_max_body_size 512m;");

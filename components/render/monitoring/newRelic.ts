@@ -5,6 +5,7 @@
 import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
 import { appLayout } from "../appLayout";
 import type { RenderContext, RenderedFile } from "../context";
+import { iniValue, yamlString } from "../encode";
 import { scriptHeader, sh } from "../scriptKit";
 
 export const NEWRELIC_INFRA_CONFIG = "/etc/newrelic-infra.yml";
@@ -23,14 +24,10 @@ export function newRelicEnvironment(ctx: Pick<RenderContext, "spec">, host: Pick
     return { NEW_RELIC_CONFIG_FILE: newRelicIniPath(ctx) };
 }
 
-function yamlString(value: string): string {
-    return JSON.stringify(value);
-}
 
 function licenseOf(ctx: RenderContext): string {
     const key = ctx.secrets.newRelicLicenseKey;
     if (!key) throw new Error("monitoring.newRelic needs plone-aws:newRelicLicenseKey");
-    if (/[\r\n]/.test(key)) throw new Error("plone-aws:newRelicLicenseKey is one line");
     return key;
 }
 
@@ -55,8 +52,8 @@ export function renderNewRelicFiles(ctx: RenderContext, host: HostPlan): Rendere
             "; New Relic Python agent of the Zope clients (plone-aws:monitoring.newRelic). Written by plone-aws.",
             "; The clients find it through NEW_RELIC_CONFIG_FILE.",
             "[newrelic]",
-            `license_key = ${licenseOf(ctx)}`,
-            `app_name = ${nr.appName ?? `${ctx.spec.stackName}: ${ctx.spec.app.name}`}`,
+            `license_key = ${iniValue(licenseOf(ctx), "plone-aws:newRelicLicenseKey")}`,
+            `app_name = ${iniValue(nr.appName ?? `${ctx.spec.stackName}: ${ctx.spec.app.name}`, "monitoring.newRelic.appName")}`,
             "monitor_mode = true",
             "log_file = stderr",
             "log_level = info",

@@ -2,6 +2,7 @@
 // host's syslog and the app's, supervisor's and nginx's log files to host:port, over TLS by default.
 import type { HostPlan } from "../../topology";
 import type { RenderContext } from "../context";
+import { rsyslogString as quoted } from "../encode";
 import { shippedLogs } from "./cloudwatchAgent";
 
 export const REMOTE_SYSLOG_CONF = "/etc/rsyslog.d/60-plone-aws-remote.conf";
@@ -21,10 +22,6 @@ export function forwardedFiles(ctx: RenderContext, host: HostPlan): Record<strin
     return { ...files, ...(ctx.spec.monitoring.remoteSyslog?.files ?? {}) };
 }
 
-function quoted(value: string): string {
-    if (/["\\\n]/.test(value)) throw new Error(`${JSON.stringify(value)} cannot go into an rsyslog string`);
-    return `"${value}"`;
-}
 
 export function renderRemoteSyslogConf(ctx: RenderContext, host: HostPlan): string | undefined {
     const remote = ctx.spec.monitoring.remoteSyslog;
