@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatIssues, parseStackConfig } from "./config/load";
 import { SECRET_KEYS, SecretKey } from "./config/schema";
 import { NAMESPACE } from "./config/rules";
+import { APP_SECRETS_KEY } from "./config/secretNames";
 import { PloneStack, StackSecrets } from "./aws/ploneStack";
 
 export interface StackOutputs {
@@ -33,6 +34,7 @@ export function ploneProgram(): StackOutputs {
     for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
         if (spec.secrets[key]) secrets[key] = config.requireSecret(key);
     }
+    if (spec.appSecretNames.length > 0) secrets.appSecrets = config.requireSecretObject<Record<string, string>>(APP_SECRETS_KEY);
 
     const stack = new PloneStack(spec.resourcePrefix, { spec, secrets });
     return {

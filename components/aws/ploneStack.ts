@@ -22,7 +22,10 @@ import { resourceTags } from "./tags";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
 
 /** Secret configuration values, as Pulumi secrets; only those that are set. */
-export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
+export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>> & {
+    /** The app's secret environment (plone-aws:appSecrets), when it is set. */
+    appSecrets?: pulumi.Output<Record<string, string>>;
+};
 
 export interface PloneStackArgs {
     /** The validated stack configuration. */

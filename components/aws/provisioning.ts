@@ -59,8 +59,16 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     const contexts: Record<string, RenderContext> = {};
     let secrets: RenderSecrets | undefined;
     const secretsReady: pulumi.Output<boolean> = pulumi
-        .all([args.secrets.haproxyStatsPassword, args.secrets.dbPassword, args.secrets.deployKey, args.secrets.cacheArchivePassword, args.secrets.newRelicLicenseKey])
-        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey]) => {
+        .all([
+            args.secrets.haproxyStatsPassword,
+            args.secrets.dbPassword,
+            args.secrets.deployKey,
+            args.secrets.cacheArchivePassword,
+            args.secrets.newRelicLicenseKey,
+            args.secrets.repositoryToken,
+            args.secrets.appSecrets,
+        ])
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets]) => {
             const placeholders = maskedSecrets(spec);
             secrets = {
                 haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
@@ -68,6 +76,9 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                 deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
                 cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
                 newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
+                repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
+                // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
+                appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
             };
             return true;
         });

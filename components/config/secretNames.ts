@@ -3,29 +3,27 @@
 // is refused there and belongs in the secret map plone-aws:appSecrets; the OpsWorks importer routes
 // such values (and credentials it finds inside other values) to `pulumi config set --secret`.
 
-/** Name parts that mark a secret, matched between word boundaries (`_`, `-`, `.`, start, end). */
+/** Words that mark a secret wherever they are in a name (split at `_`, `-`, `.` and case changes). */
 export const SECRET_NAME_PARTS = [
     "PASS",
     "PASSWD",
     "PASSWORD",
+    "PASSPHRASE",
     "PWD",
     "SECRET",
+    "SECRETS",
     "TOKEN",
-    "KEY",
     "DSN",
-    "AUTH",
-    "AUTHORIZATION",
     "CREDENTIAL",
     "CREDENTIALS",
     "PRIVATE",
-    "LICENSE",
     "SALT",
     "APIKEY",
     "ACCESSKEY",
-    "COOKIE",
-    "SESSION",
-    "SIGNATURE",
 ] as const;
+
+/** Words that mark a secret as the last word of a name: API_KEY, LICENSE_KEY, BASIC_AUTH; not CACHE_KEY_PREFIX or USE_AUTH_CACHE. */
+export const SECRET_NAME_ENDINGS = ["KEY", "AUTH", "AUTHORIZATION", "LICENSE"] as const;
 
 /** The config key of the app's secret environment: a map NAME -> value, each value a Pulumi secret. */
 export const APP_SECRETS_KEY = "appSecrets";
@@ -44,7 +42,9 @@ export function looksLikeSecretName(name: string): boolean {
         .filter(Boolean);
     if (words.includes("PUBLIC")) return false;
     const parts: readonly string[] = SECRET_NAME_PARTS;
+    const endings: readonly string[] = SECRET_NAME_ENDINGS;
     if (words.some((w) => parts.includes(w))) return true;
+    if (words.length > 0 && endings.includes(words[words.length - 1])) return true;
     // Run-together names: DBPASSWORD, APIKEY, AUTHTOKEN.
     const joined = words.join("");
     return ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "CREDENTIAL"].some((p) => joined.includes(p));
@@ -52,5 +52,5 @@ export function looksLikeSecretName(name: string): boolean {
 
 /** A URL that carries a password in its user-info part (scheme://user:password@host). */
 export function urlHasCredentials(value: string): boolean {
-    return /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/.test(value);
+    return /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/.test(value);
 }

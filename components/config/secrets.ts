@@ -112,6 +112,8 @@ export function environmentSecretIssues(environment: Record<string, string>, app
         const path = `${NAMESPACE}:app.environment.${name}`;
         if (looksLikeSecretName(name)) {
             issues.push({ path, message: `looks like a secret, and app.environment is readable on the hosts and in the plan: remove it here and set it with ${setAppSecretCommand(name)}` });
+        } else if (/^(Bearer|Basic|Token|Digest)\s+\S{8,}/i.test(value)) {
+            issues.push({ path, message: `holds an HTTP authorization value, and app.environment is readable on the hosts and in the plan: remove it here and set it with ${setAppSecretCommand(name)}` });
         } else if (urlHasPassword(value)) {
             issues.push({ path, message: `carries a password in a URL, and app.environment is readable on the hosts and in the plan: remove it here and set it with ${setAppSecretCommand(name)}` });
         } else if (appSecretNames.includes(name)) {

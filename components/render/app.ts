@@ -12,6 +12,8 @@ import { renderDeployScript } from "./scripts/deploy";
 import { renderRestartScript } from "./scripts/restart";
 import { renderRollbackScript } from "./scripts/rollback";
 import { renderSupervisorPrograms } from "./supervisor";
+import { APP_ENV_PROGRAM, GIT_ASKPASS_PROGRAM, renderAppEnvScript, renderGitAskpassScript } from "./scripts/appEnv";
+import { shellAssignments } from "./shell";
 
 /** The host scripts by name under PATHS.sbinDir. */
 export const HOST_SCRIPTS = {
@@ -32,8 +34,24 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
         // Sourced, not run.
         root(`${PATHS.toolkitDir}/common.sh`, renderCommonScript(), "0644"),
         ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(), "0755")),
+        root(APP_ENV_PROGRAM, renderAppEnvScript(), "0755"),
+        root(GIT_ASKPASS_PROGRAM, renderGitAskpassScript(), "0755"),
     ];
-    const { deployKey, cacheArchivePassword } = ctx.secrets;
+    const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
+    if (Object.keys(appSecrets).length > 0) {
+        // Read by plone-app-env as the deploy user (the programs) and by the build (as_deploy).
+        const content = [
+            "# plone-aws:appSecrets: the app's secret environment, added by plone-app-env. Written by plone-aws.",
+            "# shellcheck shell=bash disable=SC2034",
+            shellAssignments({ APP_SECRETS: Object.keys(appSecrets).sort().map((name) => `${name}=${appSecrets[name]}`) }),
+            "",
+        ].join("\n");
+        files.push({ path: layout.appSecrets, content, mode: "0640", owner: "root", group: DEPLOY_USER, secret: true });
+    }
+    if (repositoryToken) {
+        // Owned by the deploy user: git (and its askpass) run as it.
+        files.push({ path: layout.repositoryToken, content: `${repositoryToken}\n`, mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
+    }
     if (deployKey) {
         // Owned by the deploy user: git and the buildout's own checkouts (mr.developer) run as it.
         const content = deployKey.endsWith("\n") ? deployKey : `${deployKey}\n`;
@@ -44,4 +62,17 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
         files.push({ ...root(layout.cacheArchivePassword, cacheArchivePassword, "0600"), secret: true });
     }
     return files;
+}
+
+/** Secret files of the app that the configure step removes when their secret is no longer set. */
+export function appRemovedFiles(ctx: RenderContext, host: HostPlan): string[] {
+    if (!runsBuildout(host)) return [];
+    const layout = appLayout(ctx.spec);
+    const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
+    return [
+        ...(Object.keys(appSecrets).length > 0 ? [] : [layout.appSecrets]),
+        ...(repositoryToken ? [] : [layout.repositoryToken]),
+        ...(deployKey ? [] : [layout.deployKey]),
+        ...(cacheArchivePassword && ctx.spec.app.cacheArchives.some((a) => a.user) ? [] : [layout.cacheArchivePassword]),
+    ];
 }

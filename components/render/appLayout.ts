@@ -31,6 +31,10 @@ export interface AppLayout {
     deployEnv: string;
     deployKey: string;
     cacheArchivePassword: string;
+    /** plone-aws:appSecrets as APP_SECRETS=(NAME=value ...): 0640 root:<deploy user>, read by plone-app-env. */
+    appSecrets: string;
+    /** plone-aws:repositoryToken: 0600, the deploy user's (git runs as it), read by plone-git-askpass. */
+    repositoryToken: string;
     /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
     supervisorConf: string;
     supervisorLogDir: string;
@@ -49,6 +53,8 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         deployEnv: `${configDir}/deploy.env`,
         deployKey: `${configDir}/deploy_key`,
         cacheArchivePassword: `${configDir}/cache_archive_password`,
+        appSecrets: `${configDir}/app-secrets.env`,
+        repositoryToken: `${configDir}/repository_token`,
         supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
         supervisorLogDir: "/var/log/supervisor",
     };

@@ -29,6 +29,10 @@ export interface RenderSecrets {
     cacheArchivePassword?: string;
     /** The New Relic license key (monitoring.newRelic). */
     newRelicLicenseKey?: string;
+    /** The password or token of an https app.repository (plone-aws:repositoryToken). */
+    repositoryToken?: string;
+    /** The app's secret environment (plone-aws:appSecrets), by variable name. */
+    appSecrets: Record<string, string>;
 }
 
 /** The value that stands for a secret the tools cannot (or must not) read: offline, in triggers, in review renders. */
@@ -44,7 +48,15 @@ export function maskedSecrets(spec: StackSpec): RenderSecrets {
         deployKey: spec.secrets.deployKey ? secretPlaceholder("plone-aws:deployKey") : undefined,
         cacheArchivePassword: spec.secrets.cacheArchivePassword ? secretPlaceholder("plone-aws:cacheArchivePassword") : undefined,
         newRelicLicenseKey: spec.secrets.newRelicLicenseKey ? secretPlaceholder("plone-aws:newRelicLicenseKey") : undefined,
+        repositoryToken: spec.secrets.repositoryToken ? secretPlaceholder("plone-aws:repositoryToken") : undefined,
+        appSecrets: Object.fromEntries(spec.appSecretNames.map((name) => [name, secretPlaceholder(`plone-aws:appSecrets.${name}`)])),
     };
+}
+
+/** Every secret value of a context, for the redaction of a failing step's output. */
+export function secretValues(secrets: RenderSecrets): string[] {
+    const { appSecrets, ...single } = secrets;
+    return [...Object.values(single), ...Object.values(appSecrets)].filter((v): v is string => typeof v === "string" && v.length > 0);
 }
 
 /** A file a provisioning step installs on a host. */

@@ -10,6 +10,15 @@ import type { StackSpec } from "../config/spec";
 import { haproxyCheckIntervals } from "./haproxy";
 import { shellAssignments } from "./shell";
 import { supervisorPrograms } from "./supervisor";
+import { newRelicEnvironment } from "./monitoring/newRelic";
+
+/** NAME=value of every variable plone-app-env adds to the app's programs (besides the secrets). */
+function appEnvironmentOf(ctx: RenderContext, host: HostPlan): string[] {
+    const env = { ...ctx.spec.app.environment, ...newRelicEnvironment(ctx, host) };
+    return Object.keys(env)
+        .sort()
+        .map((k) => `${k}=${env[k]}`);
+}
 
 /** Seconds after draining a client before its connections are counted: one agent check plus a margin. */
 export const DRAIN_GRACE_SECONDS = HAPROXY_AGENT_INTERVAL_SECONDS + 2;
@@ -63,9 +72,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         CACHE_ARCHIVE_PATHS: app.cacheArchives.map((a) => a.path),
         CACHE_ARCHIVE_USERS: app.cacheArchives.map((a) => a.user ?? ""),
         CACHE_ARCHIVE_PURGE: app.cacheArchives.map((a) => String(a.purge)),
-        APP_ENVIRONMENT: Object.keys(app.environment)
-            .sort()
-            .map((k) => `${k}=${app.environment[k]}`),
+        // app.environment (and the New Relic agent's settings file), which plone-app-env adds to the programs.
+        APP_ENVIRONMENT: appEnvironmentOf(ctx, host),
         GLOBAL_TMP: plone.globalTmp,
         BLOB_MOUNT: storage.requiredMount ?? "",
         DATA_DIRS: storage.dataDirs,

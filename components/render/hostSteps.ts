@@ -5,11 +5,11 @@
 import * as crypto from "crypto";
 import type { HostPlan } from "../topology";
 import { PATHS } from "../topology";
-import { renderAppFiles } from "./app";
+import { appRemovedFiles, renderAppFiles } from "./app";
 import { appLayout, runsBuildout } from "./appLayout";
 import { renderStorageFiles } from "./blobs";
 import { blobClientHosts } from "./nfs";
-import type { RenderContext, RenderedFile } from "./context";
+import { secretValues, type RenderContext, type RenderedFile } from "./context";
 import { FRONTEND_SERVICES, frontendRemovedFiles, renderFrontendFiles, TLS_ENABLE_COMMAND } from "./frontend";
 import { haproxyAgentFile } from "./haproxyAgent";
 import { renderInstallScript, ServiceReload } from "./install";
@@ -144,9 +144,9 @@ function setupScript(ctx: RenderContext, host: HostPlan, volumeIds: Record<strin
 
 function configureScript(ctx: RenderContext, host: HostPlan): string {
     const after = host.layers.includes("frontend") && ctx.spec.frontend.tls.mode === "certbot" ? [TLS_ENABLE_COMMAND] : [];
-    const removed = host.layers.includes("frontend") ? frontendRemovedFiles(ctx, host) : [];
-    const { haproxyStatsPassword, dbPassword } = ctx.secrets;
-    const redact = [haproxyStatsPassword, dbPassword].filter((v): v is string => !!v);
+    const removed = [...(host.layers.includes("frontend") ? frontendRemovedFiles(ctx, host) : []), ...appRemovedFiles(ctx, host)];
+    // Every secret the files hold is blanked out of a failing validator's message.
+    const redact = secretValues(ctx.secrets);
     return logged("configure", renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redact));
 }
 

@@ -7,7 +7,8 @@ import type { HostPlan } from "../topology";
 import { DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
 import { appLayout, programName } from "./appLayout";
 import type { RenderContext } from "./context";
-import { newRelicEnvironment } from "./monitoring/newRelic";
+import { supervisorValue } from "./encode";
+import { APP_ENV_PROGRAM, DEPLOY_ENV_VARIABLE } from "./scripts/appEnv";
 
 /**
  * How plone-restart treats a program: clients roll one at a time behind haproxy; servers (ZEO,
@@ -41,8 +42,7 @@ export const STOP_WAIT_SECONDS = 60;
 /** A program that exits within this many seconds of starting counts as failed to start. */
 export const START_SECONDS = 3;
 
-/** The environment variable that points the host scripts (and the haproxy agent) at deploy.env. */
-export const DEPLOY_ENV_VARIABLE = "PLONE_DEPLOY_ENV";
+export { DEPLOY_ENV_VARIABLE };
 
 export const HAPROXY_AGENT_PROGRAM = "plone-haproxy-agent";
 
@@ -50,8 +50,10 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
     const { app, plone } = ctx.spec;
     const { endpoints } = ctx.topology;
     const layout = appLayout(ctx.spec);
-    const bin = (cmd: string, args = "") => [`${layout.current}/${cmd}`, args].filter((s) => s.trim()).join(" ");
-    const env = { ...app.environment, ...newRelicEnvironment(ctx, host) };
+    // The app's programs start through plone-app-env, which adds app.environment and appSecrets:
+    // supervisor's environment= carries only the path of deploy.env.
+    const bin = (cmd: string, args = "") => [APP_ENV_PROGRAM, `${layout.current}/${cmd}`, args].filter((s) => s.trim()).join(" ");
+    const env = { [DEPLOY_ENV_VARIABLE]: layout.deployEnv };
     const programs: SupervisorProgram[] = [];
     const add = (p: Omit<SupervisorProgram, "environment" | "user">) => programs.push({ ...p, user: DEPLOY_USER, environment: env });
 
@@ -108,33 +110,26 @@ function initCommandProgram(ctx: Pick<RenderContext, "spec">, c: InitCommand): S
     return {
         name: programName(ctx.spec.app.name, c.name),
         role: "worker",
-        command: [`${layout.current}/${c.cmd}`, c.args].filter((s) => s.trim()).join(" "),
+        // Event listeners run as root, outside the app's environment.
+        command: [c.eventListener ? "" : APP_ENV_PROGRAM, `${layout.current}/${c.cmd}`, c.args].filter((s) => s.trim()).join(" "),
         events: c.eventListener?.events,
         delay: c.delay,
         user: c.eventListener ? undefined : DEPLOY_USER,
         priority: 700,
-        environment: c.eventListener ? {} : { ...ctx.spec.app.environment },
+        environment: c.eventListener ? {} : { [DEPLOY_ENV_VARIABLE]: layout.deployEnv },
     };
 }
 
-/** supervisor expands %(name)s in most values: a literal % is written %%. */
-function supervisorValue(value: string, what: string): string {
-    if (/[\r\n]/.test(value)) throw new Error(`${what} contains a line break, which a supervisor program cannot hold`);
-    return value.replace(/%/g, "%%");
-}
-
 /**
- * environment=K="v",K2="v2". supervisor's parser has no escapes inside quotes: a value is quoted
- * with whichever quote character it does not contain.
+ * environment=K="v". supervisor's parser has no escapes inside quotes and strips quote characters
+ * at either end of a value, so only plone-aws's own paths go here (see plone-app-env).
  */
 function supervisorEnvironment(env: Record<string, string>): string {
     return Object.keys(env)
         .sort()
         .map((k) => {
-            const v = supervisorValue(env[k], `app.environment.${k}`);
-            if (!v.includes('"')) return `${k}="${v}"`;
-            if (!v.includes("'")) return `${k}='${v}'`;
-            throw new Error(`app.environment.${k} contains both ' and ", which supervisor's environment= cannot express`);
+            if (!/^[A-Za-z0-9_./-]*$/.test(env[k])) throw new Error(`${k}: only plone-aws's own paths go into supervisor's environment=`);
+            return `${k}="${supervisorValue(env[k], k)}"`;
         })
         .join(",");
 }

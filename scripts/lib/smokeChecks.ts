@@ -131,7 +131,7 @@ export const frontDoorSettles: SmokeCheck = {
     name: "each front end is healthy and its haproxy has every Zope client UP",
     async run(ctx) {
         const topology = topologyOf(ctx);
-        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "" } }).map((s) => s.name);
+        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } }).map((s) => s.name);
         const started = Date.now();
         let problems: string[] = [];
         for (;;) {
@@ -194,7 +194,7 @@ export const everyClientThroughHaproxy: SmokeCheck = {
     name: "every Zope client answers through haproxy on each front end",
     async run(ctx) {
         const topology = topologyOf(ctx);
-        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "" } });
+        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } });
         const expected = new Set(servers.map((s) => `${s.host}/${s.client}`));
         for (const fe of frontends(ctx.spec)) {
             // Requests varnish passes (the login cookie), until every client has answered one.

@@ -6,6 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { appLayout } from "../../components/render/appLayout";
 import { renderSupervisorPrograms } from "../../components/render/supervisor";
+import { renderAppFiles } from "../../components/render/app";
+import { renderDeployEnv } from "../../components/render/deployEnv";
+import { renderAppEnvScript } from "../../components/render/scripts/appEnv";
 import { contextOf, variantSpec } from "../helpers/appStacks";
 import { TempSupervisord } from "../helpers/supervisord";
 import { freePorts, httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
@@ -28,7 +31,8 @@ describe("supervisord runs the rendered programs", function () {
     it("starts the clients, the ZEO server, a worker and an event listener from current", async function () {
         const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
             app: {
-                environment: { PLONE_ENV: `staging "blue" 100%`, TZ: "UTC" },
+                // Both quote kinds, % and #: supervisor's environment= could not hold this; plone-app-env does.
+                environment: { PLONE_ENV: `it's "staging" 100% #1`, TZ: "UTC" },
                 initCommands: [
                     { name: "listener", cmd: "bin/listener", eventListener: { events: ["TICK_5"] } },
                     { name: "worker", cmd: "bin/worker", args: "--flag" },
@@ -57,6 +61,14 @@ describe("supervisord runs the rendered programs", function () {
         fs.symlinkSync(release, `${root}${layout.current}`);
         fs.mkdirSync(`${root}/usr/local/sbin`, { recursive: true });
         fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
+        fs.writeFileSync(`${root}/usr/local/sbin/plone-app-env`, renderAppEnvScript(), { mode: 0o755 });
+        // deploy.env and app-secrets.env (plone-aws:appSecrets) where plone-app-env reads them.
+        const secretCtx = { ...ctx, secrets: { ...ctx.secrets, appSecrets: { SENTRY_DSN: `https://k3y@sentry.example.org/1 'quoted' "too" $HOME` } } };
+        fs.mkdirSync(`${root}${layout.configDir}`, { recursive: true });
+        fs.writeFileSync(`${root}${layout.deployEnv}`, relocate(renderDeployEnv(ctx, host("app-1")), root));
+        const secretsFile = renderAppFiles(secretCtx, host("app-1")).find((f) => f.path === layout.appSecrets)!;
+        expect(secretsFile).to.include({ mode: "0640", secret: true });
+        fs.writeFileSync(`${root}${layout.appSecrets}`, secretsFile.content, { mode: 0o640 });
         fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
 
         const rendered = renderSupervisorPrograms(ctx, host("app-1"));
@@ -88,7 +100,7 @@ describe("supervisord runs the rendered programs", function () {
             if (answer.status !== 200) run("sleep", ["0.25"]);
         }
         expect(answer.status).to.equal(200);
-        expect(answer.body).to.equal(`client1 20250101000000 /ok staging "blue" 100%\n`);
+        expect(answer.body).to.equal(`client1 20250101000000 /ok it's "staging" 100% #1\n`);
         expect(httpGet(p2, "/").body).to.match(/^client2 20250101000000/);
 
         // supervisor started it in current and logs where the file says.
@@ -96,6 +108,9 @@ describe("supervisord runs the rendered programs", function () {
         expect(fs.readlinkSync(`/proc/${pid}/cwd`)).to.equal(release);
         expect(fs.readFileSync(`${root}/var/log/supervisor/plone-worker-stdout.log`, "utf8")).to.equal("worker --flag\n");
         const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-        expect(environ).to.include.members([`PLONE_ENV=staging "blue" 100%`, "TZ=UTC"]);
+        expect(environ).to.include.members([`PLONE_ENV=it's "staging" 100% #1`, "TZ=UTC", `SENTRY_DSN=https://k3y@sentry.example.org/1 'quoted' "too" $HOME`]);
+        // The secret is in no file supervisor or anyone else reads, nor on the command line ps shows.
+        expect(fs.readFileSync(path.join(confDir, "plone.conf"), "utf8")).not.to.include("k3y");
+        expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).not.to.include("k3y");
     });
 });

@@ -144,6 +144,8 @@ describe("the app files of a host", function () {
             ["/usr/local/sbin/plone-deploy", "0755", "root", "root", false],
             ["/usr/local/sbin/plone-rollback", "0755", "root", "root", false],
             ["/usr/local/sbin/plone-restart", "0755", "root", "root", false],
+            ["/usr/local/sbin/plone-app-env", "0755", "root", "root", false],
+            ["/usr/local/sbin/plone-git-askpass", "0755", "root", "root", false],
             ["/etc/plone-aws/plone/deploy_key", "0600", "plone", "plone", true],
         ]);
         expect(files.at(-1)!.content).to.equal("-----BEGIN KEY-----\nabc\n-----END KEY-----\n");

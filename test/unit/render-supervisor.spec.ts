@@ -20,13 +20,14 @@ describe("supervisor programs", function () {
         const { ctx, host } = repoStack("dev");
         const conf = parseIni(renderSupervisorPrograms(ctx, host("dev-1")));
         expect(Object.keys(conf)).to.deep.equal(["program:plone-zeoserver", "program:plone-client1", "program:plone-client2", "program:plone-haproxy-agent"]);
-        expect(conf["program:plone-zeoserver"]).to.include({ command: "/srv/www/plone/current/bin/zeoserver fg", priority: "100" });
+        expect(conf["program:plone-zeoserver"]).to.include({ command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/zeoserver fg", priority: "100" });
         const c1 = conf["program:plone-client1"];
         expect(c1).to.include({
-            command: "/srv/www/plone/current/bin/client1 console",
+            command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/client1 console",
             directory: "/srv/www/plone/current",
             user: "plone",
-            environment: 'PLONE_ENV="development"',
+            // app.environment (PLONE_ENV) reaches the clients through plone-app-env, not supervisor.
+            environment: 'PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"',
             autostart: "true",
             autorestart: "true",
             stopwaitsecs: "60",
@@ -58,13 +59,13 @@ describe("supervisor programs", function () {
         expect(names("app-2")).to.include("plone-celery").and.not.include("plone-celerybeat");
         expect(names("zeo-1")).to.deep.equal(["plone-zeoserver"]);
         const conf = parseIni(renderSupervisorPrograms(ctx, host("app-1")));
-        expect(conf["program:plone-celery"].command).to.equal("/srv/www/plone/current/bin/celery worker -A collective.celery -c 2");
-        expect(conf["program:plone-celerybeat"].command).to.equal("/srv/www/plone/current/bin/celery beat -A collective.celery");
+        expect(conf["program:plone-celery"].command).to.equal("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/celery worker -A collective.celery -c 2");
+        expect(conf["program:plone-celerybeat"].command).to.equal("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/celery beat -A collective.celery");
     });
 
     it("solr: bin/solr-instance fg on the solr host only", function () {
         const { ctx, host } = contextOf(VARIANTS.solr());
-        expect(supervisorPrograms(ctx, host("solr-1")).map((p) => [p.name, p.command])).to.deep.equal([["plone-solr", "/srv/www/plone/current/bin/solr-instance fg"]]);
+        expect(supervisorPrograms(ctx, host("solr-1")).map((p) => [p.name, p.command])).to.deep.equal([["plone-solr", "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/solr-instance fg"]]);
         expect(supervisorPrograms(ctx, host("app-1")).map((p) => p.name)).to.not.include("plone-solr");
     });
 
@@ -84,15 +85,21 @@ describe("supervisor programs", function () {
         expect(conf["eventlistener:plone-memmon"]).to.include({ command: "/srv/www/plone/current/bin/memmon -p plone-client1=800MB", events: "TICK_60" });
         expect(conf["eventlistener:plone-memmon"].user).to.equal(undefined);
         expect(conf["eventlistener:plone-memmon"].stdout_logfile).to.equal(undefined);
-        expect(conf["program:plone-worker"]).to.include({ command: "/srv/www/plone/current/bin/worker --queue 100%%", user: "plone" });
-        expect(conf["program:plone-client1"].environment).to.equal(`QUOTE='say "hi"',TZ="Europe/Vienna"`);
+        expect(conf["program:plone-worker"]).to.include({ command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/worker --queue 100%%", user: "plone" });
+        expect(conf["program:plone-client1"].environment).to.equal('PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"');
+        expect(conf["program:plone-worker"].environment).to.equal('PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"');
     });
 
-    it("refuses an environment value supervisor cannot quote", function () {
+    it("never writes a value of app.environment into supervisor's configuration (it has no escapes): plone-app-env adds them", function () {
         const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: { environment: { BAD: `it's "both"` } },
+            app: { environment: { BOTH: `it's "both", 100% #1`, TRAILING: `quote"` } },
         });
         const { ctx, host } = contextOf(spec);
-        expect(() => renderSupervisorPrograms(ctx, host("app-1"))).to.throw(/app.environment.BAD/);
+        const text = renderSupervisorPrograms(ctx, host("app-1"));
+        expect(text).not.to.include("both");
+        expect(text).not.to.include("TRAILING");
+        for (const [name, section] of Object.entries(parseIni(text))) {
+            if (name.startsWith("program:")) expect(section.environment, name).to.equal('PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"');
+        }
     });
 });

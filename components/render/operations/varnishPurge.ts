@@ -9,8 +9,9 @@ export function renderVarnishPurgeScript(ctx: RenderContext): string {
     const defaults = ctx.spec.frontend.varnish.purgeUrls;
     return `${scriptHeader("plone-varnish-purge", [
         "[REGEX...]: ban every object in this host's Varnish cache whose URL matches one of the regular",
-        `expressions (Varnish's, matched against the path Varnish asked haproxy for). Without any: ${defaults.join(" ")}`,
-        "(frontend.varnish.purgeUrls). Each ban is a BAN request to Varnish on the loopback address.",
+        "expressions (Varnish's, matched against the path Varnish asked haproxy for). Without any: the",
+        "stack's frontend.varnish.purgeUrls (--help lists them). Each ban is a BAN request to Varnish on the",
+        "loopback address.",
     ], [])}
 PORT=$\{PLONE_VARNISH_PORT:-${DEFAULT_FRONTEND_LAYOUT.ports.varnish}}
 DEFAULT_REGEXES=${shellArray(defaults)}
@@ -18,7 +19,12 @@ ${PURGE_LOGIC}`;
 }
 
 const PURGE_LOGIC = sh`case $\{1:-} in
-  -h | --help) sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '$d'; exit 0 ;;
+  -h | --help)
+    sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '$d'
+    echo "frontend.varnish.purgeUrls:"
+    printf '  %s\n' "$\{DEFAULT_REGEXES[@]}"
+    exit 0
+    ;;
 esac
 command -v curl >/dev/null 2>&1 || die "curl is not installed"
 if [ $# -eq 0 ]; then set -- "$\{DEFAULT_REGEXES[@]}"; fi

@@ -1,6 +1,7 @@
 // common.sh (PATHS.toolkitDir): the functions plone-deploy, plone-rollback and plone-restart share:
 // messages, the deploy lock, services (systemd or not), supervisor, releases and the rolling restart.
 import { PATHS } from "../../topology/ports";
+import { GIT_ASKPASS_PROGRAM } from "./appEnv";
 
 export function renderCommonScript(): string {
     return `# shellcheck shell=bash
@@ -135,10 +136,18 @@ as_deploy() {
     "PATH=$VENV/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin" "VENV=$VENV"
     "\${APP_ENVIRONMENT[@]}")
   if [[ -n $GIT_SSH_COMMAND ]]; then vars+=("GIT_SSH_COMMAND=$GIT_SSH_COMMAND"); fi
+  # An https repository's token: git asks plone-git-askpass, which reads the 0600 file.
+  if [[ -f $CONFIG_DIR/repository_token ]]; then
+    vars+=("GIT_ASKPASS=${GIT_ASKPASS_PROGRAM}" "PLONE_REPOSITORY_TOKEN_FILE=$CONFIG_DIR/repository_token" "GIT_TERMINAL_PROMPT=0")
+  fi
+  # plone-aws:appSecrets: exported from their 0640 file by the deploy user's own shell, so that no
+  # value is ever on a command line (as plone-app-env does for the programs).
+  # shellcheck disable=SC2016 # expanded by that shell, not this one
+  local with_secrets='APP_SECRETS=(); if [[ -r $0 ]]; then source "$0"; fi; for kv in "\${APP_SECRETS[@]}"; do export "$kv"; done; exec "$@"'
   if [[ $(id -un) == "$DEPLOY_USER" ]]; then
-    env -i "\${vars[@]}" "$@"
+    env -i "\${vars[@]}" bash -c "$with_secrets" "$CONFIG_DIR/app-secrets.env" "$@"
   else
-    runuser -u "$DEPLOY_USER" -- env -i "\${vars[@]}" "$@"
+    runuser -u "$DEPLOY_USER" -- env -i "\${vars[@]}" bash -c "$with_secrets" "$CONFIG_DIR/app-secrets.env" "$@"
   fi
 }
 
