@@ -897,6 +897,7 @@ function describeBlobKeys(c: Conversion, mode: BlobMode, from: string): void {
         if (!key || l.kind !== "mapped") continue;
         if (l.path === from) c.became(l.path, result);
         else if (!key.flag) c.became(l.path, `not used: ${result} comes ${from.startsWith("(") ? "from no key" : `from ${from}`}`);
+        else if (bool(l.found ?? null) && key.kind === "shared" && from.startsWith("(")) c.became(l.path, `${result}: shared_blobs alone does not say how the blobs are shared (nfs_blobs, gluster_blobs or blob_dir)`);
         else if (bool(l.found ?? null)) c.became(l.path, `${result} (${why}${l.path.startsWith("plone_zeoserver.") ? "; the ZEO server mounts the same blobs" : ""})`);
         else c.became(l.path, `no ${key.kind} blobs: ${result} (${why})`);
     }
@@ -1278,6 +1279,19 @@ function finishDatabase(c: Conversion, storage: "zeo" | "relstorage"): void {
     }
 }
 
+/** The value the import set for a dotted key, also inside a section it set whole (database.host in database). */
+function valueOfKey(c: Conversion, dotted: string): unknown {
+    const parts = dotted.split(".");
+    for (let n = parts.length; n > 0; n--) {
+        const entry = c.values.get(parts.slice(0, n).join("."));
+        if (!entry) continue;
+        let v: unknown = entry.value;
+        for (const p of parts.slice(n)) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
+        return v;
+    }
+    return undefined;
+}
+
 /**
  * aws:region: --region, else the instances' availability zones, else the AWS hosts the Custom JSON
  * names (an RDS endpoint, a broker, an EC2 host name, an S3 URL). Says which source won and why, and
@@ -1306,9 +1320,9 @@ function finishRegion(c: Conversion): void {
     // Servers the hosts connect to, in another region: they would talk across regions.
     const servers: [string, string][] = [["database.host", "the database"], ["plone.celery.brokerHost", "the celery broker"], ["plone.solr.host", "Solr"], ["plone.relstorage.cacheServers", "the memcached servers"]];
     for (const [key, what] of servers) {
-        const value = c.values.get(key)?.value;
+        const value = valueOfKey(c, key);
         for (const host of (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string")) {
-            const found = regionSources(host, () => c.values.get(key)!.from)[0];
+            const found = regionSources(host, () => key)[0];
             if (found && found.region !== choice.region) {
                 c.warnings.push({ path: c.keyName(key), message: `${what} (${host.replace(/:\d+$/, "")}) is in ${found.region}, the stack in ${choice.region} (from ${choice.source.what}): the hosts would reach it across regions (latency, traffic charges, and security groups cannot name it); move it, or import with --region ${found.region}` });
             }
