@@ -250,4 +250,24 @@ describe("npm run import-opsworks with secrets in the JSON (child process)", fun
             tmp.cleanup();
         }
     });
+
+    it("a Custom JSON that does not parse: the error says where, never quoting the text", function () {
+        const tmp = tempDir("import-bad-json");
+        try {
+            const unquoted = path.join(tmp.dir, "unquoted.json");
+            fs.writeFileSync(unquoted, '{"db": {\n  "password": s3cr3t-Pa55word}}');
+            const a = runScript("import-opsworks.ts", [unquoted, "--stack", "bad", "--dir", tmp.dir]);
+            expect(a.status).to.equal(1);
+            // V8 quotes the text around an unexpected token: the import drops the quote.
+            expect(a.stderr.trim()).to.match(/^error: \S+unquoted\.json is not JSON: Unexpected token .* \(no excerpt is shown, the file may hold secrets: jq \. FILE says where\)$/);
+            const trailing = path.join(tmp.dir, "trailing.json");
+            fs.writeFileSync(trailing, '{"db": {\n  "password": "s3cr3t-Pa55word" x}}');
+            const b = runScript("import-opsworks.ts", [trailing, "--stack", "bad", "--dir", tmp.dir]);
+            expect(b.status).to.equal(1);
+            expect(b.stderr.trim()).to.match(/^error: \S+trailing\.json is not JSON: .* at line 2, column 33$/);
+            for (const r of [a, b]) expect(r.stdout + r.stderr).not.to.include("Pa55word");
+        } finally {
+            tmp.cleanup();
+        }
+    });
 });
