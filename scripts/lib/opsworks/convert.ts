@@ -212,6 +212,7 @@ class Conversion {
     zeoApp = "zeoserver";
     solrApp = "solr";
     layerNames: LayerNames = { zeo: "zeoserver", broker: "celery_broker", solr: "solr", blobs: "shared_blobs" };
+    /** The Custom JSON (the region is read from its host names). */
     json: { [key: string]: Json } = {};
     /** The region of the --instances file's availability zones. */
     instancesRegion?: { region: string; zones: string[] };
@@ -272,6 +273,11 @@ class Conversion {
         if (jq && !entry.jq) entry.jq = jq;
         this.secrets.set(key, entry);
         this.became(displayPath(parts), `secret ${secretKeyName(key)} (not written: set it with the command printed below)`);
+    }
+
+    /** A plone-aws secret that no JSON path holds (e.g. a token given in an option): its command prompts. */
+    promptSecret(key: SecretKey): void {
+        if (!this.secrets.has(key)) this.secrets.set(key, { paths: [] });
     }
 
     /** A variable of the app's secret environment (plone-aws:appSecrets.NAME). */
@@ -547,7 +553,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     "plone_instances.syslog_level": (v, at, c) => c.set("plone.clientSyslog.level", String(v).toUpperCase(), at),
     "plone_zeoserver.syslog_level": (v, at, c) => c.set("plone.zeoSyslog.level", String(v).toUpperCase(), at),
     "tmpdir.tmpfs": (v, at, c) => { c.facts.tmpfs = bool(v); if (!bool(v)) c.became(at, "no tmpfs (plone-aws's default)"); },
-    "tmpdir.tmpfs_size": (v, at, c) => { c.facts.tmpfsSize = str(v); if (!c.facts.tmpfs && !bool(c.json.tmpdir && isObject(c.json.tmpdir) ? c.json.tmpdir.tmpfs ?? null : null)) c.became(at, "not used: tmpdir.tmpfs is not true, so there is no tmpfs"); },
+    "tmpdir.tmpfs_size": (v, _at, c) => { c.facts.tmpfsSize = str(v); },
     "system.timezone": (v, at, c) => { c.facts.timezone = str(v); c.set("plone.timezone", v, at); },
     "ebs_snapshots.keep": (v, at, c) => { c.facts.snapshot.keep = v; c.facts.snapshot.from.push(at); },
     "ebs_snapshots.hour": (v, at, c) => { c.facts.snapshot.hour = v; c.facts.snapshot.from.push(at); },
@@ -1012,27 +1018,33 @@ function finishRepository(c: Conversion): void {
         if (gitScm) c.became(at("scm_type"), "git");
         else c.reclassify(at("scm_type"), "unsupported", "plone-aws deploys from git; move the buildout into a git repository");
     }
-    const token = (where: string, found: ReturnType<typeof splitUrlCredentials>, jqBase: string | undefined) => {
-        if (!found) return;
-        c.sawSecret(found.secret);
-        const extract = jqUrlSecret(found);
-        c.secret("repositoryToken", pathParts(where), jqBase && extract ? `${jqBase}${extract}` : false);
+    // The OpsWorks app's user and password: say what became of them when nothing else does.
+    const unused = (why: string) => {
+        if (scm.user !== undefined) c.became(at("user"), `not used: ${why}`);
+        if (scm.passwordAt) c.became(scm.passwordAt, `not used: ${why}`);
     };
-    let repository: { url: string; from: string; secret?: string } | undefined;
     if (o.repository) {
         const found = splitUrlCredentials(o.repository);
-        repository = { url: found?.url ?? o.repository, from: "--repository" };
+        c.set("app.repository", found?.url ?? o.repository, "--repository");
         if (found) {
             c.sawSecret(found.secret);
-            const entry = c.secrets.get("repositoryToken") ?? { paths: [] };
-            c.secrets.set("repositoryToken", entry);
+            c.promptSecret("repositoryToken");
             c.note(`--repository: its ${found.place === "password" ? "password" : "token"} is not written; set it as plone-aws:repositoryToken (the command is printed)`);
         }
         if (scm.repository !== undefined) c.became(at("repository"), "not used: --repository wins");
-    } else if (scm.repository !== undefined && gitScm) {
+        unused("--repository wins");
+    } else if (scm.repository !== undefined && !gitScm) {
+        c.became(at("repository"), `not used: a ${scm.type} source (plone-aws deploys from git)`);
+        unused(`a ${scm.type} source (plone-aws deploys from git)`);
+    } else if (scm.repository !== undefined) {
         const found = splitUrlCredentials(scm.repository);
         let url = found?.url ?? scm.repository;
-        token(at("repository"), found, jqPath(pathParts(at("repository"))));
+        if (found) {
+            c.sawSecret(found.secret);
+            const jq = jqPath(pathParts(at("repository")));
+            const extract = jqUrlSecret(found);
+            c.secret("repositoryToken", pathParts(at("repository")), jq && extract ? `${jq}${extract}` : false);
+        }
         const https = /^https?:\/\//.test(url);
         const hasUser = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
         if (scm.user !== undefined) {
@@ -1041,20 +1053,15 @@ function finishRepository(c: Conversion): void {
                 c.became(at("user"), `the user name in ${c.keyName("app.repository")}`);
             } else c.became(at("user"), https ? (hasUser ? "not used: the URL names its user" : "not used: no password goes with it") : "not used: an SSH repository authenticates with plone-aws:deployKey");
         }
-        repository = { url, from: at("repository"), secret: found ? `its ${found.place === "password" ? "password" : "token (the URL's user name)"} -> secret plone-aws:repositoryToken (not written)` : undefined };
-    }
-    if (scm.passwordAt) {
-        const https = repository && /^https?:\/\//.test(repository.url) && repository.from !== "--repository";
-        if (!https) c.reclassify(scm.passwordAt, "unsupported", "only an https repository takes a password: an SSH repository authenticates with plone-aws:deployKey; not written");
-        else if (c.secrets.has("repositoryToken")) c.became(scm.passwordAt, "not used: the repository URL carries its own token (plone-aws:repositoryToken)");
-        else c.secret("repositoryToken", pathParts(scm.passwordAt));
-    }
-    if (repository && (gitScm || o.repository)) {
-        c.set("app.repository", repository.url, repository.from);
-        if (repository.from !== "--repository") c.became(repository.from, [`${c.keyName("app.repository")} ${displayValue(repository.url)}`, repository.secret].filter(Boolean).join("; "));
-    } else if (scm.repository !== undefined && !gitScm) {
-        c.became(at("repository"), `not used: a ${scm.type} source (plone-aws deploys from git)`);
-    }
+        if (scm.passwordAt) {
+            if (!https) c.reclassify(scm.passwordAt, "unsupported", "only an https repository takes a password: an SSH repository authenticates with plone-aws:deployKey; not written");
+            else if (found) c.became(scm.passwordAt, "not used: the repository URL carries its own token (plone-aws:repositoryToken)");
+            else c.secret("repositoryToken", pathParts(scm.passwordAt));
+        }
+        c.set("app.repository", url, at("repository"));
+        const secret = found ? `its ${found.place === "password" ? "password" : "token (the URL's user name)"} -> secret plone-aws:repositoryToken (not written)` : undefined;
+        c.became(at("repository"), [`${c.keyName("app.repository")} ${displayValue(url)}`, secret].filter(Boolean).join("; "));
+    } else unused("the Custom JSON names no repository");
     if (o.revision) c.set("app.revision", o.revision, "--revision");
     if (!c.values.has("app.repository")) {
         c.set("app.repository", PLACEHOLDERS.repository, "(placeholder)");
