@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import { ATTRIBUTES } from "../../scripts/lib/opsworks/attributes";
 import { displayValue, findCredential, secretEnvReason, splitUrlCredentials } from "../../scripts/lib/opsworks/credentials";
 import { importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { REPO } from "../helpers/stacks";
@@ -226,6 +227,28 @@ describe("import-opsworks: secrets in unexpected places", function () {
         expect(r.text).to.equal(undefined);
         expect(r.issues.map((i) => i.path)).to.deep.equal(["Pulumi.imported.yaml"]);
         expect(printed(r)).not.to.include("blobs-Pa55word-in-path");
+    });
+});
+
+describe("import-opsworks: every key of the table, with every kind of value", function () {
+    it("never throws, and never writes or prints a credential put under any key", function () {
+        const credential = "https://deploy:k3y-Pa55word-9@git.example.org/x.git";
+        // The credential as a string, in a list, in a mapping, in a list of mappings; and odd types.
+        const samples: Json[] = [null, 7, credential, ["a", credential], { a: credential }, [{ url: credential, path: null, user: {}, password: [] }]];
+        let cases = 0;
+        for (const a of ATTRIBUTES) {
+            for (const value of samples) {
+                const json: Record<string, Json> = {};
+                const parts = a.path.replace("<app>", "plone_instances").split(".");
+                let node = json;
+                for (const p of parts.slice(0, -1)) node = (node[p] = (node[p] as Record<string, Json>) ?? {}) as Record<string, Json>;
+                node[parts[parts.length - 1]] = value;
+                const r = convert(json);
+                expect(`${r.text ?? ""}${printed(r)}`, `${a.path} = ${JSON.stringify(value)}`).not.to.include("k3y-Pa55word-9");
+                cases++;
+            }
+        }
+        expect(cases).to.equal(ATTRIBUTES.length * samples.length);
     });
 });
 
