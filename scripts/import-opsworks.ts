@@ -49,8 +49,20 @@ function readJson(file: string, what: string): unknown {
     try {
         return JSON.parse(text);
     } catch (e) {
-        throw new StackFileError(`${file} is not JSON: ${(e as Error).message}`);
+        throw new StackFileError(`${file} is not JSON: ${jsonErrorWithoutExcerpt((e as Error).message, text)}`);
     }
+}
+
+/**
+ * JSON.parse's message without the excerpt of the text V8 quotes (the file holds secrets in clear),
+ * with the line and column when the message gives a position.
+ */
+function jsonErrorWithoutExcerpt(message: string, text: string): string {
+    const bare = message.replace(/, .*is not valid JSON$/s, "").replace(/ in JSON at position \d+.*$/s, "");
+    const position = / at position (\d+)/.exec(message);
+    if (!position) return `${bare} (no excerpt is shown, the file may hold secrets: jq . FILE says where)`;
+    const before = text.slice(0, Number(position[1])).split("\n");
+    return `${bare} at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 function report(result: ImportResult): string[] {

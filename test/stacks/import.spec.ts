@@ -45,7 +45,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
         {
             file: "quickstart-zeo-nfs.json", storage: "zeo", blobs: "nfs",
             hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]], ["blobs-1", ["shared_blobs"]]],
-            check: (r) => expect(lines(r, "unknown")).to.deep.equal(["zeoserver.nfs_blobs: not a key of the OpsWorks cookbooks; did you mean plone_zeoserver.nfs_blobs (the cookbook ignored the top-level zeoserver key of its README)?: not carried over"]),
+            check: (r) => expect(lines(r, "unknown")).to.deep.equal(["zeoserver.nfs_blobs: true: not a key of the OpsWorks cookbooks; did you mean plone_zeoserver.nfs_blobs (the cookbook ignored the top-level zeoserver key of its README)?: not carried over"]),
         },
         {
             file: "quickstart-relstorage.json", storage: "relstorage", blobs: "nfs",
@@ -59,8 +59,8 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             file: "s3fs-blobs.json", storage: "zeo", blobs: "efs",
             hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]]],
             check: (r) => expect(lines(r, "refused")).to.deep.equal([
-                "s3fs_fuse.s3_key: IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
-                "s3fs_fuse.s3_secret: IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
+                "s3fs_fuse.s3_key: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
+                "s3fs_fuse.s3_secret: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
             ]),
         },
         {
@@ -75,8 +75,8 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             file: "apt-unattended-upgrades.json", storage: "zeo", blobs: "zeo",
             hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]]],
             check: (r) => expect(lines(r, "unsupported")).to.deep.equal([
-                "apt.unattended_upgrades.package_blacklist: no package is held back (newrelic-sysmond is gone)",
-                "apt.unattended_upgrades.mail: the hosts send no mail",
+                "apt.unattended_upgrades.package_blacklist: [\"newrelic-sysmond\"]: no package is held back (newrelic-sysmond is gone)",
+                "apt.unattended_upgrades.mail: \"you@example.com\": the hosts send no mail",
             ]),
         },
         {
@@ -122,7 +122,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
         expect(r.text).to.equal(undefined);
         expect(r.issues).to.deep.equal([{ path: "plone-aws:app.name", message: "must be lower-case letters, digits and '_' (from plone_instances.app_name)" }]);
         expect(lines(r, "unknown")).to.deep.equal([
-            "plone_instances.celery_enabled: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
+            "plone_instances.celery_enabled: false: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
         ]);
     });
 
@@ -132,8 +132,8 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
         const r = convert("example-custom-json.json", { repository: "https://github.com/example-org/site.git", domain: "www.example.org" }, json);
         expect(r.issues).to.deep.equal([]);
         expectEveryKeyReported(json, r);
-        expect(lines(r, "unsupported")).to.include("deploy.solr.buildout_extends: differs from deploy.plone_instances.buildout_extends: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings");
-        expect(lines(r, "dropped")).to.include("deploy.zeoserver.environment: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app");
+        expect(lines(r, "unsupported")).to.include("deploy.solr.buildout_extends: []: differs from deploy.plone_instances.buildout_extends: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings");
+        expect(lines(r, "dropped")).to.include("deploy.zeoserver.environment: {\"DEPLOYMENT\":\"STAGING\"}: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app");
         expect(r.placeholders).to.deep.equal(["plone-aws:access.publicKey", "plone-aws:network.adminCidrs"]);
         await checkStackText(r.text!, "imported");
     });
@@ -184,14 +184,14 @@ describe("import-opsworks: a production stack with its instances", function () {
     it("reports every key: unknown ones by path, the snapshot IAM keys refused with the DLM explanation", function () {
         expectEveryKeyReported(json, r);
         expect(lines(r, "unknown")).to.deep.equal([
-            "plone_instances.celery_enabled: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
-            "mystery_setting: not a key of the OpsWorks cookbooks: not carried over",
+            "plone_instances.celery_enabled: true: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
+            "mystery_setting: {\"enabled\":true}: not a key of the OpsWorks cookbooks: not carried over",
         ]);
         const dlm = "Data Lifecycle Manager takes the snapshots with an IAM role (plone-aws:snapshots): no IAM user keys on the hosts";
-        expect(lines(r, "refused")).to.include.members([`ebs_snapshots.aws_key: ${dlm}`, `ebs_snapshots.aws_secret: ${dlm}`]);
+        expect(lines(r, "refused")).to.include.members([`ebs_snapshots.aws_key: (a secret, not shown): ${dlm}`, `ebs_snapshots.aws_secret: (a secret, not shown): ${dlm}`]);
         expect(lines(r, "ignored")).to.deep.equal([
-            "new_relic.servers: dead key: the cookbook reads newrelic.servers",
-            "deploy.plone_instances.buildout_inherit_parts: false never took effect (the cookbook's helper uses ||): kept as parts +=",
+            "new_relic.servers: true: dead key: the cookbook reads newrelic.servers",
+            "deploy.plone_instances.buildout_inherit_parts: false: the cookbook's helper uses ||, so false never took effect: kept as parts +=",
         ]);
         expect(r.text).to.match(/# Not carried over \(the import's report says why\):\n#   plone_instances\.celery_enabled, /);
     });
@@ -208,8 +208,10 @@ describe("import-opsworks: a production stack with its instances", function () {
             "jq -j .haproxy.stats_password production-relstorage.json | pulumi config set --secret plone-aws:haproxyStatsPassword --stack prod",
             "jq -j '.deploy.plone_instances.buildout_cache_archives[0].password' production-relstorage.json | pulumi config set --secret plone-aws:cacheArchivePassword --stack prod",
             "jq -j .newrelic.license production-relstorage.json | pulumi config set --secret plone-aws:newRelicLicenseKey --stack prod",
+            "jq -j .deploy.plone_instances.environment.SMTP_PASSWORD production-relstorage.json | pulumi config set --secret --path 'plone-aws:appSecrets.SMTP_PASSWORD' --stack prod",
         ]);
-        expect(lines(r, "refused")).to.include("deploy.plone_instances.environment.SMTP_PASSWORD: looks like a secret, so it is not written: plone-aws has no secret environment variables; keep it out of the stack file (e.g. in a file the buildout reads)");
+        expect(lines(r, "secret")).to.include("deploy.plone_instances.environment.SMTP_PASSWORD: (a secret, not shown) -> secret plone-aws:appSecrets.SMTP_PASSWORD (not written: its name says it holds a secret; set it with the command printed below)");
+        expect(section(r.text!, "app").environment).to.deep.equal({ PLONE_ENV: "production" });
     });
 
     it("validates and plans: every host, the existing database (no RDS), one front end on an Elastic IP", async function () {
@@ -285,7 +287,7 @@ describe("npm run import-opsworks (child process)", function () {
         const args = [path.join(FIXTURES, "simple-single-host.json"), "--stack", "legacy", "--dir", tmp.dir, "--domain", "www.example.org"];
         const ok = runScript("import-opsworks.ts", args);
         expect(ok.status, ok.stderr).to.equal(0);
-        expect(ok.stdout).to.include("Refused:\n  ebs_snapshots.aws_key: Data Lifecycle Manager takes the snapshots with an IAM role");
+        expect(ok.stdout).to.include("Refused:\n  ebs_snapshots.aws_key: (a secret, not shown): Data Lifecycle Manager takes the snapshots with an IAM role");
         expect(ok.stdout).to.include(`Wrote ${path.join(tmp.dir, "Pulumi.legacy.yaml")}.`);
         expect(ok.stdout).to.include("  pulumi config set --secret plone-aws:haproxyStatsPassword --stack legacy\n");
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.legacy.yaml"), "utf8")).to.include("domain: www.example.org");
