@@ -18,7 +18,7 @@ export const STRING_KINDS = {
     gitRevision: "a branch, tag or commit as git accepts it (no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', and not starting with '-')",
     regex: "one line holding a valid regular expression",
     text: "one line of text without control characters",
-    shellWords: "words separated by spaces, each made of letters, digits and '_', '-', '.', ',', '=', ':', '/', '@', '%', '+'",
+    shellWords: "arguments separated by spaces: plain words of letters, digits and '_', '-', '.', ',', '=', ':', '/', '@', '%', '+', or quoted text ('...', or \"...\" without '$', '`', '\\')",
     envValue: "one line of text without control characters, '$' or a password in a URL, not starting or ending with a blank",
     shellCommand: "one line of shell, run by bash as the deploy user (never root) in the release directory",
     raw: "raw configuration text, several lines: only in keys whose name starts with 'raw', only into files a daemon validates before they go live",
@@ -203,16 +203,23 @@ export function text(max = MAX_LINE) {
     return declare("text", line(max));
 }
 
-const SHELL_WORD = "[A-Za-z0-9_.,=:/@%+-]+";
+/**
+ * One argument: plain characters, 'single-quoted' text, or "double-quoted" text without '$', '`'
+ * and '\', which bash and supervisor (Python's shlex, POSIX mode) split and unquote alike.
+ */
+const SHELL_WORD = `(?:[A-Za-z0-9_.,=:/@%+-]|'[^'\u0000-\u001f\u007f]*'|"[^"\\\\$\`\u0000-\u001f\u007f]*")+`;
 
-/** Command-line arguments: plain words, so every target (bash, supervisor) reads them alike. */
+/** Command-line arguments that every target (bash, supervisor) reads the same way. */
 export function shellWords() {
     return declare(
         "shellWords",
         z
             .string()
             .max(MAX_LINE, `must be at most ${MAX_LINE} characters`)
-            .regex(new RegExp(`^(${SHELL_WORD}( ${SHELL_WORD})*)?$`), "must be words separated by single spaces, each of letters, digits and '_', '-', '.', ',', '=', ':', '/', '@', '%', '+' (no quotes, '$', '`' or ';')"),
+            .regex(
+                new RegExp(`^(${SHELL_WORD}( +${SHELL_WORD})*)?$`),
+                "must be arguments separated by spaces: letters, digits, '_', '-', '.', ',', '=', ':', '/', '@', '%', '+', and text in '...' or in \"...\" (without '$', '`' or '\\'); no ';', '|', '&', '<', '>' or '$'",
+            ),
     );
 }
 

@@ -134,7 +134,7 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
         expect(app.environment).to.deep.equal({ PLONE_ENV: "production" });
         expect(app.cacheArchives).to.deep.equal([{ url: "https://eggs.example.org/plone-eggs.tgz", path: "shared/eggs", user: "eggs" }]);
         expect(app.pipPackages).to.deep.equal(["requests"]);
-        expect(app).not.to.have.property("additionalConfig");
+        expect(app).not.to.have.property("rawBuildoutConfig");
         expect(configOf(r.text!)["plone-aws:frontend"]).not.to.have.property("nginx");
     });
 
@@ -142,8 +142,8 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
         const warnings = r.warnings.map((w) => `${w.path}: ${w.message.split(":")[0]}`);
         expect(warnings).to.include.members([
             "plone-aws:app.pipPackages[1]: holds a URL with a password (user",
-            "plone-aws:app.additionalConfig: holds a secret setting (smtp-password = ...) (from deploy.plone_instances.buildout_additional_config)",
-            "plone-aws:frontend.nginx.additionalConfig: holds an Authorization header (from nginx_plone.additional_config)",
+            "plone-aws:app.rawBuildoutConfig: holds a secret setting (smtp-password = ...) (from deploy.plone_instances.buildout_additional_config)",
+            "plone-aws:frontend.nginx.rawServer: holds an Authorization header (from nginx_plone.additional_config)",
         ]);
         const line = (p: string) => r.report.find((l) => l.path === p)!;
         expect(line("deploy.plone_instances.packages").message).to.equal('[2 items, holding a secret: not shown] -> plone-aws:app.pipPackages ["requests"]; not written: plone-aws:app.pipPackages[1] (it holds a URL with a password (user:password@))');
@@ -157,7 +157,7 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
     });
 
     it("validates and plans", async function () {
-        await checkStackText(r.text!, "imported");
+        await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
     });
 });
 

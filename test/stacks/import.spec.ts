@@ -107,7 +107,9 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             expect(section(r.text!, "plone").blobs).to.equal(t.blobs);
             expectEveryKeyReported(json, r);
             t.check?.(r);
-            const { loaded, run } = await checkStackText(r.text!, "imported");
+            // The cookbook's examples set up no TLS: production refuses plain HTTP until a certificate is given.
+            expect(r.notes.join("\n")).to.match(/no TLS, and the production policy refuses/);
+            const { loaded, run } = await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
             expect(loaded.spec.plone.storage).to.equal(t.storage);
             expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(t.hosts.length + 1); // + the bastion
             expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(t.storage === "relstorage" ? 1 : 0);
@@ -120,7 +122,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
     it("the cookbook's example-custom-json.json: its placeholder app name is the schema's error, by key path and JSON path", function () {
         const r = convert("example-custom-json.json");
         expect(r.text).to.equal(undefined);
-        expect(r.issues).to.deep.equal([{ path: "plone-aws:app.name", message: "must be lower-case letters, digits and '_' (from plone_instances.app_name)" }]);
+        expect(r.issues).to.deep.equal([{ path: "plone-aws:app.name", message: "must be lower-case letters, digits and '_', starting with a letter (at most 31) (from plone_instances.app_name)" }]);
         expect(lines(r, "unknown")).to.deep.equal([
             "plone_instances.celery_enabled: false: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
         ]);
@@ -135,7 +137,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
         expect(lines(r, "unsupported")).to.include("deploy.solr.buildout_extends: []: differs from deploy.plone_instances.buildout_extends: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings");
         expect(lines(r, "dropped")).to.include("deploy.zeoserver.environment: {\"DEPLOYMENT\":\"STAGING\"}: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app");
         expect(r.placeholders).to.deep.equal(["plone-aws:access.publicKey", "plone-aws:network.adminCidrs"]);
-        await checkStackText(r.text!, "imported");
+        await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
     });
 });
 

@@ -961,7 +961,7 @@ function finishApp(c: Conversion): void {
     fb("buildout_flags", "app.buildoutFlags");
     fb("buildout_inherit_parts", "app.inheritParts");
     fb("buildout_parts_to_include", "app.partsToInclude", (v, at) => partsToInclude(v, at, c));
-    fb("buildout_additional_config", "app.additionalConfig");
+    fb("buildout_additional_config", "app.rawBuildoutConfig");
     fb("buildout_init_commands", "app.initCommands", (v, at) => initCommands(v, at, c));
     const initTypeFallback = f.fallbacks.buildout_init_type;
     if (initTypeFallback) {
@@ -1223,6 +1223,13 @@ function finishFrontend(c: Conversion, frontends: number): void {
         if (!email) c.issue(keyPath(["frontend", "tls", "email"]), "certbot needs an email address for Let's Encrypt: set certbot_email in the JSON or give --certbot-email");
         else c.set("frontend.tls", { mode: "certbot", email }, f.certbotEmail && !o.certbotEmail ? "certbot_email" : "--certbot-email");
         tls = `${c.keyName("frontend.tls")} certbot`;
+    }
+    if (tls === "no TLS" && (o.tier ?? "production") === "production") {
+        c.note(
+            "the JSON sets up no TLS, and the production policy refuses a production stack served over plain HTTP: " +
+                "give --certificate-arn (an ACM certificate, on the load balancer) or --certbot-email (one front end), " +
+                "or set frontend.tls.plainHttpIntended: true when TLS ends in front of the stack",
+        );
     }
     const describeNames = (at: string, list: string[] | undefined, isSource: boolean) => {
         if (list === undefined) return;
