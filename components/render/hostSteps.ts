@@ -119,7 +119,9 @@ function logged(step: StepName, body: string): string {
     const log = stepLogPath(step);
     return [
         "#!/bin/bash",
+        `# plone-aws: the ${step} step of a host, run by \`pulumi up\` over SSH (the script comes on stdin).`,
         "set -uo pipefail",
+        `case \${1:-} in -h | --help) echo "plone-aws: the ${step} step of a host, run by pulumi up over SSH (the script comes on stdin)"; exit 0 ;; esac`,
         `mkdir -p ${PATHS.logDir} && touch ${log} && chmod 0600 ${log}`,
         "{",
         `echo "== plone-aws ${step} $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,

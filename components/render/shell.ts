@@ -1,8 +1,17 @@
 // Shell quoting for every script and settings file plone-aws renders.
 
-/** A word bash reads back exactly: as it is when it is plainly safe, else single-quoted with ' written as '\''. */
+/**
+ * A word bash reads back exactly: as it is when it is plainly safe, else single-quoted with ' written
+ * as '\''. A value with control characters (a line break in a secret) is ANSI-C quoted ($'...'), so
+ * that every word stays on its line.
+ */
 export function shellQuote(value: string): string {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+        if (value.includes("\u0000")) throw new Error("a NUL cannot be part of a shell word");
+        const escaped = value.replace(/[\\'\u0001-\u001f\u007f]/g, (c) => (c === "\\" || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+        return `$'${escaped}'`;
+    }
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -1,0 +1,213 @@
+// The machinery of the hostile-configuration property test: full stacks that set every string key
+// of the schema (dev and prod with every optional key added), a render of every file and step
+// script of every host, and the shapes the test compares (lines per file, haproxy servers,
+// supervisor programs, VCL backends, nginx servers).
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { parseStackConfig, LoadResult } from "../../components/config/load";
+import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
+import type { StackSpec } from "../../components/config/spec";
+import { RenderedFile, RenderSecrets, secretPlaceholder } from "../../components/render/context";
+import { hostFiles, hostStepNames, renderHostStep } from "../../components/render/hostSteps";
+import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { mockVolumeIds } from "../../scripts/render";
+import { REPO } from "./stacks";
+
+export type Raw = Record<string, string>;
+
+/** A stack file's config map as Pulumi passes it (structured values as JSON). */
+function repoRaw(stack: string): Record<string, unknown> {
+    const text = fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8");
+    return (YAML.parse(text) as { config: Record<string, unknown> }).config;
+}
+
+/** Real-looking values for every secret (the property test also puts hostile ones in). */
+export const SECRET_VALUES: Record<SecretKey, string> = {
+    sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nc3NoLWtleQ==\n-----END OPENSSH PRIVATE KEY-----",
+    deployKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nZGVwbG95\n-----END OPENSSH PRIVATE KEY-----",
+    repositoryToken: "glpat-0123456789abcdef",
+    dbPassword: "db-Passw0rd-9f2c1e",
+    haproxyStatsPassword: "stats-Passw0rd-77",
+    cacheArchivePassword: "archive-Passw0rd",
+    newRelicLicenseKey: "0123456789abcdef0123456789abcdef0123NRAL",
+};
+
+const merge = (a: unknown, b: unknown): unknown => {
+    if (typeof a === "object" && a && !Array.isArray(a) && typeof b === "object" && b && !Array.isArray(b)) {
+        const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+        for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+        return out;
+    }
+    return b;
+};
+
+/** Keys every full stack sets besides its own: each string key of the schema gets a value. */
+const COMMON_OVERLAY = {
+    "plone-aws:app": {
+        baseConfig: "cfg/base.cfg",
+        buildoutExtends: ["cfg/production.cfg"],
+        partsToInclude: ["instance-tools"],
+        rawBuildoutConfig: "[instance-tools]\nrecipe = zc.recipe.egg\neggs = Products.PrintingMailHost",
+        initCommands: [
+            { name: "memmon", cmd: "bin/memmon", args: "-p plone-client1=800MB -m ops@example.org", eventListener: { events: ["TICK_60"] } },
+            { name: "worker", cmd: "bin/worker", args: "--queue default --name='night worker'" },
+        ],
+        environment: { PLONE_ENV: "production", SITE_LABEL: "Plone site" },
+        osPackages: ["poppler-utils", "wv"],
+        pipPackages: ["zc.buildout==3.0.1", "setuptools<70"],
+        cacheArchives: [{ url: "https://cache.example.org/eggs.tgz", path: "shared/eggs", user: "ci-bot" }],
+        symlinkBeforeMigrate: { src: "src" },
+        purgeBeforeSymlink: ["src"],
+        createDirsBeforeSymlink: ["src"],
+        python: "python3",
+        bootstrapCommand: '"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap',
+        buildCommand: "bin/buildout -c deploy.cfg",
+        buildoutFlags: "-N",
+    },
+    "plone-aws:plone": {
+        glusterVolume: "blobs",
+        glusterCacheSize: "256MB",
+        pack: { schedule: "0 1 * * 6" },
+        backups: { schedule: "0 21 * * *" },
+        celery: { enabled: true, brokerHost: "broker.example.internal", workerArgs: "-c 2 --loglevel=info", beatArgs: "--loglevel=info" },
+        solr: { enabled: true, host: "solr.example.internal" },
+        clientSyslog: { facility: "local1" },
+        zeoSyslog: { facility: "local2" },
+        tmpfsSize: "1G",
+        timezone: "Europe/Berlin",
+        warmupPaths: ["/", "/news"],
+        healthCheckPath: "/ok",
+    },
+    "plone-aws:frontend": {
+        subsites: { "docs.example.org": "docs" },
+        rawSubsiteServer: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
+        haproxy: { statsUser: "stats", connectTimeout: "5s", clientTimeout: "300s", serverTimeout: "300s", queueTimeout: "60s", httpRequestTimeout: "10s", slowstart: "30s" },
+        varnish: { purgeUrls: [".*", "^/news"] },
+        nginx: {
+            clientMaxBodySize: "128m",
+            rawHttp: "server {\n    listen 127.0.0.1:8099;\n    return 204;\n}",
+            rawServer: "add_header X-Frame-Options SAMEORIGIN;",
+            rawSslServer: "add_header X-Ssl yes;",
+            rawDefaultServer: "location = /default-only {\n    return 204;\n}",
+            rawDefaultSslServer: "location = /default-ssl-only {\n    return 204;\n}",
+        },
+    },
+    "plone-aws:snapshots": { tagValue: "plone-full", crossRegionCopy: { region: "eu-central-1", kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/0000-1111" } },
+    "plone-aws:monitoring": {
+        alarmEmail: "ops@example.org",
+        remoteSyslog: { host: "logs.example.org", port: 6514, permittedPeer: "*.example.org", files: { "/var/log/plone/extra.log": "plone-extra" } },
+        newRelic: { infrastructure: true, pythonAgent: true, appName: "Plone site" },
+    },
+    "plone-aws:offsiteBackups": { restoreFrom: ["prod"] },
+};
+
+export interface FullStack {
+    name: string;
+    raw: Raw;
+}
+
+function rawOf(config: Record<string, unknown>): Raw {
+    const raw: Raw = {};
+    for (const [k, v] of Object.entries(config)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
+    for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) raw[`plone-aws:${key}`] = SECRET_VALUES[key];
+    raw["plone-aws:appSecrets"] = JSON.stringify({ SENTRY_DSN: "https://k3y@sentry.example.org/1" });
+    return raw;
+}
+
+/** dev, prod and prod with an external database, each with every optional string key set. */
+export function fullStacks(): FullStack[] {
+    const dev = merge(repoRaw("dev"), {
+        ...COMMON_OVERLAY,
+        "plone-aws:hosts": [{ name: "dev-1", instanceType: "t3.large", az: 0, layers: ["frontend", "plone_instances", "zeoserver", "celerybeat"] }],
+        "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], { aliases: ["www.dev.example.org"], tls: { mode: "certbot", email: "ops@example.org" } }),
+        // An existing bucket here; prod keeps the one it creates and replicates it.
+        "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
+    }) as Record<string, unknown>;
+    const prodBase = repoRaw("prod");
+    const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) => (h.name === "app-1" ? { ...h, layers: [...h.layers, "celerybeat"] } : h));
+    const prod = merge(prodBase, {
+        ...COMMON_OVERLAY,
+        "plone-aws:hosts": prodHosts,
+        "plone-aws:plone": merge(COMMON_OVERLAY["plone-aws:plone"], {
+            relstorage: { config: "cfg/relstorage.cfg", cacheLocalDir: "/srv/relstorage-cache", blobCacheSize: "2gb", cacheServers: ["cache.example.internal:11211"] },
+        }),
+        "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], { tls: { sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" } }),
+        "plone-aws:database": merge(prodBase["plone-aws:database"], { name: "plone", user: "plone", engineVersion: "16", backupWindow: "02:00-03:00", maintenanceWindow: "sun:03:30-sun:04:30" }),
+        "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
+    }) as Record<string, unknown>;
+    prod["plone-aws:frontend"] = { ...(prod["plone-aws:frontend"] as object) };
+    const external = merge(prod, {
+        "plone-aws:database": { host: "db.example.internal", port: 5432 },
+        "plone-aws:access": { bastion: { host: "bastion.example.org" } },
+    }) as Record<string, unknown>;
+    return [
+        { name: "dev", raw: rawOf(dev) },
+        { name: "prod", raw: rawOf(prod) },
+        { name: "prod-external-db", raw: rawOf(external) },
+    ];
+}
+
+export function validate(raw: Raw, stackName: string): LoadResult {
+    return parseStackConfig(raw, { stackName });
+}
+
+/** The secrets a render gets: the raw values, as `pulumi up` would pass them. */
+export function secretsOf(raw: Raw, spec: StackSpec): RenderSecrets {
+    const value = (k: SecretKey) => (spec.secrets[k] ? raw[`plone-aws:${k}`] : undefined);
+    const appSecrets = spec.appSecretNames.length ? (JSON.parse(raw["plone-aws:appSecrets"]) as Record<string, string>) : {};
+    return {
+        haproxyStatsPassword: value("haproxyStatsPassword") ?? secretPlaceholder("plone-aws:haproxyStatsPassword"),
+        dbPassword: spec.plone.storage === "relstorage" ? value("dbPassword") : undefined,
+        deployKey: value("deployKey"),
+        cacheArchivePassword: value("cacheArchivePassword"),
+        newRelicLicenseKey: value("newRelicLicenseKey"),
+        repositoryToken: value("repositoryToken"),
+        appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets[n]])),
+    };
+}
+
+export interface RenderedStack {
+    /** "<host> <path>" -> the file; step scripts are "<host> step:<name>". */
+    files: Map<string, RenderedFile>;
+}
+
+/** Every file and step script of every host, as `pulumi up` would install and run them. */
+export function renderEverything(spec: StackSpec, secrets: RenderSecrets): RenderedStack {
+    const ctx = { ...offlineRenderContext(spec), secrets };
+    const files = new Map<string, RenderedFile>();
+    for (const host of ctx.topology.hosts) {
+        for (const f of hostFiles(ctx, host)) files.set(`${host.name} ${f.path}`, f);
+        for (const step of hostStepNames(host)) {
+            if (step === "ready") continue;
+            const content = renderHostStep(ctx, host, step, mockVolumeIds(spec, ctx, host.name));
+            files.set(`${host.name} step:${step}`, { path: `step:${step}`, content, mode: "0700", owner: "root", group: "root" });
+        }
+    }
+    return { files };
+}
+
+/** What a value may never change in a file: its lines, and the entities its daemon serves. */
+export function shapeOf(file: RenderedFile): Record<string, unknown> {
+    const lines = file.content.split("\n");
+    const shape: Record<string, unknown> = { lines: lines.length };
+    const matching = (re: RegExp) => lines.map((l) => re.exec(l)?.[1]).filter((m): m is string => m !== undefined);
+    if (file.path.endsWith("haproxy.cfg")) shape.servers = matching(/^\s*server\s+(\S+)/);
+    if (file.path.startsWith("/etc/supervisor/")) shape.programs = matching(/^\[([^\]]+)\]/);
+    if (file.path.endsWith(".vcl")) shape.backends = matching(/^backend\s+(\S+)/);
+    if (file.path.includes("/nginx/")) {
+        shape.servers = lines.filter((l) => /^\s*server\s*\{/.test(l)).length;
+        shape.serverNames = matching(/^\s*server_name\s+(.*);/);
+        shape.locations = matching(/^\s*location\s+(.*)\{/).length;
+    }
+    if (file.path.endsWith(".cfg") || file.path.endsWith(".ini")) shape.sections = matching(/^\[([^\]]+)\]/);
+    return shape;
+}
+
+/** Files a raw key may change: the ones its daemon validates (nginx, buildout), and the step scripts that install them. */
+export function rawMayChange(leafName: string, key: string): boolean {
+    if (key.includes(" step:")) return true;
+    if (leafName.includes("nginx.raw") || leafName.includes("rawSubsiteServer")) return key.includes("/nginx/");
+    if (leafName.includes("rawBuildoutConfig")) return key.endsWith("/deploy.cfg");
+    return false;
+}
