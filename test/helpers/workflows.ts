@@ -199,11 +199,21 @@ export function replayJob(workflow: Workflow, jobId: string, options: ReplayOpti
     return replay;
 }
 
-/** A directory standing in for a checkout: the repository's entries linked, the stack files copied (tests edit them). */
-export function checkoutWithStackFiles(repoRoot: string, dir: string): void {
-    for (const entry of fs.readdirSync(repoRoot)) {
-        if (entry === ".git") continue;
-        if (/^Pulumi\..+\.yaml$/.test(entry)) fs.copyFileSync(path.join(repoRoot, entry), path.join(dir, entry));
-        else fs.symlinkSync(path.join(repoRoot, entry), path.join(dir, entry));
-    }
+/**
+ * A directory standing in for a checkout of the repository: its files copied (tests edit the stack
+ * files), every node_modules linked (the install of the checkout).
+ */
+export function standInCheckout(repoRoot: string, dir: string): void {
+    fs.cpSync(repoRoot, dir, {
+        recursive: true,
+        filter: (source) => {
+            const name = path.basename(source);
+            if (name === ".git") return false;
+            if (name === "node_modules") {
+                fs.symlinkSync(source, path.join(dir, path.relative(repoRoot, source)));
+                return false;
+            }
+            return true;
+        },
+    });
 }
