@@ -29,6 +29,6 @@ status=0
 npx --no-install mocha --grep "$ROOT_TAG" --invert "$@" || status=$?
 echo "Running the $ROOT_TAG suites as root (sudo)"
 # -E keeps CI and the PLONE_AWS_* switches; PATH is given again because sudo resets it; -H gives
-# root its own HOME, so nothing root-owned lands in the user's.
-sudo -n -E -H env "PATH=$PATH" npx --no-install mocha --grep "$ROOT_TAG" "$@" || status=$?
+# root its own HOME, and mocha runs without npx, so nothing root-owned lands in the user's npm cache.
+sudo -n -E -H env "PATH=$PATH" node_modules/.bin/mocha --grep "$ROOT_TAG" "$@" || status=$?
 exit "$status"
