@@ -2,6 +2,9 @@
 # Installs the Debian packages the daemon and script tests run for real (haproxy, varnish, nginx,
 # supervisor, shellcheck, exportfs, glusterd, sshd, ...), when they are missing. Without root or
 # apt-get it only says what is missing; those tests then skip (outside CI).
+# The names are Debian 12's and Ubuntu 24.04's (GitHub's ubuntu-latest) alike; on Ubuntu, varnish,
+# supervisor, glusterfs-server, wrk, python3-zc.buildout and the shell linter come from universe,
+# which the runner has enabled.
 set -euo pipefail
 
 # program -> Debian package
@@ -28,6 +31,9 @@ declare -A PACKAGES=(
   [rsyslogd]=rsyslog
   [numfmt]=coreutils
   [runuser]=util-linux
+  [setpriv]=util-linux
+  # The workflow replay runs the jobs' jq.
+  [jq]=jq
 )
 
 missing=()
@@ -41,7 +47,8 @@ if ! dpkg-query -W -f='${Status}' rsyslog-gnutls 2>/dev/null | grep -q 'ok insta
   missing+=(rsyslog-gnutls)
 fi
 # zc.buildout's config parser checks deploy.cfg syntax (its buildout script is broken on 3.11, the parser is fine).
-if ! python3 -c 'import zc.buildout.configparser' >/dev/null 2>&1; then
+# Debian's python3 (the tests prefer it over a pyenv one earlier on PATH, see test/helpers/buildout.ts).
+if ! { /usr/bin/python3 -c 'import zc.buildout.configparser' || python3 -c 'import zc.buildout.configparser'; } >/dev/null 2>&1; then
   missing+=(python3-zc.buildout)
 fi
 

@@ -62,6 +62,7 @@ class Server(http.server.ThreadingHTTPServer):
 
 Server(("127.0.0.1", port), Handler).serve_forever()
 `;
+import { describeAsRoot } from "../helpers/privileges";
 
 interface Reply {
     status: number;
@@ -127,7 +128,7 @@ function establishedOn(port: number): number {
         }).length;
 }
 
-describe("front-end chain: nginx -> varnish -> haproxy -> two stand-in Zope clients", function () {
+describeAsRoot("front-end chain: nginx -> varnish -> haproxy -> two stand-in Zope clients", "nginx binds port 80 and varnishd starts its jail as on a front end", function () {
     this.timeout(60_000);
 
     let tmp: { dir: string; cleanup: () => void };

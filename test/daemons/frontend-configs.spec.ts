@@ -14,6 +14,7 @@ import { VARNISH_DEFAULTS, VARNISH_DROP_IN, varnishdArgs } from "../../component
 import { albContext, firstFrontend, frontendsOf, repoContext, variantContext } from "../helpers/frontend";
 import { prepareDebianFiles, rootedLayout, selfSignedCertificate, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
 interface Case {
     name: string;
@@ -54,7 +55,7 @@ const CASES: Case[] = [
     },
 ];
 
-describe("front-end configs accepted by the real daemons", function () {
+describeAsRoot("front-end configs accepted by the real daemons", "varnishd checks its parameters in its jail and nginx -t binds port 80", function () {
     this.timeout(60_000);
     before(function () {
         requireBinaries(this, "haproxy", "varnishd", "nginx", "openssl");

@@ -14,6 +14,7 @@ import { NGINX_TLS_SERVERS, NGINX_TLS_SWITCH, nginxPloneDir, nginxTlsEnabledDir 
 import { firstFrontend, variantContext } from "../helpers/frontend";
 import { freePorts, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
 /** Sends `payload` to the agent and returns everything it answers before closing. */
 function ask(port: number, payload: Buffer | string, opts: { halfClose?: boolean } = {}): Promise<string> {
@@ -99,7 +100,7 @@ describe("plone-haproxy-agent", function () {
     });
 });
 
-describe("plone-tls-enable (with a stand-in certbot)", function () {
+describeAsRoot("plone-tls-enable (with a stand-in certbot)", "the script's nginx -t binds port 80", function () {
     this.timeout(30_000);
     let tmp: { dir: string; cleanup: () => void };
     let env: NodeJS.ProcessEnv;

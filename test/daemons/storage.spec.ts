@@ -19,15 +19,9 @@ import { DEPLOY_USER, PATHS, PORTS } from "../../components/topology";
 import { passwdWithDeployUser, ScratchHost, TestBridge } from "../helpers/namespaces";
 import { contextOf, host, VARIANTS, variantConfig } from "../helpers/storageVariants";
 import { requireBinaries, run, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
 const UID = 4000;
-
-function requireRoot(ctx: Mocha.Context): void {
-    if (process.getuid?.() === 0) return;
-    if (process.env.CI) throw new Error("the storage daemon tests need root (namespaces, mounts)");
-    console.log("      (skipped: needs root)");
-    ctx.skip();
-}
 
 /** Every script plone-aws renders for a host's storage and system. */
 function scriptsOf(ctx: RenderContext, hostName: string): { name: string; content: string }[] {
@@ -76,7 +70,7 @@ describe("daemons: storage and system scripts", function () {
     });
 });
 
-describe("daemons: NFS server files", function () {
+describeAsRoot("daemons: NFS server files", "exportfs runs in a private mount namespace", function () {
     this.timeout(60_000);
     let scratch: ScratchHost | undefined;
     let temp: ReturnType<typeof tempDir> | undefined;
@@ -88,7 +82,6 @@ describe("daemons: NFS server files", function () {
 
     for (const variant of ["nfsZeo", "nfsOneHost"]) {
         it(`exportfs -ra accepts the rendered /etc/exports (${variant})`, function () {
-            requireRoot(this);
             requireBinaries(this, "exportfs", "unshare", "nsenter");
             const ctx = VARIANTS[variant]();
             temp = tempDir("exports");
@@ -127,10 +120,9 @@ describe("daemons: NFS server files", function () {
     });
 });
 
-describe("daemons: logrotate files", function () {
+describeAsRoot("daemons: logrotate files", "logrotate runs in a private mount namespace with the deploy user", function () {
     this.timeout(60_000);
     it("logrotate accepts the rotation files of an app host and a front end", function () {
-        requireRoot(this);
         requireBinaries(this, "logrotate", "unshare", "nsenter");
         const ctx = VARIANTS.prod();
         const temp = tempDir("logrotate");
@@ -174,14 +166,13 @@ function blkid(file: string, tag: string): string {
     return run("blkid", ["-p", "-o", "value", "-s", tag, file]).stdout.trim();
 }
 
-describe("daemons: plone-volumes against fake device trees", function () {
+describeAsRoot("daemons: plone-volumes against fake device trees", "mkfs.xfs and mounts in a private mount namespace", function () {
     this.timeout(120_000);
     let scratch: ScratchHost | undefined;
     let temp: ReturnType<typeof tempDir> | undefined;
 
     /** A scratch host with /srv on a tmpfs and the deploy user; the script and fstab in the temp dir. */
     function prepare(this: Mocha.Context, hostName: string, variant = "dev"): { script: string; fstab: string; dir: string } {
-        requireRoot(this);
         requireBinaries(this, "mkfs.xfs", "blkid", "unshare", "nsenter", "findmnt");
         const ctx = VARIANTS[variant]();
         temp = tempDir("volumes");
@@ -359,7 +350,7 @@ function glusterPeer(bridge: TestBridge, n: number, dir: string): ScratchHost {
     return peer;
 }
 
-describe("daemons: GlusterFS blob volume with real glusterd", function () {
+describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd peers in network namespaces", function () {
     this.timeout(240_000);
     const VOLUME = "site-blobs";
     let bridge: TestBridge | undefined;
@@ -367,7 +358,6 @@ describe("daemons: GlusterFS blob volume with real glusterd", function () {
     let temp: ReturnType<typeof tempDir> | undefined;
 
     before(function () {
-        requireRoot(this);
         requireBinaries(this, "glusterd", "gluster", "ip", "unshare", "nsenter");
         temp = tempDir("gluster");
         bridge = new TestBridge();
@@ -510,7 +500,7 @@ function writeStubs(dir: string, installed: string[]): { stubs: string; calls: s
     return { stubs, calls };
 }
 
-describe("daemons: plone-setup end to end on a scratch host", function () {
+describeAsRoot("daemons: plone-setup end to end on a scratch host", "plone-setup runs as root on a scratch host", function () {
     this.timeout(180_000);
     let scratch: ScratchHost | undefined;
     let dir: string | undefined;
@@ -520,7 +510,6 @@ describe("daemons: plone-setup end to end on a scratch host", function () {
     });
 
     it("sets up a one-host NFS stack (user, zone, /tmp, files, volumes, export, bind mount); a second run changes nothing", function () {
-        requireRoot(this);
         requireBinaries(this, "mkfs.xfs", "blkid", "unshare", "nsenter", "exportfs", "useradd");
         const ctx = VARIANTS.nfsOneHost();
         const h = host(ctx, "all-1");

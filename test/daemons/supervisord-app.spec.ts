@@ -13,8 +13,9 @@ import { contextOf, variantSpec } from "../helpers/appStacks";
 import { TempSupervisord } from "../helpers/supervisord";
 import { freePorts, httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
 import { requireBinaries, run, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
-describe("supervisord runs the rendered programs", function () {
+describeAsRoot("supervisord runs the rendered programs", "supervisord switches the programs to their user", function () {
     this.timeout(60_000);
     let tmp: { dir: string; cleanup: () => void };
     let supervisord: TempSupervisord | undefined;

@@ -23,8 +23,9 @@ import { awsCalls, installAwsStandin, REPOZO_STANDIN, treeOf } from "../helpers/
 import { freePortRange, freePorts, installRelocated, installTestHost, runHostScript, STANDIN_APP } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
-describe("plone-backup and plone-restore (for real: repozo and aws stand-ins, a local bucket)", function () {
+describeAsRoot("plone-backup and plone-restore (for real: repozo and aws stand-ins, a local bucket)", "the scripts run as root with DEPLOY_USER=root and switch users with runuser", function () {
     this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     let root: string;

@@ -27,8 +27,9 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 `;
+import { describeAsRoot } from "../helpers/privileges";
 
-describe("plone-deploy build: cache archives", function () {
+describeAsRoot("plone-deploy build: cache archives", "plone-deploy runs as root", function () {
     this.timeout(60_000);
     const password = `pa"ss\\word:x$(id)`;
     let tmp: { dir: string; cleanup: () => void };

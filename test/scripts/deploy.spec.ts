@@ -15,6 +15,7 @@ import { contextOf, variantSpec } from "../helpers/appStacks";
 import { FixtureRepo, freePortRange, freePorts, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
 interface StandinEvent {
     time: number;
@@ -24,7 +25,7 @@ interface StandinEvent {
     release?: string;
 }
 
-describe("plone-deploy, plone-rollback and plone-restart (for real, in a temp dir)", function () {
+describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a temp dir)", "plone-deploy runs as root with DEPLOY_USER=root", function () {
     this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     let root: string;

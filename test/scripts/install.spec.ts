@@ -5,8 +5,9 @@ import * as path from "path";
 import { CHANGED_MARKER, renderInstallScript, ServiceReload } from "../../components/render/install";
 import type { RenderedFile } from "../../components/render/context";
 import { requireBinaries, run, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
-describe("the configure step's installer", function () {
+describeAsRoot("the configure step's installer", "the installer sets owners with install -o", function () {
     let root: string;
     let cleanup: () => void;
     before(function () {

@@ -24,10 +24,11 @@ import { freePorts as freeFrontendPorts, prepareDebianFiles, Processes, rootedLa
 import { FixtureRepo, freePortRange, freePorts, httpGet, installRelocated, installTestHost, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { describeAsRoot } from "../helpers/privileges";
 
 const expectOk = (r: RunResult) => expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
 
-describe("plone-program, plone-status, plone-pack, plone-deploy rebuild and develop-up (for real, in a temp dir)", function () {
+describeAsRoot("plone-program, plone-status, plone-pack, plone-deploy rebuild and develop-up (for real, in a temp dir)", "the ops scripts run as root with DEPLOY_USER=root", function () {
     this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     let root: string;
@@ -203,7 +204,7 @@ describe("plone-program, plone-status, plone-pack, plone-deploy rebuild and deve
     });
 });
 
-describe("plone-service (a stand-in for the init system's service command)", function () {
+describeAsRoot("plone-service (a stand-in for the init system's service command)", "plone-service runs as root", function () {
     this.timeout(30_000);
     const tmp = tempDir("service");
     after(() => tmp.cleanup());
@@ -240,7 +241,7 @@ describe("plone-service (a stand-in for the init system's service command)", fun
     });
 });
 
-describe("plone-varnish-purge against a real varnishd with the rendered VCL", function () {
+describeAsRoot("plone-varnish-purge against a real varnishd with the rendered VCL", "varnishd starts its jail", function () {
     this.timeout(60_000);
     let tmp: { dir: string; cleanup: () => void };
     let procs: Processes;
@@ -324,7 +325,7 @@ describe("plone-varnish-purge against a real varnishd with the rendered VCL", fu
     });
 });
 
-describe("plone-cloudwatch-agent off EC2", function () {
+describeAsRoot("plone-cloudwatch-agent off EC2", "plone-cloudwatch-agent runs as root", function () {
     it("installs nothing where there is no instance metadata, and has nothing to reload without the agent", function () {
         requireBinaries(this, "curl");
         const tmp = tempDir("cwagent");

@@ -1,0 +1,144 @@
+// Keeps the @root suites honest for a user who is not root (GitHub's runner, a developer):
+// npm test elevates them through passwordless sudo and runs the rest as the user, and where it
+// cannot elevate, every @root suite says why it does not run (a skip, or a failure in CI), with
+// nothing failing for another reason and nothing of them passing unseen.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { describeAsRoot, ROOT_TAG } from "../helpers/privileges";
+import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+
+const REPO = path.join(__dirname, "..", "..");
+const TEST_SH = path.join(REPO, "scripts", "test.sh");
+
+/** scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls. */
+function runTestSh(uid: number, sudoWorks: boolean, failingMocha = ""): { result: RunResult; calls: string[] } {
+    const { dir, cleanup } = tempDir("test-sh");
+    try {
+        fs.mkdirSync(path.join(dir, "scripts"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.copyFileSync(TEST_SH, path.join(dir, "scripts", "test.sh"));
+        fs.writeFileSync(path.join(dir, "scripts", "ensure-test-packages.sh"), "exit 0\n");
+        const log = path.join(dir, "calls");
+        const stub = (name: string, body: string) =>
+            fs.writeFileSync(path.join(dir, "bin", name), `#!/bin/bash\necho "${name} $*" >> '${log}'\n${body}\n`, { mode: 0o755 });
+        stub("id", `case $1 in -u) echo ${uid} ;; -un) echo ${uid === 0 ? "root" : "runner"} ;; esac`);
+        // sudo -n true answers whether sudo needs a password; anything else runs as given.
+        stub("sudo", `[ "$*" = "-n true" ] && exit ${sudoWorks ? 0 : 1}; while [[ $1 == -* ]]; do shift; done; exec "$@"`);
+        const fails = `[[ "$*" == *'${failingMocha || "no such call"}'* ]] && exit 1; exit 0`;
+        stub("npx", fails);
+        fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "node_modules", ".bin", "mocha"), `#!/bin/bash\necho "mocha $*" >> '${log}'\n${fails}\n`, { mode: 0o755 });
+        const result = run("bash", [path.join(dir, "scripts", "test.sh")], { env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
+        const calls = fs.readFileSync(log, "utf8").trim().split("\n").filter((c) => !c.startsWith("id "));
+        return { result, calls };
+    } finally {
+        cleanup();
+    }
+}
+
+describe("npm test and the @root suites", function () {
+    this.timeout(30_000);
+
+    it("as root: runs every suite in one pass", () => {
+        const { result, calls } = runTestSh(0, true);
+        expect(result.status).to.equal(0);
+        expect(calls).to.deep.equal(["npx --no-install tsc --noEmit -p .", "npx --no-install mocha test/**/*.spec.ts"]);
+    });
+
+    it("as a user with passwordless sudo (GitHub's runner): the rest as the user, then only the @root suites under sudo, with PATH and sbin kept", () => {
+        const { result, calls } = runTestSh(1001, true);
+        expect(result.status).to.equal(0);
+        expect(calls.slice(0, 3)).to.deep.equal(["npx --no-install tsc --noEmit -p .", "sudo -n true", `npx --no-install mocha --grep ${ROOT_TAG} --invert test/**/*.spec.ts`]);
+        expect(calls[3]).to.match(new RegExp(`^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} test/\\*\\*/\\*\\.spec\\.ts$`));
+        // What sudo ran.
+        expect(calls.slice(4)).to.deep.equal([`mocha --grep ${ROOT_TAG} test/**/*.spec.ts`]);
+        expect(result.stdout).to.include(`Running the ${ROOT_TAG} suites as root (sudo)`);
+    });
+
+    it("fails when either pass fails, after running both", () => {
+        const first = runTestSh(1001, true, "--invert");
+        expect(first.result.status).to.equal(1);
+        expect(first.calls.filter((c) => /^(npx --no-install )?mocha /.test(c))).to.have.length(2);
+        const second = runTestSh(1001, true, `--grep ${ROOT_TAG} test`);
+        expect(second.result.status).to.equal(1);
+    });
+
+    it("as a user without passwordless sudo: one pass, where the @root suites say why they do not run", () => {
+        const { result, calls } = runTestSh(1001, false);
+        expect(result.status).to.equal(0);
+        expect(calls).to.deep.equal(["npx --no-install tsc --noEmit -p .", "sudo -n true", "npx --no-install mocha test/**/*.spec.ts"]);
+    });
+});
+
+describeAsRoot("the @root suites run by a user who is not root and has no sudo", "it runs them as another user", function () {
+    this.timeout(300_000);
+    // Every spec file with @root suites, and the reason each suite gives.
+    const files = fs
+        .readdirSync(path.join(REPO, "test"), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".spec.ts") && !f.endsWith("root-suites.spec.ts"))
+        .map((f) => path.join(REPO, "test", f))
+        .filter((f) => fs.readFileSync(f, "utf8").includes("describeAsRoot("));
+    const reasons = files.flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/describeAsRoot\(\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => ({ suite: m[1], why: m[2] })));
+    let user: { uid: number; gid: number };
+    let out: ReturnType<typeof tempDir>;
+
+    before(function () {
+        requireBinaries(this, "setpriv");
+        // The user who called sudo (GitHub's runner, whose checkout is in its home), else nobody.
+        const sudoUid = Number(process.env.SUDO_UID);
+        user = sudoUid > 0 ? { uid: sudoUid, gid: Number(process.env.SUDO_GID) } : { uid: 65534, gid: 65534 };
+        out = tempDir("root-suites");
+        fs.chmodSync(out.dir, 0o777);
+        const readable = run("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", "test", "-r", path.join(REPO, "package.json")]);
+        if (readable.status !== 0) {
+            console.log(`      (skipped: uid ${user.uid} cannot read ${REPO})`);
+            this.skip();
+        }
+    });
+    after(() => out?.cleanup());
+
+    function runAsUser(ci: boolean): { report: MochaJson; stdout: string } {
+        const json = path.join(out.dir, `report-${ci}.json`);
+        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: out.dir, LANG: "C.UTF-8" };
+        if (ci) env.CI = "true";
+        const mocha = path.join(REPO, "node_modules", "mocha", "bin", "mocha.js");
+        const r = run(
+            "setpriv",
+            [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", process.execPath, mocha, "--grep", ROOT_TAG, "--reporter", "json", "--reporter-option", `output=${json}`, ...files],
+            { cwd: REPO, env, timeout: 240_000 },
+        );
+        expect(fs.existsSync(json), `mocha wrote no report: ${r.stdout}${r.stderr}`).to.equal(true);
+        return { report: JSON.parse(fs.readFileSync(json, "utf8")) as MochaJson, stdout: r.stdout };
+    }
+
+    it("finds the @root suites: storage, front-end daemons, supervisord, the host scripts", () => {
+        expect(reasons.length).to.be.greaterThan(10);
+        expect(files.map((f) => path.relative(REPO, f))).to.include.members(["test/daemons/storage.spec.ts", "test/scripts/deploy.spec.ts", "test/scripts/backup-restore.spec.ts", "test/scripts/ops-host-scripts.spec.ts"]);
+    });
+
+    it("outside CI: every test of every @root suite is skipped, each suite saying why, none fails and none passes", () => {
+        const { report, stdout } = runAsUser(false);
+        expect(report.failures.map((f) => `${f.fullTitle}: ${f.err.message}`)).to.deep.equal([]);
+        expect(report.stats.passes).to.equal(0);
+        expect(report.stats.pending).to.be.at.least(reasons.length);
+        for (const t of report.pending) expect(t.fullTitle).to.include(ROOT_TAG);
+        for (const { why } of reasons) {
+            expect(stdout).to.include(`(skipped: needs root (${why}). npm test runs these suites under sudo when sudo needs no password; otherwise run npm test as root)`);
+        }
+    });
+
+    it("in CI: every @root suite fails saying why, and nothing else runs", () => {
+        const { report } = runAsUser(true);
+        expect(report.stats.passes).to.equal(0);
+        // One failure per suite, in its first hook.
+        expect(report.failures.map((f) => f.fullTitle.replace(/ "before all" hook.*$/, "")).sort()).to.deep.equal(reasons.map((r) => `${r.suite} ${ROOT_TAG}`).sort());
+        for (const f of report.failures) expect(f.err.message).to.match(/^this test needs root \(.+\)\. npm test runs these suites under sudo/);
+    });
+});
+
+interface MochaJson {
+    stats: { passes: number; pending: number; failures: number };
+    pending: { fullTitle: string }[];
+    failures: { fullTitle: string; err: { message: string } }[];
+}
