@@ -4,6 +4,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { ATTRIBUTES, attributesMarkdown } from "./lib/opsworks/attributes";
 import { packagesMarkdown } from "./lib/opsworks/packages";
+import { STRING_KINDS } from "../components/config/kinds";
+import { SECRET_KEYS } from "../components/config/schema";
+import { APP_SECRETS_KEY } from "../components/config/secretNames";
+
+export function kindsMarkdown(): string {
+    return ["| kind | accepts |", "|---|---|", ...Object.entries(STRING_KINDS).map(([k, what]) => `| ${k} | ${what.replace(/\|/g, "\\|")} |`)].join("\n");
+}
+
+export function secretsMarkdown(): string {
+    return [
+        "| secret key | what it is |",
+        "|---|---|",
+        ...Object.entries(SECRET_KEYS).map(([k, what]) => `| \`plone-aws:${k}\` | ${what.replace(/\|/g, "\\|")} |`),
+        `| \`plone-aws:${APP_SECRETS_KEY}.<NAME>\` | the app's secret environment variables (\`pulumi config set --secret --path 'plone-aws:${APP_SECRETS_KEY}.NAME'\`): added to the programs and the build by plone-app-env from a 0640 file; app.environment refuses names that say they are secrets |`,
+    ].join("\n");
+}
 
 export const ATTRIBUTES_DOC = path.resolve(__dirname, "..", "docs", "opsworks-attributes.md");
 
@@ -25,6 +41,16 @@ OpsWorks itself filled in, with what plone-aws makes of each: ${ATTRIBUTES.lengt
 - **ignored**: the cookbook itself never read the key (a known bug); carried over as it behaved.
 
 This file is generated from \`scripts/lib/opsworks/attributes.ts\` by \`npm run docs:attributes\`.
+
+The **kind** column says what a string key accepts (\`components/config/kinds.ts\`); every value is
+checked against its kind before anything is created, and encoded for the file it lands in:
+
+${kindsMarkdown()}
+
+Secrets are top-level keys, set with \`pulumi config set --secret\` and never written into a stack
+file or a file others can read:
+
+${secretsMarkdown()}
 
 ${attributesMarkdown()}
 

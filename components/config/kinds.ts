@@ -233,7 +233,8 @@ export function envValue() {
             .refine((v) => !CONTROL.test(v), "must be one line without control characters (no line break, tab or NUL)")
             .refine((v) => v === v.trim(), "must not start or end with a blank (buildout and zope.conf would drop it)")
             .refine((v) => !v.includes("$"), "must not contain '$' (buildout and zope.conf read it as a substitution)")
-            .refine((v) => !urlHasPassword(v), "carries a password in a URL: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')"),
+            .refine((v) => !urlHasPassword(v), "carries a password in a URL: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')")
+            .refine((v) => !/^(Bearer|Basic|Token|Digest)\s+\S{8,}/i.test(v), "holds an HTTP authorization value: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')"),
     );
 }
 
@@ -269,8 +270,9 @@ export const AWS_REGIONS: readonly string[] = [
     "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
     "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
     "us-west-2",
-    // aws-cn, aws-us-gov, aws-eusc (European Sovereign Cloud)
+    // aws-cn, aws-us-gov, aws-eusc (European Sovereign Cloud), the isolated partitions
     "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1", "eusc-de-east-1",
+    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1", "us-isof-east-1", "us-isof-south-1",
 ];
 
 export function awsRegion() {

@@ -129,8 +129,9 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
     const { found, errors: secretErrors } = readSecrets(raw, { externalDatabase: !!database?.host });
     const secrets = found.set;
     errors.push(...secretErrors);
-    const app = sections.app as ParsedSections["app"] | undefined;
-    if (app) errors.push(...environmentSecretIssues(app.environment, found.appSecretNames));
+    // Secret-looking names in app.environment, also when another app key failed (all errors at once).
+    const environment = (sections.app as ParsedSections["app"] | undefined)?.environment ?? rawEnvironment(raw[`${NAMESPACE}:app`]);
+    errors.push(...environmentSecretIssues(environment, found.appSecretNames));
 
     const cross = crossFieldIssues(sections as Partial<ParsedSections>, { secrets, region });
     errors.push(...cross.errors);
@@ -140,6 +141,16 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
     const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets, appSecretNames: found.appSecretNames });
     errors.push(...volumeOverrideIssues(spec));
     return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
+}
+
+/** app.environment as written, when the app section did not parse. */
+function rawEnvironment(text: string | undefined): Record<string, unknown> {
+    try {
+        const env = (JSON.parse(text ?? "{}") as { environment?: unknown }).environment;
+        return typeof env === "object" && env !== null && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
+    } catch {
+        return {};
+    }
 }
 
 /** A host may only size the volumes its layers actually get. */

@@ -225,6 +225,14 @@ export function crossFieldIssues(
         if (app.cacheArchives.some((a) => a.user) && !ctx.secrets.cacheArchivePassword) {
             errors.push({ path: `${NAMESPACE}:cacheArchivePassword`, message: `app.cacheArchives name a user, so the password is needed: ${setSecretCommand("cacheArchivePassword")}` });
         }
+        if (ctx.secrets.repositoryToken && !/^https:\/\/[^/@]+@/.test(app.repository)) {
+            errors.push({
+                path: `${NAMESPACE}:repositoryToken`,
+                message: /^https:\/\//.test(app.repository)
+                    ? "the token needs a user name in app.repository (https://USER@host/..., e.g. oauth2@ on GitLab or x-access-token@ on GitHub)"
+                    : "is only used with an https:// app.repository: remove it (SSH repositories use plone-aws:deployKey)",
+            });
+        }
         if (/^(git@|ssh:\/\/)/.test(app.repository) && !ctx.secrets.deployKey) {
             errors.push({ path: `${NAMESPACE}:deployKey`, message: `the buildout repository is reached over SSH, so a deploy key is needed: ${setSecretCommand("deployKey")}` });
         }

@@ -21,6 +21,7 @@ import { prepareDebianFiles, rootedLayout, writeFiles } from "../helpers/fronten
 import { FullStack, fullStacks, Raw, rawMayChange, renderEverything, RenderedStack, secretsOf, shapeOf, validate } from "../helpers/hostileConfig";
 import { StringLeaf, stringLeaves, withLeaf } from "../helpers/schemaLeaves";
 import { relocate } from "../helpers/standin";
+import { describeAsRoot } from "../helpers/privileges";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 /** A file the injected commands would create; it must never exist. */
@@ -239,7 +240,7 @@ function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, da
     }
 }
 
-describe("hostile configuration values: every string key of the schema (property test)", function () {
+describeAsRoot("hostile configuration values: every string key of the schema (property test)", "varnishd -C and nginx -t check the files as the daemons' own users", function () {
     this.timeout(600_000);
     const leaves = stringLeaves();
     const counts = { values: 0, refused: 0, accepted: 0 };

@@ -110,7 +110,11 @@ export interface FullStack {
 function rawOf(config: Record<string, unknown>): Raw {
     const raw: Raw = {};
     for (const [k, v] of Object.entries(config)) raw[k] = typeof v === "string" ? v : JSON.stringify(v);
-    for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) raw[`plone-aws:${key}`] = SECRET_VALUES[key];
+    // The repository token only goes with an https repository that names its user (dev's).
+    const https = /^https:\/\/[^/@]+@/.test((config["plone-aws:app"] as { repository: string }).repository);
+    for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+        if (key !== "repositoryToken" || https) raw[`plone-aws:${key}`] = SECRET_VALUES[key];
+    }
     raw["plone-aws:appSecrets"] = JSON.stringify({ SENTRY_DSN: "https://k3y@sentry.example.org/1" });
     return raw;
 }
@@ -120,6 +124,7 @@ export function fullStacks(): FullStack[] {
     const dev = merge(repoRaw("dev"), {
         ...COMMON_OVERLAY,
         "plone-aws:hosts": [{ name: "dev-1", instanceType: "t3.large", az: 0, layers: ["frontend", "plone_instances", "zeoserver", "celerybeat"] }],
+        "plone-aws:app": merge(COMMON_OVERLAY["plone-aws:app"], { repository: "https://ci-bot@github.com/plone/plone-aws-example-buildout.git" }),
         "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], { aliases: ["www.dev.example.org"], tls: { mode: "certbot", email: "ops@example.org" } }),
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },

@@ -7,6 +7,7 @@ import {
     ingressWorldWebOnly,
     internalPortsFromGroups,
     rdsNotPublic,
+    siteServedOverTls,
     sshFromAdminSources,
 } from "../../policies/rules/exposure";
 import { TYPES } from "../../policies/rules/common";
@@ -192,5 +193,26 @@ describe("policy alb-http-redirects-to-https", () => {
         const [v] = await loadBalancer({ type: "forward", targetGroupArn: "arn:tg" }).run(albHttpRedirectsToHttps);
         expect(v.message).to.include("prod-front-door-http (HTTP, port 80) serves the site although the load balancer has HTTPS");
         expect(v.message).to.include("Make its default action a redirect to HTTPS (statusCode HTTP_301)");
+    });
+});
+
+describe("policy site-served-over-tls", () => {
+    function stackWith(tier: string, tls: Record<string, unknown>): FakeStack {
+        const stack = new FakeStack();
+        stack.add(TYPES.ploneStack, "prod", { spec: { tier, frontend: { domain: "www.example.org", tls } } });
+        return stack;
+    }
+
+    it("passes production with ACM or certbot, production whose plain HTTP is declared intended, and other tiers", async () => {
+        for (const tls of [{ mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" }, { mode: "certbot", email: "ops@example.org" }, { mode: "none", plainHttpIntended: true }]) {
+            expect(await stackWith("production", tls).run(siteServedOverTls), JSON.stringify(tls)).to.deep.equal([]);
+        }
+        expect(await stackWith("staging", { mode: "none", plainHttpIntended: false }).run(siteServedOverTls)).to.deep.equal([]);
+    });
+
+    it("fires on a production stack served over plain HTTP, naming the keys that fix it", async () => {
+        const [v] = await stackWith("production", { mode: "none", plainHttpIntended: false }).run(siteServedOverTls);
+        expect(v.message).to.include("prod is a production stack that serves www.example.org over plain HTTP");
+        expect(v.message).to.include("set frontend.tls.plainHttpIntended: true");
     });
 });

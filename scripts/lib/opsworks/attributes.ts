@@ -2,6 +2,7 @@
 // section 2), the deploy.<app> inputs OpsWorks itself filled in, and what plone-aws makes of each.
 // The importer classifies every key of a stack Custom JSON with this table, and
 // docs/opsworks-attributes.md is generated from (or checked against) it.
+import { kindOfKey, stringKeys } from "../../../components/config/stringKeys";
 import { keyPath } from "../../../components/config/rules";
 
 export type Disposition =
@@ -357,9 +358,11 @@ export function hasAttributesBelow(prefix: string): boolean {
 
 /** The table as Markdown rows (row, key, disposition, plone-aws key, note) for the docs. */
 export function attributesMarkdown(): string {
-    const lines = ["| # | Custom JSON key | plone-aws | target | note |", "|---|---|---|---|---|"];
+    const keys = stringKeys();
+    const lines = ["| # | Custom JSON key | plone-aws | target | kind | note |", "|---|---|---|---|---|---|"];
     for (const a of ATTRIBUTES) {
-        lines.push(`| ${a.row ?? "-"} | \`${a.path}\` | ${a.disposition} | ${a.target ? `\`${a.target}\`` : ""} | ${a.note.replace(/\|/g, "\\|")} |`);
+        const kind = a.target ? kindOfKey(a.target, keys) : undefined;
+        lines.push(`| ${a.row ?? "-"} | \`${a.path}\` | ${a.disposition} | ${a.target ? `\`${a.target}\`` : ""} | ${kind ?? ""} | ${a.note.replace(/\|/g, "\\|")} |`);
     }
     return lines.join("\n");
 }
