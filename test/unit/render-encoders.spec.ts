@@ -38,7 +38,7 @@ describe("encoders, one per target syntax", () => {
         expect(htmlText(`<a href="x">'`)).to.equal("&lt;a href=&quot;x&quot;&gt;&#39;");
         expect(() => buildoutValue("a${b:c}")).to.throw(/substitution/);
         // Buildout skips a substitution behind $$ (and keeps $$ as it is).
-        expect(buildoutValue("a$$${b:c}")).to.equal("a$$${b:c}");
+        expect(buildoutValue("a$${b:c}")).to.equal("a$${b:c}");
         expect(() => commentName("x\n[program:evil]")).to.throw(UnencodableValueError);
     });
 
