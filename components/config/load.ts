@@ -5,6 +5,7 @@ import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SecretKey, SectionName }
 import { crossFieldIssues, ConfigIssue, keyPath, NAMESPACE } from "./rules";
 import { ParsedSections, StackSpec, toStackSpec } from "./spec";
 import { buildTopology } from "../topology";
+import { stackLimitIssues } from "./awsRules";
 
 export type { ConfigIssue } from "./rules";
 
@@ -73,6 +74,11 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
 
     const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets });
     errors.push(...volumeOverrideIssues(spec));
+    if (errors.length === 0) {
+        const limits = stackLimitIssues(spec, buildTopology(spec));
+        errors.push(...limits.errors);
+        warnings.push(...limits.warnings);
+    }
     return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
 }
 

@@ -101,6 +101,10 @@ const host = z
         /** Size overrides in GiB for this host's data volumes, by kind. */
         volumes: z.partialRecord(z.enum(VOLUME_KINDS), z.number().int().min(1).max(16384)).prefault({}),
         rootVolumeSize: z.number().int().min(8).max(1024).default(20),
+        /** Names this host had before: a rename keeps its instance, volumes and steps (Pulumi aliases). */
+        previousNames: z.array(hostName).default([]),
+        /** EBS snapshots (snap-...) to create this host's data volumes from, by kind: moving a host to another AZ, restoring. */
+        volumeSnapshots: z.partialRecord(z.enum(VOLUME_KINDS), z.string().regex(/^snap-[0-9a-f]{8,17}$/, "must be an EBS snapshot id such as snap-0123456789abcdef0")).prefault({}),
     })
     .strict();
 
@@ -411,6 +415,10 @@ export const databaseSchema = z
         /** Take a final snapshot on delete; defaults to true in production. */
         finalSnapshot: z.boolean().optional(),
         backupWindow: z.string().regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/).default("02:00-03:00"),
+        /** Allow a new major engineVersion (with its parameter group family); set for the upgrade, then unset. */
+        allowMajorVersionUpgrade: z.boolean().default(false),
+        /** Apply changes now rather than in the maintenance window (needed for an engine upgrade). */
+        applyImmediately: z.boolean().default(false),
         maintenanceWindow: z.string().regex(/^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$/).default("sun:03:30-sun:04:30"),
     })
     .strict();
@@ -521,6 +529,11 @@ export const networkSchema = z
         natGateways: z.enum(["none", "single", "perAz"]).default("single"),
         /** Where operators and `pulumi up` connect from (SSH, haproxy stats). */
         adminCidrs: z.array(cidr).default([]),
+        /**
+         * The AZs the indices of hosts[].az and the subnets mean, by name (eu-west-1a) or zone id
+         * (euw1-az1). Unset, index i is the i-th zone AWS lists at each `pulumi up`.
+         */
+        availabilityZones: z.array(z.string().regex(/^([a-z]{2}(-gov)?-[a-z]+-\d[a-z]|[a-z]{2,5}\d-az\d{1,2})$/, "must be an AZ name such as eu-west-1a or a zone id such as euw1-az1")).optional(),
     })
     .strict();
 
@@ -529,6 +542,8 @@ export const accessSchema = z
         /** The login user of the AMI (admin on Debian). */
         sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("admin"),
         publicKey: z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line"),
+        /** More keys the hosts accept besides publicKey (a key rotation authorizes the new key here first). */
+        additionalPublicKeys: z.array(z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line")).default([]),
         /** publicIp: every host gets a public IP; bastion: hosts stay private, reached through a bastion. */
         via: z.enum(["publicIp", "bastion"]).default("bastion"),
         bastion: z
@@ -562,6 +577,16 @@ export const volumesSchema = z
     })
     .strict();
 
+/** AWS quotas the stack checks against; the defaults are AWS's, raise them when AWS raised yours. */
+export const quotasSchema = z
+    .object({
+        /** Security groups per network interface (a host gets one per listening layer, plus one). */
+        securityGroupsPerInterface: z.number().int().min(1).max(16).default(5),
+        /** Elastic IPs per region, counted over every stack file in the same directory and region. */
+        elasticIpsPerRegion: z.number().int().min(1).default(5),
+    })
+    .strict();
+
 /** The structured keys of the plone-aws namespace, each parsed by its own schema. */
 export const SECTION_SCHEMAS = {
     tier: z.enum(TIERS).default("development"),
@@ -576,6 +601,7 @@ export const SECTION_SCHEMAS = {
     volumes: volumesSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
     offsiteBackups: offsiteBackupsSchema.prefault({}),
+    quotas: quotasSchema.prefault({}),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -594,3 +620,4 @@ export type AccessConfig = z.output<typeof accessSchema>;
 export type VolumesConfig = z.output<typeof volumesSchema>;
 export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;
+export type QuotasConfig = z.output<typeof quotasSchema>;
