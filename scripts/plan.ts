@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
                 policyError = e instanceof Error ? e.message : String(e);
             }
         }
-        const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets, policy, policyError };
+        const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets, deployBlockers: loaded.deployBlockers, policy, policyError };
         console.log(json ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
         return 0;
     } finally {

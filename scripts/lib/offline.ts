@@ -306,7 +306,7 @@ export async function runOffline(
         pulumi.runtime.setAllConfig(config.raw, config.secretKeys);
         const cloud = new MockCloud(config.raw["aws:region"] ?? "us-east-1", options.addresses ?? new Map());
         await pulumi.runtime.setMocks(cloud, PROJECT, config.stackName, false);
-        const outputs = (options.program ?? ploneProgram)();
+        const outputs = (options.program ?? (() => ploneProgram({ offline: true })))();
         const settled: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(outputs)) settled[k] = await settle(v);
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
