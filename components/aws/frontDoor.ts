@@ -9,6 +9,8 @@ export const ELB_NAME_MAX = 32;
 export interface FrontDoorArgs {
     /** Stack name, for the plone-aws:stack tag. */
     stackName: string;
+    /** The stack's resource name prefix (StackSpec.resourcePrefix), for names AWS limits to 32 characters. */
+    stackPrefix: string;
     /** alb: an application load balancer over the front ends; eip: one front end on an Elastic IP. */
     kind: "alb" | "eip";
     /** The frontend hosts (one for eip): name and instance id. */
@@ -49,7 +51,7 @@ export class FrontDoor extends pulumi.ComponentResource {
             this.address = eip.publicIp;
         } else {
             const lb = new aws.lb.LoadBalancer(`${name}-alb`, {
-                name: fittedName(`${name}-alb`, ELB_NAME_MAX, ["application", "false"]),
+                name: fittedName(`${name}-alb`, ELB_NAME_MAX, args.stackPrefix, "alb", ["application", "false"]),
                 loadBalancerType: "application",
                 internal: false,
                 securityGroups: args.securityGroupId ? [args.securityGroupId] : [],
@@ -60,7 +62,7 @@ export class FrontDoor extends pulumi.ComponentResource {
                 tags,
             }, { parent: this });
             const targets = new aws.lb.TargetGroup(`${name}-frontends`, {
-                name: fittedName(`${name}-frontends`, ELB_NAME_MAX, [args.vpcId, 80, "HTTP", "instance"]),
+                name: fittedName(`${name}-frontends`, ELB_NAME_MAX, args.stackPrefix, "web", [args.vpcId, 80, "HTTP", "instance"]),
                 vpcId: args.vpcId,
                 port: 80,
                 protocol: "HTTP",

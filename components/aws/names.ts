@@ -17,9 +17,18 @@ export function shortHash(text: string, length = HASH_LENGTH): string {
     return crypto.createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
-/** The name AWS gets when the auto-name would be longer than maxLength; undefined when it fits. */
-export function fittedName(logicalName: string, maxLength: number, replaceInputs: pulumi.Input<string | number | boolean>[]): pulumi.Output<string> | undefined {
+/**
+ * The name AWS gets when the auto-name would be longer than maxLength (undefined when it fits):
+ * the start of the stack's prefix, what the resource is (`role`), and the hash.
+ */
+export function fittedName(
+    logicalName: string,
+    maxLength: number,
+    stackPrefix: string,
+    role: string,
+    replaceInputs: pulumi.Input<string | number | boolean>[],
+): pulumi.Output<string> | undefined {
     if (logicalName.length + AUTONAME_SUFFIX_LENGTH <= maxLength) return undefined;
-    const base = logicalName.slice(0, maxLength - HASH_LENGTH - 1).replace(/-+$/, "");
-    return pulumi.all(replaceInputs).apply((values) => `${base}-${shortHash(values.map(String).join("\0"))}`);
+    const base = stackPrefix.slice(0, maxLength - role.length - HASH_LENGTH - 2).replace(/-+$/, "");
+    return pulumi.all(replaceInputs).apply((values) => `${base}-${role}-${shortHash(values.map(String).join("\0"))}`);
 }

@@ -154,6 +154,7 @@ export class PloneStack extends pulumi.ComponentResource {
         const tls = spec.frontend.tls;
         this.frontDoor = new FrontDoor(`${name}-front-door`, {
             stackName: spec.stackName,
+            stackPrefix: spec.resourcePrefix,
             kind: topology.frontDoor.kind,
             frontends: topology.frontDoor.hosts.map((h) => ({ host: h, instanceId: this.hosts[h].instance.id, previousNames: previousNames(h) })),
             vpcId: this.network.vpc.id,
