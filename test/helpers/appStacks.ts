@@ -13,7 +13,7 @@ export const BASE_CONFIG: Record<string, unknown> = {
     "plone-aws:tier": "staging",
     "plone-aws:app": { repository: "https://git.example.org/site-buildout.git" },
     "plone-aws:frontend": { domain: "www.example.org" },
-    "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.7/32"] },
+    "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
     "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test" },
 };
 
