@@ -6,6 +6,7 @@ import { SECRET_KEYS, SecretKey } from "./config/schema";
 import { NAMESPACE } from "./config/rules";
 import { APP_SECRETS_KEY } from "./config/secretNames";
 import { PloneStack, StackSecrets } from "./aws/ploneStack";
+import { deploymentIssues, secretValueIssues } from "./config/awsRules";
 
 export interface StackOutputs {
     siteUrl: string;
@@ -18,16 +19,36 @@ export interface StackOutputs {
     alarmTopicArn: pulumi.Output<string>;
 }
 
+export interface ProgramOptions {
+    /**
+     * The offline tools (plan, policy, render) run the program with the stack files' example
+     * values (key, certificate, documentation address ranges) and secret placeholders: they list
+     * those as what to set before `pulumi up` instead of refusing to run.
+     */
+    offline?: boolean;
+}
+
 /**
  * Validates the whole configuration before a single resource is registered. On any error it
- * stops the program with every error listed and no stack trace (pulumi.RunError).
+ * stops the program with every error listed and no stack trace (pulumi.RunError). A real
+ * deployment (`pulumi preview`, `pulumi up`) also refuses the example values of the stack files
+ * and secret values AWS would refuse.
  */
-export function ploneProgram(): StackOutputs {
+export function ploneProgram(options: ProgramOptions = {}): StackOutputs {
     const stackName = pulumi.getStack();
     const raw = pulumi.runtime.allConfig();
     const { spec, errors, warnings } = parseStackConfig(raw, { stackName });
     for (const w of warnings) pulumi.log.warn(`${w.path}: ${w.message}`);
     if (!spec) throw new pulumi.RunError(formatIssues(errors, `Stack ${stackName}`));
+
+    if (!options.offline) {
+        const values: Partial<Record<SecretKey, string>> = {};
+        for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+            if (spec.secrets[key]) values[key] = raw[`${NAMESPACE}:${key}`];
+        }
+        const blockers = [...deploymentIssues(spec), ...secretValueIssues(spec, values)];
+        if (blockers.length) throw new pulumi.RunError(formatIssues(blockers, `Stack ${stackName}`));
+    }
 
     const config = new pulumi.Config(NAMESPACE);
     const secrets: StackSecrets = {};

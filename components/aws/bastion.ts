@@ -33,6 +33,8 @@ export class Bastion extends pulumi.ComponentResource {
             rootBlockDevice: { volumeType: "gp3", volumeSize: 8, encrypted: true, deleteOnTermination: true, tags },
             maintenanceOptions: { autoRecovery: "default" },
             tags,
+        // Not keyName: a rotated key replaces the bastion (it holds nothing), which then accepts
+        // only the new key; the hosts behind it keep running (docs/operations.md, "Rotate the SSH key").
         }, { parent: this, ignoreChanges: ["ami"] });
         const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: this.instance.id, tags }, { parent: this });
         this.address = eip.publicIp;

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseSpec } from "../config/spec";
 import { resourceTags } from "./tags";
+import { shortHash } from "./names";
 
 export interface DatabaseArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -16,6 +17,15 @@ export interface DatabaseArgs {
     password: pulumi.Input<string>;
     /** Production: protect the instance from deletion by Pulumi as well. */
     protect: boolean;
+}
+
+/**
+ * The final snapshot of an RDS instance is named once per instance: the inputs that replace the
+ * instance (rds/instance.go in terraform-provider-aws: ForceNew) are part of the name, so a second
+ * replacement does not fail on the snapshot the first one left.
+ */
+export function finalSnapshotName(name: string, s: Pick<DatabaseSpec, "name" | "user">): string {
+    return `${name}-final-${shortHash(["postgres", s.name, s.user, "encrypted"].join("\0"))}`;
 }
 
 /** RDS PostgreSQL for RelStorage: encrypted, private, Multi-AZ, backed up. */
@@ -33,6 +43,8 @@ export class Database extends pulumi.ComponentResource {
             description: `plone-aws ${args.stackName} RelStorage`,
             tags,
         }, { parent: this });
+        // A new major version needs a new family: the group is replaced (before the old one goes),
+        // and the instance moves to it in the same modification as the upgrade.
         const parameters = new aws.rds.ParameterGroup(`${name}-params`, {
             family: `postgres${major}`,
             description: `plone-aws ${args.stackName} RelStorage`,
@@ -65,9 +77,12 @@ export class Database extends pulumi.ComponentResource {
             maintenanceWindow: s.maintenanceWindow,
             copyTagsToSnapshot: true,
             autoMinorVersionUpgrade: true,
+            // Off unless the stack asks for it (docs/operations.md, "Upgrade PostgreSQL").
+            allowMajorVersionUpgrade: s.allowMajorVersionUpgrade,
+            applyImmediately: s.applyImmediately,
             deletionProtection: s.deletionProtection,
             skipFinalSnapshot: !s.finalSnapshot,
-            finalSnapshotIdentifier: s.finalSnapshot ? `${name}-final` : undefined,
+            finalSnapshotIdentifier: s.finalSnapshot ? finalSnapshotName(name, s) : undefined,
             performanceInsightsEnabled: true,
             tags,
         }, { parent: this, protect: args.protect, customTimeouts: { create: "60m", update: "80m", delete: "60m" } });

@@ -1,14 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags } from "./tags";
+import { fittedName } from "./names";
+
+/** Longest load balancer and target group name (ELBv2 CreateLoadBalancer, CreateTargetGroup). */
+export const ELB_NAME_MAX = 32;
 
 export interface FrontDoorArgs {
     /** Stack name, for the plone-aws:stack tag. */
     stackName: string;
+    /** The stack's resource name prefix (StackSpec.resourcePrefix), for names AWS limits to 32 characters. */
+    stackPrefix: string;
     /** alb: an application load balancer over the front ends; eip: one front end on an Elastic IP. */
     kind: "alb" | "eip";
-    /** The frontend hosts' instance ids (one for eip). */
-    frontendInstanceIds: pulumi.Input<string>[];
+    /** The frontend hosts (one for eip): name and instance id. */
+    frontends: { host: string; instanceId: pulumi.Input<string>; previousNames?: string[] }[];
     /** VPC of the target group. */
     vpcId: pulumi.Input<string>;
     /** Public subnets the load balancer spans (one per AZ). */
@@ -40,11 +46,12 @@ export class FrontDoor extends pulumi.ComponentResource {
 
         if (args.kind === "eip") {
             const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags }, { parent: this, protect: args.protect });
-            new aws.ec2.EipAssociation(`${name}-eip`, { allocationId: eip.id, instanceId: args.frontendInstanceIds[0] }, { parent: this });
+            new aws.ec2.EipAssociation(`${name}-eip`, { allocationId: eip.id, instanceId: args.frontends[0].instanceId }, { parent: this });
             this.elasticIp = eip;
             this.address = eip.publicIp;
         } else {
             const lb = new aws.lb.LoadBalancer(`${name}-alb`, {
+                name: fittedName(`${name}-alb`, ELB_NAME_MAX, args.stackPrefix, "alb", ["application", "false"]),
                 loadBalancerType: "application",
                 internal: false,
                 securityGroups: args.securityGroupId ? [args.securityGroupId] : [],
@@ -55,6 +62,7 @@ export class FrontDoor extends pulumi.ComponentResource {
                 tags,
             }, { parent: this });
             const targets = new aws.lb.TargetGroup(`${name}-frontends`, {
+                name: fittedName(`${name}-frontends`, ELB_NAME_MAX, args.stackPrefix, "web", [args.vpcId, 80, "HTTP", "instance"]),
                 vpcId: args.vpcId,
                 port: 80,
                 protocol: "HTTP",
@@ -71,9 +79,13 @@ export class FrontDoor extends pulumi.ComponentResource {
                 },
                 tags,
             }, { parent: this });
-            args.frontendInstanceIds.forEach((id, i) => {
-                new aws.lb.TargetGroupAttachment(`${name}-frontend-${i + 1}`, { targetGroupArn: targets.arn, targetId: id, port: 80 }, { parent: this });
-            });
+            // Keyed by host: removing web-1 leaves web-2 registered.
+            for (const f of args.frontends) {
+                new aws.lb.TargetGroupAttachment(`${name}-${f.host}`, { targetGroupArn: targets.arn, targetId: f.instanceId, port: 80 }, {
+                    parent: this,
+                    aliases: (f.previousNames ?? []).map((old) => ({ name: `${name}-${old}` })),
+                });
+            }
             if (args.tls) {
                 new aws.lb.Listener(`${name}-https`, {
                     loadBalancerArn: lb.arn,

@@ -11,6 +11,8 @@ export interface HostArgs {
     plan: HostPlan;
     /** The subnet to launch into (public or private, in the host's AZ). */
     subnetId: pulumi.Input<string>;
+    /** The zone of that subnet, for the data volumes (never the instance's own output: see Network.zoneName). */
+    availabilityZone: pulumi.Input<string>;
     /** The host's security groups, in the order of plan.securityGroups. */
     securityGroupIds: pulumi.Input<string>[];
     /** The Debian 12 AMI for the host's architecture. */
@@ -21,8 +23,10 @@ export interface HostArgs {
     instanceProfileName: pulumi.Input<string>;
     /** Value of the plone-aws:snapshot tag on the data volumes (Data Lifecycle Manager targets it). */
     snapshotTagValue: string;
-    /** Production: data volumes are protected, retained on delete and snapshotted before deletion. */
+    /** Production: data volumes are protected and retained on delete (every tier snapshots a volume before deleting it). */
     protectData: boolean;
+    /** EBS snapshots to create data volumes from, by kind (hosts[].volumeSnapshots). */
+    volumeSnapshots?: Partial<Record<string, string>>;
     /** Region, for the EC2 recover action of the auto-recovery alarm. */
     region: string;
     /** How the stack serves blobs; a shared_blobs host carries it as its plone-aws:blobs tag. */
@@ -41,6 +45,11 @@ export interface HostVolume {
  * An EC2 host: Debian 12, IMDSv2 only, encrypted gp3 root, one encrypted EBS data volume per mount
  * point of its layers (attached, never deleted with the instance), and an auto-recovery alarm
  * when it carries a single-instance layer.
+ *
+ * What a second `pulumi up` may change without losing data: the instance can be replaced (its
+ * volumes stay: their zone is the subnet's, and the attachments are detached before new ones are
+ * made); the key pair can be rotated (the launch key is ignored, the provisioning manages
+ * authorized_keys); a renamed host keeps everything through aliases (hosts[].previousNames).
  */
 export class Host extends pulumi.ComponentResource {
     public readonly instance: aws.ec2.Instance;
@@ -77,7 +86,9 @@ export class Host extends pulumi.ComponentResource {
         }, {
             parent: this,
             // A newer Debian AMI must not replace a running host; new hosts get the newest one.
-            ignoreChanges: ["ami"],
+            // The key pair only matters at launch: a rotated key replaces nothing, the configure
+            // step writes the accepted keys (access.publicKey, additionalPublicKeys) on every host.
+            ignoreChanges: ["ami", "keyName"],
         });
 
         this.volumes = plan.volumes.map((v) => ({
@@ -85,11 +96,13 @@ export class Host extends pulumi.ComponentResource {
             mountPoint: v.mountPoint,
             deviceName: v.deviceName,
             volume: new aws.ebs.Volume(`${name}-${v.kind}`, {
-                availabilityZone: this.instance.availabilityZone,
+                availabilityZone: args.availabilityZone,
                 size: v.sizeGiB,
                 type: "gp3",
                 encrypted: true,
-                finalSnapshot: args.protectData,
+                snapshotId: args.volumeSnapshots?.[v.kind],
+                // Every tier: a volume that Pulumi deletes (a removed host, a replaced volume) is snapshotted first.
+                finalSnapshot: true,
                 tags: { ...resourceTags(args.stackName, `${name}-${v.kind}`, v.layer), [SNAPSHOT_TAG]: args.snapshotTagValue },
             }, { parent: this, protect: args.protectData, retainOnDelete: args.protectData }),
         }));
@@ -99,7 +112,8 @@ export class Host extends pulumi.ComponentResource {
             instanceId: this.instance.id,
             // Stop the host before detaching so the file system is unmounted cleanly.
             stopInstanceBeforeDetaching: true,
-        }, { parent: this }));
+            // A volume attaches to one instance at a time: the old attachment goes first (VolumeInUse otherwise).
+        }, { parent: this, deleteBeforeReplace: true }));
 
         if (plan.autoRecovery) {
             new aws.cloudwatch.MetricAlarm(`${name}-recovery`, {

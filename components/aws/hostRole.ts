@@ -5,19 +5,17 @@ import { resourceTags } from "./tags";
 export interface HostRoleArgs {
     /** Stack name, for the plone-aws:stack tag. */
     stackName: string;
-    /** AWS managed policies attached to the role (SSM access, CloudWatch agent). */
+    /** AWS managed policies attached to the role (none by default). */
     managedPolicyArns?: string[];
 }
 
-/** SSM Session Manager for break-glass access without SSH, and the CloudWatch agent. */
-export const DEFAULT_HOST_POLICIES = [
-    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
-];
-
 /**
  * The IAM role and instance profile every host runs with. Snapshots are taken by Data Lifecycle
- * Manager with a role of its own, so no host holds AWS keys.
+ * Manager with a role of its own, so no host holds AWS keys. The role starts empty: the CloudWatch
+ * agent (Monitoring) and the off-site copies (OffsiteBackups) add inline policies for exactly what
+ * they use. No SSM: Debian's AMI has no SSM agent, so AmazonSSMManagedInstanceCore would grant
+ * rights nothing uses; and CloudWatchAgentServerPolicy would let the agent recreate a log group
+ * while the stack is being destroyed (logs:CreateLogGroup).
  */
 export class HostRole extends pulumi.ComponentResource {
     public readonly role: aws.iam.Role;
@@ -34,7 +32,7 @@ export class HostRole extends pulumi.ComponentResource {
             }),
             tags,
         }, { parent: this });
-        for (const arn of args.managedPolicyArns ?? DEFAULT_HOST_POLICIES) {
+        for (const arn of args.managedPolicyArns ?? []) {
             new aws.iam.RolePolicyAttachment(`${name}-${arn.split("/").pop()}`, { role: this.role.name, policyArn: arn }, { parent: this });
         }
         this.instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags }, { parent: this });

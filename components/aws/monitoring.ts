@@ -21,6 +21,8 @@ export interface MonitoringArgs {
     hosts: MonitoredHost[];
     /** The log groups the hosts' CloudWatch agents write to, created here with the retention. */
     logGroups: string[];
+    /** The hosts' role: with the CloudWatch agent, it may put metrics and write to these log groups (nothing else). */
+    hostRoleName?: pulumi.Input<string>;
     /** The load balancer and its target group (ALB front door): 5xx answers and unhealthy front ends. */
     loadBalancer?: { arnSuffix: pulumi.Input<string>; targetGroupArnSuffix: pulumi.Input<string> };
     /** The RDS instance of RelStorage: CPU, free storage, replica lag. */
@@ -61,6 +63,14 @@ export class Monitoring extends pulumi.ComponentResource {
             return new aws.cloudwatch.LogGroup(`${name}-log-${suffix}`, { name: group, retentionInDays: s.logRetentionDays, tags: { ...tags, Name: group } }, parent);
         });
 
+        if (s.cloudwatchAgent && args.hostRoleName) {
+            const groupArns = this.logGroups.map((g) => g.arn);
+            new aws.iam.RolePolicy(`${name}-agent-access`, {
+                role: args.hostRoleName,
+                policy: pulumi.all(groupArns).apply((arns) => cloudwatchAgentPolicy(arns)),
+            }, parent);
+        }
+
         const alarm = (id: string, description: string, alarmArgs: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "tags" | "alarmDescription" | "name">) => {
             const a = new aws.cloudwatch.MetricAlarm(`${name}-${id}`, {
                 name: `plone-aws-${args.stackName}-${id}`,
@@ -85,7 +95,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 evaluationPeriods: 3,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                treatMissingData: "breaching",
+                // A stopped instance reports no status checks: that is not a failure.
+                treatMissingData: "notBreaching",
             });
             if (!s.cloudwatchAgent) continue;
             // Every file system of the host the agent reports (root and data volumes), the fullest one.
@@ -166,7 +177,8 @@ export class Monitoring extends pulumi.ComponentResource {
 
         const snapshots = args.snapshots;
         if (snapshots) {
-            const dlm = { namespace: "AWS/DataLifecycleManager", dimensions: { DLMPolicyId: snapshots.policyId }, statistic: "Sum", period: 3600, evaluationPeriods: 1, threshold: 0 };
+            // Data Lifecycle Manager publishes its metrics in the AWS/EBS namespace, by DLMPolicyId.
+            const dlm = { namespace: "AWS/EBS", dimensions: { DLMPolicyId: snapshots.policyId }, statistic: "Sum", period: 3600, evaluationPeriods: 1, threshold: 0 };
             alarm("snapshots-failed", "Data Lifecycle Manager failed to snapshot a data volume", {
                 ...dlm, metricName: "SnapshotsCreateFailed", comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
             });
@@ -179,4 +191,25 @@ export class Monitoring extends pulumi.ComponentResource {
 
         this.registerOutputs({ topicArn: this.topic.arn, alarmNames: this.alarms.map((a) => a.name), logGroups: args.logGroups });
     }
+}
+
+/**
+ * What the CloudWatch agent on a host needs: its metrics in its own namespace, and streams in the
+ * stack's log groups. Not logs:CreateLogGroup: the stack creates the groups (with their retention),
+ * and an agent that could create them would bring them back while the stack is destroyed.
+ */
+export function cloudwatchAgentPolicy(logGroupArns: string[]): string {
+    const statements: Record<string, unknown>[] = [
+        { Sid: "Metrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } } },
+        { Sid: "Describe", Effect: "Allow", Action: ["ec2:DescribeTags", "ec2:DescribeVolumes"], Resource: "*" },
+    ];
+    if (logGroupArns.length) {
+        statements.push({
+            Sid: "Logs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            Resource: logGroupArns.flatMap((arn) => [arn, `${arn}:*`]),
+        });
+    }
+    return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { IngressRule, SecurityGroupPlan, SecurityGroupRole, Topology } from "../topology";
 import { resourceTags, SECURITY_GROUP_TAG } from "./tags";
+import { isZoneId } from "../config/awsRules";
 
 export interface NetworkArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -12,6 +13,11 @@ export interface NetworkArgs {
     subnets: Topology["subnets"];
     /** NAT gateways for the private subnets: 0, 1 (shared) or one per AZ. */
     natGateways: number;
+    /**
+     * The zone of each AZ index, by name or zone id (network.availabilityZones). Unset, index i is
+     * the i-th available zone AWS lists at each `pulumi up`.
+     */
+    availabilityZones?: string[];
     /** One security group per role (layer, load balancer, bastion, database, EFS). */
     securityGroups: SecurityGroupPlan[];
     /** The least-privilege ingress rules between the groups. */
@@ -27,6 +33,9 @@ export class Network extends pulumi.ComponentResource {
     public readonly publicSubnets: aws.ec2.Subnet[];
     public readonly privateSubnets: aws.ec2.Subnet[];
     public readonly securityGroups: Partial<Record<SecurityGroupRole, aws.ec2.SecurityGroup>>;
+    /** Per subnet ("public:0", "private:1"): the route table and association that give it its way out. */
+    private readonly egress = new Map<string, pulumi.Resource[]>();
+    private readonly zoneNames: (az: number, subnet: aws.ec2.Subnet) => pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plone-aws:network:Network", name, args, opts);
@@ -39,11 +48,23 @@ export class Network extends pulumi.ComponentResource {
             enableDnsSupport: true,
             tags: tags("vpc"),
         }, parent);
-        const azs = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
-        const azName = (i: number) => azs.names.apply((names) => {
-            if (names.length <= i) throw new Error(`the region has ${names.length} availability zones; network.azCount asks for ${i + 1}`);
-            return names[i];
-        });
+        // Pinned zones are used as they are; otherwise the zones AWS lists now (without opt-in
+        // Local and Wavelength zones, which would shift the indices of the regular ones).
+        const pinned = args.availabilityZones;
+        const listed = pinned
+            ? undefined
+            : aws.getAvailabilityZonesOutput({ state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] }, parent);
+        const zoneOf = (i: number): { availabilityZone?: pulumi.Input<string>; availabilityZoneId?: string } => {
+            if (pinned) return isZoneId(pinned[i]) ? { availabilityZoneId: pinned[i] } : { availabilityZone: pinned[i] };
+            return {
+                availabilityZone: listed!.names.apply((names) => {
+                    if (names.length <= i) throw new Error(`the region has ${names.length} availability zones; network.azCount asks for ${i + 1}`);
+                    return names[i];
+                }),
+            };
+        };
+        // A zone name is known before the subnet exists; a zone id becomes a name once it does.
+        this.zoneNames = (az, subnet) => (pinned && !isZoneId(pinned[az]) ? pulumi.output(pinned[az]) : subnet.availabilityZone);
 
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tags("igw") }, parent);
         const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
@@ -56,11 +77,12 @@ export class Network extends pulumi.ComponentResource {
             const subnet = new aws.ec2.Subnet(`${name}-public-${s.az}`, {
                 vpcId: this.vpc.id,
                 cidrBlock: s.cidr,
-                availabilityZone: azName(s.az),
+                ...zoneOf(s.az),
                 mapPublicIpOnLaunch: false,
                 tags: tags(`public-${s.az}`),
             }, parent);
-            new aws.ec2.RouteTableAssociation(`${name}-public-${s.az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, parent);
+            const association = new aws.ec2.RouteTableAssociation(`${name}-public-${s.az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, parent);
+            this.egress.set(`public:${s.az}`, [publicRoutes, association]);
             return subnet;
         });
 
@@ -77,7 +99,7 @@ export class Network extends pulumi.ComponentResource {
             const subnet = new aws.ec2.Subnet(`${name}-private-${s.az}`, {
                 vpcId: this.vpc.id,
                 cidrBlock: s.cidr,
-                availabilityZone: azName(s.az),
+                ...zoneOf(s.az),
                 tags: tags(`private-${s.az}`),
             }, parent);
             const nat = nats.length === 0 ? undefined : nats[Math.min(s.az, nats.length - 1)];
@@ -86,7 +108,9 @@ export class Network extends pulumi.ComponentResource {
                 routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
                 tags: tags(`private-${s.az}`),
             }, parent);
-            new aws.ec2.RouteTableAssociation(`${name}-private-${s.az}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+            const association = new aws.ec2.RouteTableAssociation(`${name}-private-${s.az}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+            // The route to the NAT gateway exists once the table does, and the table waits for the gateway.
+            this.egress.set(`private:${s.az}`, [routes, association, ...(nat ? [nat] : [])]);
             return subnet;
         });
 
@@ -142,6 +166,19 @@ export class Network extends pulumi.ComponentResource {
     /** The subnet a host of the given tier and AZ goes into. */
     public subnet(tier: "public" | "private", az: number): aws.ec2.Subnet {
         return (tier === "public" ? this.publicSubnets : this.privateSubnets)[az];
+    }
+
+    /**
+     * The zone name of a subnet: the pinned name, or the subnet's own zone. Never an instance's
+     * output, which is unknown while the instance is replaced (and would replace its volumes).
+     */
+    public zoneName(tier: "public" | "private", az: number): pulumi.Output<string> {
+        return this.zoneNames(az, this.subnet(tier, az));
+    }
+
+    /** What a host of the subnet needs before it can reach the internet (apt, git): its route table, the association, the NAT gateway. */
+    public egressOf(tier: "public" | "private", az: number): pulumi.Resource[] {
+        return this.egress.get(`${tier}:${az}`) ?? [];
     }
 
     public securityGroupIds(roles: readonly SecurityGroupRole[]): pulumi.Output<string>[] {

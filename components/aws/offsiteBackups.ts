@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { OffsiteBackupsConfig } from "../config/schema";
 import { resourceTags } from "./tags";
+import { regionalProvider } from "./providers";
 
 export interface OffsiteBackupsArgs {
     /** Stack name: the plone-aws:stack tag, and the key prefix the hosts write under. */
@@ -48,7 +49,7 @@ export class OffsiteBackups extends pulumi.ComponentResource {
             const primary = this.privateBucket(`${name}-bucket`, args.bucketName, s, tags, { parent: this, protect: args.protect });
             this.bucket = primary.bucket;
             if (s.replicaRegion) {
-                const provider = new aws.Provider(`${name}-replica-region`, { region: s.replicaRegion as aws.Region }, { parent: this });
+                const provider = regionalProvider(`${name}-replica-region`, s.replicaRegion, { parent: this });
                 const replicaName = pulumi.output(args.bucketName).apply((b) => replicaBucketName(b, s.replicaRegion!));
                 const replica = this.privateBucket(`${name}-replica`, replicaName, s, tags, { parent: this, protect: args.protect, provider });
                 this.replica = replica.bucket;

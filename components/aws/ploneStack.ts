@@ -103,6 +103,7 @@ export class PloneStack extends pulumi.ComponentResource {
             cidr: topology.vpcCidr,
             subnets: topology.subnets,
             natGateways: topology.natGateways,
+            availabilityZones: spec.network.availabilityZones,
             securityGroups: topology.securityGroups,
             ingressRules: topology.ingressRules,
         }, parent);
@@ -120,11 +121,14 @@ export class PloneStack extends pulumi.ComponentResource {
         };
 
         this.hosts = {};
-        for (const plan of topology.hosts) {
+        const previousNames = (host: string) => spec.hosts.find((h) => h.name === host)?.previousNames ?? [];
+        topology.hosts.forEach((plan, i) => {
             this.hosts[plan.name] = new Host(`${name}-${plan.name}`, {
                 stackName: spec.stackName,
                 plan,
                 subnetId: this.network.subnet(plan.subnet, plan.az).id,
+                availabilityZone: this.network.zoneName(plan.subnet, plan.az),
+                volumeSnapshots: spec.hosts[i].volumeSnapshots,
                 securityGroupIds: this.network.securityGroupIds(plan.securityGroups),
                 amiId: amiFor(plan.architecture),
                 keyName: keyPair.keyName,
@@ -133,8 +137,10 @@ export class PloneStack extends pulumi.ComponentResource {
                 protectData: production,
                 region: spec.region,
                 blobMode: spec.plone.blobs,
-            }, parent);
-        }
+                // A renamed host keeps its resources: its children are named after it, so they
+                // inherit the alias (pulumi sdk resource.ts, inheritedChildAlias).
+            }, { parent: this, aliases: previousNames(plan.name).map((old) => ({ name: `${name}-${old}` })) });
+        });
 
         if (topology.bastion?.kind === "created") {
             this.bastion = new Bastion(`${name}-bastion`, {
@@ -151,8 +157,9 @@ export class PloneStack extends pulumi.ComponentResource {
         const tls = spec.frontend.tls;
         this.frontDoor = new FrontDoor(`${name}-front-door`, {
             stackName: spec.stackName,
+            stackPrefix: spec.resourcePrefix,
             kind: topology.frontDoor.kind,
-            frontendInstanceIds: topology.frontDoor.hosts.map((h) => this.hosts[h].instance.id),
+            frontends: topology.frontDoor.hosts.map((h) => ({ host: h, instanceId: this.hosts[h].instance.id, previousNames: previousNames(h) })),
             vpcId: this.network.vpc.id,
             publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
             securityGroupId: topology.frontDoor.kind === "alb" ? this.network.securityGroupIds(["alb"])[0] : undefined,
@@ -218,6 +225,7 @@ export class PloneStack extends pulumi.ComponentResource {
             settings: spec.monitoring,
             hosts: topology.hosts.map((h) => ({ name: h.name, layers: h.layers, instanceId: this.hosts[h.name].instance.id })),
             logGroups: spec.monitoring.cloudwatchAgent ? stackLogGroups(spec, topology).map((g) => g.name) : [],
+            hostRoleName: role.role.name,
             loadBalancer: this.frontDoor.loadBalancer && this.frontDoor.targetGroup
                 ? { arnSuffix: this.frontDoor.loadBalancer.arnSuffix, targetGroupArnSuffix: this.frontDoor.targetGroup.arnSuffix }
                 : undefined,
@@ -245,6 +253,8 @@ export class PloneStack extends pulumi.ComponentResource {
                 ...(this.bastion ? [this.bastion] : []),
                 ...(this.blobFileSystem ? [this.blobFileSystem] : []),
             ],
+            // Setup runs apt and git: a private host waits for its NAT route, a public one for its internet route.
+            egress: Object.fromEntries(topology.hosts.map((h) => [h.name, this.network.egressOf(h.subnet, h.az)])),
             offsite,
         });
         this.registerOutputs({

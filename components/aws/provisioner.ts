@@ -63,8 +63,14 @@ export class Provisioner extends pulumi.ComponentResource {
                 // history. pulumi-command still puts the output of a failing step into its error,
                 // and every step keeps its whole output on the host (render/hostSteps.ts).
                 logging: "none",
+                // Otherwise every update sends the previous output to the host again (as
+                // PULUMI_COMMAND_STDOUT over SSH), and the output may hold what a step printed.
+                addPreviousOutputInEnv: false,
             }, {
                 parent: this,
+                // pulumi-command 1.2.1 marks as secret only outputs named like secret inputs: the
+                // output of a step is kept in the state encrypted, whatever it printed.
+                additionalSecretOutputs: ["stdout", "stderr"],
                 dependsOn: [...(previous ? [previous] : []), ...(step.dependsOn ?? [])],
                 deletedWith: args.instance,
                 customTimeouts: step.timeout ? { create: step.timeout, update: step.timeout } : undefined,

@@ -26,6 +26,8 @@ export interface ProvisioningArgs {
     bastionAddress?: pulumi.Input<string>;
     /** Resources the first step of every host waits for (the Elastic IP association, the bastion, EFS). */
     waitFor: pulumi.Resource[];
+    /** Per host: what its subnet needs to reach the internet (route table, association, NAT gateway). */
+    egress?: Record<string, pulumi.Resource[]>;
     /** The S3 buckets of the off-site backups (known once the account id is). */
     offsite?: pulumi.Output<OffsiteTarget | undefined>;
 }
@@ -138,7 +140,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
         const provisionSteps: ProvisionStep[] = hostStepNames(plan).map((step) => {
             const after = (crossHost.get(`${plan.name}/${step}`) ?? []).map((ref) => stepOf(ref.host, ref.step).promise);
             if (step === "ready") {
-                return { name: step, secret: false, trigger: "boot", dependsOn: [...host.attachments, ...args.waitFor], timeout: STEP_TIMEOUTS.ready };
+                return { name: step, secret: false, trigger: "boot", dependsOn: [...host.attachments, ...args.waitFor, ...(args.egress?.[plan.name] ?? [])], timeout: STEP_TIMEOUTS.ready };
             }
             const secret = stepCarriesSecrets(plan, step);
             return {
@@ -158,7 +160,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
             instance: host.instance,
             instanceId: host.instance.id,
             steps: provisionSteps,
-        }, { parent });
+        }, { parent, aliases: (spec.hosts.find((h) => h.name === plan.name)?.previousNames ?? []).map((old) => ({ name: `${name}-${old}-provision` })) });
         for (const step of hostStepNames(plan)) stepOf(plan.name, step).resolve(provisioner.commands[step]);
         provisioners[plan.name] = provisioner;
     }

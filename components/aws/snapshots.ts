@@ -15,6 +15,11 @@ export interface SnapshotsArgs {
     crossRegionCopy?: { region: string; retainDays: number; kmsKeyArn?: string };
 }
 
+/** DLM's description and schedule names: letters, digits, spaces, "_" and "-" only (DLM API PolicyDescription, ScheduleName). */
+export function dlmText(text: string): string {
+    return text.replace(/[^0-9A-Za-z _-]+/g, "-");
+}
+
 /**
  * Daily EBS snapshots by Data Lifecycle Manager, selecting the volumes by tag. It replaces the
  * cookbook's ec2-snapshot cron job and the IAM user keys it needed.
@@ -40,7 +45,7 @@ export class Snapshots extends pulumi.ComponentResource {
 
         const copy = args.crossRegionCopy;
         this.policy = new aws.dlm.LifecyclePolicy(`${name}-policy`, {
-            description: `plone-aws ${args.stackName}: daily data volume snapshots`,
+            description: dlmText(`plone-aws ${args.stackName} daily data volume snapshots`),
             executionRoleArn: role.arn,
             state: "ENABLED",
             policyDetails: {
@@ -48,7 +53,7 @@ export class Snapshots extends pulumi.ComponentResource {
                 resourceTypes: ["VOLUME"],
                 targetTags: { [SNAPSHOT_TAG]: args.tagValue },
                 schedules: [{
-                    name: `daily ${args.time} UTC, keep ${args.retain}`,
+                    name: dlmText(`daily at ${args.time.replace(":", "")} UTC keep ${args.retain}`),
                     copyTags: true,
                     tagsToAdd: { "plone-aws:snapshot-by": "dlm" },
                     createRule: { interval: 24, intervalUnit: "HOURS", times: args.time },

@@ -8,6 +8,7 @@ import { environmentSecretIssues, readSecrets } from "./secrets";
 import { APP_SECRETS_KEY } from "./secretNames";
 import { ParsedSections, StackSpec, toStackSpec } from "./spec";
 import { buildTopology } from "../topology";
+import { stackLimitIssues } from "./awsRules";
 
 export type { ConfigIssue } from "./rules";
 
@@ -140,6 +141,11 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
 
     const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets, appSecretNames: found.appSecretNames });
     errors.push(...volumeOverrideIssues(spec));
+    if (errors.length === 0) {
+        const limits = stackLimitIssues(spec, buildTopology(spec));
+        errors.push(...limits.errors);
+        warnings.push(...limits.warnings);
+    }
     return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
 }
 

@@ -74,6 +74,9 @@ const hostPort = kind.format(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/, "host:port with a
 
 const duration = kind.format(/^\d{1,9}(ms|s|m)$/, "a duration such as 5s, 300ms or 2m", 16);
 
+/** An OpenSSH public key line: type, key, an optional comment of printable characters. */
+const sshPublicKey = kind.format(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,255})?$/, "an OpenSSH public key line (type, key and an optional comment)", 16384);
+
 const unixUser = kind.name(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name (lower-case letters, digits, '_', '-')");
 
 /** A Pulumi stack name. */
@@ -110,6 +113,10 @@ const host = z
         /** Size overrides in GiB for this host's data volumes, by kind. */
         volumes: z.partialRecord(z.enum(VOLUME_KINDS), z.number().int().min(1).max(16384)).prefault({}),
         rootVolumeSize: z.number().int().min(8).max(1024).default(20),
+        /** Names this host had before: a rename keeps its instance, volumes and steps (Pulumi aliases). */
+        previousNames: z.array(hostName).default([]),
+        /** EBS snapshots (snap-...) to create this host's data volumes from, by kind: moving a host to another AZ, restoring. */
+        volumeSnapshots: z.partialRecord(z.enum(VOLUME_KINDS), kind.format(/^snap-[0-9a-f]{8,17}$/, "an EBS snapshot id such as snap-0123456789abcdef0", 22)).prefault({}),
     })
     .strict();
 
@@ -437,6 +444,10 @@ export const databaseSchema = z
         /** Take a final snapshot on delete; defaults to true in production. */
         finalSnapshot: z.boolean().optional(),
         backupWindow: kind.format(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as 02:00-03:00", 11).default("02:00-03:00"),
+        /** Allow a new major engineVersion (with its parameter group family); set for the upgrade, then unset. */
+        allowMajorVersionUpgrade: z.boolean().default(false),
+        /** Apply changes now rather than in the maintenance window (needed for an engine upgrade). */
+        applyImmediately: z.boolean().default(false),
         maintenanceWindow: kind.format(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as sun:03:30-sun:04:30", 19).default("sun:03:30-sun:04:30"),
     })
     .strict();
@@ -547,6 +558,11 @@ export const networkSchema = z
         natGateways: z.enum(["none", "single", "perAz"]).default("single"),
         /** Where operators and `pulumi up` connect from (SSH, haproxy stats). */
         adminCidrs: z.array(cidr).default([]),
+        /**
+         * The AZs the indices of hosts[].az and the subnets mean, by name (eu-west-1a) or zone id
+         * (euw1-az1). Unset, index i is the i-th zone AWS lists at each `pulumi up`.
+         */
+        availabilityZones: z.array(kind.format(/^([a-z]{2}(-gov)?-[a-z]+-\d[a-z]|[a-z]{2,5}\d-az\d{1,2})$/, "an AZ name such as eu-west-1a or a zone id such as euw1-az1", 32)).optional(),
     })
     .strict();
 
@@ -554,7 +570,9 @@ export const accessSchema = z
     .object({
         /** The login user of the AMI (admin on Debian). */
         sshUser: unixUser.default("admin"),
-        publicKey: kind.format(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,255})?$/, "an OpenSSH public key line (type, key and an optional comment)", 16384),
+        publicKey: sshPublicKey,
+        /** More keys the hosts accept besides publicKey (a key rotation authorizes the new key here first). */
+        additionalPublicKeys: z.array(sshPublicKey).default([]),
         /** publicIp: every host gets a public IP; bastion: hosts stay private, reached through a bastion. */
         via: z.enum(["publicIp", "bastion"]).default("bastion"),
         bastion: z
@@ -588,6 +606,16 @@ export const volumesSchema = z
     })
     .strict();
 
+/** AWS quotas the stack checks against; the defaults are AWS's, raise them when AWS raised yours. */
+export const quotasSchema = z
+    .object({
+        /** Security groups per network interface (a host gets one per listening layer, plus one). */
+        securityGroupsPerInterface: z.number().int().min(1).max(16).default(5),
+        /** Elastic IPs per region, counted over every stack file in the same directory and region. */
+        elasticIpsPerRegion: z.number().int().min(1).default(5),
+    })
+    .strict();
+
 /** The structured keys of the plone-aws namespace, each parsed by its own schema. */
 export const SECTION_SCHEMAS = {
     tier: z.enum(TIERS).default("development"),
@@ -602,6 +630,7 @@ export const SECTION_SCHEMAS = {
     volumes: volumesSchema.prefault({}),
     monitoring: monitoringSchema.prefault({}),
     offsiteBackups: offsiteBackupsSchema.prefault({}),
+    quotas: quotasSchema.prefault({}),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -620,3 +649,4 @@ export type AccessConfig = z.output<typeof accessSchema>;
 export type VolumesConfig = z.output<typeof volumesSchema>;
 export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;
+export type QuotasConfig = z.output<typeof quotasSchema>;

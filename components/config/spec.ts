@@ -10,6 +10,7 @@ import type {
     NetworkConfig,
     OffsiteBackupsConfig,
     PloneConfig,
+    QuotasConfig,
     SecretKey,
     SnapshotsConfig,
     Tier,
@@ -43,6 +44,7 @@ export interface StackSpec {
     volumes: VolumesConfig;
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
+    quotas: QuotasConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
     /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
@@ -63,6 +65,7 @@ export interface ParsedSections {
     volumes: VolumesConfig;
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
+    quotas: QuotasConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */

@@ -53,12 +53,6 @@ export function maskedSecrets(spec: StackSpec): RenderSecrets {
     };
 }
 
-/** Every secret value of a context, for the redaction of a failing step's output. */
-export function secretValues(secrets: RenderSecrets): string[] {
-    const { appSecrets, ...single } = secrets;
-    return [...Object.values(single), ...Object.values(appSecrets)].filter((v): v is string => typeof v === "string" && v.length > 0);
-}
-
 /** A file a provisioning step installs on a host. */
 export interface RenderedFile {
     path: string;

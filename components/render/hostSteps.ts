@@ -9,7 +9,7 @@ import { appRemovedFiles, renderAppFiles } from "./app";
 import { appLayout, runsBuildout } from "./appLayout";
 import { renderStorageFiles } from "./blobs";
 import { blobClientHosts } from "./nfs";
-import { secretValues, type RenderContext, type RenderedFile } from "./context";
+import type { RenderContext, RenderedFile } from "./context";
 import { FRONTEND_SERVICES, frontendRemovedFiles, renderFrontendFiles, TLS_ENABLE_COMMAND } from "./frontend";
 import { haproxyAgentFile } from "./haproxyAgent";
 import { renderInstallScript, ServiceReload } from "./install";
@@ -17,6 +17,7 @@ import { shellQuote } from "./shell";
 import { renderSetupScript, renderSystemFiles } from "./system";
 import { monitoringServices, renderMonitoringFiles } from "./monitoring";
 import { renderOperationsFiles } from "./operations";
+import { redactionFile, redactionTexts, redactStage, secretValues } from "./redaction";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -47,6 +48,7 @@ export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
         ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
         ...renderOperationsFiles(ctx, host),
         ...renderMonitoringFiles(ctx, host),
+        redactionFile(ctx.secrets),
     ];
 }
 
@@ -113,9 +115,11 @@ function sha256(text: string): string {
 
 /**
  * Keeps a step's whole output on the host, readable by root only: steps that carry secrets show
- * nothing in Pulumi's log, so this file is where a failure is read.
+ * nothing in Pulumi's log, so this file is where a failure is read. The output (in the log, and in
+ * the error a failing step gives `pulumi up`) has every secret of the stack blanked out: those of
+ * the list the configure step installs, and `secrets`, which the step itself carries.
  */
-function logged(step: StepName, body: string): string {
+function logged(step: StepName, body: string, secrets: string[] = []): string {
     const log = stepLogPath(step);
     return [
         "#!/bin/bash",
@@ -126,7 +130,7 @@ function logged(step: StepName, body: string): string {
         "{",
         `echo "== plone-aws ${step} $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
         body.endsWith("\n") ? body : `${body}\n`,
-        `} 2>&1 | tee -a ${log}`,
+        `} 2>&1 | ${redactStage(secrets)} | tee -a ${log}`,
         'status=${PIPESTATUS[0]}',
         `if [ "$status" -ne 0 ]; then echo "plone-aws: the ${step} step failed (exit $status); its output is in ${log} on $(hostname)" >&2; fi`,
         'exit "$status"',
@@ -147,9 +151,9 @@ function setupScript(ctx: RenderContext, host: HostPlan, volumeIds: Record<strin
 function configureScript(ctx: RenderContext, host: HostPlan): string {
     const after = host.layers.includes("frontend") && ctx.spec.frontend.tls.mode === "certbot" ? [TLS_ENABLE_COMMAND] : [];
     const removed = [...(host.layers.includes("frontend") ? frontendRemovedFiles(ctx, host) : []), ...appRemovedFiles(ctx, host)];
-    // Every secret the files hold is blanked out of a failing validator's message.
-    const redact = secretValues(ctx.secrets);
-    return logged("configure", renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redact));
+    // Every secret the files hold is blanked out of a failing validator's message and of the step's output.
+    const secrets = secretValues(ctx.secrets);
+    return logged("configure", renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redactionTexts(secrets)), secrets);
 }
 
 const DEPLOY = `${PATHS.sbinDir}/plone-deploy`;

@@ -47,8 +47,22 @@ export function setupPackages(ctx: RenderContext, host: HostPlan): string[] {
 }
 
 /** Every system file of one host except the storage scripts: apt, tmpfiles, logrotate, cron. */
+/**
+ * The keys SSH accepts for the login user (access.sshUser): access.publicKey and
+ * access.additionalPublicKeys, nothing else. The key pair only seeds this at launch; managing it
+ * here lets a key be rotated without replacing the instances (docs/operations.md, "Rotate the SSH
+ * key"). Owned by root, which sshd accepts and the user cannot change.
+ */
+export function authorizedKeysFile(spec: Pick<RenderContext["spec"], "access">): RenderedFile {
+    const user = spec.access.sshUser;
+    const home = user === "root" ? "/root" : `/home/${user}`;
+    const keys = [spec.access.publicKey, ...spec.access.additionalPublicKeys];
+    return rootFile(`${home}/.ssh/authorized_keys`, `# Written by plone-aws from access.publicKey and access.additionalPublicKeys.\n${keys.join("\n")}\n`);
+}
+
 export function renderSystemFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     return [
+        authorizedKeysFile(ctx.spec),
         rootFile("/etc/apt/apt.conf.d/20auto-upgrades", AUTO_UPGRADES),
         rootFile("/etc/apt/apt.conf.d/90plone-aws", APT_KEEP_CONFIG),
         rootFile("/etc/tmpfiles.d/plone-aws.conf", renderTmpfiles()),

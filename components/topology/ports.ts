@@ -62,6 +62,8 @@ export const PATHS = {
     runtimeDir: "/run/plone-aws",
     /** Logs of the host scripts and scheduled jobs (backup, pack): group DEPLOY_USER may write. */
     logDir: "/var/log/plone-aws",
+    /** The stack's secret values (hex, one per line, root only): the provisioning steps blank them out of their output. */
+    redactList: "/etc/plone-aws/redact",
 } as const;
 
 /** The user that owns and runs the buildout; its UID/GID is app.deployUserUid on every host. */

@@ -153,6 +153,13 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
             if (network && spec.network.azCount < 2) {
                 edit.set(network, "azCount", 2, { trailing: `${o.from}: ${spec.network.azCount}` });
                 edit.commentOn(network, "azCount", "an RDS instance needs subnets in two availability zones");
+                const zones = spec.network.availabilityZones;
+                if (zones && zones.length < 2) {
+                    const added = nextZone(zones[0]);
+                    edit.set(network, "availabilityZones", [...zones, added]);
+                    edit.commentOn(network, "availabilityZones", `the second AZ: ${added} was added next to ${zones[0]}, check that your account has it`);
+                    warnings.push(`network.availabilityZones: ${added} was added as the second AZ (for the database): check that your account has it`);
+                }
             }
         }
     }
@@ -413,6 +420,13 @@ function setHeader(doc: Document, o: CloneOptions, changes: string[]): void {
 }
 
 /** Small edits on a parsed document that keep the nodes (and so the comments) already there. */
+/** The zone after this one: eu-west-1a -> eu-west-1b, euw1-az1 -> euw1-az2. */
+function nextZone(zone: string): string {
+    const id = /^(.*-az)(\d+)$/.exec(zone);
+    if (id) return `${id[1]}${Number(id[2]) + 1}`;
+    return `${zone.slice(0, -1)}${String.fromCharCode(zone.charCodeAt(zone.length - 1) + 1)}`;
+}
+
 class Editor {
     constructor(private readonly doc: Document) {}
 

@@ -26,6 +26,19 @@ export interface ResourceOptionsCapture {
     additionalSecretOutputs: string[];
     replaceOnChanges: string[];
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** Earlier identities of the resource (the engine resolves them against the state: a rename without replacement). */
+    aliases: AliasCapture[];
+    /** The explicit provider ("<urn>::<id>"), when the resource has one. */
+    provider?: string;
+}
+
+/** An alias as registered: a whole URN, or the parts that differ from the resource's own. */
+export interface AliasCapture {
+    urn?: string;
+    name?: string;
+    type?: string;
+    parentUrn?: string;
+    noParent?: boolean;
 }
 
 export interface CapturedResource {
@@ -226,6 +239,11 @@ type RegisterRequest = {
     getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
     getAdditionalsecretoutputsList(): string[]; getReplaceonchangesList(): string[];
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+    getAliasesList(): {
+        getUrn(): string;
+        getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+    }[];
+    getProvider(): string;
 };
 const monitorPrototype = MockMonitor.prototype as unknown as {
     registerResource(req: RegisterRequest, cb: unknown): unknown;
@@ -257,6 +275,12 @@ if (!monitorPrototype.__ploneAwsCapture) {
                     deleteBeforeReplace: req.getDeletebeforereplace(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     replaceOnChanges: req.getReplaceonchangesList(),
+                    aliases: req.getAliasesList().map((a) => {
+                        const spec = a.getSpec();
+                        if (a.getUrn() || !spec) return { urn: a.getUrn() };
+                        return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+                    }),
+                    provider: req.getProvider() || undefined,
                     customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
                         ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
                         : undefined,
@@ -306,7 +330,7 @@ export async function runOffline(
         pulumi.runtime.setAllConfig(config.raw, config.secretKeys);
         const cloud = new MockCloud(config.raw["aws:region"] ?? "us-east-1", options.addresses ?? new Map());
         await pulumi.runtime.setMocks(cloud, PROJECT, config.stackName, false);
-        const outputs = (options.program ?? ploneProgram)();
+        const outputs = (options.program ?? (() => ploneProgram({ offline: true })))();
         const settled: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(outputs)) settled[k] = await settle(v);
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();

@@ -4,6 +4,7 @@ import { ConfigIssue, parseStackConfig } from "../../components/config/load";
 import { NAMESPACE } from "../../components/config/rules";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import type { StackSpec } from "../../components/config/spec";
+import { deploymentIssues } from "../../components/config/awsRules";
 import { readStackFile, stackFilePath, StackConfig, StackFileError, withSecretPlaceholders } from "./stackFile";
 
 export interface LoadedStack {
@@ -13,6 +14,8 @@ export interface LoadedStack {
     warnings: ConfigIssue[];
     /** Secrets `pulumi up` needs that the stack does not set yet, with the command to set each. */
     unsetSecrets: ConfigIssue[];
+    /** Example values (key, certificate, documentation ranges) `pulumi up` refuses: replace them first. */
+    deployBlockers: ConfigIssue[];
 }
 
 export interface StackSelection {
@@ -62,5 +65,6 @@ export function validateStack(config: StackConfig): LoadedStack {
         ...result.warnings,
         ...config.plaintextSecrets.map((k) => ({ path: k, message: `stored in plain text in ${file}: set it again with pulumi config set --secret ${k}` })),
     ];
-    return { config: filled, spec: result.spec, errors: result.errors, warnings, unsetSecrets };
+    const deployBlockers = result.spec ? deploymentIssues(result.spec) : [];
+    return { config: filled, spec: result.spec, errors: result.errors, warnings, unsetSecrets, deployBlockers };
 }

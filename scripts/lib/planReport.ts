@@ -15,6 +15,8 @@ export interface PlanContext {
     run: OfflineRun;
     warnings: ConfigIssue[];
     unsetSecrets: ConfigIssue[];
+    /** Example values `pulumi up` refuses (loadStack's deployBlockers). */
+    deployBlockers?: ConfigIssue[];
     /** The policy pack's verdict on the planned resources (npm run policy without the program run twice). */
     policy?: PolicyReport;
     /** Why the policy check could not run, when it could not. */
@@ -157,6 +159,7 @@ export function planJson(ctx: PlanContext): Record<string, unknown> {
         offline: true,
         warnings: ctx.warnings,
         unsetSecrets: ctx.unsetSecrets,
+        deployBlockers: ctx.deployBlockers ?? [],
         hosts: hostSummaries(spec, run),
         provisioning: provisioningOrder(spec),
         resources: run.resources.map((r) => ({
@@ -276,6 +279,10 @@ export function planText(ctx: PlanContext): string {
     if (ctx.unsetSecrets.length) {
         out.push("", `Secrets to set before pulumi up (the plan used placeholders such as ${secretPlaceholder("plone-aws:dbPassword")}):`);
         for (const s of ctx.unsetSecrets) out.push(`  - ${s.path}: ${s.message}`);
+    }
+    if (ctx.deployBlockers?.length) {
+        out.push("", "Example values to replace before pulumi up (it refuses to deploy them):");
+        for (const s of ctx.deployBlockers) out.push(`  - ${s.path}: ${s.message}`);
     }
 
     out.push("", "Policy");

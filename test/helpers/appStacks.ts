@@ -13,7 +13,7 @@ export const BASE_CONFIG: Record<string, unknown> = {
     "plone-aws:tier": "staging",
     "plone-aws:app": { repository: "https://git.example.org/site-buildout.git" },
     "plone-aws:frontend": { domain: "www.example.org" },
-    "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.7/32"] },
+    "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
     "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITESTKEY test" },
 };
 
@@ -32,7 +32,10 @@ export function variantConfig(hosts: Hosts, sections: Record<string, Record<stri
 
 /** A stack from variantConfig. */
 export function variantSpec(hosts: Hosts, sections: Record<string, Record<string, unknown>> = {}): StackSpec {
-    const config = variantConfig(hosts, sections);
+    return specOf(variantConfig(hosts, sections));
+}
+
+function specOf(config: Record<string, unknown>): StackSpec {
     const result = parseObjects(config, "variant");
     if (!result.spec) throw new Error(`variant stack is invalid: ${JSON.stringify(result.errors, null, 1)}`);
     return result.spec;
@@ -51,10 +54,11 @@ export function contextOf(spec: StackSpec): Rendered {
 export const repoStack = (name: "dev" | "prod"): Rendered => contextOf(loadRepoStack(name).spec);
 
 /** The variants every renderer is checked against, by name. */
-export const VARIANTS: Record<string, () => StackSpec> = {
+/** The configurations of the variants (a fresh object per call). */
+export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> = {
     // ZEO on its own host with Redis; celery workers on both app hosts, beat on app-1; blobs on the ZEO server.
     celery: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances", "celerybeat"], instanceType: "c6i.large" },
@@ -64,7 +68,7 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             { plone: { storage: "zeo", blobs: "zeo", celery: { enabled: true, workerArgs: "-A collective.celery -c 2", beatArgs: "-A collective.celery" } } },
         ),
     solr: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances", "zeoserver"] },
@@ -73,7 +77,7 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             { plone: { storage: "zeo", blobs: "local", solr: { enabled: true, port: 8984 } } },
         ),
     nfs: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances"] },
@@ -84,7 +88,7 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             { plone: { storage: "zeo", blobs: "nfs", clientCount: 3, zeoSyslog: { facility: "local2" }, clientSyslog: { facility: "local1", level: "WARNING" } } },
         ),
     efs: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances", "db_packing"] },
@@ -93,7 +97,7 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             { plone: { storage: "relstorage", blobs: "efs", clientCount: 2 }, database: {} },
         ),
     databaseBlobs: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances", "db_packing"] },
@@ -104,7 +108,7 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             },
         ),
     externalDatabase: () =>
-        variantSpec(
+        variantConfig(
             [
                 { name: "web-1", layers: ["frontend"] },
                 { name: "app-1", layers: ["plone_instances", "db_packing"] },
@@ -116,6 +120,11 @@ export const VARIANTS: Record<string, () => StackSpec> = {
             },
         ),
 };
+
+/** The variants as specs. */
+export const VARIANTS: Record<string, () => StackSpec> = Object.fromEntries(
+    Object.entries(APP_VARIANT_CONFIGS).map(([name, config]) => [name, () => specOf(config())]),
+);
 
 /** Every stack of the tests: the two repository stacks and the variants. */
 export function allStacks(): [string, Rendered][] {

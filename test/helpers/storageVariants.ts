@@ -17,7 +17,7 @@ export function variantConfig(hosts: HostSpec[], plone: Record<string, unknown>,
         "plone-aws:app": { repository: "https://github.com/example-org/site-buildout.git" },
         "plone-aws:plone": { clientCount: 2, ...plone },
         "plone-aws:frontend": { domain: "www.example.org" },
-        "plone-aws:network": { cidr: "10.50.0.0/16", azCount: 2, natGateways: "single", adminCidrs: ["198.51.100.7/32"] },
+        "plone-aws:network": { cidr: "10.50.0.0/16", azCount: 2, natGateways: "single", adminCidrs: ["198.51.100.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
         "plone-aws:access": { publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPLACEHOLDERKEYREPLACEWITHYOURS0000000000 test" },
         ...ALL_SECRETS,
         ...extra,
@@ -32,66 +32,63 @@ export function contextOf(config: Record<string, unknown>): RenderContext {
 
 const DATABASE = { "plone-aws:database": { instanceClass: "db.t4g.medium" } };
 
-/** The named variants, built fresh on each call. */
-export const VARIANTS: Record<string, () => RenderContext> = {
-    dev: () => offlineRenderContext(loadRepoStack("dev").spec),
-    prod: () => offlineRenderContext(loadRepoStack("prod").spec),
+/** The configurations of the variants (a fresh object per call). */
+export const STORAGE_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> = {
     /** NFS server nfs-1, app-1 and app-2, the ZEO server zeo-1, front end web-1. */
     nfsZeo: () =>
-        contextOf(
-            variantConfig(
-                [
-                    { name: "web-1", layers: ["frontend"] },
-                    { name: "app-1", layers: ["plone_instances"] },
-                    { name: "app-2", az: 1, layers: ["plone_instances"] },
-                    { name: "zeo-1", layers: ["zeoserver"] },
-                    { name: "nfs-1", layers: ["shared_blobs"] },
-                ],
-                { storage: "zeo", blobs: "nfs" },
-            ),
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances"] },
+                { name: "app-2", az: 1, layers: ["plone_instances"] },
+                { name: "zeo-1", layers: ["zeoserver"] },
+                { name: "nfs-1", layers: ["shared_blobs"] },
+            ],
+            { storage: "zeo", blobs: "nfs" },
         ),
     /** Every layer on one host with NFS blobs: the server bind-mounts its own export. */
     nfsOneHost: () =>
-        contextOf(variantConfig([{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver", "shared_blobs"] }], { storage: "zeo", blobs: "nfs", tmpfsSize: "1G", timezone: "Europe/Berlin" })),
+        variantConfig([{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver", "shared_blobs"] }], { storage: "zeo", blobs: "nfs", tmpfsSize: "1G", timezone: "Europe/Berlin" }),
     /** EFS blobs, RelStorage packed on app-1 in one stage, clearing the ref tables. */
     efsRelstorage: () =>
-        contextOf(
-            variantConfig(
-                [
-                    { name: "web-1", layers: ["frontend"] },
-                    { name: "app-1", layers: ["plone_instances", "db_packing"] },
-                    { name: "app-2", az: 1, layers: ["plone_instances"] },
-                ],
-                { storage: "relstorage", blobs: "efs", pack: { truncateRefs: true, days: 3 } },
-                DATABASE,
-            ),
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "db_packing"] },
+                { name: "app-2", az: 1, layers: ["plone_instances"] },
+            ],
+            { storage: "relstorage", blobs: "efs", pack: { truncateRefs: true, days: 3 } },
+            DATABASE,
         ),
     /** GlusterFS with a volume name of its own and three peers; RelStorage without packing. */
     glusterNamed: () =>
-        contextOf(
-            variantConfig(
-                [
-                    { name: "web-1", layers: ["frontend"] },
-                    { name: "app-1", layers: ["plone_instances", "db_packing"] },
-                    { name: "gfs-1", layers: ["shared_blobs"] },
-                    { name: "gfs-2", az: 1, layers: ["shared_blobs"] },
-                    { name: "gfs-3", az: 1, layers: ["shared_blobs"] },
-                ],
-                { storage: "relstorage", blobs: "gluster", glusterVolume: "site-blobs", glusterCacheSize: "512MB" },
-                DATABASE,
-            ),
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "db_packing"] },
+                { name: "gfs-1", layers: ["shared_blobs"] },
+                { name: "gfs-2", az: 1, layers: ["shared_blobs"] },
+                { name: "gfs-3", az: 1, layers: ["shared_blobs"] },
+            ],
+            { storage: "relstorage", blobs: "gluster", glusterVolume: "site-blobs", glusterCacheSize: "512MB" },
+            DATABASE,
         ),
     /** Blobs kept by the ZEO server; backups off. */
     zeoBlobs: () =>
-        contextOf(
-            variantConfig(
-                [
-                    { name: "web-1", layers: ["frontend", "plone_instances"] },
-                    { name: "zeo-1", layers: ["zeoserver"] },
-                ],
-                { storage: "zeo", blobs: "zeo", backups: { enabled: false } },
-            ),
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend", "plone_instances"] },
+                { name: "zeo-1", layers: ["zeoserver"] },
+            ],
+            { storage: "zeo", blobs: "zeo", backups: { enabled: false } },
         ),
+};
+
+/** The named variants, built fresh on each call: the repository's stacks and the configurations above. */
+export const VARIANTS: Record<string, () => RenderContext> = {
+    dev: () => offlineRenderContext(loadRepoStack("dev").spec),
+    prod: () => offlineRenderContext(loadRepoStack("prod").spec),
+    ...Object.fromEntries(Object.entries(STORAGE_VARIANT_CONFIGS).map(([name, config]) => [name, () => contextOf(config())])),
 };
 
 export function host(ctx: RenderContext, name: string): HostPlan {

@@ -117,7 +117,7 @@ describe("monitoring and off-site backups under mocks", function () {
         expect(alarms.get("prod-monitoring-database-storage")).to.deep.include({ metricName: "FreeStorageSpace", dimensions: db, threshold: 5 * 1024 ** 3, comparisonOperator: "LessThanThreshold" });
         expect(alarms.get("prod-monitoring-database-replica-lag")).to.deep.include({ metricName: "ReplicaLag", dimensions: db, threshold: 300 });
         const policyId = one(prod, "prod-snapshots-policy").id;
-        expect(alarms.get("prod-monitoring-snapshots-failed")).to.deep.include({ namespace: "AWS/DataLifecycleManager", metricName: "SnapshotsCreateFailed", dimensions: { DLMPolicyId: policyId } });
+        expect(alarms.get("prod-monitoring-snapshots-failed")).to.deep.include({ namespace: "AWS/EBS", metricName: "SnapshotsCreateFailed", dimensions: { DLMPolicyId: policyId } });
         expect(alarms.get("prod-monitoring-snapshot-copies-failed")).to.deep.include({ metricName: "SnapshotsCopiedRegionFailed" });
         const devAlarms = byType(dev, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name).filter((n) => !n.endsWith("-recovery"));
         expect(devAlarms.sort()).to.deep.equal(["dev-monitoring-dev-1-disk", "dev-monitoring-dev-1-memory", "dev-monitoring-dev-1-status-check", "dev-monitoring-snapshots-failed"]);

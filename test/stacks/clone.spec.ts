@@ -187,12 +187,18 @@ describe("clone-stack: other sources", function () {
             .replace("    relstorage:\n", "    celery:\n      enabled: true\n      brokerHost: prod-broker.cache.amazonaws.com\n    relstorage:\n      cacheServers: [prod-cache.cache.amazonaws.com:11211]\n")
             .replace("  plone-aws:database:\n", "  plone-aws:database:\n    host: prod-db.example.internal\n")
             .replace("layers: [plone_instances, db_packing]", "layers: [plone_instances, db_packing, celerybeat]")
+            // One AZ: a single front end on an Elastic IP (a load balancer needs two AZs, ACM a load balancer).
+            .replace(/    - name: web-2\n(      .*\n)+?(?=    - name:)/, "")
+            .replace(/    tls:\n      mode: acm\n(      .*\n)+?(?=    varnish:)/, "    tls: { mode: certbot, email: ops@plone.example.org }\n")
             .replace("azCount: 2", "azCount: 1")
+            .replace("availabilityZones: [eu-west-1a, eu-west-1b]", "availabilityZones: [eu-west-1a]")
             .replace(/az: 1/g, "az: 0");
         const result = cloneStack(source, options());
         const staging = configOf(result.text);
         expect(section(staging, "database").host).to.equal(undefined);
         expect(section(staging, "network").azCount).to.equal(2);
+        expect(section(staging, "network").availabilityZones).to.deep.equal(["eu-west-1a", "eu-west-1b"]);
+        expect(result.warnings.join("\n")).to.match(/eu-west-1b was added as the second AZ/);
         expect(JSON.stringify(section(staging, "plone"))).not.to.match(/prod-broker|prod-cache/);
         expect((section(staging, "hosts") as unknown as { layers: string[] }[])[0].layers).to.deep.equal(["frontend", "plone_instances", "redis", "celerybeat", "db_packing"]);
         const { run } = await checkStackText(result.text, "staging");

@@ -1,5 +1,6 @@
 // Checks shared by the stack-tool tests: a written stack file must validate the way `npm run plan`
-// validates it, plan offline, and pass the policy pack with its tier's policy config.
+// validates it, plan offline with nothing AWS would refuse, and pass the policy pack with its
+// tier's policy config.
 import * as path from "path";
 import YAML from "yaml";
 import { expect } from "chai";
@@ -10,6 +11,7 @@ import type { StackSpec } from "../../components/config/spec";
 import { REPO } from "../helpers/stacks";
 import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/policyCheck";
 import { run, RunResult } from "../helpers/system";
+import { checkAwsConstraints, formatAwsIssues } from "../../scripts/lib/awsCheck";
 
 export interface CheckedStack {
     loaded: LoadedStack & { spec: StackSpec };
@@ -26,6 +28,9 @@ export async function checkStackText(text: string, stackName: string, expected: 
     expect(loaded.errors, `configuration errors of ${stackName}`).to.deep.equal([]);
     const spec = loaded.spec!;
     const planned = await runOffline(loaded.config, { addresses: addressPlan(spec) });
+    // As `npm run plan` does: nothing AWS or the provider would refuse at `pulumi up`.
+    const refused = checkAwsConstraints(planned, { spec });
+    expect(refused, formatAwsIssues(refused, `Pulumi.${stackName}.yaml`)).to.deep.equal([]);
     // As `npm run policy` does: the real pack over gRPC, with the stack's (or its tier's) policy config.
     const { config, configFile, errors } = loadPolicyConfig(defaultPolicyConfigFile(stackName, spec.tier));
     expect(errors, "policy config").to.deep.equal([]);

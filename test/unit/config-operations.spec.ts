@@ -13,7 +13,7 @@ function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
         "plone-aws:hosts": [{ name: "one", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
         "plone-aws:app": { repository: "https://example.org/buildout.git" },
         "plone-aws:frontend": { domain: "www.example.org" },
-        "plone-aws:network": { azCount: 1, natGateways: "none", adminCidrs: ["198.51.100.7/32"] },
+        "plone-aws:network": { azCount: 1, natGateways: "none", adminCidrs: ["198.51.100.7/32"], availabilityZones: ["eu-west-1a"] },
         "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
         ...ALL_SECRETS,
         ...extra,

@@ -1,0 +1,142 @@
+// What AWS refuses, checked with the configuration: load balancer AZs, security groups per network
+// interface, pinned AZs, the certificate's region, host renames and volume snapshots; and what a
+// real deployment refuses (deploymentIssues, secretValueIssues).
+import { expect } from "chai";
+import { deploymentIssues, secretValueIssues } from "../../components/config/awsRules";
+import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvkQPoy6QUHsZJxs2nNZC9QlAlPnqV+dqx1XKwGfOAn ops@example.org";
+
+function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        "aws:region": "eu-west-1",
+        "plone-aws:tier": "production",
+        "plone-aws:hosts": [
+            { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"] },
+            { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"] },
+            { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances", "zeoserver"] },
+        ],
+        "plone-aws:app": { repository: "https://example.org/buildout.git" },
+        "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/7c1c2a0e-5e0a-4f3b-9c1e-2f4b5d6e7f80" } },
+        "plone-aws:network": { azCount: 2, natGateways: "single", adminCidrs: ["192.168.17.0/28"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+        "plone-aws:access": { publicKey: KEY },
+        ...ALL_SECRETS,
+        ...extra,
+    };
+}
+
+const errors = (extra: Record<string, unknown>) => parseObjects(config(extra)).errors.map((e) => `${e.path}: ${e.message}`);
+const network = (n: Record<string, unknown>) => ({ "plone-aws:network": { azCount: 2, natGateways: "single", adminCidrs: ["192.168.17.0/28"], ...n } });
+
+describe("config: what AWS refuses", () => {
+    it("accepts the base stack, with no warning", () => {
+        const r = parseObjects(config());
+        expect(r.errors).to.deep.equal([]);
+        expect(r.warnings).to.deep.equal([]);
+    });
+
+    it("a load balancer needs two AZs", () => {
+        const allInAz0 = {
+            "plone-aws:hosts": [
+                { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"] },
+                { name: "web-2", instanceType: "t3.large", az: 0, layers: ["frontend"] },
+                { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances", "zeoserver"] },
+            ],
+        };
+        expect(errors({ ...allInAz0, ...network({ azCount: 1, availabilityZones: ["eu-west-1a"] }) })).to.deep.equal([
+            "plone-aws:network.azCount: the load balancer in front of web-1, web-2 needs subnets in at least two AZs (AWS refuses one): set network.azCount to 2 or more",
+        ]);
+        const oneAz = parseObjects(config(allInAz0));
+        expect(oneAz.errors).to.deep.equal([]);
+        expect(oneAz.warnings.map((w) => w.message)).to.deep.equal(["every front end is in AZ 0: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ"]);
+    });
+
+    it("at most 5 security groups per host, unless the quota says more", () => {
+        const crowded = {
+            "plone-aws:hosts": [
+                { name: "all-1", instanceType: "t3.large", az: 0, layers: ["frontend", "plone_instances", "zeoserver", "solr", "redis", "celerybeat"] },
+            ],
+            "plone-aws:plone": { solr: { enabled: true }, celery: { enabled: true } },
+            "plone-aws:frontend": { domain: "www.example.org" },
+        };
+        expect(errors(crowded)).to.deep.equal([
+            "plone-aws:hosts[0].layers: all-1 would get 6 security groups (host, frontend, plone_instances, zeoserver, solr, redis), and EC2 allows 5 per network interface: move a layer to another host, or raise plone-aws:quotas.securityGroupsPerInterface once AWS raised the quota",
+        ]);
+        expect(errors({ ...crowded, "plone-aws:quotas": { securityGroupsPerInterface: 6 } })).to.deep.equal([]);
+    });
+
+    it("pinned zones: one per AZ, in the region, names or ids; unpinned is a warning", () => {
+        expect(errors(network({ availabilityZones: ["eu-west-1a"] }))).to.deep.equal(["plone-aws:network.availabilityZones: lists 1 AZs, and the stack uses 2 (network.azCount): list one per AZ index"]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-west-1a"] }))).to.deep.equal(["plone-aws:network.availabilityZones[1]: eu-west-1a is listed twice: each AZ index needs its own zone"]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-central-1b"] }))).to.deep.equal(["plone-aws:network.availabilityZones[1]: eu-central-1b is not in the stack's region eu-west-1"]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "euw1-az2"] }))).to.deep.equal(["plone-aws:network.availabilityZones: mixes zone names and zone ids: use one or the other"]);
+        expect(errors(network({ availabilityZones: ["euw1-az1", "euw1-az3"] }))).to.deep.equal([]);
+        expect(errors(network({ availabilityZones: ["eu-west-1 a", "b"] }))[0]).to.match(/must be an AZ name such as eu-west-1a or a zone id such as euw1-az1/);
+        expect(parseObjects(config(network({}))).warnings.map((w) => w.path)).to.deep.equal(["plone-aws:network.availabilityZones"]);
+    });
+
+    it("an ACM certificate of another region", () => {
+        expect(errors({ "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:us-east-1:210987654321:certificate/7c1c2a0e" } } })).to.deep.equal([
+            "plone-aws:frontend.tls.certificateArn: the certificate is in us-east-1, and the load balancer in eu-west-1: request or import it in eu-west-1",
+        ]);
+    });
+
+    it("previous names must be free; volume snapshots only for the host's volumes", () => {
+        const hosts = (h: Record<string, unknown>[]) => ({ "plone-aws:hosts": h });
+        expect(errors(hosts([
+            { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"], previousNames: ["web-2"] },
+            { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"], previousNames: ["old"] },
+            { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances", "zeoserver"], previousNames: ["old"], volumeSnapshots: { bricks: "snap-0123456789abcdef0" } },
+        ]))).to.deep.equal([
+            "plone-aws:hosts[0].previousNames[0]: web-2 is the name of a host of the stack: a previous name must be free",
+            "plone-aws:hosts[2].previousNames[0]: old is already a previous name of web-2",
+            "plone-aws:hosts[2].volumeSnapshots.bricks: app-1 has no bricks volume (its layers give it filestorage, backups, blobs)",
+        ]);
+        expect(errors(hosts([{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"], volumeSnapshots: { filestorage: "vol-1" } }]))[0]).to.match(/volumeSnapshots.filestorage: must be an EBS snapshot id/);
+    });
+});
+
+describe("config: what a real deployment refuses", () => {
+    const spec = (extra: Record<string, unknown> = {}) => {
+        const r = parseObjects(config(extra));
+        if (!r.spec) throw new Error(JSON.stringify(r.errors));
+        return r.spec;
+    };
+
+    it("nothing in a stack with its own key, certificate and addresses", () => {
+        expect(deploymentIssues(spec())).to.deep.equal([]);
+    });
+
+    it("the example key, the example certificate, documentation address ranges", () => {
+        const issues = deploymentIssues(
+            spec({
+                "plone-aws:access": { publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPLACEHOLDERKEYREPLACEWITHYOURS0000000000 plone-prod", additionalPublicKeys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC= short"] },
+                "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000000" } },
+                ...network({ adminCidrs: ["198.51.100.0/28", "192.168.17.0/28", "203.0.113.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] }),
+            }),
+        );
+        expect(issues.map((i) => i.path)).to.deep.equal([
+            "plone-aws:access.publicKey",
+            "plone-aws:access.additionalPublicKeys[0]",
+            "plone-aws:frontend.tls.certificateArn",
+            "plone-aws:network.adminCidrs[0]",
+            "plone-aws:network.adminCidrs[2]",
+        ]);
+        expect(issues[3].message).to.equal("198.51.100.0/28 is in the documentation range 198.51.100.0/24 (RFC 5737), an example: put the addresses operators and `pulumi up` connect from");
+    });
+
+    it("an RDS master password RDS refuses, only for a database the stack creates", () => {
+        const rds = spec({ "plone-aws:plone": { storage: "relstorage", blobs: "database", pack: { enabled: false } }, "plone-aws:database": {}, "plone-aws:hosts": [
+            { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"] },
+            { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"] },
+            { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances"] },
+        ] });
+        const problem = (password: string) => secretValueIssues(rds, { dbPassword: password }).map((i) => i.message.split(":")[0]);
+        expect(problem("0a1b2c3d4e5f60718293a4b5")).to.deep.equal([]);
+        expect(problem("abc/def@ghi jkl")).to.deep.equal(['RDS refuses this master password (contains / @ a space)']);
+        expect(problem("short")).to.deep.equal(["RDS refuses this master password (5 characters (8 to 128 are allowed))"]);
+        expect(problem("pässwörd-long-enough")).to.deep.equal(["RDS refuses this master password (contains characters outside printable ASCII)"]);
+        const external = spec({ "plone-aws:plone": { storage: "relstorage", blobs: "database", pack: { enabled: false } }, "plone-aws:database": { host: "pg.example.net" }, "plone-aws:hosts": rds.hosts });
+        expect(secretValueIssues(external, { dbPassword: "any/thing" })).to.deep.equal([]);
+    });
+});
