@@ -113,25 +113,18 @@ export function deploymentIssues(spec: StackSpec): ConfigIssue[] {
 /** Characters RDS refuses in a master password (RDS CreateDBInstance MasterUserPassword). */
 const RDS_PASSWORD_FORBIDDEN = ["/", '"', "@", " "];
 
-/** Secret values AWS would refuse; the program checks them at `pulumi up`, where they are known. */
-export function secretValueIssues(spec: StackSpec, values: Partial<Record<SecretKey, string>>): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
-    const password = values.dbPassword;
-    if (spec.database && !spec.database.host && password !== undefined) {
-        const bad = RDS_PASSWORD_FORBIDDEN.filter((c) => password.includes(c));
-        // PostgreSQL on RDS: 8 to 128 printable ASCII characters.
-        const printable = /^[\x20-\x7e]*$/.test(password);
-        if (password.length < 8 || password.length > 128 || bad.length || !printable) {
-            const why = [
-                password.length < 8 || password.length > 128 ? `${password.length} characters (8 to 128 are allowed)` : "",
-                bad.length ? `contains ${bad.map((c) => (c === " " ? "a space" : c)).join(" ")}` : "",
-                printable ? "" : "contains characters outside printable ASCII",
-            ].filter(Boolean).join("; ");
-            issues.push({
-                path: `${NAMESPACE}:dbPassword`,
-                message: `RDS refuses this master password (${why}): set one of printable ASCII without / " @ or spaces, e.g. pulumi config set --secret ${NAMESPACE}:dbPassword "$(openssl rand -hex 24)"`,
-            });
-        }
-    }
-    return issues;
+/**
+ * Why RDS would refuse a master password (PostgreSQL: 8 to 128 printable ASCII characters without
+ * / " @ or space), or undefined. config/secrets.ts checks the dbPassword of a database the stack
+ * creates with it, wherever its value is known (`pulumi up`, a stack file's plain value).
+ */
+export function rdsMasterPasswordProblem(password: string): string | undefined {
+    const bad = RDS_PASSWORD_FORBIDDEN.filter((c) => password.includes(c));
+    const printable = /^[\x20-\x7e]*$/.test(password);
+    if (password.length >= 8 && password.length <= 128 && !bad.length && printable) return undefined;
+    return [
+        password.length < 8 || password.length > 128 ? `${password.length} characters (8 to 128 are allowed)` : "",
+        bad.length ? `contains ${bad.map((c) => (c === " " ? "a space" : c)).join(" ")}` : "",
+        printable ? "" : "contains characters outside printable ASCII",
+    ].filter(Boolean).join("; ");
 }

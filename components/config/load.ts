@@ -127,7 +127,7 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
     }
 
     const database = sections.database as ParsedSections["database"];
-    const { found, errors: secretErrors } = readSecrets(raw, { externalDatabase: !!database?.host });
+    const { found, errors: secretErrors } = readSecrets(raw, { externalDatabase: !!database?.host, createsDatabase: !!database && !database.host });
     const secrets = found.set;
     errors.push(...secretErrors);
     // Secret-looking names in app.environment, also when another app key failed (all errors at once).

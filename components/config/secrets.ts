@@ -2,6 +2,7 @@
 // haproxy.cfg, a curl configuration, an SSH client, git) accept, and the app's secret environment
 // (plone-aws:appSecrets). Messages never quote a secret value, only its key.
 import { z } from "zod";
+import { rdsMasterPasswordProblem } from "./awsRules";
 import { SECRET_KEYS, SecretKey } from "./schema";
 import { APP_SECRETS_KEY, looksLikeSecretName } from "./secretNames";
 import { ConfigIssue, NAMESPACE } from "./rules";
@@ -23,10 +24,10 @@ const SECRET_FORMS: Record<SecretKey, { test: (value: string, ctx: SecretContext
     deployKey: { test: isPrivateKey, what: "an SSH private key (the whole file, from -----BEGIN to -----END)" },
     repositoryToken: { test: (v) => /^[\x21-\x7e]{1,1024}$/.test(v), what: "a password or token of printable characters without spaces (at most 1024)" },
     dbPassword: {
-        // deploy.cfg holds it too, and buildout has no escape for "${".
-        test: (v, ctx) =>
-            !v.includes("${") && v === v.trim() && (ctx.externalDatabase ? ONE_LINE.test(v) && v.length >= 1 && v.length <= 1024 : /^[\x21-\x7e]{8,128}$/.test(v) && !/[/"@]/.test(v)),
-        what: "8 to 128 printable ASCII characters without '/', '\"', '@', spaces or '${', as RDS and buildout require (e.g. openssl rand -hex 24)",
+        // What RDS refuses is checked (and explained) by rdsMasterPasswordProblem; deploy.cfg holds
+        // the password too, and buildout has no escape for "${".
+        test: (v) => !v.includes("${") && v === v.trim() && ONE_LINE.test(v) && v.length >= 1 && v.length <= 1024,
+        what: "one line without '${' or blanks at either end, as deploy.cfg (buildout) holds it (e.g. openssl rand -hex 24)",
     },
     haproxyStatsPassword: { test: (v) => ONE_LINE.test(v) && v.length >= 8 && v.length <= 256, what: "one line of 8 to 256 characters" },
     cacheArchivePassword: { test: (v) => ONE_LINE.test(v) && v.length >= 1 && v.length <= 256, what: "one line of at most 256 characters" },
@@ -36,6 +37,8 @@ const SECRET_FORMS: Record<SecretKey, { test: (value: string, ctx: SecretContext
 interface SecretContext {
     /** database.host names a server outside the stack: its password rules are its own. */
     externalDatabase: boolean;
+    /** The stack creates an RDS instance, whose master password is dbPassword. */
+    createsDatabase: boolean;
 }
 
 function isPrivateKey(value: string): boolean {
@@ -61,6 +64,10 @@ export function readSecrets(raw: Record<string, string>, ctx: SecretContext): { 
         if (!set[key] || PLACEHOLDER.test(value)) continue;
         const form = SECRET_FORMS[key];
         if (!form.test(value, ctx)) errors.push({ path: full, message: `must be ${form.what}: set it again with pulumi config set --secret ${full}` });
+        const rds = key === "dbPassword" && ctx.createsDatabase ? rdsMasterPasswordProblem(value) : undefined;
+        if (rds) {
+            errors.push({ path: full, message: `RDS refuses this master password (${rds}): set one of printable ASCII without / " @ or spaces, e.g. pulumi config set --secret ${full} "$(openssl rand -hex 24)"` });
+        }
     }
     return { found: { set, appSecretNames: readAppSecretNames(raw, errors) }, errors };
 }

@@ -1,8 +1,8 @@
 // What AWS refuses, checked with the configuration: load balancer AZs, security groups per network
 // interface, pinned AZs, the certificate's region, host renames and volume snapshots; and what a
-// real deployment refuses (deploymentIssues, secretValueIssues).
+// real deployment refuses (deploymentIssues) and the RDS master password (rdsMasterPasswordProblem).
 import { expect } from "chai";
-import { deploymentIssues, secretValueIssues } from "../../components/config/awsRules";
+import { deploymentIssues, rdsMasterPasswordProblem } from "../../components/config/awsRules";
 import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvkQPoy6QUHsZJxs2nNZC9QlAlPnqV+dqx1XKwGfOAn ops@example.org";
@@ -25,6 +25,7 @@ function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
     };
 }
 
+const parse = (extra: Record<string, unknown>) => parseObjects(config(extra)).errors;
 const errors = (extra: Record<string, unknown>) => parseObjects(config(extra)).errors.map((e) => `${e.path}: ${e.message}`);
 const network = (n: Record<string, unknown>) => ({ "plone-aws:network": { azCount: 2, natGateways: "single", adminCidrs: ["192.168.17.0/28"], ...n } });
 
@@ -126,17 +127,19 @@ describe("config: what a real deployment refuses", () => {
     });
 
     it("an RDS master password RDS refuses, only for a database the stack creates", () => {
-        const rds = spec({ "plone-aws:plone": { storage: "relstorage", blobs: "database", pack: { enabled: false } }, "plone-aws:database": {}, "plone-aws:hosts": [
+        expect(rdsMasterPasswordProblem("0a1b2c3d4e5f60718293a4b5")).to.equal(undefined);
+        expect(rdsMasterPasswordProblem("abc/def@ghi jkl")).to.equal("contains / @ a space");
+        expect(rdsMasterPasswordProblem("short")).to.equal("5 characters (8 to 128 are allowed)");
+        expect(rdsMasterPasswordProblem("pässwörd-long-enough")).to.equal("contains characters outside printable ASCII");
+        const base = { "plone-aws:plone": { storage: "relstorage", blobs: "database", pack: { enabled: false } } };
+        const hosts = [
             { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"] },
             { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"] },
             { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances"] },
-        ] });
-        const problem = (password: string) => secretValueIssues(rds, { dbPassword: password }).map((i) => i.message.split(":")[0]);
-        expect(problem("0a1b2c3d4e5f60718293a4b5")).to.deep.equal([]);
-        expect(problem("abc/def@ghi jkl")).to.deep.equal(['RDS refuses this master password (contains / @ a space)']);
-        expect(problem("short")).to.deep.equal(["RDS refuses this master password (5 characters (8 to 128 are allowed))"]);
-        expect(problem("pässwörd-long-enough")).to.deep.equal(["RDS refuses this master password (contains characters outside printable ASCII)"]);
-        const external = spec({ "plone-aws:plone": { storage: "relstorage", blobs: "database", pack: { enabled: false } }, "plone-aws:database": { host: "pg.example.net" }, "plone-aws:hosts": rds.hosts });
-        expect(secretValueIssues(external, { dbPassword: "any/thing" })).to.deep.equal([]);
+        ];
+        const rdsErrors = parse({ ...base, "plone-aws:database": {}, "plone-aws:hosts": hosts, "plone-aws:dbPassword": "abc/def@ghi jkl" });
+        expect(rdsErrors.map((e) => e.message.split(":")[0])).to.include('RDS refuses this master password (contains / @ a space)');
+        const external = parse({ ...base, "plone-aws:database": { host: "pg.example.net" }, "plone-aws:hosts": hosts, "plone-aws:dbPassword": "any/thing" });
+        expect(external.filter((e) => e.path === "plone-aws:dbPassword")).to.deep.equal([]);
     });
 });
