@@ -5,6 +5,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
+import { renderDeployEnv } from "../../components/render/deployEnv";
 import type { RenderContext, RenderedFile } from "../../components/render/context";
 import { hostFiles, renderHostStep } from "../../components/render/hostSteps";
 import { monitoringSetupFiles } from "../../components/render/monitoring";
@@ -36,7 +37,7 @@ function shellcheck(files: RenderedFile[]): string {
 function monitoredSpec() {
     const result = parseObjects({
         ...BASE_CONFIG,
-        "plone-aws:newRelicLicenseKey": "license-placeholder",
+        "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdef0123NRAL",
         "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
         "plone-aws:monitoring": {
             alarmEmail: "ops@example.org",
@@ -145,7 +146,9 @@ describe("operations and monitoring files of every host", function () {
         expect(files[0].content).to.include('license_key: "0123456789abcdef0123456789abcdefNRAL"');
         expect(files[1].content).to.include("license_key = 0123456789abcdef0123456789abcdefNRAL");
         expect(files[1].content).to.include("app_name = variant: plone");
-        expect(renderSupervisorPrograms(real, host("app-1"))).to.include('NEW_RELIC_CONFIG_FILE="/etc/plone-aws/plone/newrelic.ini"');
+        // The clients get it from plone-app-env (deploy.env's APP_ENVIRONMENT), not from supervisor's environment=.
+        expect(renderDeployEnv(real, host("app-1"))).to.match(/^APP_ENVIRONMENT=\((.* )?NEW_RELIC_CONFIG_FILE=\/etc\/plone-aws\/plone\/newrelic\.ini[ )]/m);
+        expect(renderSupervisorPrograms(real, host("app-1"))).to.not.include("NEW_RELIC_CONFIG_FILE");
         // Nowhere else: not in the setup step, the supervisor programs or the scripts.
         const ids = Object.fromEntries(host("app-1").volumes.map((v) => [v.mountPoint, "vol-1"]));
         expect(renderHostStep(real, host("app-1"), "setup", ids)).to.not.include("NRAL");
