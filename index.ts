@@ -1,13 +1,6 @@
 // plone-aws: Plone on AWS. The configuration lives in Pulumi.<stack>.yaml; see README.md.
+// The stack's outputs are PloneStack's (components/aws/ploneStack.ts, StackOutputs): the module's
+// exports are what Pulumi records.
 import { ploneProgram } from "./components/program";
 
-const outputs = ploneProgram();
-
-export const siteUrl = outputs.siteUrl;
-export const frontDoorAddress = outputs.frontDoorAddress;
-export const hostPrivateIps = outputs.hostPrivateIps;
-export const databaseEndpoint = outputs.databaseEndpoint;
-export const bastionAddress = outputs.bastionAddress;
-export const sshAddresses = outputs.sshAddresses;
-export const backupBucket = outputs.backupBucket;
-export const alarmTopicArn = outputs.alarmTopicArn;
+export = ploneProgram();

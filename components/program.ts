@@ -3,21 +3,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatIssues, parseStackConfig } from "./config/load";
 import { SECRET_KEYS, SecretKey } from "./config/schema";
-import { NAMESPACE } from "./config/rules";
+import { NAMESPACE } from "./config/issues";
 import { APP_SECRETS_KEY } from "./config/secretNames";
-import { PloneStack, StackSecrets } from "./aws/ploneStack";
+import { PloneStack, StackOutputs } from "./aws/ploneStack";
+import type { StackSecrets } from "./aws/stackSecrets";
 import { deploymentIssues } from "./config/awsRules";
-
-export interface StackOutputs {
-    siteUrl: string;
-    frontDoorAddress: pulumi.Output<string>;
-    hostPrivateIps: pulumi.Output<Record<string, string>>;
-    databaseEndpoint?: pulumi.Output<string>;
-    bastionAddress?: pulumi.Output<string>;
-    sshAddresses: pulumi.Output<Record<string, string>>;
-    backupBucket?: pulumi.Output<string>;
-    alarmTopicArn: pulumi.Output<string>;
-}
 
 export interface ProgramOptions {
     /**
@@ -54,15 +44,5 @@ export function ploneProgram(options: ProgramOptions = {}): StackOutputs {
     }
     if (spec.appSecretNames.length > 0) secrets.appSecrets = config.requireSecretObject<Record<string, string>>(APP_SECRETS_KEY);
 
-    const stack = new PloneStack(spec.resourcePrefix, { spec, secrets });
-    return {
-        siteUrl: stack.siteUrl,
-        frontDoorAddress: stack.frontDoorAddress,
-        hostPrivateIps: stack.hostPrivateIps,
-        databaseEndpoint: stack.databaseEndpoint,
-        bastionAddress: stack.bastionAddress,
-        sshAddresses: stack.sshAddresses,
-        backupBucket: stack.backupBucket,
-        alarmTopicArn: stack.alarmTopicArn,
-    };
+    return new PloneStack(spec.resourcePrefix, { spec, secrets }).outputs;
 }

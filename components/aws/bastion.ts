@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface BastionArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -21,7 +22,7 @@ export class Bastion extends pulumi.ComponentResource {
     public readonly address: pulumi.Output<string>;
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:host:Bastion", name, args, opts);
+        super(COMPONENT_TYPES.bastion, name, args, opts);
         const tags = resourceTags(args.stackName, name);
         this.instance = new aws.ec2.Instance(`${name}-instance`, {
             ami: args.amiId,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface BlobFileSystemArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -18,7 +19,7 @@ export class BlobFileSystem extends pulumi.ComponentResource {
     public readonly fileSystem: aws.efs.FileSystem;
 
     constructor(name: string, args: BlobFileSystemArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:storage:BlobFileSystem", name, args, opts);
+        super(COMPONENT_TYPES.blobFileSystem, name, args, opts);
         this.fileSystem = new aws.efs.FileSystem(`${name}-fs`, {
             encrypted: true,
             performanceMode: "generalPurpose",

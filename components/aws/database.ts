@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseSpec } from "../config/spec";
 import { resourceTags } from "./tags";
 import { shortHash } from "./names";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface DatabaseArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -33,7 +34,7 @@ export class Database extends pulumi.ComponentResource {
     public readonly instance: aws.rds.Instance;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:database:Database", name, args, opts);
+        super(COMPONENT_TYPES.database, name, args, opts);
         const s = args.settings;
         const tags = resourceTags(args.stackName, name);
         const major = s.engineVersion.split(".")[0];

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags } from "./tags";
 import { fittedName } from "./names";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 /** Longest load balancer and target group name (ELBv2 CreateLoadBalancer, CreateTargetGroup). */
 export const ELB_NAME_MAX = 32;
@@ -41,7 +42,7 @@ export class FrontDoor extends pulumi.ComponentResource {
     public readonly elasticIp?: aws.ec2.Eip;
 
     constructor(name: string, args: FrontDoorArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:frontdoor:FrontDoor", name, args, opts);
+        super(COMPONENT_TYPES.frontDoor, name, args, opts);
         const tags = resourceTags(args.stackName, name, "frontend");
 
         if (args.kind === "eip") {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../topology";
 import type { BlobMode } from "../config/schema";
 import { BLOBS_TAG, resourceTags, SNAPSHOT_TAG, Tags } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface HostArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -57,7 +58,7 @@ export class Host extends pulumi.ComponentResource {
     public readonly attachments: aws.ec2.VolumeAttachment[];
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:host:Host", name, args, opts);
+        super(COMPONENT_TYPES.host, name, args, opts);
         const { plan } = args;
         const tags: Tags = resourceTags(args.stackName, name, plan.layers);
         if (args.blobMode && plan.layers.includes("shared_blobs")) tags[BLOBS_TAG] = args.blobMode;

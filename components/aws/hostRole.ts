@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface HostRoleArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -22,7 +23,7 @@ export class HostRole extends pulumi.ComponentResource {
     public readonly instanceProfile: aws.iam.InstanceProfile;
 
     constructor(name: string, args: HostRoleArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:iam:HostRole", name, args, opts);
+        super(COMPONENT_TYPES.hostRole, name, args, opts);
         const tags = resourceTags(args.stackName, name);
         this.role = new aws.iam.Role(`${name}-role`, {
             description: `plone-aws ${args.stackName} hosts`,

@@ -4,6 +4,7 @@ import type { MonitoringConfig } from "../config/schema";
 import type { Layer } from "../config/schema";
 import { CLOUDWATCH_AGENT_NAMESPACE } from "../render/monitoring/cloudwatchAgent";
 import { resourceTags } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 /** A host the alarms watch. */
 export interface MonitoredHost {
@@ -47,7 +48,7 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly logGroups: aws.cloudwatch.LogGroup[];
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:monitoring:Monitoring", name, args, opts);
+        super(COMPONENT_TYPES.monitoring, name, args, opts);
         const s = args.settings;
         const t = s.thresholds;
         const tags = resourceTags(args.stackName, name);

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { IngressRule, SecurityGroupPlan, SecurityGroupRole, Topology } from "../topology";
 import { resourceTags, SECURITY_GROUP_TAG } from "./tags";
 import { isZoneId } from "../config/awsRules";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface NetworkArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -38,7 +39,7 @@ export class Network extends pulumi.ComponentResource {
     private readonly zoneNames: (az: number, subnet: aws.ec2.Subnet) => pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:network:Network", name, args, opts);
+        super(COMPONENT_TYPES.network, name, args, opts);
         const parent = { parent: this };
         const tags = (suffix: string, layer?: string) => resourceTags(args.stackName, `${name}-${suffix}`, layer);
 

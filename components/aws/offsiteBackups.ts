@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { OffsiteBackupsConfig } from "../config/schema";
 import { resourceTags } from "./tags";
 import { regionalProvider } from "./providers";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface OffsiteBackupsArgs {
     /** Stack name: the plone-aws:stack tag, and the key prefix the hosts write under. */
@@ -39,7 +40,7 @@ export class OffsiteBackups extends pulumi.ComponentResource {
     public readonly bucketName: pulumi.Output<string>;
 
     constructor(name: string, args: OffsiteBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:backups:OffsiteBackups", name, args, opts);
+        super(COMPONENT_TYPES.offsiteBackups, name, args, opts);
         const s = args.settings;
         const tags = resourceTags(args.stackName, name);
         const create = s.enabled && !s.bucket;

@@ -1,6 +1,5 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretKey } from "../config/schema";
 import type { StackSpec } from "../config/spec";
 import { buildTopology, PATHS, Topology } from "../topology";
 import type { Architecture } from "../topology/instanceTypes";
@@ -14,24 +13,40 @@ import { Network } from "./network";
 import { Snapshots } from "./snapshots";
 import { Monitoring } from "./monitoring";
 import { OffsiteBackups } from "./offsiteBackups";
-import { offsiteTarget } from "../render/operations/plan";
+import { offsiteTarget } from "../topology/offsite";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts, sshAddressOf } from "./provisioning";
 import { resourceTags } from "./tags";
+import type { StackSecrets } from "./stackSecrets";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
-
-/** Secret configuration values, as Pulumi secrets; only those that are set. */
-export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>> & {
-    /** The app's secret environment (plone-aws:appSecrets), when it is set. */
-    appSecrets?: pulumi.Output<Record<string, string>>;
-};
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface PloneStackArgs {
     /** The validated stack configuration. */
     spec: StackSpec;
     /** Secret configuration values; they never enter the spec. */
     secrets: StackSecrets;
+}
+
+/** The stack's outputs: what `pulumi stack output` shows and `npm run ops` reads. */
+export interface StackOutputs {
+    /** The site's public URL. */
+    siteUrl: string;
+    /** What DNS points at: the load balancer's name or the Elastic IP. */
+    frontDoorAddress: pulumi.Output<string>;
+    /** Private IP of every host, by host name. */
+    hostPrivateIps: pulumi.Output<Record<string, string>>;
+    /** host:port of the RDS instance, when the stack has one. */
+    databaseEndpoint?: pulumi.Output<string>;
+    /** Public address of the bastion created by the stack. */
+    bastionAddress?: pulumi.Output<string>;
+    /** The address `npm run ops` connects to, by host name: its public IP (or Elastic IP), or its private IP behind the bastion. */
+    sshAddresses: pulumi.Output<Record<string, string>>;
+    /** The S3 bucket the hosts copy the backups to. */
+    backupBucket?: pulumi.Output<string>;
+    /** The SNS topic every alarm notifies. */
+    alarmTopicArn: pulumi.Output<string>;
 }
 
 /** Debian publishes its cloud images from this account. */
@@ -71,27 +86,13 @@ export class PloneStack extends pulumi.ComponentResource {
     /** The remote commands that provision each host, by host name. */
     public readonly provisioners: Record<string, Provisioner>;
 
-    /** The site's public URL. */
-    public readonly siteUrl: string;
-    /** What DNS points at: the load balancer's name or the Elastic IP. */
-    public readonly frontDoorAddress: pulumi.Output<string>;
-    /** Private IP of every host, by host name. */
-    public readonly hostPrivateIps: pulumi.Output<Record<string, string>>;
-    /** host:port of the RDS instance, when the stack has one. */
-    public readonly databaseEndpoint?: pulumi.Output<string>;
-    /** Public address of the bastion created by the stack. */
-    public readonly bastionAddress?: pulumi.Output<string>;
-    /** The address `npm run ops` connects to, by host name: its public IP (or Elastic IP), or its private IP behind the bastion. */
-    public readonly sshAddresses: pulumi.Output<Record<string, string>>;
-    /** The S3 bucket the hosts copy the backups to. */
-    public readonly backupBucket?: pulumi.Output<string>;
-    /** The SNS topic every alarm notifies. */
-    public readonly alarmTopicArn: pulumi.Output<string>;
+    /** What the program exports as the stack's outputs (registered as this component's outputs too). */
+    public readonly outputs: StackOutputs;
 
     constructor(name: string, args: PloneStackArgs, opts?: pulumi.ComponentResourceOptions) {
         // Only the spec is recorded as the component's inputs: the secrets stay where they are used
         // (the policy pack allows keys only in a remote command's connection or quiet stdin).
-        super("plone-aws:stack:PloneStack", name, { spec: args.spec }, opts);
+        super(COMPONENT_TYPES.stack, name, { spec: args.spec }, opts);
         const { spec } = args;
         const production = spec.tier === "production";
         const topology = buildTopology(spec);
@@ -151,7 +152,6 @@ export class PloneStack extends pulumi.ComponentResource {
                 amiId: amiFor("x86_64"),
                 keyName: keyPair.keyName,
             }, parent);
-            this.bastionAddress = this.bastion.address;
         }
 
         const tls = spec.frontend.tls;
@@ -168,7 +168,6 @@ export class PloneStack extends pulumi.ComponentResource {
             idleTimeout: loadBalancerIdleTimeoutSeconds(spec),
             protect: production,
         }, parent);
-        this.frontDoorAddress = this.frontDoor.address;
 
         const blobSubnets = (topology.hosts.some((h) => h.subnet === "private") ? this.network.privateSubnets : this.network.publicSubnets).map((s) => s.id);
         if (topology.endpoints.database?.kind === "rds" && spec.database) {
@@ -182,7 +181,6 @@ export class PloneStack extends pulumi.ComponentResource {
                 password,
                 protect: production,
             }, parent);
-            this.databaseEndpoint = pulumi.interpolate`${this.database.instance.address}:${this.database.instance.port}`;
         }
         if (topology.efs) {
             this.blobFileSystem = new BlobFileSystem(`${name}-blobs`, {
@@ -201,11 +199,6 @@ export class PloneStack extends pulumi.ComponentResource {
             crossRegionCopy: spec.snapshots.crossRegionCopy,
         }, parent);
 
-        this.siteUrl = `${topology.frontDoor.https ? "https" : "http"}://${spec.frontend.domain}/`;
-        this.hostPrivateIps = pulumi.all(
-            Object.fromEntries(Object.entries(this.hosts).map(([n, h]) => [n, h.instance.privateIp])),
-        );
-
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         const offsite = accountId.apply((id) => offsiteTarget(spec, id));
         if (spec.offsiteBackups.enabled || spec.offsiteBackups.restoreFrom.length > 0) {
@@ -217,7 +210,6 @@ export class PloneStack extends pulumi.ComponentResource {
                 hostRoleName: role.role.name,
                 protect: production,
             }, parent);
-            if (spec.offsiteBackups.enabled) this.backupBucket = this.offsiteBackups.bucketName;
         }
 
         this.monitoring = new Monitoring(`${name}-monitoring`, {
@@ -232,10 +224,6 @@ export class PloneStack extends pulumi.ComponentResource {
             database: this.database ? { identifier: this.database.instance.identifier } : undefined,
             snapshots: { policyId: this.snapshots.policy.id, crossRegionCopy: spec.snapshots.crossRegionCopy !== undefined },
         }, parent);
-        this.alarmTopicArn = this.monitoring.topic.arn;
-
-        const frontendEip = this.frontDoor.elasticIp?.publicIp;
-        this.sshAddresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, sshAddressOf(spec, h, this.hosts[h.name], frontendEip)])));
 
         this.provisioners = provisionHosts(this, name, {
             spec,
@@ -257,15 +245,18 @@ export class PloneStack extends pulumi.ComponentResource {
             egress: Object.fromEntries(topology.hosts.map((h) => [h.name, this.network.egressOf(h.subnet, h.az)])),
             offsite,
         });
-        this.registerOutputs({
-            siteUrl: this.siteUrl,
-            frontDoorAddress: this.frontDoorAddress,
-            hostPrivateIps: this.hostPrivateIps,
-            databaseEndpoint: this.databaseEndpoint,
-            bastionAddress: this.bastionAddress,
-            sshAddresses: this.sshAddresses,
-            backupBucket: this.backupBucket,
-            alarmTopicArn: this.alarmTopicArn,
-        });
+
+        const frontendEip = this.frontDoor.elasticIp?.publicIp;
+        this.outputs = {
+            siteUrl: `${topology.frontDoor.https ? "https" : "http"}://${spec.frontend.domain}/`,
+            frontDoorAddress: this.frontDoor.address,
+            hostPrivateIps: pulumi.all(Object.fromEntries(Object.entries(this.hosts).map(([n, h]) => [n, h.instance.privateIp]))),
+            databaseEndpoint: this.database && pulumi.interpolate`${this.database.instance.address}:${this.database.instance.port}`,
+            bastionAddress: this.bastion?.address,
+            sshAddresses: pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, sshAddressOf(spec, h, this.hosts[h.name], frontendEip)]))),
+            backupBucket: spec.offsiteBackups.enabled ? this.offsiteBackups?.bucketName : undefined,
+            alarmTopicArn: this.monitoring.topic.arn,
+        };
+        this.registerOutputs(this.outputs);
     }
 }

@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 /** One step of a host's provisioning chain. */
 export interface ProvisionStep {
@@ -50,7 +51,7 @@ export class Provisioner extends pulumi.ComponentResource {
 
     constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
         // Only names as the component's inputs: the connection and the scripts carry secrets.
-        super("plone-aws:provision:Provisioner", name, { hostName: args.hostName, steps: args.steps.map((s) => s.name) }, opts);
+        super(COMPONENT_TYPES.provisioner, name, { hostName: args.hostName, steps: args.steps.map((s) => s.name) }, opts);
         let previous: command.remote.Command | undefined;
         for (const step of args.steps) {
             const stdin = step.script === undefined ? undefined : step.secret ? pulumi.secret(step.script) : step.script;

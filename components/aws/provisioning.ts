@@ -4,13 +4,13 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../config/spec";
-import type { HostPlan, Topology } from "../topology";
+import { PORTS, type HostPlan, type Topology } from "../topology";
 import { maskedSecrets, RenderContext, RenderSecrets } from "../render/context";
-import type { OffsiteTarget } from "../render/operations/plan";
+import type { OffsiteTarget } from "../topology/offsite";
 import { addressesUsedBy, crossHostDependencies, hostStepNames, hostStepTrigger, renderHostStep, stepCarriesSecrets, StepName } from "../render/hostSteps";
 import type { Host } from "./host";
 import { ProvisionStep, Provisioner } from "./provisioner";
-import type { StackSecrets } from "./ploneStack";
+import type { StackSecrets } from "./stackSecrets";
 
 export interface ProvisioningArgs {
     spec: StackSpec;
@@ -91,7 +91,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
         const used = addressesUsedBy(
             {
                 ...skeleton,
-                database: topology.endpoints.database ? { address: "db.invalid", port: 5432 } : undefined,
+                database: topology.endpoints.database ? { address: "db.invalid", port: PORTS.postgres } : undefined,
                 efsDnsName: topology.efs ? "fs.invalid" : undefined,
                 offsite: args.offsite ? { bucket: "bucket.invalid", sourceBuckets: {} } : undefined,
             },

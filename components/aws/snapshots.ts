@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceTags, SNAPSHOT_TAG } from "./tags";
+import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface SnapshotsArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -28,7 +29,7 @@ export class Snapshots extends pulumi.ComponentResource {
     public readonly policy: aws.dlm.LifecyclePolicy;
 
     constructor(name: string, args: SnapshotsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plone-aws:snapshots:Snapshots", name, args, opts);
+        super(COMPONENT_TYPES.snapshots, name, args, opts);
         const tags = resourceTags(args.stackName, name);
         const role = new aws.iam.Role(`${name}-role`, {
             description: `Data Lifecycle Manager for plone-aws ${args.stackName}`,

@@ -4,7 +4,7 @@
 // stack files (key, certificate, documentation address ranges) and secret values RDS rejects.
 import type { StackSpec } from "./spec";
 import type { Topology } from "../topology";
-import { ConfigIssue, keyPath, NAMESPACE } from "./rules";
+import { ConfigIssue, keyPath, NAMESPACE } from "./issues";
 import type { SecretKey } from "./schema";
 import { publicKeyProblem } from "./sshKeys";
 import { parseCidr } from "../topology/addressing";

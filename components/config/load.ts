@@ -3,14 +3,15 @@
 import { z } from "zod";
 import { AWS_REGIONS } from "./kinds";
 import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SecretKey, SectionName } from "./schema";
-import { crossFieldIssues, ConfigIssue, keyPath, NAMESPACE } from "./rules";
+import { crossFieldIssues } from "./rules";
+import { ConfigIssue, keyPath, NAMESPACE } from "./issues";
 import { environmentSecretIssues, readSecrets } from "./secrets";
 import { APP_SECRETS_KEY } from "./secretNames";
 import { ParsedSections, StackSpec, toStackSpec } from "./spec";
 import { buildTopology } from "../topology";
 import { stackLimitIssues } from "./awsRules";
 
-export type { ConfigIssue } from "./rules";
+export type { ConfigIssue } from "./issues";
 
 export interface LoadResult {
     spec?: StackSpec;

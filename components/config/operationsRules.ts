@@ -2,7 +2,7 @@
 // crossFieldIssues (rules.ts) runs them with the others.
 import type { ParsedSections } from "./spec";
 import type { SecretKey } from "./schema";
-import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./rules";
+import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
 export function operationsIssues(
     s: Partial<ParsedSections>,

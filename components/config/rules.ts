@@ -1,35 +1,15 @@
 // Rules that span several keys: which layers need which settings, which layers are singletons,
 // what the front door and the network allow. Each rule runs only when the keys it reads parsed,
 // so one bad key does not hide the errors of the others.
-import { cronFields, SECRET_KEYS, SecretKey, Layer } from "./schema";
+import { cronFields, LAYERS, SECRET_KEYS, SecretKey, Layer } from "./schema";
 import type { ParsedSections } from "./spec";
 import { MAX_VPC_PREFIX, parseCidr, planSubnet } from "../topology/addressing";
 import { instanceTypeInfo } from "../topology/instanceTypes";
-import { APP_HOST_LAYERS, frontDoorKind, SINGLE_INSTANCE_LAYERS } from "../topology";
+import { frontDoorKind } from "../topology";
+import { APP_HOST_LAYERS, layerInfo, singleInstanceLayers } from "../layers";
+import { LAYER_RULES, type LayerRuleContext } from "./layerRules";
 import { operationsIssues } from "./operationsRules";
-
-export interface ConfigIssue {
-    /** Key path, e.g. plone-aws:hosts[2].layers */
-    path: string;
-    message: string;
-}
-
-export const NAMESPACE = "plone-aws";
-
-/** `plone-aws:hosts[2].layers` from ["hosts", 2, "layers"]. */
-export function keyPath(parts: readonly PropertyKey[]): string {
-    let out = `${NAMESPACE}:`;
-    parts.forEach((p, i) => {
-        if (typeof p === "number") out += `[${p}]`;
-        else out += i === 0 ? String(p) : `.${String(p)}`;
-    });
-    return out;
-}
-
-/** The shell command that sets a secret, for error messages and stack files. */
-export function setSecretCommand(key: SecretKey): string {
-    return `pulumi config set --secret ${NAMESPACE}:${key} <value>`;
-}
+import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
 /** Names supervisor programs get from the stack itself; app.initCommands must not reuse them. */
 const GENERATED_PROGRAMS = /^(client\d+|zeoserver|celery|celerybeat|solr|haproxy-agent)$/;
@@ -64,72 +44,22 @@ export function crossFieldIssues(
                 }
             }
         });
-        if (withLayer("frontend").length === 0) err(["hosts"], "no host carries the frontend layer: a stack needs at least one front end (nginx, varnish, haproxy)");
-        if (withLayer("plone_instances").length === 0) err(["hosts"], "no host carries the plone_instances layer: a stack needs at least one host running Zope clients");
+        for (const layer of LAYERS) {
+            const { required } = layerInfo(layer);
+            if (required && withLayer(layer).length === 0) err(["hosts"], required);
+        }
 
-        const singletons: Layer[] = [...SINGLE_INSTANCE_LAYERS, ...(plone?.blobs === "nfs" ? ["shared_blobs" as Layer] : [])];
-        for (const layer of singletons) {
+        for (const layer of singleInstanceLayers(plone?.blobs)) {
             const carriers = withLayer(layer);
+            const { instances } = layerInfo(layer);
             for (const { i } of carriers.slice(1)) {
-                err(["hosts", i, "layers"], `${layer} is already on ${carriers[0].h.name}: a stack has exactly one ${layer} host${layer === "shared_blobs" ? " with NFS blobs (GlusterFS allows replicas)" : ""}`);
+                err(["hosts", i, "layers"], `${layer} is already on ${carriers[0].h.name}: a stack has exactly one ${layer} host${instances.count === "one" && instances.when === "nfs-blobs" ? " with NFS blobs (GlusterFS allows replicas)" : ""}`);
             }
         }
 
         if (plone) {
-            const zeo = withLayer("zeoserver");
-            if (plone.storage === "zeo" && zeo.length === 0) err(["hosts"], "plone.storage is zeo but no host carries the zeoserver layer: add it to one host");
-            if (plone.storage === "relstorage") {
-                for (const { i } of zeo) err(["hosts", i, "layers"], "zeoserver is not used with plone.storage relstorage: remove the layer or set plone.storage to zeo");
-            }
-
-            const blobServers = withLayer("shared_blobs");
-            if (plone.blobs === "nfs" && blobServers.length === 0) err(["hosts"], "plone.blobs is nfs but no host carries the shared_blobs layer (the NFS server): add it to one host");
-            if (plone.blobs === "gluster") {
-                if (blobServers.length === 0) err(["hosts"], "plone.blobs is gluster but no host carries the shared_blobs layer: add it to one host, then replicas later");
-                for (const { i } of blobServers.slice(3)) err(["hosts", i, "layers"], "a GlusterFS volume here has 1 to 3 peers: this would be the 4th shared_blobs host");
-                const azs = new Set(blobServers.map(({ h }) => h.az));
-                if (blobServers.length > 1 && azs.size < blobServers.length) {
-                    warn(["hosts"], "GlusterFS peers share an availability zone: put each replica in a different AZ");
-                }
-            }
-            if (plone.blobs !== "nfs" && plone.blobs !== "gluster") {
-                for (const { i } of blobServers) err(["hosts", i, "layers"], `shared_blobs serves NFS or GlusterFS blobs, but plone.blobs is ${plone.blobs}: remove the layer or change plone.blobs`);
-            }
-            if (plone.blobs === "local") {
-                const blobUsers = new Set([...withLayer("plone_instances"), ...zeo].map(({ h }) => h.name));
-                if (blobUsers.size > 1) {
-                    err(["plone", "blobs"], `local blobs live on one host's disk, but ${[...blobUsers].join(", ")} all need them: use zeo, nfs, gluster, efs or (with RelStorage) database`);
-                }
-            }
-
-            for (const { i } of withLayer("memcached")) {
-                if (plone.storage !== "relstorage") err(["hosts", i, "layers"], "memcached serves RelStorage's cache, and plone.storage is zeo: remove the layer");
-            }
-
-            const redis = withLayer("redis");
-            if (plone.celery.enabled) {
-                if (redis.length === 0 && !plone.celery.brokerHost) err(["plone", "celery"], "celery needs a broker: add the redis layer to one host or set plone.celery.brokerHost");
-                if (redis.length > 0 && plone.celery.brokerHost) err(["plone", "celery", "brokerHost"], `both an external broker and the redis layer (on ${redis[0].h.name}) are configured: keep one`);
-                if (withLayer("celerybeat").length === 0) warn(["hosts"], "celery is enabled but no host carries celerybeat: scheduled tasks will not run");
-            } else {
-                for (const { i } of redis) err(["hosts", i, "layers"], "the redis layer is the celery broker, and plone.celery.enabled is false: remove the layer or enable celery");
-                for (const { i } of withLayer("celerybeat")) err(["hosts", i, "layers"], "celerybeat needs celery: set plone.celery.enabled to true or remove the layer");
-            }
-
-            const solr = withLayer("solr");
-            if (plone.solr.enabled) {
-                if (solr.length === 0 && !plone.solr.host) err(["plone", "solr"], "Solr is enabled but no host carries the solr layer and plone.solr.host is not set");
-                if (solr.length > 0 && plone.solr.host) err(["plone", "solr", "host"], `both an external Solr and the solr layer (on ${solr[0].h.name}) are configured: keep one`);
-            } else {
-                for (const { i } of solr) err(["hosts", i, "layers"], "the solr layer needs plone.solr.enabled: true");
-            }
-
-            const packers = withLayer("db_packing");
-            if (plone.storage !== "relstorage") {
-                for (const { i } of packers) err(["hosts", i, "layers"], "db_packing runs zodbpack for RelStorage; with ZEO the zeoserver host packs: remove the layer");
-            } else if (plone.pack.enabled && packers.length === 0) {
-                err(["hosts"], "RelStorage packing is enabled (plone.pack.enabled) but no host carries db_packing: add it to exactly one plone_instances host");
-            }
+            const ctx: LayerRuleContext = { plone, carriers: withLayer, err, warn };
+            for (const layer of LAYERS) LAYER_RULES[layer]?.(ctx);
         }
 
         if (network && access) {

@@ -3,6 +3,7 @@
 // parsed values and never invent their own.
 import { z } from "zod";
 import * as kind from "./kinds";
+import { MAX_CLIENTS_PER_HOST, PORTS } from "../topology/ports";
 
 /** The OpsWorks layers, under the names the cookbook's users know. */
 export const LAYERS = [
@@ -263,7 +264,7 @@ export const ploneSchema = z
         /** Zope clients per vCPU on each plone_instances host. */
         clientsPerCpu: z.number().positive().max(16).default(2),
         /** A fixed client count per plone_instances host, instead of clientsPerCpu. */
-        clientCount: z.number().int().min(1).max(64).optional(),
+        clientCount: z.number().int().min(1).max(MAX_CLIENTS_PER_HOST).optional(),
         /** Worker threads per client; haproxy sends each client at most this many requests at once. */
         zserverThreads: z.number().int().min(1).max(16).default(2),
         zodbCacheSize: z.number().int().min(1000).optional(),
@@ -300,7 +301,7 @@ export const ploneSchema = z
                 enabled: z.boolean().default(false),
                 /** An external Solr; otherwise the solr layer's host. */
                 host: kind.hostAddress().optional(),
-                port: z.number().int().min(1).max(65535).default(8983),
+                port: z.number().int().min(1).max(65535).default(PORTS.solr),
             })
             .strict()
             .prefault({}),
@@ -429,7 +430,7 @@ export const databaseSchema = z
     .object({
         /** An existing PostgreSQL server instead of an RDS instance created by the stack. */
         host: kind.hostAddress().optional(),
-        port: z.number().int().min(1).max(65535).default(5432),
+        port: z.number().int().min(1).max(65535).default(PORTS.postgres),
         name: kind.name(/^[a-z][a-z0-9_]{0,62}$/, "a PostgreSQL database name: lower-case letters, digits and '_', starting with a letter").default("plone"),
         user: kind.name(/^[a-z][a-z0-9_]{0,62}$/, "a PostgreSQL user name: lower-case letters, digits and '_', starting with a letter").default("plone"),
         engineVersion: kind.format(/^\d{1,3}(\.\d{1,3})?$/, "a PostgreSQL version such as 16 or 16.4", 8).default("16"),

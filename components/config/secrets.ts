@@ -5,7 +5,7 @@ import { z } from "zod";
 import { rdsMasterPasswordProblem } from "./awsRules";
 import { SECRET_KEYS, SecretKey } from "./schema";
 import { APP_SECRETS_KEY, looksLikeSecretName } from "./secretNames";
-import { ConfigIssue, NAMESPACE } from "./rules";
+import { ConfigIssue, NAMESPACE } from "./issues";
 
 /** The value that stands for a secret the offline tools cannot read (render/context.ts writes it). */
 const PLACEHOLDER = /^<secret [^<>]+>$/;

@@ -3,7 +3,7 @@
 // host scripts.
 import type { HostPlan } from "../topology";
 import { DEPLOY_USER, PATHS } from "../topology/ports";
-import { appLayout, runsBuildout } from "./appLayout";
+import { appLayout } from "./appLayout";
 import type { RenderContext, RenderedFile } from "./context";
 import { deployCfgFile } from "./deployCfg";
 import { renderDeployEnv } from "./deployEnv";
@@ -14,6 +14,7 @@ import { renderRollbackScript } from "./scripts/rollback";
 import { renderSupervisorPrograms } from "./supervisor";
 import { APP_ENV_PROGRAM, GIT_ASKPASS_PROGRAM, renderAppEnvScript, renderGitAskpassScript } from "./scripts/appEnv";
 import { shellAssignments } from "./shell";
+import { runsBuild } from "../layers";
 
 /** The host scripts by name under PATHS.sbinDir. */
 export const HOST_SCRIPTS = {
@@ -23,7 +24,7 @@ export const HOST_SCRIPTS = {
 } as const;
 
 export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
-    if (!runsBuildout(host)) return [];
+    if (!runsBuild(host)) return [];
     const layout = appLayout(ctx.spec);
     const root = (path: string, content: string, mode: string): RenderedFile => ({ path, content, mode, owner: "root", group: "root" });
     const files: RenderedFile[] = [
@@ -66,7 +67,7 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
 
 /** Secret files of the app that the configure step removes when their secret is no longer set. */
 export function appRemovedFiles(ctx: RenderContext, host: HostPlan): string[] {
-    if (!runsBuildout(host)) return [];
+    if (!runsBuild(host)) return [];
     const layout = appLayout(ctx.spec);
     const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
     return [

@@ -5,13 +5,6 @@ import type { StackSpec } from "../config/spec";
 import type { HostPlan } from "../topology";
 import { PATHS } from "../topology/ports";
 
-/** Layers whose hosts run the app's buildout and so get a release tree, deploy.cfg and programs. */
-export const BUILDOUT_LAYERS = ["plone_instances", "zeoserver", "solr"] as const;
-
-export function runsBuildout(host: Pick<HostPlan, "layers">): boolean {
-    return host.layers.some((l) => (BUILDOUT_LAYERS as readonly string[]).includes(l));
-}
-
 /**
  * Directories of a release that are links into shared/ (the cookbook's deploy_buildout defaults,
  * without parts/): each release keeps its own parts, so a failing build never rewrites the
@@ -19,12 +12,19 @@ export function runsBuildout(host: Pick<HostPlan, "layers">): boolean {
  */
 export const BUILDOUT_SHARED_DIRS = ["eggs", "downloads", "extends", "var"] as const;
 
+/** Where Debian's supervisord writes the programs' logs. */
+export const SUPERVISOR_LOG_DIR = "/var/log/supervisor";
+
 export interface AppLayout {
     app: string;
     /** /srv/www/<app>: releases/, current, shared/. */
     deployTo: string;
     /** /srv/www/<app>/current, the link plone-deploy switches. */
     current: string;
+    /** /srv/www/<app>/shared/var: the release's var/ (logs, caches), kept across releases. */
+    sharedVar: string;
+    /** Where the Zope clients and the ZEO server write their event logs (var/log/<part>.log). */
+    logDir: string;
     /** /etc/plone-aws/<app>: deploy.cfg, deploy.env, deploy_key. */
     configDir: string;
     deployCfg: string;
@@ -35,6 +35,10 @@ export interface AppLayout {
     appSecrets: string;
     /** plone-aws:repositoryToken: 0600, the deploy user's (git runs as it), read by plone-git-askpass. */
     repositoryToken: string;
+    /** RelStorage's pack configuration (zodbpack, on the db_packing host): it holds the database password. */
+    zodbpackConf: string;
+    /** psql's password file for clearing the object_ref tables (plone.pack.truncateRefs). */
+    pgpass: string;
     /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
     supervisorConf: string;
     supervisorLogDir: string;
@@ -48,6 +52,8 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         app,
         deployTo,
         current: `${deployTo}/current`,
+        sharedVar: `${deployTo}/shared/var`,
+        logDir: `${deployTo}/shared/var/log`,
         configDir,
         deployCfg: `${configDir}/deploy.cfg`,
         deployEnv: `${configDir}/deploy.env`,
@@ -55,8 +61,10 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         cacheArchivePassword: `${configDir}/cache_archive_password`,
         appSecrets: `${configDir}/app-secrets.env`,
         repositoryToken: `${configDir}/repository_token`,
+        zodbpackConf: `${configDir}/zodbpack.conf`,
+        pgpass: `${configDir}/pgpass`,
         supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
-        supervisorLogDir: "/var/log/supervisor",
+        supervisorLogDir: SUPERVISOR_LOG_DIR,
     };
 }
 

@@ -2,8 +2,7 @@
 // use (and whether it is the shared one or a per-client cache), the shared mount that must be
 // present before a build, and the data directories outside the release that the deploy user owns.
 import { PATHS } from "../topology/ports";
-import type { HostPlan } from "../topology";
-import { blobStorageDir } from "./blobs";
+import { blobStorageDir, type HostPlan } from "../topology";
 import type { RenderContext } from "./context";
 
 /** The per-client blob cache (ZEO without shared blobs, RelStorage with blobs in the database). */
@@ -26,14 +25,6 @@ export interface HostStorage {
     /** Absolute directories outside the release the app writes to: plone-deploy makes the deploy user own them. */
     dataDirs: string[];
 }
-
-/** Backup locations of collective.recipe.backup on the ZEO server's backups volume. */
-export const BACKUP_LOCATIONS = {
-    location: `${PATHS.backups}/filestorage`,
-    blobbackuplocation: `${PATHS.backups}/blobstorage`,
-    snapshotlocation: `${PATHS.backups}/snapshots`,
-    blobsnapshotlocation: `${PATHS.backups}/blobsnapshots`,
-} as const;
 
 export function hostStorage(ctx: RenderContext, host: HostPlan): HostStorage {
     const { plone } = ctx.spec;

@@ -1,45 +1,23 @@
 // Where a stack keeps its blobs, and the storage scripts of one host: plone-volumes (EBS),
 // plone-blob-server (the NFS server or a GlusterFS peer) and plone-blobs (the blob mount of an app
 // or ZEO host, and the blob directory on it).
-import { DEPLOY_USER, PATHS, type BlobEndpoint, type HostPlan } from "../topology";
+import { blobStorageDir, DEPLOY_USER, PATHS, SHARED_BLOB_DIR, type BlobEndpoint, type HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { efsFstabLine } from "./efs";
 import { glusterFstabLine, renderGlusterScript } from "./gluster";
-import { blobClientHosts, nfsBlobs, nfsFstabLine, renderNfsServerScript } from "./nfs";
+import { nfsBlobs, nfsFstabLine, renderNfsServerScript } from "./nfs";
 import { scriptHeader, sh, shellQuote } from "./scriptKit";
 import { volumeScriptFile } from "./volumes";
 
 export const BLOB_SERVER_SCRIPT = `${PATHS.sbinDir}/plone-blob-server`;
 export const BLOBS_SCRIPT = `${PATHS.sbinDir}/plone-blobs`;
-/** The blob directory inside shared storage (the NFS export, the GlusterFS volume, EFS). */
-const SHARED_BLOB_DIR = "blobstorage";
-
-/**
- * The directory ZODB keeps blobs in (deploy.cfg's blob-storage / RelStorage's blob-dir), or
- * undefined when blobs live in the database. Shared storage keeps them in a `blobstorage`
- * directory on the mount, as the cookbook did; a local volume is the directory itself.
- */
-export function blobStorageDir(blobs: BlobEndpoint): string | undefined {
-    switch (blobs.mode) {
-        case "local":
-        case "zeo":
-            return blobs.path;
-        case "nfs":
-        case "gluster":
-        case "efs":
-            return `${blobs.mountPoint}/${SHARED_BLOB_DIR}`;
-        case "database":
-            return undefined;
-    }
-}
-
 /** What a host does for the blobs: serve them (NFS server, GlusterFS peer) and/or mount them. */
 export function blobRoles(ctx: RenderContext, host: HostPlan): { server: boolean; client: boolean } {
     const { mode } = ctx.topology.endpoints.blobs;
     const shared = mode === "nfs" || mode === "gluster" || mode === "efs";
     return {
         server: (mode === "nfs" || mode === "gluster") && host.layers.includes("shared_blobs"),
-        client: shared && blobClientHosts(ctx).includes(host.name),
+        client: shared && ctx.topology.roles.blobUsers.includes(host.name),
     };
 }
 

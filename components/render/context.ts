@@ -3,7 +3,7 @@
 // of this context; the offline tools fill it with mock addresses and secret placeholders.
 import type { StackSpec } from "../config/spec";
 import type { Endpoint, HostPlan, Topology } from "../topology";
-import type { OffsiteTarget } from "./operations/plan";
+import type { OffsiteTarget } from "../topology/offsite";
 
 export interface RenderContext {
     spec: StackSpec;

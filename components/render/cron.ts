@@ -3,37 +3,15 @@
 // plone-cron-job, which skips it before the first deploy, never runs it twice at once (flock) and
 // logs to PATHS.logDir.
 import { cronFields } from "../config/schema";
-import { DEPLOY_USER, PATHS, type HostPlan } from "../topology";
+import { blobStorageDir, DEPLOY_USER, PATHS, type HostPlan } from "../topology";
+import { appLayout } from "./appLayout";
 import type { RenderContext, RenderedFile } from "./context";
-import { blobStorageDir } from "./blobs";
 import { scriptHeader, sh, shellQuote } from "./scriptKit";
 import { copiesOffsite } from "./operations/backup";
-import { OPS_SCRIPTS } from "./operations/plan";
+import { OPS_SCRIPTS } from "./operations/scripts";
 
 export const CRON_JOB_SCRIPT = `${PATHS.sbinDir}/plone-cron-job`;
 export const ZODBPACK_SCRIPT = `${PATHS.sbinDir}/plone-zodbpack`;
-
-/** Where collective.recipe.backup keeps repozo backups: on the ZEO server's backups volume. */
-export function backupLocations(): { location: string; blobbackuplocation: string; snapshotlocation: string; blobsnapshotlocation: string } {
-    return {
-        location: `${PATHS.backups}/filestorage`,
-        blobbackuplocation: `${PATHS.backups}/blobstorage`,
-        snapshotlocation: `${PATHS.backups}/snapshot-filestorage`,
-        blobsnapshotlocation: `${PATHS.backups}/snapshot-blobstorage`,
-    };
-}
-
-export function appDir(ctx: RenderContext): string {
-    return `${PATHS.deployRoot}/${ctx.spec.app.name}`;
-}
-
-function zodbpackConfPath(ctx: RenderContext): string {
-    return `${PATHS.configDir}/${ctx.spec.app.name}/zodbpack.conf`;
-}
-
-function pgpassPath(ctx: RenderContext): string {
-    return `${PATHS.configDir}/${ctx.spec.app.name}/pgpass`;
-}
 
 const WEEKDAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
@@ -145,7 +123,7 @@ export function renderCronJobScript(ctx: RenderContext): string {
         `NAME COMMAND [ARG...]: runs a scheduled job of ${ctx.spec.app.name} in its current release, as ${DEPLOY_USER},`,
         `one at a time per NAME, appending to ${PATHS.logDir}/NAME.log. A failure is also printed for cron's mail.`,
     ], [])}
-RELEASE=${appDir(ctx)}/current
+RELEASE=${appLayout(ctx.spec).current}
 LOG_DIR=${PATHS.logDir}
 ${CRON_JOB_LOGIC}`;
 }
@@ -204,7 +182,7 @@ export function renderZodbpackConf(ctx: RenderContext): string {
     const sharedDir = blobStorageDir(blobs);
     const blobLines = sharedDir
         ? ["    shared-blob-dir true", `    blob-dir ${sharedDir}`]
-        : ["    shared-blob-dir false", `    blob-dir ${appDir(ctx)}/shared/var/zodbpack-blobcache`, `    blob-cache-size ${plone.relstorage.blobCacheSize}`];
+        : ["    shared-blob-dir false", `    blob-dir ${appLayout(ctx.spec).sharedVar}/zodbpack-blobcache`, `    blob-cache-size ${plone.relstorage.blobCacheSize}`];
     const dsn = [`dbname=${dsnValue(db.name)}`, `user=${dsnValue(db.user)}`, `host=${dsnValue(db.host)}`, `port=${dsnValue(String(db.port))}`, `password=${dsnValue(db.password)}`];
     return [
         `# RelStorage packing of ${app.name} (plone-aws): plone-zodbpack runs bin/zodbpack with this file.`,
@@ -237,7 +215,7 @@ export function renderZodbpackScript(ctx: RenderContext): string {
         "prepack and pack are the two stages of plone.pack.twoStage. Run by plone-cron-job in the current release;",
         "the buildout builds bin/zodbpack (RelStorage's console script).",
     ], [])}
-CONFIG=${zodbpackConfPath(ctx)}
+CONFIG=${appLayout(ctx.spec).zodbpackConf}
 DAYS=${plone.pack.days}
 TRUNCATE_REFS=${plone.pack.truncateRefs ? 1 : 0}
 stage=$\{1:-full}
@@ -252,7 +230,7 @@ esac
 bin/zodbpack --days "$DAYS" "$\{stage_args[@]}" "$CONFIG"
 if [ "$TRUNCATE_REFS" -eq 1 ] && [ "$stage" != prepack ]; then
   # The next pack rebuilds the reference tables from scratch: they stop growing without bound.
-  PGPASSFILE=${pgpassPath(ctx)} psql -X -q -w -v ON_ERROR_STOP=1 -h ${shellQuote(db.host)} -p ${db.port} -U ${shellQuote(db.user)} -d ${shellQuote(db.name)} \\
+  PGPASSFILE=${appLayout(ctx.spec).pgpass} psql -X -q -w -v ON_ERROR_STOP=1 -h ${shellQuote(db.host)} -p ${db.port} -U ${shellQuote(db.user)} -d ${shellQuote(db.name)} \\
     -c 'TRUNCATE object_ref, object_refs_added' || die "clearing the object_ref tables failed"
   say "cleared the object_ref tables"
 fi
@@ -270,10 +248,10 @@ export function renderCronFiles(ctx: RenderContext, host: HostPlan): RenderedFil
     if (cron.includes(ZODBPACK_SCRIPT)) {
         files.push(
             { path: ZODBPACK_SCRIPT, content: renderZodbpackScript(ctx), mode: "0755", owner: "root", group: "root" },
-            { path: zodbpackConfPath(ctx), content: renderZodbpackConf(ctx), mode: "0640", owner: "root", group: DEPLOY_USER, secret: true },
+            { path: appLayout(ctx.spec).zodbpackConf, content: renderZodbpackConf(ctx), mode: "0640", owner: "root", group: DEPLOY_USER, secret: true },
         );
         if (ctx.spec.plone.pack.truncateRefs) {
-            files.push({ path: pgpassPath(ctx), content: renderPgpass(ctx), mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
+            files.push({ path: appLayout(ctx.spec).pgpass, content: renderPgpass(ctx), mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
         }
     }
     return files;

@@ -50,9 +50,9 @@
 //
 // The file holds the database password: it is installed mode 0600, owned by the deploy user.
 import type { HostPlan } from "../topology";
-import { DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
+import { BACKUP_LOCATIONS, DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
 import { appLayout } from "./appLayout";
-import { BACKUP_LOCATIONS, ClientBlobs, hostStorage } from "./appStorage";
+import { ClientBlobs, hostStorage } from "./appStorage";
 import { addressOf, RenderContext, RenderedFile, resolveEndpoint } from "./context";
 import { buildoutValue, libpqValue, zconfigValue } from "./encode";
 

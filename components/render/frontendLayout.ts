@@ -7,7 +7,7 @@
 import type { StackSpec } from "../config/spec";
 import type { HostPlan } from "../topology";
 import { PATHS, PORTS } from "../topology";
-import { addressOf, RenderContext } from "./context";
+import { addressOf, hostPlan, RenderContext } from "./context";
 
 export interface FrontendLayout {
     ports: {
@@ -91,6 +91,9 @@ export function rotationDir(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): s
 /** The haproxy backend and frontend name (also what `show stat` and the runtime API call them). */
 export const HAPROXY_BACKEND = "plone";
 
+/** haproxy's sticky-session cookie (plone.stickySessions): it names the server; varnish keeps it. */
+export const STICKY_COOKIE = "SERVERID";
+
 /** One Zope client as haproxy sees it. */
 export interface BackendServer {
     /** Unique across hosts: <host>-<client>, e.g. app-1-client3. Also the sticky-session cookie value. */
@@ -104,8 +107,8 @@ export interface BackendServer {
 
 /** Every Zope client of every plone_instances host, in stack-file order. */
 export function backendServers(ctx: RenderContext): BackendServer[] {
-    return ctx.topology.hosts
-        .filter((h) => h.layers.includes("plone_instances"))
+    return ctx.topology.roles.appHosts
+        .map((name) => hostPlan(ctx.topology, name))
         .flatMap((h) =>
             h.clients.map((c) => ({
                 name: `${h.name}-${c.name}`,
@@ -119,8 +122,7 @@ export function backendServers(ctx: RenderContext): BackendServer[] {
 
 /** Private IPs of the plone_instances hosts (each once), in stack-file order. */
 export function appHostAddresses(ctx: RenderContext): string[] {
-    const hosts = ctx.topology.hosts.filter((h) => h.layers.includes("plone_instances"));
-    return unique(hosts.map((h) => addressOf(h.name, ctx.addresses)));
+    return unique(ctx.topology.roles.appHosts.map((name) => addressOf(name, ctx.addresses)));
 }
 
 export function assertFrontend(frontend: HostPlan): void {

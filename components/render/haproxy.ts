@@ -13,6 +13,7 @@ import {
     FrontendLayout,
     HAPROXY_BACKEND,
     managedHeader,
+    STICKY_COOKIE,
 } from "./frontendLayout";
 import { PATHS } from "../topology";
 import type { StackSpec } from "../config/spec";
@@ -126,7 +127,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
             "    # Sticky sessions: the cookie names the server (unique across hosts). postonly: it is set",
             "    # only on responses to POST (a login, a form), so cacheable anonymous pages never carry a",
             "    # Set-Cookie and varnish can still cache them; indirect: Zope never sees it.",
-            "    cookie SERVERID insert indirect postonly httponly",
+            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly`,
         );
     }
     add(

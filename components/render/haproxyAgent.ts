@@ -2,31 +2,11 @@
 // whether a Zope client is in rotation. haproxy sends "<clientName>\n"; the agent answers from the
 // rotation file the rolling restart writes: "drain" (no new requests, in-flight ones finish),
 // "maint" (out entirely) or, when there is no file, "ready". Python 3 standard library only.
-import { DEPLOY_USER } from "../topology";
 import type { RenderedFile } from "./context";
 import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout, rotationDir } from "./frontendLayout";
 
-export const HAPROXY_AGENT_PATH = `${DEFAULT_FRONTEND_LAYOUT.paths.sbinDir}/plone-haproxy-agent`;
-
-/** The command line supervisor runs (the program's defaults are rendered in; the flags say them again). */
-export function haproxyAgentCommand(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
-    return `${layout.paths.sbinDir}/plone-haproxy-agent --port ${layout.ports.haproxyAgent} --state-dir ${rotationDir(layout)}`;
-}
-
-export const HAPROXY_AGENT_COMMAND = haproxyAgentCommand();
-
-/**
- * The supervisor program for the agent (the name rules.ts reserves). It runs as the deploy user,
- * which owns the rotation directory; the port is above 1024.
- */
-export const HAPROXY_AGENT_PROGRAM = {
-    name: "haproxy-agent",
-    command: HAPROXY_AGENT_COMMAND,
-    user: DEPLOY_USER,
-    autostart: true,
-    autorestart: true,
-    startsecs: 1,
-} as const;
+/** The agent's program name: the supervisor program and the file in PATHS.sbinDir. */
+export const HAPROXY_AGENT = "plone-haproxy-agent";
 
 export function renderHaproxyAgent(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     return `#!/usr/bin/python3
@@ -101,5 +81,5 @@ if __name__ == "__main__":
 
 /** The agent as a file of an app host. */
 export function haproxyAgentFile(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): RenderedFile {
-    return { path: `${layout.paths.sbinDir}/plone-haproxy-agent`, content: renderHaproxyAgent(layout), mode: "0755", owner: "root", group: "root" };
+    return { path: `${layout.paths.sbinDir}/${HAPROXY_AGENT}`, content: renderHaproxyAgent(layout), mode: "0755", owner: "root", group: "root" };
 }

@@ -6,9 +6,8 @@ import * as crypto from "crypto";
 import type { HostPlan } from "../topology";
 import { PATHS } from "../topology";
 import { appRemovedFiles, renderAppFiles } from "./app";
-import { appLayout, runsBuildout } from "./appLayout";
+import { appLayout } from "./appLayout";
 import { renderStorageFiles } from "./blobs";
-import { blobClientHosts } from "./nfs";
 import type { RenderContext, RenderedFile } from "./context";
 import { FRONTEND_SERVICES, frontendRemovedFiles, renderFrontendFiles, TLS_ENABLE_COMMAND } from "./frontend";
 import { haproxyAgentFile } from "./haproxyAgent";
@@ -18,6 +17,7 @@ import { renderSetupScript, renderSystemFiles } from "./system";
 import { monitoringServices, renderMonitoringFiles } from "./monitoring";
 import { renderOperationsFiles } from "./operations";
 import { redactionFile, redactionTexts, redactStage, secretValues } from "./redaction";
+import { runsBuild } from "../layers";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -28,7 +28,7 @@ export function stepLogPath(step: StepName): string {
 
 /** The steps of a host, in order. "ready" waits for SSH and the end of the boot. */
 export function hostStepNames(host: HostPlan): StepName[] {
-    return runsBuildout(host) ? ["ready", "setup", "configure", "build", "activate"] : ["ready", "setup", "configure"];
+    return runsBuild(host) ? ["ready", "setup", "configure", "build", "activate"] : ["ready", "setup", "configure"];
 }
 
 /** Whether a step's script carries secrets, known before any value is (it decides the command's logging). */
@@ -72,7 +72,7 @@ export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topolog
         deps.set(key, [...(deps.get(key) ?? []), after]);
     };
     const blobs = ctx.topology.endpoints.blobs;
-    const clients = blobClientHosts(ctx);
+    const clients = ctx.topology.roles.blobUsers;
     if (blobs.mode === "nfs") {
         for (const h of clients) add(h, "setup", { host: blobs.server, step: "setup" });
     }
@@ -80,11 +80,10 @@ export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topolog
         for (const r of blobs.replicas) add(blobs.primary, "setup", { host: r, step: "setup" });
         for (const h of clients) add(h, "setup", { host: blobs.primary, step: "setup" });
     }
-    const buildout = ctx.topology.hosts.filter((h) => runsBuildout(h));
-    const order = [...buildout.filter((h) => !h.layers.includes("plone_instances")), ...buildout.filter((h) => h.layers.includes("plone_instances"))];
+    const order = ctx.topology.roles.buildHosts;
     order.forEach((h, i) => {
-        if (i === 0) for (const b of buildout) add(h.name, "activate", { host: b.name, step: "build" });
-        else add(h.name, "activate", { host: order[i - 1].name, step: "activate" });
+        if (i === 0) for (const b of ctx.topology.hosts.filter((x) => runsBuild(x))) add(h, "activate", { host: b.name, step: "build" });
+        else add(h, "activate", { host: order[i - 1], step: "activate" });
     });
     return deps;
 }
@@ -99,7 +98,7 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
             services.push({ name: s.service, paths: s.reloadOn, restartPaths: s.restartOn, validate: s.check, reload: s.reload, restart: s.restart });
         }
     }
-    if (runsBuildout(host)) {
+    if (runsBuild(host)) {
         // Never `supervisorctl update` here: it would restart every changed client at once. The
         // activate step rolls the change through the clients one at a time.
         const layout = appLayout(ctx.spec);
@@ -160,7 +159,7 @@ const DEPLOY = `${PATHS.sbinDir}/plone-deploy`;
 const RESTART = `${PATHS.sbinDir}/plone-restart`;
 
 function activateScript(ctx: RenderContext): string {
-    const current = `${appLayout(ctx.spec).deployTo}/current`;
+    const current = appLayout(ctx.spec).current;
     return logged("activate", [
         `before=$(readlink -f ${current} 2>/dev/null || true)`,
         `${DEPLOY} activate`,

@@ -1,7 +1,6 @@
 // The configure step's script: install a host's rendered files, validate every service whose files
 // changed, and only then reload those services. A file that fails validation puts every changed
 // file back as it was, so a host never runs half of a change.
-import * as crypto from "crypto";
 import type { RenderedFile } from "./context";
 import { shellQuote } from "./shell";
 
@@ -28,21 +27,6 @@ function heredocDelimiter(content: string): string {
     let tag = "PLONE_AWS_EOF";
     while (content.includes(tag)) tag += "_";
     return tag;
-}
-
-
-/** The services affected by a file, by path. */
-export function servicesOf(path: string, services: ServiceReload[]): ServiceReload[] {
-    return services.filter((s) => [...s.paths, ...(s.restartPaths ?? [])].some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p)));
-}
-
-/** sha256 of a set of files: the trigger of the step that installs them. */
-export function filesHash(files: RenderedFile[]): string {
-    const h = crypto.createHash("sha256");
-    for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
-        h.update(`${f.path}\0${f.mode}\0${f.owner}\0${f.group}\0${f.content}\0`);
-    }
-    return h.digest("hex");
 }
 
 /** redact and restore: only rendered when a service validates (shellcheck flags unused functions). */

@@ -3,8 +3,8 @@
 import { DEPLOY_USER, PATHS, type HostPlan } from "../topology";
 import type { RenderContext, RenderedFile } from "./context";
 import { rootFile } from "./scriptKit";
-import { runsBuildout } from "./appLayout";
-
+import { appLayout, SUPERVISOR_LOG_DIR } from "./appLayout";
+import { runsBuild } from "../layers";
 
 function stanza(paths: string[], directives: string[]): string {
     return [`${paths.join(" ")} {`, ...directives.map((d) => `    ${d}`), "}"].join("\n");
@@ -14,7 +14,7 @@ function stanza(paths: string[], directives: string[]): string {
 export function renderSupervisorLogrotate(): string {
     return [
         "# supervisor's program logs (plone-aws): daily, 7 kept, as the cookbook did.",
-        stanza(["/var/log/supervisor/*.log"], ["daily", "rotate 7", "compress", "delaycompress", "missingok", "notifempty", "copytruncate"]),
+        stanza([`${SUPERVISOR_LOG_DIR}/*.log`], ["daily", "rotate 7", "compress", "delaycompress", "missingok", "notifempty", "copytruncate"]),
         "",
     ].join("\n");
 }
@@ -24,7 +24,7 @@ export function renderAppLogrotate(ctx: RenderContext): string {
     return [
         `# Logs of ${ctx.spec.app.name} (plone-aws). copytruncate: Zope keeps its log files open.`,
         stanza(
-            [`${PATHS.deployRoot}/${ctx.spec.app.name}/shared/var/log/*.log`],
+            [`${appLayout(ctx.spec).logDir}/*.log`],
             ["daily", "rotate 30", "compress", "delaycompress", "missingok", "notifempty", "copytruncate", `su ${DEPLOY_USER} ${DEPLOY_USER}`],
         ),
         "",
@@ -42,7 +42,7 @@ export function renderPloneAwsLogrotate(): string {
 
 export function renderLogrotateFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const files = [rootFile("/etc/logrotate.d/plone-aws", renderPloneAwsLogrotate())];
-    if (runsBuildout(host)) {
+    if (runsBuild(host)) {
         files.push(
             rootFile("/etc/logrotate.d/supervisor", renderSupervisorLogrotate()),
             rootFile(`/etc/logrotate.d/plone-aws-${ctx.spec.app.name}`, renderAppLogrotate(ctx)),

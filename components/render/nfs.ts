@@ -1,6 +1,6 @@
 // NFS blobs: the server's /etc/exports and daemon settings (statd, mountd and lockd pinned to the
 // ports the security groups name), and the clients' fstab line.
-import { DEPLOY_USER, PATHS, PORTS, hostsWithLayer, type HostPlan } from "../topology";
+import { DEPLOY_USER, PATHS, PORTS, type HostPlan } from "../topology";
 import { addressOf, type RenderContext, type RenderedFile } from "./context";
 import { putFileCommand, rootFile, scriptHeader, sh } from "./scriptKit";
 
@@ -12,16 +12,10 @@ export function nfsBlobs(ctx: RenderContext): NfsBlobs {
     return blobs;
 }
 
-/** Hosts that keep blobs: the app hosts and the ZEO server (in stack order, each once). */
-export function blobClientHosts(ctx: Pick<RenderContext, "spec" | "topology">): string[] {
-    const users = new Set([...ctx.topology.endpoints.appHosts, ...hostsWithLayer(ctx.spec, "zeoserver")]);
-    return ctx.spec.hosts.map((h) => h.name).filter((n) => users.has(n));
-}
-
 /** The hosts that mount the export over NFS: every blob client but the server itself (it bind-mounts). */
 export function nfsClientHosts(ctx: RenderContext): string[] {
     const { server } = nfsBlobs(ctx);
-    return blobClientHosts(ctx).filter((h) => h !== server);
+    return ctx.topology.roles.blobUsers.filter((h) => h !== server);
 }
 
 export const NFS_EXPORT_OPTIONS = "rw,sync,no_subtree_check,root_squash";

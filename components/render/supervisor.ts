@@ -8,6 +8,7 @@ import { DEPLOY_USER, PATHS, PORTS } from "../topology/ports";
 import { appLayout, programName } from "./appLayout";
 import type { RenderContext } from "./context";
 import { supervisorValue } from "./encode";
+import { HAPROXY_AGENT, haproxyAgentFile } from "./haproxyAgent";
 import { APP_ENV_PROGRAM, DEPLOY_ENV_VARIABLE } from "./scripts/appEnv";
 
 /**
@@ -43,8 +44,6 @@ export const STOP_WAIT_SECONDS = 60;
 export const START_SECONDS = 3;
 
 export { DEPLOY_ENV_VARIABLE };
-
-export const HAPROXY_AGENT_PROGRAM = "plone-haproxy-agent";
 
 export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): SupervisorProgram[] {
     const { app, plone } = ctx.spec;
@@ -93,9 +92,9 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
         }
         programs.push(...app.initCommands.map((c) => initCommandProgram(ctx, c)));
         programs.push({
-            name: HAPROXY_AGENT_PROGRAM,
+            name: HAPROXY_AGENT,
             role: "agent",
-            command: `${PATHS.sbinDir}/${HAPROXY_AGENT_PROGRAM}`,
+            command: haproxyAgentFile().path,
             user: DEPLOY_USER,
             priority: 50,
             environment: { [DEPLOY_ENV_VARIABLE]: layout.deployEnv },

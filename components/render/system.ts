@@ -6,11 +6,12 @@ import type { RenderContext, RenderedFile } from "./context";
 import { BLOBS_SCRIPT, BLOB_SERVER_SCRIPT, renderStorageFiles } from "./blobs";
 import { renderCronFiles } from "./cron";
 import { renderLogrotateFiles } from "./logrotate";
-import { runsBuildout } from "./appLayout";
+import { appLayout } from "./appLayout";
 import { putFileCommand, rootFile, scriptHeader, sh, shellArray, shellQuote } from "./scriptKit";
 import { VOLUMES_SCRIPT } from "./volumes";
 import { monitoringPackages, monitoringSetupCommands, monitoringSetupFiles } from "./monitoring";
 import { operationsPackages } from "./operations";
+import { runsBuild } from "../layers";
 
 /** Security updates daily (the 50unattended-upgrades of Debian selects the security origin). */
 export const AUTO_UPGRADES = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n';
@@ -80,7 +81,8 @@ export function renderSystemFiles(ctx: RenderContext, host: HostPlan): RenderedF
  */
 export function renderSetupScript(ctx: RenderContext, host: HostPlan): string {
     const { spec } = ctx;
-    const buildout = runsBuildout(host);
+    const buildout = runsBuild(host);
+    const layout = appLayout(spec);
     const files = [...renderSystemFiles(ctx, host), ...renderStorageFiles(ctx, host)].filter((f) => !f.secret);
     const storageSteps = [VOLUMES_SCRIPT, BLOB_SERVER_SCRIPT, BLOBS_SCRIPT].filter((s) => files.some((f) => f.path === s));
     const tmpfs = host.layers.includes("plone_instances") ? spec.plone.tmpfsSize ?? "" : "";
@@ -96,18 +98,18 @@ DEPLOY_USER=${DEPLOY_USER}
 DEPLOY_UID=${spec.app.deployUserUid}
 TIMEZONE=${shellQuote(spec.plone.timezone)}
 TMPFS_SIZE=${shellQuote(tmpfs)}
-RELEASE=${shellQuote(buildout ? `${PATHS.deployRoot}/${spec.app.name}/current` : "")}
+RELEASE=${shellQuote(buildout ? layout.current : "")}
 ${SETUP_LOGIC}
 # Files (the storage scripts carry the daemon settings they apply).
 ${files.map((f) => putFileCommand(f)).join("\n")}
 
 # Directories
 ensure_dir ${PATHS.configDir} root:root 0755
-ensure_dir ${PATHS.configDir}/${spec.app.name} root:${DEPLOY_USER} 0750
+ensure_dir ${layout.configDir} root:${DEPLOY_USER} 0750
 ensure_dir ${PATHS.logDir} root:${DEPLOY_USER} 2775
 if is_systemd; then systemd-tmpfiles --create /etc/tmpfiles.d/plone-aws.conf; fi
 ensure_dir ${PATHS.runtimeDir} root:${DEPLOY_USER} 0775
-${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${PATHS.deployRoot}/${spec.app.name} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
+${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${layout.deployTo} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
 if [ "$timezone_changed" -eq 1 ] && service_running cron cron; then service_restart cron cron; else service_ensure cron cron; fi
 finish
 ${monitoringSetupCommands(ctx).map((c) => `${c}\n`).join("")}

@@ -12,17 +12,19 @@ import {
     DEFAULT_FRONTEND_LAYOUT,
     FrontendLayout,
     managedHeader,
+    STICKY_COOKIE,
     unique,
 } from "./frontendLayout";
 
-/** Cookies Plone needs; every other cookie (analytics and the like) is removed before the lookup. */
-export const PLONE_COOKIES = ["__ac", "__ac_*", "auth_token", "_ZopeId", "__cp", "statusmessages", "I18N_LANGUAGE"];
+/**
+ * Cookies Plone needs, as regular expressions of their names (the login cookie __ac and those of
+ * PAS plugins, __ac_<name>; Volto's auth_token; the session; the clipboard; status messages; the
+ * language); every other cookie (analytics and the like) is removed before the lookup.
+ */
+const PLONE_COOKIES = ["__ac(_[A-Za-z0-9]+)?", "auth_token", "_ZopeId", "__cp", "statusmessages", "I18N_LANGUAGE"];
 
 /** A request carrying one of these (after the allow-list) is personal and never uses the cache. */
-const PASS_COOKIE_RE = "(^|;\\s*)(__ac(_[A-Za-z0-9]+)?|auth_token|_ZopeId|__cp|statusmessages|I18N_LANGUAGE)=";
-
-/** The haproxy sticky-session cookie, kept when sticky sessions are on (it does not make a request personal). */
-export const STICKY_COOKIE = "SERVERID";
+const PASS_COOKIE_RE = `(^|;\\s*)(${PLONE_COOKIES.join("|")})=`;
 
 export const VARNISH_DROP_IN = "/etc/systemd/system/varnish.service.d/plone-aws.conf";
 export const VARNISH_DEFAULTS = "/etc/default/varnish";
@@ -51,7 +53,8 @@ export function renderVarnishVcl(ctx: RenderContext, frontend: HostPlan, layout:
     const { varnish } = ctx.spec.frontend;
     const sticky = ctx.spec.plone.stickySessions;
     const purgers = unique(["127.0.0.1", "::1", ...appHostAddresses(ctx)]);
-    const keepCookies = `^(__ac(_[A-Za-z0-9]+)?|auth_token|_ZopeId|__cp|statusmessages|I18N_LANGUAGE${sticky ? `|${STICKY_COOKIE}` : ""})$`;
+    // haproxy's sticky-session cookie is kept too: it does not make a request personal.
+    const keepCookies = `^(${[...PLONE_COOKIES, ...(sticky ? [STICKY_COOKIE] : [])].join("|")})$`;
     const firstByte = backendChainSeconds(ctx.spec) + 5;
     // Objects are kept for the longer of the two graces; req.grace shortens it while healthy.
     const objectGrace = Math.max(varnish.grace, varnish.graceSick);

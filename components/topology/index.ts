@@ -1,18 +1,13 @@
 // Topology: StackSpec -> hosts with their layers, clients, volumes, packages and security groups,
 // and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
-import type { BlobMode, Layer, VolumeKind } from "../config/schema";
+import type { Layer, VolumeKind } from "../config/schema";
 import type { StackSpec } from "../config/spec";
+import { isSingleInstance, LAYER_CATALOGUE, layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 
-export { DEPLOY_USER, PATHS, PORTS, clientPort } from "./ports";
-
-/** Layers that must run on exactly one host: their clients take "the" server of the layer. */
-export const SINGLE_INSTANCE_LAYERS: readonly Layer[] = ["zeoserver", "solr", "redis", "celerybeat", "db_packing"];
-
-/** Layers that can only ride on a plone_instances host (they run from the buildout there). */
-export const APP_HOST_LAYERS: readonly Layer[] = ["celerybeat", "db_packing"];
+export { BACKUP_LOCATIONS, DEPLOY_USER, PATHS, PORTS, clientPort } from "./ports";
 
 export interface ClientPlan {
     /** client1 .. clientN, the buildout part and supervisor program suffix. */
@@ -31,31 +26,11 @@ export interface VolumePlan {
     deviceName: string;
 }
 
-/** Security groups by role: one per listening layer, plus the infrastructure around the hosts. */
-export type SecurityGroupRole =
-    | "host"
-    | "frontend"
-    | "plone_instances"
-    | "zeoserver"
-    | "shared_blobs"
-    | "memcached"
-    | "solr"
-    | "redis"
-    | "alb"
-    | "bastion"
-    | "database"
-    | "efs";
+export type { RuleSource, SecurityGroupRole };
 
-export type RuleSource = { role: SecurityGroupRole } | { cidr: string };
-
-export interface IngressRule {
+export interface IngressRule extends LayerIngress {
     /** The group the rule belongs to. */
     role: SecurityGroupRole;
-    protocol: "tcp" | "udp";
-    fromPort: number;
-    toPort: number;
-    source: RuleSource;
-    description: string;
 }
 
 export interface SecurityGroupPlan {
@@ -93,15 +68,13 @@ export interface HostPlan {
 export type Endpoint = { host: string; port: number } | { address: string; port: number };
 
 export interface Endpoints {
-    frontends: string[];
-    appHosts: string[];
     zeo?: Endpoint;
     /** Where the blob files live and how clients reach them. */
     blobs: BlobEndpoint;
     memcached: Endpoint[];
     broker?: Endpoint;
     solr?: Endpoint;
-    database?: { kind: "rds" } | { kind: "external"; address: string; port: number };
+    database?: { kind: "rds"; port: number } | { kind: "external"; address: string; port: number };
     celerybeatHost?: string;
     packingHost?: string;
 }
@@ -128,12 +101,28 @@ export interface BastionPlan {
     user: string;
 }
 
+/**
+ * The hosts by what they do, in stack-file order, from their layers through the layer catalogue:
+ * renderers, operations plans and the rehearsal read these instead of re-deriving them.
+ */
+export interface HostRoles {
+    /** Front ends: nginx, varnish, haproxy. */
+    frontends: string[];
+    /** App hosts: the Zope clients (plone_instances). */
+    appHosts: string[];
+    /** Hosts that run the app's build: the servers (ZEO, Solr) first, then the app hosts, the order activations and restarts take. */
+    buildHosts: string[];
+    /** Hosts that keep blobs: the app hosts and the ZEO server. */
+    blobUsers: string[];
+}
+
 export interface Topology {
     vpcCidr: string;
     azCount: number;
     subnets: { public: SubnetPlan[]; private: SubnetPlan[] };
     natGateways: number;
     hosts: HostPlan[];
+    roles: HostRoles;
     endpoints: Endpoints;
     securityGroups: SecurityGroupPlan[];
     ingressRules: IngressRule[];
@@ -174,21 +163,17 @@ const VOLUME_MOUNTS: Record<VolumeKind, string> = {
     redis: PATHS.redisData,
 };
 
-/** The data volumes the layers of one host need (the stack tools size a new host's volumes with it). */
+/**
+ * The order of a host's data volumes, which gives each its attachment name (/dev/sdf, /dev/sdg...):
+ * a kind keeps its place whatever other volumes the host has.
+ */
+const VOLUME_ORDER: Record<VolumeKind, number> = { filestorage: 0, backups: 1, blobs: 2, exports: 3, bricks: 4, solr: 5, redis: 6 };
+
+/** The data volumes the layers of one host need, each with the layer it belongs to (the stack tools size a new host's volumes with it). */
 export function volumeKindsFor(spec: Pick<StackSpec, "plone">, layers: Layer[], blobHost: string | undefined, hostName: string): [VolumeKind, Layer][] {
-    const kinds: [VolumeKind, Layer][] = [];
-    const { storage, blobs, backups } = spec.plone;
-    if (layers.includes("zeoserver")) {
-        kinds.push(["filestorage", "zeoserver"]);
-        if (backups.enabled && storage === "zeo") kinds.push(["backups", "zeoserver"]);
-    }
-    if ((blobs === "local" || blobs === "zeo") && blobHost === hostName) {
-        kinds.push(["blobs", blobs === "zeo" ? "zeoserver" : "plone_instances"]);
-    }
-    if (layers.includes("shared_blobs")) kinds.push([blobs === "gluster" ? "bricks" : "exports", "shared_blobs"]);
-    if (layers.includes("solr")) kinds.push(["solr", "solr"]);
-    if (layers.includes("redis")) kinds.push(["redis", "redis"]);
-    return kinds;
+    const ctx = { plone: spec.plone, blobHost: blobHost === hostName };
+    const kinds = layers.flatMap((layer) => layerInfo(layer).volumes(ctx).map((kind): [VolumeKind, Layer] => [kind, layer]));
+    return kinds.sort(([a], [b]) => VOLUME_ORDER[a] - VOLUME_ORDER[b]);
 }
 
 /** /dev/sdf, /dev/sdg, ... : the attachment names AWS recommends for data volumes. */
@@ -205,8 +190,7 @@ const BUILD_PACKAGES = [
 function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
     const packages = new Set(BASE_PACKAGES);
     const add = (...names: string[]) => names.forEach((n) => packages.add(n));
-    const runsBuildout = layers.some((l) => l === "plone_instances" || l === "zeoserver" || l === "solr");
-    if (runsBuildout) {
+    if (runsBuild({ layers })) {
         add(...BUILD_PACKAGES, ...spec.app.osPackages);
         if (spec.plone.storage === "relstorage") add("libpq-dev");
         // deploy.cfg adds pylibmc (RelStorage's memcached client), which builds against libmemcached.
@@ -215,30 +199,12 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
         if (spec.plone.blobs === "nfs" || spec.plone.blobs === "efs") add("nfs-common");
         if (spec.plone.blobs === "gluster") add("glusterfs-client");
     }
-    if (layers.includes("frontend")) {
-        // rsyslog: haproxy logs to /dev/log; Debian's haproxy package ships the rsyslog rule that
-        // writes /var/log/haproxy.log (journald alone keeps them only in the journal).
-        add("nginx", "varnish", "haproxy", "socat", "rsyslog");
-        if (spec.frontend.tls.mode === "certbot") add("certbot");
-    }
-    if (layers.includes("shared_blobs")) {
-        add(...(spec.plone.blobs === "gluster" ? ["glusterfs-server", "attr"] : ["nfs-kernel-server"]));
-    }
-    if (layers.includes("memcached")) add("memcached");
-    if (layers.includes("solr")) add("default-jre-headless");
-    if (layers.includes("redis")) add("redis-server");
+    for (const layer of layers) add(...layerInfo(layer).packages(spec));
     return [...packages].sort();
 }
 
-const LISTENING_ROLES: SecurityGroupRole[] = ["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis"];
-
 function securityGroupsOf(layers: Layer[]): SecurityGroupRole[] {
-    return ["host", ...LISTENING_ROLES.filter((r) => layers.includes(r as Layer))];
-}
-
-/** Single-instance layers, where "the" server is the one host carrying the layer. */
-function isSingleInstance(layer: Layer, blobs: BlobMode): boolean {
-    return SINGLE_INSTANCE_LAYERS.includes(layer) || (layer === "shared_blobs" && blobs === "nfs");
+    return ["host", ...LISTENING_LAYERS.filter((l) => layers.includes(l))];
 }
 
 export function buildTopology(spec: StackSpec): Topology {
@@ -246,6 +212,13 @@ export function buildTopology(spec: StackSpec): Topology {
     const frontDoor = frontDoorKind(spec);
     const frontends = hostsWithLayer(spec, "frontend");
     const appHosts = hostsWithLayer(spec, "plone_instances");
+    const build = spec.hosts.filter((h) => runsBuild(h));
+    const roles: HostRoles = {
+        frontends,
+        appHosts,
+        buildHosts: [...build.filter((h) => !h.layers.includes("plone_instances")), ...build.filter((h) => h.layers.includes("plone_instances"))].map((h) => h.name),
+        blobUsers: spec.hosts.filter((h) => h.layers.includes("plone_instances") || h.layers.includes("zeoserver")).map((h) => h.name),
+    };
     const bastion: BastionPlan | undefined =
         access.via === "bastion"
             ? {
@@ -297,8 +270,6 @@ export function buildTopology(spec: StackSpec): Topology {
     const redisHost = first("redis");
     const solrHost = first("solr");
     const endpoints: Endpoints = {
-        frontends,
-        appHosts,
         zeo: plone.storage === "zeo" && zeoHost ? { host: zeoHost, port: PORTS.zeo } : undefined,
         blobs,
         memcached: [
@@ -327,7 +298,7 @@ export function buildTopology(spec: StackSpec): Topology {
                 ? undefined
                 : spec.database.host
                   ? { kind: "external", address: spec.database.host, port: spec.database.port }
-                  : { kind: "rds" },
+                  : { kind: "rds", port: spec.database.port },
         celerybeatHost: first("celerybeat"),
         packingHost: first("db_packing"),
     };
@@ -345,6 +316,7 @@ export function buildTopology(spec: StackSpec): Topology {
         },
         natGateways,
         hosts,
+        roles,
         endpoints,
         securityGroups: groups,
         ingressRules: rules,
@@ -380,6 +352,28 @@ function blobEndpoint(spec: StackSpec, blobHost: string | undefined): BlobEndpoi
     }
 }
 
+/** The blob directory inside shared storage (the NFS export, the GlusterFS volume, EFS). */
+export const SHARED_BLOB_DIR = "blobstorage";
+
+/**
+ * The directory ZODB keeps blobs in (deploy.cfg's blob-storage / RelStorage's blob-dir), or
+ * undefined when blobs live in the database. Shared storage keeps them in a `blobstorage`
+ * directory on the mount, as the cookbook did; a local volume is the directory itself.
+ */
+export function blobStorageDir(blobs: BlobEndpoint): string | undefined {
+    switch (blobs.mode) {
+        case "local":
+        case "zeo":
+            return blobs.path;
+        case "nfs":
+        case "gluster":
+        case "efs":
+            return `${blobs.mountPoint}/${SHARED_BLOB_DIR}`;
+        case "database":
+            return undefined;
+    }
+}
+
 function planSecurityGroups(
     spec: StackSpec,
     hosts: HostPlan[],
@@ -393,8 +387,6 @@ function planSecurityGroups(
     const rules: IngressRule[] = [];
     const tcp = (role: SecurityGroupRole, from: number, to: number, source: RuleSource, description: string) =>
         rules.push({ role, protocol: "tcp", fromPort: from, toPort: to, source, description });
-    const udp = (role: SecurityGroupRole, from: number, to: number, source: RuleSource, description: string) =>
-        rules.push({ role, protocol: "udp", fromPort: from, toPort: to, source, description });
     const adminSources: RuleSource[] =
         bastion?.kind === "created" ? [{ role: "bastion" }] : spec.network.adminCidrs.map((cidr) => ({ cidr }));
     const world: RuleSource = { cidr: "0.0.0.0/0" };
@@ -406,63 +398,25 @@ function planSecurityGroups(
         for (const cidr of spec.network.adminCidrs) tcp("bastion", PORTS.ssh, PORTS.ssh, { cidr }, "SSH from the admin CIDRs");
     }
 
-    groups.push({ role: "frontend", layer: "frontend", description: "nginx, varnish and haproxy", egress: "all" });
-    if (frontDoor === "alb") {
-        groups.push({ role: "alb", description: "the application load balancer", egress: { role: "frontend", port: PORTS.http } });
-        tcp("alb", PORTS.http, PORTS.http, world, "HTTP from anywhere (redirected to HTTPS)");
-        tcp("alb", PORTS.https, PORTS.https, world, "HTTPS from anywhere");
-        tcp("frontend", PORTS.http, PORTS.http, { role: "alb" }, "HTTP from the load balancer");
-    } else {
-        tcp("frontend", PORTS.http, PORTS.http, world, "HTTP from anywhere");
-        if (spec.frontend.tls.mode === "certbot") tcp("frontend", PORTS.https, PORTS.https, world, "HTTPS from anywhere");
-    }
-    for (const source of adminSources) tcp("frontend", PORTS.haproxyStats, PORTS.haproxyStats, source, "haproxy statistics from the admin sources");
-
-    groups.push({ role: "plone_instances", layer: "plone_instances", description: "the Zope clients", egress: "all" });
-    tcp("frontend", PORTS.varnish, PORTS.varnish, { role: "plone_instances" }, "PURGE from the Zope clients");
-    tcp("plone_instances", clientPort(1), clientPort(maxClients), { role: "frontend" }, "Zope clients from haproxy");
-    tcp("plone_instances", PORTS.haproxyAgent, PORTS.haproxyAgent, { role: "frontend" }, "haproxy agent checks");
-
+    // One group per listening layer the hosts carry, with the rules its catalogue record gives.
     const blobClients: SecurityGroupRole[] = present.has("zeoserver") ? ["plone_instances", "zeoserver"] : ["plone_instances"];
-    if (present.has("zeoserver")) {
-        groups.push({ role: "zeoserver", layer: "zeoserver", description: "the ZEO server", egress: "all" });
-        tcp("zeoserver", PORTS.zeo, PORTS.zeo, { role: "plone_instances" }, "ZEO from the Zope clients");
-    }
-    if (present.has("shared_blobs")) {
-        groups.push({ role: "shared_blobs", layer: "shared_blobs", description: `${spec.plone.blobs} blob storage`, egress: "all" });
-        if (endpoints.blobs.mode === "gluster") {
-            for (const role of [...blobClients, "shared_blobs" as const]) {
-                tcp("shared_blobs", PORTS.glusterdFirst, PORTS.glusterdLast, { role }, "glusterd");
-                tcp("shared_blobs", PORTS.glusterBricksFirst, PORTS.glusterBricksLast, { role }, "GlusterFS bricks");
-            }
-        } else {
-            for (const role of blobClients) {
-                for (const [port, last, what] of [
-                    [PORTS.nfs, PORTS.nfs, "NFS"],
-                    [PORTS.rpcbind, PORTS.rpcbind, "rpcbind"],
-                    [PORTS.statd, PORTS.lockd, "statd, mountd and lockd (pinned)"],
-                ] as const) {
-                    tcp("shared_blobs", port, last, { role }, what);
-                    udp("shared_blobs", port, last, { role }, what);
-                }
-            }
+    const ctx: IngressContext = { spec, frontDoor, adminSources, maxClientsPerHost: maxClients, blobClients };
+    for (const layer of LISTENING_LAYERS) {
+        const group = layerInfo(layer).securityGroup;
+        if (!group || !present.has(layer)) continue;
+        groups.push({ role: layer, layer, description: group.description(spec), egress: "all" });
+        if (layer === "frontend" && frontDoor === "alb") {
+            // The load balancer in front of the front ends.
+            groups.push({ role: "alb", description: "the application load balancer", egress: { role: "frontend", port: PORTS.http } });
+            tcp("alb", PORTS.http, PORTS.http, world, "HTTP from anywhere (redirected to HTTPS)");
+            tcp("alb", PORTS.https, PORTS.https, world, "HTTPS from anywhere");
         }
-    }
-    if (present.has("memcached")) {
-        groups.push({ role: "memcached", layer: "memcached", description: "RelStorage cache", egress: "all" });
-        tcp("memcached", PORTS.memcached, PORTS.memcached, { role: "plone_instances" }, "memcached from the Zope clients");
-    }
-    if (present.has("solr")) {
-        groups.push({ role: "solr", layer: "solr", description: "Solr", egress: "all" });
-        tcp("solr", spec.plone.solr.port, spec.plone.solr.port, { role: "plone_instances" }, "Solr from the Zope clients");
-    }
-    if (present.has("redis")) {
-        groups.push({ role: "redis", layer: "redis", description: "the celery broker", egress: "all" });
-        tcp("redis", PORTS.redis, PORTS.redis, { role: "plone_instances" }, "Redis from the celery workers");
+        for (const rule of group.ingress(ctx)) rules.push({ role: layer, ...rule });
     }
     if (endpoints.database?.kind === "rds") {
+        const { port } = endpoints.database;
         groups.push({ role: "database", description: "RDS PostgreSQL for RelStorage", egress: "none" });
-        tcp("database", PORTS.postgres, PORTS.postgres, { role: "plone_instances" }, "PostgreSQL from the Zope clients");
+        tcp("database", port, port, { role: "plone_instances" }, "PostgreSQL from the Zope clients");
     }
     if (endpoints.blobs.mode === "efs") {
         groups.push({ role: "efs", description: "EFS mount targets for the blobs", egress: "none" });

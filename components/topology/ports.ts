@@ -20,7 +20,10 @@ export const PORTS = {
     zeo: 8001,
     memcached: 11211,
     redis: 6379,
+    /** PostgreSQL: RDS's port, and the default of database.port. */
     postgres: 5432,
+    /** Solr: the default of plone.solr.port. */
+    solr: 8983,
     nfs: 2049,
     rpcbind: 111,
     /** statd and mountd/lockd are pinned so the security groups can name them. */
@@ -66,8 +69,19 @@ export const PATHS = {
     redactList: "/etc/plone-aws/redact",
 } as const;
 
+/** Backup locations of collective.recipe.backup on the ZEO server's backups volume. */
+export const BACKUP_LOCATIONS = {
+    location: `${PATHS.backups}/filestorage`,
+    blobbackuplocation: `${PATHS.backups}/blobstorage`,
+    snapshotlocation: `${PATHS.backups}/snapshots`,
+    blobsnapshotlocation: `${PATHS.backups}/blobsnapshots`,
+} as const;
+
 /** The user that owns and runs the buildout; its UID/GID is app.deployUserUid on every host. */
 export const DEPLOY_USER = "plone";
+
+/** The most Zope clients one host runs (plone.clientCount); their ports follow PORTS.clientBase. */
+export const MAX_CLIENTS_PER_HOST = 64;
 
 /** Port of Zope client number n (1-based). */
 export function clientPort(n: number): number {

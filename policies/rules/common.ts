@@ -3,7 +3,8 @@
 // The tag names and ports come from the program itself, so the pack and the program cannot drift.
 import type { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
-import { clientPort, PORTS } from "../../components/topology/ports";
+import { COMPONENT_TYPES } from "../../components/aws/typeTokens";
+import { clientPort, MAX_CLIENTS_PER_HOST, PORTS } from "../../components/topology/ports";
 
 export { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, SNAPSHOT_TAG, STACK_TAG };
 
@@ -23,14 +24,14 @@ export const TYPES = {
     listener: "aws:lb/listener:Listener",
     albListener: "aws:alb/listener:Listener",
     remoteCommand: "command:remote:Command",
-    ploneStack: "plone-aws:stack:PloneStack",
+    ploneStack: COMPONENT_TYPES.stack,
 } as const;
 
 /** Component types of the program, and the layer their children belong to ("host": the host's own layers). */
 export const LAYER_OF_COMPONENT: Readonly<Record<string, string>> = {
-    "plone-aws:host:Host": "host",
-    "plone-aws:frontdoor:FrontDoor": "frontend",
-    "plone-aws:storage:BlobFileSystem": "shared_blobs",
+    [COMPONENT_TYPES.host]: "host",
+    [COMPONENT_TYPES.frontDoor]: "frontend",
+    [COMPONENT_TYPES.blobFileSystem]: "shared_blobs",
 };
 
 /** What the analyzer's props proxy throws when a rule reads a value `pulumi preview` does not know yet. */
@@ -165,10 +166,10 @@ const SERVICES: { from: number; to: number; name: string }[] = [
     { from: PORTS.redis, to: PORTS.redis, name: "Redis" },
     { from: PORTS.zeo, to: PORTS.zeo, name: "ZEO" },
     { from: PORTS.haproxy, to: PORTS.haproxy, name: "haproxy" },
-    // Zope clients: client1 .. client64 (plone.clientCount allows up to 64 per host).
-    { from: clientPort(1), to: clientPort(64), name: "Zope clients" },
-    // Solr listens on plone.solr.port, 8983 unless configured otherwise.
-    { from: 8983, to: 8983, name: "Solr" },
+    // Zope clients: client1 .. clientN of the most a host may run (plone.clientCount).
+    { from: clientPort(1), to: clientPort(MAX_CLIENTS_PER_HOST), name: "Zope clients" },
+    // Solr listens on plone.solr.port, PORTS.solr unless configured otherwise.
+    { from: PORTS.solr, to: PORTS.solr, name: "Solr" },
     { from: PORTS.haproxyAgent, to: PORTS.haproxyAgent, name: "haproxy agent" },
     { from: PORTS.memcached, to: PORTS.memcached, name: "memcached" },
     { from: PORTS.glusterdFirst, to: PORTS.glusterdLast, name: "glusterd" },

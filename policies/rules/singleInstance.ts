@@ -2,37 +2,39 @@
 // take "the first online instance" of these layers, so a second one silently split the site; here
 // the instances' plone-aws:layer tags are counted before anything is created.
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { SINGLE_INSTANCE_LAYERS } from "../../components/topology";
+import { LAYERS } from "../../components/config/schema";
+import { layerInfo } from "../../components/layers";
 import { availabilityZoneOf, BLOBS_TAG, HostView, hostsOf } from "./common";
 
-/** Why each layer must stay on one host, in the words an operator needs. */
-const WHY_ONE: Record<string, string> = {
-    zeoserver: "the Zope clients connect to one ZEO server; a second one holds a diverging copy of the site's database",
-    solr: "the clients index into and search one Solr core; a second one serves a stale index",
-    redis: "the celery workers share one broker; a second one splits the task queue",
-    celerybeat: "a second scheduler runs every periodic task twice",
-    db_packing: "two packers would pack the same RelStorage database at the same time",
-    shared_blobs: "the clients mount one NFS server; a second one holds blobs no client reads (GlusterFS allows replicas)",
-};
+/** The layers one host at most carries (the catalogue's), and whether only NFS blob servers count: those last. */
+const SINGLE: { layer: string; nfsOnly: boolean; why: string }[] = LAYERS.flatMap((layer) => {
+    const { instances } = layerInfo(layer);
+    return instances.count === "one" ? [{ layer, nfsOnly: instances.when === "nfs-blobs", why: instances.why }] : [];
+}).sort((a, b) => Number(a.nfsOnly) - Number(b.nfsOnly));
 
-/** shared_blobs hosts that are not tagged as GlusterFS peers count as NFS servers: the stricter reading. */
-function isNfsServer(h: HostView): boolean {
-    return h.layers.includes("shared_blobs") && h.blobs !== "gluster";
+/**
+ * The hosts that count for a layer. Where only NFS servers are single (shared_blobs), hosts not
+ * tagged as GlusterFS peers count as NFS servers: the stricter reading.
+ */
+function carriersOf(hosts: HostView[], layer: string, nfsOnly: boolean): HostView[] {
+    return hosts.filter((h) => h.layers.includes(layer) && (!nfsOnly || h.blobs !== "gluster"));
 }
+
+const described = (s: { layer: string; nfsOnly: boolean }) => (s.nfsOnly ? `the NFS ${s.layer} server` : s.layer);
 
 export const singleInstanceLayers: StackValidationPolicy = {
     name: "single-instance-layers",
     description:
-        "zeoserver, solr, redis, celerybeat, db_packing and the NFS shared_blobs server run on at most one instance each (counted from the instances' plone-aws:layer tags).",
+        `${SINGLE.map(described).join(", ").replace(/, ([^,]*)$/, " and $1")} run on at most one instance each (counted from the instances' plone-aws:layer tags).`,
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         // By name, so the report does not depend on the order the engine registered the hosts in.
         const hosts = hostsOf(args.resources).sort((a, b) => a.name.localeCompare(b.name));
-        for (const layer of [...SINGLE_INSTANCE_LAYERS, "shared_blobs"]) {
-            const carriers = layer === "shared_blobs" ? hosts.filter(isNfsServer) : hosts.filter((h) => h.layers.includes(layer));
+        for (const { layer, nfsOnly, why } of SINGLE) {
+            const carriers = carriersOf(hosts, layer, nfsOnly);
             for (const extra of carriers.slice(1)) {
                 reportViolation(
-                    `${extra.name} carries ${layer}${layer === "shared_blobs" ? " (NFS)" : ""}, which already runs on ${carriers[0].name}: ${WHY_ONE[layer]}. ` +
+                    `${extra.name} carries ${layer}${nfsOnly ? " (NFS)" : ""}, which already runs on ${carriers[0].name}: ${why}. ` +
                         `Keep ${layer} on one host: remove it from this host's layers in plone-aws:hosts.`,
                     extra.resource.urn,
                 );

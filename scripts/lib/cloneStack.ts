@@ -5,7 +5,7 @@
 // document (yaml's Document API) instead of writing a new one.
 import YAML, { Document, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { formatIssues } from "../../components/config/load";
-import { NAMESPACE } from "../../components/config/rules";
+import { NAMESPACE } from "../../components/config/issues";
 import { LAYERS, Layer, SECRET_KEYS, SecretKey, VolumeKind } from "../../components/config/schema";
 import { resourcePrefixOf, StackSpec } from "../../components/config/spec";
 import { buildTopology, volumeKindsFor } from "../../components/topology";

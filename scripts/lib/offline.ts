@@ -5,8 +5,9 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { PROJECT, StackSpec } from "../../components/config/spec";
-import { buildTopology } from "../../components/topology";
-import { ploneProgram, StackOutputs } from "../../components/program";
+import { buildTopology, PORTS } from "../../components/topology";
+import { ploneProgram } from "../../components/program";
+import type { StackOutputs } from "../../components/aws/ploneStack";
 import { intToIp, ipToInt, parseCidr, planSubnet, SubnetTier } from "../../components/topology/addressing";
 
 /** Pulumi's wire marker of a secret value. */
@@ -192,7 +193,7 @@ class MockCloud implements pulumi.runtime.Mocks {
             }
             case "aws:rds/instance:Instance": {
                 const address = mockRdsAddress(name, this.region);
-                const port = inputs.port ?? 5432;
+                const port = inputs.port ?? PORTS.postgres;
                 return { ...base, address, port, endpoint: `${address}:${port}`, identifier: inputs.identifier ?? name };
             }
             case "aws:efs/fileSystem:FileSystem":

@@ -3,13 +3,14 @@
 // Pure: the runner (opsRun.ts) connects over SSH and runs the plan.
 import type { Layer } from "../../components/config/schema";
 import type { StackSpec } from "../../components/config/spec";
-import { runsBuildout } from "../../components/render/appLayout";
 import { keepsBackups, restoresBackups } from "../../components/render/operations/backup";
-import { OPS_SCRIPTS, zeoHostOf } from "../../components/render/operations/plan";
+import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
+import { zeoHostOf } from "../../components/topology/offsite";
 import { packNowCommand } from "../../components/render/operations/pack";
 import { systemServices } from "../../components/render/operations/services";
 import { supervisorPrograms } from "../../components/render/supervisor";
 import { PATHS, type HostPlan, type Topology } from "../../components/topology";
+import { runsBuild } from "../../components/layers";
 
 export const OPS_COMMANDS = ["status", "restart", "start", "stop", "rebuild", "develop-up", "rollback", "varnish-purge", "pack", "backup", "restore"] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
@@ -58,10 +59,14 @@ interface StackView {
 
 const sbin = (name: string) => `${PATHS.sbinDir}/${name}`;
 
+/** The hosts of some role, as plans. */
+function plans(topology: Topology, names: string[]): HostPlan[] {
+    return names.map((n) => topology.hosts.find((h) => h.name === n)!);
+}
+
 /** Hosts that run the buildout, servers (ZEO, Solr) first, then the client hosts: the deploy's order. */
 export function rollingOrder(topology: Topology): HostPlan[] {
-    const buildout = topology.hosts.filter((h) => runsBuildout(h));
-    return [...buildout.filter((h) => !h.layers.includes("plone_instances")), ...buildout.filter((h) => h.layers.includes("plone_instances"))];
+    return plans(topology, topology.roles.buildHosts);
 }
 
 function step(host: HostPlan, what: string, command: string[]): OpsStep {
@@ -88,7 +93,7 @@ function select(view: StackView, candidates: HostPlan[], options: OpsOptions, wh
 function programHosts(view: StackView, target: string): HostPlan[] {
     const app = view.spec.app.name;
     return view.topology.hosts.filter((h) => {
-        if (!runsBuildout(h)) return false;
+        if (!runsBuild(h)) return false;
         const programs = supervisorPrograms(view, h);
         const name = target.startsWith(`${app}-`) ? target : `${app}-${target}`;
         switch (target) {
@@ -148,7 +153,7 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             return plan(select(view, ordering, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.program, command, target])));
         }
         case "varnish-purge": {
-            const frontends = topology.hosts.filter((h) => h.layers.includes("frontend"));
+            const frontends = plans(topology, topology.roles.frontends);
             const regexes = options.args.length ? options.args : spec.frontend.varnish.purgeUrls;
             return plan(select(view, frontends, options, command).map((h) => step(h, `ban ${regexes.join(" ")}`, [OPS_SCRIPTS.varnishPurge, ...options.args])));
         }
@@ -193,7 +198,7 @@ function planRestore(view: StackView, options: OpsOptions): OpsPlan {
         throw new OpsError(`${spec.stackName} may not read ${source}'s backups: add ${source} to plone-aws:offsiteBackups.restoreFrom of ${spec.stackName} (and pulumi up)`);
     }
     const restore = [OPS_SCRIPTS.restore, "--from", options.from, "--source", source, ...(options.force ? ["--force"] : [])];
-    const appHosts = topology.hosts.filter((h) => h.layers.includes("plone_instances"));
+    const appHosts = plans(topology, topology.roles.appHosts);
     const start = appHosts.map((h) => step(h, "start the clients and workers", [OPS_SCRIPTS.program, "start", "app"]));
     return {
         steps: [

@@ -1,7 +1,7 @@
 // Loading a stack for the offline tools (plan, policy, render): read the stack file, set aside the
 // secrets that are not set yet (they are needed by `pulumi up`, not offline), validate.
 import { ConfigIssue, parseStackConfig } from "../../components/config/load";
-import { NAMESPACE } from "../../components/config/rules";
+import { NAMESPACE } from "../../components/config/issues";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import type { StackSpec } from "../../components/config/spec";
 import { deploymentIssues } from "../../components/config/awsRules";

@@ -15,8 +15,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { formatIssues } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/spec";
-import type { StackOutputs } from "../../components/program";
-import { runsBuildout } from "../../components/render/appLayout";
+import type { StackOutputs } from "../../components/aws/ploneStack";
 import { buildTopology } from "../../components/topology";
 import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence";
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "./offline";
@@ -26,6 +25,7 @@ import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, 
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
 import { StandinRepo } from "./standin";
 import { BaseRoot, DEFAULT_CACHE_DIR, machineRoutesOverlapping, TestHostError, TestHostRun, teardownStale } from "./testHosts";
+import { runsBuild } from "../../components/layers";
 
 /** The fixture buildout's name under the run's git root: git://<gateway>/buildout. */
 export const FIXTURE_REPOSITORY = "buildout";
@@ -91,7 +91,7 @@ export class Rehearsal {
     ) {
         this.addresses = plannedHostAddresses(loaded.spec);
         const topology = buildTopology(loaded.spec);
-        const gitHost = topology.hosts.find((h) => runsBuildout(h))?.name ?? Object.keys(this.addresses)[0];
+        const gitHost = topology.hosts.find((h) => runsBuild(h))?.name ?? Object.keys(this.addresses)[0];
         this.app = { repository: hosts.gitRepositoryUrl(FIXTURE_REPOSITORY, this.addresses[gitHost]), revision: "main", environment: STANDIN_ENVIRONMENT };
         this.deployKey = generateKey(path.join(hosts.runDir, "ssh", "deploy_key"));
     }
@@ -196,12 +196,12 @@ export class Rehearsal {
 
     /** Host names that run the Zope clients. */
     get appHosts(): string[] {
-        return this.spec.hosts.filter((h) => h.layers.includes("plone_instances")).map((h) => h.name);
+        return buildTopology(this.spec).roles.appHosts;
     }
 
     /** Host names of the front ends. */
     get frontendHosts(): string[] {
-        return this.spec.hosts.filter((h) => h.layers.includes("frontend")).map((h) => h.name);
+        return buildTopology(this.spec).roles.frontends;
     }
 }
 

@@ -5,7 +5,7 @@
 // not (a password with a space in it would break the haproxy.cfg it is written into).
 import * as crypto from "crypto";
 import { formatIssues, parseStackConfig } from "../../components/config/load";
-import { NAMESPACE } from "../../components/config/rules";
+import { NAMESPACE } from "../../components/config/issues";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import { STANDIN_COMMANDS } from "./standin";
 import type { StackSpec } from "../../components/config/spec";

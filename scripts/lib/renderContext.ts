@@ -2,8 +2,8 @@
 // endpoint, and placeholders instead of secret values.
 import type { StackSpec } from "../../components/config/spec";
 import { maskedSecrets, RenderContext } from "../../components/render/context";
-import { buildTopology } from "../../components/topology";
-import { offsiteTarget } from "../../components/render/operations/plan";
+import { buildTopology, PORTS } from "../../components/topology";
+import { offsiteTarget } from "../../components/topology/offsite";
 import { MOCK_ACCOUNT_ID, mockId, mockRdsAddress, plannedHostAddresses } from "./offline";
 
 export function offlineRenderContext(spec: StackSpec): RenderContext {
@@ -17,7 +17,7 @@ export function offlineRenderContext(spec: StackSpec): RenderContext {
             ? undefined
             : db.kind === "external"
               ? { address: db.address, port: db.port }
-              : { address: mockRdsAddress(`${spec.resourcePrefix}-db-instance`, spec.region), port: spec.database?.port ?? 5432 },
+              : { address: mockRdsAddress(`${spec.resourcePrefix}-db-instance`, spec.region), port: spec.database?.port ?? PORTS.postgres },
         // Resource names as PloneStack registers them, so the review render matches the plan.
         efsDnsName: topology.efs ? `${mockId("aws:efs/fileSystem:FileSystem", `${spec.resourcePrefix}-blobs-fs`)}.efs.${spec.region}.amazonaws.com` : undefined,
         secrets: maskedSecrets(spec),

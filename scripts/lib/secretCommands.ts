@@ -2,7 +2,7 @@
 // a value prompts for it (hidden) or reads it from standard input, so a value is neither printed
 // nor left in the shell history.
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
-import { NAMESPACE } from "../../components/config/rules";
+import { NAMESPACE } from "../../components/config/issues";
 import { APP_SECRETS_KEY } from "../../components/config/secretNames";
 
 export interface SecretToSet {

@@ -4,9 +4,8 @@
 // namespace to a test host (the ALB does not exist here: each front end is asked in turn).
 import * as crypto from "crypto";
 import type { StackSpec } from "../../components/config/spec";
-import { blobStorageDir } from "../../components/render/blobs";
+import { blobStorageDir } from "../../components/topology";
 import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, backendServers } from "../../components/render/frontendLayout";
-import { blobClientHosts } from "../../components/render/nfs";
 import { VOLUME_MOUNT_OPTIONS } from "../../components/render/volumes";
 import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../components/topology";
 import type { OfflineRun } from "./offline";
@@ -93,7 +92,7 @@ function standinOf(answer: HttpAnswer): { hostname: string; client: string; rele
 }
 
 function frontends(spec: StackSpec): string[] {
-    return spec.hosts.filter((h) => h.layers.includes("frontend")).map((h) => h.name);
+    return buildTopology(spec).roles.frontends;
 }
 
 function topologyOf(ctx: SmokeContext): Topology {
@@ -219,7 +218,7 @@ export const sharedBlobsAreShared: SmokeCheck = {
         const topology = topologyOf(ctx);
         const blobs = topology.endpoints.blobs;
         if (blobs.mode !== "gluster" && blobs.mode !== "nfs" && blobs.mode !== "efs") return `blobs are ${blobs.mode}: nothing shared`;
-        const clients = blobClientHosts({ spec: ctx.spec, topology });
+        const clients = topology.roles.blobUsers;
         const dir = blobStorageDir(blobs)!;
         const file = `${dir}/rehearsal-smoke-${crypto.randomBytes(4).toString("hex")}`;
         const text = `written on ${clients[0]} at ${new Date().toISOString()}`;

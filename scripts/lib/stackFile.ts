@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
-import { NAMESPACE } from "../../components/config/rules";
+import { NAMESPACE } from "../../components/config/issues";
 import { APP_SECRETS_KEY } from "../../components/config/secretNames";
 import { secretPlaceholder } from "../../components/render/context";
 

@@ -14,7 +14,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { renderOperationsFiles } from "../../components/render/operations";
-import { offsitePrefix } from "../../components/render/operations/plan";
+import { offsitePrefix } from "../../components/topology/offsite";
 import YAML from "yaml";
 import { contextOf, variantConfig, variantSpec } from "../helpers/appStacks";
 import { installSshStandin } from "../helpers/sshStandin";

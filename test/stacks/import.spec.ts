@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { keyPath } from "../../components/config/rules";
+import { keyPath } from "../../components/config/issues";
 import { ATTRIBUTES, attributesMarkdown } from "../../scripts/lib/opsworks/attributes";
 import { displayPath, HANDLERS, importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { debianPackages } from "../../scripts/lib/opsworks/packages";

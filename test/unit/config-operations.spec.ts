@@ -1,7 +1,7 @@
 // The day-2 keys: plone-aws:monitoring and plone-aws:offsiteBackups, their defaults and the rules
 // that span them, and the names the S3 copies get.
 import { expect } from "chai";
-import { backupBucketName, offsitePlan, offsiteTarget } from "../../components/render/operations/plan";
+import { backupBucketName, offsitePlan, offsiteTarget } from "../../components/topology/offsite";
 import { hostAccessPolicy, replicaBucketName } from "../../components/aws/offsiteBackups";
 import { buildTopology } from "../../components/topology";
 import { VARIANTS } from "../helpers/appStacks";

@@ -14,7 +14,7 @@ import {
     weekdaysOf,
     ZODBPACK_SCRIPT,
 } from "../../components/render/cron";
-import { OPS_SCRIPTS } from "../../components/render/operations/plan";
+import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
 import { setupPackages } from "../../components/render/system";
 import { PATHS } from "../../components/topology";
 import { parseObjects } from "../helpers/stacks";

@@ -1,11 +1,11 @@
 // deploy.cfg: what each host's buildout is told, checked with zc.buildout's own parser and our
 // check that every ${section:option} it references is defined.
 import { expect } from "chai";
-import { runsBuildout } from "../../components/render/appLayout";
 import { deployCfgFile, generatedParts, renderDeployCfg } from "../../components/render/deployCfg";
 import { DEPLOY_USER, PATHS } from "../../components/topology/ports";
 import { allStacks, contextOf, repoStack, VARIANTS, variantSpec } from "../helpers/appStacks";
 import { buildoutPython, lines, option, parseBuildout, unresolvedReferences } from "../helpers/buildout";
+import { runsBuild } from "../../components/layers";
 
 /**
  * The blob directory on the shared mount, the same everywhere: plone-blobs makes it, the NFS
@@ -191,7 +191,7 @@ describe("deploy.cfg", function () {
 
     describe("every host of every stack", function () {
         for (const [stack, { ctx }] of allStacks()) {
-            for (const host of ctx.topology.hosts.filter(runsBuildout)) {
+            for (const host of ctx.topology.hosts.filter(runsBuild)) {
                 it(`${stack} ${host.name}: parses, and every \${section:option} it uses is defined`, function () {
                     const cfg = parseBuildout(renderDeployCfg(ctx, host));
                     expect(unresolvedReferences(cfg)).to.deep.equal([]);

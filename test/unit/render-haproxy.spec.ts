@@ -1,8 +1,11 @@
 import { expect } from "chai";
 import { renderHaproxyConfig } from "../../components/render/haproxy";
 import { haproxyWord } from "../../components/render/encode";
-import { renderHaproxyAgent, HAPROXY_AGENT_COMMAND, HAPROXY_AGENT_PROGRAM } from "../../components/render/haproxyAgent";
+import { haproxyAgentFile, renderHaproxyAgent } from "../../components/render/haproxyAgent";
+import { hostFiles } from "../../components/render/hostSteps";
+import { supervisorPrograms } from "../../components/render/supervisor";
 import { PATHS, PORTS } from "../../components/topology";
+import { repoStack } from "../helpers/appStacks";
 import { albContext, firstFrontend, frontendsOf, linesMatching, repoContext, variantContext } from "../helpers/frontend";
 
 const serverLines = (cfg: string) => linesMatching(cfg, /^\s+server /);
@@ -193,9 +196,10 @@ describe("renderHaproxyAgent", () => {
         expect(agent).not.to.match(/^import (?!argparse|os|re|socketserver|sys)/m);
     });
 
-    it("exports the supervisor command line and program", () => {
-        expect(HAPROXY_AGENT_COMMAND).to.equal(`${PATHS.sbinDir}/plone-haproxy-agent --port ${PORTS.haproxyAgent} --state-dir ${PATHS.runtimeDir}/rotation`);
-        expect(HAPROXY_AGENT_PROGRAM.name).to.equal("haproxy-agent");
-        expect(HAPROXY_AGENT_PROGRAM.command).to.equal(HAPROXY_AGENT_COMMAND);
+    it("is what the app host's supervisor program runs, with its built-in port and rotation directory", () => {
+        const { ctx, host } = repoStack("dev");
+        const program = supervisorPrograms(ctx, host("dev-1")).find((p) => p.role === "agent")!;
+        expect(program.command).to.equal(haproxyAgentFile().path);
+        expect(hostFiles(ctx, host("dev-1")).find((f) => f.path === program.command)?.content).to.equal(agent);
     });
 });

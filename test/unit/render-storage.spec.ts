@@ -2,7 +2,8 @@
 // volume script, and which host gets which storage script.
 import { expect } from "chai";
 import { addressOf } from "../../components/render/context";
-import { blobStorageDir, renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/blobs";
+import { blobStorageDir } from "../../components/topology";
+import { renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/blobs";
 import { efsFstabLine } from "../../components/render/efs";
 import { glusterFstabLine, renderGlusterdVol, renderGlusterScript } from "../../components/render/gluster";
 import {

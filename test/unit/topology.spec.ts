@@ -73,11 +73,11 @@ describe("topology", () => {
         it("prod: RDS, gluster primary and replica, memcached, packing host", () => {
             const t = buildTopology(loadRepoStack("prod").spec);
             expect(t.endpoints.zeo).to.equal(undefined);
-            expect(t.endpoints.database).to.deep.equal({ kind: "rds" });
+            expect(t.endpoints.database).to.deep.equal({ kind: "rds", port: PORTS.postgres });
             expect(t.endpoints.blobs).to.deep.include({ mode: "gluster", primary: "blobs-1", replicas: ["blobs-2"], volume: "blobs" });
             expect(t.endpoints.memcached).to.deep.equal([{ host: "cache-1", port: PORTS.memcached }]);
             expect(t.endpoints.packingHost).to.equal("app-1");
-            expect(t.endpoints.appHosts).to.deep.equal(["app-1", "app-2"]);
+            expect(t.roles.appHosts).to.deep.equal(["app-1", "app-2"]);
             expect(t.frontDoor).to.deep.equal({ kind: "alb", hosts: ["web-1", "web-2"], https: true });
         });
 

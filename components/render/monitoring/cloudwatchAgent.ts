@@ -3,13 +3,13 @@
 // Amazon's package (signature checked) and loads the configuration.
 import type { StackSpec } from "../../config/spec";
 import { PATHS, type HostPlan, type Topology } from "../../topology";
-import { appLayout, runsBuildout } from "../appLayout";
+import { appLayout } from "../appLayout";
 import type { RenderContext } from "../context";
 import { DEFAULT_FRONTEND_LAYOUT } from "../frontendLayout";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { supervisorPrograms } from "../supervisor";
 import { cronJobs } from "../cron";
-import { blobClientHosts } from "../nfs";
+import { runsBuild } from "../../layers";
 
 /** GlusterFS names a brick's or a mount's log after its path, '/' turned into '-' (/srv/shared-blobs -> srv-shared-blobs.log). */
 function glusterLogName(path: string): string {
@@ -56,11 +56,11 @@ export interface ShippedLog {
 export function shippedLogs(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): ShippedLog[] {
     const logs: ShippedLog[] = [];
     const add = (path: string, kind: LogKind) => logs.push({ path, kind, stream: `${host.name}/${path.split("/").pop()}` });
-    if (runsBuildout(host)) {
+    if (runsBuild(host)) {
         const layout = appLayout(ctx.spec);
         // plone.recipe.zope2instance and plone.recipe.zeoserver write var/log/<part>.log (shared/var).
-        for (const client of host.clients) add(`${layout.deployTo}/shared/var/log/${client.name}.log`, "zope");
-        if (host.layers.includes("zeoserver")) add(`${layout.deployTo}/shared/var/log/zeoserver.log`, "zope");
+        for (const client of host.clients) add(`${layout.logDir}/${client.name}.log`, "zope");
+        if (host.layers.includes("zeoserver")) add(`${layout.logDir}/zeoserver.log`, "zope");
         add(`${layout.supervisorLogDir}/supervisord.log`, "supervisor");
         for (const p of supervisorPrograms(ctx, host)) {
             if (!p.events) add(`${layout.supervisorLogDir}/${p.name}-stdout.log`, "supervisor");
@@ -82,7 +82,7 @@ export function shippedLogs(ctx: Pick<RenderContext, "spec" | "topology">, host:
             add(`${GLUSTER_LOG_DIR}/glusterd.log`, "glusterfs");
             add(`${GLUSTER_LOG_DIR}/bricks/${glusterLogName(blobs.brickPath)}`, "glusterfs");
         }
-        if (blobClientHosts(ctx).includes(host.name)) add(`${GLUSTER_LOG_DIR}/${glusterLogName(blobs.mountPoint)}`, "glusterfs");
+        if (ctx.topology.roles.blobUsers.includes(host.name)) add(`${GLUSTER_LOG_DIR}/${glusterLogName(blobs.mountPoint)}`, "glusterfs");
     }
     return logs;
 }

@@ -9,7 +9,7 @@ import type { RenderContext } from "../context";
 import { scriptHeader, sh } from "../scriptKit";
 import { hostScript } from "../scripts/hostScript";
 import { shellAssignments } from "../shell";
-import { OFFSITE_FOLDERS, OffsiteTarget, offsitePlanOf, offsitePrefix } from "./plan";
+import { OFFSITE_FOLDERS, OffsiteTarget, offsitePlanOf, offsitePrefix } from "../../topology/offsite";
 
 /** The settings plone-backup and plone-restore read. */
 export function backupEnvPath(ctx: Pick<RenderContext, "spec">): string {

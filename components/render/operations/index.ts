@@ -3,17 +3,17 @@
 // the buildout; plone-varnish-purge on front ends; plone-pack, plone-backup and plone-restore where
 // the data is) and the backup settings.
 import { DEPLOY_USER, type HostPlan } from "../../topology";
-import { runsBuildout } from "../appLayout";
 import type { RenderContext, RenderedFile } from "../context";
 import { rootFile } from "../scriptKit";
 import { backupEnvPath, copiesOffsite, keepsBackups, renderBackupEnv, renderBackupScript, renderRestoreScript, restoresBackups } from "./backup";
 import { renderPackScript } from "./pack";
-import { OPS_SCRIPTS } from "./plan";
+import { OPS_SCRIPTS } from "./scripts";
 import { renderProgramScript } from "./program";
 import { renderServiceScript } from "./services";
 import { renderStatusScript } from "./status";
 import { OPERATIONS_TOOLKIT, renderOperationsToolkit } from "./toolkit";
 import { renderVarnishPurgeScript } from "./varnishPurge";
+import { runsBuild } from "../../layers";
 
 export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const script = (path: string, content: string) => rootFile(path, content, "0755");
@@ -21,7 +21,7 @@ export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): Rende
         script(OPS_SCRIPTS.status, renderStatusScript(ctx, host)),
         script(OPS_SCRIPTS.service, renderServiceScript(ctx, host)),
     ];
-    if (runsBuildout(host)) {
+    if (runsBuild(host)) {
         files.push(rootFile(OPERATIONS_TOOLKIT, renderOperationsToolkit()), script(OPS_SCRIPTS.program, renderProgramScript()));
     }
     if (host.layers.includes("frontend")) files.push(script(OPS_SCRIPTS.varnishPurge, renderVarnishPurgeScript(ctx)));

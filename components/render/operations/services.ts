@@ -1,42 +1,27 @@
 // The system services of a host (what plone-status reports and plone-service starts and stops),
 // with their systemd unit and their init script (hosts without systemd), and plone-service.
+import { LAYERS, type Layer } from "../../config/schema";
+import { layerInfo, runsBuild, type SystemService } from "../../layers";
 import type { HostPlan } from "../../topology";
-import { runsBuildout } from "../appLayout";
 import type { RenderContext } from "../context";
 import { frontendServiceScriptPath } from "../frontendService";
 import { scriptHeader, sh, shellArray } from "../scriptKit";
 
-export interface SystemService {
-    /** The name operators use (ops start varnish). */
-    name: string;
-    /** systemd unit on EC2. */
-    unit: string;
-    /** /etc/init.d script where there is no systemd; "" when the package has none. */
-    init: string;
-    /** Validated and reloaded by plone-frontend-service (nginx, varnish, haproxy). */
-    frontend?: boolean;
-    /** May be missing without it being a problem, and why (the CloudWatch agent off EC2). */
-    optional?: string;
-}
 
 export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan): SystemService[] {
     const { spec } = ctx;
-    const services: SystemService[] = [{ name: "cron", unit: "cron", init: "cron" }];
-    if (host.layers.includes("frontend")) {
-        for (const name of ["nginx", "varnish", "haproxy"]) services.push({ name, unit: name, init: name, frontend: true });
-    }
-    if (host.layers.includes("frontend") || spec.monitoring.remoteSyslog) services.push({ name: "rsyslog", unit: "rsyslog", init: "rsyslog" });
-    if (runsBuildout(host)) services.push({ name: "supervisor", unit: "supervisor", init: "supervisor" });
-    if (host.layers.includes("memcached")) services.push({ name: "memcached", unit: "memcached", init: "memcached" });
-    if (host.layers.includes("redis")) services.push({ name: "redis", unit: "redis-server", init: "redis-server" });
-    if (host.layers.includes("shared_blobs")) {
-        services.push(spec.plone.blobs === "gluster" ? { name: "glusterd", unit: "glusterd", init: "glusterd" } : { name: "nfs", unit: "nfs-server", init: "nfs-kernel-server" });
-    }
-    if (spec.monitoring.cloudwatchAgent) {
-        services.push({ name: "cloudwatch-agent", unit: "amazon-cloudwatch-agent", init: "", optional: "installed on EC2 hosts only" });
-    }
-    if (spec.monitoring.newRelic.infrastructure) services.push({ name: "newrelic-infra", unit: "newrelic-infra", init: "newrelic-infra" });
-    return services;
+    const layerServices = (layers: readonly Layer[]) => layers.filter((l) => host.layers.includes(l)).flatMap((l) => layerInfo(l).services(spec));
+    const frontend = host.layers.includes("frontend");
+    return [
+        { name: "cron", unit: "cron", init: "cron" },
+        ...layerServices(["frontend"]),
+        // haproxy logs through rsyslog; remote syslog forwards through it.
+        ...(frontend || spec.monitoring.remoteSyslog ? [{ name: "rsyslog", unit: "rsyslog", init: "rsyslog" }] : []),
+        ...(runsBuild(host) ? [{ name: "supervisor", unit: "supervisor", init: "supervisor" }] : []),
+        ...layerServices(LAYERS.filter((l) => l !== "frontend")),
+        ...(spec.monitoring.cloudwatchAgent ? [{ name: "cloudwatch-agent", unit: "amazon-cloudwatch-agent", init: "", optional: "installed on EC2 hosts only" }] : []),
+        ...(spec.monitoring.newRelic.infrastructure ? [{ name: "newrelic-infra", unit: "newrelic-infra", init: "newrelic-infra" }] : []),
+    ];
 }
 
 /** plone-service: start, stop, restart or show one of the host's system services. */

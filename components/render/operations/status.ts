@@ -1,17 +1,18 @@
 // plone-status (PATHS.sbinDir): what runs on a host, read-only: its system services, the app's
 // supervisor programs and clients out of rotation, the release in use, and its disks.
 import { PATHS, type HostPlan } from "../../topology";
-import { appLayout, runsBuildout } from "../appLayout";
+import { appLayout } from "../appLayout";
 import type { RenderContext } from "../context";
 import { scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 import { systemServices } from "./services";
+import { runsBuild } from "../../layers";
 
 /** Exit status of plone-status when it found something wrong (a service down, a disk too full). */
 export const STATUS_PROBLEMS = 3;
 
 export function renderStatusScript(ctx: RenderContext, host: HostPlan): string {
     const services = systemServices(ctx, host);
-    const buildout = runsBuildout(host);
+    const buildout = runsBuild(host);
     const layout = appLayout(ctx.spec);
     return `${scriptHeader("plone-status", [
         `what runs on ${host.name} (${host.layers.join(", ")}): services, the app's programs, the release, disks.`,

@@ -3,7 +3,7 @@
 // The importer classifies every key of a stack Custom JSON with this table, and
 // docs/opsworks-attributes.md is generated from (or checked against) it.
 import { kindOfKey, stringKeys } from "../../../components/config/stringKeys";
-import { keyPath } from "../../../components/config/rules";
+import { keyPath } from "../../../components/config/issues";
 
 export type Disposition =
     /** Carried to a plone-aws key. */

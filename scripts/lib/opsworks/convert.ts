@@ -12,9 +12,10 @@ import { shellQuote } from "../../../components/render/shell";
 import YAML, { isMap, YAMLMap } from "yaml";
 import { z } from "zod";
 import { closest } from "../../../components/config/load";
-import { ConfigIssue, keyPath, NAMESPACE } from "../../../components/config/rules";
+import { ConfigIssue, keyPath, NAMESPACE } from "../../../components/config/issues";
 import { BlobMode, Layer, LAYERS, ploneSchema, SECRET_KEYS, SECTION_SCHEMAS, SecretKey, Tier, VolumeKind } from "../../../components/config/schema";
 import { volumeKindsFor } from "../../../components/topology";
+import { APP_HOST_LAYERS, singleInstanceLayers } from "../../../components/layers";
 import { instanceTypeInfo } from "../../../components/topology/instanceTypes";
 import { validateStack } from "../planLoad";
 import { appSecret, ploneSecret, secretKeyName, SecretToSet, sortSecrets } from "../secretCommands";
@@ -1145,7 +1146,7 @@ function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage", blobs:
     keep("db_packing", storage === "relstorage", "packing RelStorage; ZEO packs on the zeoserver host");
 
     // Singletons: the cookbook's clients took the first online instance of the layer.
-    for (const layer of ["zeoserver", "solr", "redis", "celerybeat", "db_packing", ...(blobs === "nfs" ? ["shared_blobs"] : [])] as Layer[]) {
+    for (const layer of singleInstanceLayers(blobs)) {
         const carriers = hosts.filter((h) => h.layers.includes(layer));
         for (const h of carriers.slice(1)) {
             h.layers = h.layers.filter((l) => l !== layer);
@@ -1153,7 +1154,7 @@ function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage", blobs:
         }
     }
     const firstApp = hosts.find((h) => h.layers.includes("plone_instances"));
-    for (const layer of ["celerybeat", "db_packing"] as Layer[]) {
+    for (const layer of APP_HOST_LAYERS) {
         for (const h of hosts.filter((x) => x.layers.includes(layer) && !x.layers.includes("plone_instances"))) {
             h.layers = h.layers.filter((l) => l !== layer);
             if (firstApp && !hosts.some((x) => x.layers.includes(layer))) firstApp.layers = LAYERS.filter((l) => l === layer || firstApp.layers.includes(l));

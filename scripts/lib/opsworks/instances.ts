@@ -13,8 +13,9 @@
 // cookbook's custom layers (the names plone_instances.zeo_layer/broker_layer/solr_layer and
 // plone_blobs.layer give), plone-aws's own layer names, and those the file maps (null: no layer).
 import { z } from "zod";
-import type { ConfigIssue } from "../../../components/config/rules";
+import type { ConfigIssue } from "../../../components/config/issues";
 import { LAYERS, Layer, VolumeKind } from "../../../components/config/schema";
+import { layerInfo } from "../../../components/layers";
 
 const instanceSchema = z
     .object({
@@ -48,8 +49,7 @@ export interface LayerNames {
 /** OpsWorks layer short name -> plone-aws layer (null: a layer plone-aws needs no host for). */
 export function defaultLayerMap(names: LayerNames): Map<string, Layer | null> {
     const map = new Map<string, Layer | null>(LAYERS.map((l) => [l, l]));
-    map.set("lb", "frontend");
-    map.set("celery_broker", "redis");
+    for (const l of LAYERS) for (const name of layerInfo(l).opsworksNames) map.set(name, l);
     map.set("ebs_snapshots", null);
     map.set(names.zeo, "zeoserver");
     map.set(names.broker, "redis");

@@ -1,22 +1,14 @@
-// Which host does what for the day-2 operations: the host that copies the backups and blobs to
-// S3 (and restores them), the S3 names, and where the operations scripts live. Pure.
+// The off-site backups of a stack: the S3 bucket it writes to (and those of the stacks it may
+// restore from), its key prefix, and the one host that copies the backups and blobs to S3 and
+// restores them. The program names the buckets (components/aws); the backup scripts
+// (render/operations) use the same names. Pure.
 import { createHash } from "crypto";
-import { resourcePrefixOf, StackSpec } from "../../config/spec";
-import { PATHS, type HostPlan, type Topology } from "../../topology";
-import { BACKUP_LOCATIONS } from "../appStorage";
-import { blobStorageDir } from "../blobs";
-import type { RenderContext } from "../context";
+import { resourcePrefixOf, StackSpec } from "../config/spec";
+import { blobStorageDir, type HostPlan, type Topology } from "./index";
+import { BACKUP_LOCATIONS } from "./ports";
 
-/** The operations scripts, in PATHS.sbinDir. */
-export const OPS_SCRIPTS = {
-    status: `${PATHS.sbinDir}/plone-status`,
-    service: `${PATHS.sbinDir}/plone-service`,
-    program: `${PATHS.sbinDir}/plone-program`,
-    varnishPurge: `${PATHS.sbinDir}/plone-varnish-purge`,
-    pack: `${PATHS.sbinDir}/plone-pack`,
-    backup: `${PATHS.sbinDir}/plone-backup`,
-    restore: `${PATHS.sbinDir}/plone-restore`,
-} as const;
+/** What the off-site plan reads: the spec and its topology. */
+type StackView = { spec: StackSpec; topology: Topology };
 
 /** Where the S3 copies of one stack go, and which other stacks' copies its hosts may read. */
 export interface OffsiteTarget {
@@ -65,7 +57,7 @@ export function offsiteTarget(spec: Pick<StackSpec, "stackName" | "offsiteBackup
 }
 
 /** The host that copies a stack's data to S3, or undefined when there is nothing on a host to copy (blobs in the database). */
-export function offsitePlan(ctx: Pick<RenderContext, "spec" | "topology">): OffsitePlan | undefined {
+export function offsitePlan(ctx: StackView): OffsitePlan | undefined {
     const { spec, topology } = ctx;
     const blobs = topology.endpoints.blobs;
     const blobDir = blobStorageDir(blobs);
@@ -77,12 +69,12 @@ export function offsitePlan(ctx: Pick<RenderContext, "spec" | "topology">): Offs
         return { host: zeo.host, repozoDir, blobDir };
     }
     if (!blobDir) return undefined;
-    const host = blobs.mode === "local" ? blobs.host : topology.endpoints.packingHost ?? topology.endpoints.appHosts[0];
+    const host = blobs.mode === "local" ? blobs.host : topology.endpoints.packingHost ?? topology.roles.appHosts[0];
     return host ? { host, blobDir } : undefined;
 }
 
 /** The offsite plan when `host` is the one that copies. */
-export function offsitePlanOf(ctx: Pick<RenderContext, "spec" | "topology">, host: Pick<HostPlan, "name">): OffsitePlan | undefined {
+export function offsitePlanOf(ctx: StackView, host: Pick<HostPlan, "name">): OffsitePlan | undefined {
     const plan = offsitePlan(ctx);
     return plan?.host === host.name ? plan : undefined;
 }

@@ -1,0 +1,17 @@
+// The type tokens of plone-aws's components (plone-aws:<module>:<Name>): each component registers
+// under its token, and the policy pack reads them (resource URNs carry their parents' types). No
+// imports: the pack loads this without @pulumi/aws.
+export const COMPONENT_TYPES = {
+    stack: "plone-aws:stack:PloneStack",
+    network: "plone-aws:network:Network",
+    hostRole: "plone-aws:iam:HostRole",
+    host: "plone-aws:host:Host",
+    bastion: "plone-aws:host:Bastion",
+    frontDoor: "plone-aws:frontdoor:FrontDoor",
+    database: "plone-aws:database:Database",
+    blobFileSystem: "plone-aws:storage:BlobFileSystem",
+    snapshots: "plone-aws:snapshots:Snapshots",
+    offsiteBackups: "plone-aws:backups:OffsiteBackups",
+    monitoring: "plone-aws:monitoring:Monitoring",
+    provisioner: "plone-aws:provision:Provisioner",
+} as const;
