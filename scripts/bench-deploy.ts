@@ -10,15 +10,15 @@
 // 2 when this machine cannot run test hosts (root and Linux only).
 import * as fs from "fs";
 import * as path from "path";
-import { benchRestarts, formatBenchTable } from "./lib/benchDeploy";
+import { benchRestarts, formatBenchTable } from "./lib/rehearsal/benchDeploy";
 import { exitWith, takeOption, usageError } from "./lib/cli";
-import { parseStackArgs } from "./lib/planLoad";
+import { parseStackArgs } from "./lib/offline/loadStack";
 import { InvalidStackError, Rehearsal, STANDIN_ENVIRONMENT, WHAT_IS_REAL } from "./lib/rehearsal";
-import { RehearsalStackError } from "./lib/rehearsalStack";
-import { RehearsalError } from "./lib/rehearsalRunner";
-import { BenchError } from "./lib/benchDeploy";
-import { StackFileError } from "./lib/stackFile";
-import { DEFAULT_CACHE_DIR, machineProblems, TestHostError } from "./lib/testHosts";
+import { RehearsalStackError } from "./lib/rehearsal/stack";
+import { RehearsalError } from "./lib/rehearsal/runner";
+import { BenchError } from "./lib/rehearsal/benchDeploy";
+import { StackFileError } from "./lib/offline/stackFile";
+import { DEFAULT_CACHE_DIR, machineProblems, TestHostError } from "./lib/rehearsal/testHosts";
 
 const USAGE = "usage: npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]";
 const DEFAULT_STACK_FILE = path.join(__dirname, "..", "test", "fixtures", "stacks", "Pulumi.prodlike.yaml");

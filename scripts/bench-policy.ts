@@ -42,10 +42,10 @@ function timeCommand(command: string, args: string[]): { ms: number; cpuMs?: num
 async function phases(stack: string): Promise<[string, number][]> {
     // In the order scripts/policy.ts takes: the pack first, then the program's modules.
     const t0 = performance.now();
-    const pack = (await import("./lib/policyPack")).startPolicyPack();
-    const offline = await import("./lib/offline");
-    const planLoad = await import("./lib/planLoad");
-    const policyCheck = await import("./lib/policyCheck");
+    const pack = (await import("./lib/plan/policyPack")).startPolicyPack();
+    const offline = await import("./lib/offline/run");
+    const planLoad = await import("./lib/offline/loadStack");
+    const policyCheck = await import("./lib/plan/policyCheck");
     const t1 = performance.now();
     const loaded = planLoad.loadStack({ stack });
     if (!loaded.spec) {

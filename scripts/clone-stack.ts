@@ -1,15 +1,15 @@
 // npm run clone-stack -- <from> <to> [options]
-// Writes Pulumi.<to>.yaml as a staging copy of Pulumi.<from>.yaml (see scripts/lib/cloneStack.ts for
+// Writes Pulumi.<to>.yaml as a staging copy of Pulumi.<from>.yaml (see scripts/lib/stacks/clone.ts for
 // what changes and why), then prints the commands that set the new stack's secrets.
 // Exit 0 when written; 1 on bad arguments, a missing or invalid source, or an existing target.
 import * as fs from "fs";
 import * as path from "path";
 import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
-import { CloneError, cloneStack } from "./lib/cloneStack";
+import { CloneError, cloneStack } from "./lib/stacks/clone";
 import { exitWith } from "./lib/cli";
-import { formatSecrets } from "./lib/secretCommands";
-import { stackFilePath, StackFileError } from "./lib/stackFile";
-import { stagingTypesTable } from "./lib/stagingTypes";
+import { formatSecrets } from "./lib/stacks/secretCommands";
+import { stackFilePath, StackFileError } from "./lib/offline/stackFile";
+import { stagingTypesTable } from "./lib/stacks/stagingTypes";
 
 const USAGE = `usage: npm run clone-stack -- <from> <to> [--keep-topology] [--domain NAME]
          [--instance-type TYPE | --instance-type HOST=TYPE ...] [--certbot-email ADDRESS]
@@ -32,7 +32,7 @@ environment (--set) and snapshot tag. Comments and key order are kept.
   --dir DIR              where the stack files are (default: the current directory)
   --force                overwrite Pulumi.<to>.yaml
 
-Staging instance types (scripts/lib/stagingTypes.ts; the one host of a collapsed clone is at least a large):
+Staging instance types (scripts/lib/stacks/stagingTypes.ts; the one host of a collapsed clone is at least a large):
 ${stagingTypesTable()}`;
 
 async function main(argv: string[]): Promise<number> {

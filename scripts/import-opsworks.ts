@@ -10,8 +10,8 @@ import { TIERS, Tier } from "../components/config/schema";
 import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
 import { exitWith } from "./lib/cli";
 import { importOpsWorks, ImportResult, ReportKind } from "./lib/opsworks/convert";
-import { formatSecrets } from "./lib/secretCommands";
-import { stackFilePath, StackFileError } from "./lib/stackFile";
+import { formatSecrets } from "./lib/stacks/secretCommands";
+import { stackFilePath, StackFileError } from "./lib/offline/stackFile";
 
 const USAGE = `usage: npm run import-opsworks -- <custom.json> --stack <name> [--instances instances.json]
          [--region REGION] [--tier development|staging|production] [--repository URL] [--revision REV]

@@ -5,10 +5,10 @@ import * as path from "path";
 import { formatIssues } from "../components/config/load";
 import { ArgumentError, parseArgs, single } from "./lib/args";
 import { exitWith } from "./lib/cli";
-import { OPS_COMMANDS, OpsCommand, OpsError, planOps } from "./lib/opsPlan";
-import { parseAddresses, readOutputs, resolveConnection, runPlan } from "./lib/opsRun";
-import { loadStack } from "./lib/planLoad";
-import { StackFileError } from "./lib/stackFile";
+import { OPS_COMMANDS, OpsCommand, OpsError, planOps } from "./lib/ops/commands";
+import { parseAddresses, readOutputs, resolveConnection, runPlan } from "./lib/ops/run";
+import { loadStack } from "./lib/offline/loadStack";
+import { StackFileError } from "./lib/offline/stackFile";
 import { buildTopology } from "../components/topology";
 
 const USAGE = `usage: npm run ops -- <stack> <command> [arguments] [options]

@@ -5,8 +5,8 @@
 // Every registered input is checked against what AWS and the provider accept (scripts/lib/awsCheck).
 // Exit 0, or 1 with the configuration errors or the inputs AWS would refuse.
 import { exitWith } from "./lib/cli";
-import { startPolicyPack } from "./lib/policyPack";
-import type { PolicyReport } from "./lib/policyCheck";
+import { startPolicyPack } from "./lib/plan/policyPack";
+import type { PolicyReport } from "./lib/plan/policyCheck";
 
 const USAGE = "usage: npm run plan -- <stack> [--stack-file FILE] [--policy-config FILE] [--json]";
 
@@ -15,10 +15,10 @@ async function main(argv: string[]): Promise<number> {
     // the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
-        const { addressPlan, runOffline } = await import("./lib/offline");
-        const { planJson, planText } = await import("./lib/planReport");
-        const { checkPolicies } = await import("./lib/policyCheck");
+        const { prepareOfflineCommand } = await import("./lib/offline/command");
+        const { addressPlan, runOffline } = await import("./lib/offline/run");
+        const { planJson, planText } = await import("./lib/plan/report");
+        const { checkPolicies } = await import("./lib/plan/policyCheck");
         const { checkAwsConstraints, formatAwsIssues, siblingStacks } = await import("./lib/awsCheck");
 
         const command = prepareOfflineCommand(argv, USAGE);

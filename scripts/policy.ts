@@ -9,13 +9,13 @@
 // review takes the same file.
 import * as path from "path";
 import { exitWith } from "./lib/cli";
-import { startPolicyPack } from "./lib/policyPack";
+import { startPolicyPack } from "./lib/plan/policyPack";
 
 const USAGE = "usage: npm run policy -- <stack> [--stack-file FILE] [--policy-config FILE] [--json | --print-policy-config]";
 const PRINT_POLICY_CONFIG = "--print-policy-config";
 
 async function printPolicyConfig(argv: string[]): Promise<number> {
-    const { prepareOfflineCommand } = await import("./lib/offlineCommand");
+    const { prepareOfflineCommand } = await import("./lib/offline/command");
     const command = prepareOfflineCommand(argv, USAGE);
     if ("exitCode" in command) return command.exitCode;
     const { configFile, errors } = command.policyConfig;
@@ -33,9 +33,9 @@ async function main(argv: string[]): Promise<number> {
     // starts before the heavy modules below are imported.
     const pack = startPolicyPack();
     try {
-        const { prepareOfflineCommand } = await import("./lib/offlineCommand");
-        const { addressPlan, runOffline } = await import("./lib/offline");
-        const { checkPolicies, exitCodeFor, formatPolicyReport } = await import("./lib/policyCheck");
+        const { prepareOfflineCommand } = await import("./lib/offline/command");
+        const { addressPlan, runOffline } = await import("./lib/offline/run");
+        const { checkPolicies, exitCodeFor, formatPolicyReport } = await import("./lib/plan/policyCheck");
 
         const command = prepareOfflineCommand(argv, USAGE);
         if ("exitCode" in command) return command.exitCode;

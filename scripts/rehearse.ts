@@ -1,17 +1,17 @@
 // npm run rehearse -- <stack> [--stack-file FILE] [--keep] [--run-dir DIR] [--cache-dir DIR] [--parallel N]
 // npm run rehearse -- --teardown <run id>|stale [--cache-dir DIR]
 //
-// Rehearses `pulumi up` for a stack on local test hosts (scripts/lib/rehearsal.ts): the commands
+// Rehearses `pulumi up` for a stack on local test hosts (scripts/lib/rehearsal/index.ts): the commands
 // the program registers run over real SSH on a test host per instance, then the smoke checks.
 // Exit 0 when all pass; 1 on a failure (the failing command's output is printed) or an invalid
 // stack; 2 when this machine cannot run test hosts (root and Linux only).
-import { parseStackArgs } from "./lib/planLoad";
-import { StackFileError } from "./lib/stackFile";
+import { parseStackArgs } from "./lib/offline/loadStack";
+import { StackFileError } from "./lib/offline/stackFile";
 import { exitWith, usageError } from "./lib/cli";
 import { rehearse } from "./lib/rehearsal";
-import { RehearsalStackError } from "./lib/rehearsalStack";
-import { RehearsalError } from "./lib/rehearsalRunner";
-import { DEFAULT_CACHE_DIR, machineProblems, TestHostError, teardownStale } from "./lib/testHosts";
+import { RehearsalStackError } from "./lib/rehearsal/stack";
+import { RehearsalError } from "./lib/rehearsal/runner";
+import { DEFAULT_CACHE_DIR, machineProblems, TestHostError, teardownStale } from "./lib/rehearsal/testHosts";
 
 const USAGE = [
     "usage: npm run rehearse -- <stack> [--stack-file FILE] [--keep] [--run-dir DIR] [--cache-dir DIR] [--parallel N]",

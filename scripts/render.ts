@@ -9,10 +9,10 @@ import type { StackSpec } from "../components/config/spec";
 import type { RenderContext } from "../components/render/context";
 import { hostFiles, hostStepNames, renderHostStep } from "../components/render/hostSteps";
 import { exitWith, takeOption, usageError } from "./lib/cli";
-import { mockId } from "./lib/offline";
-import { loadStack, parseStackArgs } from "./lib/planLoad";
-import { offlineRenderContext } from "./lib/renderContext";
-import { StackFileError } from "./lib/stackFile";
+import { mockId } from "./lib/offline/run";
+import { loadStack, parseStackArgs } from "./lib/offline/loadStack";
+import { offlineRenderContext } from "./lib/offline/renderContext";
+import { StackFileError } from "./lib/offline/stackFile";
 
 const USAGE = "usage: npm run render -- <stack> --out DIR [--stack-file FILE]";
 

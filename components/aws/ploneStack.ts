@@ -16,10 +16,10 @@ import { OffsiteBackups } from "./offsiteBackups";
 import { offsiteTarget } from "../topology/offsite";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
-import { provisionHosts, sshAddressOf } from "./provisioning";
+import { provisionHosts, sshAddressOf } from "./provisionHosts";
 import { resourceTags } from "./tags";
 import type { StackSecrets } from "./stackSecrets";
-import { loadBalancerIdleTimeoutSeconds } from "../render/frontendLayout";
+import { loadBalancerIdleTimeoutSeconds } from "../render/frontend/layout";
 import { COMPONENT_TYPES } from "./typeTokens";
 
 export interface PloneStackArgs {

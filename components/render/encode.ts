@@ -3,7 +3,7 @@
 // (config/kinds.ts) already refuse what a target cannot hold; the encoders refuse it again (a bug,
 // never a user error, when they do) and escape what the target would otherwise interpret.
 // Shell words are in shell.ts (shellQuote, shellArray, shellAssignments); the curl configuration
-// of the cache archives is written at run time by curl_config_quote in render/scripts/deploy.ts.
+// of the cache archives is written at run time by curl_config_quote in render/hostScripts/deploy.ts.
 
 /** Line breaks and other control characters: no single-line target can hold them. */
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;

@@ -15,7 +15,7 @@ import type { StackSpec } from "../../components/config/spec";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import type { RenderedFile } from "../../components/render/context";
 import { renderFrontendFiles } from "../../components/render/frontend";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { buildoutPython, parseBuildout } from "../helpers/buildout";
 import { prepareDebianFiles, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { FullStack, fullStacks, Raw, rawMayChange, renderEverything, RenderedStack, secretsOf, shapeOf, validate } from "../helpers/hostileConfig";

@@ -4,11 +4,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { appLayout } from "../../components/render/appLayout";
-import { renderSupervisorPrograms } from "../../components/render/supervisor";
+import { appLayout } from "../../components/render/app/layout";
+import { renderSupervisorPrograms } from "../../components/render/app/supervisor";
 import { renderAppFiles } from "../../components/render/app";
-import { renderDeployEnv } from "../../components/render/deployEnv";
-import { renderAppEnvScript } from "../../components/render/scripts/appEnv";
+import { renderDeployEnv } from "../../components/render/app/deployEnv";
+import { renderAppEnvScript } from "../../components/render/hostScripts/appEnv";
 import { contextOf, variantSpec } from "../helpers/appStacks";
 import { TempSupervisord } from "../helpers/supervisord";
 import { freePorts, httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";

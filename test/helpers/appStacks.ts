@@ -4,7 +4,7 @@ import type { StackSpec } from "../../components/config/spec";
 import type { RenderContext } from "../../components/render/context";
 import { hostPlan } from "../../components/render/context";
 import type { HostPlan } from "../../components/topology";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { ALL_SECRETS, loadRepoStack, parseObjects } from "./stacks";
 
 export const BASE_CONFIG: Record<string, unknown> = {

@@ -1,7 +1,7 @@
 // Render contexts for the front-end tests: the repository's stacks and small variants built from
 // a dev-like configuration.
 import type { RenderContext } from "../../components/render/context";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import type { HostPlan } from "../../components/topology";
 import { ALL_SECRETS, loadRepoStack, parseObjects } from "./stacks";
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import type { RenderedFile } from "../../components/render/context";
-import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout } from "../../components/render/frontendLayout";
+import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout } from "../../components/render/frontend/layout";
 import { run } from "./system";
 
 /** The default layout with every path moved under `root`, and optionally other ports. */

@@ -11,7 +11,7 @@ import type { StackSpec } from "../../components/config/spec";
 import { RenderedFile, RenderSecrets, secretPlaceholder } from "../../components/render/context";
 import { hostFiles, hostStepNames, renderHostStep } from "../../components/render/hostSteps";
 import { PATHS } from "../../components/topology/ports";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { mockVolumeIds } from "../../scripts/render";
 import { REPO } from "./stacks";
 
@@ -205,7 +205,7 @@ export function renderEverything(spec: StackSpec, secrets: RenderSecrets): Rende
 
 /** What a value may never change in a file: its lines, and the entities its daemon serves. */
 export function shapeOf(file: RenderedFile): Record<string, unknown> {
-    // The redaction list holds each line of each secret on a line of its own, by design (render/redaction.ts).
+    // The redaction list holds each line of each secret on a line of its own, by design (render/host/redaction.ts).
     if (file.path === PATHS.redactList) return { redactionList: true, mode: file.mode };
     const lines = file.content.split("\n");
     const shape: Record<string, unknown> = { lines: lines.length };

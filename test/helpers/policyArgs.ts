@@ -9,7 +9,7 @@ import type {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { defaultPolicyConfig, JsonSchema, PolicyInfo, validateValue } from "../../scripts/lib/policyConfig";
+import { defaultPolicyConfig, JsonSchema, PolicyInfo, validateValue } from "../../scripts/lib/plan/policyConfig";
 import { SECURITY_GROUP_TAG, TYPES } from "../../policies/rules/common";
 
 // The analyzer's own proxy: reading a value that is unknown during preview throws, as in the server.

@@ -1,11 +1,11 @@
 // Two offline runs of a stack, before and after a change of its configuration, and what a second
-// `pulumi up` would do between them (scripts/lib/secondUp.ts).
+// `pulumi up` would do between them (scripts/lib/plan/secondUp.ts).
 import * as path from "path";
-import { addressPlan, OfflineRun, runOffline } from "../../scripts/lib/offline";
-import { loadStack, validateStack } from "../../scripts/lib/planLoad";
-import type { StackConfig } from "../../scripts/lib/stackFile";
+import { addressPlan, OfflineRun, runOffline } from "../../scripts/lib/offline/run";
+import { loadStack, validateStack } from "../../scripts/lib/offline/loadStack";
+import type { StackConfig } from "../../scripts/lib/offline/stackFile";
 import type { StackSpec } from "../../components/config/spec";
-import { PlannedChange, secondUp, secondUpAddresses } from "../../scripts/lib/secondUp";
+import { PlannedChange, secondUp, secondUpAddresses } from "../../scripts/lib/plan/secondUp";
 import { REPO } from "./stacks";
 
 export interface Planned {

@@ -3,7 +3,7 @@
 import * as path from "path";
 import { parseStackConfig, LoadResult } from "../../components/config/load";
 import type { StackSpec } from "../../components/config/spec";
-import { loadStack, LoadedStack } from "../../scripts/lib/planLoad";
+import { loadStack, LoadedStack } from "../../scripts/lib/offline/loadStack";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 

@@ -1,4 +1,4 @@
-// Helpers of the app-script tests: the stand-in Plone (scripts/lib/standin.ts, shared with the
+// Helpers of the app-script tests: the stand-in Plone (scripts/lib/rehearsal/standin.ts, shared with the
 // rehearsal) in a fixture repository on a local path, and the app files of a host installed under a
 // temp dir with the host's paths and ports moved there.
 import * as fs from "fs";
@@ -7,10 +7,10 @@ import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
 import type { RenderContext, RenderedFile } from "../../components/render/context";
 import type { HostPlan } from "../../components/topology";
-import { StandinRepo } from "../../scripts/lib/standin";
+import { StandinRepo } from "../../scripts/lib/rehearsal/standin";
 import { run, RunResult } from "./system";
 
-export { STANDIN_APP, STANDIN_BUILD, STANDIN_COMMANDS } from "../../scripts/lib/standin";
+export { STANDIN_APP, STANDIN_BUILD, STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 
 /** The fixture buildout repository: git on a local path, reached through a file:// URL. */
 export class FixtureRepo extends StandinRepo {

@@ -4,7 +4,7 @@
 import type { RenderContext } from "../../components/render/context";
 import { hostPlan } from "../../components/render/context";
 import type { HostPlan } from "../../components/topology";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { ALL_SECRETS, loadRepoStack, parseObjects } from "./stacks";
 
 type HostSpec = { name: string; instanceType?: string; az?: number; layers: string[] };

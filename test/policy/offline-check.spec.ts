@@ -5,9 +5,9 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline";
-import { loadStack } from "../../scripts/lib/planLoad";
-import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR, startPolicyPack } from "../../scripts/lib/policyCheck";
+import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline/run";
+import { loadStack } from "../../scripts/lib/offline/loadStack";
+import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR, startPolicyPack } from "../../scripts/lib/plan/policyCheck";
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { TAGGABLE_TYPES } from "../../policies/rules/tagging";
 import { REPO } from "../helpers/stacks";

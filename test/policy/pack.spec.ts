@@ -6,8 +6,8 @@ import * as path from "path";
 import YAML from "yaml";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { PACK_NAME, packArgs, ploneGuardPolicies } from "../../policies/rules/all";
-import { JsonSchema, PolicyInfo, readPolicyConfigFile, reconcilePolicyConfig, validateValue } from "../../scripts/lib/policyConfig";
-import { defaultPolicyConfigFile, exitCodeFor, POLICY_PACK_DIR, toWireValue } from "../../scripts/lib/policyCheck";
+import { JsonSchema, PolicyInfo, readPolicyConfigFile, reconcilePolicyConfig, validateValue } from "../../scripts/lib/plan/policyConfig";
+import { defaultPolicyConfigFile, exitCodeFor, POLICY_PACK_DIR, toWireValue } from "../../scripts/lib/plan/policyCheck";
 
 function infos(): PolicyInfo[] {
     return ploneGuardPolicies.map((p: ResourceValidationPolicy | StackValidationPolicy) => ({

@@ -3,7 +3,7 @@
 // and --teardown, and the refusal to run without root.
 import { expect } from "chai";
 import * as path from "path";
-import { plannedHostAddresses } from "../../scripts/lib/offline";
+import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { loadRepoStack, REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 import { run } from "../helpers/system";

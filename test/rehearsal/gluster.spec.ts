@@ -3,8 +3,8 @@
 // over FUSE on an app host; and teardown with that FUSE mount live still leaves nothing behind.
 import { expect } from "chai";
 import * as fs from "fs";
-import { plannedHostAddresses } from "../../scripts/lib/offline";
-import { TestHostRun } from "../../scripts/lib/testHosts";
+import { plannedHostAddresses } from "../../scripts/lib/offline/run";
+import { TestHostRun } from "../../scripts/lib/rehearsal/testHosts";
 import { loadRepoStack } from "../helpers/stacks";
 import { shippedLogs } from "../../components/render/monitoring/cloudwatchAgent";
 import { buildTopology } from "../../components/topology";

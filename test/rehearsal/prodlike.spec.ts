@@ -6,15 +6,15 @@
 // fails on one app host (activates nothing), rollbacks, and bench:deploy's restart comparison.
 //
 // The Plone buildout cannot be built here (no PyPI): the fixture buildout's stand-in build makes
-// the clients and the ZEO server small python3 HTTP apps (scripts/lib/standin.ts). Everything
+// the clients and the ZEO server small python3 HTTP apps (scripts/lib/rehearsal/standin.ts). Everything
 // else is real.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { benchRestarts, formatBenchTable, LoadResult, underLoad } from "../../scripts/lib/benchDeploy";
+import { benchRestarts, formatBenchTable, LoadResult, underLoad } from "../../scripts/lib/rehearsal/benchDeploy";
 import { Rehearsal, secondRun } from "../../scripts/lib/rehearsal";
-import type { RunnerResult } from "../../scripts/lib/rehearsalRunner";
-import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/smokeChecks";
+import type { RunnerResult } from "../../scripts/lib/rehearsal/runner";
+import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChecks";
 import { REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { plannedHostAddresses } from "../../scripts/lib/offline";
+import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { rehearse, RehearsalReport } from "../../scripts/lib/rehearsal";
-import type { StepResult } from "../../scripts/lib/rehearsalRunner";
+import type { StepResult } from "../../scripts/lib/rehearsal/runner";
 import { loadRepoStack, REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { TestHostRun, teardownStale } from "../../scripts/lib/testHosts";
+import { TestHostRun, teardownStale } from "../../scripts/lib/rehearsal/testHosts";
 import { REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 
@@ -66,7 +66,7 @@ describe("rehearsal teardown", function () {
     it("cleans up after a rehearsal that crashed, and leaves a running one alone", async () => {
         // A rehearsal process that dies without tearing down (SIGKILL: no handler can run).
         const script = `
-            const { TestHostRun } = require(${JSON.stringify(path.join(REPO, "scripts/lib/testHosts"))});
+            const { TestHostRun } = require(${JSON.stringify(path.join(REPO, "scripts/lib/rehearsal/testHosts"))});
             TestHostRun.create({ vpcCidr: "10.20.0.0/16", region: "eu-west-1", cacheDir: ${JSON.stringify(REHEARSAL_CACHE)} })
                 .then(async ({ run }) => { await run.startHosts([{ name: "dev-1", address: "10.20.0.10", volumes: [{ volumeId: "vol-0123456789abcdef0", sizeGiB: 1 }] }]); console.log(JSON.stringify({ runId: run.runId, runDir: run.runDir })); setInterval(() => {}, 1000); })
                 .catch((e) => { console.error(e); process.exit(1); });`;

@@ -3,8 +3,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { plannedHostAddresses } from "../../scripts/lib/offline";
-import { TestHostRun } from "../../scripts/lib/testHosts";
+import { plannedHostAddresses } from "../../scripts/lib/offline/run";
+import { TestHostRun } from "../../scripts/lib/rehearsal/testHosts";
 import { loadRepoStack } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
 

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { CHANGED_MARKER, renderInstallScript, ServiceReload } from "../../components/render/install";
+import { CHANGED_MARKER, renderInstallScript, ServiceReload } from "../../components/render/host/install";
 import type { RenderedFile } from "../../components/render/context";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";

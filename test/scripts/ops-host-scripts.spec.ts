@@ -16,7 +16,7 @@ import { renderOperationsFiles } from "../../components/render/operations";
 import { renderServiceScript } from "../../components/render/operations/services";
 import { renderVarnishPurgeScript } from "../../components/render/operations/varnishPurge";
 import { renderCloudwatchAgentScript } from "../../components/render/monitoring/cloudwatchAgent";
-import { renderVarnishVcl, varnishdArgs } from "../../components/render/varnish";
+import { renderVarnishVcl, varnishdArgs } from "../../components/render/frontend/varnish";
 import { PATHS } from "../../components/topology";
 import { contextOf, variantSpec } from "../helpers/appStacks";
 import { firstFrontend, variantContext } from "../helpers/frontend";

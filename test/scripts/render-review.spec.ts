@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderStack, RENDER_MARKER } from "../../scripts/render";
 import { hostFiles, hostStepNames } from "../../components/render/hostSteps";
-import { offlineRenderContext } from "../../scripts/lib/renderContext";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { loadRepoStack } from "../helpers/stacks";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 

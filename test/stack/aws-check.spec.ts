@@ -3,10 +3,10 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline";
-import { loadStack } from "../../scripts/lib/planLoad";
-import { parseStackText } from "../../scripts/lib/stackFile";
-import { validateStack } from "../../scripts/lib/planLoad";
+import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline/run";
+import { loadStack } from "../../scripts/lib/offline/loadStack";
+import { parseStackText } from "../../scripts/lib/offline/stackFile";
+import { validateStack } from "../../scripts/lib/offline/loadStack";
 import { checkAwsConstraints, formatAwsIssues, siblingStacks } from "../../scripts/lib/awsCheck";
 import { elasticIpsOf } from "../../scripts/lib/awsCheck/quotas";
 import type { StackSpec } from "../../components/config/spec";

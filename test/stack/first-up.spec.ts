@@ -5,9 +5,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { addressPlan, CapturedResource, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline";
-import { loadStack } from "../../scripts/lib/planLoad";
-import { readStackFile } from "../../scripts/lib/stackFile";
+import { addressPlan, CapturedResource, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
+import { loadStack } from "../../scripts/lib/offline/loadStack";
+import { readStackFile } from "../../scripts/lib/offline/stackFile";
 import { ploneProgram } from "../../components/program";
 import { ALL_SECRETS, REPO } from "../helpers/stacks";
 import { run } from "../helpers/system";

@@ -4,8 +4,8 @@
 // pack over gRPC on a stack whose bucket is broken the way a program change could break it.
 import { expect } from "chai";
 import * as path from "path";
-import { addressPlan, CapturedResource, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline";
-import { checkPolicies, exitCodeFor, loadPolicyConfig, POLICY_PACK_DIR } from "../../scripts/lib/policyCheck";
+import { addressPlan, CapturedResource, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
+import { checkPolicies, exitCodeFor, loadPolicyConfig, POLICY_PACK_DIR } from "../../scripts/lib/plan/policyCheck";
 import { CLOUDWATCH_AGENT_CONFIG, CLOUDWATCH_AGENT_SCRIPT } from "../../components/render/monitoring/cloudwatchAgent";
 import { backupEnvPath } from "../../components/render/operations/backup";
 import { STACK_TAG } from "../../components/aws/tags";

@@ -1,11 +1,11 @@
 // The program under Pulumi's mocks: which resources it registers, with which inputs and options.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { addressPlan, CapturedResource, isSecretValue, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline";
+import { addressPlan, CapturedResource, isSecretValue, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
 import { cidrContains, planSubnet } from "../../components/topology/addressing";
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { ALL_SECRETS, loadRepoStack } from "../helpers/stacks";
-import { readStackFile } from "../../scripts/lib/stackFile";
+import { readStackFile } from "../../scripts/lib/offline/stackFile";
 import * as path from "path";
 import { REPO } from "../helpers/stacks";
 

@@ -3,9 +3,9 @@ import { expect } from "chai";
 import YAML from "yaml";
 import * as fs from "fs";
 import * as path from "path";
-import { addressPlan, CapturedResource, isSecretValue, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline";
-import { parseStackText } from "../../scripts/lib/stackFile";
-import { validateStack } from "../../scripts/lib/planLoad";
+import { addressPlan, CapturedResource, isSecretValue, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
+import { parseStackText } from "../../scripts/lib/offline/stackFile";
+import { validateStack } from "../../scripts/lib/offline/loadStack";
 import { RUN_AS_ROOT } from "../../components/aws/provisioner";
 import { ALL_SECRETS, REPO } from "../helpers/stacks";
 

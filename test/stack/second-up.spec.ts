@@ -1,18 +1,18 @@
 // A second `pulumi up` after the changes operators make: the program runs under mocks before and
-// after the change, and scripts/lib/secondUp.ts says what the engine would create, update, replace
-// or delete (the provider's replace decisions from scripts/lib/replaceOnChanges.ts). No volume,
+// after the change, and scripts/lib/plan/secondUp.ts says what the engine would create, update, replace
+// or delete (the provider's replace decisions from scripts/lib/plan/replaceOnChanges.ts). No volume,
 // database, bucket or file system is replaced or deleted unless a documented step says how.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { CapturedResource, OfflineRun, runOffline, addressPlan } from "../../scripts/lib/offline";
-import { PlannedChange, secondUp, statefulLosses } from "../../scripts/lib/secondUp";
-import { REPLACE_ON_CHANGES } from "../../scripts/lib/replaceOnChanges";
-import { validateStack } from "../../scripts/lib/planLoad";
+import { CapturedResource, OfflineRun, runOffline, addressPlan } from "../../scripts/lib/offline/run";
+import { PlannedChange, secondUp, statefulLosses } from "../../scripts/lib/plan/secondUp";
+import { REPLACE_ON_CHANGES } from "../../scripts/lib/plan/replaceOnChanges";
+import { validateStack } from "../../scripts/lib/offline/loadStack";
 import { afterEdit, edited, Planned, planRepoStack, summary } from "../helpers/secondUp";
 import { REPO } from "../helpers/stacks";
 import { STORAGE_VARIANT_CONFIGS } from "../helpers/storageVariants";
-import { parseStackText } from "../../scripts/lib/stackFile";
+import { parseStackText } from "../../scripts/lib/offline/stackFile";
 
 /** A second, valid ed25519 key (ssh-keygen). */
 const NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvkQPoy6QUHsZJxs2nNZC9QlAlPnqV+dqx1XKwGfOAn ops@plone-prod-2027";

@@ -4,12 +4,12 @@
 import * as path from "path";
 import YAML from "yaml";
 import { expect } from "chai";
-import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline";
-import { LoadedStack, validateStack } from "../../scripts/lib/planLoad";
-import { parseStackText } from "../../scripts/lib/stackFile";
+import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline/run";
+import { LoadedStack, validateStack } from "../../scripts/lib/offline/loadStack";
+import { parseStackText } from "../../scripts/lib/offline/stackFile";
 import type { StackSpec } from "../../components/config/spec";
 import { REPO } from "../helpers/stacks";
-import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/policyCheck";
+import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/plan/policyCheck";
 import { run, RunResult } from "../helpers/system";
 import { checkAwsConstraints, formatAwsIssues } from "../../scripts/lib/awsCheck";
 

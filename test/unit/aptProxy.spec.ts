@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { AddressInfo } from "net";
-import { cachePath, isImmutable, startAptProxy } from "../../scripts/lib/aptProxy";
+import { cachePath, isImmutable, startAptProxy } from "../../scripts/lib/rehearsal/aptProxy";
 import { tempDir } from "../helpers/system";
 
 interface Reply {

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import type { RenderSecrets } from "../../components/render/context";
-import { REDACTED, redactionFile, redactionTexts, redactStage, secretValues } from "../../components/render/redaction";
+import { REDACTED, redactionFile, redactionTexts, redactStage, secretValues } from "../../components/render/host/redaction";
 import { run, tempDir } from "../helpers/system";
 
 const DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\nAAAAMwAAAAtzc2gtZWQyNTUxOQ==\n-----END OPENSSH PRIVATE KEY-----\n";

@@ -1,11 +1,11 @@
 // The rehearsal's judgements without hosts: the second run (daemons, the steps' sayings), the
 // volumes the program attaches, the front door's answers, and bench:deploy's wrk results.
 import { expect } from "chai";
-import { formatBenchTable, parseWrkOutput, wrkScript } from "../../scripts/lib/benchDeploy";
-import { daemonChanges, daemonsOf, secondRunProblems } from "../../scripts/lib/idempotence";
-import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline";
-import { plannedVolumes, RunnerResult, StepResult } from "../../scripts/lib/rehearsalRunner";
-import { parseCurlOutput } from "../../scripts/lib/smokeChecks";
+import { formatBenchTable, parseWrkOutput, wrkScript } from "../../scripts/lib/rehearsal/benchDeploy";
+import { daemonChanges, daemonsOf, secondRunProblems } from "../../scripts/lib/rehearsal/idempotence";
+import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline/run";
+import { plannedVolumes, RunnerResult, StepResult } from "../../scripts/lib/rehearsal/runner";
+import { parseCurlOutput } from "../../scripts/lib/rehearsal/smokeChecks";
 import { loadRepoStack } from "../helpers/stacks";
 import { run } from "../helpers/system";
 

@@ -6,10 +6,10 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { runOffline } from "../../scripts/lib/offline";
+import { runOffline } from "../../scripts/lib/offline/run";
 import {
     dependencyOrder, parseDuration, RehearsalStep, runSteps, StepTransport, stepsFromRun,
-} from "../../scripts/lib/rehearsalRunner";
+} from "../../scripts/lib/rehearsal/runner";
 import { tempDir } from "../helpers/system";
 
 /** A transport that "runs" a step by waiting `ms` from its create line `sleep <ms> <exit>`. */

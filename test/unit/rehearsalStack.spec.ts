@@ -1,7 +1,7 @@
 // The stack as the rehearsal provisions it: the run's key and generated secrets, nothing else changed.
 import { expect } from "chai";
-import { generatedPassword, withRehearsalApp, withRehearsalSecrets } from "../../scripts/lib/rehearsalStack";
-import { STANDIN_COMMANDS } from "../../scripts/lib/standin";
+import { generatedPassword, withRehearsalApp, withRehearsalSecrets } from "../../scripts/lib/rehearsal/stack";
+import { STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 import { loadRepoStack } from "../helpers/stacks";
 
 const keys = {

@@ -13,9 +13,9 @@ import {
     renderZodbpackScript,
     weekdaysOf,
     ZODBPACK_SCRIPT,
-} from "../../components/render/cron";
+} from "../../components/render/operations/cron";
 import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
-import { setupPackages } from "../../components/render/system";
+import { setupPackages } from "../../components/render/host/system";
 import { PATHS } from "../../components/topology";
 import { parseObjects } from "../helpers/stacks";
 import { contextOf, host, VARIANTS, variantConfig } from "../helpers/storageVariants";

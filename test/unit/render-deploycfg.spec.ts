@@ -1,7 +1,7 @@
 // deploy.cfg: what each host's buildout is told, checked with zc.buildout's own parser and our
 // check that every ${section:option} it references is defined.
 import { expect } from "chai";
-import { deployCfgFile, generatedParts, renderDeployCfg } from "../../components/render/deployCfg";
+import { deployCfgFile, generatedParts, renderDeployCfg } from "../../components/render/app/deployCfg";
 import { DEPLOY_USER, PATHS } from "../../components/topology/ports";
 import { allStacks, contextOf, repoStack, VARIANTS, variantSpec } from "../helpers/appStacks";
 import { buildoutPython, lines, option, parseBuildout, unresolvedReferences } from "../helpers/buildout";

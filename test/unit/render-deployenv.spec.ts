@@ -1,7 +1,7 @@
 // deploy.env is read back by bash exactly as rendered: every value quoted, nothing executed.
 import { expect } from "chai";
 import { renderAppFiles } from "../../components/render/app";
-import { renderDeployEnv } from "../../components/render/deployEnv";
+import { renderDeployEnv } from "../../components/render/app/deployEnv";
 import { contextOf, repoStack, VARIANTS, variantSpec } from "../helpers/appStacks";
 import * as fs from "fs";
 import * as path from "path";

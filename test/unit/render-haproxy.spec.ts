@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { renderHaproxyConfig } from "../../components/render/haproxy";
+import { renderHaproxyConfig } from "../../components/render/frontend/haproxy";
 import { haproxyWord } from "../../components/render/encode";
-import { haproxyAgentFile, renderHaproxyAgent } from "../../components/render/haproxyAgent";
+import { haproxyAgentFile, renderHaproxyAgent } from "../../components/render/app/haproxyAgent";
 import { hostFiles } from "../../components/render/hostSteps";
-import { supervisorPrograms } from "../../components/render/supervisor";
+import { supervisorPrograms } from "../../components/render/app/supervisor";
 import { PATHS, PORTS } from "../../components/topology";
 import { repoStack } from "../helpers/appStacks";
 import { albContext, firstFrontend, frontendsOf, linesMatching, repoContext, variantContext } from "../helpers/frontend";

@@ -6,9 +6,9 @@ import {
     renderNginxMainConf,
     renderNginxSite,
     renderNginxTlsServers,
-} from "../../components/render/nginx";
-import { renderHaproxyConfig } from "../../components/render/haproxy";
-import { renderVarnishVcl } from "../../components/render/varnish";
+} from "../../components/render/frontend/nginx";
+import { renderHaproxyConfig } from "../../components/render/frontend/haproxy";
+import { renderVarnishVcl } from "../../components/render/frontend/varnish";
 import { frontendRemovedFiles, renderFrontendFiles, FRONTEND_SERVICES, TLS_ENABLE_COMMAND } from "../../components/render/frontend";
 import { PATHS, PORTS } from "../../components/topology";
 import { albContext, block, firstFrontend, frontendsOf, repoContext, serverBlocks, variantContext } from "../helpers/frontend";

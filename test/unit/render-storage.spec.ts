@@ -3,9 +3,9 @@
 import { expect } from "chai";
 import { addressOf } from "../../components/render/context";
 import { blobStorageDir } from "../../components/topology";
-import { renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/blobs";
-import { efsFstabLine } from "../../components/render/efs";
-import { glusterFstabLine, renderGlusterdVol, renderGlusterScript } from "../../components/render/gluster";
+import { renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/storage/blobs";
+import { efsFstabLine } from "../../components/render/storage/efs";
+import { glusterFstabLine, renderGlusterdVol, renderGlusterScript } from "../../components/render/storage/gluster";
 import {
     nfsClientHosts,
     nfsFstabLine,
@@ -13,8 +13,8 @@ import {
     renderNfsCommonDefaults,
     renderNfsConf,
     renderNfsKernelServerDefaults,
-} from "../../components/render/nfs";
-import { renderVolumeScript } from "../../components/render/volumes";
+} from "../../components/render/storage/nfs";
+import { renderVolumeScript } from "../../components/render/storage/volumes";
 import { PATHS, PORTS } from "../../components/topology";
 import { host, VARIANTS } from "../helpers/storageVariants";
 

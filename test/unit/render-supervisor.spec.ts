@@ -1,6 +1,6 @@
 // The app's supervisor programs per host: which programs, their commands, users and logs.
 import { expect } from "chai";
-import { renderSupervisorPrograms, supervisorPrograms } from "../../components/render/supervisor";
+import { renderSupervisorPrograms, supervisorPrograms } from "../../components/render/app/supervisor";
 import { contextOf, repoStack, VARIANTS, variantSpec } from "../helpers/appStacks";
 
 /** [section] -> key -> value of a supervisor file. */

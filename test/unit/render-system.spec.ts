@@ -1,9 +1,9 @@
 // The setup script and the system files of a host: packages, deploy user, time zone, /tmp,
 // unattended upgrades, directories, logrotate, and the order of the storage steps.
 import { expect } from "chai";
-import { renderStorageFiles } from "../../components/render/blobs";
-import { renderLogrotateFiles } from "../../components/render/logrotate";
-import { AUTO_UPGRADES, renderSetupScript, renderSystemFiles, setupPackages } from "../../components/render/system";
+import { renderStorageFiles } from "../../components/render/storage/blobs";
+import { renderLogrotateFiles } from "../../components/render/host/logrotate";
+import { AUTO_UPGRADES, renderSetupScript, renderSystemFiles, setupPackages } from "../../components/render/host/system";
 import { PATHS } from "../../components/topology";
 import { contextOf, host, VARIANTS, variantConfig } from "../helpers/storageVariants";
 

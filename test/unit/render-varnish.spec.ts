@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { renderVarnishServiceFiles, renderVarnishVcl, varnishBanCommand, varnishdArgs, VARNISH_DEFAULTS, VARNISH_DROP_IN } from "../../components/render/varnish";
+import { renderVarnishServiceFiles, renderVarnishVcl, varnishBanCommand, varnishdArgs, VARNISH_DEFAULTS, VARNISH_DROP_IN } from "../../components/render/frontend/varnish";
 import { PATHS, PORTS } from "../../components/topology";
 import { albContext, block, firstFrontend, frontendsOf, repoContext, variantContext } from "../helpers/frontend";
 

@@ -3,12 +3,12 @@
 // Amazon's package (signature checked) and loads the configuration.
 import type { StackSpec } from "../../config/spec";
 import { PATHS, type HostPlan, type Topology } from "../../topology";
-import { appLayout } from "../appLayout";
+import { appLayout } from "../app/layout";
 import type { RenderContext } from "../context";
-import { DEFAULT_FRONTEND_LAYOUT } from "../frontendLayout";
+import { DEFAULT_FRONTEND_LAYOUT } from "../frontend/layout";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
-import { supervisorPrograms } from "../supervisor";
-import { cronJobs } from "../cron";
+import { supervisorPrograms } from "../app/supervisor";
+import { cronJobs } from "../operations/cron";
 import { runsBuild } from "../../layers";
 
 /** GlusterFS names a brick's or a mount's log after its path, '/' turned into '-' (/srv/shared-blobs -> srv-shared-blobs.log). */

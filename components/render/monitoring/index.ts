@@ -3,7 +3,7 @@
 // each service takes a changed configuration.
 import type { HostPlan } from "../../topology";
 import type { RenderContext, RenderedFile } from "../context";
-import type { ServiceReload } from "../install";
+import type { ServiceReload } from "../host/install";
 import { rootFile } from "../scriptKit";
 import { CLOUDWATCH_AGENT_CONFIG, CLOUDWATCH_AGENT_SCRIPT, renderCloudwatchAgentConfig, renderCloudwatchAgentScript } from "./cloudwatchAgent";
 import { NEWRELIC_INFRA_CONFIG, NEWRELIC_INFRA_SCRIPT, renderNewRelicFiles, renderNewRelicInfraScript } from "./newRelic";

@@ -3,7 +3,7 @@
 // e.g. collective.newrelic). The license key is the secret plone-aws:newRelicLicenseKey: it is only
 // in files of mode 0600 (newrelic-infra.yml) and 0640 (newrelic.ini), never on a command line.
 import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout } from "../appLayout";
+import { appLayout } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { iniValue, yamlString } from "../encode";
 import { scriptHeader, sh } from "../scriptKit";

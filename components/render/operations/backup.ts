@@ -1,13 +1,13 @@
 // Backups and their off-site copies on the host that keeps them (the ZEO server; with RelStorage,
 // a host that sees the blobs): backup.env, plone-backup (repozo through collective.recipe.backup's
 // bin/backup, then the copy to S3) and plone-restore (a backup of a date, fetched from S3, restored
-// with repozo, and the blobs). The scheduled job (render/cron.ts) and `ops backup` run the same
+// with repozo, and the blobs). The scheduled job (operations/cron.ts) and `ops backup` run the same
 // plone-backup; `ops restore` runs plone-restore between stopping and starting the clients.
 import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout, programName } from "../appLayout";
+import { appLayout, programName } from "../app/layout";
 import type { RenderContext } from "../context";
 import { scriptHeader, sh } from "../scriptKit";
-import { hostScript } from "../scripts/hostScript";
+import { hostScript } from "../hostScripts/frame";
 import { shellAssignments } from "../shell";
 import { OFFSITE_FOLDERS, OffsiteTarget, offsitePlanOf, offsitePrefix } from "../../topology/offsite";
 

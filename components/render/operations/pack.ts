@@ -1,9 +1,9 @@
 // plone-pack (PATHS.sbinDir): pack the database now, as the scheduled job does (zeopack on the ZEO
 // server, zodbpack on the RelStorage packing host), showing its output.
 import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout } from "../appLayout";
+import { appLayout } from "../app/layout";
 import type { RenderContext } from "../context";
-import { cronJobs, ZODBPACK_SCRIPT } from "../cron";
+import { cronJobs, ZODBPACK_SCRIPT } from "./cron";
 import { scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 
 /** The pack job of a host ("zeopack" or "zodbpack") and the command it runs now, or undefined. */

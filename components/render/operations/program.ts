@@ -2,7 +2,7 @@
 // without dropping a request (what the cookbook's instances-start/-stop/-restart and
 // zeoserver-start/-stop recipes did, behind haproxy).
 import { sh } from "../scriptKit";
-import { hostScript } from "../scripts/hostScript";
+import { hostScript } from "../hostScripts/frame";
 import { PATHS } from "../../topology/ports";
 
 export function renderProgramScript(): string {

@@ -4,7 +4,7 @@ import { LAYERS, type Layer } from "../../config/schema";
 import { layerInfo, runsBuild, type SystemService } from "../../layers";
 import type { HostPlan } from "../../topology";
 import type { RenderContext } from "../context";
-import { frontendServiceScriptPath } from "../frontendService";
+import { frontendServiceScriptPath } from "../frontend/service";
 import { scriptHeader, sh, shellArray } from "../scriptKit";
 
 

@@ -1,7 +1,7 @@
 // plone-status (PATHS.sbinDir): what runs on a host, read-only: its system services, the app's
 // supervisor programs and clients out of rotation, the release in use, and its disks.
 import { PATHS, type HostPlan } from "../../topology";
-import { appLayout } from "../appLayout";
+import { appLayout } from "../app/layout";
 import type { RenderContext } from "../context";
 import { scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 import { systemServices } from "./services";

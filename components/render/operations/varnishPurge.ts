@@ -1,8 +1,8 @@
 // plone-varnish-purge (PATHS.sbinDir): ban cached URLs by regular expression on this front end's
 // Varnish (the cookbook's varnish-purge recipe). It sends the BAN request the VCL accepts from the
-// host itself (render/varnish.ts): every cached object whose URL matches is fetched again.
+// host itself (render/frontend/varnish.ts): every cached object whose URL matches is fetched again.
 import type { RenderContext } from "../context";
-import { DEFAULT_FRONTEND_LAYOUT } from "../frontendLayout";
+import { DEFAULT_FRONTEND_LAYOUT } from "../frontend/layout";
 import { scriptHeader, sh, shellArray } from "../scriptKit";
 
 export function renderVarnishPurgeScript(ctx: RenderContext): string {

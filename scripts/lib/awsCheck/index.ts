@@ -3,7 +3,7 @@
 // provider's own validations and auto-naming limits (providerRules.ts), and the quotas a stack
 // can hit by itself (quotas.ts). `npm run plan` stops on what it finds, as on a config error.
 import type { StackSpec } from "../../../components/config/spec";
-import { CapturedResource, OfflineRun, unwrapSecrets } from "../offline";
+import { CapturedResource, OfflineRun, unwrapSecrets } from "../offline/run";
 import type { ApiConstraint, ApiConstraintData } from "./generate";
 import { AUTONAME_RANDOM_LENGTH, AUTONAME_RULES, FIELD_RULES, TAG_RULES } from "./providerRules";
 import { quotaIssues } from "./quotas";

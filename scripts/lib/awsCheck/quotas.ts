@@ -5,9 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type { StackSpec } from "../../../components/config/spec";
 import { buildTopology } from "../../../components/topology";
-import type { CapturedResource, OfflineRun } from "../offline";
-import { loadStack } from "../planLoad";
-import { unwrapSecrets } from "../offline";
+import type { CapturedResource, OfflineRun } from "../offline/run";
+import { loadStack } from "../offline/loadStack";
+import { unwrapSecrets } from "../offline/run";
 
 export interface QuotaIssue {
     resource: string;

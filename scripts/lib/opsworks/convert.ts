@@ -17,11 +17,11 @@ import { BlobMode, Layer, LAYERS, ploneSchema, SECRET_KEYS, SECTION_SCHEMAS, Sec
 import { volumeKindsFor } from "../../../components/topology";
 import { APP_HOST_LAYERS, singleInstanceLayers } from "../../../components/layers";
 import { instanceTypeInfo } from "../../../components/topology/instanceTypes";
-import { validateStack } from "../planLoad";
-import { appSecret, ploneSecret, secretKeyName, SecretToSet, sortSecrets } from "../secretCommands";
-import { parseStackText } from "../stackFile";
-import { commentAbove, flowScalarLists, mapAt, STRINGIFY } from "../stackYaml";
-import { estimatedVcpus } from "../stagingTypes";
+import { validateStack } from "../offline/loadStack";
+import { appSecret, ploneSecret, secretKeyName, SecretToSet, sortSecrets } from "../stacks/secretCommands";
+import { parseStackText } from "../offline/stackFile";
+import { commentAbove, flowScalarLists, mapAt, STRINGIFY } from "../stacks/yaml";
+import { estimatedVcpus } from "../stacks/stagingTypes";
 import { ATTRIBUTES, attributeFor, Disposition, FAMILIES, hasAttributesBelow, KNOWN_MISTAKES } from "./attributes";
 import { displayValue, findCredential, holdsSecret, jqUrlSecret, NOT_SHOWN, secretEnvReason, splitUrlCredentials } from "./credentials";
 import { ImportedHost, LayerNames, readInstances } from "./instances";

@@ -1,0 +1,110 @@
+// deploy.env: the settings plone-deploy, plone-rollback and plone-restart read on one host
+// (/etc/plone-aws/<app>/deploy.env). bash syntax, sourced: every value single-quoted, lists as
+// bash arrays, so nothing in the stack configuration can run as a command.
+import type { HostPlan } from "../../topology";
+import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../../topology/ports";
+import { appLayout, BUILDOUT_SHARED_DIRS } from "./layout";
+import { hostStorage } from "./storage";
+import type { RenderContext } from "../context";
+import type { StackSpec } from "../../config/spec";
+import { haproxyCheckIntervals } from "../frontend/haproxy";
+import { shellAssignments } from "../shell";
+import { supervisorPrograms } from "./supervisor";
+import { newRelicEnvironment } from "../monitoring/newRelic";
+
+/** NAME=value of every variable plone-app-env adds to the app's programs (besides the secrets). */
+function appEnvironmentOf(ctx: RenderContext, host: HostPlan): string[] {
+    const env = { ...ctx.spec.app.environment, ...newRelicEnvironment(ctx, host) };
+    return Object.keys(env)
+        .sort()
+        .map((k) => `${k}=${env[k]}`);
+}
+
+/** Seconds after draining a client before its connections are counted: one agent check plus a margin. */
+export const DRAIN_GRACE_SECONDS = HAPROXY_AGENT_INTERVAL_SECONDS + 2;
+/**
+ * Seconds a rolling restart waits after a client went back into rotation, before it drains the
+ * next one: every front end must have taken the client back, through the agent's next answer and,
+ * when its health checks marked it DOWN while it restarted (a Zope that takes longer to start
+ * than `fall` checks at fastinter), through `rise` checks at downinter. Draining the next client
+ * sooner can leave haproxy without a usable client: it then answers 503.
+ */
+export function readyGraceSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return HAPROXY_AGENT_INTERVAL_SECONDS + Math.ceil((spec.frontend.haproxy.rise * haproxyCheckIntervals(spec).downinter) / 1000) + 1;
+}
+/** Seconds each warm-up request may take (a cold Plone page renders slowly). */
+export const WARMUP_TIMEOUT_SECONDS = 120;
+
+export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
+    const { app, plone } = ctx.spec;
+    const layout = appLayout(ctx.spec);
+    const storage = hostStorage(ctx, host);
+    const programs = supervisorPrograms(ctx, host);
+    const servers = programs.filter((p) => p.role === "server");
+    const workers = programs.filter((p) => p.role === "worker");
+    const links = Object.entries({ ...Object.fromEntries(BUILDOUT_SHARED_DIRS.map((d) => [d, d])), ...app.symlinkBeforeMigrate });
+    const unique = (xs: string[]) => [...new Set(xs)];
+
+    const vars = {
+        APP: app.name,
+        HOST: host.name,
+        DEPLOY_TO: layout.deployTo,
+        CONFIG_DIR: layout.configDir,
+        RUNTIME_DIR: PATHS.runtimeDir,
+        // Empty: supervisorctl's default configuration (Debian's /etc/supervisor/supervisord.conf).
+        SUPERVISOR_CONF: "",
+        REPOSITORY: app.repository,
+        REVISION: app.revision,
+        KEEP_RELEASES: app.keepReleases,
+        DEPLOY_USER,
+        PYTHON: app.python,
+        PIP_PACKAGES: app.pipPackages,
+        BOOTSTRAP_COMMAND: app.bootstrapCommand,
+        BUILD_COMMAND: app.buildCommand,
+        BUILDOUT_FLAGS: app.buildoutFlags,
+        ALWAYS_BUILD: app.alwaysBuildOnDeploy,
+        // shared/<SYMLINK_FROM[i]> is linked at <release>/<SYMLINK_TO[i]>.
+        SYMLINK_FROM: links.map(([from]) => from),
+        SYMLINK_TO: links.map(([, to]) => to),
+        PURGE_BEFORE_SYMLINK: unique([...BUILDOUT_SHARED_DIRS, ...app.purgeBeforeSymlink]),
+        CREATE_DIRS_BEFORE_SYMLINK: unique([...BUILDOUT_SHARED_DIRS, ...app.createDirsBeforeSymlink]),
+        CACHE_ARCHIVE_URLS: app.cacheArchives.map((a) => a.url),
+        CACHE_ARCHIVE_PATHS: app.cacheArchives.map((a) => a.path),
+        CACHE_ARCHIVE_USERS: app.cacheArchives.map((a) => a.user ?? ""),
+        CACHE_ARCHIVE_PURGE: app.cacheArchives.map((a) => String(a.purge)),
+        // app.environment (and the New Relic agent's settings file), which plone-app-env adds to the programs.
+        APP_ENVIRONMENT: appEnvironmentOf(ctx, host),
+        GLOBAL_TMP: plone.globalTmp,
+        BLOB_MOUNT: storage.requiredMount ?? "",
+        DATA_DIRS: storage.dataDirs,
+        SITE_ID: plone.siteId,
+        // name:port of each Zope client on this host; the supervisor program is $APP-<name>.
+        CLIENTS: host.clients.map((c) => `${c.name}:${c.port}`),
+        // clientN listens on CLIENT_PORT_BASE + N (to drain a client this host no longer runs).
+        CLIENT_PORT_BASE: PORTS.clientBase,
+        HEALTH_PATH: plone.healthCheckPath,
+        WARMUP_PATHS: plone.warmupPaths,
+        WARMUP_TIMEOUT: WARMUP_TIMEOUT_SECONDS,
+        RESTART_DELAY: plone.restartDelay,
+        DRAIN_GRACE: DRAIN_GRACE_SECONDS,
+        READY_GRACE: readyGraceSeconds(ctx.spec),
+        DRAIN_TIMEOUT: plone.drainTimeout,
+        START_TIMEOUT: plone.startTimeout,
+        WORKER_PROGRAMS: workers.map((p) => p.name),
+        // Seconds to wait before restarting each worker (app.initCommands delay).
+        WORKER_DELAYS: workers.map((p) => String(p.delay ?? 0)),
+        SERVER_PROGRAMS: servers.map((p) => p.name),
+        // Space-separated release paths whose content decides whether a deploy restarts the server.
+        SERVER_FINGERPRINTS: servers.map((p) => p.server!.fingerprint.join(" ")),
+        SERVER_PORTS: servers.map((p) => String(p.server!.port ?? "")),
+        AGENT_PROGRAM: programs.find((p) => p.role === "agent")?.name ?? "",
+    };
+    return [
+        `# Deploy settings of app ${app.name} on host ${host.name} (stack ${ctx.spec.stackName}), read by`,
+        "# plone-deploy, plone-rollback and plone-restart. Written by plone-aws on every `pulumi up`.",
+        "# Commands are kept unexpanded ($VENV is set when they run); the scripts use the variables.",
+        "# shellcheck shell=bash disable=SC2016,SC2034",
+        shellAssignments(vars),
+        "",
+    ].join("\n");
+}

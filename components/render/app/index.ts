@@ -1,0 +1,79 @@
+// Every file a host that runs the app's buildout (plone_instances, zeoserver or solr) needs for
+// deploys and restarts: deploy.cfg, deploy.env, the deploy key, the supervisor programs and the
+// host scripts.
+import type { HostPlan } from "../../topology";
+import { DEPLOY_USER, PATHS } from "../../topology/ports";
+import { appLayout } from "./layout";
+import type { RenderContext, RenderedFile } from "../context";
+import { deployCfgFile } from "./deployCfg";
+import { renderDeployEnv } from "./deployEnv";
+import { renderCommonScript } from "../hostScripts/common";
+import { renderDeployScript } from "../hostScripts/deploy";
+import { renderRestartScript } from "../hostScripts/restart";
+import { renderRollbackScript } from "../hostScripts/rollback";
+import { renderSupervisorPrograms } from "./supervisor";
+import { APP_ENV_PROGRAM, GIT_ASKPASS_PROGRAM, renderAppEnvScript, renderGitAskpassScript } from "../hostScripts/appEnv";
+import { shellAssignments } from "../shell";
+import { runsBuild } from "../../layers";
+
+/** The host scripts by name under PATHS.sbinDir. */
+export const HOST_SCRIPTS = {
+    "plone-deploy": renderDeployScript,
+    "plone-rollback": renderRollbackScript,
+    "plone-restart": renderRestartScript,
+} as const;
+
+export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
+    if (!runsBuild(host)) return [];
+    const layout = appLayout(ctx.spec);
+    const root = (path: string, content: string, mode: string): RenderedFile => ({ path, content, mode, owner: "root", group: "root" });
+    const files: RenderedFile[] = [
+        deployCfgFile(ctx, host),
+        // No secrets; the haproxy agent reads it as the deploy user.
+        { path: layout.deployEnv, content: renderDeployEnv(ctx, host), mode: "0640", owner: "root", group: DEPLOY_USER },
+        root(layout.supervisorConf, renderSupervisorPrograms(ctx, host), "0644"),
+        // Sourced, not run.
+        root(`${PATHS.toolkitDir}/common.sh`, renderCommonScript(), "0644"),
+        ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(), "0755")),
+        root(APP_ENV_PROGRAM, renderAppEnvScript(), "0755"),
+        root(GIT_ASKPASS_PROGRAM, renderGitAskpassScript(), "0755"),
+    ];
+    const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
+    if (Object.keys(appSecrets).length > 0) {
+        // Read by plone-app-env as the deploy user (the programs) and by the build (as_deploy).
+        const content = [
+            "# plone-aws:appSecrets: the app's secret environment, added by plone-app-env. Written by plone-aws.",
+            "# shellcheck shell=bash disable=SC2034",
+            shellAssignments({ APP_SECRETS: Object.keys(appSecrets).sort().map((name) => `${name}=${appSecrets[name]}`) }),
+            "",
+        ].join("\n");
+        files.push({ path: layout.appSecrets, content, mode: "0640", owner: "root", group: DEPLOY_USER, secret: true });
+    }
+    if (repositoryToken) {
+        // Owned by the deploy user: git (and its askpass) run as it.
+        files.push({ path: layout.repositoryToken, content: `${repositoryToken}\n`, mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
+    }
+    if (deployKey) {
+        // Owned by the deploy user: git and the buildout's own checkouts (mr.developer) run as it.
+        const content = deployKey.endsWith("\n") ? deployKey : `${deployKey}\n`;
+        files.push({ path: layout.deployKey, content, mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
+    }
+    if (cacheArchivePassword && ctx.spec.app.cacheArchives.some((a) => a.user)) {
+        // Read by plone-deploy as root and handed to curl on stdin.
+        files.push({ ...root(layout.cacheArchivePassword, cacheArchivePassword, "0600"), secret: true });
+    }
+    return files;
+}
+
+/** Secret files of the app that the configure step removes when their secret is no longer set. */
+export function appRemovedFiles(ctx: RenderContext, host: HostPlan): string[] {
+    if (!runsBuild(host)) return [];
+    const layout = appLayout(ctx.spec);
+    const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
+    return [
+        ...(Object.keys(appSecrets).length > 0 ? [] : [layout.appSecrets]),
+        ...(repositoryToken ? [] : [layout.repositoryToken]),
+        ...(deployKey ? [] : [layout.deployKey]),
+        ...(cacheArchivePassword && ctx.spec.app.cacheArchives.some((a) => a.user) ? [] : [layout.cacheArchivePassword]),
+    ];
+}

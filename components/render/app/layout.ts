@@ -1,0 +1,74 @@
+// Where the app lives on a host: the Capistrano-style deploy directory, its per-app settings and
+// the supervisor file. The renderers of deploy.cfg, deploy.env, the supervisor programs and the
+// app files all take their paths from here, so a path is spelled once.
+import type { StackSpec } from "../../config/spec";
+import type { HostPlan } from "../../topology";
+import { PATHS } from "../../topology/ports";
+
+/**
+ * Directories of a release that are links into shared/ (the cookbook's deploy_buildout defaults,
+ * without parts/): each release keeps its own parts, so a failing build never rewrites the
+ * generated configuration under running clients, and a rollback brings back the old one.
+ */
+export const BUILDOUT_SHARED_DIRS = ["eggs", "downloads", "extends", "var"] as const;
+
+/** Where Debian's supervisord writes the programs' logs. */
+export const SUPERVISOR_LOG_DIR = "/var/log/supervisor";
+
+export interface AppLayout {
+    app: string;
+    /** /srv/www/<app>: releases/, current, shared/. */
+    deployTo: string;
+    /** /srv/www/<app>/current, the link plone-deploy switches. */
+    current: string;
+    /** /srv/www/<app>/shared/var: the release's var/ (logs, caches), kept across releases. */
+    sharedVar: string;
+    /** Where the Zope clients and the ZEO server write their event logs (var/log/<part>.log). */
+    logDir: string;
+    /** /etc/plone-aws/<app>: deploy.cfg, deploy.env, deploy_key. */
+    configDir: string;
+    deployCfg: string;
+    deployEnv: string;
+    deployKey: string;
+    cacheArchivePassword: string;
+    /** plone-aws:appSecrets as APP_SECRETS=(NAME=value ...): 0640 root:<deploy user>, read by plone-app-env. */
+    appSecrets: string;
+    /** plone-aws:repositoryToken: 0600, the deploy user's (git runs as it), read by plone-git-askpass. */
+    repositoryToken: string;
+    /** RelStorage's pack configuration (zodbpack, on the db_packing host): it holds the database password. */
+    zodbpackConf: string;
+    /** psql's password file for clearing the object_ref tables (plone.pack.truncateRefs). */
+    pgpass: string;
+    /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
+    supervisorConf: string;
+    supervisorLogDir: string;
+}
+
+export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
+    const app = spec.app.name;
+    const deployTo = `${PATHS.deployRoot}/${app}`;
+    const configDir = `${PATHS.configDir}/${app}`;
+    return {
+        app,
+        deployTo,
+        current: `${deployTo}/current`,
+        sharedVar: `${deployTo}/shared/var`,
+        logDir: `${deployTo}/shared/var/log`,
+        configDir,
+        deployCfg: `${configDir}/deploy.cfg`,
+        deployEnv: `${configDir}/deploy.env`,
+        deployKey: `${configDir}/deploy_key`,
+        cacheArchivePassword: `${configDir}/cache_archive_password`,
+        appSecrets: `${configDir}/app-secrets.env`,
+        repositoryToken: `${configDir}/repository_token`,
+        zodbpackConf: `${configDir}/zodbpack.conf`,
+        pgpass: `${configDir}/pgpass`,
+        supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
+        supervisorLogDir: SUPERVISOR_LOG_DIR,
+    };
+}
+
+/** Supervisor program name of a program of the app: <app>-<name>, as the cookbook named them. */
+export function programName(app: string, name: string): string {
+    return `${app}-${name}`;
+}

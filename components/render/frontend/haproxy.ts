@@ -1,0 +1,165 @@
+// haproxy.cfg of a front end (HAProxy 2.4+; Debian 12 ships 2.6): one backend server per Zope
+// client on every plone_instances host, Plone's queueing model (maxconn = threads), health checks,
+// the agent check the app hosts use to take a client out of rotation, stats, and the front-door
+// health URL.
+import { HAPROXY_AGENT_INTERVAL_SECONDS } from "../../topology/ports";
+import type { HostPlan } from "../../topology";
+import { addressOf, RenderContext } from "../context";
+import {
+    assertFrontend,
+    backendServers,
+    DEFAULT_FRONTEND_LAYOUT,
+    formatDuration,
+    FrontendLayout,
+    HAPROXY_BACKEND,
+    managedHeader,
+    STICKY_COOKIE,
+} from "./layout";
+import { PATHS } from "../../topology";
+import type { StackSpec } from "../../config/spec";
+import { haproxyWord } from "../encode";
+
+
+/** The agent-check settings of every server line; the app host's agent answers ready/drain/maint. */
+export function agentCheck(layout: FrontendLayout, client: string): string {
+    return `agent-check agent-port ${layout.ports.haproxyAgent} agent-inter ${HAPROXY_AGENT_INTERVAL_SECONDS}s agent-send "${client}\\n"`;
+}
+
+/**
+ * The health-check intervals of every server, in ms. As the cookbook derived them: checks ten
+ * times as often while a server changes state, twice as often while it is down (it comes back
+ * quickly after a restart).
+ */
+export function haproxyCheckIntervals(spec: Pick<StackSpec, "frontend">): { inter: number; fastinter: number; downinter: number } {
+    const inter = spec.frontend.haproxy.checkInterval;
+    return { inter, fastinter: Math.max(1000, Math.round(inter / 10)), downinter: Math.max(1000, Math.round(inter / 2)) };
+}
+
+export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
+    assertFrontend(frontend);
+    const { haproxy } = ctx.spec.frontend;
+    const { plone } = ctx.spec;
+    const { ports, paths } = layout;
+    const servers = backendServers(ctx);
+    if (servers.length === 0) throw new Error("no Zope clients: the stack has no plone_instances host with clients");
+    const privateIp = addressOf(frontend.name, ctx.addresses);
+
+    const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
+    const cookie = plone.stickySessions;
+
+    const lines: string[] = [];
+    const add = (...l: string[]) => lines.push(...l);
+    add(
+        managedHeader(ctx, frontend, "haproxy: balances the Zope clients of every app host for varnish."),
+        "# It holds the statistics password: mode 0640, root:haproxy.",
+        "",
+        "global",
+        `    log ${paths.syslogSocket} local0`,
+        `    chroot ${paths.haproxyChroot}`,
+        "    user haproxy",
+        "    group haproxy",
+        "    daemon",
+        `    maxconn ${haproxy.maxConnections}`,
+        "    # haproxy raises its file limit to what maxconn needs; where the hard limit is lower (hosts",
+        "    # without systemd), start anyway with a warning instead of not at all.",
+        "    no strict-limits",
+        "    # The runtime API for operators (socat stdio unix-connect:<socket>): show stat, show servers",
+        "    # state, show info. expose-fd lets a reload hand the listening sockets over without a gap.",
+        `    stats socket ${paths.haproxySocket} mode 660 level admin expose-fd listeners`,
+        "    stats timeout 30s",
+        "    # plone-frontend-service saves the servers' states here before every reload and the new",
+        "    # process starts from them, so a reload neither revives a client that is down nor forgets",
+        "    # one the agent took out of rotation.",
+        `    server-state-file ${paths.haproxyStateFile}`,
+        "    # An old process still finishing long requests after a reload is stopped after this.",
+        "    hard-stop-after 30m",
+        "",
+        "defaults",
+        "    log global",
+        "    mode http",
+        `    maxconn ${haproxy.maxConnections}`,
+        `    timeout connect ${haproxy.connectTimeout}`,
+        `    timeout client ${haproxy.clientTimeout}`,
+        `    timeout server ${haproxy.serverTimeout}`,
+        "    # Requests wait here, not inside a busy Zope, until a client has a free thread.",
+        `    timeout queue ${haproxy.queueTimeout}`,
+        `    timeout http-request ${haproxy.httpRequestTimeout}`,
+        "    # Longer than varnish's backend_idle_timeout (60 s), so varnish closes idle connections first",
+        "    # and never sends a request on one haproxy is closing.",
+        "    timeout http-keep-alive 75s",
+        "    load-server-state-from-file global",
+        "",
+        `frontend ${HAPROXY_BACKEND}`,
+        "    # Varnish is the only client; operators reach Zope (and the ZMI) through an SSH tunnel to this port.",
+        `    bind 127.0.0.1:${ports.haproxy}`,
+        "    # The front-door health URL (the ALB's check, varnish's probe, nginx's health location):",
+        "    # 200 while at least one Zope client is usable, 503 when none is.",
+        `    monitor-uri ${PATHS.frontDoorHealth}`,
+        `    monitor fail if { nbsrv(${HAPROXY_BACKEND}) lt 1 }`,
+        "    option httplog",
+        "    option dontlognull",
+        "    option forwardfor if-none",
+        `    default_backend ${HAPROXY_BACKEND}`,
+        "",
+        `backend ${HAPROXY_BACKEND}`,
+        `    balance ${haproxy.balance}`,
+        "    # A request whose connection to a client fails is sent to another one (connection failures",
+        "    # only: a request a client has started is never replayed).",
+        "    option redispatch",
+        `    retries ${haproxy.retries}`,
+        "    # Drop queued requests whose visitor has gone away instead of making Zope render them.",
+        "    option abortonclose",
+        "    # One connection per request to the clients, closed after the response: the app host's",
+        "    # rolling restart counts the established connections on a drained client's port and",
+        "    # restarts it at zero, and that count is only the in-flight requests without idle reuse.",
+        "    option http-server-close",
+        "    http-reuse never",
+        "    # Health check on Plone's ok view at the Zope root. It is registered for every context, so",
+        "    # it answers before the site exists, needs no site traversal or catalog, does not depend",
+        "    # on the site id, and sends no-cache headers. Each check still takes a Zope thread, hence",
+        "    # the long interval; observe layer7 catches a failing client between checks.",
+        "    option httpchk",
+        `    http-check send meth GET uri ${plone.healthCheckPath} ver HTTP/1.1 hdr Host localhost hdr User-Agent haproxy-check`,
+        "    http-check expect status 200",
+    );
+    if (cookie) {
+        add(
+            "    # Sticky sessions: the cookie names the server (unique across hosts). postonly: it is set",
+            "    # only on responses to POST (a login, a form), so cacheable anonymous pages never carry a",
+            "    # Set-Cookie and varnish can still cache them; indirect: Zope never sees it.",
+            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly`,
+        );
+    }
+    add(
+        `    default-server check inter ${formatDuration(inter)} fastinter ${formatDuration(fastinter)} downinter ${formatDuration(downinter)} rise ${haproxy.rise} fall ${haproxy.fall} slowstart ${haproxy.slowstart} observe layer7 error-limit 10 on-error fastinter`,
+        "    # Errors seen in live traffic only speed up the health checks (fastinter): a page that fails",
+        "    # on every client (a crawler on a broken page) must not mark them all down; /ok decides.",
+        `    # maxconn = the client's threads (plone.zserverThreads): Zope accepts connections even when`,
+        "    # every thread is busy, so haproxy queues the excess and hands it to the first free client.",
+        "    # Taking a client out of rotation: the agent on its app host answers \"drain\" or \"maint\"",
+        "    # (the rolling restart writes <runtime dir>/rotation/<client>) and \"ready\" otherwise. An",
+        "    # agent check rather than the runtime API, because every front end asks the app host",
+        "    # itself: one file on the app host drains the client on all front ends at once, including",
+        "    # one that is added or reloaded meanwhile, and the app host needs no access to the front",
+        "    # ends' admin sockets. The agent re-asserts its answer every 2 s, so a state set through the",
+        "    # runtime API on these servers lasts only until the next agent check: use the rotation file.",
+        "    # An agent that does not answer changes nothing (the health check decides up and down).",
+    );
+    for (const s of servers) {
+        add(`    server ${s.name} ${s.address}:${s.port} maxconn ${plone.zserverThreads}${cookie ? ` cookie ${s.name}` : ""} ${agentCheck(layout, s.client)}`);
+    }
+    add(
+        "",
+        "listen stats",
+        "    # On the private address only; the security group admits the admin sources (or the bastion).",
+        `    bind ${privateIp}:${ports.haproxyStats}`,
+        "    stats enable",
+        "    stats uri /",
+        "    stats refresh 10s",
+        "    stats show-legends",
+        `    stats auth ${haproxyWord(`${haproxy.statsUser}:${ctx.secrets.haproxyStatsPassword}`, "the statistics user and password")}`,
+        "    no log",
+        "",
+    );
+    return lines.join("\n");
+}

@@ -1,0 +1,183 @@
+// What the front-end renderers (haproxy, Varnish, nginx, the haproxy agent) share: the ports and
+// paths they use, the Zope clients haproxy balances over, and small helpers. Pure: no Pulumi, no I/O.
+//
+// Every port and path defaults to the topology's PORTS/PATHS or to where Debian's packages keep
+// things. The layout is a parameter only so that the daemon tests can run the real programs as an
+// unprivileged chain on free loopback ports in a temporary directory; a stack never overrides it.
+import type { StackSpec } from "../../config/spec";
+import type { HostPlan } from "../../topology";
+import { PATHS, PORTS } from "../../topology";
+import { addressOf, hostPlan, RenderContext } from "../context";
+
+export interface FrontendLayout {
+    ports: {
+        /** nginx, plain HTTP (the ALB's target port, or the public port of an Elastic IP host). */
+        http: number;
+        /** nginx, TLS on the host (tls mode certbot). */
+        https: number;
+        /** varnishd, behind nginx; the Zope clients send PURGE here. */
+        varnish: number;
+        varnishAdmin: number;
+        /** haproxy's frontend, varnish's only backend. */
+        haproxy: number;
+        haproxyStats: number;
+        /** The agent on each app host (plone-haproxy-agent). */
+        haproxyAgent: number;
+    };
+    /** Address nginx listens on; "" is every address (the hosts). */
+    nginxBind: string;
+    paths: {
+        /** Runtime state of the app hosts; the rotation files live in <runtimeDir>/rotation. */
+        runtimeDir: string;
+        /** Static pages nginx serves when no backend answers. */
+        errorPages: string;
+        haproxyConfig: string;
+        /** haproxy's admin socket (runtime API, level admin). */
+        haproxySocket: string;
+        /** Server states saved before a reload and read back by the new process. */
+        haproxyStateFile: string;
+        haproxyChroot: string;
+        /** Where haproxy sends its log lines (a syslog datagram socket, seen from inside the chroot). */
+        syslogSocket: string;
+        varnishVcl: string;
+        varnishSecret: string;
+        /** The nginx configuration directory (nginx.conf, mime.types, sites-enabled, conf.d, modules-enabled). */
+        nginxDir: string;
+        nginxPidFile: string;
+        nginxLogDir: string;
+        /** certbot's webroot for HTTP-01 challenges. */
+        acmeWebroot: string;
+        /** certbot's live certificates, one directory per certificate name. */
+        letsencryptLive: string;
+        sbinDir: string;
+    };
+}
+
+export const DEFAULT_FRONTEND_LAYOUT: FrontendLayout = {
+    ports: {
+        http: PORTS.http,
+        https: PORTS.https,
+        varnish: PORTS.varnish,
+        varnishAdmin: PORTS.varnishAdmin,
+        haproxy: PORTS.haproxy,
+        haproxyStats: PORTS.haproxyStats,
+        haproxyAgent: PORTS.haproxyAgent,
+    },
+    nginxBind: "",
+    paths: {
+        runtimeDir: PATHS.runtimeDir,
+        errorPages: PATHS.errorPages,
+        haproxyConfig: "/etc/haproxy/haproxy.cfg",
+        haproxySocket: "/run/haproxy/admin.sock",
+        haproxyStateFile: "/var/lib/haproxy/server-state",
+        haproxyChroot: "/var/lib/haproxy",
+        syslogSocket: "/dev/log",
+        varnishVcl: "/etc/varnish/default.vcl",
+        varnishSecret: "/etc/varnish/secret",
+        nginxDir: "/etc/nginx",
+        nginxPidFile: "/run/nginx.pid",
+        nginxLogDir: "/var/log/nginx",
+        acmeWebroot: "/var/www/letsencrypt",
+        letsencryptLive: "/etc/letsencrypt/live",
+        sbinDir: PATHS.sbinDir,
+    },
+};
+
+/** The directory of the rotation files the agent reads: <runtimeDir>/rotation/<clientName>. */
+export function rotationDir(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
+    return `${layout.paths.runtimeDir}/rotation`;
+}
+
+/** The haproxy backend and frontend name (also what `show stat` and the runtime API call them). */
+export const HAPROXY_BACKEND = "plone";
+
+/** haproxy's sticky-session cookie (plone.stickySessions): it names the server; varnish keeps it. */
+export const STICKY_COOKIE = "SERVERID";
+
+/** One Zope client as haproxy sees it. */
+export interface BackendServer {
+    /** Unique across hosts: <host>-<client>, e.g. app-1-client3. Also the sticky-session cookie value. */
+    name: string;
+    host: string;
+    address: string;
+    port: number;
+    /** The client name the agent is asked about (ClientPlan.name). */
+    client: string;
+}
+
+/** Every Zope client of every plone_instances host, in stack-file order. */
+export function backendServers(ctx: RenderContext): BackendServer[] {
+    return ctx.topology.roles.appHosts
+        .map((name) => hostPlan(ctx.topology, name))
+        .flatMap((h) =>
+            h.clients.map((c) => ({
+                name: `${h.name}-${c.name}`,
+                host: h.name,
+                address: addressOf(h.name, ctx.addresses),
+                port: c.port,
+                client: c.name,
+            })),
+        );
+}
+
+/** Private IPs of the plone_instances hosts (each once), in stack-file order. */
+export function appHostAddresses(ctx: RenderContext): string[] {
+    return unique(ctx.topology.roles.appHosts.map((name) => addressOf(name, ctx.addresses)));
+}
+
+export function assertFrontend(frontend: HostPlan): void {
+    if (!frontend.layers.includes("frontend")) throw new Error(`host ${frontend.name} does not carry the frontend layer`);
+}
+
+export function unique<T>(values: T[]): T[] {
+    return [...new Set(values)];
+}
+
+/** Milliseconds of a duration as the schema writes them: 100ms, 5s, 10m. */
+export function durationMs(value: string): number {
+    const m = /^(\d+)(ms|s|m)$/.exec(value);
+    if (!m) throw new Error(`not a duration: ${value}`);
+    const n = Number(m[1]);
+    return m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+/** A duration in haproxy/varnish notation: whole seconds as "10s", the rest in ms. */
+export function formatDuration(ms: number): string {
+    return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * Longest time a request can take behind varnish: haproxy's queue, connect and server timeouts.
+ * Varnish's first_byte_timeout must not be shorter, or it gives up while haproxy is still working.
+ */
+export function backendChainSeconds(spec: Pick<StackSpec, "frontend">): number {
+    const h = spec.frontend.haproxy;
+    return Math.ceil((durationMs(h.queueTimeout) + durationMs(h.connectTimeout) + durationMs(h.serverTimeout)) / 1000);
+}
+
+/** nginx waits this long for varnish: at least 900 s (long exports and uploads), and above varnish. */
+export function nginxProxyTimeoutSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return Math.max(900, backendChainSeconds(spec) + 30);
+}
+
+/** The ALB waits longer than nginx, so a slow request ends with nginx's answer, not a bare 504. */
+export function loadBalancerIdleTimeoutSeconds(spec: Pick<StackSpec, "frontend">): number {
+    return nginxProxyTimeoutSeconds(spec) + 60;
+}
+
+/** The header every rendered file starts with, in the file's comment syntax. */
+export function managedHeader(ctx: RenderContext, frontend: HostPlan, what: string, comment = "#"): string {
+    return [
+        `${comment} ${what}`,
+        `${comment} Managed by plone-aws for stack ${ctx.spec.stackName}, host ${frontend.name}: local edits are`,
+        `${comment} overwritten by the next \`pulumi up\`. Change the stack configuration instead.`,
+    ].join("\n");
+}
+
+/** Indents every non-empty line of a block of text. */
+export function indent(text: string, prefix: string): string {
+    return text
+        .split("\n")
+        .map((l) => (l.trim() === "" ? "" : prefix + l))
+        .join("\n");
+}

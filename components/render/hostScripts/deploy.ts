@@ -1,0 +1,286 @@
+// plone-deploy (PATHS.sbinDir): Capistrano-style build and activation of the app's buildout.
+import { hostScript } from "./frame";
+
+export function renderDeployScript(): string {
+    return hostScript(
+        `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
+  build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
+            deploy.cfg, link the shared dirs, run the bootstrap and build commands as the deploy
+            user. Nothing is built when the newest release already has that commit and that
+            deploy.cfg (unless ALWAYS_BUILD). A failed build is removed; \`current\` and the
+            running programs are not touched.
+  activate  point \`current\` at the newest built release, restart the clients one at a time
+            behind haproxy (plone-restart), keep KEEP_RELEASES releases. If a client does not
+            come back, \`current\` goes back to the previous release and the clients are restarted
+            on it.
+  rebuild   build a new release from the commit of the current one and the current deploy.cfg
+            (even when nothing changed), then activate it as above: the buildout runs again
+            without touching the release the clients run (ops rebuild).
+  develop-up  bin/develop up (mr.developer) in the current release as the deploy user; nothing
+            is restarted (ops develop-up).
+  (none)    build, then activate.`,
+        `BUILDING=""
+# Exit hook: a release that did not finish building never stays behind.
+discard_unfinished_build() {
+  if [[ -n $BUILDING && -d $BUILDING ]]; then
+    rm -rf -- "$BUILDING"
+    log "removed the unfinished release releases/\${BUILDING##*/}; current and the running programs are untouched"
+  fi
+}
+
+prepare_directories() {
+  local group d
+  group=$(deploy_group)
+  install -d -m 0755 -o "$DEPLOY_USER" -g "$group" "$DEPLOY_TO" "$DEPLOY_TO/releases"
+  install -d -m 0750 -o "$DEPLOY_USER" -g "$group" "$DEPLOY_TO/shared"
+  for d in "\${CREATE_DIRS_BEFORE_SYMLINK[@]}"; do
+    as_deploy mkdir -p -m 0750 "$DEPLOY_TO/shared/$d"
+  done
+  if [[ -n $BLOB_MOUNT ]] && ! mountpoint -q "$BLOB_MOUNT"; then
+    die "the blob storage $BLOB_MOUNT is not mounted (the setup step mounts it): not deploying, blobs would land on the local disk"
+  fi
+  for d in "\${DATA_DIRS[@]}"; do
+    if [[ ! -d $d ]]; then
+      install -d -m 0700 -o "$DEPLOY_USER" -g "$group" "$d"
+    elif [[ $(stat -c %U "$d") != "$DEPLOY_USER" ]]; then
+      log "giving $d to $DEPLOY_USER"
+      chown "$DEPLOY_USER:$group" "$d"
+      chmod 0700 "$d"
+    fi
+  done
+}
+
+MIRROR=""
+update_mirror() {
+  MIRROR="$DEPLOY_TO/shared/repository.git"
+  step "fetching $REPOSITORY"
+  if [[ ! -d $MIRROR ]]; then
+    as_deploy git init --quiet --bare "$MIRROR"
+    as_deploy git -C "$MIRROR" remote add origin "$REPOSITORY"
+    as_deploy git -C "$MIRROR" config remote.origin.fetch '+refs/heads/*:refs/heads/*'
+  fi
+  as_deploy git -C "$MIRROR" remote set-url origin "$REPOSITORY"
+  as_deploy git -C "$MIRROR" fetch --quiet --force --prune --prune-tags --tags origin
+}
+
+ensure_venv() {
+  local wanted installed
+  if [[ ! -x $VENV/bin/python ]]; then
+    step "creating the virtualenv $VENV ($PYTHON)"
+    as_deploy "$PYTHON" -m venv "$VENV"
+  fi
+  if ((\${#PIP_PACKAGES[@]} > 0)); then
+    wanted=$(printf '%s\\n' "\${PIP_PACKAGES[@]}" | sha256sum | cut -c1-64)
+    installed=$(cat "$VENV/.plone-aws-pip" 2>/dev/null || true)
+    if [[ $wanted != "$installed" ]]; then
+      step "installing into the virtualenv: \${PIP_PACKAGES[*]}"
+      as_deploy "$VENV/bin/pip" install --quiet "\${PIP_PACKAGES[@]}"
+      printf '%s\\n' "$wanted" >"$VENV/.plone-aws-pip"
+    fi
+  fi
+}
+
+curl_config_quote() {
+  local s=\${1//\\\\/\\\\\\\\}
+  printf '"%s"' "\${s//\\"/\\\\\\"}"
+}
+
+unpack_cache_archives() {
+  local i url path user location archive password
+  for i in "\${!CACHE_ARCHIVE_URLS[@]}"; do
+    url=\${CACHE_ARCHIVE_URLS[i]}
+    path=\${CACHE_ARCHIVE_PATHS[i]}
+    user=\${CACHE_ARCHIVE_USERS[i]}
+    location="$DEPLOY_TO/$path"
+    if [[ \${CACHE_ARCHIVE_PURGE[i]} == true ]]; then rm -rf -- "$location"; fi
+    as_deploy mkdir -p "$location"
+    if [[ -n $(ls -A "$location") ]]; then continue; fi
+    step "unpacking the cache archive $url into $path"
+    archive=$(mktemp)
+    if [[ -n $user ]]; then
+      [[ -r $CONFIG_DIR/cache_archive_password ]] || die "$url needs the password in $CONFIG_DIR/cache_archive_password (plone-aws:cacheArchivePassword)"
+      password=$(<"$CONFIG_DIR/cache_archive_password")
+      # The credentials reach curl on stdin (-K -), never on a command line.
+      printf 'user = %s\\n' "$(curl_config_quote "$user:$password")" | curl -fsSL -K - -o "$archive" "$url" ||
+        { rm -f "$archive"; die "downloading $url failed"; }
+    else
+      curl -fsSL -o "$archive" "$url" || { rm -f "$archive"; die "downloading $url failed"; }
+    fi
+    as_deploy tar -xzf - -C "$location" <"$archive" || { rm -f "$archive"; die "unpacking $url into $path failed"; }
+    rm -f "$archive"
+  done
+}
+
+new_release_name() {
+  local name
+  name=$(date -u +%Y%m%d%H%M%S)
+  while [[ -e $DEPLOY_TO/releases/$name ]]; do
+    sleep 1
+    name=$(date -u +%Y%m%d%H%M%S)
+  done
+  printf '%s\\n' "$name"
+}
+
+# Releases without a marker were interrupted (a reboot during a build): nothing points at them.
+remove_unfinished_releases() {
+  local d current
+  current=$(current_release)
+  for d in "$DEPLOY_TO"/releases/*/; do
+    [[ -d $d ]] || continue
+    d=\${d%/}
+    if [[ ! -f $d/$RELEASE_MARKER && \${d##*/} != "$current" ]]; then
+      log "removing the unfinished release releases/\${d##*/}"
+      rm -rf -- "$d"
+    fi
+  done
+}
+
+link_shared_dirs() { # link_shared_dirs <release dir>
+  local release=$1 d i from to
+  for d in "\${PURGE_BEFORE_SYMLINK[@]}"; do
+    rm -rf -- "\${release:?}/$d"
+  done
+  for i in "\${!SYMLINK_FROM[@]}"; do
+    from="$DEPLOY_TO/shared/\${SYMLINK_FROM[i]}"
+    to="$release/\${SYMLINK_TO[i]}"
+    as_deploy mkdir -p "$from" "$(dirname "$to")"
+    rm -rf -- "$to"
+    as_deploy ln -s "$from" "$to"
+  done
+  if [[ $GLOBAL_TMP == true && ! -L $DEPLOY_TO/shared/var/tmp ]]; then
+    rm -rf -- "$DEPLOY_TO/shared/var/tmp"
+    as_deploy ln -s /tmp "$DEPLOY_TO/shared/var/tmp"
+  fi
+}
+
+run_in_release() { # run_in_release <release dir> <what> <command line>
+  local rc=0
+  (cd "$1" && as_deploy bash -c "$3") || rc=$?
+  ((rc == 0)) || die "$2 failed (exit $rc) in releases/\${1##*/}: $3"
+}
+
+cmd_build() {
+  local commit cfg_hash newest reason name release
+  need git curl flock runuser sha256sum mountpoint
+  [[ -r $CONFIG_DIR/deploy.cfg ]] || die "$CONFIG_DIR/deploy.cfg is missing (pulumi up writes it)"
+  prepare_directories
+  update_mirror
+  commit=$(as_deploy git -C "$MIRROR" rev-parse --verify --quiet "$REVISION^{commit}") ||
+    die "revision '$REVISION' is not a branch, tag or commit of $REPOSITORY"
+  if [[ -n $REBUILD_OF ]]; then commit=$(release_value "$REBUILD_OF" commit); fi
+  cfg_hash=$(sha256sum <"$CONFIG_DIR/deploy.cfg" | cut -c1-64)
+  newest=$(newest_release)
+  reason="first release"
+  if [[ -n $REBUILD_OF ]]; then
+    reason="rebuild of releases/$REBUILD_OF"
+  elif [[ -n $newest ]]; then
+    if [[ $(release_value "$newest" commit) != "$commit" ]]; then
+      reason="new commit"
+    elif [[ $(release_value "$newest" deploy_cfg_sha256) != "$cfg_hash" ]]; then
+      reason="deploy.cfg changed"
+    elif [[ $ALWAYS_BUILD == true ]]; then
+      reason="ALWAYS_BUILD is set"
+    else
+      log "nothing to deploy: $(describe_release "$newest") already has $REVISION at \${commit:0:12} and this deploy.cfg"
+      return 0
+    fi
+  fi
+  remove_unfinished_releases
+  ensure_venv
+  unpack_cache_archives
+
+  name=$(new_release_name)
+  release="$DEPLOY_TO/releases/$name"
+  BUILDING=$release
+  step "building releases/$name from $REVISION at \${commit:0:12} ($reason)"
+  as_deploy git clone --quiet --no-checkout "$MIRROR" "$release"
+  as_deploy git -C "$release" remote set-url origin "$REPOSITORY"
+  as_deploy git -C "$release" checkout --quiet --detach "$commit"
+  if [[ -f $release/.gitmodules ]]; then
+    step "updating the submodules of releases/$name"
+    as_deploy git -C "$release" submodule update --quiet --init --recursive
+  fi
+  install -m 0600 -o "$DEPLOY_USER" -g "$(deploy_group)" "$CONFIG_DIR/deploy.cfg" "$release/deploy.cfg"
+  link_shared_dirs "$release"
+  step "bootstrapping releases/$name: $BOOTSTRAP_COMMAND"
+  run_in_release "$release" "the bootstrap" "$BOOTSTRAP_COMMAND"
+  step "building releases/$name: $BUILD_COMMAND\${BUILDOUT_FLAGS:+ $BUILDOUT_FLAGS}"
+  run_in_release "$release" "the build" "$BUILD_COMMAND\${BUILDOUT_FLAGS:+ $BUILDOUT_FLAGS}"
+  printf 'commit=%s\\nrevision=%s\\ndeploy_cfg_sha256=%s\\nbuilt=%s\\n' \\
+    "$commit" "$REVISION" "$cfg_hash" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$release/$RELEASE_MARKER"
+  BUILDING=""
+  log "built $(describe_release "$name")"
+}
+
+cmd_activate() {
+  local target previous
+  target=$(newest_release)
+  [[ -n $target ]] || die "no release has been built: run plone-deploy build"
+  previous=$(current_release)
+  if [[ $target == "$previous" ]]; then
+    log "$(describe_release "$target") is already active"
+    return 0
+  fi
+  step "activating $(describe_release "$target")\${previous:+ instead of releases/$previous}"
+  switch_current "$target"
+  try_restart_programs rolling false
+  if ((RESTART_RC == 0)); then
+    prune_releases
+    log "deployed $(describe_release "$target")"
+    return 0
+  fi
+  if [[ -z $previous || ! -d $DEPLOY_TO/releases/$previous ]]; then
+    die "releases/$target does not run (see above) and there is no earlier release to go back to"
+  fi
+  step "rolling back to releases/$previous: releases/$target does not run (see above)"
+  switch_current "$previous"
+  try_restart_programs rolling false
+  if ((RESTART_RC != 0)); then
+    die "the deploy of releases/$target failed, and so did the restart on releases/$previous (see above): current is releases/$previous"
+  fi
+  remove_release "$target"
+  die "the deploy of releases/$target failed (see above); rolled back to $(describe_release "$previous"), which is running; releases/$target was removed"
+}
+
+REBUILD_OF=""
+cmd_rebuild() {
+  REBUILD_OF=$(current_release)
+  [[ -n $REBUILD_OF ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  cmd_build
+  cmd_activate
+}
+
+cmd_develop_up() {
+  local release
+  release=$(current_release)
+  [[ -n $release ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  [[ -x $DEPLOY_TO/current/bin/develop ]] || die "releases/$release has no bin/develop: the buildout does not use mr.developer"
+  step "bin/develop up in releases/$release (nothing is restarted)"
+  (cd "$DEPLOY_TO/current" && as_deploy bin/develop up) || die "bin/develop up failed in releases/$release"
+  log "checkouts updated; they take effect at the next restart (ops restart) or rebuild"
+}
+
+main() {
+  local command=\${1:-}
+  case $command in
+  "" | build | activate | rebuild | develop-up) ;;
+  *) other_argument "$command" ;;
+  esac
+  begin
+  at_exit discard_unfinished_build
+  case $command in
+  build) cmd_build ;;
+  activate) cmd_activate ;;
+  rebuild) cmd_rebuild ;;
+  develop-up) cmd_develop_up ;;
+  "")
+    cmd_build
+    cmd_activate
+    ;;
+  esac
+}
+
+main "$@"
+`,
+    );
+}

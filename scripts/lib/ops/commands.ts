@@ -1,0 +1,213 @@
+// What `npm run ops` does, as a plan: for each command, the hosts it runs on, in order, and the
+// host script each runs (the scripts the configure step installs, components/render/operations).
+// Pure: the runner (opsRun.ts) connects over SSH and runs the plan.
+import type { Layer } from "../../../components/config/schema";
+import type { StackSpec } from "../../../components/config/spec";
+import { keepsBackups, restoresBackups } from "../../../components/render/operations/backup";
+import { OPS_SCRIPTS } from "../../../components/render/operations/scripts";
+import { zeoHostOf } from "../../../components/topology/offsite";
+import { packNowCommand } from "../../../components/render/operations/pack";
+import { systemServices } from "../../../components/render/operations/services";
+import { supervisorPrograms } from "../../../components/render/app/supervisor";
+import { PATHS, type HostPlan, type Topology } from "../../../components/topology";
+import { runsBuild } from "../../../components/layers";
+
+export const OPS_COMMANDS = ["status", "restart", "start", "stop", "rebuild", "develop-up", "rollback", "varnish-purge", "pack", "backup", "restore"] as const;
+export type OpsCommand = (typeof OPS_COMMANDS)[number];
+
+export class OpsError extends Error {}
+
+/** One host script run on one host. */
+export interface OpsStep {
+    host: string;
+    layers: Layer[];
+    /** What it does, for the operator. */
+    what: string;
+    /** The command line on the host (run as root). */
+    command: string[];
+}
+
+export interface OpsPlan {
+    steps: OpsStep[];
+    /** Read-only commands visit every host and report all that failed (status). */
+    continueOnFailure: boolean;
+    /** Run when a step fails (best effort), e.g. start the clients again after a failed restore. */
+    recover: OpsStep[];
+}
+
+export interface OpsOptions {
+    /** --host: only these hosts. */
+    hosts: string[];
+    /** --layer: only hosts carrying these layers. */
+    layers: string[];
+    /** What follows the command: a service name, regexes, ... */
+    args: string[];
+    /** restart --servers. */
+    servers: boolean;
+    /** restore --from DATE. */
+    from?: string;
+    /** restore --force. */
+    force: boolean;
+    /** restore: whose backups (the source stack). */
+    source?: string;
+}
+
+interface StackView {
+    spec: StackSpec;
+    topology: Topology;
+}
+
+const sbin = (name: string) => `${PATHS.sbinDir}/${name}`;
+
+/** The hosts of some role, as plans. */
+function plans(topology: Topology, names: string[]): HostPlan[] {
+    return names.map((n) => topology.hosts.find((h) => h.name === n)!);
+}
+
+/** Hosts that run the buildout, servers (ZEO, Solr) first, then the client hosts: the deploy's order. */
+export function rollingOrder(topology: Topology): HostPlan[] {
+    return plans(topology, topology.roles.buildHosts);
+}
+
+function step(host: HostPlan, what: string, command: string[]): OpsStep {
+    return { host: host.name, layers: host.layers, what, command };
+}
+
+/** The hosts a command may run on, narrowed by --host and --layer (every name checked). */
+function select(view: StackView, candidates: HostPlan[], options: OpsOptions, what: string): HostPlan[] {
+    const names = view.topology.hosts.map((h) => h.name);
+    for (const h of options.hosts) if (!names.includes(h)) throw new OpsError(`--host ${h}: the stack has no such host (its hosts: ${names.join(", ")})`);
+    const known = new Set(view.topology.hosts.flatMap((h) => h.layers));
+    for (const l of options.layers) if (!known.has(l as Layer)) throw new OpsError(`--layer ${l}: no host of the stack carries it (its layers: ${[...known].join(", ")})`);
+    const chosen = candidates.filter(
+        (h) => (options.hosts.length === 0 || options.hosts.includes(h.name)) && (options.layers.length === 0 || options.layers.some((l) => h.layers.includes(l as Layer))),
+    );
+    if (chosen.length === 0) {
+        const among = candidates.length ? `it runs on ${candidates.map((h) => h.name).join(", ")}` : "no host of the stack runs it";
+        throw new OpsError(`${what}: no selected host runs it (${among})`);
+    }
+    return chosen;
+}
+
+/** The hosts that run an app program target of plone-program (clients, workers, app, clientN, a program). */
+function programHosts(view: StackView, target: string): HostPlan[] {
+    const app = view.spec.app.name;
+    return view.topology.hosts.filter((h) => {
+        if (!runsBuild(h)) return false;
+        const programs = supervisorPrograms(view, h);
+        const name = target.startsWith(`${app}-`) ? target : `${app}-${target}`;
+        switch (target) {
+            case "clients":
+                return h.clients.length > 0;
+            case "workers":
+                return programs.some((p) => p.role === "worker");
+            case "app":
+                return programs.some((p) => p.role === "client" || p.role === "worker");
+            default:
+                return programs.some((p) => p.name === name && p.role !== "agent");
+        }
+    });
+}
+
+export function planOps(view: StackView, command: OpsCommand, options: OpsOptions): OpsPlan {
+    const { spec, topology } = view;
+    const plan = (steps: OpsStep[], continueOnFailure = false, recover: OpsStep[] = []): OpsPlan => ({ steps, continueOnFailure, recover });
+    const noArgs = () => {
+        if (options.args.length) throw new OpsError(`${command} takes no argument (${options.args.join(" ")})`);
+    };
+    switch (command) {
+        case "status":
+            noArgs();
+            return plan(select(view, topology.hosts, options, command).map((h) => step(h, "status", [OPS_SCRIPTS.status])), true);
+        case "restart": {
+            noArgs();
+            const hosts = select(view, rollingOrder(topology), options, command);
+            const args = options.servers ? ["--servers"] : [];
+            return plan(hosts.map((h) => step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [sbin("plone-restart"), ...args])));
+        }
+        case "rebuild":
+            noArgs();
+            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "build again from the current release's commit, then activate (rolling)", [sbin("plone-deploy"), "rebuild"])));
+        case "develop-up":
+            noArgs();
+            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "bin/develop up in the current release (no restart)", [sbin("plone-deploy"), "develop-up"])));
+        case "rollback":
+            noArgs();
+            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "back to the previous release (rolling)", [sbin("plone-rollback")])));
+        case "start":
+        case "stop": {
+            if (options.args.length !== 1) throw new OpsError(`${command} needs one service or program: ${command} nginx | varnish | haproxy | clients | client2 | zeoserver | ...`);
+            const target = options.args[0];
+            const system = topology.hosts.filter((h) => systemServices(view, h).some((s) => s.name === target));
+            if (system.length > 0) {
+                return plan(select(view, system, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.service, command, target])));
+            }
+            const hosts = programHosts(view, target);
+            if (hosts.length === 0) {
+                const services = [...new Set(topology.hosts.flatMap((h) => systemServices(view, h).map((s) => s.name)))];
+                throw new OpsError(`${command} ${target}: no host runs a service or program of that name (services: ${services.join(", ")}; programs: clients, workers, app, clientN, zeoserver, ...)`);
+            }
+            const ordered = rollingOrder(topology).filter((h) => hosts.includes(h));
+            // Clients stop before the servers they use, and start after them.
+            const ordering = command === "stop" ? [...ordered].reverse() : ordered;
+            return plan(select(view, ordering, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.program, command, target])));
+        }
+        case "varnish-purge": {
+            const frontends = plans(topology, topology.roles.frontends);
+            const regexes = options.args.length ? options.args : spec.frontend.varnish.purgeUrls;
+            return plan(select(view, frontends, options, command).map((h) => step(h, `ban ${regexes.join(" ")}`, [OPS_SCRIPTS.varnishPurge, ...options.args])));
+        }
+        case "pack": {
+            noArgs();
+            const hosts = topology.hosts.filter((h) => packNowCommand(view, h) !== undefined);
+            if (hosts.length === 0) throw new OpsError("pack: packing is off (plone.pack.enabled), so no host packs");
+            return plan(select(view, hosts, options, command).map((h) => step(h, `pack now (${packNowCommand(view, h)!.command.join(" ")})`, [OPS_SCRIPTS.pack])));
+        }
+        case "backup": {
+            noArgs();
+            const hosts = topology.hosts.filter((h) => keepsBackups(view, h));
+            if (hosts.length === 0) throw new OpsError("backup: this stack keeps no backups on a host (RelStorage with blobs in the database: RDS's automated backups and snapshots cover it)");
+            return plan(select(view, hosts, options, command).map((h) => step(h, "back up now, and copy to S3", [OPS_SCRIPTS.backup])));
+        }
+        case "restore":
+            noArgs();
+            return planRestore(view, options);
+    }
+}
+
+/**
+ * restore onto the target stack (view): check the backup and the filestorage on its ZEO server,
+ * stop the clients and workers on every app host (clearing their ZEO caches), restore, start them.
+ * A failure after the clients stopped starts them again on whatever database the ZEO server has
+ * (plone-restore puts the old one back when it fails).
+ */
+function planRestore(view: StackView, options: OpsOptions): OpsPlan {
+    const { spec, topology } = view;
+    if (!options.from) throw new OpsError("restore needs --from DATE (YYYY-MM-DD, YYYY-MM-DD-HH-MM-SS in UTC, or latest)");
+    if (options.hosts.length || options.layers.length) throw new OpsError("restore runs on the target stack's ZEO server and app hosts: --host and --layer do not apply");
+    if (spec.plone.storage !== "zeo") {
+        throw new OpsError(`${spec.stackName} uses RelStorage: its database is restored with RDS point-in-time recovery (docs/operations.md, "Restore a RelStorage stack"), not with repozo`);
+    }
+    const zeoName = zeoHostOf(topology);
+    const zeo = topology.hosts.find((h) => h.name === zeoName);
+    if (!zeo || !restoresBackups(view, zeo)) {
+        throw new OpsError(`${spec.stackName} reads no off-site backups: set plone-aws:offsiteBackups.enabled, or list the source stack in offsiteBackups.restoreFrom`);
+    }
+    const source = options.source ?? spec.stackName;
+    if (source !== spec.stackName && !spec.offsiteBackups.restoreFrom.includes(source)) {
+        throw new OpsError(`${spec.stackName} may not read ${source}'s backups: add ${source} to plone-aws:offsiteBackups.restoreFrom of ${spec.stackName} (and pulumi up)`);
+    }
+    const restore = [OPS_SCRIPTS.restore, "--from", options.from, "--source", source, ...(options.force ? ["--force"] : [])];
+    const appHosts = plans(topology, topology.roles.appHosts);
+    const start = appHosts.map((h) => step(h, "start the clients and workers", [OPS_SCRIPTS.program, "start", "app"]));
+    return {
+        steps: [
+            step(zeo, `check ${source}'s backup of ${options.from} and the filestorage`, [...restore, "--check"]),
+            ...[...appHosts].reverse().map((h) => step(h, "stop the clients (drained) and workers, remove their ZEO caches", [OPS_SCRIPTS.program, "stop", "app", "--clear-cache"])),
+            step(zeo, `restore ${source}'s backup of ${options.from}`, restore),
+            ...start,
+        ],
+        continueOnFailure: false,
+        recover: start,
+    };
+}

@@ -1,0 +1,205 @@
+// Load through the front door of a rehearsed stack while something happens to it (a restart, a
+// deploy, a rollback): wrk from the run's VPC namespace, its threads spread over the front ends
+// (the ALB does not exist here), every request one varnish passes to the Zope clients (Plone's
+// login cookie), bounded in time. bench:deploy (scripts/bench-deploy.ts) compares the rolling
+// restart of every client with the naive restart of all of them at once; the rehearsal tests use
+// the same load to prove that deploys and rollbacks drop no request.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { DEFAULT_FRONTEND_LAYOUT } from "../../../components/render/frontend/layout";
+import type { Rehearsal } from ".";
+import { frontDoorSettles, PASS_COOKIE } from "./smokeChecks";
+
+/** What wrk saw. Latencies in milliseconds. */
+export interface LoadResult {
+    /** Responses received. */
+    requests: number;
+    /** Responses that were not 2xx/3xx, plus requests that got no response (socket errors). */
+    failed: number;
+    /** Non-2xx/3xx responses. */
+    statusErrors: number;
+    socketErrors: { connect: number; read: number; write: number; timeout: number };
+    /** Responses by HTTP status. */
+    statuses: Record<string, number>;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    durationSeconds: number;
+}
+
+export interface LoadOptions {
+    /** wrk connections (spread over the threads). */
+    connections?: number;
+    /** The longest the load may last, whatever happens (wrk -d). */
+    maxSeconds?: number;
+    /** Load before the action starts (a baseline). */
+    leadSeconds?: number;
+    /** Load after the action ends (what it left behind counts too). */
+    tailSeconds?: number;
+    /** The path requested (below the site's virtual host). */
+    path?: string;
+}
+
+const MARKER = "BENCH-JSON ";
+
+/**
+ * The wrk script: thread i sends to front end i mod n (setup() sets thread.addr), counts the
+ * responses by status, and prints one JSON line with the totals and the latency percentiles.
+ */
+export function wrkScript(frontendAddresses: string[], port: number): string {
+    return `-- plone-aws bench: the front ends in turn per thread, responses counted by status.
+local targets = { ${frontendAddresses.map((a) => `"${a}"`).join(", ")} }
+local threads = {}
+function setup(thread)
+  local target = targets[(#threads % #targets) + 1]
+  thread.addr = wrk.lookup(target, "${port}")[1]
+  table.insert(threads, thread)
+end
+function init(args)
+  statuses = {}
+end
+function response(status, headers, body)
+  local k = tostring(status)
+  statuses[k] = (statuses[k] or 0) + 1
+end
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for k, v in pairs(t:get("statuses")) do total[k] = (total[k] or 0) + v end
+  end
+  local parts = {}
+  for k, v in pairs(total) do table.insert(parts, string.format('"%s":%d', k, v)) end
+  local e = summary.errors
+  io.write(string.format('${MARKER}{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"statuses":{%s}}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max, table.concat(parts, ",")))
+end
+`;
+}
+
+interface WrkJson {
+    requests: number;
+    duration_us: number;
+    connect: number;
+    read: number;
+    write: number;
+    status: number;
+    timeout: number;
+    p50_us: number;
+    p99_us: number;
+    max_us: number;
+    statuses: Record<string, number>;
+}
+
+export class BenchError extends Error {}
+
+/** The result line the wrk script prints. */
+export function parseWrkOutput(stdout: string): LoadResult {
+    const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
+    if (!line) throw new BenchError(`wrk printed no result line:\n${stdout.trim()}`);
+    const j = JSON.parse(line.slice(MARKER.length)) as WrkJson;
+    const socketErrors = { connect: j.connect, read: j.read, write: j.write, timeout: j.timeout };
+    return {
+        requests: j.requests,
+        failed: j.status + j.connect + j.read + j.write + j.timeout,
+        statusErrors: j.status,
+        socketErrors,
+        statuses: j.statuses,
+        p50Ms: j.p50_us / 1000,
+        p99Ms: j.p99_us / 1000,
+        maxMs: j.max_us / 1000,
+        durationSeconds: j.duration_us / 1e6,
+    };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `action` under constant load through every front end and returns what wrk saw, from
+ * leadSeconds before the action until tailSeconds after it (and never longer than maxSeconds).
+ */
+export async function underLoad<T>(rehearsal: Rehearsal, action: () => Promise<T>, options: LoadOptions = {}): Promise<{ load: LoadResult; actionSeconds: number; value: T }> {
+    const frontends = rehearsal.frontendHosts.map((h) => rehearsal.addresses[h]);
+    if (!frontends.length) throw new BenchError("the stack has no front end to send load to");
+    const port = DEFAULT_FRONTEND_LAYOUT.ports.http;
+    const scriptFile = path.join(rehearsal.hosts.runDir, "logs", "bench.lua");
+    fs.writeFileSync(scriptFile, wrkScript(frontends, port));
+    // One thread per front end (at least two): thread i loads front end i mod n.
+    const threads = Math.max(2, frontends.length);
+    const connections = Math.max(threads, options.connections ?? 16);
+    const maxSeconds = options.maxSeconds ?? 600;
+    const argv = ["ip", "netns", "exec", rehearsal.hosts.vpcNetns, "wrk", `-t${threads}`, `-c${connections}`, `-d${maxSeconds}s`, "--timeout", "30s",
+        "-s", scriptFile, "-H", `Host: ${rehearsal.spec.frontend.domain}`, "-H", `Cookie: ${PASS_COOKIE}`, `http://${frontends[0]}:${port}${options.path ?? "/bench"}`];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    let actionSeconds = 0;
+    let value: T;
+    try {
+        await sleep((options.leadSeconds ?? 5) * 1000);
+        const started = Date.now();
+        value = await action();
+        actionSeconds = (Date.now() - started) / 1000;
+        await sleep((options.tailSeconds ?? 10) * 1000);
+    } finally {
+        // wrk prints its results (and runs done()) when interrupted.
+        child.kill("SIGINT");
+    }
+    const code = await exited;
+    if (code !== 0) throw new BenchError(`wrk exited ${code}: ${stderr.trim() || stdout.trim()}`);
+    return { load: parseWrkOutput(stdout), actionSeconds, value };
+}
+
+/** Waits until every front end is healthy with every client UP (between two measurements). */
+export async function settle(rehearsal: Rehearsal): Promise<void> {
+    await frontDoorSettles.run(rehearsal.smokeContext());
+}
+
+export interface BenchRow {
+    name: string;
+    load: LoadResult;
+    actionSeconds: number;
+}
+
+const ms = (v: number) => `${v.toFixed(1)}ms`;
+
+/** The comparison table bench:deploy prints. */
+export function formatBenchTable(rows: BenchRow[]): string {
+    const header = ["", "requests", "failed", "non-2xx/3xx", "socket errors", "p50", "p99", "duration", "restart took"];
+    const body = rows.map((r) => {
+        const s = r.load.socketErrors;
+        const socket = s.connect + s.read + s.write + s.timeout;
+        return [r.name, String(r.load.requests), String(r.load.failed), String(r.load.statusErrors),
+            socket ? `${socket} (connect ${s.connect}, read ${s.read}, write ${s.write}, timeout ${s.timeout})` : "0",
+            ms(r.load.p50Ms), ms(r.load.p99Ms), `${r.load.durationSeconds.toFixed(1)}s`, `${r.actionSeconds.toFixed(1)}s`];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+    const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+    const statuses = rows.map((r) => `  ${r.name}: ${Object.entries(r.load.statuses).sort().map(([k, v]) => `${k} x${v}`).join(", ")}`);
+    return [fmt(header), ...body.map(fmt), "responses by status:", ...statuses].join("\n");
+}
+
+/** What bench:deploy measures: the rolling restart of every client, then all clients at once. */
+export async function benchRestarts(rehearsal: Rehearsal, options: LoadOptions & { print?: (line: string) => void } = {}): Promise<{ rolling: BenchRow; naive: BenchRow }> {
+    const print = options.print ?? ((line: string) => console.log(line));
+    const apps = rehearsal.appHosts;
+    await settle(rehearsal);
+    print(`(a) rolling restart: plone-restart on ${apps.join(", then ")}, one host after the other`);
+    const rolling = await underLoad(rehearsal, async () => {
+        for (const host of apps) await rehearsal.root(host, "plone-restart", 600_000);
+    }, options);
+    print(`    ${rolling.load.requests} requests, ${rolling.load.failed} failed, restart took ${rolling.actionSeconds.toFixed(1)}s`);
+    await settle(rehearsal);
+    print(`(b) naive restart: plone-restart --all-at-once on ${apps.join(" and ")} at the same time`);
+    const naive = await underLoad(rehearsal, () => Promise.all(apps.map((host) => rehearsal.root(host, "plone-restart --all-at-once", 600_000))), options);
+    print(`    ${naive.load.requests} requests, ${naive.load.failed} failed, restart took ${naive.actionSeconds.toFixed(1)}s`);
+    await settle(rehearsal);
+    return {
+        rolling: { name: "rolling restart", load: rolling.load, actionSeconds: rolling.actionSeconds },
+        naive: { name: "all at once", load: naive.load, actionSeconds: naive.actionSeconds },
+    };
+}

@@ -1,0 +1,299 @@
+// Smoke checks: what the rehearsal asserts once every provisioning command has run. Each check
+// gets the stack, the captured program run and the live test hosts; it throws (or rejects) to
+// fail, and may return a one-line detail for the summary. Every request goes from the run's VPC
+// namespace to a test host (the ALB does not exist here: each front end is asked in turn).
+import * as crypto from "crypto";
+import type { StackSpec } from "../../../components/config/spec";
+import { blobStorageDir } from "../../../components/topology";
+import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, backendServers } from "../../../components/render/frontend/layout";
+import { VOLUME_MOUNT_OPTIONS } from "../../../components/render/storage/volumes";
+import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../../components/topology";
+import type { OfflineRun } from "../offline/run";
+import type { RehearsalStep } from "./runner";
+import { ebsByIdName, TestHostRun } from "./testHosts";
+
+export interface SmokeContext {
+    spec: StackSpec;
+    run: OfflineRun;
+    hosts: TestHostRun;
+    /** Planned private IP by host name (and "bastion"). */
+    addresses: Record<string, string>;
+    steps: RehearsalStep[];
+}
+
+export interface SmokeCheck {
+    name: string;
+    run(ctx: SmokeContext): Promise<string | void>;
+}
+
+export interface SmokeResult {
+    name: string;
+    ok: boolean;
+    detail?: string;
+    seconds: number;
+}
+
+export class SmokeFailure extends Error {}
+
+/** Every test host answers over SSH at its planned address and reaches every other host. */
+export const hostsAnswerAtTheirAddresses: SmokeCheck = {
+    name: "every host answers at its planned address and reaches the others",
+    async run({ hosts, addresses }) {
+        const all = Object.values(addresses);
+        const failures: string[] = [];
+        await Promise.all(Object.entries(addresses).map(async ([name, address]) => {
+            const script = `ip -4 -o addr show ens5 | grep -qw '${address}' || { echo "ens5 lacks ${address}"; exit 1; }\n` +
+                all.filter((a) => a !== address).map((a) => `ping -c1 -W2 ${a} >/dev/null || { echo "cannot reach ${a}"; exit 1; }`).join("\n");
+            const r = await hosts.ssh(name, "bash -s", { input: script, timeoutMs: 30_000 });
+            if (r.status !== 0) failures.push(`${name}: ${(r.stdout + r.stderr).trim()}`);
+        }));
+        if (failures.length) throw new SmokeFailure(failures.join("; "));
+        return `${all.length} hosts`;
+    },
+};
+
+/** An HTTP answer: status, headers (lower-case names), body. */
+export interface HttpAnswer {
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+}
+
+/** A cookie that makes varnish pass a request to the Zope clients (Plone's login cookie). */
+export const PASS_COOKIE = "__ac=plone-aws-rehearsal";
+
+/** Parses `curl -sS -i` output (the last header block, after any 100 Continue). */
+export function parseCurlOutput(text: string): HttpAnswer {
+    const blocks = text.split(/\r?\n\r?\n/);
+    let i = 0;
+    while (i + 1 < blocks.length && /^HTTP\/[\d.]+ 1\d\d/.test(blocks[i]) ) i++;
+    const [statusLine, ...headerLines] = blocks[i].split(/\r?\n/);
+    const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1] ?? 0);
+    const headers: Record<string, string> = {};
+    for (const line of headerLines) {
+        const c = line.indexOf(":");
+        if (c > 0) headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
+    }
+    return { status, headers, body: blocks.slice(i + 1).join("\n\n") };
+}
+
+/** A GET from the VPC namespace to a test host's port 80 (the front door), with the site's Host. */
+export async function frontDoorGet(hosts: TestHostRun, address: string, spec: StackSpec, urlPath: string, options: { cookie?: string; port?: number } = {}): Promise<HttpAnswer> {
+    const url = `http://${address}:${options.port ?? DEFAULT_FRONTEND_LAYOUT.ports.http}${urlPath}`;
+    const r = await hosts.inVpc(["curl", "-sS", "-i", "-m", "20", "-H", `Host: ${spec.frontend.domain}`, ...(options.cookie ? ["-H", `Cookie: ${options.cookie}`] : []), url], { timeoutMs: 30_000 });
+    if (r.status !== 0) throw new SmokeFailure(`GET ${url}: curl exit ${r.status}: ${r.stderr.trim()}`);
+    return parseCurlOutput(r.stdout);
+}
+
+/** The stand-in's X-Standin header: host name, client name, release. */
+function standinOf(answer: HttpAnswer): { hostname: string; client: string; release: string } | undefined {
+    const m = /^(\S+) (\S+) (\S+)$/.exec(answer.headers["x-standin"] ?? "");
+    return m ? { hostname: m[1], client: m[2], release: m[3] } : undefined;
+}
+
+function frontends(spec: StackSpec): string[] {
+    return buildTopology(spec).roles.frontends;
+}
+
+function topologyOf(ctx: SmokeContext): Topology {
+    return buildTopology(ctx.spec);
+}
+
+/** The host name (plone-aws's) of a test host's hostname (ip-10-...). */
+function hostOfHostname(hosts: TestHostRun, hostname: string): string | undefined {
+    return [...hosts.hosts.values()].find((h) => h.hostname === hostname)?.name;
+}
+
+const unique = () => `/smoke-${crypto.randomBytes(4).toString("hex")}`;
+
+/** The state haproxy gives each server of the Zope clients' backend on a front end (show stat). */
+export async function haproxyServerStates(hosts: TestHostRun, frontend: string): Promise<Record<string, string>> {
+    const stat = await hosts.ssh(frontend, `echo "show stat" | socat -t 5 stdio unix-connect:${DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket}`, { user: "root", timeoutMs: 20_000 });
+    if (stat.status !== 0) throw new SmokeFailure(`${frontend}: haproxy's runtime API: ${stat.stderr.trim()}`);
+    return Object.fromEntries(stat.stdout.split("\n").filter((l) => l.startsWith(`${HAPROXY_BACKEND},`) && !/^[^,]*,(BACKEND|FRONTEND),/.test(l))
+        .map((l) => l.split(","))
+        .map((f) => [f[1], f[17]]));
+}
+
+/** Seconds the front ends may take to see the clients started by the activate step (see frontDoorSettles). */
+export const SETTLE_SECONDS = 30;
+
+/**
+ * Every front end answers its health URL (PATHS.frontDoorHealth, what the ALB asks) through nginx
+ * and varnish with 200, and its haproxy has every Zope client UP. On a first deploy haproxy and
+ * varnish start (configure) before the clients exist (activate): haproxy has them DOWN until its
+ * next check after the activation (every downinter), and varnish's probe of haproxy needs a few
+ * good answers in a row before it sends requests again. The check waits for both, up to
+ * SETTLE_SECONDS, and says how long it took.
+ */
+export const frontDoorSettles: SmokeCheck = {
+    name: "each front end is healthy and its haproxy has every Zope client UP",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } }).map((s) => s.name);
+        const started = Date.now();
+        let problems: string[] = [];
+        for (;;) {
+            problems = [];
+            for (const fe of frontends(ctx.spec)) {
+                const states = await haproxyServerStates(ctx.hosts, fe);
+                problems.push(...servers.filter((s) => states[s] !== "UP").map((s) => `${fe}: haproxy has ${s} ${states[s] ?? "missing"}`));
+                const health = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, PATHS.frontDoorHealth);
+                if (health.status !== 200) problems.push(`${fe}: ${PATHS.frontDoorHealth} answers ${health.status}`);
+            }
+            if (!problems.length || Date.now() - started > SETTLE_SECONDS * 1000) break;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        if (problems.length) throw new SmokeFailure(`after ${SETTLE_SECONDS}s: ${problems.join(", ")}`);
+        return `${servers.length} servers UP on ${frontends(ctx.spec).join(", ")}, ${PATHS.frontDoorHealth} 200, ${((Date.now() - started) / 1000).toFixed(1)}s after the provisioning ended`;
+    },
+};
+
+/** Each front end serves a page of the site through nginx -> varnish -> haproxy -> a Zope client. */
+export const pageThroughFrontDoor: SmokeCheck = {
+    name: "each front end serves a page through nginx, varnish and haproxy from a Zope client",
+    async run(ctx) {
+        const answers: string[] = [];
+        for (const fe of frontends(ctx.spec)) {
+            const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, `${unique()}/front-page`);
+            const standin = standinOf(a);
+            if (a.status !== 200 || !standin) throw new SmokeFailure(`${fe}: ${a.status} without X-Standin: ${a.body.slice(0, 200)}`);
+            // nginx rewrites to Zope's virtual hosting URL for the site.
+            if (!a.body.includes(`/VirtualHostBase/http/${ctx.spec.frontend.domain}:80/${ctx.spec.plone.siteId}/VirtualHostRoot/`)) {
+                throw new SmokeFailure(`${fe}: the client was not asked for the virtual-hosting URL of the site: ${a.body.trim()}`);
+            }
+            answers.push(`${fe} -> ${hostOfHostname(ctx.hosts, standin.hostname) ?? standin.hostname}/${standin.client}`);
+        }
+        return answers.join(", ");
+    },
+};
+
+/** The second anonymous GET of a page is a varnish cache hit on each front end. */
+export const secondGetIsCacheHit: SmokeCheck = {
+    name: "the second anonymous GET of a page is a cache hit",
+    async run(ctx) {
+        for (const fe of frontends(ctx.spec)) {
+            const url = unique();
+            const first = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url);
+            const second = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url);
+            if (first.status !== 200 || second.status !== 200) throw new SmokeFailure(`${fe}: ${first.status} then ${second.status}`);
+            if (first.headers["x-cache"] !== "MISS" || second.headers["x-cache"] !== "HIT") {
+                throw new SmokeFailure(`${fe}: X-Cache ${first.headers["x-cache"]} then ${second.headers["x-cache"]}, not MISS then HIT`);
+            }
+            // A logged-in visitor's request is never answered from the cache.
+            const personal = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url, { cookie: PASS_COOKIE });
+            if (personal.headers["x-cache"] !== "MISS") throw new SmokeFailure(`${fe}: a request with the login cookie was a cache ${personal.headers["x-cache"]}`);
+        }
+        return `MISS then HIT on ${frontends(ctx.spec).join(", ")}; a logged-in GET passes`;
+    },
+};
+
+/** Every Zope client of every app host answers requests varnish passes, through each front end. */
+export const everyClientThroughHaproxy: SmokeCheck = {
+    name: "every Zope client answers through haproxy on each front end",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } });
+        const expected = new Set(servers.map((s) => `${s.host}/${s.client}`));
+        for (const fe of frontends(ctx.spec)) {
+            // Requests varnish passes (the login cookie), until every client has answered one.
+            const seen = new Set<string>();
+            for (let i = 0; i < 8 * servers.length && seen.size < expected.size; i++) {
+                const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, `/smoke-clients?${i}`, { cookie: PASS_COOKIE });
+                const standin = standinOf(a);
+                if (a.status !== 200 || !standin) throw new SmokeFailure(`${fe}: ${a.status}: ${a.body.slice(0, 200)}`);
+                seen.add(`${hostOfHostname(ctx.hosts, standin.hostname) ?? standin.hostname}/${standin.client}`);
+            }
+            const missing = [...expected].filter((c) => !seen.has(c));
+            if (missing.length) throw new SmokeFailure(`${fe}: no answer from ${missing.join(", ")} (answered: ${[...seen].join(", ")})`);
+        }
+        return `${expected.size} clients (${[...expected].join(", ")}) through ${frontends(ctx.spec).join(", ")}`;
+    },
+};
+
+/** With shared blobs (GlusterFS, NFS, EFS): a file written on one blob client is there on every other. */
+export const sharedBlobsAreShared: SmokeCheck = {
+    name: "a blob file written on one host is visible on the others",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        const blobs = topology.endpoints.blobs;
+        if (blobs.mode !== "gluster" && blobs.mode !== "nfs" && blobs.mode !== "efs") return `blobs are ${blobs.mode}: nothing shared`;
+        const clients = topology.roles.blobUsers;
+        const dir = blobStorageDir(blobs)!;
+        const file = `${dir}/rehearsal-smoke-${crypto.randomBytes(4).toString("hex")}`;
+        const text = `written on ${clients[0]} at ${new Date().toISOString()}`;
+        const w = await ctx.hosts.ssh(clients[0], `runuser -u ${DEPLOY_USER} -- bash -c 'printf "%s\\n" "$1" > "$2"' _ '${text}' '${file}' && findmnt -n -o FSTYPE --target '${dir}'`, { user: "root", timeoutMs: 30_000 });
+        if (w.status !== 0) throw new SmokeFailure(`${clients[0]}: writing ${file} as ${DEPLOY_USER}: ${w.stderr.trim()}`);
+        const fstype = w.stdout.trim();
+        for (const other of clients.slice(1)) {
+            const r = await ctx.hosts.ssh(other, `cat '${file}'`, { user: "root", timeoutMs: 30_000 });
+            if (r.stdout.trim() !== text) throw new SmokeFailure(`${other}: ${file} ${r.status === 0 ? `holds "${r.stdout.trim()}"` : `cannot be read: ${r.stderr.trim()}`}`);
+        }
+        await ctx.hosts.ssh(clients[0], `rm -f '${file}'`, { user: "root" });
+        return `${blobs.mode} (${fstype}): written on ${clients[0]}, read on ${clients.slice(1).join(", ") || "no other host"}`;
+    },
+};
+
+/** Every EBS volume (a loop device here) holds a file system, is mounted on its mount point and in fstab by UUID. */
+export const volumesMountedByUuid: SmokeCheck = {
+    name: "every EBS volume is formatted, mounted, and in fstab by UUID",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        const found: string[] = [];
+        for (const plan of topology.hosts) {
+            const host = ctx.hosts.hosts.get(plan.name);
+            if (!host || !plan.volumes.length) continue;
+            for (const [i, v] of plan.volumes.entries()) {
+                const attached = host.volumes[i];
+                if (!attached) throw new SmokeFailure(`${plan.name}: no volume attached for ${v.mountPoint}`);
+                const script = [
+                    `dev=$(readlink -f /dev/disk/by-id/${ebsByIdName(attached.volumeId)})`,
+                    `uuid=$(blkid -p -o value -s UUID "$dev")`,
+                    `echo "$dev $(findmnt -n -o SOURCE,FSTYPE --mountpoint ${v.mountPoint}) $uuid"`,
+                    `grep -E "^UUID=$uuid ${v.mountPoint} " /etc/fstab`,
+                ].join("\n");
+                const r = await ctx.hosts.ssh(plan.name, "bash -s", { user: "root", input: script, timeoutMs: 20_000 });
+                const [dev, source, fstype, uuid] = r.stdout.split("\n")[0]?.split(" ") ?? [];
+                const fstab = r.stdout.split("\n")[1] ?? "";
+                if (r.status !== 0 || dev !== `/dev/${attached.device}` || source !== dev || !uuid || fstab !== `UUID=${uuid} ${v.mountPoint} ${fstype} ${VOLUME_MOUNT_OPTIONS} 0 2`) {
+                    throw new SmokeFailure(`${plan.name} ${v.mountPoint} (${attached.volumeId}): ${(r.stdout + r.stderr).trim() || `exit ${r.status}`}`);
+                }
+                found.push(`${plan.name}:${v.mountPoint} ${fstype}`);
+            }
+        }
+        return found.length ? found.join(", ") : "no volumes";
+    },
+};
+
+export const SMOKE_CHECKS: SmokeCheck[] = [
+    hostsAnswerAtTheirAddresses,
+    volumesMountedByUuid,
+    frontDoorSettles,
+    pageThroughFrontDoor,
+    secondGetIsCacheHit,
+    everyClientThroughHaproxy,
+    sharedBlobsAreShared,
+];
+
+/**
+ * Runs the checks one after the other (they share the hosts); all of them, even after a failure,
+ * but none after an interruption (a check cut short by it is reported as interrupted, not failed).
+ */
+export async function runSmokeChecks(checks: SmokeCheck[], ctx: SmokeContext, print: (line: string) => void = console.log, signal?: AbortSignal): Promise<SmokeResult[]> {
+    const results: SmokeResult[] = [];
+    for (const check of checks) {
+        if (signal?.aborted) break;
+        const started = Date.now();
+        let result: SmokeResult;
+        try {
+            const detail = (await check.run(ctx)) ?? undefined;
+            result = { name: check.name, ok: true, detail, seconds: (Date.now() - started) / 1000 };
+        } catch (e) {
+            result = { name: check.name, ok: false, detail: signal?.aborted ? "interrupted" : (e as Error).message, seconds: (Date.now() - started) / 1000 };
+        }
+        results.push(result);
+        const outcome = result.ok ? "ok" : signal?.aborted ? "interrupted" : "FAILED";
+        print(`[smoke] ${result.name} ... ${outcome} ${result.seconds.toFixed(1)}s${result.detail && outcome !== "interrupted" ? ` (${result.detail})` : ""}`);
+    }
+    return results;
+}

@@ -1,0 +1,985 @@
+// Rehearsal test hosts: local stand-ins for a stack's EC2 instances, so that the scripts
+// `pulumi up` sends over SSH can run for real before they run in AWS.
+//
+// A test host is a Debian 12 root (an overlay over one cached debootstrap base), with its own
+// network, UTS, IPC, mount and PID namespaces, the private IP the plan gave its instance, and
+// sshd accepting the run's key for `admin` (passwordless sudo, as on Debian's AMIs) and root.
+//
+// Network design: the run's VPC lives in a namespace of its own (`<run>-vpc`), never on the
+// machine. It holds one bridge per subnet with the subnet's .1 (AWS's VPC router address) and
+// routes between them, as the VPC router does; each host's `ens5` (the Nitro name) is a veth into
+// that bridge. The machine gets no address, route, bridge, veth or firewall rule, so the stack's
+// CIDR can never collide with the machine's routes, and two runs with the same CIDR (dev and a
+// copy of it) can run side by side. Whatever talks to the hosts (ssh, smoke checks) runs inside
+// the VPC namespace (`ip netns exec`). The hosts have no way out except apt: a caching proxy on
+// the machine (aptProxy.ts) reached through a socat in the VPC namespace at their gateway.
+//
+// EBS volumes: each data volume the program attaches to an instance is a sparse file on a loop
+// device, shown inside its host as a Nitro host shows an EBS volume: /dev/nvme<N>n1 and the link
+// /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol<id> udev makes for it. The host's scripts
+// find, format and mount it for real. The loop devices are detached at teardown.
+//
+// The buildout repository: a run may serve a directory of git repositories with `git daemon` in
+// its VPC namespace (git://<any subnet gateway>/<name>), the way hosts reach GitHub in AWS.
+//
+// Cleanup never matches processes by name: every process of a host lives in its PID namespace,
+// whose PID 1 is recorded in a pidfile and verified (its namespaces, the run's marker in its
+// environment) before it is killed; killing it ends the whole host, and its mounts vanish with its
+// mount namespace. What a crash leaves is found by namespace inode, never by process name.
+import { ChildProcess, spawn, spawnSync, SpawnSyncOptions } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { intToIp, ipToInt, parseCidr, SUBNET_BITS } from "../../../components/topology/addressing";
+import { AddressInfo } from "net";
+import { DEFAULT_MIRROR_HOSTS, startAptProxy } from "./aptProxy";
+
+/** Every name a run creates (namespaces, registry entries) starts with this and the run id. */
+export const RUN_PREFIX = "parh-";
+/** The port the hosts' apt proxy listens on, at their gateway (apt-cacher-ng's port). */
+export const APT_PROXY_PORT = 3142;
+/** The default user of Debian's AMIs; cloud-init gives it passwordless sudo. */
+export const IMAGE_USER = "admin";
+
+const HOST_SCRIPTS = path.join(__dirname, "hosts");
+const BUILD_BASE = path.join(HOST_SCRIPTS, "build-base.sh");
+
+/**
+ * The packages of the base root, on top of debootstrap's minbase: what the host scripts may expect
+ * of a fresh Debian 12 AMI (sshd, sudo, python3, curl, cron, logrotate, gnupg, tzdata, ...).
+ * Debian's AMIs have systemd as init; the test hosts have none, like the machine, and the host
+ * scripts fall back to `service`/supervisor (they test `[ -d /run/systemd/system ]`).
+ */
+export const BASE_PACKAGES = [
+    "openssh-server", "python3", "ca-certificates", "iproute2", "procps", "curl", "wget", "sudo", "cron",
+    "logrotate", "less", "netbase", "iputils-ping", "gnupg", "tzdata", "apt-utils", "xz-utils",
+];
+
+export const DEFAULT_CACHE_DIR = ".rehearsal";
+
+export class TestHostError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Running programs
+
+export interface CommandResult {
+    status: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs a program to completion; throws TestHostError with its stderr unless `allowFailure`. */
+function run(command: string, args: string[], options: SpawnSyncOptions & { allowFailure?: boolean } = {}): CommandResult {
+    const r = spawnSync(command, args, { encoding: "utf8", timeout: 120_000, ...options });
+    if (r.error) throw new TestHostError(`${command} ${args.join(" ")}: ${r.error.message}`);
+    const result = { status: r.status ?? -1, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
+    if (result.status !== 0 && !options.allowFailure) {
+        throw new TestHostError(`${command} ${args.join(" ")} failed (exit ${result.status}): ${result.stderr.trim() || result.stdout.trim()}`);
+    }
+    return result;
+}
+
+/** Runs a program asynchronously, with optional stdin; resolves with its status and output. */
+export function runAsync(command: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs) : undefined;
+        child.on("error", (e) => {
+            if (timer) clearTimeout(timer);
+            reject(new TestHostError(`${command}: ${e.message}`));
+        });
+        child.on("close", (code, signal) => {
+            if (timer) clearTimeout(timer);
+            resolve({ status: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : -1), stdout, stderr });
+        });
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(options.input ?? "");
+    });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The machine
+
+/**
+ * What the machine lacks to run test hosts, as messages (empty when it can). Root on Linux, the
+ * programs the recipes use, overlayfs, /dev/fuse (GlusterFS clients inside the hosts).
+ */
+export function machineProblems(): string[] {
+    if (process.platform !== "linux") return [`test hosts need Linux (network namespaces, overlayfs); this is ${process.platform}`];
+    const problems: string[] = [];
+    if (process.getuid?.() !== 0) problems.push("test hosts need root (network namespaces, mounts, chroot): run as root, e.g. in CI or with sudo");
+    const programs: Record<string, string> = {
+        debootstrap: "debootstrap", ip: "iproute2", unshare: "util-linux", flock: "util-linux", losetup: "mount", chroot: "coreutils",
+        ssh: "openssh-client", "ssh-keygen": "openssh-client", socat: "socat", python3: "python3",
+    };
+    const missing = Object.entries(programs).filter(([p]) => run("sh", ["-c", `command -v ${p}`], { allowFailure: true }).status !== 0);
+    if (missing.length) problems.push(`missing programs: ${missing.map(([p]) => p).join(", ")} (apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(" ")})`);
+    const filesystems = fs.existsSync("/proc/filesystems") ? fs.readFileSync("/proc/filesystems", "utf8") : "";
+    if (!/\boverlay\b/.test(filesystems)) problems.push("the kernel has no overlayfs (each test host is an overlay over the base root)");
+    if (!fs.existsSync("/dev/fuse")) problems.push("/dev/fuse is missing (GlusterFS clients inside the test hosts need it)");
+    return problems;
+}
+
+interface RouteEntry {
+    dst: string;
+    dev?: string;
+    gateway?: string;
+}
+
+/**
+ * The machine's IPv4 routes that overlap a CIDR. The design puts the VPC in namespaces of its own,
+ * so an overlap changes nothing for the rehearsal; it is reported so that an operator reading
+ * addresses from both sides knows which side they are on.
+ */
+export function machineRoutesOverlapping(cidr: string): RouteEntry[] {
+    const r = run("ip", ["-j", "-4", "route", "show", "table", "all"], { allowFailure: true });
+    if (r.status !== 0) return [];
+    const { base, size } = parseCidr(cidr);
+    const routes = JSON.parse(r.stdout || "[]") as { dst: string; dev?: string; gateway?: string; type?: string }[];
+    return routes.filter((route) => {
+        if (route.dst === "default" || route.type === "broadcast") return false;
+        const dst = route.dst.includes("/") ? route.dst : `${route.dst}/32`;
+        const other = parseCidr(dst);
+        return other.base < base + size && base < other.base + other.size;
+    }).map(({ dst, dev, gateway }) => ({ dst, dev, gateway }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The base root
+
+export interface BaseRoot {
+    dir: string;
+    /** Built by this call (false: the cached one was complete and current). */
+    built: boolean;
+    seconds: number;
+}
+
+/** Identifies what the base is built from: a change to the recipe or the packages rebuilds it. */
+export function baseRecipeId(): string {
+    const hash = crypto.createHash("sha256").update(fs.readFileSync(BUILD_BASE)).update(BASE_PACKAGES.join(",")).digest("hex");
+    return `bookworm-${hash.slice(0, 12)}`;
+}
+
+export function baseRootDir(cacheDir: string): string {
+    return path.join(path.resolve(cacheDir), "base-bookworm");
+}
+
+function baseIsCurrent(dir: string): boolean {
+    const stamp = path.join(dir, ".plone-aws-base");
+    return fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").split("\n")[0] === baseRecipeId();
+}
+
+/**
+ * The cached base root, built once with debootstrap (80-260 s measured, mostly the mirror's
+ * speed) when missing or out of date.
+ * The build log goes to `<cacheDir>/base-bookworm.log`. Concurrent runs build it once (flock).
+ */
+export async function ensureBaseRoot(cacheDir: string, log: (line: string) => void = () => undefined): Promise<BaseRoot> {
+    const dir = baseRootDir(cacheDir);
+    if (baseIsCurrent(dir)) return { dir, built: false, seconds: 0 };
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    const logFile = `${dir}.log`;
+    log(`building the Debian 12 base root in ${dir} (debootstrap: 1.5 to 4 minutes, depending on the mirror; log: ${logFile})`);
+    const started = Date.now();
+    const out = fs.openSync(logFile, "w");
+    // debootstrap and apt fetch through the apt proxy (on loopback), so the packages land in the
+    // cache the test hosts use too, and a rebuild after a recipe change downloads nothing twice.
+    const proxy = await startAptProxy({ listen: 0, host: "127.0.0.1", cacheDir: path.join(path.resolve(cacheDir), "apt-cache"), allowedHosts: DEFAULT_MIRROR_HOSTS });
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+        const status = await new Promise<number>((resolve, reject) => {
+            const child = spawn("bash", [BUILD_BASE, dir, baseRecipeId(), BASE_PACKAGES.join(",")], {
+                stdio: ["ignore", out, out],
+                env: { ...process.env, http_proxy: proxyUrl, HTTP_PROXY: proxyUrl },
+            });
+            child.on("error", reject);
+            child.on("close", (code) => resolve(code ?? -1));
+        });
+        if (status !== 0) {
+            throw new TestHostError(`building the base root failed (exit ${status}); the end of ${logFile}:\n${tail(fs.readFileSync(logFile, "utf8"), 20)}`);
+        }
+    } finally {
+        fs.closeSync(out);
+        proxy.close();
+        proxy.closeAllConnections();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    return { dir, built: true, seconds };
+}
+
+export function tail(text: string, lines: number): string {
+    return text.replace(/\n+$/, "").split("\n").slice(-lines).join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces and processes, identified by namespace inodes (never by process name: PIDs wrap)
+
+function nsIdentity(file: string): string | undefined {
+    try {
+        const s = fs.statSync(file);
+        return `${s.dev}:${s.ino}`;
+    } catch {
+        return undefined;
+    }
+}
+
+function netnsIdentity(name: string): string | undefined {
+    return nsIdentity(`/run/netns/${name}`);
+}
+
+function pids(): number[] {
+    return fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
+}
+
+/** The PIDs of a process in each PID namespace it is in, outermost first (NSpid). */
+function nsPids(pid: number): number[] {
+    try {
+        const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("NSpid:"));
+        return line ? line.slice("NSpid:".length).trim().split(/\s+/).map(Number) : [];
+    } catch {
+        return [];
+    }
+}
+
+/** Live processes whose network namespace is one of `netns` (zombies have none and are skipped). */
+function processesInNetns(netns: Set<string>): number[] {
+    return pids().filter((pid) => {
+        const id = nsIdentity(`/proc/${pid}/ns/net`);
+        return id !== undefined && netns.has(id);
+    });
+}
+
+/**
+ * Kills every process of the given network namespaces, and every process of the PID namespaces
+ * they started (a test host's or the VPC services' PID 1 and all below it), then waits until
+ * none is left. Only PID namespaces nested below this process's own are ever swept.
+ */
+async function killNamespaceProcesses(netnsNames: string[], timeoutMs = 15_000): Promise<number[]> {
+    const netns = new Set(netnsNames.map(netnsIdentity).filter((x): x is string => x !== undefined));
+    if (netns.size === 0) return [];
+    const ownDepth = nsPids(process.pid).length;
+    const ownPidNs = nsIdentity("/proc/self/ns/pid");
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const victims = new Set(processesInNetns(netns));
+        const childPidNs = new Set<string>();
+        for (const pid of victims) {
+            const pidNs = nsIdentity(`/proc/${pid}/ns/pid`);
+            if (pidNs && pidNs !== ownPidNs && nsPids(pid).length > ownDepth) childPidNs.add(pidNs);
+        }
+        if (childPidNs.size) {
+            for (const pid of pids()) {
+                const pidNs = nsIdentity(`/proc/${pid}/ns/pid`);
+                if (pidNs && childPidNs.has(pidNs)) victims.add(pid);
+            }
+        }
+        victims.delete(process.pid);
+        if (victims.size === 0) return [];
+        if (Date.now() > deadline) return [...victims];
+        for (const pid of victims) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // gone already
+            }
+        }
+        await sleep(100);
+    }
+}
+
+/**
+ * Kills the PID 1 named by a pidfile if, and only if, it still is that PID 1: the PID 1 of a
+ * nested PID namespace, with the run's marker in its environment (PIDs wrap quickly), and in the
+ * expected network namespace when that still exists.
+ */
+function killRecordedInit(pidfile: string, marker: string, netns?: string): void {
+    if (!fs.existsSync(pidfile)) return;
+    const pid = Number(fs.readFileSync(pidfile, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const ns = nsPids(pid);
+    if (ns.length < 2 || ns[ns.length - 1] !== 1) return;
+    if (netns !== undefined && nsIdentity(`/proc/${pid}/ns/net`) !== netns) return;
+    let environ: string[];
+    try {
+        environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    } catch {
+        return;
+    }
+    if (!environ.includes(marker)) return;
+    try {
+        process.kill(pid, "SIGKILL");
+    } catch {
+        // gone already
+    }
+}
+
+function listNetns(): string[] {
+    return fs.existsSync("/run/netns") ? fs.readdirSync("/run/netns") : [];
+}
+
+async function deleteNetns(names: string[]): Promise<string[]> {
+    for (const name of names) {
+        if (listNetns().includes(name)) run("ip", ["netns", "delete", name], { allowFailure: true });
+    }
+    // Deletion is asynchronous in the kernel; the /run/netns entry goes at once.
+    const deadline = Date.now() + 5000;
+    let left = names.filter((n) => listNetns().includes(n));
+    while (left.length && Date.now() < deadline) {
+        await sleep(100);
+        left = names.filter((n) => listNetns().includes(n));
+    }
+    return left;
+}
+
+/** Mount points of this (the machine's) mount namespace under a directory or naming a run. */
+function mountsMentioning(needles: string[]): string[] {
+    const mountinfo = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n");
+    return mountinfo.filter((l) => needles.some((n) => l.includes(n))).map((l) => l.split(" ")[4]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+export interface TestHostSpec {
+    /** The plone-aws host name, or "bastion". */
+    name: string;
+    /** The private IP the plan gave its instance. */
+    address: string;
+    /** EBS data volumes attached to the instance, emulated by loop devices. */
+    volumes?: TestVolume[];
+}
+
+export interface TestVolume {
+    /** The EBS volume id (vol-...): the host sees /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol... */
+    volumeId: string;
+    /** Its size: the sparse file behind the loop device has this size (it takes only what is written). */
+    sizeGiB: number;
+}
+
+/** A volume as attached to a test host. */
+export interface AttachedVolume extends TestVolume {
+    /** The sparse image file. */
+    image: string;
+    /** The machine's loop device (/dev/loopN). */
+    loop: string;
+    /** Its name inside the host: nvme1n1, nvme2n1, ... (nvme0n1 is the root disk on Nitro). */
+    device: string;
+}
+
+/** The by-id name udev gives an EBS volume on a Nitro instance (what plone-volumes looks for first). */
+export function ebsByIdName(volumeId: string): string {
+    return `nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
+}
+
+export interface TestHost extends TestHostSpec {
+    /** The hostname EC2 would give the instance (ip-10-20-0-10). */
+    hostname: string;
+    /** The instance's private DNS name, as the VPC resolver answers it (in every host's /etc/hosts). */
+    privateDns: string;
+    netns: string;
+    subnet: string;
+    gateway: string;
+    /** The host's directory: upper/ and work/ of its overlay, root/ where it is mounted inside the host. */
+    dir: string;
+    pidfile: string;
+    /** Seconds from creating its namespace to sshd accepting the run key. */
+    startSeconds: number;
+    volumes: AttachedVolume[];
+}
+
+export interface TestHostRunOptions {
+    /** The stack's network.cidr. */
+    vpcCidr: string;
+    /** The stack's region, for the instances' private DNS names. */
+    region: string;
+    /** Cache of the base root and of apt downloads (default .rehearsal). */
+    cacheDir?: string;
+    /** Where this run keeps its hosts and logs (default <cacheDir>/runs/<run id>). */
+    runDir?: string;
+    /** Debian mirror hosts the apt proxy may reach. */
+    mirrors?: string[];
+    /**
+     * Serve the git repositories under <runDir>/git with `git daemon` in the VPC namespace, at
+     * git://<any subnet gateway>/<repository>, read-only (gitRepositoryUrl).
+     */
+    serveGit?: boolean;
+    log?: (line: string) => void;
+}
+
+interface RunRecord {
+    runId: string;
+    runDir: string;
+    runnerPid: number;
+    /** The runner's start time (clock ticks since boot), so that a recycled PID is not taken for it. */
+    runnerStarted: string;
+    kept: boolean;
+    netns: string[];
+    /** Loop devices of the hosts' volumes, with their image files (detached at teardown). */
+    loops?: { device: string; file: string }[];
+}
+
+function processStartTime(pid: number): string | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    } catch {
+        return undefined;
+    }
+}
+
+function registryDir(cacheDir: string): string {
+    return path.join(path.resolve(cacheDir), "active");
+}
+
+function privateDnsName(address: string, region: string): string {
+    const domain = region === "us-east-1" ? "ec2.internal" : `${region}.compute.internal`;
+    return `ip-${address.replace(/\./g, "-")}.${domain}`;
+}
+
+/** The SSH client options of the rehearsal: the run key only, no machine config, no known_hosts. */
+export function sshClientOptions(keyFile: string): string[] {
+    return [
+        "-F", "/dev/null",
+        "-i", keyFile,
+        "-o", "IdentitiesOnly=yes",
+        "-o", "IdentityAgent=none",
+        "-o", "BatchMode=yes",
+        // pulumi-command does not check host keys unless connection.hostKey is set.
+        "-o", "StrictHostKeyChecking=no",
+        "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR",
+        "-o", "ConnectTimeout=15",
+        "-o", "ServerAliveInterval=15",
+    ];
+}
+
+/** git daemon's port. */
+export const GIT_DAEMON_PORT = 9418;
+
+/**
+ * One rehearsal's test hosts: its VPC namespace, apt proxy, key pair and hosts.
+ * create() -> startHosts() -> ssh()/inVpc() -> teardown() (or keep()).
+ */
+export class TestHostRun {
+    readonly runId: string;
+    readonly runDir: string;
+    readonly cacheDir: string;
+    readonly vpcCidr: string;
+    readonly region: string;
+    readonly vpcNetns: string;
+    readonly hosts = new Map<string, TestHost>();
+    /** The run's ed25519 key pair: its private half is the stack's sshPrivateKey in the rehearsal. */
+    readonly keyFile: string;
+    readonly timings: { vpcSeconds: number; hostsSeconds: number; teardownSeconds: number } = { vpcSeconds: 0, hostsSeconds: 0, teardownSeconds: 0 };
+    private readonly log: (line: string) => void;
+    private readonly children: ChildProcess[] = [];
+    private readonly subnetPrefix: number;
+    private readonly bridges = new Map<string, string>();
+    private baseDir = "";
+    private serveGit = false;
+    private tearingDown?: Promise<{ leftovers: string[] }>;
+
+    private constructor(opts: TestHostRunOptions, runId: string) {
+        this.runId = runId;
+        this.cacheDir = path.resolve(opts.cacheDir ?? DEFAULT_CACHE_DIR);
+        this.runDir = path.resolve(opts.runDir ?? path.join(this.cacheDir, "runs", runId));
+        this.vpcCidr = opts.vpcCidr;
+        this.region = opts.region;
+        this.vpcNetns = `${runId}-vpc`;
+        this.keyFile = path.join(this.runDir, "ssh", "id_ed25519");
+        this.log = opts.log ?? (() => undefined);
+        this.subnetPrefix = parseCidr(opts.vpcCidr).prefix + SUBNET_BITS;
+    }
+
+    get logsDir(): string {
+        return path.join(this.runDir, "logs");
+    }
+
+    /** Where the repositories git daemon serves live (serveGit). */
+    get gitRoot(): string {
+        return path.join(this.runDir, "git");
+    }
+
+    /**
+     * The git:// URL of a repository under gitRoot, as the hosts reach it: at the gateway of the
+     * subnet of `address` (every gateway is an address of the VPC namespace, where git daemon
+     * listens on all of them).
+     */
+    gitRepositoryUrl(repository: string, address: string): string {
+        if (!this.serveGit) throw new TestHostError("this run serves no git repositories (serveGit)");
+        return `git://${this.subnetOf(address).gateway}/${repository}`;
+    }
+
+    get privateKey(): string {
+        return fs.readFileSync(this.keyFile, "utf8");
+    }
+
+    get publicKey(): string {
+        return fs.readFileSync(`${this.keyFile}.pub`, "utf8").trim();
+    }
+
+    /** Makes the run: base root (built or reused), key pair, VPC namespace, apt proxy. */
+    static async create(opts: TestHostRunOptions): Promise<{ run: TestHostRun; base: BaseRoot }> {
+        const problems = machineProblems();
+        if (problems.length) throw new TestHostError(`this machine cannot run test hosts:\n  ${problems.join("\n  ")}`);
+        if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(opts.vpcCidr) || parseCidr(opts.vpcCidr).prefix > 28) throw new TestHostError(`not a VPC CIDR: ${opts.vpcCidr}`);
+        const run = new TestHostRun(opts, `${RUN_PREFIX}${crypto.randomBytes(3).toString("hex")}`);
+        run.serveGit = !!opts.serveGit;
+        pruneOldRunLogs(run.cacheDir);
+        const base = await ensureBaseRoot(run.cacheDir, run.log);
+        run.baseDir = base.dir;
+        try {
+            await run.createVpc(opts.mirrors ?? DEFAULT_MIRROR_HOSTS);
+        } catch (e) {
+            await run.teardown();
+            throw e;
+        }
+        return { run, base };
+    }
+
+    private record(kept = false): void {
+        const record: RunRecord = {
+            runId: this.runId,
+            runDir: this.runDir,
+            runnerPid: process.pid,
+            runnerStarted: processStartTime(process.pid) ?? "",
+            kept,
+            netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
+            loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
+        };
+        fs.mkdirSync(registryDir(this.cacheDir), { recursive: true });
+        fs.writeFileSync(path.join(registryDir(this.cacheDir), `${this.runId}.json`), JSON.stringify(record, null, 2));
+    }
+
+    private async createVpc(mirrors: string[]): Promise<void> {
+        const started = Date.now();
+        for (const d of ["logs", "ssh", "hosts", "vpc", "git"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
+        this.record();
+        run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `plone-aws-rehearsal-${this.runId}`, "-f", this.keyFile]);
+
+        run("ip", ["netns", "add", this.vpcNetns]);
+        this.ipIn(this.vpcNetns, ["link", "set", "lo", "up"]);
+        // Routing between the subnets, as the VPC router does; this sysctl belongs to the namespace.
+        run("ip", ["netns", "exec", this.vpcNetns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+
+        const vpcDir = path.join(this.runDir, "vpc");
+        const ready = path.join(vpcDir, "ready");
+        const proxyLog = path.join(this.logsDir, "apt-proxy.log");
+        const env = {
+            PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+            VPC_NETNS: this.vpcNetns,
+            APT_PROXY_SOCKET: path.join(vpcDir, "apt-proxy.sock"),
+            APT_PROXY_PORT: String(APT_PROXY_PORT),
+            APT_CACHE_DIR: path.join(this.cacheDir, "apt-cache"),
+            APT_MIRRORS: mirrors.join(","),
+            APT_PROXY_LOG: proxyLog,
+            VPC_READY: ready,
+            PROXY_COMMAND: [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "aptProxy.ts")].join("\n"),
+            PLONE_AWS_RUN: this.runId,
+            ...(this.serveGit ? { GIT_ROOT: this.gitRoot, GIT_DAEMON_PORT: String(GIT_DAEMON_PORT), GIT_DAEMON_LOG: path.join(this.logsDir, "git-daemon.log") } : {}),
+        };
+        const out = fs.openSync(path.join(this.logsDir, "vpc.log"), "a");
+        const child = spawn("unshare", ["--pid", "--fork", "bash", path.join(HOST_SCRIPTS, "vpc-init.sh")], {
+            detached: true, stdio: ["ignore", out, out], env, cwd: path.resolve(__dirname, "..", "..", ".."),
+        });
+        fs.closeSync(out);
+        this.children.push(child);
+        await this.waitReady(child, ready, path.join(this.logsDir, "vpc.log"), "the VPC services (apt proxy)");
+        this.writeInitPidfile(path.join(vpcDir, "init.pid"), this.vpcNetns, true);
+        this.timings.vpcSeconds = (Date.now() - started) / 1000;
+    }
+
+    private ipIn(netns: string, args: string[]): void {
+        run("ip", ["-n", netns, ...args]);
+    }
+
+    private async waitReady(child: ChildProcess, readyFile: string, logFile: string, what: string, timeoutMs = 30_000): Promise<void> {
+        let exited: number | null | undefined;
+        child.on("exit", (code) => (exited = code));
+        const deadline = Date.now() + timeoutMs;
+        while (!fs.existsSync(readyFile)) {
+            if (exited !== undefined || Date.now() > deadline) {
+                const why = exited !== undefined ? `exited (status ${exited})` : `was not ready after ${timeoutMs / 1000}s`;
+                const text = fs.existsSync(logFile) ? tail(fs.readFileSync(logFile, "utf8"), 20) : "(no log)";
+                throw new TestHostError(`${what} ${why}; the end of ${logFile}:\n${text}`);
+            }
+            await sleep(25);
+        }
+    }
+
+    /**
+     * Finds the PID 1 started for a namespace: for a host the process in its network namespace
+     * that is PID 1 of a nested PID namespace; for the VPC services the PID 1 of the PID namespace
+     * of the relay running in the VPC namespace. Records it in the pidfile.
+     */
+    private writeInitPidfile(pidfile: string, netns: string, viaChild: boolean): void {
+        const id = netnsIdentity(netns);
+        const inNetns = processesInNetns(new Set(id ? [id] : []));
+        let init: number | undefined;
+        if (!viaChild) {
+            init = inNetns.find((pid) => { const ns = nsPids(pid); return ns.length > 1 && ns[ns.length - 1] === 1; });
+        } else {
+            const member = inNetns.find((pid) => nsPids(pid).length > 1);
+            const pidNs = member !== undefined ? nsIdentity(`/proc/${member}/ns/pid`) : undefined;
+            init = pids().find((pid) => { const ns = nsPids(pid); return ns[ns.length - 1] === 1 && ns.length > 1 && nsIdentity(`/proc/${pid}/ns/pid`) === pidNs; });
+        }
+        if (init === undefined) throw new TestHostError(`cannot find the PID 1 of ${netns}`);
+        fs.writeFileSync(pidfile, `${init}\n`);
+    }
+
+    private subnetOf(address: string): { cidr: string; gateway: string; index: number } {
+        const vpc = parseCidr(this.vpcCidr);
+        const n = ipToInt(address);
+        if (n < vpc.base || n >= vpc.base + vpc.size) throw new TestHostError(`${address} is outside the VPC ${this.vpcCidr}`);
+        const size = 2 ** (32 - this.subnetPrefix);
+        const index = Math.floor((n - vpc.base) / size);
+        const base = vpc.base + index * size;
+        if (n - base < 4 || n === base + size - 1) throw new TestHostError(`${address} is an address AWS reserves in ${intToIp(base)}/${this.subnetPrefix}`);
+        return { cidr: `${intToIp(base)}/${this.subnetPrefix}`, gateway: intToIp(base + 1), index };
+    }
+
+    private bridgeFor(subnet: { cidr: string; gateway: string; index: number }): string {
+        const existing = this.bridges.get(subnet.cidr);
+        if (existing) return existing;
+        const name = `br${subnet.index}`;
+        this.ipIn(this.vpcNetns, ["link", "add", name, "type", "bridge"]);
+        this.ipIn(this.vpcNetns, ["addr", "add", `${subnet.gateway}/${this.subnetPrefix}`, "dev", name]);
+        this.ipIn(this.vpcNetns, ["link", "set", name, "up"]);
+        this.bridges.set(subnet.cidr, name);
+        return name;
+    }
+
+    /** Starts test hosts (in parallel) and waits until each accepts the run key over SSH. */
+    async startHosts(specs: TestHostSpec[]): Promise<TestHost[]> {
+        const started = Date.now();
+        const names = new Set<string>();
+        const addresses = new Set([...this.hosts.values()].map((h) => h.address));
+        for (const s of specs) {
+            if (!/^[a-z][a-z0-9-]*$/.test(s.name) || s.name.length > 40) throw new TestHostError(`not a host name: ${s.name}`);
+            if (names.has(s.name) || this.hosts.has(s.name)) throw new TestHostError(`two test hosts named ${s.name}`);
+            if (addresses.has(s.address)) throw new TestHostError(`two test hosts with the address ${s.address}`);
+            names.add(s.name);
+            addresses.add(s.address);
+        }
+        const all = [...this.hosts.values(), ...specs];
+        const hostsFile = [
+            "127.0.0.1\tlocalhost",
+            "::1\t\tlocalhost ip6-localhost ip6-loopback",
+            "ff02::1\t\tip6-allnodes",
+            "ff02::2\t\tip6-allrouters",
+            "",
+            "# The run's instances, as the VPC's resolver answers their private DNS names.",
+            ...all.map((h) => `${h.address}\t${privateDnsName(h.address, this.region)} ${privateDnsName(h.address, this.region).split(".")[0]}`),
+            "",
+        ].join("\n");
+        // Namespaces and links first, one after the other (ip is quick), then the hosts boot together.
+        const prepared = specs.map((spec, i) => this.prepareHost(spec, this.hosts.size + i, hostsFile));
+        this.record();
+        const hosts = await Promise.all(prepared.map((p) => this.bootHost(p)));
+        for (const h of hosts) this.hosts.set(h.name, h);
+        this.record();
+        this.timings.hostsSeconds += (Date.now() - started) / 1000;
+        return hosts;
+    }
+
+    private prepareHost(spec: TestHostSpec, index: number, hostsFile: string): TestHost {
+        const subnet = this.subnetOf(spec.address);
+        const bridge = this.bridgeFor(subnet);
+        const netns = `${this.runId}-h-${spec.name}`;
+        const dir = path.join(this.runDir, "hosts", spec.name);
+        const identity = path.join(dir, "identity");
+        for (const d of ["upper", "work", "root", "identity"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
+        const hostname = privateDnsName(spec.address, this.region).split(".")[0];
+
+        run("ip", ["netns", "add", netns]);
+        this.hosts.set(spec.name, { ...spec, hostname, privateDns: privateDnsName(spec.address, this.region), netns, subnet: subnet.cidr, gateway: subnet.gateway, dir, pidfile: path.join(dir, "init.pid"), startSeconds: 0, volumes: [] });
+        const veth = `h${index}`;
+        run("ip", ["link", "add", veth, "netns", this.vpcNetns, "type", "veth", "peer", "name", "ens5", "netns", netns]);
+        this.ipIn(this.vpcNetns, ["link", "set", veth, "master", bridge, "up"]);
+        this.ipIn(netns, ["link", "set", "lo", "up"]);
+        this.ipIn(netns, ["addr", "add", `${spec.address}/${this.subnetPrefix}`, "dev", "ens5"]);
+        this.ipIn(netns, ["link", "set", "ens5", "up"]);
+        this.ipIn(netns, ["route", "add", "default", "via", subnet.gateway]);
+
+        const volumes = this.attachVolumes(spec, dir);
+        this.hosts.get(spec.name)!.volumes = volumes;
+        fs.writeFileSync(path.join(identity, "volumes"), volumes.map((v) => `${v.device} ${v.loop} ${v.volumeId}\n`).join(""));
+        fs.writeFileSync(path.join(identity, "hosts"), hostsFile);
+        // No resolver answers inside the run: a lookup fails at once (loopback refuses) instead of
+        // timing out; the run's own names are in /etc/hosts, apt goes through the proxy.
+        fs.writeFileSync(path.join(identity, "resolv.conf"), `# plone-aws rehearsal: no DNS beyond /etc/hosts\nsearch ${privateDnsName(spec.address, this.region).split(".").slice(1).join(".")}\nnameserver 127.0.0.1\n`);
+        fs.writeFileSync(path.join(identity, "authorized_keys"), `${this.publicKey}\n`);
+        fs.writeFileSync(path.join(identity, "apt-proxy.conf"), `// plone-aws rehearsal: the way out to the Debian mirror\nAcquire::http::Proxy "http://${subnet.gateway}:${APT_PROXY_PORT}";\n`);
+        return this.hosts.get(spec.name)!;
+    }
+
+    /**
+     * A sparse image file and a loop device for each volume, recorded at once (teardown detaches
+     * them even when the host never booted).
+     */
+    private attachVolumes(spec: TestHostSpec, dir: string): AttachedVolume[] {
+        const attached: AttachedVolume[] = [];
+        const seen = new Set<string>();
+        (spec.volumes ?? []).forEach((v, i) => {
+            if (!/^vol-[0-9a-f]{8,17}$/.test(v.volumeId)) throw new TestHostError(`${spec.name}: not an EBS volume id: ${v.volumeId}`);
+            if (seen.has(v.volumeId)) throw new TestHostError(`${spec.name}: volume ${v.volumeId} is attached twice`);
+            if (!(v.sizeGiB > 0)) throw new TestHostError(`${spec.name}: volume ${v.volumeId} has no size`);
+            seen.add(v.volumeId);
+            const image = path.join(dir, "volumes", `${v.volumeId}.img`);
+            fs.mkdirSync(path.dirname(image), { recursive: true });
+            const fd = fs.openSync(image, "w");
+            try {
+                fs.ftruncateSync(fd, v.sizeGiB * 1024 ** 3);
+            } finally {
+                fs.closeSync(fd);
+            }
+            const loop = run("losetup", ["--find", "--show", image], { allowFailure: true });
+            if (loop.status !== 0) {
+                throw new TestHostError(`${spec.name}: no loop device for volume ${v.volumeId} (losetup --find: ${loop.stderr.trim()}); ` +
+                    `the rehearsal emulates each EBS volume with one: free some (losetup -l) or add /dev/loop* nodes`);
+            }
+            attached.push({ ...v, image, loop: loop.stdout.trim(), device: `nvme${i + 1}n1` });
+            this.hosts.get(spec.name)!.volumes = [...attached];
+            this.record();
+        });
+        return attached;
+    }
+
+    private async bootHost(host: TestHost): Promise<TestHost> {
+        const started = Date.now();
+        const ready = path.join(host.dir, "ready");
+        fs.rmSync(ready, { force: true });
+        const logFile = path.join(this.logsDir, `${host.name}.boot.log`);
+        const out = fs.openSync(logFile, "a");
+        const child = spawn("ip", ["netns", "exec", host.netns, "unshare", "--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "bash", path.join(HOST_SCRIPTS, "host-init.sh")], {
+            detached: true,
+            stdio: ["ignore", out, out],
+            env: {
+                PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                PLONE_AWS_BASE: this.baseDir,
+                HOST_DIR: host.dir,
+                HOST_HOSTNAME: host.hostname,
+                HOST_READY: ready,
+                PLONE_AWS_RUN: this.runId,
+            },
+        });
+        fs.closeSync(out);
+        this.children.push(child);
+        await this.waitReady(child, ready, logFile, `test host ${host.name}`);
+        this.writeInitPidfile(host.pidfile, host.netns, false);
+        // sshd listens before `ready`; the first connection proves the key and the account.
+        const probe = await this.ssh(host.name, "true", { timeoutMs: 20_000 });
+        if (probe.status !== 0) throw new TestHostError(`test host ${host.name} (${host.address}) does not accept the run key: ${probe.stderr.trim()}`);
+        host.startSeconds = (Date.now() - started) / 1000;
+        return host;
+    }
+
+    host(name: string): TestHost {
+        const h = this.hosts.get(name);
+        if (!h) throw new TestHostError(`no test host ${name} in run ${this.runId} (hosts: ${[...this.hosts.keys()].join(", ")})`);
+        return h;
+    }
+
+    /** The argv that runs `ssh` from inside the VPC namespace to an address. */
+    sshArgv(address: string, user: string, remoteCommand: string, extraOptions: string[] = []): string[] {
+        return ["ip", "netns", "exec", this.vpcNetns, "ssh", ...sshClientOptions(this.keyFile), ...extraOptions, `${user}@${address}`, "--", remoteCommand];
+    }
+
+    /** Runs a command on a test host over SSH, as `admin` unless `user` says otherwise. */
+    ssh(hostName: string, command: string, options: { user?: string; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+        const [cmd, ...args] = this.sshArgv(this.host(hostName).address, options.user ?? IMAGE_USER, command);
+        return runAsync(cmd, args, { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 });
+    }
+
+    /** Runs a program inside the run's VPC namespace (where the hosts' addresses are reachable). */
+    inVpc(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+        return runAsync("ip", ["netns", "exec", this.vpcNetns, ...argv], { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 });
+    }
+
+    /** Leaves the hosts running after this process ends; returns how to reach and remove them. */
+    keep(): string[] {
+        this.record(true);
+        for (const c of this.children) c.unref();
+        const first = [...this.hosts.values()][0];
+        return [
+            `kept run ${this.runId} in ${this.runDir}`,
+            ...(first ? [`  reach a host:  ip netns exec ${this.vpcNetns} ssh -i ${this.keyFile} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ${IMAGE_USER}@${first.address}`] : []),
+            `  remove it:     npm run rehearse -- --teardown ${this.runId}`,
+        ];
+    }
+
+    /**
+     * Removes everything of the run: its processes (through the pidfiles, then anything left in
+     * its namespaces), namespaces (and with them the links and bridges), and the hosts' overlay
+     * directories. The logs stay in <runDir>/logs. Safe to call twice.
+     */
+    teardown(): Promise<{ leftovers: string[] }> {
+        // One teardown, whoever asks first (a signal, or the end of the run): later calls wait for it.
+        this.tearingDown ??= (async () => {
+            const started = Date.now();
+            const leftovers = await teardownRun({
+                runId: this.runId,
+                runDir: this.runDir,
+                netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
+                loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
+            }, this.cacheDir);
+            this.timings.teardownSeconds = (Date.now() - started) / 1000;
+            return { leftovers };
+        })();
+        return this.tearingDown;
+    }
+}
+
+/** What is left of a run on the machine, by kind; empty lists when it is all gone. */
+export function runLeftovers(runId: string, runDir?: string): { netns: string[]; links: string[]; mounts: string[]; processes: number[]; loops: string[] } {
+    const netns = listNetns().filter((n) => n.startsWith(runId));
+    const linksOut = run("ip", ["-o", "link", "show"], { allowFailure: true }).stdout;
+    const links = linksOut.split("\n").filter((l) => l.includes(runId)).map((l) => l.split(":")[1]?.trim() ?? l);
+    const mounts = mountsMentioning([runId, ...(runDir ? [`${path.resolve(runDir)}/`] : [])]);
+    const processes = pids().filter((pid) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`PLONE_AWS_RUN=${runId}`);
+        } catch {
+            return false;
+        }
+    });
+    const loops = runLoops({ runId, runDir }).map((l) => l.device);
+    return { netns, links, mounts, processes, loops };
+}
+
+/**
+ * Loop devices of a run: those recorded, and any whose image file is in the run's hosts/
+ * directory (an image file of a run is never anything else's).
+ */
+function runLoops(rec: { runId: string; runDir?: string; loops?: { device: string; file: string }[] }): { device: string; file: string }[] {
+    const r = run("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"], { allowFailure: true });
+    let devices: { name: string; "back-file": string | null }[] = [];
+    try {
+        devices = r.status === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as { loopdevices: typeof devices }).loopdevices : [];
+    } catch {
+        devices = [];
+    }
+    const dirs = [...(rec.runDir ? [`${path.resolve(rec.runDir)}/hosts/`] : []), `/runs/${rec.runId}/hosts/`];
+    const recorded = new Map((rec.loops ?? []).map((l) => [l.device, l.file]));
+    return devices
+        .map((d) => ({ device: d.name, file: (d["back-file"] ?? "").replace(/ \(deleted\)$/, "") }))
+        .filter((d) => recorded.get(d.device) === d.file || (d.file.endsWith(".img") && dirs.some((dir) => d.file.includes(dir))));
+}
+
+/** Detaches the run's loop devices (busy ones are detached by the kernel once their last user is gone). */
+async function detachLoops(rec: { runId: string; runDir?: string; loops?: { device: string; file: string }[] }, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let left = runLoops(rec);
+    while (left.length) {
+        for (const l of left) run("losetup", ["--detach", l.device], { allowFailure: true });
+        await sleep(200);
+        left = runLoops(rec);
+        if (Date.now() > deadline) break;
+    }
+    return left.map((l) => `${l.device} (${l.file})`);
+}
+
+async function teardownRun(rec: { runId: string; runDir?: string; netns: string[]; loops?: { device: string; file: string }[] }, cacheDir: string): Promise<string[]> {
+    const netns = [...new Set([...rec.netns, ...listNetns().filter((n) => n.startsWith(`${rec.runId}-`))])];
+    if (rec.runDir) {
+        // The recorded PID 1s first: one kill ends a whole host.
+        const hostsDir = path.join(rec.runDir, "hosts");
+        if (fs.existsSync(hostsDir)) {
+            for (const name of fs.readdirSync(hostsDir)) {
+                killRecordedInit(path.join(hostsDir, name, "init.pid"), `PLONE_AWS_RUN=${rec.runId}`, netnsIdentity(`${rec.runId}-h-${name}`));
+            }
+        }
+        killRecordedInit(path.join(rec.runDir, "vpc", "init.pid"), `PLONE_AWS_RUN=${rec.runId}`);
+    }
+    const leftovers: string[] = [];
+    const survivors = await killNamespaceProcesses(netns);
+    if (survivors.length) leftovers.push(`processes that would not die: ${survivors.join(", ")}`);
+    const stuck = await deleteNetns(netns);
+    if (stuck.length) leftovers.push(`network namespaces: ${stuck.join(", ")}`);
+    // The hosts' mounts of their volumes went with their mount namespaces.
+    const loops = await detachLoops(rec);
+    if (loops.length) leftovers.push(`loop devices still attached: ${loops.join(", ")}`);
+    if (rec.runDir && fs.existsSync(rec.runDir)) {
+        const mounted = mountsMentioning([`${path.resolve(rec.runDir)}/`]);
+        if (mounted.length) {
+            leftovers.push(`mounts under ${rec.runDir}: ${mounted.join(", ")} (the run directory is left in place)`);
+        } else if (!survivors.length && !loops.length) {
+            for (const d of ["hosts", "vpc", "ssh", "git"]) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
+        }
+    }
+    if (!leftovers.length) fs.rmSync(path.join(registryDir(cacheDir), `${rec.runId}.json`), { force: true });
+    return leftovers;
+}
+
+/** How many finished runs keep their logs under <cacheDir>/runs. */
+const RUN_LOGS_KEPT = 10;
+
+/** Removes the logs of all but the newest finished runs (registered runs are never touched). */
+function pruneOldRunLogs(cacheDir: string): void {
+    const runsDir = path.join(cacheDir, "runs");
+    if (!fs.existsSync(runsDir)) return;
+    const active = new Set(fs.existsSync(registryDir(cacheDir)) ? fs.readdirSync(registryDir(cacheDir)).map((f) => f.replace(/\.json$/, "")) : []);
+    const finished = fs.readdirSync(runsDir)
+        .filter((d) => new RegExp(`^${RUN_PREFIX}[0-9a-f]{6}$`).test(d) && !active.has(d))
+        .map((d) => ({ dir: path.join(runsDir, d), mtime: fs.statSync(path.join(runsDir, d)).mtimeMs }))
+        .sort((a, b) => b.mtime - a.mtime);
+    for (const old of finished.slice(RUN_LOGS_KEPT)) fs.rmSync(old.dir, { recursive: true, force: true });
+}
+
+export interface StaleReport {
+    removed: string[];
+    /** Runs left alone: their runner still runs, or they were kept (--keep). */
+    skipped: { runId: string; reason: string }[];
+    leftovers: string[];
+}
+
+/**
+ * Cleans up after rehearsals that crashed: every network namespace named with the run prefix
+ * whose runner is gone, the processes in it, and the run's overlay directories when the run is
+ * registered in cacheDir. Runs still in progress (their runner is alive) are never touched; kept
+ * runs only with `includeKept` or when named in `only`.
+ */
+export async function teardownStale(options: { cacheDir?: string; includeKept?: boolean; only?: string[] } = {}): Promise<StaleReport> {
+    const cacheDir = path.resolve(options.cacheDir ?? DEFAULT_CACHE_DIR);
+    const records = new Map<string, RunRecord>();
+    if (fs.existsSync(registryDir(cacheDir))) {
+        for (const f of fs.readdirSync(registryDir(cacheDir)).filter((f) => f.endsWith(".json"))) {
+            try {
+                const r = JSON.parse(fs.readFileSync(path.join(registryDir(cacheDir), f), "utf8")) as RunRecord;
+                records.set(r.runId, r);
+            } catch {
+                // an unreadable record: its namespaces are still found by name below
+            }
+        }
+    }
+    const runIds = new Set<string>([...records.keys()]);
+    for (const n of listNetns()) {
+        const m = new RegExp(`^(${RUN_PREFIX}[0-9a-f]{6})-`).exec(n);
+        if (m) runIds.add(m[1]);
+    }
+    const report: StaleReport = { removed: [], skipped: [], leftovers: [] };
+    for (const runId of runIds) {
+        if (options.only && !options.only.includes(runId)) continue;
+        const rec = records.get(runId);
+        if (rec && rec.runnerStarted !== "" && processStartTime(rec.runnerPid) === rec.runnerStarted) {
+            report.skipped.push({ runId, reason: `its rehearsal (pid ${rec.runnerPid}) is still running` });
+            continue;
+        }
+        if (rec?.kept && !options.includeKept && !options.only) {
+            report.skipped.push({ runId, reason: `kept (--keep); remove it with npm run rehearse -- --teardown ${runId}` });
+            continue;
+        }
+        const leftovers = await teardownRun({ runId, runDir: rec?.runDir, netns: rec?.netns ?? [], loops: rec?.loops }, cacheDir);
+        report.leftovers.push(...leftovers.map((l) => `${runId}: ${l}`));
+        report.removed.push(runId);
+    }
+    return report;
+}
