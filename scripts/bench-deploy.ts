@@ -18,7 +18,9 @@ import { RehearsalStackError } from "./lib/rehearsal/stack";
 import { RehearsalError } from "./lib/rehearsal/runner";
 import { BenchError } from "./lib/rehearsal/benchDeploy";
 import { StackFileError } from "./lib/offline/stackFile";
-import { DEFAULT_CACHE_DIR, machineProblems, TestHostError } from "./lib/rehearsal/testHosts";
+import { DEFAULT_CACHE_DIR } from "./lib/rehearsal/runs";
+import { machineProblems } from "./lib/rehearsal/machine";
+import { TestHostError } from "./lib/rehearsal/processes";
 
 const USAGE = "usage: npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]";
 const DEFAULT_STACK_FILE = path.join(__dirname, "..", "test", "fixtures", "stacks", "Pulumi.prodlike.yaml");

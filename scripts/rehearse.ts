@@ -11,7 +11,9 @@ import { exitWith, usageError } from "./lib/cli";
 import { rehearse } from "./lib/rehearsal";
 import { RehearsalStackError } from "./lib/rehearsal/stack";
 import { RehearsalError } from "./lib/rehearsal/runner";
-import { DEFAULT_CACHE_DIR, machineProblems, TestHostError, teardownStale } from "./lib/rehearsal/testHosts";
+import { DEFAULT_CACHE_DIR, teardownStale } from "./lib/rehearsal/runs";
+import { machineProblems } from "./lib/rehearsal/machine";
+import { TestHostError } from "./lib/rehearsal/processes";
 
 const USAGE = [
     "usage: npm run rehearse -- <stack> [--stack-file FILE] [--keep] [--run-dir DIR] [--cache-dir DIR] [--parallel N]",

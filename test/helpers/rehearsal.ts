@@ -2,7 +2,8 @@
 // time, for the base root) and network namespaces. They are opt-in: PLONE_AWS_REHEARSAL=1.
 import * as fs from "fs";
 import * as path from "path";
-import { machineProblems, runLeftovers } from "../../scripts/lib/rehearsal/testHosts";
+import { machineProblems } from "../../scripts/lib/rehearsal/machine";
+import { runLeftovers } from "../../scripts/lib/rehearsal/runs";
 import { REPO } from "./stacks";
 
 /** The cache the rehearsal CLI uses in this checkout: the base root is built once for both. */

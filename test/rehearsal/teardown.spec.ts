@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { TestHostRun, teardownStale } from "../../scripts/lib/rehearsal/testHosts";
+import { TestHostRun } from "../../scripts/lib/rehearsal/testHosts";
+import { teardownStale } from "../../scripts/lib/rehearsal/runs";
 import { REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 

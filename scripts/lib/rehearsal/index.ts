@@ -24,7 +24,11 @@ import { RehearsalApp, RehearsalStackError, withRehearsalApp, withRehearsalSecre
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
 import { StandinRepo } from "./standin";
-import { BaseRoot, DEFAULT_CACHE_DIR, machineRoutesOverlapping, TestHostError, TestHostRun, teardownStale } from "./testHosts";
+import { TestHostRun } from "./testHosts";
+import { BaseRoot } from "./baseRoot";
+import { DEFAULT_CACHE_DIR, teardownStale } from "./runs";
+import { machineRoutesOverlapping } from "./machine";
+import { TestHostError } from "./processes";
 import { runsBuild } from "../../../components/layers";
 
 /** The fixture buildout's name under the run's git root: git://<gateway>/buildout. */
