@@ -1,7 +1,8 @@
 // The Pulumi program: read and validate the stack configuration, then build the stack. index.ts
 // exports what this returns; the offline plan runs the same function under mocks.
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues, parseStackConfig } from "./config/load";
+import { formatIssues } from "./config/load";
+import { parseStackConfig } from "./stackConfig";
 import { SECRET_KEYS, SecretKey } from "./config/schema";
 import { NAMESPACE } from "./config/issues";
 import { APP_SECRETS_KEY } from "./config/secretNames";

@@ -142,7 +142,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
             if (step === "ready") {
                 return { name: step, secret: false, trigger: "boot", dependsOn: [...host.attachments, ...args.waitFor, ...(args.egress?.[plan.name] ?? [])], timeout: STEP_TIMEOUTS.ready };
             }
-            const secret = stepCarriesSecrets(plan, step);
+            const secret = stepCarriesSecrets(step);
             return {
                 name: step,
                 secret,

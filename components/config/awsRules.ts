@@ -1,76 +1,14 @@
-// What AWS itself refuses, checked before anything is created: rules over the validated spec and
-// its topology (load balancer AZs, security groups per network interface, pinned AZs, the ACM
-// certificate's region), and what only a real deployment refuses: the example values of the
-// stack files (key, certificate, documentation address ranges) and secret values RDS rejects.
+// What only a real deployment refuses: the example values of the stack files (key, certificate,
+// documentation address ranges) and secret values RDS rejects. What AWS refuses of the topology
+// (load balancer AZs, security groups per interface, pinned AZs) is in topology/checks.ts.
 import type { StackSpec } from "./spec";
-import type { Topology } from "../topology";
-import { ConfigIssue, keyPath, NAMESPACE } from "./issues";
-import type { SecretKey } from "./schema";
+import { ConfigIssue, keyPath } from "./issues";
 import { publicKeyProblem } from "./sshKeys";
 import { parseCidr } from "../topology/addressing";
 
 /** A zone id (euw1-az1) rather than a zone name (eu-west-1a). */
 export function isZoneId(zone: string): boolean {
     return /^[a-z]{2,5}\d-az\d{1,2}$/.test(zone);
-}
-
-/** Rules that need the whole spec and its topology; errors stop the program like config errors. */
-export function stackLimitIssues(spec: StackSpec, topology: Topology): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
-    const errors: ConfigIssue[] = [];
-    const warnings: ConfigIssue[] = [];
-    const err = (path: PropertyKey[], message: string) => errors.push({ path: keyPath(path), message });
-    const warn = (path: PropertyKey[], message: string) => warnings.push({ path: keyPath(path), message });
-
-    // ELBv2 CreateLoadBalancer: an application load balancer needs subnets in at least two AZs.
-    if (topology.frontDoor.kind === "alb" && topology.azCount < 2) {
-        err(["network", "azCount"], `the load balancer in front of ${topology.frontDoor.hosts.join(", ")} needs subnets in at least two AZs (AWS refuses one): set network.azCount to 2 or more`);
-    }
-    const frontendAzs = new Set(topology.hosts.filter((h) => h.layers.includes("frontend")).map((h) => h.az));
-    if (topology.frontDoor.kind === "alb" && frontendAzs.size < 2 && spec.tier === "production") {
-        warn(["hosts"], `every front end is in AZ ${[...frontendAzs][0]}: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ`);
-    }
-
-    // EC2: 5 security groups per network interface unless the quota was raised.
-    const limit = spec.quotas.securityGroupsPerInterface;
-    topology.hosts.forEach((h, i) => {
-        if (h.securityGroups.length > limit) {
-            err(["hosts", i, "layers"], `${h.name} would get ${h.securityGroups.length} security groups (${h.securityGroups.join(", ")}), and EC2 allows ${limit} per network interface: move a layer to another host, or raise plone-aws:quotas.securityGroupsPerInterface once AWS raised the quota`);
-        }
-    });
-
-    const zones = spec.network.availabilityZones;
-    if (zones) {
-        if (zones.length < topology.azCount) err(["network", "availabilityZones"], `lists ${zones.length} AZs, and the stack uses ${topology.azCount} (network.azCount): list one per AZ index`);
-        zones.forEach((z, i) => {
-            if (zones.indexOf(z) !== i) err(["network", "availabilityZones", i], `${z} is listed twice: each AZ index needs its own zone`);
-            if (!isZoneId(z) && !z.startsWith(spec.region)) err(["network", "availabilityZones", i], `${z} is not in the stack's region ${spec.region}`);
-        });
-        if (zones.some(isZoneId) && !zones.every(isZoneId)) err(["network", "availabilityZones"], "mixes zone names and zone ids: use one or the other");
-    } else {
-        warn(["network", "availabilityZones"], `not set: AZ index 0..${topology.azCount - 1} means the zones AWS lists at each \`pulumi up\`, and a change in that list would move (replace) subnets and hosts; pin them, e.g. [${["a", "b", "c"].slice(0, topology.azCount).map((s) => `${spec.region}${s}`).join(", ")}]`);
-    }
-
-    // ACM: a load balancer can only use a certificate of its own region.
-    const tls = spec.frontend.tls;
-    if (tls.mode === "acm" && topology.frontDoor.kind === "alb") {
-        const region = tls.certificateArn.split(":")[3];
-        if (region !== spec.region) err(["frontend", "tls", "certificateArn"], `the certificate is in ${region}, and the load balancer in ${spec.region}: request or import it in ${spec.region}`);
-    }
-
-    const current = new Set(spec.hosts.map((h) => h.name));
-    const formerly = new Map<string, string>();
-    spec.hosts.forEach((h, i) => {
-        h.previousNames.forEach((old, j) => {
-            if (current.has(old)) err(["hosts", i, "previousNames", j], `${old} is the name of a host of the stack: a previous name must be free`);
-            else if (formerly.has(old)) err(["hosts", i, "previousNames", j], `${old} is already a previous name of ${formerly.get(old)}`);
-            formerly.set(old, h.name);
-        });
-        const kinds = topology.hosts[i].volumes.map((v) => v.kind);
-        for (const kind of Object.keys(h.volumeSnapshots)) {
-            if (!kinds.includes(kind as never)) err(["hosts", i, "volumeSnapshots", kind], `${h.name} has no ${kind} volume (its layers give it ${kinds.length ? kinds.join(", ") : "no data volumes"})`);
-        }
-    });
-    return { errors, warnings };
 }
 
 /** RFC 5737 documentation ranges: examples, nobody connects from them. */

@@ -1,15 +1,14 @@
 // Reading a stack's configuration: the raw key -> string map Pulumi hands the program (or the
 // offline plan builds from a stack file) becomes a StackSpec, or a list of every error at once.
+// The checks that need the topology follow in components/stackConfig.ts.
 import { z } from "zod";
 import { AWS_REGIONS } from "./kinds";
-import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SecretKey, SectionName } from "./schema";
+import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SectionName } from "./schema";
 import { crossFieldIssues } from "./rules";
 import { ConfigIssue, keyPath, NAMESPACE } from "./issues";
 import { environmentSecretIssues, readSecrets } from "./secrets";
 import { APP_SECRETS_KEY } from "./secretNames";
 import { ParsedSections, StackSpec, toStackSpec } from "./spec";
-import { buildTopology } from "../topology";
-import { stackLimitIssues } from "./awsRules";
 
 export type { ConfigIssue } from "./issues";
 
@@ -82,9 +81,10 @@ function namespaceIssues(raw: Record<string, string>): ConfigIssue[] {
 
 /**
  * Validates a raw configuration map (keys such as `plone-aws:hosts`, values as Pulumi passes them:
- * strings, JSON for structured values) into a StackSpec.
+ * strings, JSON for structured values) into a StackSpec, by the configuration's own rules. What
+ * only the topology shows comes after (components/stackConfig.ts).
  */
-export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: string }): LoadResult {
+export function parseConfig(raw: Record<string, string>, ctx: { stackName: string }): LoadResult {
     const errors: ConfigIssue[] = [...namespaceIssues(raw)];
     const warnings: ConfigIssue[] = [];
     const sections: Partial<Record<SectionName, unknown>> = {};
@@ -141,13 +141,7 @@ export function parseStackConfig(raw: Record<string, string>, ctx: { stackName: 
     if (errors.length > 0) return { errors: dedupe(errors), warnings };
 
     const spec = toStackSpec(sections as ParsedSections, { stackName: ctx.stackName, region: region!, secrets, appSecretNames: found.appSecretNames });
-    errors.push(...volumeOverrideIssues(spec));
-    if (errors.length === 0) {
-        const limits = stackLimitIssues(spec, buildTopology(spec));
-        errors.push(...limits.errors);
-        warnings.push(...limits.warnings);
-    }
-    return errors.length > 0 ? { errors, warnings } : { spec, errors, warnings };
+    return { spec, errors, warnings };
 }
 
 /** app.environment as written, when the app section did not parse. */
@@ -158,24 +152,6 @@ function rawEnvironment(text: string | undefined): Record<string, unknown> {
     } catch {
         return {};
     }
-}
-
-/** A host may only size the volumes its layers actually get. */
-function volumeOverrideIssues(spec: StackSpec): ConfigIssue[] {
-    const topology = buildTopology(spec);
-    const issues: ConfigIssue[] = [];
-    spec.hosts.forEach((h, i) => {
-        const kinds = topology.hosts[i].volumes.map((v) => v.kind);
-        for (const kind of Object.keys(h.volumes)) {
-            if (!kinds.includes(kind as never)) {
-                issues.push({
-                    path: keyPath(["hosts", i, "volumes", kind]),
-                    message: `this host has no ${kind} volume (its layers give it ${kinds.length ? kinds.join(", ") : "no data volumes"})`,
-                });
-            }
-        }
-    });
-    return issues;
 }
 
 function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIssue[] {

@@ -5,7 +5,7 @@ import { cronFields, LAYERS, SECRET_KEYS, SecretKey, Layer } from "./schema";
 import type { ParsedSections } from "./spec";
 import { MAX_VPC_PREFIX, parseCidr, planSubnet } from "../topology/addressing";
 import { instanceTypeInfo } from "../topology/instanceTypes";
-import { frontDoorKind } from "../topology";
+import { frontDoorKind } from "../topology/frontDoor";
 import { APP_HOST_LAYERS, layerInfo, singleInstanceLayers } from "../layers";
 import { LAYER_RULES, type LayerRuleContext } from "./layerRules";
 import { operationsIssues } from "./operationsRules";

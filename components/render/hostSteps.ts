@@ -32,7 +32,7 @@ export function hostStepNames(host: HostPlan): StepName[] {
 }
 
 /** Whether a step's script carries secrets, known before any value is (it decides the command's logging). */
-export function stepCarriesSecrets(host: HostPlan, step: StepName): boolean {
+export function stepCarriesSecrets(step: StepName): boolean {
     // The configure step writes haproxy.cfg (stats password), deploy.cfg (database password), the
     // deploy key and the packer's database credentials.
     return step === "configure";

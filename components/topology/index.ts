@@ -2,8 +2,9 @@
 // and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
 import type { Layer, VolumeKind } from "../config/schema";
 import type { StackSpec } from "../config/spec";
-import { isSingleInstance, LAYER_CATALOGUE, layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
+import { isSingleInstance, layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
+import { frontDoorKind } from "./frontDoor";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 
@@ -148,10 +149,6 @@ export function clientsPerHost(spec: Pick<StackSpec, "plone">, vcpus: number): n
     return spec.plone.clientCount ?? Math.max(1, Math.ceil(vcpus * spec.plone.clientsPerCpu));
 }
 
-export function frontDoorKind(spec: Pick<StackSpec, "frontend" | "hosts">): "alb" | "eip" {
-    if (spec.frontend.frontDoor !== "auto") return spec.frontend.frontDoor;
-    return hostsWithLayer(spec, "frontend").length > 1 ? "alb" : "eip";
-}
 
 const VOLUME_MOUNTS: Record<VolumeKind, string> = {
     filestorage: PATHS.filestorage,

@@ -137,12 +137,12 @@ function checkRendered(stack: FullStack, raw: Raw, spec: StackSpec, leafName: st
             expect(shapeOf(file), `${what}: the shape of ${key}`).to.deep.equal(shapeOf(base.rendered.files.get(key)!));
         }
     }
-    validateChanged(stack, spec, raw, changed, what);
+    validateChanged(spec, raw, changed, what);
     expect(fs.existsSync(SENTINEL), `${what}: a rendered file ran the injected command`).to.equal(false);
 }
 
 /** The changed files through their validators; changed scripts with bash -n and --help. */
-function validateChanged(stack: FullStack, spec: StackSpec, raw: Raw, changed: [string, RenderedFile][], what: string): void {
+function validateChanged(spec: StackSpec, raw: Raw, changed: [string, RenderedFile][], what: string): void {
     const tmp = tempDir("hostile");
     // varnishd and nginx read their files as their own users.
     fs.chmodSync(tmp.dir, 0o755);

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { parseStackConfig, LoadResult } from "../../components/config/load";
+import type { LoadResult } from "../../components/config/load";
+import { parseStackConfig } from "../../components/stackConfig";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import type { StackSpec } from "../../components/config/spec";
 import { RenderedFile, RenderSecrets, secretPlaceholder } from "../../components/render/context";

@@ -1,7 +1,8 @@
 // Stacks for tests: the repository's stack files (with placeholders for unset secrets), or a
 // configuration built in the test.
 import * as path from "path";
-import { parseStackConfig, LoadResult } from "../../components/config/load";
+import type { LoadResult } from "../../components/config/load";
+import { parseStackConfig } from "../../components/stackConfig";
 import type { StackSpec } from "../../components/config/spec";
 import { loadStack, LoadedStack } from "../../scripts/lib/offline/loadStack";
 

@@ -2,7 +2,6 @@
 // the supervisor file. The renderers of deploy.cfg, deploy.env, the supervisor programs and the
 // app files all take their paths from here, so a path is spelled once.
 import type { StackSpec } from "../../config/spec";
-import type { HostPlan } from "../../topology";
 import { PATHS } from "../../topology/ports";
 
 /**

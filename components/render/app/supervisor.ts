@@ -4,7 +4,7 @@
 // `current` and restarting a program picks up the new release.
 import type { InitCommand } from "../../config/schema";
 import type { HostPlan } from "../../topology";
-import { DEPLOY_USER, PATHS, PORTS } from "../../topology/ports";
+import { DEPLOY_USER, PORTS } from "../../topology/ports";
 import { appLayout, programName } from "./layout";
 import type { RenderContext } from "../context";
 import { supervisorValue } from "../encode";

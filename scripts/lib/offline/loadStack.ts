@@ -1,6 +1,7 @@
 // Loading a stack for the offline tools (plan, policy, render): read the stack file, set aside the
 // secrets that are not set yet (they are needed by `pulumi up`, not offline), validate.
-import { ConfigIssue, parseStackConfig } from "../../../components/config/load";
+import type { ConfigIssue } from "../../../components/config/load";
+import { parseStackConfig } from "../../../components/stackConfig";
 import { NAMESPACE } from "../../../components/config/issues";
 import { SECRET_KEYS, SecretKey } from "../../../components/config/schema";
 import type { StackSpec } from "../../../components/config/spec";

@@ -4,7 +4,8 @@
 // needs, reads or decrypts a stack's real secrets, and its values work where placeholders would
 // not (a password with a space in it would break the haproxy.cfg it is written into).
 import * as crypto from "crypto";
-import { formatIssues, parseStackConfig } from "../../../components/config/load";
+import { formatIssues } from "../../../components/config/load";
+import { parseStackConfig } from "../../../components/stackConfig";
 import { NAMESPACE } from "../../../components/config/issues";
 import { SECRET_KEYS, SecretKey } from "../../../components/config/schema";
 import { STANDIN_COMMANDS } from "./standin";
