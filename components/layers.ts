@@ -3,9 +3,10 @@
 // pack and the OpsWorks importer read it.
 //
 // Adding a layer: its name in LAYERS (config/schema.ts), its record here, its renderer. The compiler
-// then points at every place that must decide something for it (each `satisfies Record<Layer, ...>`
-// below and in config/layerRules.ts, scripts/lib/stacks/collapse.ts and the importer). Pure: no
-// Pulumi, no I/O.
+// then points at every place that must decide something for it, each a Record<Layer, ...>: this
+// catalogue, config/layerRules.ts (what it needs from plone-aws:plone), the staging clone
+// (scripts/lib/stacks/clone.ts: WITHOUT_ON_ONE_HOST) and the importer (scripts/lib/opsworks/hosts.ts:
+// UNUSED_LAYER). docs/architecture.md walks through it. Pure: no Pulumi, no I/O.
 import { LAYERS, type BlobMode, type Layer, type VolumeKind } from "./config/schema";
 import type { StackSpec } from "./config/spec";
 import { clientPort, PORTS } from "./topology/ports";

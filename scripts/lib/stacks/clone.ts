@@ -245,6 +245,19 @@ function orderLayers(layers: Iterable<Layer>): Layer[] {
     return LAYERS.filter((l) => set.has(l));
 }
 
+/** Why the one host of a collapsed clone does without a layer (undefined: it carries it). */
+const WITHOUT_ON_ONE_HOST: Record<Layer, (spec: StackSpec, blobs: StackSpec["plone"]["blobs"]) => string | undefined> = {
+    frontend: () => undefined,
+    plone_instances: () => undefined,
+    zeoserver: () => undefined,
+    shared_blobs: (spec, blobs) => (blobs === "local" ? `${spec.plone.blobs} blobs -> local: the blob files live on the one host's blobs volume, no network file system is needed` : undefined),
+    memcached: () => "memcached dropped: on the one host it would only repeat the clients' own RelStorage cache (plone.relstorage.cacheLocalMb) in the same memory",
+    solr: () => undefined,
+    redis: () => undefined,
+    celerybeat: () => undefined,
+    db_packing: () => undefined,
+};
+
 interface CollapsedHosts {
     hosts: Record<string, unknown>[];
     comment: string;
@@ -269,15 +282,9 @@ function collapseHosts(
     const sourceLayers = new Set(spec.hosts.flatMap((h) => h.layers));
     const dropped: string[] = [];
     const layers = orderLayers([...sourceLayers, ...addLayers].filter((l) => {
-        if (l === "memcached") {
-            dropped.push("memcached dropped: on the one host it would only repeat the clients' own RelStorage cache (plone.relstorage.cacheLocalMb) in the same memory");
-            return false;
-        }
-        if (l === "shared_blobs" && blobs === "local") {
-            dropped.push(`${spec.plone.blobs} blobs -> local: the blob files live on the one host's blobs volume, no network file system is needed`);
-            return false;
-        }
-        return true;
+        const why = WITHOUT_ON_ONE_HOST[l](spec, blobs);
+        if (why) dropped.push(why);
+        return !why;
     }));
 
     // Each data volume as large as the largest of prod's volumes that held the same data.
