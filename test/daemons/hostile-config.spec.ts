@@ -234,7 +234,7 @@ function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, da
         }
         if (changed.has("nginx")) {
             const nginx = run("nginx", ["-t", "-c", `${layout.paths.nginxDir}/nginx.conf`]);
-            // A raw nginx key may make nginx -t fail: the configure step then puts everything back (test/scripts/install.spec.ts).
+            // A raw nginx key may make nginx -t fail: the configure step then puts everything back (test/hostScripts/install.spec.ts).
             if (!leafIsRaw(what)) expect(nginx.status, `${what}: nginx -t on ${fe.name}: ${nginx.stderr}`).to.equal(0);
         }
     }

@@ -102,7 +102,7 @@ describe("deploy.env", function () {
     });
 
     it("keeps hostile values as data: quotes, $(...), backquotes and blanks", function () {
-        // Validation refuses these values (test/unit/property-hostile-config.spec.ts); the encoder of
+        // Validation refuses these values (test/daemons/hostile-config.spec.ts); the encoder of
         // deploy.env must keep them as data all the same, so they are put into a valid spec directly.
         const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
             app: {

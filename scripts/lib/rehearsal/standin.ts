@@ -2,7 +2,7 @@
 // repository carries a stand-in build command that reads the deploy.cfg plone-aws wrote and makes
 // bin/client1..N (and bin/zeoserver) running a small python3 HTTP app on the address deploy.cfg
 // gives. Everything around it (git, releases, supervisor, haproxy, varnish, nginx, the mounts) is
-// real. The script tests (test/scripts) and the rehearsal (scripts/lib/rehearsal) share it.
+// real. The host script tests (test/hostScripts) and the rehearsal (scripts/lib/rehearsal) share it.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";

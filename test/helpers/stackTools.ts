@@ -8,9 +8,9 @@ import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scr
 import { LoadedStack, validateStack } from "../../scripts/lib/offline/loadStack";
 import { parseStackText } from "../../scripts/lib/offline/stackFile";
 import type { StackSpec } from "../../components/config/spec";
-import { REPO } from "../helpers/stacks";
+import { REPO } from "./stacks";
 import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/plan/policyCheck";
-import { run, RunResult } from "../helpers/system";
+import { run, RunResult } from "./system";
 import { checkAwsConstraints, formatAwsIssues } from "../../scripts/lib/awsCheck";
 
 export interface CheckedStack {

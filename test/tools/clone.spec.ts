@@ -6,7 +6,7 @@ import { CloneError, CloneOptions, cloneStack } from "../../scripts/lib/stacks/c
 import { collapsedInstanceType, stagingDbClass, stagingInstanceType } from "../../scripts/lib/stacks/stagingTypes";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript } from "./helpers";
+import { checkStackText, configOf, ofType, runScript } from "../helpers/stackTools";
 
 const PROD = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
 const DEV = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");

@@ -9,7 +9,7 @@ import { HANDLERS } from "../../scripts/lib/opsworks/handlers";
 import { debianPackages } from "../../scripts/lib/opsworks/packages";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript } from "./helpers";
+import { checkStackText, configOf, ofType, runScript } from "../helpers/stackTools";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");

@@ -10,7 +10,7 @@ import { displayValue, findCredential, secretEnvReason, splitUrlCredentials } fr
 import { importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { REPO } from "../helpers/stacks";
 import { run, tempDir } from "../helpers/system";
-import { checkStackText, configOf, runScript } from "./helpers";
+import { checkStackText, configOf, runScript } from "../helpers/stackTools";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");

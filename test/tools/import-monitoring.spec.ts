@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { importOpsWorks, Json } from "../../scripts/lib/opsworks/convert";
 import { REPO } from "../helpers/stacks";
-import { configOf } from "./helpers";
+import { configOf } from "../helpers/stackTools";
 
 describe("import-opsworks: New Relic and Papertrail", () => {
     it("carries papertrail.* to monitoring.remoteSyslog and newrelic.* to monitoring.newRelic, the license as a secret", () => {

@@ -7,7 +7,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { runScript } from "../stacks/helpers";
+import { runScript } from "../helpers/stackTools";
 
 function devConfig(): Record<string, unknown> {
     return (YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> }).config;

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { pickRegion, REGION_RANK, regionOfHost } from "../../scripts/lib/opsworks/regions";
-import { configOf } from "./helpers";
+import { configOf } from "../helpers/stackTools";
 
 const NOW = new Date("2026-01-15T12:00:00Z");
 

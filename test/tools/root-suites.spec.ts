@@ -114,7 +114,7 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
 
     it("finds the @root suites: storage, front-end daemons, supervisord, the host scripts", () => {
         expect(reasons.length).to.be.greaterThan(10);
-        expect(files.map((f) => path.relative(REPO, f))).to.include.members(["test/daemons/storage.spec.ts", "test/scripts/deploy.spec.ts", "test/scripts/backup-restore.spec.ts", "test/scripts/ops-host-scripts.spec.ts"]);
+        expect(files.map((f) => path.relative(REPO, f))).to.include.members(["test/daemons/storage.spec.ts", "test/hostScripts/deploy.spec.ts", "test/hostScripts/backup-restore.spec.ts", "test/hostScripts/ops-host-scripts.spec.ts"]);
     });
 
     it("outside CI: every test of every @root suite is skipped, each suite saying why, none fails and none passes", () => {

@@ -1,5 +1,5 @@
 // The host scripts `npm run ops` runs, for real in a temporary directory: on a release deployed by
-// plone-deploy from the fixture repository (the layout of test/scripts/deploy.spec.ts: the stand-in
+// plone-deploy from the fixture repository (the layout of test/hostScripts/deploy.spec.ts: the stand-in
 // Zope clients and ZEO server under a supervisord of the test's own), plone-program, plone-status,
 // plone-pack, plone-deploy rebuild and develop-up; plone-varnish-purge against a real varnishd with
 // the rendered VCL; plone-service against a stand-in `service` command (stopping this machine's
