@@ -90,8 +90,20 @@ export interface LayerInfo {
     opsworksNames: string[];
 }
 
-const tcp = (fromPort: number, toPort: number, source: RuleSource, description: string): LayerIngress => ({ protocol: "tcp", fromPort, toPort, source, description });
-const udp = (fromPort: number, toPort: number, source: RuleSource, description: string): LayerIngress => ({ protocol: "udp", fromPort, toPort, source, description });
+const tcp = (fromPort: number, toPort: number, source: RuleSource, description: string): LayerIngress => ({
+    protocol: "tcp",
+    fromPort,
+    toPort,
+    source,
+    description,
+});
+const udp = (fromPort: number, toPort: number, source: RuleSource, description: string): LayerIngress => ({
+    protocol: "udp",
+    fromPort,
+    toPort,
+    source,
+    description,
+});
 const service = (name: string, unit = name, init = unit): SystemService => ({ name, unit, init });
 const none = (): never[] => [];
 
@@ -162,7 +174,11 @@ export const LAYER_CATALOGUE = {
     },
     shared_blobs: {
         runs: "the blob storage: the NFS server, or a GlusterFS peer",
-        instances: { count: "one", when: "nfs-blobs", why: "the clients mount one NFS server; a second one holds blobs no client reads (GlusterFS allows replicas)" },
+        instances: {
+            count: "one",
+            when: "nfs-blobs",
+            why: "the clients mount one NFS server; a second one holds blobs no client reads (GlusterFS allows replicas)",
+        },
         ridesOnAppHost: false,
         runsBuild: false,
         packages: (spec) => (spec.plone.blobs === "gluster" ? ["glusterfs-server", "attr"] : ["nfs-kernel-server"]),
@@ -176,11 +192,13 @@ export const LAYER_CATALOGUE = {
                           tcp(PORTS.glusterBricksFirst, PORTS.glusterBricksLast, { role }, "GlusterFS bricks"),
                       ])
                     : blobClients.flatMap((role) =>
-                          ([
-                              [PORTS.nfs, PORTS.nfs, "NFS"],
-                              [PORTS.rpcbind, PORTS.rpcbind, "rpcbind"],
-                              [PORTS.statd, PORTS.lockd, "statd, mountd and lockd (pinned)"],
-                          ] as const).flatMap(([port, last, what]) => [tcp(port, last, { role }, what), udp(port, last, { role }, what)]),
+                          (
+                              [
+                                  [PORTS.nfs, PORTS.nfs, "NFS"],
+                                  [PORTS.rpcbind, PORTS.rpcbind, "rpcbind"],
+                                  [PORTS.statd, PORTS.lockd, "statd, mountd and lockd (pinned)"],
+                              ] as const
+                          ).flatMap(([port, last, what]) => [tcp(port, last, { role }, what), udp(port, last, { role }, what)]),
                       ),
         },
         volumes: ({ plone }) => [plone.blobs === "gluster" ? "bricks" : "exports"],

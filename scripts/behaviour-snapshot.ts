@@ -78,7 +78,10 @@ async function main(argv: string[]): Promise<number> {
         const r = importOpsWorks(c.json, { stack: c.stack, jsonFile: "custom.json", adminCidrs: [], now: NOW, ...c.options });
         const dir = path.join(out, c.stack);
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(path.join(dir, "import.json"), `${JSON.stringify({ report: r.report, notes: r.notes, issues: r.issues, warnings: r.warnings, placeholders: r.placeholders, secrets: r.secrets }, null, 2)}\n`);
+        fs.writeFileSync(
+            path.join(dir, "import.json"),
+            `${JSON.stringify({ report: r.report, notes: r.notes, issues: r.issues, warnings: r.warnings, placeholders: r.placeholders, secrets: r.secrets }, null, 2)}\n`,
+        );
         if (!r.text) continue;
         // A directory per stack: the quota check counts the Elastic IPs of the stack files beside it.
         const file = path.join(out, "stacks", c.stack, `Pulumi.${c.stack}.yaml`);

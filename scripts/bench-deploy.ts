@@ -85,14 +85,21 @@ async function main(argv: string[]): Promise<number> {
             print("the smoke checks failed: nothing to measure");
             return 1;
         }
-        print(`\nLoad: wrk, ${connections} connections over ${rehearsal.frontendHosts.join(" and ")} (port 80, Host ${rehearsal.spec.frontend.domain}), ` +
-            "every request with Plone's login cookie so varnish passes it to the clients; 5 s before and 10 s after each restart.");
+        print(
+            `\nLoad: wrk, ${connections} connections over ${rehearsal.frontendHosts.join(" and ")} (port 80, Host ${rehearsal.spec.frontend.domain}), ` +
+                "every request with Plone's login cookie so varnish passes it to the clients; 5 s before and 10 s after each restart.",
+        );
         const { rolling, naive } = await benchRestarts(rehearsal, { connections, print });
         const table = formatBenchTable([rolling, naive]);
         print(`\n${table}`);
-        fs.writeFileSync(path.join(rehearsal.hosts.logsDir, "bench-deploy.json"), JSON.stringify({ stack: rehearsal.stackName, connections, rolling, naive }, null, 2));
-        print(`\n${rolling.load.failed === 0 ? "OK: the rolling restart dropped no request" : `FAILED: the rolling restart dropped ${rolling.load.failed} request(s)`}` +
-            ` (${((Date.now() - started) / 1000).toFixed(0)}s in all; results in ${path.relative(process.cwd(), rehearsal.hosts.logsDir)}/bench-deploy.json)`);
+        fs.writeFileSync(
+            path.join(rehearsal.hosts.logsDir, "bench-deploy.json"),
+            JSON.stringify({ stack: rehearsal.stackName, connections, rolling, naive }, null, 2),
+        );
+        print(
+            `\n${rolling.load.failed === 0 ? "OK: the rolling restart dropped no request" : `FAILED: the rolling restart dropped ${rolling.load.failed} request(s)`}` +
+                ` (${((Date.now() - started) / 1000).toFixed(0)}s in all; results in ${path.relative(process.cwd(), rehearsal.hosts.logsDir)}/bench-deploy.json)`,
+        );
         return rolling.load.failed === 0 ? 0 : 1;
     } finally {
         if (flags.has("--keep")) print(rehearsal.hosts.keep().join("\n"));

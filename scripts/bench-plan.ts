@@ -42,7 +42,11 @@ function timePlan(args: string[]): { seconds: number; resources: number } {
     let resources = 0;
     for (let i = 0; i < RUNS; i++) {
         const start = process.hrtime.bigint();
-        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", ...args, "--json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 30 });
+        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", ...args, "--json"], {
+            cwd: ROOT,
+            encoding: "utf8",
+            maxBuffer: 1 << 30,
+        });
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
         if (r.status !== 0) throw new Error(`plan ${args.join(" ")} failed:\n${r.stderr}`);
         resources = (JSON.parse(r.stdout) as { totals: { resources: number } }).totals.resources;
@@ -67,7 +71,9 @@ function main(): void {
         console.log(`Offline plan, best of ${RUNS} runs, wall time including Node start-up (${os.cpus().length} CPUs)`);
         console.log("stack          hosts  resources  seconds  ms/host");
         for (const r of rows) {
-            console.log(`${r.stack.padEnd(13)}  ${String(r.hosts).padStart(5)}  ${String(r.resources).padStart(9)}  ${r.seconds.toFixed(2).padStart(7)}  ${(1000 * r.seconds / r.hosts).toFixed(1).padStart(7)}`);
+            console.log(
+                `${r.stack.padEnd(13)}  ${String(r.hosts).padStart(5)}  ${String(r.resources).padStart(9)}  ${r.seconds.toFixed(2).padStart(7)}  ${((1000 * r.seconds) / r.hosts).toFixed(1).padStart(7)}`,
+            );
         }
         const prod = rows.find((r) => r.stack === "prod")!;
         const n50 = rows.find((r) => r.hosts === 50)!;

@@ -71,7 +71,9 @@ async function main(argv: string[]): Promise<number> {
     const runsOption = takeOption(argv, "--runs");
     const runs = Number(runsOption.value ?? 5);
     const stack = runsOption.rest.find((a) => !a.startsWith("-")) ?? "prod";
-    console.log(`Offline policy check of ${stack}: ${runs} runs on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${os.loadavg()[0].toFixed(2)}`);
+    console.log(
+        `Offline policy check of ${stack}: ${runs} runs on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${os.loadavg()[0].toFixed(2)}`,
+    );
 
     const times: number[] = [];
     const cpu: number[] = [];
@@ -81,11 +83,13 @@ async function main(argv: string[]): Promise<number> {
         if (cpuMs !== undefined) cpu.push(cpuMs);
         console.log(`  run ${i + 1}: ${seconds(ms)} wall${cpuMs !== undefined ? `, ${seconds(cpuMs)} CPU (the check and the pack)` : ""} (exit ${status})`);
     }
-    console.log(`node scripts/policy.ts ${stack}: wall min ${seconds(Math.min(...times))}, median ${seconds(median(times))}, max ${seconds(Math.max(...times))} (target < ${TARGET_SECONDS} s: ${median(times) < TARGET_SECONDS * 1000 ? "met" : "missed"} by the median)`);
+    console.log(
+        `node scripts/policy.ts ${stack}: wall min ${seconds(Math.min(...times))}, median ${seconds(median(times))}, max ${seconds(Math.max(...times))} (target < ${TARGET_SECONDS} s: ${median(times) < TARGET_SECONDS * 1000 ? "met" : "missed"} by the median)`,
+    );
     // CPU time does not grow with what else the machine runs, wall time does.
     if (cpu.length) console.log(`CPU time per run: median ${seconds(median(cpu))}, spread over the check and the pack process`);
 
-    const pkg = require(path.join(REPO, "package.json")) as { scripts?: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { scripts?: Record<string, string> };
     if (pkg.scripts?.policy) {
         const { ms } = timeCommand("npm", ["run", "--silent", "policy", "--", stack]);
         console.log(`npm run policy -- ${stack}: ${seconds(ms)} (npm's own start-up included)`);

@@ -13,7 +13,9 @@ if (!fs.existsSync(dir)) {
 try {
     const data = generateApiConstraints(dir);
     fs.writeFileSync(API_CONSTRAINTS_FILE, renderApiConstraints(data));
-    console.log(`wrote ${API_CONSTRAINTS_FILE}: ${data.constraints.length} constraints from botocore ${data.botocore} (${Object.keys(data.models).join(", ")})`);
+    console.log(
+        `wrote ${API_CONSTRAINTS_FILE}: ${data.constraints.length} constraints from botocore ${data.botocore} (${Object.keys(data.models).join(", ")})`,
+    );
 } catch (e) {
     console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

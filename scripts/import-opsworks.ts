@@ -79,7 +79,19 @@ function report(result: ImportResult): string[] {
 async function main(argv: string[]): Promise<number> {
     const args = parseArgs(argv, {
         flags: ["--force", "--help"],
-        single: ["--stack", "--instances", "--region", "--tier", "--repository", "--revision", "--domain", "--certbot-email", "--certificate-arn", "--public-key", "--dir"],
+        single: [
+            "--stack",
+            "--instances",
+            "--region",
+            "--tier",
+            "--repository",
+            "--revision",
+            "--domain",
+            "--certbot-email",
+            "--certificate-arn",
+            "--public-key",
+            "--dir",
+        ],
         repeated: ["--admin-cidr"],
     });
     if (args.flags.has("--help")) {
@@ -127,14 +139,24 @@ async function main(argv: string[]): Promise<number> {
     });
     console.log([`Import of ${jsonFile}${instances ? ` with ${instancesFile}` : ""} into the ${stack} stack:`, "", ...report(result)].join("\n"));
     if (!result.text) {
-        console.error(formatIssues(result.issues, `The import of ${jsonFile}`).replace("Nothing was created or changed.", `${path.basename(targetFile)} was not written.`));
+        console.error(
+            formatIssues(result.issues, `The import of ${jsonFile}`).replace(
+                "Nothing was created or changed.",
+                `${path.basename(targetFile)} was not written.`,
+            ),
+        );
         return 1;
     }
     fs.writeFileSync(targetFile, result.text);
     const out = [`Wrote ${targetFile}.`];
     if (result.warnings.length) out.push("", "Check:", ...result.warnings.map((w) => `  - ${w.path}: ${w.message}`));
-    if (result.placeholders.length) out.push("", "Replace the placeholders (marked REPLACE in the file) before pulumi up:", ...result.placeholders.map((p) => `  - ${p}`));
-    out.push("", `Secrets (never written to the file). Set each for ${stack}; pulumi prompts for a value that is not piped in:`, ...formatSecrets(result.secrets));
+    if (result.placeholders.length)
+        out.push("", "Replace the placeholders (marked REPLACE in the file) before pulumi up:", ...result.placeholders.map((p) => `  - ${p}`));
+    out.push(
+        "",
+        `Secrets (never written to the file). Set each for ${stack}; pulumi prompts for a value that is not piped in:`,
+        ...formatSecrets(result.secrets),
+    );
     out.push("", `Next: npm run plan -- ${stack}   (then docs/migrating-from-opsworks.md)`);
     console.log(out.join("\n"));
     return 0;

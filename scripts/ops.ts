@@ -85,7 +85,8 @@ async function main(argv: string[]): Promise<number> {
         try {
             target = load(targetFile ? undefined : targetStack, targetFile ?? (targetStack ? path.resolve(`Pulumi.${targetStack}.yaml`) : undefined));
         } catch (e) {
-            if (e instanceof StackFileError) throw new OpsError(`the target stack: ${e.message} (restore goes onto staging unless --target-stack names another stack)`);
+            if (e instanceof StackFileError)
+                throw new OpsError(`the target stack: ${e.message} (restore goes onto staging unless --target-stack names another stack)`);
             throw e;
         }
     }
@@ -107,7 +108,9 @@ async function main(argv: string[]): Promise<number> {
         bastion: single(args, "--bastion") ?? (dryRun && target.spec.access.via === "bastion" && !outputs ? "<bastion>" : undefined),
     });
     const where = command === "restore" && target !== source ? ` onto ${target.spec.stackName}` : "";
-    console.log(`ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)`);
+    console.log(
+        `ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)`,
+    );
     return runPlan(plan, connection, { dryRun });
 }
 

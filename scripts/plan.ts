@@ -43,7 +43,16 @@ async function main(argv: string[]): Promise<number> {
                 policyError = e instanceof Error ? e.message : String(e);
             }
         }
-        const ctx = { file: loaded.config.file, spec: loaded.spec, run, warnings: loaded.warnings, unsetSecrets: loaded.unsetSecrets, deployBlockers: loaded.deployBlockers, policy, policyError };
+        const ctx = {
+            file: loaded.config.file,
+            spec: loaded.spec,
+            run,
+            warnings: loaded.warnings,
+            unsetSecrets: loaded.unsetSecrets,
+            deployBlockers: loaded.deployBlockers,
+            policy,
+            policyError,
+        };
         console.log(json ? JSON.stringify(planJson(ctx), null, 2) : planText(ctx));
         return 0;
     } finally {

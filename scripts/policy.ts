@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
         if (json) {
             console.log(JSON.stringify({ ...report, file: loaded.config.file, warnings: loaded.warnings, exitCode: code }, null, 2));
         } else {
-            if (loaded.warnings.length) console.log(`Configuration warnings (${loaded.config.file}):\n${loaded.warnings.map((w) => `  - ${w.path}: ${w.message}`).join("\n")}\n`);
+            if (loaded.warnings.length)
+                console.log(`Configuration warnings (${loaded.config.file}):\n${loaded.warnings.map((w) => `  - ${w.path}: ${w.message}`).join("\n")}\n`);
             (code === 1 ? console.error : console.log)(formatPolicyReport(report));
         }
         return code;

@@ -49,18 +49,27 @@ export function renderStack(spec: StackSpec, out: string): RenderedHost[] {
             fs.writeFileSync(target, f.content);
         }
         const steps: string[] = [];
-        hostStepNames(host).filter((s) => s !== "ready").forEach((step, i) => {
-            const name = `${String(i + 1).padStart(2, "0")}-${step}.sh`;
-            fs.mkdirSync(path.join(dir, "steps"), { recursive: true });
-            fs.writeFileSync(path.join(dir, "steps", name), renderHostStep(ctx, host, step as Exclude<typeof step, "ready">, mockVolumeIds(spec, ctx, host.name)));
-            steps.push(name);
-        });
+        hostStepNames(host)
+            .filter((s) => s !== "ready")
+            .forEach((step, i) => {
+                const name = `${String(i + 1).padStart(2, "0")}-${step}.sh`;
+                fs.mkdirSync(path.join(dir, "steps"), { recursive: true });
+                fs.writeFileSync(
+                    path.join(dir, "steps", name),
+                    renderHostStep(ctx, host, step as Exclude<typeof step, "ready">, mockVolumeIds(spec, ctx, host.name)),
+                );
+                steps.push(name);
+            });
         const manifest = files
             .map((f) => [f.path, f.mode, `${f.owner}:${f.group}`, f.secret ? "secret" : ""].join("\t"))
             .sort()
             .join("\n");
         fs.writeFileSync(path.join(dir, "MANIFEST.tsv"), `path\tmode\towner\tsecret\n${manifest}\n`);
-        rendered.push({ host: host.name, files: files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: !!f.secret })), steps });
+        rendered.push({
+            host: host.name,
+            files: files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group, secret: !!f.secret })),
+            steps,
+        });
     }
     fs.writeFileSync(
         path.join(out, RENDER_MARKER),

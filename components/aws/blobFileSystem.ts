@@ -20,24 +20,36 @@ export class BlobFileSystem extends pulumi.ComponentResource {
 
     constructor(name: string, args: BlobFileSystemArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.blobFileSystem, name, args, opts);
-        this.fileSystem = new aws.efs.FileSystem(`${name}-fs`, {
-            encrypted: true,
-            performanceMode: "generalPurpose",
-            throughputMode: "elastic",
-            lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }],
-            tags: resourceTags(args.stackName, name, "shared_blobs"),
-        }, { parent: this, protect: args.protect, retainOnDelete: args.protect });
+        this.fileSystem = new aws.efs.FileSystem(
+            `${name}-fs`,
+            {
+                encrypted: true,
+                performanceMode: "generalPurpose",
+                throughputMode: "elastic",
+                lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }],
+                tags: resourceTags(args.stackName, name, "shared_blobs"),
+            },
+            { parent: this, protect: args.protect, retainOnDelete: args.protect },
+        );
         args.subnetIds.forEach((subnetId, az) => {
-            new aws.efs.MountTarget(`${name}-az${az}`, {
-                fileSystemId: this.fileSystem.id,
-                subnetId,
-                securityGroups: [args.securityGroupId],
-            }, { parent: this });
+            new aws.efs.MountTarget(
+                `${name}-az${az}`,
+                {
+                    fileSystemId: this.fileSystem.id,
+                    subnetId,
+                    securityGroups: [args.securityGroupId],
+                },
+                { parent: this },
+            );
         });
-        new aws.efs.BackupPolicy(`${name}-backup`, {
-            fileSystemId: this.fileSystem.id,
-            backupPolicy: { status: "ENABLED" },
-        }, { parent: this });
+        new aws.efs.BackupPolicy(
+            `${name}-backup`,
+            {
+                fileSystemId: this.fileSystem.id,
+                backupPolicy: { status: "ENABLED" },
+            },
+            { parent: this },
+        );
         this.registerOutputs({ fileSystemId: this.fileSystem.id, dnsName: this.fileSystem.dnsName });
     }
 }

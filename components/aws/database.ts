@@ -39,54 +39,66 @@ export class Database extends pulumi.ComponentResource {
         const tags = resourceTags(args.stackName, name);
         const major = s.engineVersion.split(".")[0];
 
-        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
-            subnetIds: args.subnetIds,
-            description: `plone-aws ${args.stackName} RelStorage`,
-            tags,
-        }, { parent: this });
+        const subnetGroup = new aws.rds.SubnetGroup(
+            `${name}-subnets`,
+            {
+                subnetIds: args.subnetIds,
+                description: `plone-aws ${args.stackName} RelStorage`,
+                tags,
+            },
+            { parent: this },
+        );
         // A new major version needs a new family: the group is replaced (before the old one goes),
         // and the instance moves to it in the same modification as the upgrade.
-        const parameters = new aws.rds.ParameterGroup(`${name}-params`, {
-            family: `postgres${major}`,
-            description: `plone-aws ${args.stackName} RelStorage`,
-            parameters: [
-                // RelStorage's commit lock waits show up as slow statements; log them.
-                { name: "log_min_duration_statement", value: "2000" },
-            ],
-            tags,
-        }, { parent: this });
+        const parameters = new aws.rds.ParameterGroup(
+            `${name}-params`,
+            {
+                family: `postgres${major}`,
+                description: `plone-aws ${args.stackName} RelStorage`,
+                parameters: [
+                    // RelStorage's commit lock waits show up as slow statements; log them.
+                    { name: "log_min_duration_statement", value: "2000" },
+                ],
+                tags,
+            },
+            { parent: this },
+        );
 
-        this.instance = new aws.rds.Instance(`${name}-instance`, {
-            engine: "postgres",
-            engineVersion: s.engineVersion,
-            instanceClass: s.instanceClass,
-            allocatedStorage: s.allocatedStorage,
-            maxAllocatedStorage: s.maxAllocatedStorage,
-            storageType: "gp3",
-            storageEncrypted: true,
-            dbName: s.name,
-            username: s.user,
-            password: args.password,
-            port: s.port,
-            multiAz: s.multiAz,
-            dbSubnetGroupName: subnetGroup.name,
-            parameterGroupName: parameters.name,
-            vpcSecurityGroupIds: [args.securityGroupId],
-            publiclyAccessible: false,
-            backupRetentionPeriod: s.backupRetentionDays,
-            backupWindow: s.backupWindow,
-            maintenanceWindow: s.maintenanceWindow,
-            copyTagsToSnapshot: true,
-            autoMinorVersionUpgrade: true,
-            // Off unless the stack asks for it (docs/operations.md, "Upgrade PostgreSQL").
-            allowMajorVersionUpgrade: s.allowMajorVersionUpgrade,
-            applyImmediately: s.applyImmediately,
-            deletionProtection: s.deletionProtection,
-            skipFinalSnapshot: !s.finalSnapshot,
-            finalSnapshotIdentifier: s.finalSnapshot ? finalSnapshotName(name, s) : undefined,
-            performanceInsightsEnabled: true,
-            tags,
-        }, { parent: this, protect: args.protect, customTimeouts: { create: "60m", update: "80m", delete: "60m" } });
+        this.instance = new aws.rds.Instance(
+            `${name}-instance`,
+            {
+                engine: "postgres",
+                engineVersion: s.engineVersion,
+                instanceClass: s.instanceClass,
+                allocatedStorage: s.allocatedStorage,
+                maxAllocatedStorage: s.maxAllocatedStorage,
+                storageType: "gp3",
+                storageEncrypted: true,
+                dbName: s.name,
+                username: s.user,
+                password: args.password,
+                port: s.port,
+                multiAz: s.multiAz,
+                dbSubnetGroupName: subnetGroup.name,
+                parameterGroupName: parameters.name,
+                vpcSecurityGroupIds: [args.securityGroupId],
+                publiclyAccessible: false,
+                backupRetentionPeriod: s.backupRetentionDays,
+                backupWindow: s.backupWindow,
+                maintenanceWindow: s.maintenanceWindow,
+                copyTagsToSnapshot: true,
+                autoMinorVersionUpgrade: true,
+                // Off unless the stack asks for it (docs/operations.md, "Upgrade PostgreSQL").
+                allowMajorVersionUpgrade: s.allowMajorVersionUpgrade,
+                applyImmediately: s.applyImmediately,
+                deletionProtection: s.deletionProtection,
+                skipFinalSnapshot: !s.finalSnapshot,
+                finalSnapshotIdentifier: s.finalSnapshot ? finalSnapshotName(name, s) : undefined,
+                performanceInsightsEnabled: true,
+                tags,
+            },
+            { parent: this, protect: args.protect, customTimeouts: { create: "60m", update: "80m", delete: "60m" } },
+        );
 
         this.registerOutputs({ address: this.instance.address, port: this.instance.port });
     }

@@ -51,67 +51,91 @@ export class FrontDoor extends pulumi.ComponentResource {
             this.elasticIp = eip;
             this.address = eip.publicIp;
         } else {
-            const lb = new aws.lb.LoadBalancer(`${name}-alb`, {
-                name: fittedName(`${name}-alb`, ELB_NAME_MAX, args.stackPrefix, "alb", ["application", "false"]),
-                loadBalancerType: "application",
-                internal: false,
-                securityGroups: args.securityGroupId ? [args.securityGroupId] : [],
-                subnets: args.publicSubnetIds,
-                idleTimeout: args.idleTimeout,
-                dropInvalidHeaderFields: true,
-                enableDeletionProtection: args.protect,
-                tags,
-            }, { parent: this });
-            const targets = new aws.lb.TargetGroup(`${name}-frontends`, {
-                name: fittedName(`${name}-frontends`, ELB_NAME_MAX, args.stackPrefix, "web", [args.vpcId, 80, "HTTP", "instance"]),
-                vpcId: args.vpcId,
-                port: 80,
-                protocol: "HTTP",
-                targetType: "instance",
-                deregistrationDelay: 60,
-                healthCheck: {
-                    path: args.healthCheckPath,
-                    protocol: "HTTP",
-                    matcher: "200",
-                    interval: 15,
-                    timeout: 5,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
+            const lb = new aws.lb.LoadBalancer(
+                `${name}-alb`,
+                {
+                    name: fittedName(`${name}-alb`, ELB_NAME_MAX, args.stackPrefix, "alb", ["application", "false"]),
+                    loadBalancerType: "application",
+                    internal: false,
+                    securityGroups: args.securityGroupId ? [args.securityGroupId] : [],
+                    subnets: args.publicSubnetIds,
+                    idleTimeout: args.idleTimeout,
+                    dropInvalidHeaderFields: true,
+                    enableDeletionProtection: args.protect,
+                    tags,
                 },
-                tags,
-            }, { parent: this });
+                { parent: this },
+            );
+            const targets = new aws.lb.TargetGroup(
+                `${name}-frontends`,
+                {
+                    name: fittedName(`${name}-frontends`, ELB_NAME_MAX, args.stackPrefix, "web", [args.vpcId, 80, "HTTP", "instance"]),
+                    vpcId: args.vpcId,
+                    port: 80,
+                    protocol: "HTTP",
+                    targetType: "instance",
+                    deregistrationDelay: 60,
+                    healthCheck: {
+                        path: args.healthCheckPath,
+                        protocol: "HTTP",
+                        matcher: "200",
+                        interval: 15,
+                        timeout: 5,
+                        healthyThreshold: 2,
+                        unhealthyThreshold: 3,
+                    },
+                    tags,
+                },
+                { parent: this },
+            );
             // Keyed by host: removing web-1 leaves web-2 registered.
             for (const f of args.frontends) {
-                new aws.lb.TargetGroupAttachment(`${name}-${f.host}`, { targetGroupArn: targets.arn, targetId: f.instanceId, port: 80 }, {
-                    parent: this,
-                    aliases: (f.previousNames ?? []).map((old) => ({ name: `${name}-${old}` })),
-                });
+                new aws.lb.TargetGroupAttachment(
+                    `${name}-${f.host}`,
+                    { targetGroupArn: targets.arn, targetId: f.instanceId, port: 80 },
+                    {
+                        parent: this,
+                        aliases: (f.previousNames ?? []).map((old) => ({ name: `${name}-${old}` })),
+                    },
+                );
             }
             if (args.tls) {
-                new aws.lb.Listener(`${name}-https`, {
-                    loadBalancerArn: lb.arn,
-                    port: 443,
-                    protocol: "HTTPS",
-                    sslPolicy: args.tls.sslPolicy,
-                    certificateArn: args.tls.certificateArn,
-                    defaultActions: [{ type: "forward", targetGroupArn: targets.arn }],
-                    tags,
-                }, { parent: this });
-                new aws.lb.Listener(`${name}-http`, {
-                    loadBalancerArn: lb.arn,
-                    port: 80,
-                    protocol: "HTTP",
-                    defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
-                    tags,
-                }, { parent: this });
+                new aws.lb.Listener(
+                    `${name}-https`,
+                    {
+                        loadBalancerArn: lb.arn,
+                        port: 443,
+                        protocol: "HTTPS",
+                        sslPolicy: args.tls.sslPolicy,
+                        certificateArn: args.tls.certificateArn,
+                        defaultActions: [{ type: "forward", targetGroupArn: targets.arn }],
+                        tags,
+                    },
+                    { parent: this },
+                );
+                new aws.lb.Listener(
+                    `${name}-http`,
+                    {
+                        loadBalancerArn: lb.arn,
+                        port: 80,
+                        protocol: "HTTP",
+                        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+                        tags,
+                    },
+                    { parent: this },
+                );
             } else {
-                new aws.lb.Listener(`${name}-http`, {
-                    loadBalancerArn: lb.arn,
-                    port: 80,
-                    protocol: "HTTP",
-                    defaultActions: [{ type: "forward", targetGroupArn: targets.arn }],
-                    tags,
-                }, { parent: this });
+                new aws.lb.Listener(
+                    `${name}-http`,
+                    {
+                        loadBalancerArn: lb.arn,
+                        port: 80,
+                        protocol: "HTTP",
+                        defaultActions: [{ type: "forward", targetGroupArn: targets.arn }],
+                        tags,
+                    },
+                    { parent: this },
+                );
             }
             this.loadBalancer = lb;
             this.targetGroup = targets;

@@ -63,73 +63,92 @@ export class Host extends pulumi.ComponentResource {
         const tags: Tags = resourceTags(args.stackName, name, plan.layers);
         if (args.blobMode && plan.layers.includes("shared_blobs")) tags[BLOBS_TAG] = args.blobMode;
 
-        this.instance = new aws.ec2.Instance(`${name}-instance`, {
-            ami: args.amiId,
-            instanceType: plan.instanceType,
-            subnetId: args.subnetId,
-            vpcSecurityGroupIds: args.securityGroupIds,
-            associatePublicIpAddress: plan.publicIp,
-            keyName: args.keyName,
-            iamInstanceProfile: args.instanceProfileName,
-            // t2 does not support the flag; every current family is EBS-optimized by default anyway.
-            ebsOptimized: plan.instanceType.startsWith("t2.") ? undefined : true,
-            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-            rootBlockDevice: {
-                volumeType: "gp3",
-                volumeSize: plan.rootVolumeSize,
-                encrypted: true,
-                deleteOnTermination: true,
-                tags: resourceTags(args.stackName, `${name}-root`, plan.layers),
+        this.instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami: args.amiId,
+                instanceType: plan.instanceType,
+                subnetId: args.subnetId,
+                vpcSecurityGroupIds: args.securityGroupIds,
+                associatePublicIpAddress: plan.publicIp,
+                keyName: args.keyName,
+                iamInstanceProfile: args.instanceProfileName,
+                // t2 does not support the flag; every current family is EBS-optimized by default anyway.
+                ebsOptimized: plan.instanceType.startsWith("t2.") ? undefined : true,
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: {
+                    volumeType: "gp3",
+                    volumeSize: plan.rootVolumeSize,
+                    encrypted: true,
+                    deleteOnTermination: true,
+                    tags: resourceTags(args.stackName, `${name}-root`, plan.layers),
+                },
+                maintenanceOptions: { autoRecovery: "default" },
+                disableApiTermination: args.protectData,
+                tags,
             },
-            maintenanceOptions: { autoRecovery: "default" },
-            disableApiTermination: args.protectData,
-            tags,
-        }, {
-            parent: this,
-            // A newer Debian AMI must not replace a running host; new hosts get the newest one.
-            // The key pair only matters at launch: a rotated key replaces nothing, the configure
-            // step writes the accepted keys (access.publicKey, additionalPublicKeys) on every host.
-            ignoreChanges: ["ami", "keyName"],
-        });
+            {
+                parent: this,
+                // A newer Debian AMI must not replace a running host; new hosts get the newest one.
+                // The key pair only matters at launch: a rotated key replaces nothing, the configure
+                // step writes the accepted keys (access.publicKey, additionalPublicKeys) on every host.
+                ignoreChanges: ["ami", "keyName"],
+            },
+        );
 
         this.volumes = plan.volumes.map((v) => ({
             kind: v.kind,
             mountPoint: v.mountPoint,
             deviceName: v.deviceName,
-            volume: new aws.ebs.Volume(`${name}-${v.kind}`, {
-                availabilityZone: args.availabilityZone,
-                size: v.sizeGiB,
-                type: "gp3",
-                encrypted: true,
-                snapshotId: args.volumeSnapshots?.[v.kind],
-                // Every tier: a volume that Pulumi deletes (a removed host, a replaced volume) is snapshotted first.
-                finalSnapshot: true,
-                tags: { ...resourceTags(args.stackName, `${name}-${v.kind}`, v.layer), [SNAPSHOT_TAG]: args.snapshotTagValue },
-            }, { parent: this, protect: args.protectData, retainOnDelete: args.protectData }),
+            volume: new aws.ebs.Volume(
+                `${name}-${v.kind}`,
+                {
+                    availabilityZone: args.availabilityZone,
+                    size: v.sizeGiB,
+                    type: "gp3",
+                    encrypted: true,
+                    snapshotId: args.volumeSnapshots?.[v.kind],
+                    // Every tier: a volume that Pulumi deletes (a removed host, a replaced volume) is snapshotted first.
+                    finalSnapshot: true,
+                    tags: { ...resourceTags(args.stackName, `${name}-${v.kind}`, v.layer), [SNAPSHOT_TAG]: args.snapshotTagValue },
+                },
+                { parent: this, protect: args.protectData, retainOnDelete: args.protectData },
+            ),
         }));
-        this.attachments = this.volumes.map((v) => new aws.ec2.VolumeAttachment(`${name}-${v.kind}`, {
-            deviceName: v.deviceName,
-            volumeId: v.volume.id,
-            instanceId: this.instance.id,
-            // Stop the host before detaching so the file system is unmounted cleanly.
-            stopInstanceBeforeDetaching: true,
-            // A volume attaches to one instance at a time: the old attachment goes first (VolumeInUse otherwise).
-        }, { parent: this, deleteBeforeReplace: true }));
+        this.attachments = this.volumes.map(
+            (v) =>
+                new aws.ec2.VolumeAttachment(
+                    `${name}-${v.kind}`,
+                    {
+                        deviceName: v.deviceName,
+                        volumeId: v.volume.id,
+                        instanceId: this.instance.id,
+                        // Stop the host before detaching so the file system is unmounted cleanly.
+                        stopInstanceBeforeDetaching: true,
+                        // A volume attaches to one instance at a time: the old attachment goes first (VolumeInUse otherwise).
+                    },
+                    { parent: this, deleteBeforeReplace: true },
+                ),
+        );
 
         if (plan.autoRecovery) {
-            new aws.cloudwatch.MetricAlarm(`${name}-recovery`, {
-                alarmDescription: `Recover ${name} (it carries ${plan.layers.join(", ")}, which run on one host only) when its hardware fails`,
-                namespace: "AWS/EC2",
-                metricName: "StatusCheckFailed_System",
-                dimensions: { InstanceId: this.instance.id },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 2,
-                threshold: 1,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                alarmActions: [`arn:aws:automate:${args.region}:ec2:recover`],
-                tags,
-            }, { parent: this });
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-recovery`,
+                {
+                    alarmDescription: `Recover ${name} (it carries ${plan.layers.join(", ")}, which run on one host only) when its hardware fails`,
+                    namespace: "AWS/EC2",
+                    metricName: "StatusCheckFailed_System",
+                    dimensions: { InstanceId: this.instance.id },
+                    statistic: "Maximum",
+                    period: 60,
+                    evaluationPeriods: 2,
+                    threshold: 1,
+                    comparisonOperator: "GreaterThanOrEqualToThreshold",
+                    alarmActions: [`arn:aws:automate:${args.region}:ec2:recover`],
+                    tags,
+                },
+                { parent: this },
+            );
         }
 
         this.registerOutputs({

@@ -25,14 +25,18 @@ export class HostRole extends pulumi.ComponentResource {
     constructor(name: string, args: HostRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.hostRole, name, args, opts);
         const tags = resourceTags(args.stackName, name);
-        this.role = new aws.iam.Role(`${name}-role`, {
-            description: `plone-aws ${args.stackName} hosts`,
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "ec2.amazonaws.com" } }],
-            }),
-            tags,
-        }, { parent: this });
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `plone-aws ${args.stackName} hosts`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "ec2.amazonaws.com" } }],
+                }),
+                tags,
+            },
+            { parent: this },
+        );
         for (const arn of args.managedPolicyArns ?? []) {
             new aws.iam.RolePolicyAttachment(`${name}-${arn.split("/").pop()}`, { role: this.role.name, policyArn: arn }, { parent: this });
         }

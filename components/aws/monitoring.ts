@@ -61,26 +61,42 @@ export class Monitoring extends pulumi.ComponentResource {
 
         this.logGroups = args.logGroups.map((group) => {
             const suffix = group.split("/").pop();
-            return new aws.cloudwatch.LogGroup(`${name}-log-${suffix}`, { name: group, retentionInDays: s.logRetentionDays, tags: { ...tags, Name: group } }, parent);
+            return new aws.cloudwatch.LogGroup(
+                `${name}-log-${suffix}`,
+                { name: group, retentionInDays: s.logRetentionDays, tags: { ...tags, Name: group } },
+                parent,
+            );
         });
 
         if (s.cloudwatchAgent && args.hostRoleName) {
             const groupArns = this.logGroups.map((g) => g.arn);
-            new aws.iam.RolePolicy(`${name}-agent-access`, {
-                role: args.hostRoleName,
-                policy: pulumi.all(groupArns).apply((arns) => cloudwatchAgentPolicy(arns)),
-            }, parent);
+            new aws.iam.RolePolicy(
+                `${name}-agent-access`,
+                {
+                    role: args.hostRoleName,
+                    policy: pulumi.all(groupArns).apply((arns) => cloudwatchAgentPolicy(arns)),
+                },
+                parent,
+            );
         }
 
-        const alarm = (id: string, description: string, alarmArgs: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "tags" | "alarmDescription" | "name">) => {
-            const a = new aws.cloudwatch.MetricAlarm(`${name}-${id}`, {
-                name: `plone-aws-${args.stackName}-${id}`,
-                alarmDescription: description,
-                alarmActions: [this.topic.arn],
-                okActions: [this.topic.arn],
-                tags: { ...tags, Name: `${name}-${id}` },
-                ...alarmArgs,
-            }, parent);
+        const alarm = (
+            id: string,
+            description: string,
+            alarmArgs: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "tags" | "alarmDescription" | "name">,
+        ) => {
+            const a = new aws.cloudwatch.MetricAlarm(
+                `${name}-${id}`,
+                {
+                    name: `plone-aws-${args.stackName}-${id}`,
+                    alarmDescription: description,
+                    alarmActions: [this.topic.arn],
+                    okActions: [this.topic.arn],
+                    tags: { ...tags, Name: `${name}-${id}` },
+                    ...alarmArgs,
+                },
+                parent,
+            );
             this.alarms.push(a);
             return a;
         };
@@ -102,13 +118,15 @@ export class Monitoring extends pulumi.ComponentResource {
             if (!s.cloudwatchAgent) continue;
             // Every file system of the host the agent reports (root and data volumes), the fullest one.
             alarm(`${host.name}-disk`, `a file system of ${host.name} (${layers}) is more than ${t.diskUsedPercent}% full (plone-status shows which)`, {
-                metricQueries: [{
-                    id: "disk",
-                    label: `fullest file system of ${host.name} (%)`,
-                    expression: pulumi.interpolate`SELECT MAX(disk_used_percent) FROM ${CLOUDWATCH_AGENT_NAMESPACE} WHERE InstanceId = '${host.instanceId}'`,
-                    period: PERIOD,
-                    returnData: true,
-                }],
+                metricQueries: [
+                    {
+                        id: "disk",
+                        label: `fullest file system of ${host.name} (%)`,
+                        expression: pulumi.interpolate`SELECT MAX(disk_used_percent) FROM ${CLOUDWATCH_AGENT_NAMESPACE} WHERE InstanceId = '${host.instanceId}'`,
+                        period: PERIOD,
+                        returnData: true,
+                    },
+                ],
                 evaluationPeriods: 2,
                 threshold: t.diskUsedPercent,
                 comparisonOperator: "GreaterThanThreshold",
@@ -145,47 +163,86 @@ export class Monitoring extends pulumi.ComponentResource {
                 comparisonOperator: "GreaterThanThreshold",
                 treatMissingData: "notBreaching",
             });
-            alarm("unhealthy-frontends", "a front end fails the load balancer's health check (/_health: haproxy has no live Zope client, or nginx/varnish/haproxy is down)", {
-                namespace: "AWS/ApplicationELB",
-                metricName: "UnHealthyHostCount",
-                dimensions: { LoadBalancer: lb.arnSuffix, TargetGroup: lb.targetGroupArnSuffix },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 3,
-                threshold: 0,
-                comparisonOperator: "GreaterThanThreshold",
-                treatMissingData: "notBreaching",
-            });
+            alarm(
+                "unhealthy-frontends",
+                "a front end fails the load balancer's health check (/_health: haproxy has no live Zope client, or nginx/varnish/haproxy is down)",
+                {
+                    namespace: "AWS/ApplicationELB",
+                    metricName: "UnHealthyHostCount",
+                    dimensions: { LoadBalancer: lb.arnSuffix, TargetGroup: lb.targetGroupArnSuffix },
+                    statistic: "Maximum",
+                    period: 60,
+                    evaluationPeriods: 3,
+                    threshold: 0,
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
+                },
+            );
         }
 
         const db = args.database;
         if (db) {
             const rds = { namespace: "AWS/RDS", dimensions: { DBInstanceIdentifier: db.identifier } };
             alarm("database-cpu", `the RelStorage database uses more than ${t.rdsCpuPercent}% CPU for 15 minutes`, {
-                ...rds, metricName: "CPUUtilization", statistic: "Average", period: PERIOD, evaluationPeriods: 3,
-                threshold: t.rdsCpuPercent, comparisonOperator: "GreaterThanThreshold", treatMissingData: "missing",
+                ...rds,
+                metricName: "CPUUtilization",
+                statistic: "Average",
+                period: PERIOD,
+                evaluationPeriods: 3,
+                threshold: t.rdsCpuPercent,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "missing",
             });
-            alarm("database-storage", `the RelStorage database has less than ${t.rdsFreeStorageGiB} GiB free (storage autoscaling stops at database.maxAllocatedStorage)`, {
-                ...rds, metricName: "FreeStorageSpace", statistic: "Minimum", period: PERIOD, evaluationPeriods: 1,
-                threshold: t.rdsFreeStorageGiB * 1024 ** 3, comparisonOperator: "LessThanThreshold", treatMissingData: "missing",
-            });
+            alarm(
+                "database-storage",
+                `the RelStorage database has less than ${t.rdsFreeStorageGiB} GiB free (storage autoscaling stops at database.maxAllocatedStorage)`,
+                {
+                    ...rds,
+                    metricName: "FreeStorageSpace",
+                    statistic: "Minimum",
+                    period: PERIOD,
+                    evaluationPeriods: 1,
+                    threshold: t.rdsFreeStorageGiB * 1024 ** 3,
+                    comparisonOperator: "LessThanThreshold",
+                    treatMissingData: "missing",
+                },
+            );
             // Reported by read replicas; a Multi-AZ standby is synchronous and reports none (the alarm then stays OK).
             alarm("database-replica-lag", `a replica of the RelStorage database lags more than ${t.rdsReplicaLagSeconds} s behind`, {
-                ...rds, metricName: "ReplicaLag", statistic: "Maximum", period: PERIOD, evaluationPeriods: 2,
-                threshold: t.rdsReplicaLagSeconds, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
+                ...rds,
+                metricName: "ReplicaLag",
+                statistic: "Maximum",
+                period: PERIOD,
+                evaluationPeriods: 2,
+                threshold: t.rdsReplicaLagSeconds,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
             });
         }
 
         const snapshots = args.snapshots;
         if (snapshots) {
             // Data Lifecycle Manager publishes its metrics in the AWS/EBS namespace, by DLMPolicyId.
-            const dlm = { namespace: "AWS/EBS", dimensions: { DLMPolicyId: snapshots.policyId }, statistic: "Sum", period: 3600, evaluationPeriods: 1, threshold: 0 };
+            const dlm = {
+                namespace: "AWS/EBS",
+                dimensions: { DLMPolicyId: snapshots.policyId },
+                statistic: "Sum",
+                period: 3600,
+                evaluationPeriods: 1,
+                threshold: 0,
+            };
             alarm("snapshots-failed", "Data Lifecycle Manager failed to snapshot a data volume", {
-                ...dlm, metricName: "SnapshotsCreateFailed", comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
+                ...dlm,
+                metricName: "SnapshotsCreateFailed",
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
             });
             if (snapshots.crossRegionCopy) {
                 alarm("snapshot-copies-failed", "Data Lifecycle Manager failed to copy a snapshot to the second region", {
-                    ...dlm, metricName: "SnapshotsCopiedRegionFailed", comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
+                    ...dlm,
+                    metricName: "SnapshotsCopiedRegionFailed",
+                    comparisonOperator: "GreaterThanThreshold",
+                    treatMissingData: "notBreaching",
                 });
             }
         }
@@ -201,7 +258,13 @@ export class Monitoring extends pulumi.ComponentResource {
  */
 export function cloudwatchAgentPolicy(logGroupArns: string[]): string {
     const statements: Record<string, unknown>[] = [
-        { Sid: "Metrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } } },
+        {
+            Sid: "Metrics",
+            Effect: "Allow",
+            Action: "cloudwatch:PutMetricData",
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
+        },
         { Sid: "Describe", Effect: "Allow", Action: ["ec2:DescribeTags", "ec2:DescribeVolumes"], Resource: "*" },
     ];
     if (logGroupArns.length) {

@@ -43,12 +43,16 @@ export class Network extends pulumi.ComponentResource {
         const parent = { parent: this };
         const tags = (suffix: string, layer?: string) => resourceTags(args.stackName, `${name}-${suffix}`, layer);
 
-        this.vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-            cidrBlock: args.cidr,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            tags: tags("vpc"),
-        }, parent);
+        this.vpc = new aws.ec2.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: args.cidr,
+                enableDnsHostnames: true,
+                enableDnsSupport: true,
+                tags: tags("vpc"),
+            },
+            parent,
+        );
         // Pinned zones are used as they are; otherwise the zones AWS lists now (without opt-in
         // Local and Wavelength zones, which would shift the indices of the regular ones).
         const pinned = args.availabilityZones;
@@ -68,20 +72,28 @@ export class Network extends pulumi.ComponentResource {
         this.zoneNames = (az, subnet) => (pinned && !isZoneId(pinned[az]) ? pulumi.output(pinned[az]) : subnet.availabilityZone);
 
         const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: tags("igw") }, parent);
-        const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, {
-            vpcId: this.vpc.id,
-            routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-            tags: tags("public"),
-        }, parent);
+        const publicRoutes = new aws.ec2.RouteTable(
+            `${name}-public`,
+            {
+                vpcId: this.vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+                tags: tags("public"),
+            },
+            parent,
+        );
 
         this.publicSubnets = args.subnets.public.map((s) => {
-            const subnet = new aws.ec2.Subnet(`${name}-public-${s.az}`, {
-                vpcId: this.vpc.id,
-                cidrBlock: s.cidr,
-                ...zoneOf(s.az),
-                mapPublicIpOnLaunch: false,
-                tags: tags(`public-${s.az}`),
-            }, parent);
+            const subnet = new aws.ec2.Subnet(
+                `${name}-public-${s.az}`,
+                {
+                    vpcId: this.vpc.id,
+                    cidrBlock: s.cidr,
+                    ...zoneOf(s.az),
+                    mapPublicIpOnLaunch: false,
+                    tags: tags(`public-${s.az}`),
+                },
+                parent,
+            );
             const association = new aws.ec2.RouteTableAssociation(`${name}-public-${s.az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, parent);
             this.egress.set(`public:${s.az}`, [publicRoutes, association]);
             return subnet;
@@ -89,26 +101,38 @@ export class Network extends pulumi.ComponentResource {
 
         const nats = Array.from({ length: args.natGateways }, (_, az) => {
             const eip = new aws.ec2.Eip(`${name}-nat-${az}`, { domain: "vpc", tags: tags(`nat-${az}`) }, parent);
-            return new aws.ec2.NatGateway(`${name}-nat-${az}`, {
-                allocationId: eip.id,
-                subnetId: this.publicSubnets[az].id,
-                tags: tags(`nat-${az}`),
-            }, { parent: this, dependsOn: [igw] });
+            return new aws.ec2.NatGateway(
+                `${name}-nat-${az}`,
+                {
+                    allocationId: eip.id,
+                    subnetId: this.publicSubnets[az].id,
+                    tags: tags(`nat-${az}`),
+                },
+                { parent: this, dependsOn: [igw] },
+            );
         });
 
         this.privateSubnets = args.subnets.private.map((s) => {
-            const subnet = new aws.ec2.Subnet(`${name}-private-${s.az}`, {
-                vpcId: this.vpc.id,
-                cidrBlock: s.cidr,
-                ...zoneOf(s.az),
-                tags: tags(`private-${s.az}`),
-            }, parent);
+            const subnet = new aws.ec2.Subnet(
+                `${name}-private-${s.az}`,
+                {
+                    vpcId: this.vpc.id,
+                    cidrBlock: s.cidr,
+                    ...zoneOf(s.az),
+                    tags: tags(`private-${s.az}`),
+                },
+                parent,
+            );
             const nat = nats.length === 0 ? undefined : nats[Math.min(s.az, nats.length - 1)];
-            const routes = new aws.ec2.RouteTable(`${name}-private-${s.az}`, {
-                vpcId: this.vpc.id,
-                routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
-                tags: tags(`private-${s.az}`),
-            }, parent);
+            const routes = new aws.ec2.RouteTable(
+                `${name}-private-${s.az}`,
+                {
+                    vpcId: this.vpc.id,
+                    routes: nat ? [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }] : [],
+                    tags: tags(`private-${s.az}`),
+                },
+                parent,
+            );
             const association = new aws.ec2.RouteTableAssociation(`${name}-private-${s.az}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
             // The route to the NAT gateway exists once the table does, and the table waits for the gateway.
             this.egress.set(`private:${s.az}`, [routes, association, ...(nat ? [nat] : [])]);
@@ -119,11 +143,15 @@ export class Network extends pulumi.ComponentResource {
         // clients send PURGE to the front ends), which inline rules cannot express without a cycle.
         this.securityGroups = {};
         for (const g of args.securityGroups) {
-            this.securityGroups[g.role] = new aws.ec2.SecurityGroup(`${name}-${g.role}`, {
-                vpcId: this.vpc.id,
-                description: `plone-aws ${args.stackName}: ${g.description}`,
-                tags: { ...tags(g.role, g.layer), [SECURITY_GROUP_TAG]: g.role },
-            }, parent);
+            this.securityGroups[g.role] = new aws.ec2.SecurityGroup(
+                `${name}-${g.role}`,
+                {
+                    vpcId: this.vpc.id,
+                    description: `plone-aws ${args.stackName}: ${g.description}`,
+                    tags: { ...tags(g.role, g.layer), [SECURITY_GROUP_TAG]: g.role },
+                },
+                parent,
+            );
         }
         const group = (role: SecurityGroupRole) => {
             const g = this.securityGroups[role];
@@ -136,25 +164,39 @@ export class Network extends pulumi.ComponentResource {
             const source = "role" in rule.source ? rule.source.role : rule.source.cidr.replace(/[./]/g, "-");
             const ports = rule.fromPort === rule.toPort ? `${rule.fromPort}` : `${rule.fromPort}-${rule.toPort}`;
             const ruleName = `${name}-${rule.role}-${rule.protocol}-${ports}-from-${source}`;
-            new aws.vpc.SecurityGroupIngressRule(ruleName, {
-                securityGroupId: group(rule.role).id,
-                ipProtocol: rule.protocol,
-                fromPort: rule.fromPort,
-                toPort: rule.toPort,
-                ...("role" in rule.source ? { referencedSecurityGroupId: group(rule.source.role).id } : { cidrIpv4: rule.source.cidr }),
-                description: rule.description,
-                tags: tags(`${rule.role}-in`, layerOf(rule.role)),
-            }, parent);
+            new aws.vpc.SecurityGroupIngressRule(
+                ruleName,
+                {
+                    securityGroupId: group(rule.role).id,
+                    ipProtocol: rule.protocol,
+                    fromPort: rule.fromPort,
+                    toPort: rule.toPort,
+                    ...("role" in rule.source ? { referencedSecurityGroupId: group(rule.source.role).id } : { cidrIpv4: rule.source.cidr }),
+                    description: rule.description,
+                    tags: tags(`${rule.role}-in`, layerOf(rule.role)),
+                },
+                parent,
+            );
         }
         for (const g of args.securityGroups) {
             if (g.egress === "none") continue;
-            new aws.vpc.SecurityGroupEgressRule(`${name}-${g.role}-out`, {
-                securityGroupId: group(g.role).id,
-                ...(g.egress === "all"
-                    ? { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "packages, code and AWS APIs" }
-                    : { ipProtocol: "tcp", fromPort: g.egress.port, toPort: g.egress.port, referencedSecurityGroupId: group(g.egress.role).id, description: `to ${g.egress.role}` }),
-                tags: tags(`${g.role}-out`, g.layer),
-            }, parent);
+            new aws.vpc.SecurityGroupEgressRule(
+                `${name}-${g.role}-out`,
+                {
+                    securityGroupId: group(g.role).id,
+                    ...(g.egress === "all"
+                        ? { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "packages, code and AWS APIs" }
+                        : {
+                              ipProtocol: "tcp",
+                              fromPort: g.egress.port,
+                              toPort: g.egress.port,
+                              referencedSecurityGroupId: group(g.egress.role).id,
+                              description: `to ${g.egress.role}`,
+                          }),
+                    tags: tags(`${g.role}-out`, g.layer),
+                },
+                parent,
+            );
         }
 
         this.registerOutputs({

@@ -59,7 +59,9 @@ export class OffsiteBackups extends pulumi.ComponentResource {
         }
 
         // The hosts' access: write and prune under "<stack>/" of the bucket they write to, read the sources.
-        const policy = pulumi.all([args.bucketName, args.sourceBuckets]).apply(([bucket, sources]) => hostAccessPolicy(args.stackName, s.enabled ? bucket : undefined, sources));
+        const policy = pulumi
+            .all([args.bucketName, args.sourceBuckets])
+            .apply(([bucket, sources]) => hostAccessPolicy(args.stackName, s.enabled ? bucket : undefined, sources));
         new aws.iam.RolePolicy(`${name}-host-access`, { role: args.hostRoleName, policy }, { parent: this });
 
         this.registerOutputs({ bucketName: this.bucketName, replicaBucketName: this.replica?.bucket });
@@ -75,49 +77,71 @@ export class OffsiteBackups extends pulumi.ComponentResource {
         const child = { parent: this, provider: opts.provider };
         const bucket = new aws.s3.Bucket(name, { bucket: bucketName, forceDestroy: false, tags: { ...tags, Name: name } }, opts);
         new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, child);
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
-            bucket: bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-        }, child);
+        new aws.s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            {
+                bucket: bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            child,
+        );
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-encryption`,
+            {
+                bucket: bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+            },
+            child,
+        );
         const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-        new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
-            bucket: bucket.id,
-            rules: [{
-                id: "cheaper-storage",
-                status: "Enabled",
-                filter: { prefix: "" },
-                // Glacier Instant Retrieval: a restore needs no thaw.
-                transitions: [
-                    { days: s.infrequentAccessDays, storageClass: "STANDARD_IA" },
-                    { days: s.glacierDays, storageClass: "GLACIER_IR" },
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "cheaper-storage",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        // Glacier Instant Retrieval: a restore needs no thaw.
+                        transitions: [
+                            { days: s.infrequentAccessDays, storageClass: "STANDARD_IA" },
+                            { days: s.glacierDays, storageClass: "GLACIER_IR" },
+                        ],
+                        noncurrentVersionTransitions: [{ noncurrentDays: 30, storageClass: "GLACIER_IR" }],
+                        noncurrentVersionExpiration: { noncurrentDays: s.noncurrentDays },
+                        expiration: { expiredObjectDeleteMarker: true },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
                 ],
-                noncurrentVersionTransitions: [{ noncurrentDays: 30, storageClass: "GLACIER_IR" }],
-                noncurrentVersionExpiration: { noncurrentDays: s.noncurrentDays },
-                expiration: { expiredObjectDeleteMarker: true },
-                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-            }],
-        }, { ...child, dependsOn: [versioning] });
-        new aws.s3.BucketPolicy(`${name}-tls-only`, {
-            bucket: bucket.id,
-            policy: bucket.arn.apply((arn) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Sid: "TlsOnly",
-                    Effect: "Deny",
-                    Principal: "*",
-                    Action: "s3:*",
-                    Resource: [arn, `${arn}/*`],
-                    Condition: { Bool: { "aws:SecureTransport": "false" } },
-                }],
-            })),
-        }, child);
+            },
+            { ...child, dependsOn: [versioning] },
+        );
+        new aws.s3.BucketPolicy(
+            `${name}-tls-only`,
+            {
+                bucket: bucket.id,
+                policy: bucket.arn.apply((arn) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Sid: "TlsOnly",
+                                Effect: "Deny",
+                                Principal: "*",
+                                Action: "s3:*",
+                                Resource: [arn, `${arn}/*`],
+                                Condition: { Bool: { "aws:SecureTransport": "false" } },
+                            },
+                        ],
+                    }),
+                ),
+            },
+            child,
+        );
         return { bucket, versioning };
     }
 
@@ -127,36 +151,56 @@ export class OffsiteBackups extends pulumi.ComponentResource {
         replica: { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning },
         tags: Record<string, string>,
     ): void {
-        const role = new aws.iam.Role(`${name}-replication-role`, {
-            description: `S3 replication of ${name} to its replica`,
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "s3.amazonaws.com" } }],
-            }),
-            tags: { ...tags, Name: `${name}-replication-role` },
-        }, { parent: this });
-        new aws.iam.RolePolicy(`${name}-replication-access`, {
-            role: role.name,
-            policy: pulumi.all([primary.bucket.arn, replica.bucket.arn]).apply(([source, target]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: [source] },
-                    { Effect: "Allow", Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"], Resource: [`${source}/*`] },
-                    { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: [`${target}/*`] },
+        const role = new aws.iam.Role(
+            `${name}-replication-role`,
+            {
+                description: `S3 replication of ${name} to its replica`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "s3.amazonaws.com" } }],
+                }),
+                tags: { ...tags, Name: `${name}-replication-role` },
+            },
+            { parent: this },
+        );
+        new aws.iam.RolePolicy(
+            `${name}-replication-access`,
+            {
+                role: role.name,
+                policy: pulumi.all([primary.bucket.arn, replica.bucket.arn]).apply(([source, target]) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: [source] },
+                            {
+                                Effect: "Allow",
+                                Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                                Resource: [`${source}/*`],
+                            },
+                            { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: [`${target}/*`] },
+                        ],
+                    }),
+                ),
+            },
+            { parent: this },
+        );
+        new aws.s3.BucketReplicationConfig(
+            `${name}-replication`,
+            {
+                bucket: primary.bucket.id,
+                role: role.arn,
+                rules: [
+                    {
+                        id: "replica",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        deleteMarkerReplication: { status: "Enabled" },
+                        destination: { bucket: replica.bucket.arn, storageClass: "STANDARD_IA" },
+                    },
                 ],
-            })),
-        }, { parent: this });
-        new aws.s3.BucketReplicationConfig(`${name}-replication`, {
-            bucket: primary.bucket.id,
-            role: role.arn,
-            rules: [{
-                id: "replica",
-                status: "Enabled",
-                filter: { prefix: "" },
-                deleteMarkerReplication: { status: "Enabled" },
-                destination: { bucket: replica.bucket.arn, storageClass: "STANDARD_IA" },
-            }],
-        }, { parent: this, dependsOn: [primary.versioning, replica.versioning] });
+            },
+            { parent: this, dependsOn: [primary.versioning, replica.versioning] },
+        );
     }
 }
 
@@ -169,7 +213,13 @@ export function hostAccessPolicy(stackName: string, bucket: string | undefined, 
     const statements: Record<string, unknown>[] = [];
     if (bucket) {
         statements.push(
-            { Sid: "ListOwnPrefix", Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { "s3:prefix": [`${stackName}/*`] } } },
+            {
+                Sid: "ListOwnPrefix",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: `arn:aws:s3:::${bucket}`,
+                Condition: { StringLike: { "s3:prefix": [`${stackName}/*`] } },
+            },
             {
                 Sid: "WriteOwnPrefix",
                 Effect: "Allow",
@@ -181,7 +231,13 @@ export function hostAccessPolicy(stackName: string, bucket: string | undefined, 
     Object.entries(sources).forEach(([stack, source], i) => {
         if (bucket && stack === stackName && source === bucket) return;
         statements.push(
-            { Sid: `ListSource${i}`, Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${source}`, Condition: { StringLike: { "s3:prefix": [`${stack}/*`] } } },
+            {
+                Sid: `ListSource${i}`,
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: `arn:aws:s3:::${source}`,
+                Condition: { StringLike: { "s3:prefix": [`${stack}/*`] } },
+            },
             { Sid: `ReadSource${i}`, Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${source}/${stack}/*` },
         );
     });

@@ -55,15 +55,18 @@ export const DEBIAN_AMI_OWNER = "136693071363";
 /** The newest Debian 12 AMI for an architecture. */
 export function debianAmi(architecture: Architecture, opts: pulumi.InvokeOptions): pulumi.Output<string> {
     const arch = architecture === "arm64" ? "arm64" : "amd64";
-    return aws.ec2.getAmiOutput({
-        owners: [DEBIAN_AMI_OWNER],
-        mostRecent: true,
-        filters: [
-            { name: "name", values: [`debian-12-${arch}-*`] },
-            { name: "architecture", values: [architecture] },
-            { name: "virtualization-type", values: ["hvm"] },
-        ],
-    }, opts).id;
+    return aws.ec2.getAmiOutput(
+        {
+            owners: [DEBIAN_AMI_OWNER],
+            mostRecent: true,
+            filters: [
+                { name: "name", values: [`debian-12-${arch}-*`] },
+                { name: "architecture", values: [architecture] },
+                { name: "virtualization-type", values: ["hvm"] },
+            ],
+        },
+        opts,
+    ).id;
 }
 
 /**
@@ -99,21 +102,29 @@ export class PloneStack extends pulumi.ComponentResource {
         this.topology = topology;
         const parent = { parent: this };
 
-        this.network = new Network(`${name}-network`, {
-            stackName: spec.stackName,
-            cidr: topology.vpcCidr,
-            subnets: topology.subnets,
-            natGateways: topology.natGateways,
-            availabilityZones: spec.network.availabilityZones,
-            securityGroups: topology.securityGroups,
-            ingressRules: topology.ingressRules,
-        }, parent);
+        this.network = new Network(
+            `${name}-network`,
+            {
+                stackName: spec.stackName,
+                cidr: topology.vpcCidr,
+                subnets: topology.subnets,
+                natGateways: topology.natGateways,
+                availabilityZones: spec.network.availabilityZones,
+                securityGroups: topology.securityGroups,
+                ingressRules: topology.ingressRules,
+            },
+            parent,
+        );
 
         const role = new HostRole(`${name}-host-role`, { stackName: spec.stackName }, parent);
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, {
-            publicKey: spec.access.publicKey,
-            tags: resourceTags(spec.stackName, `${name}-key`),
-        }, parent);
+        const keyPair = new aws.ec2.KeyPair(
+            `${name}-key`,
+            {
+                publicKey: spec.access.publicKey,
+                tags: resourceTags(spec.stackName, `${name}-key`),
+            },
+            parent,
+        );
 
         const amis = new Map<Architecture, pulumi.Output<string>>();
         const amiFor = (arch: Architecture) => {
@@ -124,113 +135,147 @@ export class PloneStack extends pulumi.ComponentResource {
         this.hosts = {};
         const previousNames = (host: string) => spec.hosts.find((h) => h.name === host)?.previousNames ?? [];
         topology.hosts.forEach((plan, i) => {
-            this.hosts[plan.name] = new Host(`${name}-${plan.name}`, {
-                stackName: spec.stackName,
-                plan,
-                subnetId: this.network.subnet(plan.subnet, plan.az).id,
-                availabilityZone: this.network.zoneName(plan.subnet, plan.az),
-                volumeSnapshots: spec.hosts[i].volumeSnapshots,
-                securityGroupIds: this.network.securityGroupIds(plan.securityGroups),
-                amiId: amiFor(plan.architecture),
-                keyName: keyPair.keyName,
-                instanceProfileName: role.instanceProfile.name,
-                snapshotTagValue: spec.snapshots.tagValue,
-                protectData: production,
-                region: spec.region,
-                blobMode: spec.plone.blobs,
-                // A renamed host keeps its resources: its children are named after it, so they
-                // inherit the alias (pulumi sdk resource.ts, inheritedChildAlias).
-            }, { parent: this, aliases: previousNames(plan.name).map((old) => ({ name: `${name}-${old}` })) });
+            this.hosts[plan.name] = new Host(
+                `${name}-${plan.name}`,
+                {
+                    stackName: spec.stackName,
+                    plan,
+                    subnetId: this.network.subnet(plan.subnet, plan.az).id,
+                    availabilityZone: this.network.zoneName(plan.subnet, plan.az),
+                    volumeSnapshots: spec.hosts[i].volumeSnapshots,
+                    securityGroupIds: this.network.securityGroupIds(plan.securityGroups),
+                    amiId: amiFor(plan.architecture),
+                    keyName: keyPair.keyName,
+                    instanceProfileName: role.instanceProfile.name,
+                    snapshotTagValue: spec.snapshots.tagValue,
+                    protectData: production,
+                    region: spec.region,
+                    blobMode: spec.plone.blobs,
+                    // A renamed host keeps its resources: its children are named after it, so they
+                    // inherit the alias (pulumi sdk resource.ts, inheritedChildAlias).
+                },
+                { parent: this, aliases: previousNames(plan.name).map((old) => ({ name: `${name}-${old}` })) },
+            );
         });
 
         if (topology.bastion?.kind === "created") {
-            this.bastion = new Bastion(`${name}-bastion`, {
-                stackName: spec.stackName,
-                instanceType: topology.bastion.instanceType,
-                subnetId: this.network.publicSubnets[0].id,
-                securityGroupId: this.network.securityGroupIds(["bastion"])[0],
-                amiId: amiFor("x86_64"),
-                keyName: keyPair.keyName,
-            }, parent);
+            this.bastion = new Bastion(
+                `${name}-bastion`,
+                {
+                    stackName: spec.stackName,
+                    instanceType: topology.bastion.instanceType,
+                    subnetId: this.network.publicSubnets[0].id,
+                    securityGroupId: this.network.securityGroupIds(["bastion"])[0],
+                    amiId: amiFor("x86_64"),
+                    keyName: keyPair.keyName,
+                },
+                parent,
+            );
         }
 
         const tls = spec.frontend.tls;
-        this.frontDoor = new FrontDoor(`${name}-front-door`, {
-            stackName: spec.stackName,
-            stackPrefix: spec.resourcePrefix,
-            kind: topology.frontDoor.kind,
-            frontends: topology.frontDoor.hosts.map((h) => ({ host: h, instanceId: this.hosts[h].instance.id, previousNames: previousNames(h) })),
-            vpcId: this.network.vpc.id,
-            publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
-            securityGroupId: topology.frontDoor.kind === "alb" ? this.network.securityGroupIds(["alb"])[0] : undefined,
-            tls: tls.mode === "acm" ? { certificateArn: tls.certificateArn, sslPolicy: tls.sslPolicy } : undefined,
-            healthCheckPath: PATHS.frontDoorHealth,
-            idleTimeout: loadBalancerIdleTimeoutSeconds(spec),
-            protect: production,
-        }, parent);
+        this.frontDoor = new FrontDoor(
+            `${name}-front-door`,
+            {
+                stackName: spec.stackName,
+                stackPrefix: spec.resourcePrefix,
+                kind: topology.frontDoor.kind,
+                frontends: topology.frontDoor.hosts.map((h) => ({ host: h, instanceId: this.hosts[h].instance.id, previousNames: previousNames(h) })),
+                vpcId: this.network.vpc.id,
+                publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
+                securityGroupId: topology.frontDoor.kind === "alb" ? this.network.securityGroupIds(["alb"])[0] : undefined,
+                tls: tls.mode === "acm" ? { certificateArn: tls.certificateArn, sslPolicy: tls.sslPolicy } : undefined,
+                healthCheckPath: PATHS.frontDoorHealth,
+                idleTimeout: loadBalancerIdleTimeoutSeconds(spec),
+                protect: production,
+            },
+            parent,
+        );
 
         const blobSubnets = (topology.hosts.some((h) => h.subnet === "private") ? this.network.privateSubnets : this.network.publicSubnets).map((s) => s.id);
         if (topology.endpoints.database?.kind === "rds" && spec.database) {
             const password = args.secrets.dbPassword;
             if (!password) throw new Error("plone-aws:dbPassword is required with an RDS database");
-            this.database = new Database(`${name}-db`, {
-                stackName: spec.stackName,
-                settings: spec.database,
-                subnetIds: this.network.privateSubnets.map((s) => s.id),
-                securityGroupId: this.network.securityGroupIds(["database"])[0],
-                password,
-                protect: production,
-            }, parent);
+            this.database = new Database(
+                `${name}-db`,
+                {
+                    stackName: spec.stackName,
+                    settings: spec.database,
+                    subnetIds: this.network.privateSubnets.map((s) => s.id),
+                    securityGroupId: this.network.securityGroupIds(["database"])[0],
+                    password,
+                    protect: production,
+                },
+                parent,
+            );
         }
         if (topology.efs) {
-            this.blobFileSystem = new BlobFileSystem(`${name}-blobs`, {
-                stackName: spec.stackName,
-                subnetIds: blobSubnets,
-                securityGroupId: this.network.securityGroupIds(["efs"])[0],
-                protect: production,
-            }, parent);
+            this.blobFileSystem = new BlobFileSystem(
+                `${name}-blobs`,
+                {
+                    stackName: spec.stackName,
+                    subnetIds: blobSubnets,
+                    securityGroupId: this.network.securityGroupIds(["efs"])[0],
+                    protect: production,
+                },
+                parent,
+            );
         }
 
-        this.snapshots = new Snapshots(`${name}-snapshots`, {
-            stackName: spec.stackName,
-            tagValue: spec.snapshots.tagValue,
-            time: spec.snapshots.time,
-            retain: spec.snapshots.retain,
-            crossRegionCopy: spec.snapshots.crossRegionCopy,
-        }, parent);
+        this.snapshots = new Snapshots(
+            `${name}-snapshots`,
+            {
+                stackName: spec.stackName,
+                tagValue: spec.snapshots.tagValue,
+                time: spec.snapshots.time,
+                retain: spec.snapshots.retain,
+                crossRegionCopy: spec.snapshots.crossRegionCopy,
+            },
+            parent,
+        );
 
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         const offsite = accountId.apply((id) => offsiteTarget(spec, id));
         if (spec.offsiteBackups.enabled || spec.offsiteBackups.restoreFrom.length > 0) {
-            this.offsiteBackups = new OffsiteBackups(`${name}-backups`, {
-                stackName: spec.stackName,
-                settings: spec.offsiteBackups,
-                bucketName: offsite.bucket,
-                sourceBuckets: offsite.sourceBuckets,
-                hostRoleName: role.role.name,
-                protect: production,
-            }, parent);
+            this.offsiteBackups = new OffsiteBackups(
+                `${name}-backups`,
+                {
+                    stackName: spec.stackName,
+                    settings: spec.offsiteBackups,
+                    bucketName: offsite.bucket,
+                    sourceBuckets: offsite.sourceBuckets,
+                    hostRoleName: role.role.name,
+                    protect: production,
+                },
+                parent,
+            );
         }
 
-        this.monitoring = new Monitoring(`${name}-monitoring`, {
-            stackName: spec.stackName,
-            settings: spec.monitoring,
-            hosts: topology.hosts.map((h) => ({ name: h.name, layers: h.layers, instanceId: this.hosts[h.name].instance.id })),
-            logGroups: spec.monitoring.cloudwatchAgent ? stackLogGroups(spec, topology).map((g) => g.name) : [],
-            hostRoleName: role.role.name,
-            loadBalancer: this.frontDoor.loadBalancer && this.frontDoor.targetGroup
-                ? { arnSuffix: this.frontDoor.loadBalancer.arnSuffix, targetGroupArnSuffix: this.frontDoor.targetGroup.arnSuffix }
-                : undefined,
-            database: this.database ? { identifier: this.database.instance.identifier } : undefined,
-            snapshots: { policyId: this.snapshots.policy.id, crossRegionCopy: spec.snapshots.crossRegionCopy !== undefined },
-        }, parent);
+        this.monitoring = new Monitoring(
+            `${name}-monitoring`,
+            {
+                stackName: spec.stackName,
+                settings: spec.monitoring,
+                hosts: topology.hosts.map((h) => ({ name: h.name, layers: h.layers, instanceId: this.hosts[h.name].instance.id })),
+                logGroups: spec.monitoring.cloudwatchAgent ? stackLogGroups(spec, topology).map((g) => g.name) : [],
+                hostRoleName: role.role.name,
+                loadBalancer:
+                    this.frontDoor.loadBalancer && this.frontDoor.targetGroup
+                        ? { arnSuffix: this.frontDoor.loadBalancer.arnSuffix, targetGroupArnSuffix: this.frontDoor.targetGroup.arnSuffix }
+                        : undefined,
+                database: this.database ? { identifier: this.database.instance.identifier } : undefined,
+                snapshots: { policyId: this.snapshots.policy.id, crossRegionCopy: spec.snapshots.crossRegionCopy !== undefined },
+            },
+            parent,
+        );
 
         this.provisioners = provisionHosts(this, name, {
             spec,
             topology,
             hosts: this.hosts,
             secrets: args.secrets,
-            database: this.database && pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
+            database:
+                this.database && pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
             efsDnsName: this.blobFileSystem?.fileSystem.dnsName,
             frontendElasticIp: this.frontDoor.elasticIp?.publicIp,
             bastionAddress: this.bastion?.address ?? spec.access.bastion.host,

@@ -54,7 +54,13 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     const privateKey = args.secrets.sshPrivateKey;
     if (!privateKey) throw new Error("plone-aws:sshPrivateKey is required to provision the hosts");
 
-    const database = args.database ?? pulumi.output(topology.endpoints.database?.kind === "external" ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port } : undefined);
+    const database =
+        args.database ??
+        pulumi.output(
+            topology.endpoints.database?.kind === "external"
+                ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port }
+                : undefined,
+        );
     // The render contexts are kept out of the Outputs: Pulumi copies every value an Output carries,
     // and a context holds the whole spec and topology. The Outputs carry only "ready" tokens;
     // secretness follows the secrets' token into the configure scripts.
@@ -140,7 +146,13 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
         const provisionSteps: ProvisionStep[] = hostStepNames(plan).map((step) => {
             const after = (crossHost.get(`${plan.name}/${step}`) ?? []).map((ref) => stepOf(ref.host, ref.step).promise);
             if (step === "ready") {
-                return { name: step, secret: false, trigger: "boot", dependsOn: [...host.attachments, ...args.waitFor, ...(args.egress?.[plan.name] ?? [])], timeout: STEP_TIMEOUTS.ready };
+                return {
+                    name: step,
+                    secret: false,
+                    trigger: "boot",
+                    dependsOn: [...host.attachments, ...args.waitFor, ...(args.egress?.[plan.name] ?? [])],
+                    timeout: STEP_TIMEOUTS.ready,
+                };
             }
             const secret = stepCarriesSecrets(step);
             return {
@@ -154,13 +166,17 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                 timeout: STEP_TIMEOUTS[step],
             };
         });
-        const provisioner = new Provisioner(`${name}-${plan.name}-provision`, {
-            hostName: plan.name,
-            connection,
-            instance: host.instance,
-            instanceId: host.instance.id,
-            steps: provisionSteps,
-        }, { parent, aliases: (spec.hosts.find((h) => h.name === plan.name)?.previousNames ?? []).map((old) => ({ name: `${name}-${old}-provision` })) });
+        const provisioner = new Provisioner(
+            `${name}-${plan.name}-provision`,
+            {
+                hostName: plan.name,
+                connection,
+                instance: host.instance,
+                instanceId: host.instance.id,
+                steps: provisionSteps,
+            },
+            { parent, aliases: (spec.hosts.find((h) => h.name === plan.name)?.previousNames ?? []).map((old) => ({ name: `${name}-${old}-provision` })) },
+        );
         for (const step of hostStepNames(plan)) stepOf(plan.name, step).resolve(provisioner.commands[step]);
         provisioners[plan.name] = provisioner;
     }

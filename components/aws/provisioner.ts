@@ -55,27 +55,31 @@ export class Provisioner extends pulumi.ComponentResource {
         let previous: command.remote.Command | undefined;
         for (const step of args.steps) {
             const stdin = step.script === undefined ? undefined : step.secret ? pulumi.secret(step.script) : step.script;
-            const cmd = new command.remote.Command(`${name}-${step.name}`, {
-                connection: args.connection,
-                create: step.script === undefined ? WAIT_FOR_BOOT : RUN_AS_ROOT,
-                stdin,
-                triggers: [args.instanceId, step.trigger],
-                // Nothing is streamed to Pulumi's log: a script's output never reaches the update
-                // history. pulumi-command still puts the output of a failing step into its error,
-                // and every step keeps its whole output on the host (render/hostSteps.ts).
-                logging: "none",
-                // Otherwise every update sends the previous output to the host again (as
-                // PULUMI_COMMAND_STDOUT over SSH), and the output may hold what a step printed.
-                addPreviousOutputInEnv: false,
-            }, {
-                parent: this,
-                // pulumi-command 1.2.1 marks as secret only outputs named like secret inputs: the
-                // output of a step is kept in the state encrypted, whatever it printed.
-                additionalSecretOutputs: ["stdout", "stderr"],
-                dependsOn: [...(previous ? [previous] : []), ...(step.dependsOn ?? [])],
-                deletedWith: args.instance,
-                customTimeouts: step.timeout ? { create: step.timeout, update: step.timeout } : undefined,
-            });
+            const cmd = new command.remote.Command(
+                `${name}-${step.name}`,
+                {
+                    connection: args.connection,
+                    create: step.script === undefined ? WAIT_FOR_BOOT : RUN_AS_ROOT,
+                    stdin,
+                    triggers: [args.instanceId, step.trigger],
+                    // Nothing is streamed to Pulumi's log: a script's output never reaches the update
+                    // history. pulumi-command still puts the output of a failing step into its error,
+                    // and every step keeps its whole output on the host (render/hostSteps.ts).
+                    logging: "none",
+                    // Otherwise every update sends the previous output to the host again (as
+                    // PULUMI_COMMAND_STDOUT over SSH), and the output may hold what a step printed.
+                    addPreviousOutputInEnv: false,
+                },
+                {
+                    parent: this,
+                    // pulumi-command 1.2.1 marks as secret only outputs named like secret inputs: the
+                    // output of a step is kept in the state encrypted, whatever it printed.
+                    additionalSecretOutputs: ["stdout", "stderr"],
+                    dependsOn: [...(previous ? [previous] : []), ...(step.dependsOn ?? [])],
+                    deletedWith: args.instance,
+                    customTimeouts: step.timeout ? { create: step.timeout, update: step.timeout } : undefined,
+                },
+            );
             this.commands[step.name] = cmd;
             previous = cmd;
         }

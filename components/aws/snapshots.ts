@@ -31,47 +31,63 @@ export class Snapshots extends pulumi.ComponentResource {
     constructor(name: string, args: SnapshotsArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.snapshots, name, args, opts);
         const tags = resourceTags(args.stackName, name);
-        const role = new aws.iam.Role(`${name}-role`, {
-            description: `Data Lifecycle Manager for plone-aws ${args.stackName}`,
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "dlm.amazonaws.com" } }],
-            }),
-            tags,
-        }, { parent: this });
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-role`, {
-            role: role.name,
-            policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
-        }, { parent: this });
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `Data Lifecycle Manager for plone-aws ${args.stackName}`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "dlm.amazonaws.com" } }],
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        const attachment = new aws.iam.RolePolicyAttachment(
+            `${name}-role`,
+            {
+                role: role.name,
+                policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+            },
+            { parent: this },
+        );
 
         const copy = args.crossRegionCopy;
-        this.policy = new aws.dlm.LifecyclePolicy(`${name}-policy`, {
-            description: dlmText(`plone-aws ${args.stackName} daily data volume snapshots`),
-            executionRoleArn: role.arn,
-            state: "ENABLED",
-            policyDetails: {
-                policyType: "EBS_SNAPSHOT_MANAGEMENT",
-                resourceTypes: ["VOLUME"],
-                targetTags: { [SNAPSHOT_TAG]: args.tagValue },
-                schedules: [{
-                    name: dlmText(`daily at ${args.time.replace(":", "")} UTC keep ${args.retain}`),
-                    copyTags: true,
-                    tagsToAdd: { "plone-aws:snapshot-by": "dlm" },
-                    createRule: { interval: 24, intervalUnit: "HOURS", times: args.time },
-                    retainRule: { count: args.retain },
-                    crossRegionCopyRules: copy
-                        ? [{
-                              target: copy.region,
-                              encrypted: true,
-                              cmkArn: copy.kmsKeyArn,
-                              copyTags: true,
-                              retainRule: { interval: copy.retainDays, intervalUnit: "DAYS" },
-                          }]
-                        : undefined,
-                }],
+        this.policy = new aws.dlm.LifecyclePolicy(
+            `${name}-policy`,
+            {
+                description: dlmText(`plone-aws ${args.stackName} daily data volume snapshots`),
+                executionRoleArn: role.arn,
+                state: "ENABLED",
+                policyDetails: {
+                    policyType: "EBS_SNAPSHOT_MANAGEMENT",
+                    resourceTypes: ["VOLUME"],
+                    targetTags: { [SNAPSHOT_TAG]: args.tagValue },
+                    schedules: [
+                        {
+                            name: dlmText(`daily at ${args.time.replace(":", "")} UTC keep ${args.retain}`),
+                            copyTags: true,
+                            tagsToAdd: { "plone-aws:snapshot-by": "dlm" },
+                            createRule: { interval: 24, intervalUnit: "HOURS", times: args.time },
+                            retainRule: { count: args.retain },
+                            crossRegionCopyRules: copy
+                                ? [
+                                      {
+                                          target: copy.region,
+                                          encrypted: true,
+                                          cmkArn: copy.kmsKeyArn,
+                                          copyTags: true,
+                                          retainRule: { interval: copy.retainDays, intervalUnit: "DAYS" },
+                                      },
+                                  ]
+                                : undefined,
+                        },
+                    ],
+                },
+                tags,
             },
-            tags,
-        }, { parent: this, dependsOn: [attachment] });
+            { parent: this, dependsOn: [attachment] },
+        );
         this.registerOutputs({ policyArn: this.policy.arn });
     }
 }

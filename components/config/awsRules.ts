@@ -34,7 +34,10 @@ export function deploymentIssues(spec: StackSpec): ConfigIssue[] {
     if (tls.mode === "acm") {
         const account = tls.certificateArn.split(":")[4];
         if (account === EXAMPLE_ACCOUNT || /\/0{8}-0{4}-/.test(tls.certificateArn)) {
-            add(["frontend", "tls", "certificateArn"], "is the example ARN of the stack file: put the ARN of your ACM certificate for the domain and aliases (same region)");
+            add(
+                ["frontend", "tls", "certificateArn"],
+                "is the example ARN of the stack file: put the ARN of your ACM certificate for the domain and aliases (same region)",
+            );
         }
     }
     spec.network.adminCidrs.forEach((c, i) => {
@@ -43,7 +46,11 @@ export function deploymentIssues(spec: StackSpec): ConfigIssue[] {
             const range = parseCidr(r);
             return base >= range.base && base + size <= range.base + range.size;
         });
-        if (documentation) add(["network", "adminCidrs", i], `${c} is in the documentation range ${documentation} (RFC 5737), an example: put the addresses operators and \`pulumi up\` connect from`);
+        if (documentation)
+            add(
+                ["network", "adminCidrs", i],
+                `${c} is in the documentation range ${documentation} (RFC 5737), an example: put the addresses operators and \`pulumi up\` connect from`,
+            );
     });
     return issues;
 }
@@ -64,5 +71,7 @@ export function rdsMasterPasswordProblem(password: string): string | undefined {
         password.length < 8 || password.length > 128 ? `${password.length} characters (8 to 128 are allowed)` : "",
         bad.length ? `contains ${bad.map((c) => (c === " " ? "a space" : c)).join(" ")}` : "",
         printable ? "" : "contains characters outside printable ASCII",
-    ].filter(Boolean).join("; ");
+    ]
+        .filter(Boolean)
+        .join("; ");
 }

@@ -18,7 +18,8 @@ export const STRING_KINDS = {
     gitRevision: "a branch, tag or commit as git accepts it (no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', and not starting with '-')",
     regex: "one line holding a valid regular expression",
     text: "one line of text without control characters",
-    shellWords: "arguments separated by spaces: plain words of letters, digits and '_', '-', '.', ',', '=', ':', '/', '@', '%', '+', or quoted text ('...', or \"...\" without '$', '`', '\\')",
+    shellWords:
+        "arguments separated by spaces: plain words of letters, digits and '_', '-', '.', ',', '=', ':', '/', '@', '%', '+', or quoted text ('...', or \"...\" without '$', '`', '\\')",
     envValue: "one line of text without control characters, '$' or a password in a URL, not starting or ending with a blank",
     shellCommand: "one line of shell, run by bash as the deploy user (never root) in the release directory",
     raw: "raw configuration text, several lines: only in keys whose name starts with 'raw', only into files a daemon validates before they go live",
@@ -79,7 +80,10 @@ const WILDCARD_DNS_NAME = new RegExp(`^(\\*\\.)?(${DNS_LABEL}\\.)+[a-z]{2,63}$`)
 export function dnsName(opts: { wildcard?: boolean } = {}) {
     return declare(
         "dnsName",
-        line(253).regex(opts.wildcard ? WILDCARD_DNS_NAME : DNS_NAME, `must be a DNS name such as www.example.org${opts.wildcard ? " (or *.example.org)" : ""}`),
+        line(253).regex(
+            opts.wildcard ? WILDCARD_DNS_NAME : DNS_NAME,
+            `must be a DNS name such as www.example.org${opts.wildcard ? " (or *.example.org)" : ""}`,
+        ),
     );
 }
 
@@ -180,7 +184,10 @@ export function isGitRevision(value: string): boolean {
 }
 
 export function gitRevision() {
-    return declare("gitRevision", line(255).refine(isGitRevision, "must be a branch, tag or commit name as git accepts it (letters, digits, '.', '_', '-', '/', not starting with '-')"));
+    return declare(
+        "gitRevision",
+        line(255).refine(isGitRevision, "must be a branch, tag or commit name as git accepts it (letters, digits, '.', '_', '-', '/', not starting with '-')"),
+    );
 }
 
 /** A regular expression (JavaScript syntax, which Varnish's PCRE2 reads the same for the usual ones). */
@@ -233,8 +240,14 @@ export function envValue() {
             .refine((v) => !CONTROL.test(v), "must be one line without control characters (no line break, tab or NUL)")
             .refine((v) => v === v.trim(), "must not start or end with a blank (buildout and zope.conf would drop it)")
             .refine((v) => !v.includes("$"), "must not contain '$' (buildout and zope.conf read it as a substitution)")
-            .refine((v) => !urlHasPassword(v), "carries a password in a URL: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')")
-            .refine((v) => !/^(Bearer|Basic|Token|Digest)\s+\S{8,}/i.test(v), "holds an HTTP authorization value: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')"),
+            .refine(
+                (v) => !urlHasPassword(v),
+                "carries a password in a URL: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')",
+            )
+            .refine(
+                (v) => !/^(Bearer|Basic|Token|Digest)\s+\S{8,}/i.test(v),
+                "holds an HTTP authorization value: put the variable in plone-aws:appSecrets instead (pulumi config set --secret --path 'plone-aws:appSecrets.NAME')",
+            ),
     );
 }
 
@@ -265,19 +278,61 @@ export function email() {
  */
 export const AWS_REGIONS: readonly string[] = [
     // aws
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-    "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
     "us-west-2",
     // aws-cn, aws-us-gov, aws-eusc (European Sovereign Cloud), the isolated partitions
-    "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1", "eusc-de-east-1",
-    "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "us-isob-west-1", "eu-isoe-west-1", "us-isof-east-1", "us-isof-south-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "eusc-de-east-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
 ];
 
 export function awsRegion() {
     return declare(
         "format",
-        line(32).refine((r) => AWS_REGIONS.includes(r), `must be an AWS region such as eu-west-1 (one of ${AWS_REGIONS.length} known: ${AWS_REGIONS.slice(0, 4).join(", ")}, ...)`),
+        line(32).refine(
+            (r) => AWS_REGIONS.includes(r),
+            `must be an AWS region such as eu-west-1 (one of ${AWS_REGIONS.length} known: ${AWS_REGIONS.slice(0, 4).join(", ")}, ...)`,
+        ),
     );
 }

@@ -22,27 +22,38 @@ export const LAYER_RULES = {
         const zeo = carriers("zeoserver");
         if (plone.storage === "zeo" && zeo.length === 0) err(["hosts"], "plone.storage is zeo but no host carries the zeoserver layer: add it to one host");
         if (plone.storage === "relstorage") {
-            for (const { i } of zeo) err(["hosts", i, "layers"], "zeoserver is not used with plone.storage relstorage: remove the layer or set plone.storage to zeo");
+            for (const { i } of zeo)
+                err(["hosts", i, "layers"], "zeoserver is not used with plone.storage relstorage: remove the layer or set plone.storage to zeo");
         }
     },
     shared_blobs: ({ plone, carriers, err, warn }) => {
         const blobServers = carriers("shared_blobs");
-        if (plone.blobs === "nfs" && blobServers.length === 0) err(["hosts"], "plone.blobs is nfs but no host carries the shared_blobs layer (the NFS server): add it to one host");
+        if (plone.blobs === "nfs" && blobServers.length === 0)
+            err(["hosts"], "plone.blobs is nfs but no host carries the shared_blobs layer (the NFS server): add it to one host");
         if (plone.blobs === "gluster") {
-            if (blobServers.length === 0) err(["hosts"], "plone.blobs is gluster but no host carries the shared_blobs layer: add it to one host, then replicas later");
-            for (const { i } of blobServers.slice(3)) err(["hosts", i, "layers"], "a GlusterFS volume here has 1 to 3 peers: this would be the 4th shared_blobs host");
+            if (blobServers.length === 0)
+                err(["hosts"], "plone.blobs is gluster but no host carries the shared_blobs layer: add it to one host, then replicas later");
+            for (const { i } of blobServers.slice(3))
+                err(["hosts", i, "layers"], "a GlusterFS volume here has 1 to 3 peers: this would be the 4th shared_blobs host");
             const azs = new Set(blobServers.map(({ h }) => h.az));
             if (blobServers.length > 1 && azs.size < blobServers.length) {
                 warn(["hosts"], "GlusterFS peers share an availability zone: put each replica in a different AZ");
             }
         }
         if (plone.blobs !== "nfs" && plone.blobs !== "gluster") {
-            for (const { i } of blobServers) err(["hosts", i, "layers"], `shared_blobs serves NFS or GlusterFS blobs, but plone.blobs is ${plone.blobs}: remove the layer or change plone.blobs`);
+            for (const { i } of blobServers)
+                err(
+                    ["hosts", i, "layers"],
+                    `shared_blobs serves NFS or GlusterFS blobs, but plone.blobs is ${plone.blobs}: remove the layer or change plone.blobs`,
+                );
         }
         if (plone.blobs === "local") {
             const blobUsers = new Set([...carriers("plone_instances"), ...carriers("zeoserver")].map(({ h }) => h.name));
             if (blobUsers.size > 1) {
-                err(["plone", "blobs"], `local blobs live on one host's disk, but ${[...blobUsers].join(", ")} all need them: use zeo, nfs, gluster, efs or (with RelStorage) database`);
+                err(
+                    ["plone", "blobs"],
+                    `local blobs live on one host's disk, but ${[...blobUsers].join(", ")} all need them: use zeo, nfs, gluster, efs or (with RelStorage) database`,
+                );
             }
         }
     },
@@ -54,8 +65,10 @@ export const LAYER_RULES = {
     solr: ({ plone, carriers, err }) => {
         const solr = carriers("solr");
         if (plone.solr.enabled) {
-            if (solr.length === 0 && !plone.solr.host) err(["plone", "solr"], "Solr is enabled but no host carries the solr layer and plone.solr.host is not set");
-            if (solr.length > 0 && plone.solr.host) err(["plone", "solr", "host"], `both an external Solr and the solr layer (on ${solr[0].h.name}) are configured: keep one`);
+            if (solr.length === 0 && !plone.solr.host)
+                err(["plone", "solr"], "Solr is enabled but no host carries the solr layer and plone.solr.host is not set");
+            if (solr.length > 0 && plone.solr.host)
+                err(["plone", "solr", "host"], `both an external Solr and the solr layer (on ${solr[0].h.name}) are configured: keep one`);
         } else {
             for (const { i } of solr) err(["hosts", i, "layers"], "the solr layer needs plone.solr.enabled: true");
         }
@@ -63,23 +76,28 @@ export const LAYER_RULES = {
     redis: ({ plone, carriers, err }) => {
         const redis = carriers("redis");
         if (plone.celery.enabled) {
-            if (redis.length === 0 && !plone.celery.brokerHost) err(["plone", "celery"], "celery needs a broker: add the redis layer to one host or set plone.celery.brokerHost");
-            if (redis.length > 0 && plone.celery.brokerHost) err(["plone", "celery", "brokerHost"], `both an external broker and the redis layer (on ${redis[0].h.name}) are configured: keep one`);
+            if (redis.length === 0 && !plone.celery.brokerHost)
+                err(["plone", "celery"], "celery needs a broker: add the redis layer to one host or set plone.celery.brokerHost");
+            if (redis.length > 0 && plone.celery.brokerHost)
+                err(["plone", "celery", "brokerHost"], `both an external broker and the redis layer (on ${redis[0].h.name}) are configured: keep one`);
         } else {
-            for (const { i } of redis) err(["hosts", i, "layers"], "the redis layer is the celery broker, and plone.celery.enabled is false: remove the layer or enable celery");
+            for (const { i } of redis)
+                err(["hosts", i, "layers"], "the redis layer is the celery broker, and plone.celery.enabled is false: remove the layer or enable celery");
         }
     },
     celerybeat: ({ plone, carriers, err, warn }) => {
         if (plone.celery.enabled) {
             if (carriers("celerybeat").length === 0) warn(["hosts"], "celery is enabled but no host carries celerybeat: scheduled tasks will not run");
         } else {
-            for (const { i } of carriers("celerybeat")) err(["hosts", i, "layers"], "celerybeat needs celery: set plone.celery.enabled to true or remove the layer");
+            for (const { i } of carriers("celerybeat"))
+                err(["hosts", i, "layers"], "celerybeat needs celery: set plone.celery.enabled to true or remove the layer");
         }
     },
     db_packing: ({ plone, carriers, err }) => {
         const packers = carriers("db_packing");
         if (plone.storage !== "relstorage") {
-            for (const { i } of packers) err(["hosts", i, "layers"], "db_packing runs zodbpack for RelStorage; with ZEO the zeoserver host packs: remove the layer");
+            for (const { i } of packers)
+                err(["hosts", i, "layers"], "db_packing runs zodbpack for RelStorage; with ZEO the zeoserver host packs: remove the layer");
         } else if (plone.pack.enabled && packers.length === 0) {
             err(["hosts"], "RelStorage packing is enabled (plone.pack.enabled) but no host carries db_packing: add it to exactly one plone_instances host");
         }

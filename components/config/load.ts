@@ -29,12 +29,41 @@ const KNOWN_KEYS = [...Object.keys(SECTION_SCHEMAS), ...Object.keys(SECRET_KEYS)
  * keeps this list equal to the provider's.
  */
 export const AWS_PROVIDER_KEYS = [
-    "accessKey", "allowedAccountIds", "assumeRoleWithWebIdentity", "assumeRoles", "customCaBundle", "defaultTags",
-    "ec2MetadataServiceEndpoint", "ec2MetadataServiceEndpointMode", "endpoints", "forbiddenAccountIds", "httpProxy", "httpsProxy",
-    "ignoreTags", "insecure", "maxRetries", "noProxy", "profile", "region", "retryMode", "s3UsEast1RegionalEndpoint", "s3UsePathStyle",
-    "secretKey", "sharedConfigFiles", "sharedCredentialsFiles", "skipCredentialsValidation", "skipMetadataApiCheck",
-    "skipRegionValidation", "skipRequestingAccountId", "stsRegion", "tagPolicyCompliance", "token", "tokenBucketRateLimiterCapacity",
-    "useDualstackEndpoint", "useFipsEndpoint", "userAgents",
+    "accessKey",
+    "allowedAccountIds",
+    "assumeRoleWithWebIdentity",
+    "assumeRoles",
+    "customCaBundle",
+    "defaultTags",
+    "ec2MetadataServiceEndpoint",
+    "ec2MetadataServiceEndpointMode",
+    "endpoints",
+    "forbiddenAccountIds",
+    "httpProxy",
+    "httpsProxy",
+    "ignoreTags",
+    "insecure",
+    "maxRetries",
+    "noProxy",
+    "profile",
+    "region",
+    "retryMode",
+    "s3UsEast1RegionalEndpoint",
+    "s3UsePathStyle",
+    "secretKey",
+    "sharedConfigFiles",
+    "sharedCredentialsFiles",
+    "skipCredentialsValidation",
+    "skipMetadataApiCheck",
+    "skipRegionValidation",
+    "skipRequestingAccountId",
+    "stsRegion",
+    "tagPolicyCompliance",
+    "token",
+    "tokenBucketRateLimiterCapacity",
+    "useDualstackEndpoint",
+    "useFipsEndpoint",
+    "userAgents",
 ] as const;
 
 /**
@@ -67,13 +96,19 @@ function namespaceIssues(raw: Record<string, string>): ConfigIssue[] {
             if (ours && (!theirs || KNOWN_KEYS.includes(name))) {
                 issues.push({ path: key, message: `not a setting of the AWS provider: did you mean ${NAMESPACE}:${ours}?` });
             } else {
-                issues.push({ path: key, message: `not a setting of the AWS provider${theirs ? ` (did you mean aws:${theirs}?)` : ""}: the provider would ignore or refuse it` });
+                issues.push({
+                    path: key,
+                    message: `not a setting of the AWS provider${theirs ? ` (did you mean aws:${theirs}?)` : ""}: the provider would ignore or refuse it`,
+                });
             }
             continue;
         }
         const looksLikeOurs = namespace.toLowerCase().replace(/[^a-z0-9]/g, "") === "ploneaws" || editDistance(namespace.toLowerCase(), NAMESPACE) <= 2;
         if (looksLikeOurs) {
-            issues.push({ path: key, message: `the namespace is ${NAMESPACE}, not ${namespace}: this key would be ignored${ours ? ` (did you mean ${NAMESPACE}:${ours}?)` : ""}` });
+            issues.push({
+                path: key,
+                message: `the namespace is ${NAMESPACE}, not ${namespace}: this key would be ignored${ours ? ` (did you mean ${NAMESPACE}:${ours}?)` : ""}`,
+            });
         }
     }
     return issues;
@@ -164,21 +199,32 @@ function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIss
                 const hint = closest(k, known);
                 return {
                     path: keyPath([...path, k]),
-                    message: k in SECRET_KEYS
-                        ? `secrets are top-level keys: ${`pulumi config set --secret ${NAMESPACE}:${k} <value>`}, and remove it here`
-                        : renamed
-                          ? `renamed: this is now ${NAMESPACE}:${renamed}`
-                          : `unknown key${hint ? ` (did you mean ${hint}?)` : ""}${known.length ? `; the keys here are ${known.join(", ")}` : ""}`,
+                    message:
+                        k in SECRET_KEYS
+                            ? `secrets are top-level keys: ${`pulumi config set --secret ${NAMESPACE}:${k} <value>`}, and remove it here`
+                            : renamed
+                              ? `renamed: this is now ${NAMESPACE}:${renamed}`
+                              : `unknown key${hint ? ` (did you mean ${hint}?)` : ""}${known.length ? `; the keys here are ${known.join(", ")}` : ""}`,
                 };
             });
         case "invalid_type":
-            return [{ path: keyPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}` }];
+            return [
+                {
+                    path: keyPath(path),
+                    message:
+                        issue.input === undefined ? `required (${issue.expected})` : `must be ${article(issue.expected)}, not ${describeValue(issue.input)}`,
+                },
+            ];
         case "invalid_value":
-            return [{ path: keyPath(path), message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${describeValue(issue.input)}` }];
+            return [
+                { path: keyPath(path), message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, not ${describeValue(issue.input)}` },
+            ];
         case "invalid_union":
             if ("options" in issue && issue.options && issue.discriminator) {
                 const given = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
-                return [{ path: keyPath(path), message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(", ")}, not ${describeValue(given)}` }];
+                return [
+                    { path: keyPath(path), message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(", ")}, not ${describeValue(given)}` },
+                ];
             }
             return [{ path: keyPath(path), message: issue.message }];
         case "too_small":
@@ -187,9 +233,15 @@ function describeIssue(section: SectionName, issue: z.core.$ZodIssue): ConfigIss
             const word = issue.code === "too_small" ? "at least" : "at most";
             const exclusive = issue.inclusive === false;
             if (issue.message && !issue.message.startsWith("Too ")) return [{ path: keyPath(path), message: issue.message }];
-            const what = issue.origin === "array" ? `${bound} item${Number(bound) === 1 ? "" : "s"}` : issue.origin === "string" ? `${bound} characters` : String(bound);
+            const what =
+                issue.origin === "array" ? `${bound} item${Number(bound) === 1 ? "" : "s"}` : issue.origin === "string" ? `${bound} characters` : String(bound);
             const bounds = exclusive ? `${issue.code === "too_small" ? "more" : "less"} than ${what}` : `${word} ${what}`;
-            return [{ path: keyPath(path), message: `must be ${bounds}${issue.input !== undefined && issue.origin === "number" ? `, not ${describeValue(issue.input)}` : ""}` }];
+            return [
+                {
+                    path: keyPath(path),
+                    message: `must be ${bounds}${issue.input !== undefined && issue.origin === "number" ? `, not ${describeValue(issue.input)}` : ""}`,
+                },
+            ];
         }
         case "invalid_format":
         case "custom":

@@ -6,17 +6,7 @@ import * as kind from "./kinds";
 import { MAX_CLIENTS_PER_HOST, PORTS } from "../topology/ports";
 
 /** The OpsWorks layers, under the names the cookbook's users know. */
-export const LAYERS = [
-    "frontend",
-    "plone_instances",
-    "zeoserver",
-    "shared_blobs",
-    "memcached",
-    "solr",
-    "redis",
-    "celerybeat",
-    "db_packing",
-] as const;
+export const LAYERS = ["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis", "celerybeat", "db_packing"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 /** Kinds of EBS data volume a host can carry, each tied to the layer that needs it. */
@@ -36,7 +26,8 @@ export type BlobMode = (typeof BLOB_MODES)[number];
 export const SECRET_KEYS = {
     sshPrivateKey: "the private half of access.publicKey, used by `pulumi up` to provision the hosts over SSH",
     deployKey: "an SSH key with read access to the buildout repository (and its submodules / mr.developer sources)",
-    repositoryToken: "the password or access token of an https:// app.repository (its user name stays in the URL, e.g. https://oauth2@gitlab.com/...); git reads it from a 0600 credential file during the build",
+    repositoryToken:
+        "the password or access token of an https:// app.repository (its user name stays in the URL, e.g. https://oauth2@gitlab.com/...); git reads it from a 0600 credential file during the build",
     dbPassword: "the RDS master password, also written into deploy.cfg for RelStorage",
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
@@ -68,15 +59,24 @@ const envName = kind.name(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "an environment vari
 const cidr = kind.format(/^[0-9./]+$/, "an IPv4 CIDR block such as 10.0.0.0/16 (no bits set past the prefix)", 18, (v) => isCidr(v));
 
 /** A server outside the stack: host:port. */
-const hostPort = kind.format(/^[A-Za-z0-9.-]{1,253}:\d{1,5}$/, "host:port with a DNS name or IPv4 address and a port 1-65535, such as cache.example.internal:11211", 260, (v) => {
-    const [host, port] = v.split(":");
-    return kind.isHostAddress(host) && Number(port) >= 1 && Number(port) <= 65535;
-});
+const hostPort = kind.format(
+    /^[A-Za-z0-9.-]{1,253}:\d{1,5}$/,
+    "host:port with a DNS name or IPv4 address and a port 1-65535, such as cache.example.internal:11211",
+    260,
+    (v) => {
+        const [host, port] = v.split(":");
+        return kind.isHostAddress(host) && Number(port) >= 1 && Number(port) <= 65535;
+    },
+);
 
 const duration = kind.format(/^\d{1,9}(ms|s|m)$/, "a duration such as 5s, 300ms or 2m", 16);
 
 /** An OpenSSH public key line: type, key, an optional comment of printable characters. */
-const sshPublicKey = kind.format(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,255})?$/, "an OpenSSH public key line (type, key and an optional comment)", 16384);
+const sshPublicKey = kind.format(
+    /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,255})?$/,
+    "an OpenSSH public key line (type, key and an optional comment)",
+    16384,
+);
 
 const unixUser = kind.name(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name (lower-case letters, digits, '_', '-')");
 
@@ -84,7 +84,8 @@ const unixUser = kind.name(/^[a-z_][a-z0-9_-]{0,31}$/, "a Unix user name (lower-
 const stackName = kind.name(/^[A-Za-z0-9_.-]{1,100}$/, "a stack name (letters, digits, '_', '.', '-')");
 
 /** A pip requirement specifier: name, extras, version clauses; never an option such as --index-url. */
-const PIP_REQUIREMENT = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,127})(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64}(,(===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64})*)?$/;
+const PIP_REQUIREMENT =
+    /^[A-Za-z0-9]([A-Za-z0-9._-]{0,127})(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64}(,(===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]{1,64})*)?$/;
 
 /** True when `value` is an IPv4 CIDR block whose address has no bits set past the prefix. */
 export function isCidr(value: string): boolean {
@@ -117,7 +118,9 @@ const host = z
         /** Names this host had before: a rename keeps its instance, volumes and steps (Pulumi aliases). */
         previousNames: z.array(hostName).default([]),
         /** EBS snapshots (snap-...) to create this host's data volumes from, by kind: moving a host to another AZ, restoring. */
-        volumeSnapshots: z.partialRecord(z.enum(VOLUME_KINDS), kind.format(/^snap-[0-9a-f]{8,17}$/, "an EBS snapshot id such as snap-0123456789abcdef0", 22)).prefault({}),
+        volumeSnapshots: z
+            .partialRecord(z.enum(VOLUME_KINDS), kind.format(/^snap-[0-9a-f]{8,17}$/, "an EBS snapshot id such as snap-0123456789abcdef0", 22))
+            .prefault({}),
     })
     .strict();
 
@@ -158,7 +161,9 @@ export const appSchema = z
          * the rehearsal serves its fixture buildout): unauthenticated and unencrypted, for private
          * networks only.
          */
-        repository: kind.gitUrl("the password or token of an https repository is the secret plone-aws:repositoryToken (pulumi config set --secret plone-aws:repositoryToken)"),
+        repository: kind.gitUrl(
+            "the password or token of an https repository is the secret plone-aws:repositoryToken (pulumi config set --secret plone-aws:repositoryToken)",
+        ),
         /** Branch, tag or commit to deploy. */
         revision: kind.gitRevision().default("main"),
         /** First `extends` entry of deploy.cfg (the cookbook's plone_instances.base_config). */
@@ -182,7 +187,15 @@ export const appSchema = z
         /** apt packages the buildout needs beyond the built-in list. */
         osPackages: z.array(kind.name(/^[a-z0-9][a-z0-9+.-]{0,127}(=[A-Za-z0-9.+:~-]{1,128})?$/, "a Debian package name, optionally =version")).default([]),
         /** pip packages installed into the app's virtualenv before bootstrap: requirement specifiers such as zc.buildout==3.0.1 (no options). */
-        pipPackages: z.array(kind.format(PIP_REQUIREMENT, "a pip requirement such as zc.buildout==3.0.1 or setuptools<70 (a name with optional extras and version specifiers, no options)", 256)).default([]),
+        pipPackages: z
+            .array(
+                kind.format(
+                    PIP_REQUIREMENT,
+                    "a pip requirement such as zc.buildout==3.0.1 or setuptools<70 (a name with optional extras and version specifiers, no options)",
+                    256,
+                ),
+            )
+            .default([]),
         /** Tarballs (eggs, downloads) unpacked before the first build. */
         cacheArchives: z.array(cacheArchive).default([]),
         /** Run the build on every deploy, even when neither the revision nor deploy.cfg changed. */
@@ -341,7 +354,10 @@ export const frontendSchema = z
         subsites: z
             .record(
                 hostnameString,
-                kind.name(/^\/?[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}(\/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}){0,15}\/?$/, "a path below the site such as en/about (letters, digits, '_', '.', '-' and '/', no '.' or '..' segments)"),
+                kind.name(
+                    /^\/?[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}(\/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}){0,15}\/?$/,
+                    "a path below the site such as en/about (letters, digits, '_', '.', '-' and '/', no '.' or '..' segments)",
+                ),
             )
             .default({}),
         /** Host name -> raw nginx text inside that virtual host's server blocks (the cookbook's per-site config). */
@@ -364,7 +380,9 @@ export const frontendSchema = z
                     .object({
                         mode: z.literal("acm"),
                         certificateArn: kind.format(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, "an ACM certificate ARN", 2048),
-                        sslPolicy: kind.name(/^ELBSecurityPolicy-[A-Za-z0-9-]{1,100}$/, "an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+                        sslPolicy: kind
+                            .name(/^ELBSecurityPolicy-[A-Za-z0-9-]{1,100}$/, "an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06")
+                            .default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
                     })
                     .strict(),
                 z.object({ mode: z.literal("certbot"), email: kind.email() }).strict(),
@@ -392,7 +410,13 @@ export const frontendSchema = z
         varnish: z
             .object({
                 /** varnishd -s argument. */
-                storage: kind.format(/^(malloc,\d{1,9}[kmgKMG]?|file,\/[A-Za-z0-9_.\/-]{1,255},\d{1,9}[kmgKMG]?)$/, "a varnishd storage such as malloc,256m or file,/var/lib/varnish/cache,2g", 300).default("malloc,256m"),
+                storage: kind
+                    .format(
+                        /^(malloc,\d{1,9}[kmgKMG]?|file,\/[A-Za-z0-9_./-]{1,255},\d{1,9}[kmgKMG]?)$/,
+                        "a varnishd storage such as malloc,256m or file,/var/lib/varnish/cache,2g",
+                        300,
+                    )
+                    .default("malloc,256m"),
                 /** TTL in seconds for anonymous responses without Cache-Control. */
                 defaultTtl: z.number().int().min(0).default(300),
                 /** Seconds a stale object is served while the backend is healthy. */
@@ -449,7 +473,13 @@ export const databaseSchema = z
         allowMajorVersionUpgrade: z.boolean().default(false),
         /** Apply changes now rather than in the maintenance window (needed for an engine upgrade). */
         applyImmediately: z.boolean().default(false),
-        maintenanceWindow: kind.format(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as sun:03:30-sun:04:30", 19).default("sun:03:30-sun:04:30"),
+        maintenanceWindow: kind
+            .format(
+                /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+                "a UTC window such as sun:03:30-sun:04:30",
+                19,
+            )
+            .default("sun:03:30-sun:04:30"),
     })
     .strict();
 
@@ -466,7 +496,13 @@ export const snapshotsSchema = z
                 region: kind.awsRegion(),
                 retainDays: z.number().int().min(1).default(30),
                 /** KMS key in the target region; the default EBS key when unset. */
-                kmsKeyArn: kind.format(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/, "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...", 2048).optional(),
+                kmsKeyArn: kind
+                    .format(
+                        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/,
+                        "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...",
+                        2048,
+                    )
+                    .optional(),
             })
             .strict()
             .optional(),
@@ -488,7 +524,10 @@ export const monitoringSchema = z
         logRetentionDays: z
             .number()
             .int()
-            .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`)
+            .refine(
+                (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
+                `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`,
+            )
             .default(30),
         /** When the alarms fire. */
         thresholds: z
@@ -511,7 +550,9 @@ export const monitoringSchema = z
                 port: z.number().int().min(1).max(65535),
                 tls: z.boolean().default(true),
                 /** The name the server's certificate must carry; defaults to host (wildcards such as *.papertrailapp.com allowed). */
-                permittedPeer: kind.name(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, "a certificate name such as logs.example.com or *.papertrailapp.com").optional(),
+                permittedPeer: kind
+                    .name(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/, "a certificate name such as logs.example.com or *.papertrailapp.com")
+                    .optional(),
                 /** More files to forward: path -> tag (the cookbook's papertrail.watch_files). */
                 files: z.record(kind.absolutePath(), kind.name(/^[A-Za-z0-9_.-]{1,64}$/, "a syslog tag of letters, digits, '_', '.', '-'")).default({}),
             })
@@ -563,7 +604,9 @@ export const networkSchema = z
          * The AZs the indices of hosts[].az and the subnets mean, by name (eu-west-1a) or zone id
          * (euw1-az1). Unset, index i is the i-th zone AWS lists at each `pulumi up`.
          */
-        availabilityZones: z.array(kind.format(/^([a-z]{2}(-gov)?-[a-z]+-\d[a-z]|[a-z]{2,5}\d-az\d{1,2})$/, "an AZ name such as eu-west-1a or a zone id such as euw1-az1", 32)).optional(),
+        availabilityZones: z
+            .array(kind.format(/^([a-z]{2}(-gov)?-[a-z]+-\d[a-z]|[a-z]{2,5}\d-az\d{1,2})$/, "an AZ name such as eu-west-1a or a zone id such as euw1-az1", 32))
+            .optional(),
     })
     .strict();
 

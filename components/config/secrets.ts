@@ -66,7 +66,10 @@ export function readSecrets(raw: Record<string, string>, ctx: SecretContext): { 
         if (!form.test(value, ctx)) errors.push({ path: full, message: `must be ${form.what}: set it again with pulumi config set --secret ${full}` });
         const rds = key === "dbPassword" && ctx.createsDatabase ? rdsMasterPasswordProblem(value) : undefined;
         if (rds) {
-            errors.push({ path: full, message: `RDS refuses this master password (${rds}): set one of printable ASCII without / " @ or spaces, e.g. pulumi config set --secret ${full} "$(openssl rand -hex 24)"` });
+            errors.push({
+                path: full,
+                message: `RDS refuses this master password (${rds}): set one of printable ASCII without / " @ or spaces, e.g. pulumi config set --secret ${full} "$(openssl rand -hex 24)"`,
+            });
         }
     }
     return { found: { set, appSecretNames: readAppSecretNames(raw, errors) }, errors };
@@ -101,8 +104,13 @@ function readAppSecretNames(raw: Record<string, string>, errors: ConfigIssue[]):
     const names: string[] = [];
     for (const [name, secret] of Object.entries(result.data)) {
         const path = `${full}.${name}`;
-        if (!ENV_NAME.test(name)) errors.push({ path, message: "must be an environment variable name (letters, digits and '_', not starting with a digit, at most 128)" });
-        else if (secret.includes("\u0000") || secret.length > 16384) errors.push({ path, message: `must be a value without NUL characters, of at most 16384 characters: set it again with ${setAppSecretCommand(name)}` });
+        if (!ENV_NAME.test(name))
+            errors.push({ path, message: "must be an environment variable name (letters, digits and '_', not starting with a digit, at most 128)" });
+        else if (secret.includes("\u0000") || secret.length > 16384)
+            errors.push({
+                path,
+                message: `must be a value without NUL characters, of at most 16384 characters: set it again with ${setAppSecretCommand(name)}`,
+            });
         else names.push(name);
     }
     return names.sort();
@@ -118,7 +126,10 @@ export function environmentSecretIssues(environment: Record<string, unknown>, ap
         const path = `${NAMESPACE}:app.environment.${name}`;
         // Secret values (a password in a URL, an authorization header) are refused by the envValue kind.
         if (looksLikeSecretName(name)) {
-            issues.push({ path, message: `looks like a secret, and app.environment is readable on the hosts and in the plan: remove it here and set it with ${setAppSecretCommand(name)}` });
+            issues.push({
+                path,
+                message: `looks like a secret, and app.environment is readable on the hosts and in the plan: remove it here and set it with ${setAppSecretCommand(name)}`,
+            });
         } else if (appSecretNames.includes(name)) {
             issues.push({ path, message: `is also set in ${NAMESPACE}:${APP_SECRETS_KEY}: keep one of the two` });
         }

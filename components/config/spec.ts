@@ -70,7 +70,10 @@ export interface ParsedSections {
 
 /** Lower-case, DNS-safe form of a stack name. */
 export function resourcePrefixOf(stackName: string): string {
-    const cleaned = stackName.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    const cleaned = stackName
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "");
     return /^[a-z]/.test(cleaned) ? cleaned : `s-${cleaned}`;
 }
 

@@ -69,7 +69,8 @@ const ECDSA_POINT_BYTES: Record<string, number> = { nistp256: 32, nistp384: 48, 
 export function publicKeyProblem(line: string): string | undefined {
     const [type, data] = line.trim().split(/\s+/);
     if (!(KEY_TYPES as readonly string[]).includes(type) || !data) return `must start with one of ${KEY_TYPES.join(", ")} followed by the base64 key`;
-    if (PLACEHOLDER_MARKERS.some((m) => data.includes(m))) return "is the example key of the stack file: put your own public key here (the private half goes to plone-aws:sshPrivateKey)";
+    if (PLACEHOLDER_MARKERS.some((m) => data.includes(m)))
+        return "is the example key of the stack file: put your own public key here (the private half goes to plone-aws:sshPrivateKey)";
     const bytes = Buffer.from(data, "base64");
     if (bytes.toString("base64").replace(/=+$/, "") !== data.replace(/=+$/, "")) return "is not valid base64";
     const reader = new WireReader(bytes);

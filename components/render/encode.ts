@@ -47,7 +47,8 @@ export function iniValue(value: string, what = "a value"): string {
 export function buildoutValue(value: string, what = "a value"): string {
     oneLine(value, what, "deploy.cfg");
     if (value !== value.trim()) throw new UnencodableValueError(`${what} starts or ends with blanks, which buildout would drop`);
-    if (value.split("$$").some((piece) => piece.includes("${"))) throw new UnencodableValueError(`${what} holds "\${", which buildout would read as a substitution`);
+    if (value.split("$$").some((piece) => piece.includes("${")))
+        throw new UnencodableValueError(`${what} holds "\${", which buildout would read as a substitution`);
     return value;
 }
 
@@ -106,6 +107,7 @@ export function htmlText(value: string): string {
  * DNS names, paths of the safe kinds).
  */
 export function commentName(value: string): string {
-    if (!/^[A-Za-z0-9_.,:/@+=*() -]*$/.test(value)) throw new UnencodableValueError(`${JSON.stringify(value.slice(0, 40))} is not a name that may appear in a comment`);
+    if (!/^[A-Za-z0-9_.,:/@+=*() -]*$/.test(value))
+        throw new UnencodableValueError(`${JSON.stringify(value.slice(0, 40))} is not a name that may appear in a comment`);
     return value;
 }

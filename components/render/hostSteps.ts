@@ -102,7 +102,11 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
         // Never `supervisorctl update` here: it would restart every changed client at once. The
         // activate step rolls the change through the clients one at a time.
         const layout = appLayout(ctx.spec);
-        services.push({ name: "the app's programs (at the activate step)", paths: [layout.supervisorConf, layout.deployEnv], reload: `mkdir -p ${PATHS.runtimeDir} && touch ${RESTART_PENDING}` });
+        services.push({
+            name: "the app's programs (at the activate step)",
+            paths: [layout.supervisorConf, layout.deployEnv],
+            reload: `mkdir -p ${PATHS.runtimeDir} && touch ${RESTART_PENDING}`,
+        });
     }
     services.push(...monitoringServices(ctx));
     return services;
@@ -130,7 +134,7 @@ function logged(step: StepName, body: string, secrets: string[] = []): string {
         `echo "== plone-aws ${step} $(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
         body.endsWith("\n") ? body : `${body}\n`,
         `} 2>&1 | ${redactStage(secrets)} | tee -a ${log}`,
-        'status=${PIPESTATUS[0]}',
+        "status=${PIPESTATUS[0]}",
         `if [ "$status" -ne 0 ]; then echo "plone-aws: the ${step} step failed (exit $status); its output is in ${log} on $(hostname)" >&2; fi`,
         'exit "$status"',
         "",
@@ -160,14 +164,17 @@ const RESTART = `${PATHS.sbinDir}/plone-restart`;
 
 function activateScript(ctx: RenderContext): string {
     const current = appLayout(ctx.spec).current;
-    return logged("activate", [
-        `before=$(readlink -f ${current} 2>/dev/null || true)`,
-        `${DEPLOY} activate`,
-        `after=$(readlink -f ${current} 2>/dev/null || true)`,
-        "# The programs' settings changed without a new release: roll them through the clients.",
-        `if [ "$before" = "$after" ] && [ -e ${RESTART_PENDING} ]; then ${RESTART}; fi`,
-        `rm -f ${RESTART_PENDING}`,
-    ].join("\n"));
+    return logged(
+        "activate",
+        [
+            `before=$(readlink -f ${current} 2>/dev/null || true)`,
+            `${DEPLOY} activate`,
+            `after=$(readlink -f ${current} 2>/dev/null || true)`,
+            "# The programs' settings changed without a new release: roll them through the clients.",
+            `if [ "$before" = "$after" ] && [ -e ${RESTART_PENDING} ]; then ${RESTART}; fi`,
+            `rm -f ${RESTART_PENDING}`,
+        ].join("\n"),
+    );
 }
 
 /**
@@ -202,7 +209,11 @@ export function addressesUsedBy(ctx: Omit<RenderContext, "addresses">, host: Hos
 
 /** What decides whether the buildout must be built again: the app's files, secrets masked. */
 function appTrigger(masked: RenderContext, host: HostPlan): string {
-    return sha256(renderAppFiles(masked, host).map((f) => `${f.path}\0${f.content}`).join("\0"));
+    return sha256(
+        renderAppFiles(masked, host)
+            .map((f) => `${f.path}\0${f.content}`)
+            .join("\0"),
+    );
 }
 
 /** The script of one step ("ready" has none: it only waits for the host). */

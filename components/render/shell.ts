@@ -9,7 +9,9 @@ export function shellQuote(value: string): string {
     if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
     if (/[\u0000-\u001f\u007f]/.test(value)) {
         if (value.includes("\u0000")) throw new Error("a NUL cannot be part of a shell word");
-        const escaped = value.replace(/[\\'\u0001-\u001f\u007f]/g, (c) => (c === "\\" || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+        const escaped = value.replace(/[\\'\u0001-\u001f\u007f]/g, (c) =>
+            c === "\\" || c === "'" ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+        );
         return `$'${escaped}'`;
     }
     return `'${value.replace(/'/g, `'\\''`)}'`;

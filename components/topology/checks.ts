@@ -31,7 +31,6 @@ function volumeOverrideIssues(spec: StackSpec, topology: Topology): ConfigIssue[
     return issues;
 }
 
-
 /** Rules that need the whole spec and its topology; errors stop the program like config errors. */
 function stackLimitIssues(spec: StackSpec, topology: Topology): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
     const errors: ConfigIssue[] = [];
@@ -41,38 +40,62 @@ function stackLimitIssues(spec: StackSpec, topology: Topology): { errors: Config
 
     // ELBv2 CreateLoadBalancer: an application load balancer needs subnets in at least two AZs.
     if (topology.frontDoor.kind === "alb" && topology.azCount < 2) {
-        err(["network", "azCount"], `the load balancer in front of ${topology.frontDoor.hosts.join(", ")} needs subnets in at least two AZs (AWS refuses one): set network.azCount to 2 or more`);
+        err(
+            ["network", "azCount"],
+            `the load balancer in front of ${topology.frontDoor.hosts.join(", ")} needs subnets in at least two AZs (AWS refuses one): set network.azCount to 2 or more`,
+        );
     }
     const frontendAzs = new Set(topology.hosts.filter((h) => h.layers.includes("frontend")).map((h) => h.az));
     if (topology.frontDoor.kind === "alb" && frontendAzs.size < 2 && spec.tier === "production") {
-        warn(["hosts"], `every front end is in AZ ${[...frontendAzs][0]}: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ`);
+        warn(
+            ["hosts"],
+            `every front end is in AZ ${[...frontendAzs][0]}: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ`,
+        );
     }
 
     // EC2: 5 security groups per network interface unless the quota was raised.
     const limit = spec.quotas.securityGroupsPerInterface;
     topology.hosts.forEach((h, i) => {
         if (h.securityGroups.length > limit) {
-            err(["hosts", i, "layers"], `${h.name} would get ${h.securityGroups.length} security groups (${h.securityGroups.join(", ")}), and EC2 allows ${limit} per network interface: move a layer to another host, or raise plone-aws:quotas.securityGroupsPerInterface once AWS raised the quota`);
+            err(
+                ["hosts", i, "layers"],
+                `${h.name} would get ${h.securityGroups.length} security groups (${h.securityGroups.join(", ")}), and EC2 allows ${limit} per network interface: move a layer to another host, or raise plone-aws:quotas.securityGroupsPerInterface once AWS raised the quota`,
+            );
         }
     });
 
     const zones = spec.network.availabilityZones;
     if (zones) {
-        if (zones.length < topology.azCount) err(["network", "availabilityZones"], `lists ${zones.length} AZs, and the stack uses ${topology.azCount} (network.azCount): list one per AZ index`);
+        if (zones.length < topology.azCount)
+            err(["network", "availabilityZones"], `lists ${zones.length} AZs, and the stack uses ${topology.azCount} (network.azCount): list one per AZ index`);
         zones.forEach((z, i) => {
             if (zones.indexOf(z) !== i) err(["network", "availabilityZones", i], `${z} is listed twice: each AZ index needs its own zone`);
             if (!isZoneId(z) && !z.startsWith(spec.region)) err(["network", "availabilityZones", i], `${z} is not in the stack's region ${spec.region}`);
         });
         if (zones.some(isZoneId) && !zones.every(isZoneId)) err(["network", "availabilityZones"], "mixes zone names and zone ids: use one or the other");
     } else {
-        warn(["network", "availabilityZones"], `not set: AZ index 0..${topology.azCount - 1} means the zones AWS lists at each \`pulumi up\`, and a change in that list would move (replace) subnets and hosts; pin them, e.g. [${["a", "b", "c"].slice(0, topology.azCount).map((s) => `${spec.region}${s}`).join(", ")}]`);
+        warn(
+            ["network", "availabilityZones"],
+            `not set: AZ index 0..${topology.azCount - 1} means the zones AWS lists at each \`pulumi up\`, and a change in that list would move (replace) subnets and hosts; pin them, e.g. [${[
+                "a",
+                "b",
+                "c",
+            ]
+                .slice(0, topology.azCount)
+                .map((s) => `${spec.region}${s}`)
+                .join(", ")}]`,
+        );
     }
 
     // ACM: a load balancer can only use a certificate of its own region.
     const tls = spec.frontend.tls;
     if (tls.mode === "acm" && topology.frontDoor.kind === "alb") {
         const region = tls.certificateArn.split(":")[3];
-        if (region !== spec.region) err(["frontend", "tls", "certificateArn"], `the certificate is in ${region}, and the load balancer in ${spec.region}: request or import it in ${spec.region}`);
+        if (region !== spec.region)
+            err(
+                ["frontend", "tls", "certificateArn"],
+                `the certificate is in ${region}, and the load balancer in ${spec.region}: request or import it in ${spec.region}`,
+            );
     }
 
     const current = new Set(spec.hosts.map((h) => h.name));
@@ -85,7 +108,11 @@ function stackLimitIssues(spec: StackSpec, topology: Topology): { errors: Config
         });
         const kinds = topology.hosts[i].volumes.map((v) => v.kind);
         for (const kind of Object.keys(h.volumeSnapshots)) {
-            if (!kinds.includes(kind as never)) err(["hosts", i, "volumeSnapshots", kind], `${h.name} has no ${kind} volume (its layers give it ${kinds.length ? kinds.join(", ") : "no data volumes"})`);
+            if (!kinds.includes(kind as never))
+                err(
+                    ["hosts", i, "volumeSnapshots", kind],
+                    `${h.name} has no ${kind} volume (its layers give it ${kinds.length ? kinds.join(", ") : "no data volumes"})`,
+                );
         }
     });
     return { errors, warnings };

@@ -2,13 +2,22 @@
 // and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
 import type { Layer, VolumeKind } from "../config/schema";
 import type { StackSpec } from "../config/spec";
-import { isSingleInstance, layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
+import {
+    isSingleInstance,
+    layerInfo,
+    LISTENING_LAYERS,
+    runsBuild,
+    type IngressContext,
+    type LayerIngress,
+    type RuleSource,
+    type SecurityGroupRole,
+} from "../layers";
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { frontDoorKind } from "./frontDoor";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 
-export { BACKUP_LOCATIONS, DEPLOY_USER, PATHS, PORTS, clientPort } from "./ports";
+export { DEPLOY_USER, PATHS, PORTS } from "./ports";
 
 export interface ClientPlan {
     /** client1 .. clientN, the buildout part and supervisor program suffix. */
@@ -149,7 +158,6 @@ export function clientsPerHost(spec: Pick<StackSpec, "plone">, vcpus: number): n
     return spec.plone.clientCount ?? Math.max(1, Math.ceil(vcpus * spec.plone.clientsPerCpu));
 }
 
-
 const VOLUME_MOUNTS: Record<VolumeKind, string> = {
     filestorage: PATHS.filestorage,
     blobs: PATHS.localBlobs,
@@ -169,7 +177,11 @@ const VOLUME_ORDER: Record<VolumeKind, number> = { filestorage: 0, backups: 1, b
 /** The data volumes the layers of one host need, each with the layer it belongs to (the stack tools size a new host's volumes with it). */
 export function volumeKindsFor(spec: Pick<StackSpec, "plone">, layers: Layer[], blobHost: string | undefined, hostName: string): [VolumeKind, Layer][] {
     const ctx = { plone: spec.plone, blobHost: blobHost === hostName };
-    const kinds = layers.flatMap((layer) => layerInfo(layer).volumes(ctx).map((kind): [VolumeKind, Layer] => [kind, layer]));
+    const kinds = layers.flatMap((layer) =>
+        layerInfo(layer)
+            .volumes(ctx)
+            .map((kind): [VolumeKind, Layer] => [kind, layer]),
+    );
     return kinds.sort(([a], [b]) => VOLUME_ORDER[a] - VOLUME_ORDER[b]);
 }
 
@@ -180,8 +192,18 @@ function deviceName(index: number): string {
 
 const BASE_PACKAGES = ["ca-certificates", "curl", "git", "rsync", "logrotate", "unattended-upgrades", "python3", "xfsprogs"];
 const BUILD_PACKAGES = [
-    "build-essential", "python3-dev", "python3-venv", "supervisor", "socat",
-    "libjpeg-dev", "libpng-dev", "libxml2-dev", "libxslt1-dev", "zlib1g-dev", "libffi-dev", "libssl-dev",
+    "build-essential",
+    "python3-dev",
+    "python3-venv",
+    "supervisor",
+    "socat",
+    "libjpeg-dev",
+    "libpng-dev",
+    "libxml2-dev",
+    "libxslt1-dev",
+    "zlib1g-dev",
+    "libffi-dev",
+    "libssl-dev",
 ];
 
 function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
@@ -213,7 +235,9 @@ export function buildTopology(spec: StackSpec): Topology {
     const roles: HostRoles = {
         frontends,
         appHosts,
-        buildHosts: [...build.filter((h) => !h.layers.includes("plone_instances")), ...build.filter((h) => h.layers.includes("plone_instances"))].map((h) => h.name),
+        buildHosts: [...build.filter((h) => !h.layers.includes("plone_instances")), ...build.filter((h) => h.layers.includes("plone_instances"))].map(
+            (h) => h.name,
+        ),
         blobUsers: spec.hosts.filter((h) => h.layers.includes("plone_instances") || h.layers.includes("zeoserver")).map((h) => h.name),
     };
     const bastion: BastionPlan | undefined =
@@ -227,8 +251,7 @@ export function buildTopology(spec: StackSpec): Topology {
             : undefined;
 
     // The host that keeps local blobs: the one app host (local), or the ZEO server (zeo).
-    const blobHost =
-        plone.blobs === "local" ? appHosts[0] : plone.blobs === "zeo" ? hostsWithLayer(spec, "zeoserver")[0] : undefined;
+    const blobHost = plone.blobs === "local" ? appHosts[0] : plone.blobs === "zeo" ? hostsWithLayer(spec, "zeoserver")[0] : undefined;
 
     const hosts: HostPlan[] = spec.hosts.map((h) => {
         const vcpus = vcpusOf(h) ?? 1;
@@ -384,8 +407,7 @@ function planSecurityGroups(
     const rules: IngressRule[] = [];
     const tcp = (role: SecurityGroupRole, from: number, to: number, source: RuleSource, description: string) =>
         rules.push({ role, protocol: "tcp", fromPort: from, toPort: to, source, description });
-    const adminSources: RuleSource[] =
-        bastion?.kind === "created" ? [{ role: "bastion" }] : spec.network.adminCidrs.map((cidr) => ({ cidr }));
+    const adminSources: RuleSource[] = bastion?.kind === "created" ? [{ role: "bastion" }] : spec.network.adminCidrs.map((cidr) => ({ cidr }));
     const world: RuleSource = { cidr: "0.0.0.0/0" };
 
     for (const source of adminSources) tcp("host", PORTS.ssh, PORTS.ssh, source, "SSH from the admin sources");

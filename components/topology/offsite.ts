@@ -69,7 +69,7 @@ export function offsitePlan(ctx: StackView): OffsitePlan | undefined {
         return { host: zeo.host, repozoDir, blobDir };
     }
     if (!blobDir) return undefined;
-    const host = blobs.mode === "local" ? blobs.host : topology.endpoints.packingHost ?? topology.roles.appHosts[0];
+    const host = blobs.mode === "local" ? blobs.host : (topology.endpoints.packingHost ?? topology.roles.appHosts[0]);
     return host ? { host, blobDir } : undefined;
 }
 

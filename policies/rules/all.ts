@@ -3,7 +3,16 @@
 import type { Policies, PolicyPackArgs } from "@pulumi/policy";
 import { instanceTypesAllowed } from "./cost";
 import { dataVolumesSurviveTermination, rdsBackupRetention, rdsDeletionSafety, rdsMultiAz, statefulResourcesProtected, storageEncrypted } from "./durability";
-import { albHttpRedirectsToHttps, albTlsPolicy, imdsv2Required, ingressWorldWebOnly, internalPortsFromGroups, rdsNotPublic, siteServedOverTls, sshFromAdminSources } from "./exposure";
+import {
+    albHttpRedirectsToHttps,
+    albTlsPolicy,
+    imdsv2Required,
+    ingressWorldWebOnly,
+    internalPortsFromGroups,
+    rdsNotPublic,
+    siteServedOverTls,
+    sshFromAdminSources,
+} from "./exposure";
 import { noCredentialsInInputs, remoteCommandSecretLogging } from "./secrets";
 import { glusterfsPeers, singleInstanceLayers } from "./singleInstance";
 import { dlmCoversSnapshotTags, dlmCrossRegionCopy, dlmRetention, ebsVolumeSnapshotTag } from "./snapshots";

@@ -15,7 +15,10 @@ type AclProps = Unwrap<aws.s3.BucketAclArgs>;
 export const S3_TYPES = {
     bucket: "aws:s3/bucket:Bucket",
     bucketV2: "aws:s3/bucketV2:BucketV2",
-    encryption: ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"],
+    encryption: [
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    ],
     versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
     publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     acl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
@@ -88,9 +91,11 @@ export const backupBucketsProtected: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         const buckets = args.resources.filter((r) => r.type === S3_TYPES.bucket || r.type === S3_TYPES.bucketV2);
         for (const bucket of buckets) {
-            const problems = [encryptionProblem(args.resources, bucket), versioningProblem(args.resources, bucket), ...publicProblems(args.resources, bucket)].filter(
-                (p): p is string => p !== undefined,
-            );
+            const problems = [
+                encryptionProblem(args.resources, bucket),
+                versioningProblem(args.resources, bucket),
+                ...publicProblems(args.resources, bucket),
+            ].filter((p): p is string => p !== undefined);
             if (problems.length === 0) continue;
             reportViolation(
                 `${bucket.name} holds copies of the site's data, but ${problems.join("; ")}. ` +

@@ -245,14 +245,31 @@ function strings(v: unknown): string[] {
  */
 export function ingressPermissions(resources: PolicyResource[]): IngressPermission[] {
     const out: IngressPermission[] = [];
-    const labelOf = (group: PolicyResource | undefined, id: unknown) => group?.name ?? (typeof id === "string" ? id : "a security group the stack does not create");
+    const labelOf = (group: PolicyResource | undefined, id: unknown) =>
+        group?.name ?? (typeof id === "string" ? id : "a security group the stack does not create");
     for (const r of resources) {
         const p = r.props;
         if (r.type === TYPES.ingressRule) {
             const group = groupDependency(r, "securityGroupId");
             const protocol = String(known(() => p.ipProtocol) ?? "-1");
-            const [fromPort, toPort] = portRange(protocol, known(() => p.fromPort), known(() => p.toPort));
-            const base = { resource: r, label: r.name, group, groupRole: roleOf(group), groupLabel: labelOf(group, known(() => p.securityGroupId)), protocol, fromPort, toPort };
+            const [fromPort, toPort] = portRange(
+                protocol,
+                known(() => p.fromPort),
+                known(() => p.toPort),
+            );
+            const base = {
+                resource: r,
+                label: r.name,
+                group,
+                groupRole: roleOf(group),
+                groupLabel: labelOf(
+                    group,
+                    known(() => p.securityGroupId),
+                ),
+                protocol,
+                fromPort,
+                toPort,
+            };
             const v4 = known(() => p.cidrIpv4);
             const v6 = known(() => p.cidrIpv6);
             const prefixList = known(() => p.prefixListId);
@@ -267,13 +284,41 @@ export function ingressPermissions(resources: PolicyResource[]): IngressPermissi
         } else if (r.type === TYPES.securityGroupRule && known(() => p.type) === "ingress") {
             const group = groupDependency(r, "securityGroupId");
             const protocol = String(known(() => p.protocol) ?? "-1");
-            const [fromPort, toPort] = portRange(protocol, known(() => p.fromPort), known(() => p.toPort));
-            const base = { resource: r, label: r.name, group, groupRole: roleOf(group), groupLabel: labelOf(group, known(() => p.securityGroupId)), protocol, fromPort, toPort };
-            for (const cidr of [...strings(known(() => p.cidrBlocks)), ...strings(known(() => p.ipv6CidrBlocks))]) out.push({ ...base, source: { kind: "cidr", cidr } });
+            const [fromPort, toPort] = portRange(
+                protocol,
+                known(() => p.fromPort),
+                known(() => p.toPort),
+            );
+            const base = {
+                resource: r,
+                label: r.name,
+                group,
+                groupRole: roleOf(group),
+                groupLabel: labelOf(
+                    group,
+                    known(() => p.securityGroupId),
+                ),
+                protocol,
+                fromPort,
+                toPort,
+            };
+            for (const cidr of [...strings(known(() => p.cidrBlocks)), ...strings(known(() => p.ipv6CidrBlocks))])
+                out.push({ ...base, source: { kind: "cidr", cidr } });
             if (known(() => p.self) === true) out.push({ ...base, source: { kind: "self" } });
             if (isSet(() => p.sourceSecurityGroupId)) {
                 const source = groupDependency(r, "sourceSecurityGroupId");
-                out.push({ ...base, source: { kind: "group", group: source, role: roleOf(source), label: labelOf(source, known(() => p.sourceSecurityGroupId)) } });
+                out.push({
+                    ...base,
+                    source: {
+                        kind: "group",
+                        group: source,
+                        role: roleOf(source),
+                        label: labelOf(
+                            source,
+                            known(() => p.sourceSecurityGroupId),
+                        ),
+                    },
+                });
             }
         } else if (r.type === TYPES.securityGroup) {
             const inline = known(() => p.ingress);
@@ -282,9 +327,14 @@ export function ingressPermissions(resources: PolicyResource[]): IngressPermissi
                 const rule = known(() => inline[i]) as Record<string, unknown> | undefined;
                 if (!rule) return;
                 const protocol = String(known(() => rule.protocol) ?? "-1");
-                const [fromPort, toPort] = portRange(protocol, known(() => rule.fromPort), known(() => rule.toPort));
+                const [fromPort, toPort] = portRange(
+                    protocol,
+                    known(() => rule.fromPort),
+                    known(() => rule.toPort),
+                );
                 const base = { resource: r, label: `${r.name} ingress[${i}]`, group: r, groupRole: roleOf(r), groupLabel: r.name, protocol, fromPort, toPort };
-                for (const cidr of [...strings(known(() => rule.cidrBlocks)), ...strings(known(() => rule.ipv6CidrBlocks))]) out.push({ ...base, source: { kind: "cidr", cidr } });
+                for (const cidr of [...strings(known(() => rule.cidrBlocks)), ...strings(known(() => rule.ipv6CidrBlocks))])
+                    out.push({ ...base, source: { kind: "cidr", cidr } });
                 if (known(() => rule.self) === true) out.push({ ...base, source: { kind: "self" } });
                 const groups = (r.propertyDependencies.ingress ?? []).filter((d) => d.type === TYPES.securityGroup);
                 for (const id of strings(known(() => rule.securityGroups))) {
@@ -313,7 +363,12 @@ export function onlyPorts(p: Pick<IngressPermission, "fromPort" | "toPort">, ...
 /** Matches an instance type, class or policy name against patterns such as "c6i.*" (only * is special). */
 export function matchesPattern(value: string, patterns: readonly string[]): boolean {
     return patterns.some((pattern) => {
-        const re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+        const re = new RegExp(
+            `^${pattern
+                .split("*")
+                .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+                .join(".*")}$`,
+        );
         return re.test(value);
     });
 }

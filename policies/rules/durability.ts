@@ -55,20 +55,27 @@ export const storageEncrypted: ResourceValidationPolicy = {
             for (const mapping of mappings) {
                 const ebs = known(() => mapping.ebs);
                 if (ebs && String(known(() => ebs.encrypted)) !== "true") {
-                    reportViolation(`${args.name}: block device ${known(() => mapping.deviceName) ?? "(unnamed)"} is not encrypted: set ebs.encrypted to "true".`);
+                    reportViolation(
+                        `${args.name}: block device ${known(() => mapping.deviceName) ?? "(unnamed)"} is not encrypted: set ebs.encrypted to "true".`,
+                    );
                 }
             }
         }),
         forType<VolumeProps>(TYPES.volume, (volume, args, reportViolation) => {
-            if (known(() => volume.encrypted) !== true) reportViolation(`${args.name} is not encrypted: set encrypted: true (a volume cannot be encrypted after it is created).`);
+            if (known(() => volume.encrypted) !== true)
+                reportViolation(`${args.name} is not encrypted: set encrypted: true (a volume cannot be encrypted after it is created).`);
         }),
         forType<RdsProps>(TYPES.rdsInstance, (db, args, reportViolation) => {
             // A read replica inherits its source's encryption.
             if (known(() => db.replicateSourceDb)) return;
-            if (known(() => db.storageEncrypted) !== true) reportViolation(`${args.name}: the database storage is not encrypted: set storageEncrypted: true (only possible when the instance is created).`);
+            if (known(() => db.storageEncrypted) !== true)
+                reportViolation(
+                    `${args.name}: the database storage is not encrypted: set storageEncrypted: true (only possible when the instance is created).`,
+                );
         }),
         forType<EfsProps>(TYPES.efsFileSystem, (fs, args, reportViolation) => {
-            if (known(() => fs.encrypted) !== true) reportViolation(`${args.name}: the blob file system is not encrypted: set encrypted: true (only possible when it is created).`);
+            if (known(() => fs.encrypted) !== true)
+                reportViolation(`${args.name}: the blob file system is not encrypted: set encrypted: true (only possible when it is created).`);
         }),
     ],
 };
@@ -80,7 +87,9 @@ export const rdsMultiAz: ResourceValidationPolicy = {
     validateResource: forType<RdsProps>(TYPES.rdsInstance, (db, args, reportViolation) => {
         if (known(() => db.replicateSourceDb)) return;
         if (known(() => db.multiAz) !== true) {
-            reportViolation(`${args.name} is a single-AZ database: a failure of its host stops the site until AWS replaces it. Set plone-aws:database.multiAz to true.`);
+            reportViolation(
+                `${args.name} is a single-AZ database: a failure of its host stops the site until AWS replaces it. Set plone-aws:database.multiAz to true.`,
+            );
         }
     }),
 };
@@ -109,7 +118,8 @@ export const rdsBackupRetention: ResourceValidationPolicy = {
 
 export const rdsDeletionSafety: ResourceValidationPolicy = {
     name: "rds-deletion-safety",
-    description: "The RelStorage database has deletion protection and takes a final snapshot (skipFinalSnapshot false and a finalSnapshotIdentifier) when it is deleted.",
+    description:
+        "The RelStorage database has deletion protection and takes a final snapshot (skipFinalSnapshot false and a finalSnapshotIdentifier) when it is deleted.",
     enforcementLevel: "mandatory",
     validateResource: forType<RdsProps>(TYPES.rdsInstance, (db, args, reportViolation) => {
         if (known(() => db.deletionProtection) !== true) {
@@ -127,12 +137,15 @@ export const rdsDeletionSafety: ResourceValidationPolicy = {
 
 export const statefulResourcesProtected: ResourceValidationPolicy = {
     name: "stateful-resources-protected",
-    description: "Data volumes, the RDS instance and the EFS file system have Pulumi's protect option, so `pulumi destroy` or a replacement cannot delete them.",
+    description:
+        "Data volumes, the RDS instance and the EFS file system have Pulumi's protect option, so `pulumi destroy` or a replacement cannot delete them.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (![TYPES.volume, TYPES.rdsInstance, TYPES.efsFileSystem].some((t) => t === args.type)) return;
         if (!args.opts.protect) {
-            reportViolation(`${args.name} is not protected: a \`pulumi destroy\` or a replacement would delete the site's data. The components protect it when plone-aws:tier is production.`);
+            reportViolation(
+                `${args.name} is not protected: a \`pulumi destroy\` or a replacement would delete the site's data. The components protect it when plone-aws:tier is production.`,
+            );
         }
     },
 };

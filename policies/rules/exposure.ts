@@ -10,7 +10,20 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
 import { PORTS } from "../../components/topology/ports";
-import { describePorts, forType, IngressPermission, ingressPermissions, isIpv6, isWorld, known, matchesPattern, onlyPorts, covers, prefixOf, TYPES } from "./common";
+import {
+    describePorts,
+    forType,
+    IngressPermission,
+    ingressPermissions,
+    isIpv6,
+    isWorld,
+    known,
+    matchesPattern,
+    onlyPorts,
+    covers,
+    prefixOf,
+    TYPES,
+} from "./common";
 
 type RdsProps = Unwrap<aws.rds.InstanceArgs>;
 type InstanceProps = Unwrap<aws.ec2.InstanceArgs>;
@@ -65,8 +78,20 @@ export const sshFromAdminSources: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            minAdminPrefix: { type: "integer", minimum: 8, maximum: 32, default: 24, description: "The widest IPv4 admin CIDR allowed, as a prefix length (24 allows a /24 office network)." },
-            minAdminPrefixIpv6: { type: "integer", minimum: 16, maximum: 128, default: 56, description: "The widest IPv6 admin CIDR allowed, as a prefix length." },
+            minAdminPrefix: {
+                type: "integer",
+                minimum: 8,
+                maximum: 32,
+                default: 24,
+                description: "The widest IPv4 admin CIDR allowed, as a prefix length (24 allows a /24 office network).",
+            },
+            minAdminPrefixIpv6: {
+                type: "integer",
+                minimum: 16,
+                maximum: 128,
+                default: 56,
+                description: "The widest IPv6 admin CIDR allowed, as a prefix length.",
+            },
             adminSecurityGroupRoles: {
                 type: "array",
                 items: { type: "string" },
@@ -141,7 +166,9 @@ export const rdsNotPublic: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: forType<RdsProps>(TYPES.rdsInstance, (db, args, reportViolation) => {
         if (known(() => db.publiclyAccessible) === true) {
-            reportViolation(`${args.name} is publicly accessible: the database of the site gets a public address. Set publiclyAccessible to false; the Zope clients reach it inside the VPC.`);
+            reportViolation(
+                `${args.name} is publicly accessible: the database of the site gets a public address. Set publiclyAccessible to false; the Zope clients reach it inside the VPC.`,
+            );
         }
     }),
 };
@@ -156,11 +183,23 @@ function checkImds(tokens: unknown, args: ResourceValidationArgs, reportViolatio
 
 export const imdsv2Required: ResourceValidationPolicy = {
     name: "imdsv2-required",
-    description: "Every instance (and launch template) requires IMDSv2 session tokens: metadataOptions.httpTokens is \"required\".",
+    description: 'Every instance (and launch template) requires IMDSv2 session tokens: metadataOptions.httpTokens is "required".',
     enforcementLevel: "mandatory",
     validateResource: [
-        forType<InstanceProps>(TYPES.instance, (instance, args, reportViolation) => checkImds(known(() => instance.metadataOptions?.httpTokens), args, reportViolation)),
-        forType<LaunchTemplateProps>(TYPES.launchTemplate, (template, args, reportViolation) => checkImds(known(() => template.metadataOptions?.httpTokens), args, reportViolation)),
+        forType<InstanceProps>(TYPES.instance, (instance, args, reportViolation) =>
+            checkImds(
+                known(() => instance.metadataOptions?.httpTokens),
+                args,
+                reportViolation,
+            ),
+        ),
+        forType<LaunchTemplateProps>(TYPES.launchTemplate, (template, args, reportViolation) =>
+            checkImds(
+                known(() => template.metadataOptions?.httpTokens),
+                args,
+                reportViolation,
+            ),
+        ),
     ],
 };
 
@@ -199,10 +238,7 @@ export const albTlsPolicy: ResourceValidationPolicy = {
             },
         },
     },
-    validateResource: [
-        forType<ListenerProps>(TYPES.listener, checkListenerTls),
-        forType<ListenerProps>(TYPES.albListener, checkListenerTls),
-    ],
+    validateResource: [forType<ListenerProps>(TYPES.listener, checkListenerTls), forType<ListenerProps>(TYPES.albListener, checkListenerTls)],
 };
 
 function isRedirectToHttps(actions: unknown): boolean {
@@ -245,7 +281,8 @@ interface StackComponentProps {
 
 export const siteServedOverTls: StackValidationPolicy = {
     name: "site-served-over-tls",
-    description: "A production stack serves its site over HTTPS (frontend.tls acm or certbot), unless frontend.tls.plainHttpIntended says TLS ends in front of it.",
+    description:
+        "A production stack serves its site over HTTPS (frontend.tls acm or certbot), unless frontend.tls.plainHttpIntended says TLS ends in front of it.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const stack of args.resources.filter((r) => r.type === TYPES.ploneStack)) {

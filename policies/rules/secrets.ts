@@ -41,10 +41,22 @@ function scan(value: unknown, path: string, out: Finding[], depth = 0): void {
     if (typeof value === "string") {
         out.push(...findingsIn(value, path || "(the value)"));
     } else if (Array.isArray(value)) {
-        value.forEach((_, i) => scan(known(() => value[i]), `${path}[${i}]`, out, depth + 1));
+        value.forEach((_, i) =>
+            scan(
+                known(() => value[i]),
+                `${path}[${i}]`,
+                out,
+                depth + 1,
+            ),
+        );
     } else if (value && typeof value === "object") {
         for (const key of Object.keys(value)) {
-            scan(known(() => (value as Record<string, unknown>)[key]), path ? `${path}.${key}` : key, out, depth + 1);
+            scan(
+                known(() => (value as Record<string, unknown>)[key]),
+                path ? `${path}.${key}` : key,
+                out,
+                depth + 1,
+            );
         }
     }
 }
@@ -55,7 +67,7 @@ const KEY_PATHS_OF_COMMANDS = ["connection.privateKey", "connection.proxy.privat
 export const noCredentialsInInputs: ResourceValidationPolicy = {
     name: "no-credentials-in-inputs",
     description:
-        "No resource input holds an AWS access key, and private keys appear only where a remote command needs them: its connection.privateKey, or its stdin with logging \"none\".",
+        'No resource input holds an AWS access key, and private keys appear only where a remote command needs them: its connection.privateKey, or its stdin with logging "none".',
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const findings: Finding[] = [];
@@ -75,7 +87,7 @@ export const noCredentialsInInputs: ResourceValidationPolicy = {
 
 export const remoteCommandSecretLogging: ResourceValidationPolicy = {
     name: "remote-command-secret-logging",
-    description: "Remote commands that are given a stdin (how files and secrets reach the hosts) run with logging \"none\".",
+    description: 'Remote commands that are given a stdin (how files and secrets reach the hosts) run with logging "none".',
     enforcementLevel: "mandatory",
     validateResource: forType<RemoteCommandProps>(TYPES.remoteCommand, (cmd, args, reportViolation) => {
         const stdin = known(() => cmd.stdin);

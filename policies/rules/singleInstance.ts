@@ -24,8 +24,9 @@ const described = (s: { layer: string; nfsOnly: boolean }) => (s.nfsOnly ? `the 
 
 export const singleInstanceLayers: StackValidationPolicy = {
     name: "single-instance-layers",
-    description:
-        `${SINGLE.map(described).join(", ").replace(/, ([^,]*)$/, " and $1")} run on at most one instance each (counted from the instances' plone-aws:layer tags).`,
+    description: `${SINGLE.map(described)
+        .join(", ")
+        .replace(/, ([^,]*)$/, " and $1")} run on at most one instance each (counted from the instances' plone-aws:layer tags).`,
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         // By name, so the report does not depend on the order the engine registered the hosts in.
@@ -45,8 +46,7 @@ export const singleInstanceLayers: StackValidationPolicy = {
 
 export const glusterfsPeers: StackValidationPolicy = {
     name: "glusterfs-peers",
-    description:
-        `With GlusterFS blobs (shared_blobs instances tagged ${BLOBS_TAG}=gluster), the volume has 1 to 3 peers, each in a different availability zone, so a replica survives the loss of an AZ.`,
+    description: `With GlusterFS blobs (shared_blobs instances tagged ${BLOBS_TAG}=gluster), the volume has 1 to 3 peers, each in a different availability zone, so a replica survives the loss of an AZ.`,
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -55,7 +55,9 @@ export const glusterfsPeers: StackValidationPolicy = {
     },
     validateStack: (args, reportViolation) => {
         const { maxPeers } = args.getConfig<{ maxPeers: number }>();
-        const peers = hostsOf(args.resources).sort((a, b) => a.name.localeCompare(b.name)).filter((h) => h.layers.includes("shared_blobs") && h.blobs === "gluster");
+        const peers = hostsOf(args.resources)
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .filter((h) => h.layers.includes("shared_blobs") && h.blobs === "gluster");
         for (const extra of peers.slice(maxPeers)) {
             reportViolation(
                 `${extra.name} would be GlusterFS peer number ${peers.indexOf(extra) + 1}; a plone-aws blob volume has 1 to ${maxPeers} replicas (${peers.map((p) => p.name).join(", ")}). ` +

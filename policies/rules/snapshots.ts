@@ -110,7 +110,9 @@ export const dlmRetention: ResourceValidationPolicy = {
             const kept = snapshotsKept(schedule);
             const name = known(() => schedule.name) ?? "(unnamed)";
             if (kept === undefined) {
-                reportViolation(`${args.name}: schedule "${name}" has no retain rule this policy can read, so how many snapshots it keeps is unknown: give it retainRule.count (plone-aws:snapshots.retain).`);
+                reportViolation(
+                    `${args.name}: schedule "${name}" has no retain rule this policy can read, so how many snapshots it keeps is unknown: give it retainRule.count (plone-aws:snapshots.retain).`,
+                );
             } else if (kept < minRetain) {
                 reportViolation(
                     `${args.name}: schedule "${name}" keeps ${kept} snapshot${kept === 1 ? "" : "s"} per volume, fewer than the ${minRetain} this stack requires: ` +
@@ -139,7 +141,9 @@ export const dlmCrossRegionCopy: ResourceValidationPolicy = {
         }
         for (const copy of copies) {
             if (known(() => copy.encrypted) === false) {
-                reportViolation(`${args.name} copies snapshots to ${known(() => copy.target ?? copy.targetRegion) ?? "another region"} unencrypted: set encrypted: true on the copy rule.`);
+                reportViolation(
+                    `${args.name} copies snapshots to ${known(() => copy.target ?? copy.targetRegion) ?? "another region"} unencrypted: set encrypted: true on the copy rule.`,
+                );
             }
         }
     }),

@@ -71,18 +71,24 @@ export const requiredTags: ResourceValidationPolicy = {
         }
         const unknownLayers = layers.filter((l) => !KNOWN_LAYERS.includes(l));
         if (unknownLayers.length) {
-            reportViolation(`${args.name}: ${LAYER_TAG} names ${unknownLayers.join(", ")}, which ${unknownLayers.length === 1 ? "is not a layer" : "are not layers"} (layers: ${KNOWN_LAYERS.join(", ")}).`);
+            reportViolation(
+                `${args.name}: ${LAYER_TAG} names ${unknownLayers.join(", ")}, which ${unknownLayers.length === 1 ? "is not a layer" : "are not layers"} (layers: ${KNOWN_LAYERS.join(", ")}).`,
+            );
         }
 
         // Which layer the resource belongs to: its component's, or its security group role's.
         const component = parentTypeOf(args.urn);
         const componentLayer = component ? LAYER_OF_COMPONENT[component] : undefined;
         const role = args.type === TYPES.securityGroup ? tags[SECURITY_GROUP_TAG] : undefined;
-        const expected = componentLayer === "host" ? undefined : componentLayer ?? (role && KNOWN_LAYERS.includes(role) ? role : undefined);
+        const expected = componentLayer === "host" ? undefined : (componentLayer ?? (role && KNOWN_LAYERS.includes(role) ? role : undefined));
         if (componentLayer === "host" && layers.length === 0) {
-            reportViolation(`${args.name} belongs to a host but has no ${LAYER_TAG} tag: tag it with the host's layers (the Host component does), so the resources of a layer can be found.`);
+            reportViolation(
+                `${args.name} belongs to a host but has no ${LAYER_TAG} tag: tag it with the host's layers (the Host component does), so the resources of a layer can be found.`,
+            );
         } else if (expected && !layers.includes(expected)) {
-            reportViolation(`${args.name} belongs to the ${expected} layer but its ${LAYER_TAG} tag is ${layers.length ? `"${layers.join(" ")}"` : "missing"}: tag it ${LAYER_TAG}=${expected}.`);
+            reportViolation(
+                `${args.name} belongs to the ${expected} layer but its ${LAYER_TAG} tag is ${layers.length ? `"${layers.join(" ")}"` : "missing"}: tag it ${LAYER_TAG}=${expected}.`,
+            );
         }
         if (args.type === TYPES.securityGroup && !role) {
             reportViolation(

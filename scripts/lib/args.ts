@@ -37,7 +37,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
             continue;
         }
         if (!spec.single.includes(name) && !spec.repeated.includes(name)) throw new ArgumentError(`unknown option ${name}`);
-        let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
+        const value: string | undefined = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
         if (eq < 0) {
             if (value === undefined || value.startsWith("--")) throw new ArgumentError(`${name} needs a value`);
             i++;

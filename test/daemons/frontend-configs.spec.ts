@@ -94,7 +94,14 @@ describeAsRoot("front-end configs accepted by the real daemons", "varnishd check
 
             it("varnishd -C on the VCL", () => {
                 const r = run("varnishd", ["-C", "-n", path.join(tmp.dir, "varnish-n"), "-f", layout.paths.varnishVcl]);
-                expect(r.status, r.stderr.split("\n").filter((l) => !l.startsWith("#") && l.trim()).slice(-15).join("\n")).to.equal(0);
+                expect(
+                    r.status,
+                    r.stderr
+                        .split("\n")
+                        .filter((l) => !l.startsWith("#") && l.trim())
+                        .slice(-15)
+                        .join("\n"),
+                ).to.equal(0);
             });
 
             it("varnishd accepts its parameters (drop-in and /etc/default/varnish agree)", () => {
@@ -113,7 +120,14 @@ describeAsRoot("front-end configs accepted by the real daemons", "varnishd check
                     else local.push(args[i]);
                 }
                 const r = run("varnishd", ["-C", "-n", path.join(tmp.dir, "varnish-n"), "-a", "127.0.0.1:0", ...local]);
-                expect(r.status, r.stderr.split("\n").filter((l) => !l.startsWith("#") && l.trim()).slice(-10).join("\n")).to.equal(0);
+                expect(
+                    r.status,
+                    r.stderr
+                        .split("\n")
+                        .filter((l) => !l.startsWith("#") && l.trim())
+                        .slice(-10)
+                        .join("\n"),
+                ).to.equal(0);
             });
 
             it("nginx -t on nginx.conf with the site", () => {

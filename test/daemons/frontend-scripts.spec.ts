@@ -127,19 +127,27 @@ describeAsRoot("plone-tls-enable (with a stand-in certbot)", "the script's nginx
         // fails when CERTBOT_FAIL is set); the service script runs nginx -t on the rendered config.
         const bin = path.join(tmp.dir, "fake-bin");
         fs.mkdirSync(bin);
-        fs.writeFileSync(path.join(bin, "certbot"), `#!/bin/bash
+        fs.writeFileSync(
+            path.join(bin, "certbot"),
+            `#!/bin/bash
 echo "certbot $*" >>"${calls}"
 [ -z "\${CERTBOT_FAIL:-}" ] || exit 1
 name=""
 while [ $# -gt 0 ]; do [ "$1" = --cert-name ] && name=$2; shift; done
 mkdir -p "${layout.paths.letsencryptLive}/$name"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$name" -keyout "${layout.paths.letsencryptLive}/$name/privkey.pem" -out "${layout.paths.letsencryptLive}/$name/fullchain.pem" 2>/dev/null
-`, { mode: 0o755 });
-        fs.writeFileSync(written[frontendServiceScriptPath(layout)], `#!/bin/bash
+`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(
+            written[frontendServiceScriptPath(layout)],
+            `#!/bin/bash
 echo "service $*" >>"${calls}"
 [ -z "\${SERVICE_FAIL:-}" ] || exit 1
 nginx -t -q -c "${layout.paths.nginxDir}/nginx.conf"
-`, { mode: 0o755 });
+`,
+            { mode: 0o755 },
+        );
         env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     });
     afterEach(() => tmp?.cleanup());

@@ -106,8 +106,17 @@ function checkOne(stack: FullStack, raw: Raw, leafName: string, keyPath: string,
     if (!result.spec) {
         // Refused: by this key (or, for a record key, by the record's path), one line per error.
         const parent = keyPath.slice(0, keyPath.lastIndexOf(keyPath.endsWith("]") ? "[" : "."));
-        const named = result.errors.filter((e) => e.path === keyPath || e.path.startsWith(`${keyPath}.`) || e.path.startsWith(`${keyPath}[`) || (leafName.endsWith("{key}") && e.path.startsWith(parent)));
-        expect(named, `${leafName} = ${JSON.stringify(value.slice(0, 60))} in ${stack.name} was refused, but not by its key ${keyPath}: ${JSON.stringify(result.errors)}`).not.to.deep.equal([]);
+        const named = result.errors.filter(
+            (e) =>
+                e.path === keyPath ||
+                e.path.startsWith(`${keyPath}.`) ||
+                e.path.startsWith(`${keyPath}[`) ||
+                (leafName.endsWith("{key}") && e.path.startsWith(parent)),
+        );
+        expect(
+            named,
+            `${leafName} = ${JSON.stringify(value.slice(0, 60))} in ${stack.name} was refused, but not by its key ${keyPath}: ${JSON.stringify(result.errors)}`,
+        ).not.to.deep.equal([]);
         for (const e of result.errors) {
             expect(e.message, "an error is one line").not.to.match(/[\r\n]/);
             expect(e.message.length, "an error quotes at most the start of a value").to.be.below(2000);
@@ -164,7 +173,11 @@ function validateChanged(spec: StackSpec, raw: Raw, changed: [string, RenderedFi
                 if (!leafIsRaw(what)) parseBuildout(file.content);
             }
             if (file.path.endsWith(".ini")) {
-                const r = run("python3", ["-c", "import configparser,sys; c=configparser.ConfigParser(); c.read(sys.argv[1]); [c.get(s,o) for s in c.sections() for o in c[s]]", target]);
+                const r = run("python3", [
+                    "-c",
+                    "import configparser,sys; c=configparser.ConfigParser(); c.read(sys.argv[1]); [c.get(s,o) for s in c.sections() for o in c[s]]",
+                    target,
+                ]);
                 expect(r.status, `${what}: ${file.path}: ${r.stderr}`).to.equal(0);
             }
             if (file.path.endsWith(".json")) expect(() => JSON.parse(file.content), `${what}: ${file.path}`).not.to.throw();
@@ -175,7 +188,11 @@ function validateChanged(spec: StackSpec, raw: Raw, changed: [string, RenderedFi
     }
 }
 
-const leafIsRaw = (what: string) => what.split(" = ")[0].split(".").some((p) => p.startsWith("raw"));
+const leafIsRaw = (what: string) =>
+    what
+        .split(" = ")[0]
+        .split(".")
+        .some((p) => p.startsWith("raw"));
 
 function isScript(file: RenderedFile): boolean {
     return file.content.startsWith("#!") || file.path.startsWith("step:");
@@ -240,73 +257,121 @@ function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, da
     }
 }
 
-describeAsRoot("hostile configuration values: every string key of the schema (property test)", "varnishd -C and nginx -t check the files as the daemons' own users", function () {
-    this.timeout(600_000);
-    const leaves = stringLeaves();
-    const counts = { values: 0, refused: 0, accepted: 0 };
+describeAsRoot(
+    "hostile configuration values: every string key of the schema (property test)",
+    "varnishd -C and nginx -t check the files as the daemons' own users",
+    function () {
+        this.timeout(600_000);
+        const leaves = stringLeaves();
+        const counts = { values: 0, refused: 0, accepted: 0 };
 
-    before(function () {
-        requireBinaries(this, "haproxy", "varnishd", "nginx", "python3", "supervisord");
-        fs.rmSync(SENTINEL, { force: true });
-    });
-    after(() => {
-        fs.rmSync(SENTINEL, { force: true });
-        console.log(`      ${leaves.length} string keys, ${PAYLOADS.length} hostile values each: ${counts.values} placements in dev/prod, ${counts.refused} refused by their key, ${counts.accepted} accepted with every file keeping its shape`);
-    });
+        before(function () {
+            requireBinaries(this, "haproxy", "varnishd", "nginx", "python3", "supervisord");
+            fs.rmSync(SENTINEL, { force: true });
+        });
+        after(() => {
+            fs.rmSync(SENTINEL, { force: true });
+            console.log(
+                `      ${leaves.length} string keys, ${PAYLOADS.length} hostile values each: ${counts.values} placements in dev/prod, ${counts.refused} refused by their key, ${counts.accepted} accepted with every file keeping its shape`,
+            );
+        });
 
-    it("every string key of the schema has a declared kind", () => {
-        expect(leaves.filter((l) => !l.kind).map((l) => l.name)).to.deep.equal([]);
-        expect(leaves.length).to.be.at.least(90);
-    });
+        it("every string key of the schema has a declared kind", () => {
+            expect(leaves.filter((l) => !l.kind).map((l) => l.name)).to.deep.equal([]);
+            expect(leaves.length).to.be.at.least(90);
+        });
 
-    it("the full stacks are valid and set every string key, so each is tried", () => {
-        for (const s of stacks) expect(validate(s.raw, s.name).errors, s.name).to.deep.equal([]);
-        const uncovered = leaves.filter((l) => !stacks.some((s) => withLeaf(parsedSection(s.raw, l.section), l.steps, "x")));
-        expect(uncovered.map((l) => l.name)).to.deep.equal([]);
-    });
+        it("the full stacks are valid and set every string key, so each is tried", () => {
+            for (const s of stacks) expect(validate(s.raw, s.name).errors, s.name).to.deep.equal([]);
+            const uncovered = leaves.filter((l) => !stacks.some((s) => withLeaf(parsedSection(s.raw, l.section), l.steps, "x")));
+            expect(uncovered.map((l) => l.name)).to.deep.equal([]);
+        });
 
-    for (const leaf of leaves) {
-        it(`${leaf.name} (${leaf.kind})`, () => {
-            for (const [, value] of PAYLOADS) {
-                for (const o of tryValue(leaf, value)) {
-                    counts.values++;
-                    if (o.refused) counts.refused++;
-                    else counts.accepted++;
+        for (const leaf of leaves) {
+            it(`${leaf.name} (${leaf.kind})`, () => {
+                for (const [, value] of PAYLOADS) {
+                    for (const o of tryValue(leaf, value)) {
+                        counts.values++;
+                        if (o.refused) counts.refused++;
+                        else counts.accepted++;
+                    }
                 }
+            });
+        }
+
+        it("single-line keys refuse every line break, whatever their kind", () => {
+            for (const leaf of leaves.filter((l) => l.kind !== "raw")) {
+                for (const o of tryValue(leaf, "x\ny")) expect(o.refused, leaf.name).to.equal(true);
             }
         });
-    }
 
-    it("single-line keys refuse every line break, whatever their kind", () => {
-        for (const leaf of leaves.filter((l) => l.kind !== "raw")) {
-            for (const o of tryValue(leaf, "x\ny")) expect(o.refused, leaf.name).to.equal(true);
-        }
-    });
-
-    it("the secrets: hostile values are refused by key, or reach no file unencoded", () => {
-        const hostile = PAYLOADS.map(([, v]) => v);
-        for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
-            for (const value of hostile) {
-                for (const stack of stacks.slice(0, 2)) {
-                    checkOne(stack, { ...stack.raw, [`plone-aws:${key}`]: value }, `secret ${key}`, `plone-aws:${key}`, value);
+        it("the secrets: hostile values are refused by key, or reach no file unencoded", () => {
+            const hostile = PAYLOADS.map(([, v]) => v);
+            for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+                for (const value of hostile) {
+                    for (const stack of stacks.slice(0, 2)) {
+                        checkOne(stack, { ...stack.raw, [`plone-aws:${key}`]: value }, `secret ${key}`, `plone-aws:${key}`, value);
+                    }
                 }
             }
-        }
-        for (const value of hostile.filter((v) => !v.includes("\u0000"))) {
-            const stack = stacks[0];
-            checkOne(stack, { ...stack.raw, "plone-aws:appSecrets": JSON.stringify({ SENTRY_DSN: value }) }, "secret appSecrets.SENTRY_DSN", "plone-aws:appSecrets.SENTRY_DSN", value);
-        }
-    });
+            for (const value of hostile.filter((v) => !v.includes("\u0000"))) {
+                const stack = stacks[0];
+                checkOne(
+                    stack,
+                    { ...stack.raw, "plone-aws:appSecrets": JSON.stringify({ SENTRY_DSN: value }) },
+                    "secret appSecrets.SENTRY_DSN",
+                    "plone-aws:appSecrets.SENTRY_DSN",
+                    value,
+                );
+            }
+        });
 
-    it("random strings of quoting, control and syntax characters (fast-check, fixed seed)", () => {
-        const alphabet = ["a", "Z", "0", "/", ".", "-", "_", " ", "\n", "\r", "\t", "\u0000", "'", '"', "`", "$", "(", ")", "{", "}", "[", "]", ";", "&", "|", "<", ">", "#", "%", "\\", ":", "=", "*", "@", "\u2028"];
-        const hostile = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 24 }).map((cs) => cs.join(""));
-        const oneLeaf = fc.constantFrom(...leaves);
-        fc.assert(
-            fc.property(oneLeaf, hostile, (leaf, value) => {
-                tryValue(leaf, value);
-            }),
-            { numRuns: 300, seed: 20261202 },
-        );
-    });
-});
+        it("random strings of quoting, control and syntax characters (fast-check, fixed seed)", () => {
+            const alphabet = [
+                "a",
+                "Z",
+                "0",
+                "/",
+                ".",
+                "-",
+                "_",
+                " ",
+                "\n",
+                "\r",
+                "\t",
+                "\u0000",
+                "'",
+                '"',
+                "`",
+                "$",
+                "(",
+                ")",
+                "{",
+                "}",
+                "[",
+                "]",
+                ";",
+                "&",
+                "|",
+                "<",
+                ">",
+                "#",
+                "%",
+                "\\",
+                ":",
+                "=",
+                "*",
+                "@",
+                "\u2028",
+            ];
+            const hostile = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 24 }).map((cs) => cs.join(""));
+            const oneLeaf = fc.constantFrom(...leaves);
+            fc.assert(
+                fc.property(oneLeaf, hostile, (leaf, value) => {
+                    tryValue(leaf, value);
+                }),
+                { numRuns: 300, seed: 20261202 },
+            );
+        });
+    },
+);

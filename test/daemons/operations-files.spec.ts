@@ -35,16 +35,24 @@ function shellcheck(files: RenderedFile[]): string {
 
 /** One host with every monitoring integration on (and the New Relic license set). */
 function monitoredSpec() {
-    const result = parseObjects({
-        ...BASE_CONFIG,
-        "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdef0123NRAL",
-        "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
-        "plone-aws:monitoring": {
-            alarmEmail: "ops@example.org",
-            remoteSyslog: { host: "logs7.papertrailapp.com", port: 12345, permittedPeer: "*.papertrailapp.com", files: { "/var/log/custom.log": "custom" } },
-            newRelic: { infrastructure: true, pythonAgent: true },
+    const result = parseObjects(
+        {
+            ...BASE_CONFIG,
+            "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdef0123NRAL",
+            "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
+            "plone-aws:monitoring": {
+                alarmEmail: "ops@example.org",
+                remoteSyslog: {
+                    host: "logs7.papertrailapp.com",
+                    port: 12345,
+                    permittedPeer: "*.papertrailapp.com",
+                    files: { "/var/log/custom.log": "custom" },
+                },
+                newRelic: { infrastructure: true, pythonAgent: true },
+            },
         },
-    }, "variant");
+        "variant",
+    );
     if (!result.spec) throw new Error(JSON.stringify(result.errors));
     return result.spec;
 }
@@ -64,7 +72,10 @@ describe("operations and monitoring files of every host", function () {
                 const app = renderAppFiles(ctx, host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
                 const files = [...renderOperationsFiles(ctx, host), ...monitoringSetupFiles(ctx), ...app].filter((f) => SHELL.test(f.path));
                 settings.push(...files.filter((f) => f.path.endsWith(".env")).map((f) => ({ ...f, path: `/${stack}-${host.name}-${path.basename(f.path)}` })));
-                const key = files.filter((f) => !f.path.endsWith(".env")).map((f) => `${f.path}\0${f.content}`).join("\0");
+                const key = files
+                    .filter((f) => !f.path.endsWith(".env"))
+                    .map((f) => `${f.path}\0${f.content}`)
+                    .join("\0");
                 if (seen.has(key)) continue;
                 seen.add(key);
                 expect(shellcheck(files), `${stack} ${host.name}`).to.equal("");
@@ -88,15 +99,34 @@ describe("operations and monitoring files of every host", function () {
     });
 
     it("gives each host the scripts of what it runs", function () {
-        const names = (ctx: RenderContext, host: HostPlan) => renderOperationsFiles(ctx, host).map((f) => path.basename(f.path)).sort();
+        const names = (ctx: RenderContext, host: HostPlan) =>
+            renderOperationsFiles(ctx, host)
+                .map((f) => path.basename(f.path))
+                .sort();
         const prod = stacks.find(([n]) => n === "prod")![1];
         expect(names(prod.ctx, prod.host("web-1"))).to.deep.equal(["plone-service", "plone-status", "plone-varnish-purge"]);
-        expect(names(prod.ctx, prod.host("app-1"))).to.deep.equal(["backup.env", "operations.sh", "plone-backup", "plone-pack", "plone-program", "plone-service", "plone-status"]);
+        expect(names(prod.ctx, prod.host("app-1"))).to.deep.equal([
+            "backup.env",
+            "operations.sh",
+            "plone-backup",
+            "plone-pack",
+            "plone-program",
+            "plone-service",
+            "plone-status",
+        ]);
         expect(names(prod.ctx, prod.host("app-2"))).to.deep.equal(["operations.sh", "plone-program", "plone-service", "plone-status"]);
         expect(names(prod.ctx, prod.host("blobs-1"))).to.deep.equal(["plone-service", "plone-status"]);
         const dev = stacks.find(([n]) => n === "dev")![1];
         expect(names(dev.ctx, dev.host("dev-1"))).to.deep.equal([
-            "backup.env", "operations.sh", "plone-backup", "plone-pack", "plone-program", "plone-restore", "plone-service", "plone-status", "plone-varnish-purge",
+            "backup.env",
+            "operations.sh",
+            "plone-backup",
+            "plone-pack",
+            "plone-program",
+            "plone-restore",
+            "plone-service",
+            "plone-status",
+            "plone-varnish-purge",
         ]);
     });
 
@@ -104,7 +134,10 @@ describe("operations and monitoring files of every host", function () {
         for (const [stack, { ctx }] of stacks) {
             for (const host of ctx.topology.hosts) {
                 const paths = hostFiles(ctx, host).map((f) => f.path);
-                expect(paths.filter((p, i) => paths.indexOf(p) !== i), `${stack} ${host.name}`).to.deep.equal([]);
+                expect(
+                    paths.filter((p, i) => paths.indexOf(p) !== i),
+                    `${stack} ${host.name}`,
+                ).to.deep.equal([]);
             }
         }
     });
@@ -125,7 +158,10 @@ describe("operations and monitoring files of every host", function () {
             const file = path.join(dir, "rsyslog.d", "60-plone-aws-remote.conf");
             fs.writeFileSync(file, conf);
             // What Debian's /etc/rsyslog.conf sets before it includes /etc/rsyslog.d.
-            fs.writeFileSync(path.join(dir, "rsyslog.conf"), `global(workDirectory="${dir}")\nmodule(load="imuxsock")\n$IncludeConfig ${dir}/rsyslog.d/*.conf\n*.* /dev/null\n`);
+            fs.writeFileSync(
+                path.join(dir, "rsyslog.conf"),
+                `global(workDirectory="${dir}")\nmodule(load="imuxsock")\n$IncludeConfig ${dir}/rsyslog.d/*.conf\n*.* /dev/null\n`,
+            );
             const ok = run("rsyslogd", ["-N1", "-f", path.join(dir, "rsyslog.conf")]);
             expect(ok.status, ok.stderr).to.equal(0);
             fs.writeFileSync(file, conf.replace("protocol=", "protocl="));

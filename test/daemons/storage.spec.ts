@@ -212,11 +212,7 @@ describeAsRoot("daemons: plone-volumes against fake device trees", "mkfs.xfs and
         expect(run("mkfs.xfs", ["-q", "-L", "restored", path.join(dev, "nvme2n1")]).status).to.equal(0);
         const restoredUuid = blkid(path.join(dev, "nvme2n1"), "UUID");
         const env = { PLONE_DEV_DIR: dev, PLONE_SYS_DIR: sys, PLONE_FSTAB: fstab };
-        const args = [
-            `${PATHS.filestorage}=vol-0aaaaaaaaaaaaaaa1`,
-            `${PATHS.backups}=vol-0aaaaaaaaaaaaaaa2`,
-            `${PATHS.localBlobs}=vol-0aaaaaaaaaaaaaaa3`,
-        ];
+        const args = [`${PATHS.filestorage}=vol-0aaaaaaaaaaaaaaa1`, `${PATHS.backups}=vol-0aaaaaaaaaaaaaaa2`, `${PATHS.localBlobs}=vol-0aaaaaaaaaaaaaaa3`];
 
         const first = volumes(args, env, script);
         expect(first.status, first.stderr).to.equal(0);
@@ -228,7 +224,9 @@ describeAsRoot("daemons: plone-volumes against fake device trees", "mkfs.xfs and
         expect(blkid(path.join(dev, "nvme1n1"), "LABEL")).to.equal("filestorage");
 
         const table = fs.readFileSync(fstab, "utf8");
-        expect(table.split("\n").slice(0, 2).join("\n")).to.equal("# /etc/fstab: static file system information.\nUUID=0f0e0d0c-root / ext4 rw,discard,errors=remount-ro 0 1");
+        expect(table.split("\n").slice(0, 2).join("\n")).to.equal(
+            "# /etc/fstab: static file system information.\nUUID=0f0e0d0c-root / ext4 rw,discard,errors=remount-ro 0 1",
+        );
         const options = "xfs defaults,noatime,nofail,x-systemd.device-timeout=30s 0 2";
         expect(table).to.include(`UUID=${blkid(path.join(dev, "nvme1n1"), "UUID")} ${PATHS.filestorage} ${options}\n`);
         expect(table).to.include(`UUID=${restoredUuid} ${PATHS.backups} ${options}\n`);
@@ -392,7 +390,9 @@ describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd pe
     function runScript(peer: ScratchHost, name: string, content: string, env: Record<string, string> = {}) {
         const file = path.join(temp!.dir, `${name}-${Date.now()}`);
         fs.writeFileSync(file, content, { mode: 0o755 });
-        const prefix = Object.entries(env).map(([k, v]) => `${k}=${v} `).join("");
+        const prefix = Object.entries(env)
+            .map(([k, v]) => `${k}=${v} `)
+            .join("");
         return peer.sh(`${prefix}bash ${file}`, {}, 180_000);
     }
 
@@ -408,7 +408,9 @@ describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd pe
         expect(first.stdout).to.include(`started volume ${VOLUME}`);
         expect(first.stdout).to.include(`set performance.cache-size of ${VOLUME} to 256MB`);
         const info = gluster(peers[0], `volume info ${VOLUME}`);
-        expect(info).to.match(/^Status: Started$/m).and.match(/^Number of Bricks: 1$/m);
+        expect(info)
+            .to.match(/^Status: Started$/m)
+            .and.match(/^Number of Bricks: 1$/m);
         // The brick listens inside the range the security groups open.
         const status = gluster(peers[0], `volume status ${VOLUME} detail`);
         const port = Number(/^TCP Port\s*:\s*(\d+)/m.exec(status)?.[1]);
@@ -432,8 +434,12 @@ describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd pe
         expect(grown.stdout).to.include(`probed peer ${peers[1].address}`);
         expect(grown.stdout).to.include(`added ${peers[1].address}:${PATHS.glusterExport}/brick to ${VOLUME} (replica 2)`);
         const info = gluster(peers[0], `volume info ${VOLUME}`);
-        expect(info).to.match(/^Type: Replicate$/m).and.match(/^Number of Bricks: 1 x 2 = 2$/m);
-        expect(info).to.include(`Brick1: ${peers[0].address}:${PATHS.glusterExport}/brick`).and.include(`Brick2: ${peers[1].address}:${PATHS.glusterExport}/brick`);
+        expect(info)
+            .to.match(/^Type: Replicate$/m)
+            .and.match(/^Number of Bricks: 1 x 2 = 2$/m);
+        expect(info)
+            .to.include(`Brick1: ${peers[0].address}:${PATHS.glusterExport}/brick`)
+            .and.include(`Brick2: ${peers[1].address}:${PATHS.glusterExport}/brick`);
 
         const again = runScript(peers[0], "gfs-1", script);
         expect(again.status, again.stderr).to.equal(0);
@@ -455,10 +461,9 @@ describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd pe
             `${peers[0].address}:/${VOLUME} ${PATHS.sharedBlobsMount} glusterfs defaults,_netdev,nofail,backup-volfile-servers=${peers[1].address} 0 0`,
         );
         const blobDir = `${PATHS.sharedBlobsMount}/blobstorage`;
-        expect(peers[0].must(`findmnt -rn -o FSTYPE --mountpoint ${PATHS.sharedBlobsMount}; stat -c '%U:%G %a' ${blobDir}`).stdout.trim().split("\n")).to.deep.equal([
-            "fuse.glusterfs",
-            `${DEPLOY_USER}:${DEPLOY_USER} 750`,
-        ]);
+        expect(
+            peers[0].must(`findmnt -rn -o FSTYPE --mountpoint ${PATHS.sharedBlobsMount}; stat -c '%U:%G %a' ${blobDir}`).stdout.trim().split("\n"),
+        ).to.deep.equal(["fuse.glusterfs", `${DEPLOY_USER}:${DEPLOY_USER} 750`]);
         // A blob written through the mount lands in both bricks.
         peers[0].must(`runuser -u ${DEPLOY_USER} -- sh -c 'echo blob > ${blobDir}/probe.blob'`);
         for (const peer of peers) expect(peer.must(`cat ${PATHS.glusterExport}/brick/blobstorage/probe.blob`).stdout).to.equal("blob\n");
@@ -487,16 +492,23 @@ function writeStubs(dir: string, installed: string[]): { stubs: string; calls: s
     fs.mkdirSync(stubs);
     fs.writeFileSync(path.join(dir, "installed"), installed.map((p) => `${p}\n`).join(""));
     fs.writeFileSync(calls, "");
-    const stub = (name: string, body: string) => fs.writeFileSync(path.join(stubs, name), `#!/bin/bash\necho "${name} $*" >>${calls}\n${body}\n`, { mode: 0o755 });
+    const stub = (name: string, body: string) =>
+        fs.writeFileSync(path.join(stubs, name), `#!/bin/bash\necho "${name} $*" >>${calls}\n${body}\n`, { mode: 0o755 });
     // dpkg-query -W -f=FORMAT NAME: "ii <version>" for installed packages, as the real one prints.
     stub("dpkg-query", `grep -qxF -- "\${@: -1}" ${dir}/installed || exit 1\nprintf 'ii 1.0'`);
-    stub("apt-get", `seen=0\nfor a in "$@"; do\n  if [ "$seen" = 1 ] && [[ $a != -* ]]; then echo "$a" >>${dir}/installed; fi\n  [ "$a" = install ] && seen=1\ndone\nexit 0`);
+    stub(
+        "apt-get",
+        `seen=0\nfor a in "$@"; do\n  if [ "$seen" = 1 ] && [[ $a != -* ]]; then echo "$a" >>${dir}/installed; fi\n  [ "$a" = install ] && seen=1\ndone\nexit 0`,
+    );
     stub("service", `state=${dir}/service-$1\ncase $2 in status) [ -e "$state" ] ;; start|restart) touch "$state" ;; esac`);
-    stub("rpcinfo", [
-        `echo "    100005    3   tcp  ${PORTS.mountd}  mountd"`,
-        `echo "    100024    1   tcp  ${PORTS.statd}  status"`,
-        `echo "    100021    4   tcp  ${PORTS.lockd}  nlockmgr"`,
-    ].join("\n"));
+    stub(
+        "rpcinfo",
+        [
+            `echo "    100005    3   tcp  ${PORTS.mountd}  mountd"`,
+            `echo "    100024    1   tcp  ${PORTS.statd}  status"`,
+            `echo "    100021    4   tcp  ${PORTS.lockd}  nlockmgr"`,
+        ].join("\n"),
+    );
     return { stubs, calls };
 }
 
@@ -517,7 +529,10 @@ describeAsRoot("daemons: plone-setup end to end on a scratch host", "plone-setup
         dir = fs.mkdtempSync("/var/tmp/plone-aws-setup-");
         const packages = setupPackages(ctx, h);
         const notYet = ["cron", "nvme-cli"];
-        const { stubs, calls } = writeStubs(dir, packages.filter((p) => !notYet.includes(p)));
+        const { stubs, calls } = writeStubs(
+            dir,
+            packages.filter((p) => !notYet.includes(p)),
+        );
         const dev = path.join(dir, "dev");
         fs.mkdirSync(path.join(dev, "disk", "by-id"), { recursive: true });
         const ids = ["vol-0ddddddddddddddd1", "vol-0ddddddddddddddd2", "vol-0ddddddddddddddd3"];
@@ -542,15 +557,21 @@ describeAsRoot("daemons: plone-setup end to end on a scratch host", "plone-setup
             "preparing the scratch host",
         );
         const args = [`${PATHS.filestorage}=${ids[0]}`, `${PATHS.backups}=${ids[1]}`, `${PATHS.nfsExport}=${ids[2]}`];
-        const setup = () => scratch!.sh(`PATH=${stubs}:$PATH PLONE_DEV_DIR=${dev} PLONE_SYS_DIR=${dir}/sys PLONE_VOLUME_WAIT=0 bash ${script} ${args.join(" ")}`);
+        const setup = () =>
+            scratch!.sh(`PATH=${stubs}:$PATH PLONE_DEV_DIR=${dev} PLONE_SYS_DIR=${dir}/sys PLONE_VOLUME_WAIT=0 bash ${script} ${args.join(" ")}`);
 
         const first = setup();
         if (process.env.PLONE_AWS_SHOW_SETUP) console.log(first.stdout, first.stderr);
         expect(first.status, first.stderr + first.stdout).to.equal(0);
-        const apt = fs.readFileSync(calls, "utf8").split("\n").filter((l) => l.startsWith("apt-get"));
+        const apt = fs
+            .readFileSync(calls, "utf8")
+            .split("\n")
+            .filter((l) => l.startsWith("apt-get"));
         expect(apt).to.have.length(2);
         expect(apt[0]).to.match(/ update$/);
-        expect(apt[1]).to.include("--force-confold").and.match(/ install cron nvme-cli$/);
+        expect(apt[1])
+            .to.include("--force-confold")
+            .and.match(/ install cron nvme-cli$/);
         expect(first.stdout).to.include("plone-setup: created user plone (UID 4000)").and.include("plone-setup: time zone Europe/Berlin");
         expect(first.stdout).to.include("plone-setup: mounted a 1G tmpfs on /tmp");
         expect(first.stdout).to.include(`made an XFS file system on the blank device ${dev}/nvme3n1 for ${PATHS.nfsExport}`);
@@ -582,12 +603,23 @@ describeAsRoot("daemons: plone-setup end to end on a scratch host", "plone-setup
 
         const second = setup();
         expect(second.status, second.stderr).to.equal(0);
-        expect(second.stdout).to.equal([
-            "plone-setup: no change",
-            // The scratch host is no EC2 instance: the agent's installer says so and installs nothing, both runs.
-            "plone-cloudwatch-agent: not an EC2 instance (no instance metadata): the CloudWatch agent is not installed",
-            "plone-cloudwatch-agent: no change",
-            "plone-volumes: no change", "plone-blob-server: no change", "plone-blobs: no change", ""].join("\n"));
-        expect(fs.readFileSync(calls, "utf8").split("\n").filter((l) => l.startsWith("apt-get"))).to.have.length(2);
+        expect(second.stdout).to.equal(
+            [
+                "plone-setup: no change",
+                // The scratch host is no EC2 instance: the agent's installer says so and installs nothing, both runs.
+                "plone-cloudwatch-agent: not an EC2 instance (no instance metadata): the CloudWatch agent is not installed",
+                "plone-cloudwatch-agent: no change",
+                "plone-volumes: no change",
+                "plone-blob-server: no change",
+                "plone-blobs: no change",
+                "",
+            ].join("\n"),
+        );
+        expect(
+            fs
+                .readFileSync(calls, "utf8")
+                .split("\n")
+                .filter((l) => l.startsWith("apt-get")),
+        ).to.have.length(2);
     });
 });

@@ -30,17 +30,23 @@ describeAsRoot("supervisord runs the rendered programs", "supervisord switches t
     });
 
     it("starts the clients, the ZEO server, a worker and an event listener from current", async function () {
-        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: {
-                // Both quote kinds, % and #: supervisor's environment= could not hold this; plone-app-env does.
-                environment: { PLONE_ENV: `it's "staging" 100% #1`, TZ: "UTC" },
-                initCommands: [
-                    { name: "listener", cmd: "bin/listener", eventListener: { events: ["TICK_5"] } },
-                    { name: "worker", cmd: "bin/worker", args: "--flag" },
-                ],
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+            ],
+            {
+                app: {
+                    // Both quote kinds, % and #: supervisor's environment= could not hold this; plone-app-env does.
+                    environment: { PLONE_ENV: `it's "staging" 100% #1`, TZ: "UTC" },
+                    initCommands: [
+                        { name: "listener", cmd: "bin/listener", eventListener: { events: ["TICK_5"] } },
+                        { name: "worker", cmd: "bin/worker", args: "--flag" },
+                    ],
+                },
+                plone: { clientCount: 2 },
             },
-            plone: { clientCount: 2 },
-        });
+        );
         const { ctx, host } = contextOf(spec);
         const root = tmp.dir;
         const [p1, p2, pz] = await freePorts(3);
@@ -53,7 +59,11 @@ describeAsRoot("supervisord runs the rendered programs", "supervisord switches t
         fs.mkdirSync(`${release}/standin`);
         fs.writeFileSync(`${release}/standin/app.py`, STANDIN_APP);
         const script = (name: string, body: string) => fs.writeFileSync(`${release}/bin/${name}`, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-        for (const [name, port] of [["client1", p1], ["client2", p2], ["zeoserver", pz]] as const) {
+        for (const [name, port] of [
+            ["client1", p1],
+            ["client2", p2],
+            ["zeoserver", pz],
+        ] as const) {
             script(name, `exec python3 ${release}/standin/app.py ${port} ${name} ${release}`);
         }
         script("worker", `echo "worker $*"; exec sleep 600`);

@@ -85,7 +85,15 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
                 { name: "zeo-1", layers: ["zeoserver"] },
                 { name: "nfs-1", layers: ["shared_blobs"] },
             ],
-            { plone: { storage: "zeo", blobs: "nfs", clientCount: 3, zeoSyslog: { facility: "local2" }, clientSyslog: { facility: "local1", level: "WARNING" } } },
+            {
+                plone: {
+                    storage: "zeo",
+                    blobs: "nfs",
+                    clientCount: 3,
+                    zeoSyslog: { facility: "local2" },
+                    clientSyslog: { facility: "local1", level: "WARNING" },
+                },
+            },
         ),
     efs: () =>
         variantConfig(
@@ -103,7 +111,13 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
                 { name: "app-1", layers: ["plone_instances", "db_packing"] },
             ],
             {
-                plone: { storage: "relstorage", blobs: "database", clientCount: 2, pack: { gc: false, truncateRefs: false }, relstorage: { blobCacheSize: "4gb", keepHistory: false } },
+                plone: {
+                    storage: "relstorage",
+                    blobs: "database",
+                    clientCount: 2,
+                    pack: { gc: false, truncateRefs: false },
+                    relstorage: { blobCacheSize: "4gb", keepHistory: false },
+                },
                 database: {},
             },
         ),
@@ -115,7 +129,13 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
                 { name: "cache-1", layers: ["memcached"] },
             ],
             {
-                plone: { storage: "relstorage", blobs: "local", clientCount: 2, pack: { truncateRefs: true }, relstorage: { cacheServers: ["cache.example.net:11211"] } },
+                plone: {
+                    storage: "relstorage",
+                    blobs: "local",
+                    clientCount: 2,
+                    pack: { truncateRefs: true },
+                    relstorage: { cacheServers: ["cache.example.net:11211"] },
+                },
                 database: { host: "pg.example.net", port: 6432, name: "site", user: "zope" },
             },
         ),

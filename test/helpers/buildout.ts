@@ -16,13 +16,14 @@ let python: string | undefined;
 /** A Python with Debian's python3-zc.buildout (a pyenv python3 earlier on PATH lacks it). */
 export function buildoutPython(): string | undefined {
     if (python === undefined) {
-        python = ["/usr/bin/python3", "python3"].find((p) => {
-            try {
-                return run(p, ["-c", "import zc.buildout.configparser"]).status === 0;
-            } catch {
-                return false;
-            }
-        }) ?? "";
+        python =
+            ["/usr/bin/python3", "python3"].find((p) => {
+                try {
+                    return run(p, ["-c", "import zc.buildout.configparser"]).status === 0;
+                } catch {
+                    return false;
+                }
+            }) ?? "";
     }
     return python || undefined;
 }
@@ -67,5 +68,8 @@ export function unresolvedReferences(sections: BuildoutSections): string[] {
 
 /** The names listed in a multi-line option. */
 export function lines(value: string | undefined): string[] {
-    return (value ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+    return (value ?? "")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
 }

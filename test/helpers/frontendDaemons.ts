@@ -31,7 +31,17 @@ export function writeFiles(root: string, files: RenderedFile[]): Record<string, 
 /** What the nginx and varnish packages provide on a host, under the layout's root. */
 export function prepareDebianFiles(layout: FrontendLayout): void {
     const p = layout.paths;
-    for (const dir of [`${p.nginxDir}/conf.d`, `${p.nginxDir}/modules-enabled`, `${p.nginxDir}/sites-enabled`, p.nginxLogDir, p.acmeWebroot, p.haproxyChroot, path.dirname(p.haproxySocket), path.dirname(p.varnishSecret), p.letsencryptLive]) {
+    for (const dir of [
+        `${p.nginxDir}/conf.d`,
+        `${p.nginxDir}/modules-enabled`,
+        `${p.nginxDir}/sites-enabled`,
+        p.nginxLogDir,
+        p.acmeWebroot,
+        p.haproxyChroot,
+        path.dirname(p.haproxySocket),
+        path.dirname(p.varnishSecret),
+        p.letsencryptLive,
+    ]) {
         fs.mkdirSync(dir, { recursive: true });
     }
     fs.copyFileSync("/etc/nginx/mime.types", `${p.nginxDir}/mime.types`);
@@ -42,19 +52,36 @@ export function prepareDebianFiles(layout: FrontendLayout): void {
 export function selfSignedCertificate(layout: FrontendLayout, domain: string): void {
     const dir = `${layout.paths.letsencryptLive}/${domain}`;
     fs.mkdirSync(dir, { recursive: true });
-    const r = run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${domain}`,
-        "-keyout", `${dir}/privkey.pem`, "-out", `${dir}/fullchain.pem`]);
+    const r = run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${domain}`,
+        "-keyout",
+        `${dir}/privkey.pem`,
+        "-out",
+        `${dir}/fullchain.pem`,
+    ]);
     if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
 }
 
 /** Free TCP ports on 127.0.0.1 (bound and released; another process could take one meanwhile). */
 export async function freePorts(n: number): Promise<number[]> {
     const servers = await Promise.all(
-        Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-            const s = net.createServer();
-            s.once("error", reject);
-            s.listen(0, "127.0.0.1", () => resolve(s));
-        })),
+        Array.from(
+            { length: n },
+            () =>
+                new Promise<net.Server>((resolve, reject) => {
+                    const s = net.createServer();
+                    s.once("error", reject);
+                    s.listen(0, "127.0.0.1", () => resolve(s));
+                }),
+        ),
     );
     const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));

@@ -84,7 +84,15 @@ const COMMON_OVERLAY = {
     "plone-aws:frontend": {
         subsites: { "docs.example.org": "docs" },
         rawSubsiteServer: { "docs.example.org": "location = /robots.txt { return 200 'docs'; }" },
-        haproxy: { statsUser: "stats", connectTimeout: "5s", clientTimeout: "300s", serverTimeout: "300s", queueTimeout: "60s", httpRequestTimeout: "10s", slowstart: "30s" },
+        haproxy: {
+            statsUser: "stats",
+            connectTimeout: "5s",
+            clientTimeout: "300s",
+            serverTimeout: "300s",
+            queueTimeout: "60s",
+            httpRequestTimeout: "10s",
+            slowstart: "30s",
+        },
         varnish: { purgeUrls: [".*", "^/news"] },
         nginx: {
             clientMaxBodySize: "128m",
@@ -95,7 +103,10 @@ const COMMON_OVERLAY = {
             rawDefaultSslServer: "location = /default-ssl-only {\n    return 204;\n}",
         },
     },
-    "plone-aws:snapshots": { tagValue: "plone-full", crossRegionCopy: { region: "eu-central-1", kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/0000-1111" } },
+    "plone-aws:snapshots": {
+        tagValue: "plone-full",
+        crossRegionCopy: { region: "eu-central-1", kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/0000-1111" },
+    },
     "plone-aws:monitoring": {
         alarmEmail: "ops@example.org",
         remoteSyslog: { host: "logs.example.org", port: 6514, permittedPeer: "*.example.org", files: { "/var/log/plone/extra.log": "plone-extra" } },
@@ -137,20 +148,36 @@ export function fullStacks(): FullStack[] {
         ],
         "plone-aws:access": { additionalPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBZ0rK6X1cB6M8pWfhQ0bB7m9m1Zr2xZsMeJ1g3vGk2c next-key"] },
         "plone-aws:app": merge(COMMON_OVERLAY["plone-aws:app"], { repository: "https://ci-bot@github.com/plone/plone-aws-example-buildout.git" }),
-        "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], { aliases: ["www.dev.example.org"], tls: { mode: "certbot", email: "ops@example.org" } }),
+        "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], {
+            aliases: ["www.dev.example.org"],
+            tls: { mode: "certbot", email: "ops@example.org" },
+        }),
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
     }) as Record<string, unknown>;
     const prodBase = repoRaw("prod");
-    const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) => (h.name === "app-1" ? { ...h, layers: [...h.layers, "celerybeat"] } : h));
+    const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) =>
+        h.name === "app-1" ? { ...h, layers: [...h.layers, "celerybeat"] } : h,
+    );
     const prod = merge(prodBase, {
         ...COMMON_OVERLAY,
         "plone-aws:hosts": prodHosts,
         "plone-aws:plone": merge(COMMON_OVERLAY["plone-aws:plone"], {
-            relstorage: { config: "cfg/relstorage.cfg", cacheLocalDir: "/srv/relstorage-cache", blobCacheSize: "2gb", cacheServers: ["cache.example.internal:11211"] },
+            relstorage: {
+                config: "cfg/relstorage.cfg",
+                cacheLocalDir: "/srv/relstorage-cache",
+                blobCacheSize: "2gb",
+                cacheServers: ["cache.example.internal:11211"],
+            },
         }),
         "plone-aws:frontend": merge(COMMON_OVERLAY["plone-aws:frontend"], { tls: { sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" } }),
-        "plone-aws:database": merge(prodBase["plone-aws:database"], { name: "plone", user: "plone", engineVersion: "16", backupWindow: "02:00-03:00", maintenanceWindow: "sun:03:30-sun:04:30" }),
+        "plone-aws:database": merge(prodBase["plone-aws:database"], {
+            name: "plone",
+            user: "plone",
+            engineVersion: "16",
+            backupWindow: "02:00-03:00",
+            maintenanceWindow: "sun:03:30-sun:04:30",
+        }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
     }) as Record<string, unknown>;
     prod["plone-aws:frontend"] = { ...(prod["plone-aws:frontend"] as object) };

@@ -13,6 +13,7 @@ import { defaultPolicyConfig, JsonSchema, PolicyInfo, validateValue } from "../.
 import { SECURITY_GROUP_TAG, TYPES } from "../../policies/rules/common";
 
 // The analyzer's own proxy: reading a value that is unknown during preview throws, as in the server.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- proxy.d.ts declares nothing: the module is internal to @pulumi/policy
 const proxy: { unknownCheckingProxy<T extends object>(target: T): T } = require("@pulumi/policy/proxy");
 
 /** What `pulumi preview` sends for a string that is not known yet (an id of a resource to be created). */
@@ -30,7 +31,10 @@ function infoOf(policy: ResourceValidationPolicy | StackValidationPolicy): Polic
         name: policy.name,
         description: policy.description,
         enforcementLevel: policy.enforcementLevel ?? "advisory",
-        configSchema: policy.configSchema && { properties: policy.configSchema.properties as Record<string, JsonSchema>, required: policy.configSchema.required },
+        configSchema: policy.configSchema && {
+            properties: policy.configSchema.properties as Record<string, JsonSchema>,
+            required: policy.configSchema.required,
+        },
     };
 }
 
@@ -96,7 +100,11 @@ export function resourceArgs(type: string, props: Props, options: FakeOptions = 
 /** Runs a resource policy as the server does: the type fast path, every validation, violations collected. */
 export async function runResourcePolicy(policy: ResourceValidationPolicy, type: string, props: Props, options: FakeOptions = {}): Promise<Violation[]> {
     const args = resourceArgs(type, props, { ...options, config: configOf(policy, options.config) });
-    const validations: ResourceValidation[] = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+    const validations: ResourceValidation[] = Array.isArray(policy.validateResource)
+        ? policy.validateResource
+        : policy.validateResource
+          ? [policy.validateResource]
+          : [];
     const typed = validations.length === 1 ? (validations[0] as { __pulumiType?: string }).__pulumiType : undefined;
     if (typed && typed !== type) return [];
     const violations: Violation[] = [];
@@ -110,7 +118,12 @@ export async function runResourcePolicy(policy: ResourceValidationPolicy, type: 
 export class FakeStack {
     public readonly resources: PolicyResource[] = [];
 
-    add(type: string, name: string, props: Props, options: { parentType?: string; dependsOn?: Record<string, PolicyResource[]>; protect?: boolean } = {}): PolicyResource {
+    add(
+        type: string,
+        name: string,
+        props: Props,
+        options: { parentType?: string; dependsOn?: Record<string, PolicyResource[]>; protect?: boolean } = {},
+    ): PolicyResource {
         const wrapped = proxy.unknownCheckingProxy(structuredClone(props));
         const deps = options.dependsOn ?? {};
         const resource: PolicyResource = {
@@ -134,7 +147,12 @@ export class FakeStack {
     }
 
     /** An aws.vpc.SecurityGroupIngressRule on `group`, from a CIDR or another group. */
-    ingress(group: PolicyResource, port: number | [number, number], source: string | PolicyResource, options: { protocol?: string; name?: string } = {}): PolicyResource {
+    ingress(
+        group: PolicyResource,
+        port: number | [number, number],
+        source: string | PolicyResource,
+        options: { protocol?: string; name?: string } = {},
+    ): PolicyResource {
         const [fromPort, toPort] = typeof port === "number" ? [port, port] : port;
         const fromGroup = typeof source !== "string";
         const name = options.name ?? `${group.name}-${fromPort}-from-${fromGroup ? source.name : source}`;

@@ -11,10 +11,7 @@ export const ROOT_TAG = "@root";
 /** Why a suite cannot run as this user, or undefined when it can (the effective user is root). */
 export function lackOfRoot(why: string): string | undefined {
     if (process.geteuid?.() === 0) return undefined;
-    return (
-        `needs root (${why}). npm test runs these suites under sudo when sudo needs no password; ` +
-        `otherwise run npm test as root`
-    );
+    return `needs root (${why}). npm test runs these suites under sudo when sudo needs no password; ` + `otherwise run npm test as root`;
 }
 
 /** Skips the calling suite or test when not root, saying why; in CI, fails it saying why. */

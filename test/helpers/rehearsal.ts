@@ -20,7 +20,11 @@ export function requireRehearsal(ctx: Mocha.Context): void {
 }
 
 /** Every trace of a run on the machine, for assertions that there is none. */
-export function traces(runId: string, runDir: string, pidfiles: number[]): { netns: string[]; links: string[]; mounts: string[]; processes: number[]; loops: string[]; pidfileProcesses: number[] } {
+export function traces(
+    runId: string,
+    runDir: string,
+    pidfiles: number[],
+): { netns: string[]; links: string[]; mounts: string[]; processes: number[]; loops: string[]; pidfileProcesses: number[] } {
     const left = runLeftovers(runId, runDir);
     const alive = (pid: number) => {
         try {

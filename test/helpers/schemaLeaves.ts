@@ -3,7 +3,6 @@
 // puts hostile values into each; a test checks that every leaf has a kind.
 import { Step, StringKey, stringKeys } from "../../components/config/stringKeys";
 
-export type { Step };
 export type StringLeaf = StringKey;
 
 /** Every string key of the schema (components/config/stringKeys.ts). */

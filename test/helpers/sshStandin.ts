@@ -44,6 +44,14 @@ export function installSshStandin(dir: string): { program: string; log: string; 
     const program = path.join(dir, "ssh");
     const log = path.join(dir, "ssh-calls.jsonl");
     fs.writeFileSync(program, SSH_STANDIN, { mode: 0o755 });
-    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as SshCall) : []);
+    const calls = () =>
+        fs.existsSync(log)
+            ? fs
+                  .readFileSync(log, "utf8")
+                  .trim()
+                  .split("\n")
+                  .filter(Boolean)
+                  .map((l) => JSON.parse(l) as SshCall)
+            : [];
     return { program, log, calls };
 }

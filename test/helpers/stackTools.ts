@@ -37,9 +37,14 @@ export async function checkStackText(text: string, stackName: string, expected: 
     const policy = await checkPolicies(planned, { config, configFile });
     const mandatory = policy.violations.filter((v) => v.level === "mandatory");
     const unexpected = mandatory.filter((v) => !(expected.mandatory ?? []).includes(v.policy));
-    expect(unexpected.map((v) => `${v.policy}: ${v.message}`), `mandatory policy violations of ${stackName}`).to.deep.equal([]);
+    expect(
+        unexpected.map((v) => `${v.policy}: ${v.message}`),
+        `mandatory policy violations of ${stackName}`,
+    ).to.deep.equal([]);
     // The violations the caller expects must really be reported (a stack without TLS, for instance).
-    expect([...new Set(mandatory.map((v) => v.policy))].sort(), `expected mandatory violations of ${stackName}`).to.deep.equal([...(expected.mandatory ?? [])].sort());
+    expect([...new Set(mandatory.map((v) => v.policy))].sort(), `expected mandatory violations of ${stackName}`).to.deep.equal(
+        [...(expected.mandatory ?? [])].sort(),
+    );
     expect(exitCodeFor(policy)).to.equal(mandatory.length > 0 ? 2 : 0);
     return { loaded: loaded as LoadedStack & { spec: StackSpec }, run: planned, policy };
 }
@@ -57,5 +62,8 @@ export function configOf(text: string): Record<string, unknown> {
 /** Runs one of the repository's scripts as `npm run <name>` would, from `cwd`. */
 export function runScript(script: string, args: string[], cwd = REPO): RunResult {
     const register = require.resolve("ts-node/register/transpile-only", { paths: [REPO] });
-    return run(process.execPath, ["-r", register, path.join(REPO, "scripts", script), ...args], { cwd, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") } });
+    return run(process.execPath, ["-r", register, path.join(REPO, "scripts", script), ...args], {
+        cwd,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, "tsconfig.json") },
+    });
 }

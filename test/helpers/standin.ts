@@ -10,7 +10,7 @@ import type { HostPlan } from "../../components/topology";
 import { StandinRepo } from "../../scripts/lib/rehearsal/standin";
 import { run, RunResult } from "./system";
 
-export { STANDIN_APP, STANDIN_BUILD, STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
+export { STANDIN_APP, STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 
 /** The fixture buildout repository: git on a local path, reached through a file:// URL. */
 export class FixtureRepo extends StandinRepo {
@@ -42,7 +42,11 @@ export function relocate(text: string, root: string): string {
 }
 
 /** Writes rendered files under `root` with their modes, content relocated and `edit` applied. */
-export function installRelocated(files: RenderedFile[], root: string, edit: (file: RenderedFile, content: string) => string = (_, c) => c): Record<string, string> {
+export function installRelocated(
+    files: RenderedFile[],
+    root: string,
+    edit: (file: RenderedFile, content: string) => string = (_, c) => c,
+): Record<string, string> {
     const paths: Record<string, string> = {};
     for (const f of files) {
         const target = `${root}${f.path}`;
@@ -57,10 +61,14 @@ export function installRelocated(files: RenderedFile[], root: string, edit: (fil
 /** Free TCP ports on 127.0.0.1 (briefly bound, then released). */
 export async function freePorts(n: number): Promise<number[]> {
     const servers = await Promise.all(
-        Array.from({ length: n }, () => new Promise<net.Server>((resolve) => {
-            const s = net.createServer();
-            s.listen(0, "127.0.0.1", () => resolve(s));
-        })),
+        Array.from(
+            { length: n },
+            () =>
+                new Promise<net.Server>((resolve) => {
+                    const s = net.createServer();
+                    s.listen(0, "127.0.0.1", () => resolve(s));
+                }),
+        ),
     );
     const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));

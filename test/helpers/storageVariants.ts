@@ -17,7 +17,13 @@ export function variantConfig(hosts: HostSpec[], plone: Record<string, unknown>,
         "plone-aws:app": { repository: "https://github.com/example-org/site-buildout.git" },
         "plone-aws:plone": { clientCount: 2, ...plone },
         "plone-aws:frontend": { domain: "www.example.org" },
-        "plone-aws:network": { cidr: "10.50.0.0/16", azCount: 2, natGateways: "single", adminCidrs: ["198.51.100.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+        "plone-aws:network": {
+            cidr: "10.50.0.0/16",
+            azCount: 2,
+            natGateways: "single",
+            adminCidrs: ["198.51.100.7/32"],
+            availabilityZones: ["eu-west-1a", "eu-west-1b"],
+        },
         "plone-aws:access": { publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPLACEHOLDERKEYREPLACEWITHYOURS0000000000 test" },
         ...ALL_SECRETS,
         ...extra,
@@ -48,7 +54,12 @@ export const STORAGE_VARIANT_CONFIGS: Record<string, () => Record<string, unknow
         ),
     /** Every layer on one host with NFS blobs: the server bind-mounts its own export. */
     nfsOneHost: () =>
-        variantConfig([{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver", "shared_blobs"] }], { storage: "zeo", blobs: "nfs", tmpfsSize: "1G", timezone: "Europe/Berlin" }),
+        variantConfig([{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver", "shared_blobs"] }], {
+            storage: "zeo",
+            blobs: "nfs",
+            tmpfsSize: "1G",
+            timezone: "Europe/Berlin",
+        }),
     /** EFS blobs, RelStorage packed on app-1 in one stage, clearing the ref tables. */
     efsRelstorage: () =>
         variantConfig(

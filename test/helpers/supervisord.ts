@@ -9,7 +9,10 @@ export class TempSupervisord {
     private readonly pidFile: string;
 
     /** `include`: a glob of program files (e.g. <dir>/etc/supervisor/conf.d/*.conf). */
-    constructor(readonly dir: string, include: string) {
+    constructor(
+        readonly dir: string,
+        include: string,
+    ) {
         fs.mkdirSync(dir, { recursive: true });
         this.conf = path.join(dir, "supervisord.conf");
         this.pidFile = path.join(dir, "supervisord.pid");

@@ -48,11 +48,16 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
     const pid = (program: string) => supervisord!.pidOf(program);
     const events = (): StandinEvent[] =>
         fs.existsSync(eventsFile)
-            ? fs.readFileSync(eventsFile, "utf8").trim().split("\n").filter(Boolean).map((line) => {
-                  const [time, name, what, ...rest] = line.split(" ");
-                  const kv = Object.fromEntries(rest.filter((r) => r.includes("=")).map((r) => r.split("=")));
-                  return { time: Number(time), name, what: what === "GET" ? `GET ${rest[0]}` : what, rotation: kv.rotation, release: kv.release };
-              })
+            ? fs
+                  .readFileSync(eventsFile, "utf8")
+                  .trim()
+                  .split("\n")
+                  .filter(Boolean)
+                  .map((line) => {
+                      const [time, name, what, ...rest] = line.split(" ");
+                      const kv = Object.fromEntries(rest.filter((r) => r.includes("=")).map((r) => r.split("=")));
+                      return { time: Number(time), name, what: what === "GET" ? `GET ${rest[0]}` : what, rotation: kv.rotation, release: kv.release };
+                  })
             : [];
     const clearEvents = () => fs.rmSync(eventsFile, { force: true });
     const lifecycle = (evs: StandinEvent[]) => evs.filter((e) => e.what === "start" || e.what === "stop").map((e) => `${e.name} ${e.what}`);
@@ -239,7 +244,9 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         expect(current()).to.equal(first);
         const r = script("plone-rollback");
         expect(r.status).to.equal(1);
-        expect(r.stderr).to.match(new RegExp(`error: releases/${first} \\(commit [0-9a-f]{12}\\) is the oldest release on this host: there is none to roll back to`));
+        expect(r.stderr).to.match(
+            new RegExp(`error: releases/${first} \\(commit [0-9a-f]{12}\\) is the oldest release on this host: there is none to roll back to`),
+        );
         expect(current()).to.equal(first);
     });
 
@@ -318,7 +325,11 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         const broken = r.stdout.match(/built releases\/(\d{14})/)![1];
         expect(r.stderr).to.include("error: client1 (plone-client1) did not start; it stays out of rotation (drain)");
         expect(r.stdout).to.include(`rolling back to releases/${before}: releases/${broken} does not run`);
-        expect(r.stderr).to.match(new RegExp(`the deploy of releases/${broken} failed \\(see above\\); rolled back to releases/${before} \\(commit [0-9a-f]{12}\\), which is running; releases/${broken} was removed`));
+        expect(r.stderr).to.match(
+            new RegExp(
+                `the deploy of releases/${broken} failed \\(see above\\); rolled back to releases/${before} \\(commit [0-9a-f]{12}\\), which is running; releases/${broken} was removed`,
+            ),
+        );
         expect(current()).to.equal(before);
         expect(releases()).to.not.include(broken);
         expect(answer(1)).to.equal(`client1 ${before}`);

@@ -27,13 +27,19 @@ describeAsRoot("the configure step's installer", "the installer sets owners with
     const reloads = () => (fs.existsSync(path.join(root, "reloads")) ? read("reloads").trim().split("\n") : []);
 
     it("is shellcheck-clean", () => {
-        const r = run("shellcheck", ["-s", "bash", "-"], { input: renderInstallScript([file("/etc/demo/demo.conf", "valid\n"), file("/x/it's", "q")], services, ["/etc/old"], ["true"], ["s3cret", "it's"]) });
+        const r = run("shellcheck", ["-s", "bash", "-"], {
+            input: renderInstallScript([file("/etc/demo/demo.conf", "valid\n"), file("/x/it's", "q")], services, ["/etc/old"], ["true"], ["s3cret", "it's"]),
+        });
         expect(r.stdout + r.stderr).to.equal("");
         expect(r.status).to.equal(0);
     });
 
     it("installs files with their mode, reloads what changed, and changes nothing on a second run", () => {
-        const files = [file("/etc/demo/demo.conf", "valid 1\n"), file("/etc/demo/secret", "s3cret\n'quoted' $HOME `x`\n", "0600"), file("/etc/other.conf", "x\n")];
+        const files = [
+            file("/etc/demo/demo.conf", "valid 1\n"),
+            file("/etc/demo/secret", "s3cret\n'quoted' $HOME `x`\n", "0600"),
+            file("/etc/other.conf", "x\n"),
+        ];
         const first = install(files);
         expect(first.status, first.stderr).to.equal(0);
         expect(read("etc/demo/secret")).to.equal("s3cret\n'quoted' $HOME `x`\n");
@@ -65,8 +71,13 @@ describeAsRoot("the configure step's installer", "the installer sets owners with
     });
 
     it("blanks secret values out of a failing validator's message", () => {
-        const leaky: ServiceReload[] = [{ name: "leaky", paths: ["/etc/leaky.conf"], validate: 'echo "bad line: $(cat "$root/etc/leaky.conf")"; false', reload: "true" }];
-        const r = run("bash", ["-s"], { input: renderInstallScript([file("/etc/leaky.conf", "password hunter2's")], leaky, [], [], ["hunter2's"]), env: { ...process.env, PLONE_AWS_ROOT: root } });
+        const leaky: ServiceReload[] = [
+            { name: "leaky", paths: ["/etc/leaky.conf"], validate: 'echo "bad line: $(cat "$root/etc/leaky.conf")"; false', reload: "true" },
+        ];
+        const r = run("bash", ["-s"], {
+            input: renderInstallScript([file("/etc/leaky.conf", "password hunter2's")], leaky, [], [], ["hunter2's"]),
+            env: { ...process.env, PLONE_AWS_ROOT: root },
+        });
         expect(r.status).to.equal(1);
         expect(r.stderr).to.contain("bad line: password [secret]");
         expect(r.stderr).to.not.contain("hunter2");
@@ -79,9 +90,20 @@ describeAsRoot("the configure step's installer", "the installer sets owners with
     });
 
     it("restarts instead of reloading for daemon parameters, and runs the follow-up commands every time", () => {
-        const withRestart: ServiceReload[] = [{ name: "daemon", paths: ["/etc/d/conf"], restartPaths: ["/etc/d/params"], reload: 'echo reload >> "$root/reloads"', restart: 'echo restart >> "$root/reloads"' }];
+        const withRestart: ServiceReload[] = [
+            {
+                name: "daemon",
+                paths: ["/etc/d/conf"],
+                restartPaths: ["/etc/d/params"],
+                reload: 'echo reload >> "$root/reloads"',
+                restart: 'echo restart >> "$root/reloads"',
+            },
+        ];
         const go = (files: RenderedFile[]) =>
-            run("bash", ["-s"], { input: renderInstallScript(files, withRestart, [], ['echo after >> "$root/reloads"']), env: { ...process.env, PLONE_AWS_ROOT: root } });
+            run("bash", ["-s"], {
+                input: renderInstallScript(files, withRestart, [], ['echo after >> "$root/reloads"']),
+                env: { ...process.env, PLONE_AWS_ROOT: root },
+            });
         go([file("/etc/d/conf", "1"), file("/etc/d/params", "1")]);
         expect(reloads()).to.deep.equal(["restart", "after"]);
         go([file("/etc/d/conf", "2"), file("/etc/d/params", "1")]);

@@ -28,181 +28,193 @@ import { describeAsRoot } from "../helpers/privileges";
 
 const expectOk = (r: RunResult) => expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
 
-describeAsRoot("plone-program, plone-status, plone-pack, plone-deploy rebuild and develop-up (for real, in a temp dir)", "the ops scripts run as root with DEPLOY_USER=root", function () {
-    this.timeout(120_000);
-    let tmp: { dir: string; cleanup: () => void };
-    let root: string;
-    let supervisord: TempSupervisord | undefined;
-    let ports: Record<number, number>;
-    let env: NodeJS.ProcessEnv;
-    let calls: string;
-    const deployTo = () => `${root}/srv/www/plone`;
-    const current = () => path.basename(fs.readlinkSync(`${deployTo()}/current`));
-    const rotation = (client: string) => `${root}/run/plone-aws/rotation/${client}`;
-    const script = (name: string, ...args: string[]): RunResult => {
-        const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
-        if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
-        return r;
-    };
-    const states = () => supervisord!.states();
-    const waitState = (program: string, state: string) => {
-        for (let i = 0; i < 60 && states()[program] !== state; i++) run("sleep", ["0.25"]);
-        expect(states()[program], program).to.equal(state);
-    };
+describeAsRoot(
+    "plone-program, plone-status, plone-pack, plone-deploy rebuild and develop-up (for real, in a temp dir)",
+    "the ops scripts run as root with DEPLOY_USER=root",
+    function () {
+        this.timeout(120_000);
+        let tmp: { dir: string; cleanup: () => void };
+        let root: string;
+        let supervisord: TempSupervisord | undefined;
+        let ports: Record<number, number>;
+        let env: NodeJS.ProcessEnv;
+        let calls: string;
+        const deployTo = () => `${root}/srv/www/plone`;
+        const current = () => path.basename(fs.readlinkSync(`${deployTo()}/current`));
+        const rotation = (client: string) => `${root}/run/plone-aws/rotation/${client}`;
+        const script = (name: string, ...args: string[]): RunResult => {
+            const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
+            if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
+            return r;
+        };
+        const states = () => supervisord!.states();
+        const waitState = (program: string, state: string) => {
+            for (let i = 0; i < 60 && states()[program] !== state; i++) run("sleep", ["0.25"]);
+            expect(states()[program], program).to.equal(state);
+        };
 
-    before(async function () {
-        requireBinaries(this, "git", "supervisord", "supervisorctl", "python3", "curl", "ss", "flock", "runuser");
-        tmp = tempDir("ops-scripts");
-        root = path.join(tmp.dir, "host");
-        calls = path.join(tmp.dir, "calls.log");
-        const repo = new FixtureRepo(path.join(tmp.dir, "repo"));
-        repo.commit("stand-ins for bin/zeopack and bin/develop", (dir) => {
-            for (const name of ["zeopack", "develop"]) {
-                fs.writeFileSync(path.join(dir, "standin", name), `#!/bin/sh\n# stand-in for buildout's bin/${name}: records its arguments\necho "${name} $*" >>${calls}\necho "${name}: done"\n`, { mode: 0o755 });
+        before(async function () {
+            requireBinaries(this, "git", "supervisord", "supervisorctl", "python3", "curl", "ss", "flock", "runuser");
+            tmp = tempDir("ops-scripts");
+            root = path.join(tmp.dir, "host");
+            calls = path.join(tmp.dir, "calls.log");
+            const repo = new FixtureRepo(path.join(tmp.dir, "repo"));
+            repo.commit("stand-ins for bin/zeopack and bin/develop", (dir) => {
+                for (const name of ["zeopack", "develop"]) {
+                    fs.writeFileSync(
+                        path.join(dir, "standin", name),
+                        `#!/bin/sh\n# stand-in for buildout's bin/${name}: records its arguments\necho "${name} $*" >>${calls}\necho "${name}: done"\n`,
+                        { mode: 0o755 },
+                    );
+                }
+            });
+            const base = await freePortRange(3);
+            const [zeoPort] = await freePorts(1);
+            ports = { 8080: base, 8081: base + 1, 8082: base + 2, 8001: zeoPort };
+            fs.mkdirSync(`${root}/etc/supervisor/conf.d`, { recursive: true });
+            supervisord = new TempSupervisord(path.join(root, "supervisord"), `${root}/etc/supervisor/conf.d/*.conf`);
+            supervisord.start();
+            const spec = variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
+                app: {
+                    repository: repo.url,
+                    revision: "main",
+                    bootstrapCommand: STANDIN_COMMANDS.bootstrapCommand,
+                    buildCommand: `${STANDIN_COMMANDS.buildCommand} && cp standin/zeopack standin/develop bin/`,
+                },
+                plone: { clientCount: 2, startTimeout: 8, drainTimeout: 5, warmupPaths: ["/"], pack: { days: 5 } },
+            });
+            const { ctx, host } = contextOf(spec);
+            installTestHost(ctx, host("app-1"), root, ports, { SUPERVISOR_CONF: supervisord.conf });
+            installRelocated(renderOperationsFiles(ctx, host("app-1")), root);
+            fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
+            fs.mkdirSync(`${tmp.dir}/lock`, { recursive: true });
+            fs.mkdirSync(`${tmp.dir}/log`, { recursive: true });
+            fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\n# stand-in for the haproxy agent\nexec sleep 3600\n", { mode: 0o755 });
+            env = {
+                ...process.env,
+                PLONE_SUPERVISOR_CONF: supervisord.conf,
+                PLONE_DEPLOY_USER: "root",
+                PLONE_LOCK_DIR: `${tmp.dir}/lock`,
+                PLONE_LOG_DIR: `${tmp.dir}/log`,
+            };
+            delete env.PLONE_DEPLOY_ENV;
+            expectOk(script("plone-deploy"));
+            for (const p of ["plone-client1", "plone-client2", "plone-zeoserver"]) waitState(p, "RUNNING");
+        });
+
+        after(function () {
+            supervisord?.stop();
+            tmp?.cleanup();
+        });
+
+        it("plone-program stop drains a client out of rotation and stops it; start brings it back into rotation", function () {
+            const stop = script("plone-program", "stop", "client2");
+            expectOk(stop);
+            expect(stop.stdout).to.match(
+                /client2: draining it in haproxy[\s\S]*client2: stopping plone-client2[\s\S]*client2: stopped; out of rotation until it is started/,
+            );
+            expect(states()["plone-client2"]).to.equal("STOPPED");
+            expect(fs.readFileSync(rotation("client2"), "utf8")).to.equal("maint\n");
+            expect(httpGet(ports[8082], "/ok").status).to.equal(0);
+            expect(states()["plone-client1"]).to.equal("RUNNING");
+
+            const again = script("plone-program", "stop", "client2");
+            expectOk(again);
+            expect(again.stdout).to.include("client2: already stopped");
+
+            const start = script("plone-program", "start", "client2");
+            expectOk(start);
+            expect(start.stdout).to.include("client2: back in rotation");
+            expect(fs.existsSync(rotation("client2"))).to.equal(false);
+            expect(httpGet(ports[8082], "/ok").status).to.equal(200);
+        });
+
+        it("plone-program stop app --clear-cache stops every client and removes the ZEO client caches; start app starts them", function () {
+            const cache = `${deployTo()}/shared/var/zeoclient-1-1.zec`;
+            fs.writeFileSync(cache, "persistent cache\n");
+            const zeo = supervisord!.pidOf("plone-zeoserver");
+            const stop = script("plone-program", "stop", "app", "--clear-cache");
+            expectOk(stop);
+            expect(states()).to.deep.include({ "plone-client1": "STOPPED", "plone-client2": "STOPPED", "plone-zeoserver": "RUNNING" });
+            expect(fs.existsSync(cache)).to.equal(false);
+            expect(stop.stdout).to.include("removed the ZEO client cache shared/var/zeoclient-1-1.zec");
+            expect(supervisord!.pidOf("plone-zeoserver")).to.equal(zeo);
+
+            const status = script("plone-status");
+            expect(status.status).to.equal(3);
+            expect(status.stdout).to.match(/plone-client1\s+STOPPED/);
+            expect(status.stdout).to.include("client1: out of haproxy's rotation (maint)");
+            expect(status.stdout).to.include("problems on app-1:");
+            expect(status.stdout).to.include("- plone-client1 is STOPPED");
+
+            expectOk(script("plone-program", "start", "app"));
+            expect(states()).to.deep.include({ "plone-client1": "RUNNING", "plone-client2": "RUNNING" });
+        });
+
+        it("plone-program names what a host does not run, and refuses --clear-cache except with stop", function () {
+            const r = script("plone-program", "stop", "celery");
+            expect(r.status).to.equal(1);
+            expect(r.stderr).to.include("error: app-1 runs no program 'celery': its programs are client1 client2 zeoserver");
+            const usage = script("plone-program", "start", "clients", "--clear-cache");
+            expect(usage.status).to.equal(2);
+        });
+
+        it("plone-status reports the programs, the release in use and the disks", function () {
+            const r = script("plone-status");
+            expect(r.stdout).to.match(/^host app-1 \(frontend, plone_instances, zeoserver\)/);
+            expect(r.stdout).to.match(/plone-client1\s+RUNNING/);
+            expect(r.stdout).to.match(/plone-zeoserver\s+RUNNING/);
+            expect(r.stdout).to.match(
+                new RegExp(`current -> releases/${current()} \\(commit [0-9a-f]{12}, built \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 release\\(s\\) on the host`),
+            );
+            expect(r.stdout).to.match(/\n {2}\/: \d+% of \S+ used/);
+            // This machine runs none of the host's services, and the data volumes are not mounted here.
+            expect(r.stdout).to.include("nginx: NOT RUNNING");
+            expect(r.stdout).to.include("cloudwatch-agent: not installed (installed on EC2 hosts only)");
+            expect(r.stdout).to.include(`${root}/srv/data/filestorage: not mounted`);
+            expect(r.status).to.equal(3);
+        });
+
+        it("plone-pack runs the ZEO pack now as the scheduled job would, and not while that job runs", function () {
+            const r = script("plone-pack");
+            expectOk(r);
+            expect(r.stdout).to.include("zeopack: done");
+            expect(fs.readFileSync(calls, "utf8")).to.include("zeopack -D 5\n");
+            expect(fs.readFileSync(`${tmp.dir}/log/zeopack.log`, "utf8")).to.match(/zeopack: start \(plone-pack\): bin\/zeopack -D 5[\s\S]*zeopack: done/);
+            const holder = spawn("flock", [`${tmp.dir}/lock/plone-aws-zeopack.lock`, "sleep", "3"], { stdio: "ignore" });
+            try {
+                run("sleep", ["0.5"]);
+                const busy = script("plone-pack");
+                expect(busy.status).to.equal(1);
+                expect(busy.stderr).to.include("the scheduled zeopack is running now");
+            } finally {
+                if (holder.exitCode === null) holder.kill();
             }
         });
-        const base = await freePortRange(3);
-        const [zeoPort] = await freePorts(1);
-        ports = { 8080: base, 8081: base + 1, 8082: base + 2, 8001: zeoPort };
-        fs.mkdirSync(`${root}/etc/supervisor/conf.d`, { recursive: true });
-        supervisord = new TempSupervisord(path.join(root, "supervisord"), `${root}/etc/supervisor/conf.d/*.conf`);
-        supervisord.start();
-        const spec = variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
-            app: {
-                repository: repo.url,
-                revision: "main",
-                bootstrapCommand: STANDIN_COMMANDS.bootstrapCommand,
-                buildCommand: `${STANDIN_COMMANDS.buildCommand} && cp standin/zeopack standin/develop bin/`,
-            },
-            plone: { clientCount: 2, startTimeout: 8, drainTimeout: 5, warmupPaths: ["/"], pack: { days: 5 } },
+
+        it("plone-deploy develop-up runs bin/develop up in the current release and restarts nothing", function () {
+            const pids = [supervisord!.pidOf("plone-client1"), supervisord!.pidOf("plone-zeoserver")];
+            const r = script("plone-deploy", "develop-up");
+            expectOk(r);
+            expect(fs.readFileSync(calls, "utf8")).to.include("develop up\n");
+            expect(r.stdout).to.include("checkouts updated; they take effect at the next restart");
+            expect([supervisord!.pidOf("plone-client1"), supervisord!.pidOf("plone-zeoserver")]).to.deep.equal(pids);
         });
-        const { ctx, host } = contextOf(spec);
-        installTestHost(ctx, host("app-1"), root, ports, { SUPERVISOR_CONF: supervisord.conf });
-        installRelocated(renderOperationsFiles(ctx, host("app-1")), root);
-        fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
-        fs.mkdirSync(`${tmp.dir}/lock`, { recursive: true });
-        fs.mkdirSync(`${tmp.dir}/log`, { recursive: true });
-        fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\n# stand-in for the haproxy agent\nexec sleep 3600\n", { mode: 0o755 });
-        env = {
-            ...process.env,
-            PLONE_SUPERVISOR_CONF: supervisord.conf,
-            PLONE_DEPLOY_USER: "root",
-            PLONE_LOCK_DIR: `${tmp.dir}/lock`,
-            PLONE_LOG_DIR: `${tmp.dir}/log`,
-        };
-        delete env.PLONE_DEPLOY_ENV;
-        expectOk(script("plone-deploy"));
-        for (const p of ["plone-client1", "plone-client2", "plone-zeoserver"]) waitState(p, "RUNNING");
-    });
 
-    after(function () {
-        supervisord?.stop();
-        tmp?.cleanup();
-    });
-
-    it("plone-program stop drains a client out of rotation and stops it; start brings it back into rotation", function () {
-        const stop = script("plone-program", "stop", "client2");
-        expectOk(stop);
-        expect(stop.stdout).to.match(/client2: draining it in haproxy[\s\S]*client2: stopping plone-client2[\s\S]*client2: stopped; out of rotation until it is started/);
-        expect(states()["plone-client2"]).to.equal("STOPPED");
-        expect(fs.readFileSync(rotation("client2"), "utf8")).to.equal("maint\n");
-        expect(httpGet(ports[8082], "/ok").status).to.equal(0);
-        expect(states()["plone-client1"]).to.equal("RUNNING");
-
-        const again = script("plone-program", "stop", "client2");
-        expectOk(again);
-        expect(again.stdout).to.include("client2: already stopped");
-
-        const start = script("plone-program", "start", "client2");
-        expectOk(start);
-        expect(start.stdout).to.include("client2: back in rotation");
-        expect(fs.existsSync(rotation("client2"))).to.equal(false);
-        expect(httpGet(ports[8082], "/ok").status).to.equal(200);
-    });
-
-    it("plone-program stop app --clear-cache stops every client and removes the ZEO client caches; start app starts them", function () {
-        const cache = `${deployTo()}/shared/var/zeoclient-1-1.zec`;
-        fs.writeFileSync(cache, "persistent cache\n");
-        const zeo = supervisord!.pidOf("plone-zeoserver");
-        const stop = script("plone-program", "stop", "app", "--clear-cache");
-        expectOk(stop);
-        expect(states()).to.deep.include({ "plone-client1": "STOPPED", "plone-client2": "STOPPED", "plone-zeoserver": "RUNNING" });
-        expect(fs.existsSync(cache)).to.equal(false);
-        expect(stop.stdout).to.include("removed the ZEO client cache shared/var/zeoclient-1-1.zec");
-        expect(supervisord!.pidOf("plone-zeoserver")).to.equal(zeo);
-
-        const status = script("plone-status");
-        expect(status.status).to.equal(3);
-        expect(status.stdout).to.match(/plone-client1\s+STOPPED/);
-        expect(status.stdout).to.include("client1: out of haproxy's rotation (maint)");
-        expect(status.stdout).to.include("problems on app-1:");
-        expect(status.stdout).to.include("- plone-client1 is STOPPED");
-
-        expectOk(script("plone-program", "start", "app"));
-        expect(states()).to.deep.include({ "plone-client1": "RUNNING", "plone-client2": "RUNNING" });
-    });
-
-    it("plone-program names what a host does not run, and refuses --clear-cache except with stop", function () {
-        const r = script("plone-program", "stop", "celery");
-        expect(r.status).to.equal(1);
-        expect(r.stderr).to.include("error: app-1 runs no program 'celery': its programs are client1 client2 zeoserver");
-        const usage = script("plone-program", "start", "clients", "--clear-cache");
-        expect(usage.status).to.equal(2);
-    });
-
-    it("plone-status reports the programs, the release in use and the disks", function () {
-        const r = script("plone-status");
-        expect(r.stdout).to.match(/^host app-1 \(frontend, plone_instances, zeoserver\)/);
-        expect(r.stdout).to.match(/plone-client1\s+RUNNING/);
-        expect(r.stdout).to.match(/plone-zeoserver\s+RUNNING/);
-        expect(r.stdout).to.match(new RegExp(`current -> releases/${current()} \\(commit [0-9a-f]{12}, built \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z\\); 1 release\\(s\\) on the host`));
-        expect(r.stdout).to.match(/\n {2}\/: \d+% of \S+ used/);
-        // This machine runs none of the host's services, and the data volumes are not mounted here.
-        expect(r.stdout).to.include("nginx: NOT RUNNING");
-        expect(r.stdout).to.include("cloudwatch-agent: not installed (installed on EC2 hosts only)");
-        expect(r.stdout).to.include(`${root}/srv/data/filestorage: not mounted`);
-        expect(r.status).to.equal(3);
-    });
-
-    it("plone-pack runs the ZEO pack now as the scheduled job would, and not while that job runs", function () {
-        const r = script("plone-pack");
-        expectOk(r);
-        expect(r.stdout).to.include("zeopack: done");
-        expect(fs.readFileSync(calls, "utf8")).to.include("zeopack -D 5\n");
-        expect(fs.readFileSync(`${tmp.dir}/log/zeopack.log`, "utf8")).to.match(/zeopack: start \(plone-pack\): bin\/zeopack -D 5[\s\S]*zeopack: done/);
-        const holder = spawn("flock", [`${tmp.dir}/lock/plone-aws-zeopack.lock`, "sleep", "3"], { stdio: "ignore" });
-        try {
-            run("sleep", ["0.5"]);
-            const busy = script("plone-pack");
-            expect(busy.status).to.equal(1);
-            expect(busy.stderr).to.include("the scheduled zeopack is running now");
-        } finally {
-            if (holder.exitCode === null) holder.kill();
-        }
-    });
-
-    it("plone-deploy develop-up runs bin/develop up in the current release and restarts nothing", function () {
-        const pids = [supervisord!.pidOf("plone-client1"), supervisord!.pidOf("plone-zeoserver")];
-        const r = script("plone-deploy", "develop-up");
-        expectOk(r);
-        expect(fs.readFileSync(calls, "utf8")).to.include("develop up\n");
-        expect(r.stdout).to.include("checkouts updated; they take effect at the next restart");
-        expect([supervisord!.pidOf("plone-client1"), supervisord!.pidOf("plone-zeoserver")]).to.deep.equal(pids);
-    });
-
-    it("plone-deploy rebuild builds a new release of the same commit, even with nothing changed, and rolls the clients onto it", function () {
-        const before = current();
-        const commit = fs.readFileSync(`${deployTo()}/releases/${before}/.plone-aws-release`, "utf8").match(/^commit=(\w+)/m)![1];
-        const r = script("plone-deploy", "rebuild");
-        expectOk(r);
-        expect(r.stdout).to.include(`(rebuild of releases/${before})`);
-        const after = current();
-        expect(after).to.not.equal(before);
-        expect(fs.readFileSync(`${deployTo()}/releases/${after}/.plone-aws-release`, "utf8")).to.include(`commit=${commit}\n`);
-        expect(httpGet(ports[8081], "/ok").body).to.include(`client1 ${after}`);
-        expect(httpGet(ports[8082], "/ok").body).to.include(`client2 ${after}`);
-    });
-});
+        it("plone-deploy rebuild builds a new release of the same commit, even with nothing changed, and rolls the clients onto it", function () {
+            const before = current();
+            const commit = fs.readFileSync(`${deployTo()}/releases/${before}/.plone-aws-release`, "utf8").match(/^commit=(\w+)/m)![1];
+            const r = script("plone-deploy", "rebuild");
+            expectOk(r);
+            expect(r.stdout).to.include(`(rebuild of releases/${before})`);
+            const after = current();
+            expect(after).to.not.equal(before);
+            expect(fs.readFileSync(`${deployTo()}/releases/${after}/.plone-aws-release`, "utf8")).to.include(`commit=${commit}\n`);
+            expect(httpGet(ports[8081], "/ok").body).to.include(`client1 ${after}`);
+            expect(httpGet(ports[8082], "/ok").body).to.include(`client2 ${after}`);
+        });
+    },
+);
 
 describeAsRoot("plone-service (a stand-in for the init system's service command)", "plone-service runs as root", function () {
     this.timeout(30_000);
@@ -217,11 +229,23 @@ describeAsRoot("plone-service (a stand-in for the init system's service command)
         const state = path.join(tmp.dir, "running");
         fs.mkdirSync(state);
         // service NAME ACTION, as Debian's, against state files instead of daemons.
-        fs.writeFileSync(path.join(bin, "service"), `#!/bin/sh\n# stand-in for service(8)\necho "service $*" >>${tmp.dir}/calls\ncase $2 in\n  start|restart) touch ${state}/$1 ;;\n  stop) rm -f ${state}/$1 ;;\n  status) [ -e ${state}/$1 ] ;;\nesac\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(bin, "service"),
+            `#!/bin/sh\n# stand-in for service(8)\necho "service $*" >>${tmp.dir}/calls\ncase $2 in\n  start|restart) touch ${state}/$1 ;;\n  stop) rm -f ${state}/$1 ;;\n  status) [ -e ${state}/$1 ] ;;\nesac\n`,
+            { mode: 0o755 },
+        );
         const frontendService = path.join(tmp.dir, "plone-frontend-service");
-        fs.writeFileSync(frontendService, `#!/bin/sh\n# stand-in for plone-frontend-service (validates, then acts)\necho "plone-frontend-service $*" >>${tmp.dir}/calls\ntouch ${state}/$2\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            frontendService,
+            `#!/bin/sh\n# stand-in for plone-frontend-service (validates, then acts)\necho "plone-frontend-service $*" >>${tmp.dir}/calls\ntouch ${state}/$2\n`,
+            { mode: 0o755 },
+        );
         const scriptPath = path.join(tmp.dir, "plone-service");
-        fs.writeFileSync(scriptPath, renderServiceScript(ctx, host).replace(`FRONTEND_SERVICE=${PATHS.sbinDir}/plone-frontend-service`, `FRONTEND_SERVICE=${frontendService}`), { mode: 0o755 });
+        fs.writeFileSync(
+            scriptPath,
+            renderServiceScript(ctx, host).replace(`FRONTEND_SERVICE=${PATHS.sbinDir}/plone-frontend-service`, `FRONTEND_SERVICE=${frontendService}`),
+            { mode: 0o755 },
+        );
         const svc = (...args: string[]) => run(scriptPath, args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
 
         expectOk(svc("start", "cron"));

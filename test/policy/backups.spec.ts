@@ -16,13 +16,31 @@ const FULL_BLOCK = { blockPublicAcls: true, blockPublicPolicy: true, ignorePubli
 
 /** A bucket and the resources that configure it, as the OffsiteBackups component registers them. */
 function bucket(stack: FakeStack, name: string, parts: BucketParts = {}): PolicyResource {
-    const b = stack.add(S3_TYPES.bucket, name, { bucket: `plone-aws-${name}`, forceDestroy: false, tags: { "plone-aws:stack": "prod" } }, { parentType: "plone-aws:backups:OffsiteBackups" });
+    const b = stack.add(
+        S3_TYPES.bucket,
+        name,
+        { bucket: `plone-aws-${name}`, forceDestroy: false, tags: { "plone-aws:stack": "prod" } },
+        { parentType: "plone-aws:backups:OffsiteBackups" },
+    );
     const on = { dependsOn: { bucket: [b] } };
     if (parts.encryption !== false) {
-        stack.add(S3_TYPES.encryption[0], `${name}-encryption`, { bucket: `plone-aws-${name}`, rules: [parts.encryption ?? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] }, on);
+        stack.add(
+            S3_TYPES.encryption[0],
+            `${name}-encryption`,
+            {
+                bucket: `plone-aws-${name}`,
+                rules: [parts.encryption ?? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+            },
+            on,
+        );
     }
     if (parts.versioning !== false) {
-        stack.add(S3_TYPES.versioning[0], `${name}-versioning`, { bucket: `plone-aws-${name}`, versioningConfiguration: { status: parts.versioning ?? "Enabled" } }, on);
+        stack.add(
+            S3_TYPES.versioning[0],
+            `${name}-versioning`,
+            { bucket: `plone-aws-${name}`, versioningConfiguration: { status: parts.versioning ?? "Enabled" } },
+            on,
+        );
     }
     if (parts.publicAccess !== false) {
         stack.add(S3_TYPES.publicAccessBlock, `${name}-public-access`, { bucket: `plone-aws-${name}`, ...FULL_BLOCK, ...(parts.publicAccess ?? {}) }, on);
@@ -35,7 +53,9 @@ describe("policy backup-buckets-protected", () => {
     it("passes a bucket that is encrypted (AES256 or KMS), versioned and fully blocked, and its replica", async () => {
         const stack = new FakeStack();
         bucket(stack, "prod-backups-bucket");
-        bucket(stack, "prod-backups-replica", { encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-central-1:123456789012:key/1" } } });
+        bucket(stack, "prod-backups-replica", {
+            encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-central-1:123456789012:key/1" } },
+        });
         expect(await stack.run(backupBucketsProtected)).to.deep.equal([]);
     });
 
@@ -61,7 +81,9 @@ describe("policy backup-buckets-protected", () => {
     it("fires on a bucket that is not versioned, or whose versioning is suspended", async () => {
         const none = new FakeStack();
         bucket(none, "a", { versioning: false });
-        expect((await none.run(backupBucketsProtected))[0].message).to.include("a holds copies of the site's data, but it is not versioned (no aws.s3.BucketVersioning)");
+        expect((await none.run(backupBucketsProtected))[0].message).to.include(
+            "a holds copies of the site's data, but it is not versioned (no aws.s3.BucketVersioning)",
+        );
         const suspended = new FakeStack();
         bucket(suspended, "b", { versioning: "Suspended" });
         expect((await suspended.run(backupBucketsProtected))[0].message).to.include("but its versioning is Suspended, not Enabled");
@@ -73,7 +95,9 @@ describe("policy backup-buckets-protected", () => {
         expect((await noBlock.run(backupBucketsProtected))[0].message).to.include("it has no public access block (aws.s3.BucketPublicAccessBlock)");
         const partial = new FakeStack();
         bucket(partial, "b", { publicAccess: { blockPublicPolicy: false, restrictPublicBuckets: false } });
-        expect((await partial.run(backupBucketsProtected))[0].message).to.include("its public access block leaves blockPublicPolicy, restrictPublicBuckets off");
+        expect((await partial.run(backupBucketsProtected))[0].message).to.include(
+            "its public access block leaves blockPublicPolicy, restrictPublicBuckets off",
+        );
         const acl = new FakeStack();
         bucket(acl, "c", { acl: "public-read" });
         expect((await acl.run(backupBucketsProtected))[0].message).to.include("c-acl gives it the ACL public-read");
@@ -85,6 +109,8 @@ describe("policy backup-buckets-protected", () => {
         stack.add(S3_TYPES.bucket, "bare", { bucket: "plone-aws-bare" });
         const violations = await stack.run(backupBucketsProtected);
         expect(violations).to.have.length(1);
-        expect(violations[0].message).to.match(/^bare holds copies of the site's data, but it has no server-side encryption configuration .*; it is not versioned .*; it has no public access block/);
+        expect(violations[0].message).to.match(
+            /^bare holds copies of the site's data, but it has no server-side encryption configuration .*; it is not versioned .*; it has no public access block/,
+        );
     });
 });

@@ -10,11 +10,23 @@ describe("policy instance-types-allowed", () => {
             expect(await runResourcePolicy(instanceTypesAllowed, TYPES.instance, { instanceType }), instanceType).to.deep.equal([]);
         }
         expect(await runResourcePolicy(instanceTypesAllowed, TYPES.rdsInstance, { instanceClass: "db.m6g.large" })).to.deep.equal([]);
-        expect(await runResourcePolicy(instanceTypesAllowed, TYPES.instance, { instanceType: "x2idn.32xlarge" }, { config: { allowedInstanceTypes: ["x2idn.*"] } })).to.deep.equal([]);
+        expect(
+            await runResourcePolicy(
+                instanceTypesAllowed,
+                TYPES.instance,
+                { instanceType: "x2idn.32xlarge" },
+                { config: { allowedInstanceTypes: ["x2idn.*"] } },
+            ),
+        ).to.deep.equal([]);
     });
 
     it("fires on a type outside the list, naming the host resource and the setting", async () => {
-        const [v] = await runResourcePolicy(instanceTypesAllowed, TYPES.instance, { instanceType: "c6i.24xlarge" }, { name: "prod-app-1-instance", config: { allowedInstanceTypes: ["c6i.large", "c6i.xlarge"] } });
+        const [v] = await runResourcePolicy(
+            instanceTypesAllowed,
+            TYPES.instance,
+            { instanceType: "c6i.24xlarge" },
+            { name: "prod-app-1-instance", config: { allowedInstanceTypes: ["c6i.large", "c6i.xlarge"] } },
+        );
         expect(v.message).to.equal(
             "prod-app-1-instance is a c6i.24xlarge, which this stack's policy config does not allow (instance types: c6i.large, c6i.xlarge): pick an allowed one in plone-aws:hosts (instanceType), or widen instance-types-allowed in the stack's policy config after a cost review.",
         );

@@ -48,20 +48,47 @@ describe("policy data-volumes-survive-termination", () => {
 
 describe("policy storage-encrypted", () => {
     it("passes encrypted roots, volumes, databases, file systems and launch templates", async () => {
-        expect(await runResourcePolicy(storageEncrypted, TYPES.instance, { ...instance, ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: true, deleteOnTermination: false }] })).to.deep.equal([]);
+        expect(
+            await runResourcePolicy(storageEncrypted, TYPES.instance, {
+                ...instance,
+                ebsBlockDevices: [{ deviceName: "/dev/sdf", encrypted: true, deleteOnTermination: false }],
+            }),
+        ).to.deep.equal([]);
         expect(await runResourcePolicy(storageEncrypted, TYPES.volume, { size: 20, encrypted: true })).to.deep.equal([]);
         expect(await runResourcePolicy(storageEncrypted, TYPES.rdsInstance, database)).to.deep.equal([]);
         expect(await runResourcePolicy(storageEncrypted, TYPES.efsFileSystem, { encrypted: true })).to.deep.equal([]);
-        expect(await runResourcePolicy(storageEncrypted, TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true" } }] })).to.deep.equal([]);
+        expect(
+            await runResourcePolicy(storageEncrypted, TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true" } }] }),
+        ).to.deep.equal([]);
     });
 
     it("fires on each unencrypted one, naming it", async () => {
-        const root = await runResourcePolicy(storageEncrypted, TYPES.instance, { ...instance, rootBlockDevice: { volumeType: "gp3" } }, { name: "prod-web-1-instance" });
-        expect(root[0].message).to.equal("prod-web-1-instance: its root volume is not encrypted: set rootBlockDevice.encrypted to true (the Host component does).");
+        const root = await runResourcePolicy(
+            storageEncrypted,
+            TYPES.instance,
+            { ...instance, rootBlockDevice: { volumeType: "gp3" } },
+            { name: "prod-web-1-instance" },
+        );
+        expect(root[0].message).to.equal(
+            "prod-web-1-instance: its root volume is not encrypted: set rootBlockDevice.encrypted to true (the Host component does).",
+        );
         expect((await runResourcePolicy(storageEncrypted, TYPES.volume, { size: 20 }, { name: "v" }))[0].message).to.include("v is not encrypted");
-        expect((await runResourcePolicy(storageEncrypted, TYPES.rdsInstance, { ...database, storageEncrypted: false }, { name: "db" }))[0].message).to.include("db: the database storage is not encrypted");
-        expect((await runResourcePolicy(storageEncrypted, TYPES.efsFileSystem, {}, { name: "fs" }))[0].message).to.include("fs: the blob file system is not encrypted");
-        expect((await runResourcePolicy(storageEncrypted, TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] }, { name: "lt" }))[0].message).to.include("lt: block device /dev/xvda is not encrypted");
+        expect((await runResourcePolicy(storageEncrypted, TYPES.rdsInstance, { ...database, storageEncrypted: false }, { name: "db" }))[0].message).to.include(
+            "db: the database storage is not encrypted",
+        );
+        expect((await runResourcePolicy(storageEncrypted, TYPES.efsFileSystem, {}, { name: "fs" }))[0].message).to.include(
+            "fs: the blob file system is not encrypted",
+        );
+        expect(
+            (
+                await runResourcePolicy(
+                    storageEncrypted,
+                    TYPES.launchTemplate,
+                    { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }] },
+                    { name: "lt" },
+                )
+            )[0].message,
+        ).to.include("lt: block device /dev/xvda is not encrypted");
     });
 });
 
@@ -73,7 +100,9 @@ describe("policy rds-multi-az", () => {
 
     it("fires on a single-AZ database", async () => {
         const [v] = await runResourcePolicy(rdsMultiAz, TYPES.rdsInstance, { ...database, multiAz: false }, { name: "prod-db-instance" });
-        expect(v.message).to.equal("prod-db-instance is a single-AZ database: a failure of its host stops the site until AWS replaces it. Set plone-aws:database.multiAz to true.");
+        expect(v.message).to.equal(
+            "prod-db-instance is a single-AZ database: a failure of its host stops the site until AWS replaces it. Set plone-aws:database.multiAz to true.",
+        );
     });
 });
 
@@ -84,8 +113,15 @@ describe("policy rds-backup-retention", () => {
 
     it("fires below the minimum, or without a retention (the AWS default is 1 day)", async () => {
         const [short] = await runResourcePolicy(rdsBackupRetention, TYPES.rdsInstance, { ...database, backupRetentionPeriod: 3 }, { name: "db" });
-        expect(short.message).to.equal("db keeps 3 days of backups, fewer than the 7 this stack requires: set plone-aws:database.backupRetentionDays to 7 or more.");
-        const [unset] = await runResourcePolicy(rdsBackupRetention, TYPES.rdsInstance, { ...database, backupRetentionPeriod: undefined }, { name: "db", config: { minDays: 14 } });
+        expect(short.message).to.equal(
+            "db keeps 3 days of backups, fewer than the 7 this stack requires: set plone-aws:database.backupRetentionDays to 7 or more.",
+        );
+        const [unset] = await runResourcePolicy(
+            rdsBackupRetention,
+            TYPES.rdsInstance,
+            { ...database, backupRetentionPeriod: undefined },
+            { name: "db", config: { minDays: 14 } },
+        );
         expect(unset.message).to.include("the AWS default of 1 day of backups, fewer than the 14");
     });
 });
@@ -96,7 +132,12 @@ describe("policy rds-deletion-safety", () => {
     });
 
     it("fires without deletion protection, and without a final snapshot identifier", async () => {
-        const violations = await runResourcePolicy(rdsDeletionSafety, TYPES.rdsInstance, { ...database, deletionProtection: false, skipFinalSnapshot: true, finalSnapshotIdentifier: undefined }, { name: "staging-db-instance" });
+        const violations = await runResourcePolicy(
+            rdsDeletionSafety,
+            TYPES.rdsInstance,
+            { ...database, deletionProtection: false, skipFinalSnapshot: true, finalSnapshotIdentifier: undefined },
+            { name: "staging-db-instance" },
+        );
         expect(violations.map((v) => v.message)).to.deep.equal([
             "staging-db-instance has no deletion protection: set plone-aws:database.deletionProtection to true (the default in production).",
             "staging-db-instance would be deleted without a final snapshot (skipFinalSnapshot false and a finalSnapshotIdentifier are needed): set plone-aws:database.finalSnapshot to true (the default in production).",

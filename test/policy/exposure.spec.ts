@@ -16,7 +16,9 @@ import { FakeStack, runResourcePolicy, UNKNOWN } from "../helpers/policyArgs";
 /** The groups and rules of a prod-like stack: ALB in front, bastion for SSH, layers behind. */
 function prodLikeNetwork(): { stack: FakeStack; groups: Record<string, ReturnType<FakeStack["group"]>> } {
     const stack = new FakeStack();
-    const groups = Object.fromEntries(["host", "bastion", "alb", "frontend", "plone_instances", "zeoserver", "shared_blobs", "database"].map((r) => [r, stack.group(r)]));
+    const groups = Object.fromEntries(
+        ["host", "bastion", "alb", "frontend", "plone_instances", "zeoserver", "shared_blobs", "database"].map((r) => [r, stack.group(r)]),
+    );
     stack.ingress(groups.bastion, 22, "198.51.100.0/28");
     stack.ingress(groups.host, 22, groups.bastion);
     stack.ingress(groups.alb, 80, "0.0.0.0/0");
@@ -46,14 +48,18 @@ describe("policy ingress-world-web-only", () => {
         const violations = await stack.run(ingressWorldWebOnly);
         expect(violations).to.have.length(1);
         expect(violations[0].urn).to.equal(rule.urn);
-        expect(violations[0].message).to.include("prod-network-zeoserver-tcp-8001-from-world opens port 8001 (ZEO) on test-network-zeoserver (the zeoserver group) to the internet (0.0.0.0/0)");
+        expect(violations[0].message).to.include(
+            "prod-network-zeoserver-tcp-8001-from-world opens port 8001 (ZEO) on test-network-zeoserver (the zeoserver group) to the internet (0.0.0.0/0)",
+        );
     });
 
     it("fires on web ports open to the internet on a group that is not the load balancer's or a front end's", async () => {
         const { stack, groups } = prodLikeNetwork();
         stack.ingress(groups.plone_instances, 443, "::/0");
         const [v] = await stack.run(ingressWorldWebOnly);
-        expect(v.message).to.include("opens port 443 (HTTPS) to the internet (::/0) on test-network-plone_instances (the plone_instances group): only the load balancer's and the front ends' groups face the internet");
+        expect(v.message).to.include(
+            "opens port 443 (HTTPS) to the internet (::/0) on test-network-plone_instances (the plone_instances group): only the load balancer's and the front ends' groups face the internet",
+        );
     });
 
     it("fires on every port opened inline in a group, and on a group without its role tag", async () => {
@@ -69,7 +75,12 @@ describe("policy ingress-world-web-only", () => {
     it("reads rules whose group ids are unknown during preview through their property dependencies", async () => {
         const stack = new FakeStack();
         const alb = stack.group("alb");
-        stack.add(TYPES.ingressRule, "alb-443", { securityGroupId: UNKNOWN, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" }, { dependsOn: { securityGroupId: [alb] } });
+        stack.add(
+            TYPES.ingressRule,
+            "alb-443",
+            { securityGroupId: UNKNOWN, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
+            { dependsOn: { securityGroupId: [alb] } },
+        );
         expect(await stack.run(ingressWorldWebOnly)).to.deep.equal([]);
     });
 });
@@ -87,7 +98,9 @@ describe("policy ssh-from-admin-sources", () => {
         const rule = stack.ingress(groups.bastion, 22, "0.0.0.0/0", { name: "prod-network-bastion-tcp-22-from-0-0-0-0-0" });
         const [v] = await stack.run(sshFromAdminSources);
         expect(v.urn).to.equal(rule.urn);
-        expect(v.message).to.include("prod-network-bastion-tcp-22-from-0-0-0-0-0 opens port 22 (SSH) on test-network-bastion (the bastion group) to the whole internet (0.0.0.0/0)");
+        expect(v.message).to.include(
+            "prod-network-bastion-tcp-22-from-0-0-0-0-0 opens port 22 (SSH) on test-network-bastion (the bastion group) to the whole internet (0.0.0.0/0)",
+        );
         expect(v.message).to.include("plone-aws:network.adminCidrs");
     });
 
@@ -120,7 +133,12 @@ describe("policy internal-ports-from-groups", () => {
         const { stack, groups } = prodLikeNetwork();
         stack.ingress(groups.zeoserver, 8001, "10.40.0.0/16");
         stack.ingress(groups.plone_instances, [8081, 8088], "10.40.0.0/16");
-        stack.add(TYPES.ingressRule, "nfs-from-list", { securityGroupId: "sg-x", ipProtocol: "tcp", fromPort: 2049, toPort: 2049, prefixListId: "pl-123" }, { dependsOn: { securityGroupId: [groups.shared_blobs] } });
+        stack.add(
+            TYPES.ingressRule,
+            "nfs-from-list",
+            { securityGroupId: "sg-x", ipProtocol: "tcp", fromPort: 2049, toPort: 2049, prefixListId: "pl-123" },
+            { dependsOn: { securityGroupId: [groups.shared_blobs] } },
+        );
         const messages = (await stack.run(internalPortsFromGroups)).map((v) => v.message);
         expect(messages).to.have.length(3);
         expect(messages[0]).to.include("lets 10.40.0.0/16 reach port 8001 (ZEO) on test-network-zeoserver (the zeoserver group)");
@@ -148,8 +166,15 @@ describe("policy imdsv2-required", () => {
     });
 
     it("fires on optional tokens and on instances without metadataOptions", async () => {
-        const [optional] = await runResourcePolicy(imdsv2Required, TYPES.instance, { metadataOptions: { httpTokens: "optional" } }, { name: "prod-web-1-instance" });
-        expect(optional.message).to.include('prod-web-1-instance allows IMDSv1 (metadataOptions.httpTokens is "optional")').and.include('Set metadataOptions.httpTokens to "required"');
+        const [optional] = await runResourcePolicy(
+            imdsv2Required,
+            TYPES.instance,
+            { metadataOptions: { httpTokens: "optional" } },
+            { name: "prod-web-1-instance" },
+        );
+        expect(optional.message)
+            .to.include('prod-web-1-instance allows IMDSv1 (metadataOptions.httpTokens is "optional")')
+            .and.include('Set metadataOptions.httpTokens to "required"');
         const [unset] = await runResourcePolicy(imdsv2Required, TYPES.launchTemplate, {}, { name: "lt" });
         expect(unset.message).to.include("lt allows IMDSv1 (metadataOptions.httpTokens is unset)");
     });
@@ -164,12 +189,22 @@ describe("policy alb-tls-policy", () => {
     });
 
     it("fires on policies allowing TLS 1.0/1.1 and on the AWS default, per the configured allow-list", async () => {
-        const [old] = await runResourcePolicy(albTlsPolicy, TYPES.listener, { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-1-2021-06" }, { name: "prod-front-door-https" });
+        const [old] = await runResourcePolicy(
+            albTlsPolicy,
+            TYPES.listener,
+            { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-1-2021-06" },
+            { name: "prod-front-door-https" },
+        );
         expect(old.message).to.include("prod-front-door-https serves HTTPS with ELBSecurityPolicy-TLS13-1-1-2021-06, not a TLS 1.2+ policy");
         expect(old.message).to.include("set plone-aws:frontend.tls.sslPolicy to ELBSecurityPolicy-TLS13-1-2-2021-06");
         const [unset] = await runResourcePolicy(albTlsPolicy, TYPES.albListener, { protocol: "HTTPS" }, { name: "l" });
         expect(unset.message).to.include("no sslPolicy (AWS then uses ELBSecurityPolicy-2016-08, which allows TLS 1.0)");
-        const strict = await runResourcePolicy(albTlsPolicy, TYPES.listener, { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" }, { config: { allowedSslPolicies: ["ELBSecurityPolicy-TLS13-1-3-*"] } });
+        const strict = await runResourcePolicy(
+            albTlsPolicy,
+            TYPES.listener,
+            { protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" },
+            { config: { allowedSslPolicies: ["ELBSecurityPolicy-TLS13-1-3-*"] } },
+        );
         expect(strict).to.have.length(1);
     });
 });
@@ -179,13 +214,26 @@ describe("policy alb-http-redirects-to-https", () => {
         const stack = new FakeStack();
         const lb = stack.add(TYPES.loadBalancer, "prod-front-door-alb", { loadBalancerType: "application" });
         const dependsOn = { loadBalancerArn: [lb] };
-        if (https) stack.add(TYPES.listener, "prod-front-door-https", { loadBalancerArn: UNKNOWN, protocol: "HTTPS", port: 443, defaultActions: [{ type: "forward" }] }, { dependsOn });
-        stack.add(TYPES.listener, "prod-front-door-http", { loadBalancerArn: UNKNOWN, protocol: "HTTP", port: 80, defaultActions: [httpAction] }, { dependsOn });
+        if (https)
+            stack.add(
+                TYPES.listener,
+                "prod-front-door-https",
+                { loadBalancerArn: UNKNOWN, protocol: "HTTPS", port: 443, defaultActions: [{ type: "forward" }] },
+                { dependsOn },
+            );
+        stack.add(
+            TYPES.listener,
+            "prod-front-door-http",
+            { loadBalancerArn: UNKNOWN, protocol: "HTTP", port: 80, defaultActions: [httpAction] },
+            { dependsOn },
+        );
         return stack;
     }
 
     it("passes an HTTP listener that redirects to HTTPS, and plain HTTP on a load balancer without HTTPS", async () => {
-        expect(await loadBalancer({ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }).run(albHttpRedirectsToHttps)).to.deep.equal([]);
+        expect(
+            await loadBalancer({ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }).run(albHttpRedirectsToHttps),
+        ).to.deep.equal([]);
         expect(await loadBalancer({ type: "forward" }, false).run(albHttpRedirectsToHttps)).to.deep.equal([]);
     });
 
@@ -204,7 +252,11 @@ describe("policy site-served-over-tls", () => {
     }
 
     it("passes production with ACM or certbot, production whose plain HTTP is declared intended, and other tiers", async () => {
-        for (const tls of [{ mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" }, { mode: "certbot", email: "ops@example.org" }, { mode: "none", plainHttpIntended: true }]) {
+        for (const tls of [
+            { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/x" },
+            { mode: "certbot", email: "ops@example.org" },
+            { mode: "none", plainHttpIntended: true },
+        ]) {
             expect(await stackWith("production", tls).run(siteServedOverTls), JSON.stringify(tls)).to.deep.equal([]);
         }
         expect(await stackWith("staging", { mode: "none", plainHttpIntended: false }).run(siteServedOverTls)).to.deep.equal([]);

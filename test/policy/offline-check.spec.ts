@@ -7,7 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { addressPlan, CapturedResource, OfflineRun, runOffline } from "../../scripts/lib/offline/run";
 import { loadStack } from "../../scripts/lib/offline/loadStack";
-import { checkPolicies, exitCodeFor, formatPolicyReport, loadPolicyConfig, PolicyReport, POLICY_PACK_DIR, startPolicyPack } from "../../scripts/lib/plan/policyCheck";
+import {
+    checkPolicies,
+    exitCodeFor,
+    formatPolicyReport,
+    loadPolicyConfig,
+    PolicyReport,
+    POLICY_PACK_DIR,
+    startPolicyPack,
+} from "../../scripts/lib/plan/policyCheck";
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { TAGGABLE_TYPES } from "../../policies/rules/tagging";
 import { REPO } from "../helpers/stacks";
@@ -73,7 +81,9 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
     it("gives the same verdict when the pack runs the way the CLI runs it (run-policy-pack, type-checked)", async () => {
         const { config, configFile } = loadPolicyConfig(path.join(POLICY_PACK_DIR, "config.dev.json"));
         const report = await checkPolicies(dev, { config, configFile, pack: startPolicyPack(POLICY_PACK_DIR, "cli") });
-        expect(report.violations.map((v) => [v.policy, v.level, v.resource?.name])).to.deep.equal([["dlm-cross-region-copy", "advisory", "dev-snapshots-policy"]]);
+        expect(report.violations.map((v) => [v.policy, v.level, v.resource?.name])).to.deep.equal([
+            ["dlm-cross-region-copy", "advisory", "dev-snapshots-policy"],
+        ]);
     });
 
     it("passes prod with every policy mandatory but the cost guard", async () => {
@@ -111,7 +121,9 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
             expect(cli.status, cli.stderr).to.equal(2);
             expect(cli.stdout).to.include("Policy check of stack prod with policies/config.prod.json: FAILED: 1 mandatory violation");
             expect(cli.stdout).to.include("[mandatory] ssh-from-admin-sources");
-            expect(cli.stdout).to.include("prod-network-bastion-tcp-22-from-0-0-0-0-0 opens port 22 (SSH) on prod-network-bastion (the bastion group) to the whole internet (0.0.0.0/0)");
+            expect(cli.stdout).to.include(
+                "prod-network-bastion-tcp-22-from-0-0-0-0-0 opens port 22 (SSH) on prod-network-bastion (the bastion group) to the whole internet (0.0.0.0/0)",
+            );
         });
 
         it("RDS without Multi-AZ: rds-multi-az", async () => {
@@ -124,10 +136,12 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
 
         it("two zeoserver hosts never get that far: the config validation refuses them with exit code 1", () => {
             const file = path.join(tmp.dir, "Pulumi.twozeo.yaml");
-            const text = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8").replace(
-                "      layers: [frontend, plone_instances, zeoserver]",
-                "      layers: [frontend, plone_instances, zeoserver]\n    - name: dev-2\n      instanceType: t3.large\n      az: 0\n      layers: [zeoserver]",
-            );
+            const text = fs
+                .readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")
+                .replace(
+                    "      layers: [frontend, plone_instances, zeoserver]",
+                    "      layers: [frontend, plone_instances, zeoserver]\n    - name: dev-2\n      instanceType: t3.large\n      az: 0\n      layers: [zeoserver]",
+                );
             fs.writeFileSync(file, text);
             const cli = runProgram(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy.ts", "--stack-file", file], { cwd: REPO });
             expect(cli.status).to.equal(1);
@@ -152,12 +166,15 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
         it("a DLM policy that targets another tag: dlm-covers-snapshot-tags", async () => {
             const broken = mutated(prod, (r) => {
                 if (r.name !== "prod-snapshots-policy") return;
-                for (const props of [r.inputs, r.state]) (props.policyDetails as { targetTags: Record<string, string> }).targetTags = { [SNAPSHOT_TAG]: "staging" };
+                for (const props of [r.inputs, r.state])
+                    (props.policyDetails as { targetTags: Record<string, string> }).targetTags = { [SNAPSHOT_TAG]: "staging" };
             });
             const report = await check(broken, "config.prod.json");
             expect(exitCodeFor(report)).to.equal(2);
             expect(policiesHit(report)).to.deep.equal(["dlm-covers-snapshot-tags"]);
-            expect(report.violations[0].message).to.include("prod-blobs-1-bricks, prod-blobs-2-bricks carry plone-aws:snapshot=prod, but no enabled snapshot policy of the stack targets that value (prod-snapshots-policy targets plone-aws:snapshot=staging)");
+            expect(report.violations[0].message).to.include(
+                "prod-blobs-1-bricks, prod-blobs-2-bricks carry plone-aws:snapshot=prod, but no enabled snapshot policy of the stack targets that value (prod-snapshots-policy targets plone-aws:snapshot=staging)",
+            );
         });
 
         it("two ZEO hosts: single-instance-layers on the second", async () => {
@@ -182,7 +199,10 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
                     urn: host.urn.replace("aws:ec2/instance:Instance::prod-app-1-instance", `command:remote:Command::${name}`),
                     custom: true,
                     inputs: {
-                        connection: { ...SECRET_SIG, value: { host: "10.40.128.11", user: "admin", privateKey: KEY, proxy: { host: "198.51.100.20", user: "admin", privateKey: KEY } } },
+                        connection: {
+                            ...SECRET_SIG,
+                            value: { host: "10.40.128.11", user: "admin", privateKey: KEY, proxy: { host: "198.51.100.20", user: "admin", privateKey: KEY } },
+                        },
                         create: "bash -s",
                         stdin: { ...SECRET_SIG, value: `install -m 0600 /dev/stdin deploy_key <<'EOF'\n${KEY}EOF\n` },
                         ...(logging ? { logging } : {}),

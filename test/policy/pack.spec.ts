@@ -29,8 +29,15 @@ describe("the plone-guard pack", () => {
     });
 
     it("serves the rules from index.ts and nothing else", () => {
-        const code = fs.readFileSync(path.join(POLICY_PACK_DIR, "index.ts"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("//"));
-        expect(code).to.deep.equal(['import { PolicyPack } from "@pulumi/policy";', 'import { PACK_NAME, packArgs } from "./rules/all";', "new PolicyPack(PACK_NAME, packArgs);"]);
+        const code = fs
+            .readFileSync(path.join(POLICY_PACK_DIR, "index.ts"), "utf8")
+            .split("\n")
+            .filter((l) => l.trim() && !l.startsWith("//"));
+        expect(code).to.deep.equal([
+            'import { PolicyPack } from "@pulumi/policy";',
+            'import { PACK_NAME, packArgs } from "./rules/all";',
+            "new PolicyPack(PACK_NAME, packArgs);",
+        ]);
     });
 
     it("has valid, unique policy names that the server accepts, each with a description and a level", () => {
@@ -70,7 +77,14 @@ describe("the plone-guard pack", () => {
         expect(staging["rds-multi-az"]).to.equal("advisory");
         expect(staging["ssh-from-admin-sources"]).to.equal("mandatory");
         const dev = levels("config.dev.json");
-        for (const p of ["single-instance-layers", "ingress-world-web-only", "ssh-from-admin-sources", "no-credentials-in-inputs", "remote-command-secret-logging"]) expect(dev[p], p).to.equal("mandatory");
+        for (const p of [
+            "single-instance-layers",
+            "ingress-world-web-only",
+            "ssh-from-admin-sources",
+            "no-credentials-in-inputs",
+            "remote-command-secret-logging",
+        ])
+            expect(dev[p], p).to.equal("mandatory");
         expect(dev["dlm-cross-region-copy"]).to.equal("advisory");
         expect(dev["stateful-resources-protected"]).to.equal("disabled");
     });
@@ -86,13 +100,23 @@ describe("the plone-guard pack", () => {
 describe("policy config reconciliation (what the CLI does with --policy-pack-config)", () => {
     const policies: PolicyInfo[] = [
         { name: "a", description: "a", enforcementLevel: "mandatory" },
-        { name: "b", description: "b", enforcementLevel: "advisory", configSchema: { properties: { min: { type: "integer", minimum: 1, default: 15 }, names: { type: "array", items: { type: "string" }, default: ["x"] } } } },
+        {
+            name: "b",
+            description: "b",
+            enforcementLevel: "advisory",
+            configSchema: {
+                properties: { min: { type: "integer", minimum: 1, default: 15 }, names: { type: "array", items: { type: "string" }, default: ["x"] } },
+            },
+        },
     ];
 
     it("starts from each policy's level and schema defaults", () => {
         const { config, errors } = reconcilePolicyConfig(policies, undefined);
         expect(errors).to.deep.equal([]);
-        expect(config).to.deep.equal({ a: { enforcementLevel: "mandatory", properties: {} }, b: { enforcementLevel: "advisory", properties: { min: 15, names: ["x"] } } });
+        expect(config).to.deep.equal({
+            a: { enforcementLevel: "mandatory", properties: {} },
+            b: { enforcementLevel: "advisory", properties: { min: 15, names: ["x"] } },
+        });
     });
 
     it("applies all first, then each policy's level and settings", () => {
@@ -102,7 +126,11 @@ describe("policy config reconciliation (what the CLI does with --policy-pack-con
     });
 
     it("refuses bad levels, bad values, unknown policies and unknown settings, naming each", () => {
-        const { errors } = reconcilePolicyConfig(policies, { all: "strict", a: "manditory", b: { min: "15", names: [1], mni: 2 }, c: "advisory" }, "config.prod.json");
+        const { errors } = reconcilePolicyConfig(
+            policies,
+            { all: "strict", a: "manditory", b: { min: "15", names: [1], mni: 2 }, c: "advisory" },
+            "config.prod.json",
+        );
         expect(errors).to.deep.equal([
             'config.prod.json: all: "strict" is not an enforcement level (advisory, mandatory, remediate, disabled)',
             'config.prod.json: a: "manditory" is not an enforcement level (advisory, mandatory, remediate, disabled)',
@@ -117,8 +145,16 @@ describe("policy config reconciliation (what the CLI does with --policy-pack-con
 describe("the offline check's wire format and exit codes", () => {
     it("marshals properties as the engine does: secrets stay wrapped, undefined goes, resource references become ids", () => {
         const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cret" };
-        const reference = { "4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:pulumi:prod::plone-aws::aws:ec2/vpc:Vpc::prod-network-vpc", id: "vpc-1" };
-        expect(toWireValue({ password: secret, vpc: reference, skip: undefined, list: [1, undefined, "a"] })).to.deep.equal({ password: secret, vpc: "vpc-1", list: [1, null, "a"] });
+        const reference = {
+            "4dabf18193072939515e22adb298388d": "5cf8f73096256a8f31e491e813e4eb8e",
+            urn: "urn:pulumi:prod::plone-aws::aws:ec2/vpc:Vpc::prod-network-vpc",
+            id: "vpc-1",
+        };
+        expect(toWireValue({ password: secret, vpc: reference, skip: undefined, list: [1, undefined, "a"] })).to.deep.equal({
+            password: secret,
+            vpc: "vpc-1",
+            list: [1, null, "a"],
+        });
     });
 
     it("exits 1 on an invalid policy config, 2 on a mandatory violation, 0 on advisory ones only", () => {

@@ -27,7 +27,14 @@ function stub(dir: string, name: string, body: string): string {
 }
 
 function calls(log: string): string[][] {
-    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split("\t")) : [];
+    return fs.existsSync(log)
+        ? fs
+              .readFileSync(log, "utf8")
+              .trim()
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => l.split("\t"))
+        : [];
 }
 
 describe("pull-request.yml replayed: the run: blocks as a runner runs them", function () {
@@ -35,7 +42,13 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
     let checkout: ReturnType<typeof tempDir>;
     const cleanups: (() => void)[] = [];
     const replay = (jobId: string, expressions: Record<string, string>, extra: Partial<Parameters<typeof replayJob>[2]> = {}): Replay => {
-        const r = replayJob(workflow, jobId, { cwd: checkout.dir, expressions, leaveOut: leaveOutNpmCi, ...extra, env: { ...process.env, CI: "true", ...extra.env } });
+        const r = replayJob(workflow, jobId, {
+            cwd: checkout.dir,
+            expressions,
+            leaveOut: leaveOutNpmCi,
+            ...extra,
+            env: { ...process.env, CI: "true", ...extra.env },
+        });
         cleanups.push(r.cleanup);
         return r;
     };
@@ -138,7 +151,11 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
         it("with a token and a role: creates the new stack in the organization, previews it with its tier's policy config, and reports a failing preview", () => {
             const bin = tempDir("pr-bin");
             try {
-                const log = stub(bin.dir, "pulumi", `if [ "$1" = preview ]; then echo "Policies:"; echo "    ❌ plone-guard@v0.1.0 (local: policies)"; echo "        - [mandatory]  rds-multi-az"; exit 255; fi`);
+                const log = stub(
+                    bin.dir,
+                    "pulumi",
+                    `if [ "$1" = preview ]; then echo "Policies:"; echo "    ❌ plone-guard@v0.1.0 (local: policies)"; echo "        - [mandatory]  rds-multi-az"; exit 255; fi`,
+                );
                 const r = replay(
                     "preview",
                     {
@@ -162,10 +179,22 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
                 ]);
                 expect(calls(log)).to.deep.equal([
                     ["stack", "select", "--create", "--non-interactive", "plone-team/qa"],
-                    ["preview", "--stack", "plone-team/qa", "--non-interactive", "--diff", "--policy-pack", "policies", "--policy-pack-config", "policies/config.staging.json"],
+                    [
+                        "preview",
+                        "--stack",
+                        "plone-team/qa",
+                        "--non-interactive",
+                        "--diff",
+                        "--policy-pack",
+                        "policies",
+                        "--policy-pack-config",
+                        "policies/config.staging.json",
+                    ],
                 ]);
                 expect(r.status).to.equal(255);
-                expect(r.summary).to.match(/^### pulumi preview of `plone-team\/qa` with plone-guard \(policies\/config\.staging\.json\): FAILED \(exit code 255\)\n/);
+                expect(r.summary).to.match(
+                    /^### pulumi preview of `plone-team\/qa` with plone-guard \(policies\/config\.staging\.json\): FAILED \(exit code 255\)\n/,
+                );
                 expect(r.summary).to.include("[mandatory]  rds-multi-az");
                 expect(fs.readFileSync(path.join(r.runnerTemp, "verdict", "qa-2-preview.md"), "utf8")).to.equal(r.summary);
             } finally {
@@ -189,7 +218,10 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
             const runnerTemp = tempDir("pr-runner-temp");
             cleanups.push(bin.cleanup, runnerTemp.cleanup);
             fs.mkdirSync(path.join(runnerTemp.dir, "verdict"));
-            fs.writeFileSync(path.join(runnerTemp.dir, "verdict", "prod-1-policy.md"), "### plone-guard on `prod` (offline): FAILED: a mandatory policy is violated\n");
+            fs.writeFileSync(
+                path.join(runnerTemp.dir, "verdict", "prod-1-policy.md"),
+                "### plone-guard on `prod` (offline): FAILED: a mandatory policy is violated\n",
+            );
             fs.writeFileSync(path.join(runnerTemp.dir, "verdict", "prod-2-preview.md"), "### pulumi preview of `prod`: preview skipped: no credentials\n");
             const comments = path.join(bin.dir, "comments.json");
             fs.writeFileSync(comments, JSON.stringify(existing));
@@ -238,7 +270,9 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
     });
 
     describe("checks (the one required check)", () => {
-        const needs = (results: Record<string, string>) => ({ "toJSON(needs)": JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { result: v, outputs: {} }]))) });
+        const needs = (results: Record<string, string>) => ({
+            "toJSON(needs)": JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { result: v, outputs: {} }]))),
+        });
 
         it("is green when the tests and every stack's checks are", () => {
             const r = replay("checks", needs({ test: "success", stacks: "success", policy: "success", preview: "success" }));

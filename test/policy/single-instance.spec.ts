@@ -10,7 +10,12 @@ function host(stack: FakeStack, name: string, layers: string[], options: { blobs
     const subnet = stack.add(TYPES.subnet, `${name}-subnet`, { cidrBlock: "10.0.0.0/20", availabilityZone: options.az ?? "eu-west-1a" });
     const tags: Record<string, string> = { Name: name, "plone-aws:stack": "test", [LAYER_TAG]: layers.join(" ") };
     if (options.blobs) tags[BLOBS_TAG] = options.blobs;
-    return stack.add(TYPES.instance, `${name}-instance`, { instanceType: "t3.large", subnetId: UNKNOWN, availabilityZone: UNKNOWN, tags }, { parentType: "plone-aws:host:Host", dependsOn: { subnetId: [subnet] } });
+    return stack.add(
+        TYPES.instance,
+        `${name}-instance`,
+        { instanceType: "t3.large", subnetId: UNKNOWN, availabilityZone: UNKNOWN, tags },
+        { parentType: "plone-aws:host:Host", dependsOn: { subnetId: [subnet] } },
+    );
 }
 
 describe("policy single-instance-layers", () => {
@@ -42,7 +47,10 @@ describe("policy single-instance-layers", () => {
         host(stack, "app-2", ["plone_instances", "celerybeat", "db_packing", "solr", "redis"]);
         const messages = (await stack.run(singleInstanceLayers)).map((v) => v.message);
         for (const layer of ["solr", "redis", "celerybeat", "db_packing"]) {
-            expect(messages.some((m) => m.startsWith(`app-2-instance carries ${layer},`)), layer).to.equal(true);
+            expect(
+                messages.some((m) => m.startsWith(`app-2-instance carries ${layer},`)),
+                layer,
+            ).to.equal(true);
         }
         expect(messages.find((m) => m.includes("celerybeat"))).to.include("runs every periodic task twice");
     });

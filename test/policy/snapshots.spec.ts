@@ -13,13 +13,15 @@ function dlmPolicy(target: string, schedule: Record<string, unknown> = {}, state
             policyType: "EBS_SNAPSHOT_MANAGEMENT",
             resourceTypes: ["VOLUME"],
             targetTags: { [SNAPSHOT_TAG]: target },
-            schedules: [{
-                name: "daily 03:00 UTC, keep 15",
-                createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
-                retainRule: { count: 15 },
-                crossRegionCopyRules: [{ target: "eu-central-1", encrypted: true, retainRule: { interval: 30, intervalUnit: "DAYS" } }],
-                ...schedule,
-            }],
+            schedules: [
+                {
+                    name: "daily 03:00 UTC, keep 15",
+                    createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+                    retainRule: { count: 15 },
+                    crossRegionCopyRules: [{ target: "eu-central-1", encrypted: true, retainRule: { interval: 30, intervalUnit: "DAYS" } }],
+                    ...schedule,
+                },
+            ],
         },
     };
 }
@@ -36,7 +38,12 @@ describe("policy ebs-volume-snapshot-tag", () => {
     });
 
     it("fires on a volume without it, naming the volume and the setting", async () => {
-        const [v] = await runResourcePolicy(ebsVolumeSnapshotTag, TYPES.volume, { size: 20, tags: { Name: "prod-zeo-1-filestorage" } }, { name: "prod-zeo-1-filestorage" });
+        const [v] = await runResourcePolicy(
+            ebsVolumeSnapshotTag,
+            TYPES.volume,
+            { size: 20, tags: { Name: "prod-zeo-1-filestorage" } },
+            { name: "prod-zeo-1-filestorage" },
+        );
         expect(v.message).to.include(`prod-zeo-1-filestorage has no ${SNAPSHOT_TAG} tag, so no snapshot of it is ever taken`);
         expect(v.message).to.include("plone-aws:snapshots.tagValue");
     });
@@ -59,7 +66,9 @@ describe("policy dlm-covers-snapshot-tags", () => {
         const violations = await stack.run(dlmCoversSnapshotTags);
         expect(violations).to.have.length(1);
         expect(violations[0].urn).to.equal(first.urn);
-        expect(violations[0].message).to.include(`staging-blobs-1-bricks, staging-blobs-2-bricks carry ${SNAPSHOT_TAG}=staging, but no enabled snapshot policy of the stack targets that value`);
+        expect(violations[0].message).to.include(
+            `staging-blobs-1-bricks, staging-blobs-2-bricks carry ${SNAPSHOT_TAG}=staging, but no enabled snapshot policy of the stack targets that value`,
+        );
         expect(violations[0].message).to.include(`staging-snapshots-policy targets ${SNAPSHOT_TAG}=prod`);
     });
 
@@ -78,18 +87,30 @@ describe("policy dlm-covers-snapshot-tags", () => {
 describe("policy dlm-retention", () => {
     it("passes 15 snapshots (the default minimum), and a retain interval long enough", async () => {
         expect(await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod"))).to.deep.equal([]);
-        expect(await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { retainRule: { interval: 3, intervalUnit: "WEEKS" } }))).to.deep.equal([]);
+        expect(await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { retainRule: { interval: 3, intervalUnit: "WEEKS" } }))).to.deep.equal(
+            [],
+        );
     });
 
     it("fires below the configured minimum, naming the schedule and the setting", async () => {
-        const [v] = await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { name: "daily, keep 7", retainRule: { count: 7 } }), { name: "prod-snapshots-policy" });
-        expect(v.message).to.equal('prod-snapshots-policy: schedule "daily, keep 7" keeps 7 snapshots per volume, fewer than the 15 this stack requires: set plone-aws:snapshots.retain to 15 or more.');
-        expect(await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { retainRule: { count: 7 } }), { config: { minRetain: 7 } })).to.deep.equal([]);
+        const [v] = await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { name: "daily, keep 7", retainRule: { count: 7 } }), {
+            name: "prod-snapshots-policy",
+        });
+        expect(v.message).to.equal(
+            'prod-snapshots-policy: schedule "daily, keep 7" keeps 7 snapshots per volume, fewer than the 15 this stack requires: set plone-aws:snapshots.retain to 15 or more.',
+        );
+        expect(
+            await runResourcePolicy(dlmRetention, TYPES.dlmPolicy, dlmPolicy("prod", { retainRule: { count: 7 } }), { config: { minRetain: 7 } }),
+        ).to.deep.equal([]);
     });
 
     it("counts snapshots of interval rules by how often the schedule runs", () => {
-        expect(snapshotsKept({ name: "x", createRule: { interval: 12, intervalUnit: "HOURS" }, retainRule: { interval: 2, intervalUnit: "DAYS" } })).to.equal(4);
-        expect(snapshotsKept({ name: "x", createRule: { cronExpression: "cron(0 3 ? * * *)" }, retainRule: { interval: 2, intervalUnit: "WEEKS" } })).to.equal(14);
+        expect(snapshotsKept({ name: "x", createRule: { interval: 12, intervalUnit: "HOURS" }, retainRule: { interval: 2, intervalUnit: "DAYS" } })).to.equal(
+            4,
+        );
+        expect(snapshotsKept({ name: "x", createRule: { cronExpression: "cron(0 3 ? * * *)" }, retainRule: { interval: 2, intervalUnit: "WEEKS" } })).to.equal(
+            14,
+        );
     });
 });
 
@@ -99,10 +120,17 @@ describe("policy dlm-cross-region-copy", () => {
     });
 
     it("fires without a copy, and on an unencrypted one", async () => {
-        const [none] = await runResourcePolicy(dlmCrossRegionCopy, TYPES.dlmPolicy, dlmPolicy("dev", { crossRegionCopyRules: undefined }), { name: "dev-snapshots-policy" });
+        const [none] = await runResourcePolicy(dlmCrossRegionCopy, TYPES.dlmPolicy, dlmPolicy("dev", { crossRegionCopyRules: undefined }), {
+            name: "dev-snapshots-policy",
+        });
         expect(none.message).to.include("dev-snapshots-policy copies no snapshot to another region");
         expect(none.message).to.include("Set plone-aws:snapshots.crossRegionCopy.region");
-        const [plain] = await runResourcePolicy(dlmCrossRegionCopy, TYPES.dlmPolicy, dlmPolicy("prod", { crossRegionCopyRules: [{ targetRegion: "eu-central-1", encrypted: false }] }), { name: "p" });
+        const [plain] = await runResourcePolicy(
+            dlmCrossRegionCopy,
+            TYPES.dlmPolicy,
+            dlmPolicy("prod", { crossRegionCopyRules: [{ targetRegion: "eu-central-1", encrypted: false }] }),
+            { name: "p" },
+        );
         expect(plain.message).to.equal("p copies snapshots to eu-central-1 unencrypted: set encrypted: true on the copy rule.");
     });
 });

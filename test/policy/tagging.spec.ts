@@ -15,7 +15,12 @@ describe("policy required-tags", () => {
         expect(await runResourcePolicy(requiredTags, TYPES.securityGroup, group)).to.deep.equal([]);
         const alb = { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "frontend" } };
         expect(await runResourcePolicy(requiredTags, TYPES.loadBalancer, alb, { parentType: "plone-aws:frontdoor:FrontDoor" })).to.deep.equal([]);
-        for (const untaggable of ["aws:ec2/volumeAttachment:VolumeAttachment", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", TYPES.remoteCommand]) {
+        for (const untaggable of [
+            "aws:ec2/volumeAttachment:VolumeAttachment",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            TYPES.remoteCommand,
+        ]) {
             expect(TAGGABLE_TYPES).to.not.include(untaggable);
             expect(await runResourcePolicy(requiredTags, untaggable, {})).to.deep.equal([]);
         }
@@ -31,23 +36,48 @@ describe("policy required-tags", () => {
     });
 
     it("fires on a host's volume without a layer, and on unknown layer names", async () => {
-        const [volume] = await runResourcePolicy(requiredTags, TYPES.volume, { tags: { [STACK_TAG]: "prod" } }, { name: "prod-zeo-1-filestorage", parentType: HOST });
+        const [volume] = await runResourcePolicy(
+            requiredTags,
+            TYPES.volume,
+            { tags: { [STACK_TAG]: "prod" } },
+            { name: "prod-zeo-1-filestorage", parentType: HOST },
+        );
         expect(volume.message).to.include(`prod-zeo-1-filestorage belongs to a host but has no ${LAYER_TAG} tag`);
-        const [typo] = await runResourcePolicy(requiredTags, TYPES.instance, { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "frontend zeo" } }, { name: "i", parentType: HOST });
+        const [typo] = await runResourcePolicy(
+            requiredTags,
+            TYPES.instance,
+            { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "frontend zeo" } },
+            { name: "i", parentType: HOST },
+        );
         expect(typo.message).to.include(`i: ${LAYER_TAG} names zeo, which is not a layer`);
     });
 
     it("fires on the front door and a layer's group tagged with another layer", async () => {
-        const [alb] = await runResourcePolicy(requiredTags, TYPES.loadBalancer, { tags: { [STACK_TAG]: "prod" } }, { name: "prod-front-door-alb", parentType: "plone-aws:frontdoor:FrontDoor" });
+        const [alb] = await runResourcePolicy(
+            requiredTags,
+            TYPES.loadBalancer,
+            { tags: { [STACK_TAG]: "prod" } },
+            { name: "prod-front-door-alb", parentType: "plone-aws:frontdoor:FrontDoor" },
+        );
         expect(alb.message).to.include(`prod-front-door-alb belongs to the frontend layer but its ${LAYER_TAG} tag is missing: tag it ${LAYER_TAG}=frontend`);
-        const [group] = await runResourcePolicy(requiredTags, TYPES.securityGroup, { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "frontend", [SECURITY_GROUP_TAG]: "zeoserver" } }, { name: "g" });
+        const [group] = await runResourcePolicy(
+            requiredTags,
+            TYPES.securityGroup,
+            { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "frontend", [SECURITY_GROUP_TAG]: "zeoserver" } },
+            { name: "g" },
+        );
         expect(group.message).to.include(`g belongs to the zeoserver layer but its ${LAYER_TAG} tag is "frontend"`);
     });
 
     it("fires on a security group without its role, and on a shared_blobs host without its blob mode", async () => {
         const [group] = await runResourcePolicy(requiredTags, TYPES.securityGroup, { tags: { [STACK_TAG]: "prod" } }, { name: "prod-network-alb" });
         expect(group.message).to.include(`prod-network-alb has no ${SECURITY_GROUP_TAG} tag`);
-        const [blobs] = await runResourcePolicy(requiredTags, TYPES.instance, { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "shared_blobs" } }, { name: "prod-blobs-1-instance", parentType: HOST });
+        const [blobs] = await runResourcePolicy(
+            requiredTags,
+            TYPES.instance,
+            { tags: { [STACK_TAG]: "prod", [LAYER_TAG]: "shared_blobs" } },
+            { name: "prod-blobs-1-instance", parentType: HOST },
+        );
         expect(blobs.message).to.include(`prod-blobs-1-instance carries shared_blobs but its ${BLOBS_TAG} tag is missing: tag it nfs or gluster`);
     });
 });

@@ -28,7 +28,9 @@ async function planFile(file: string, stackName?: string): Promise<Planned> {
 
 /** A configuration built in a test, planned as a stack file with those keys would be. */
 async function planConfig(config: Record<string, unknown>, stackName: string): Promise<Planned> {
-    const text = `config:\n${Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`;
+    const text = `config:\n${Object.entries(config)
+        .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+        .join("\n")}\n`;
     const loaded = validateStack(parseStackText(text, `Pulumi.${stackName}.yaml`, stackName));
     if (!loaded.spec) throw new Error(`${stackName}: ${JSON.stringify(loaded.errors)}`);
     return { spec: loaded.spec, run: await runOffline(loaded.config, { addresses: addressPlan(loaded.spec) }) };
@@ -41,7 +43,10 @@ function one(run: OfflineRun, type: string): CapturedResource {
 }
 
 const STACK_FILES = [
-    ...fs.readdirSync(REPO).filter((f) => /^Pulumi\..+\.yaml$/.test(f) && f !== "Pulumi.yaml").map((f) => path.join(REPO, f)),
+    ...fs
+        .readdirSync(REPO)
+        .filter((f) => /^Pulumi\..+\.yaml$/.test(f) && f !== "Pulumi.yaml")
+        .map((f) => path.join(REPO, f)),
     ...fs.readdirSync(path.join(REPO, "test/fixtures/stacks")).map((f) => path.join(REPO, "test/fixtures/stacks", f)),
 ];
 
@@ -137,7 +142,12 @@ describe("the offline check against AWS's and the provider's constraints", funct
         });
 
         it("more security groups on a host than a network interface takes", () => {
-            const run = registered(prod.run, "aws:ec2/instance:Instance", (i) => i.vpcSecurityGroupIds.push("sg-1", "sg-2", "sg-3", "sg-4", "sg-5"), "prod-web-1-instance");
+            const run = registered(
+                prod.run,
+                "aws:ec2/instance:Instance",
+                (i) => i.vpcSecurityGroupIds.push("sg-1", "sg-2", "sg-3", "sg-4", "sg-5"),
+                "prod-web-1-instance",
+            );
             const issues = checkAwsConstraints(run, { spec: prod.spec });
             expect(issues.map((i) => [i.resource, i.field])).to.deep.equal([["prod-web-1-instance", "vpcSecurityGroupIds"]]);
             expect(issues[0].message).to.match(/has 7 security groups, and EC2 allows 5 per network interface/);
@@ -176,7 +186,11 @@ describe("the offline check against AWS's and the provider's constraints", funct
             fs.mkdirSync(dir, { recursive: true });
             const dev = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
             for (const n of [1, 2, 3, 4, 5, 6]) fs.writeFileSync(path.join(dir, `Pulumi.dev${n}.yaml`), dev);
-            const cli = runProgram(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack-file", path.join(dir, "Pulumi.dev1.yaml")], { cwd: REPO });
+            const cli = runProgram(
+                process.execPath,
+                ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack-file", path.join(dir, "Pulumi.dev1.yaml")],
+                { cwd: REPO },
+            );
             expect(cli.status, cli.stdout).to.equal(1);
             expect(cli.stdout).to.equal("");
             expect(cli.stderr).to.include("AWS or the provider would refuse 1 input at `pulumi up`:");

@@ -36,12 +36,19 @@ async function deploy(raw: Record<string, string>): Promise<{ run?: OfflineRun; 
 
 /** prod's configuration with its example values replaced by real-looking ones. */
 function realProd(extra: Record<string, string> = {}): Record<string, string> {
-    const raw: Record<string, string> = { ...readStackFile(path.join(REPO, "Pulumi.prod.yaml")).raw, ...ALL_SECRETS, "plone-aws:dbPassword": "0a1b2c3d4e5f60718293a4b5" };
+    const raw: Record<string, string> = {
+        ...readStackFile(path.join(REPO, "Pulumi.prod.yaml")).raw,
+        ...ALL_SECRETS,
+        "plone-aws:dbPassword": "0a1b2c3d4e5f60718293a4b5",
+    };
     const access = JSON.parse(raw["plone-aws:access"]);
     const frontend = JSON.parse(raw["plone-aws:frontend"]);
     const network = JSON.parse(raw["plone-aws:network"]);
     raw["plone-aws:access"] = JSON.stringify({ ...access, publicKey: REAL_KEY });
-    raw["plone-aws:frontend"] = JSON.stringify({ ...frontend, tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/7c1c2a0e-5e0a-4f3b-9c1e-2f4b5d6e7f80" } });
+    raw["plone-aws:frontend"] = JSON.stringify({
+        ...frontend,
+        tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/7c1c2a0e-5e0a-4f3b-9c1e-2f4b5d6e7f80" },
+    });
     raw["plone-aws:network"] = JSON.stringify({ ...network, adminCidrs: ["192.168.17.0/28"] });
     return { ...raw, ...extra };
 }
@@ -77,7 +84,7 @@ describe("a first pulumi up", function () {
         it("the README's commands make passwords RDS accepts (the old base64 one often did not)", () => {
             const makes = (cmd: string) => Array.from({ length: 40 }, () => run("bash", ["-c", cmd]).stdout.trim());
             const forbidden = /[/"@ ]/;
-            expect(makes('openssl rand -hex 24').filter((p) => forbidden.test(p) || p.length < 8)).to.deep.equal([]);
+            expect(makes("openssl rand -hex 24").filter((p) => forbidden.test(p) || p.length < 8)).to.deep.equal([]);
             // 24 random bytes in base64: a '/' in about 40% of passwords.
             expect(makes("openssl rand -base64 24").some((p) => forbidden.test(p))).to.equal(true);
         });
@@ -98,7 +105,10 @@ describe("a first pulumi up", function () {
         it("waits for the host's way out before setup runs apt: the NAT route of a private subnet, the internet route of a public one", () => {
             const ready = byName(prod, "prod-app-2-provision-ready");
             for (const dep of ["prod-network-private-1", "prod-nat-1"].map((n) => n.replace("prod-nat", "prod-network-nat"))) {
-                expect(ready.options.dependencies.some((u) => u.endsWith(`::${dep}`)), dep).to.equal(true);
+                expect(
+                    ready.options.dependencies.some((u) => u.endsWith(`::${dep}`)),
+                    dep,
+                ).to.equal(true);
             }
             const routes = byName(prod, "prod-network-private-1", "aws:ec2/routeTable:RouteTable");
             expect(plain(routes).routes[0].natGatewayId).to.equal(byName(prod, "prod-network-nat-1", "aws:ec2/natGateway:NatGateway").id);
@@ -122,11 +132,14 @@ describe("a first pulumi up", function () {
             const texts = inline![1].split(" ").map((h) => Buffer.from(h, "hex").toString("utf8"));
             // The offline placeholders stand for the values: the deploy key (each line of it), the stats and database passwords.
             for (const key of ["plone-aws:deployKey", "plone-aws:haproxyStatsPassword", "plone-aws:dbPassword"]) {
-                expect(texts.some((t) => t.includes(`<secret ${key}>`)), key).to.equal(true);
+                expect(
+                    texts.some((t) => t.includes(`<secret ${key}>`)),
+                    key,
+                ).to.equal(true);
             }
             // Steps without secrets of their own read the list configure installs.
             const build = String(plain(byName(prod, "prod-app-1-provision-build")).stdin);
-            expect(build).to.include('perl -e');
+            expect(build).to.include("perl -e");
             expect(build).to.include("/etc/plone-aws/redact");
         });
     });
@@ -134,14 +147,21 @@ describe("a first pulumi up", function () {
     describe("the resources around the hosts", () => {
         let prod: OfflineRun;
         before(async () => {
-            const raw = { ...realProd(), "aws:profile": "plone-prod", "aws:defaultTags": JSON.stringify({ tags: { team: "web" } }), "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::210987654321:role/deploy" }]) };
+            const raw = {
+                ...realProd(),
+                "aws:profile": "plone-prod",
+                "aws:defaultTags": JSON.stringify({ tags: { team: "web" } }),
+                "aws:assumeRoles": JSON.stringify([{ roleArn: "arn:aws:iam::210987654321:role/deploy" }]),
+            };
             prod = (await deploy(raw)).run!;
         });
 
         it("deploys the replica region with the stack's profile, assumed role and default tags", () => {
             const provider = prod.resources.find((r) => r.type === "pulumi:providers:aws")!;
             // A provider's structured inputs reach the engine as JSON text.
-            const inputs = Object.fromEntries(Object.entries(plain(provider)).map(([k, v]) => [k, typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v]));
+            const inputs = Object.fromEntries(
+                Object.entries(plain(provider)).map(([k, v]) => [k, typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v]),
+            );
             expect(inputs).to.deep.include({
                 region: "eu-central-1",
                 profile: "plone-prod",

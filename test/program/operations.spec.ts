@@ -87,12 +87,21 @@ describe("monitoring and off-site backups under mocks", function () {
         const alarms = new Map(byType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, plain(a)]));
         const app1 = one(prod, "prod-app-1-instance").id;
         expect(alarms.get("prod-monitoring-app-1-status-check")).to.deep.include({
-            namespace: "AWS/EC2", metricName: "StatusCheckFailed", dimensions: { InstanceId: app1 }, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold",
+            namespace: "AWS/EC2",
+            metricName: "StatusCheckFailed",
+            dimensions: { InstanceId: app1 },
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
         });
         const disk = alarms.get("prod-monitoring-app-1-disk")!;
         expect(disk).to.deep.include({ threshold: 85, comparisonOperator: "GreaterThanThreshold" });
         expect(disk.metricQueries[0].expression).to.equal(`SELECT MAX(disk_used_percent) FROM CWAgent WHERE InstanceId = '${app1}'`);
-        expect(alarms.get("prod-monitoring-app-1-memory")).to.deep.include({ namespace: "CWAgent", metricName: "mem_used_percent", dimensions: { InstanceId: app1 }, threshold: 90 });
+        expect(alarms.get("prod-monitoring-app-1-memory")).to.deep.include({
+            namespace: "CWAgent",
+            metricName: "mem_used_percent",
+            dimensions: { InstanceId: app1 },
+            threshold: 90,
+        });
         for (const host of ["web-1", "web-2", "app-1", "app-2", "cache-1", "blobs-1", "blobs-2"]) {
             for (const kind of ["status-check", "disk", "memory"]) expect(alarms.has(`prod-monitoring-${host}-${kind}`), `${host} ${kind}`).to.equal(true);
         }
@@ -108,19 +117,43 @@ describe("monitoring and off-site backups under mocks", function () {
         const alarms = new Map(byType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, plain(a)]));
         const lb = one(prod, "prod-front-door-alb").state.arnSuffix;
         const tg = one(prod, "prod-front-door-frontends").state.arnSuffix;
-        expect(alarms.get("prod-monitoring-unhealthy-frontends")).to.deep.include({ metricName: "UnHealthyHostCount", dimensions: { LoadBalancer: lb, TargetGroup: tg }, threshold: 0 });
+        expect(alarms.get("prod-monitoring-unhealthy-frontends")).to.deep.include({
+            metricName: "UnHealthyHostCount",
+            dimensions: { LoadBalancer: lb, TargetGroup: tg },
+            threshold: 0,
+        });
         const http = alarms.get("prod-monitoring-http-5xx")!;
-        expect(http.metricQueries.map((q: Inputs) => q.metric?.metricName ?? q.expression)).to.deep.equal(["HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "FILL(elb, 0) + FILL(targets, 0)"]);
+        expect(http.metricQueries.map((q: Inputs) => q.metric?.metricName ?? q.expression)).to.deep.equal([
+            "HTTPCode_ELB_5XX_Count",
+            "HTTPCode_Target_5XX_Count",
+            "FILL(elb, 0) + FILL(targets, 0)",
+        ]);
         expect(http.metricQueries[0].metric.dimensions).to.deep.equal({ LoadBalancer: lb });
         const db = { DBInstanceIdentifier: "prod-db-instance" };
         expect(alarms.get("prod-monitoring-database-cpu")).to.deep.include({ metricName: "CPUUtilization", dimensions: db, threshold: 80 });
-        expect(alarms.get("prod-monitoring-database-storage")).to.deep.include({ metricName: "FreeStorageSpace", dimensions: db, threshold: 5 * 1024 ** 3, comparisonOperator: "LessThanThreshold" });
+        expect(alarms.get("prod-monitoring-database-storage")).to.deep.include({
+            metricName: "FreeStorageSpace",
+            dimensions: db,
+            threshold: 5 * 1024 ** 3,
+            comparisonOperator: "LessThanThreshold",
+        });
         expect(alarms.get("prod-monitoring-database-replica-lag")).to.deep.include({ metricName: "ReplicaLag", dimensions: db, threshold: 300 });
         const policyId = one(prod, "prod-snapshots-policy").id;
-        expect(alarms.get("prod-monitoring-snapshots-failed")).to.deep.include({ namespace: "AWS/EBS", metricName: "SnapshotsCreateFailed", dimensions: { DLMPolicyId: policyId } });
+        expect(alarms.get("prod-monitoring-snapshots-failed")).to.deep.include({
+            namespace: "AWS/EBS",
+            metricName: "SnapshotsCreateFailed",
+            dimensions: { DLMPolicyId: policyId },
+        });
         expect(alarms.get("prod-monitoring-snapshot-copies-failed")).to.deep.include({ metricName: "SnapshotsCopiedRegionFailed" });
-        const devAlarms = byType(dev, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name).filter((n) => !n.endsWith("-recovery"));
-        expect(devAlarms.sort()).to.deep.equal(["dev-monitoring-dev-1-disk", "dev-monitoring-dev-1-memory", "dev-monitoring-dev-1-status-check", "dev-monitoring-snapshots-failed"]);
+        const devAlarms = byType(dev, "aws:cloudwatch/metricAlarm:MetricAlarm")
+            .map((a) => a.name)
+            .filter((n) => !n.endsWith("-recovery"));
+        expect(devAlarms.sort()).to.deep.equal([
+            "dev-monitoring-dev-1-disk",
+            "dev-monitoring-dev-1-memory",
+            "dev-monitoring-dev-1-status-check",
+            "dev-monitoring-snapshots-failed",
+        ]);
     });
 
     it("creates the backup bucket private, encrypted, versioned, with a lifecycle; prod's is protected and replicated", () => {
@@ -129,14 +162,19 @@ describe("monitoring and off-site backups under mocks", function () {
             ["prod-backups-bucket", "plone-aws-prod-backups-123456789012", true],
             ["prod-backups-replica", "plone-aws-prod-backups-123456789012-eu-central-1", true],
         ]);
-        expect(bucketsOf(dev).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.deep.equal([["dev-backups-bucket", "plone-aws-dev-backups-123456789012", false]]);
+        expect(bucketsOf(dev).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.deep.equal([
+            ["dev-backups-bucket", "plone-aws-dev-backups-123456789012", false],
+        ]);
         expect(prod.outputs.backupBucket).to.equal("plone-aws-prod-backups-123456789012");
         const pab = plain(one(prod, "prod-backups-bucket-public-access"));
         expect(pab).to.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
         expect(plain(one(prod, "prod-backups-bucket-encryption")).rules[0].applyServerSideEncryptionByDefault).to.deep.equal({ sseAlgorithm: "AES256" });
         expect(plain(one(prod, "prod-backups-bucket-versioning")).versioningConfiguration).to.deep.equal({ status: "Enabled" });
         const rule = plain(one(prod, "prod-backups-bucket-lifecycle")).rules[0];
-        expect(rule.transitions).to.deep.equal([{ days: 30, storageClass: "STANDARD_IA" }, { days: 90, storageClass: "GLACIER_IR" }]);
+        expect(rule.transitions).to.deep.equal([
+            { days: 30, storageClass: "STANDARD_IA" },
+            { days: 90, storageClass: "GLACIER_IR" },
+        ]);
         expect(rule.noncurrentVersionExpiration).to.deep.equal({ noncurrentDays: 90 });
         const tls = JSON.parse(plain(one(prod, "prod-backups-bucket-tls-only")).policy);
         expect(tls.Statement[0]).to.deep.include({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
@@ -151,7 +189,13 @@ describe("monitoring and off-site backups under mocks", function () {
     it("lets the host role write only under the stack's own prefix", () => {
         const policy = JSON.parse(plain(one(prod, "prod-backups-host-access")).policy);
         expect(policy.Statement).to.deep.equal([
-            { Sid: "ListOwnPrefix", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::plone-aws-prod-backups-123456789012", Condition: { StringLike: { "s3:prefix": ["prod/*"] } } },
+            {
+                Sid: "ListOwnPrefix",
+                Effect: "Allow",
+                Action: "s3:ListBucket",
+                Resource: "arn:aws:s3:::plone-aws-prod-backups-123456789012",
+                Condition: { StringLike: { "s3:prefix": ["prod/*"] } },
+            },
             {
                 Sid: "WriteOwnPrefix",
                 Effect: "Allow",
@@ -172,9 +216,14 @@ describe("monitoring and off-site backups under mocks", function () {
             expect(agent.metrics.append_dimensions).to.deep.equal({ InstanceId: "${aws:InstanceId}" });
             const collected = agent.logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[];
             for (const c of collected) expect(groups.has(c.log_group_name), `${host}: ${c.log_group_name}`).to.equal(true);
-            if (host === "web-1") expect(collected.map((c) => c.file_path)).to.deep.equal(["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/haproxy.log"]);
+            if (host === "web-1")
+                expect(collected.map((c) => c.file_path)).to.deep.equal(["/var/log/nginx/access.log", "/var/log/nginx/error.log", "/var/log/haproxy.log"]);
             if (host === "app-1") {
-                expect(collected.map((c) => c.file_path)).to.include.members(["/srv/www/plone/shared/var/log/client1.log", "/var/log/supervisor/plone-client1-stderr.log", "/var/log/plone-aws/backup.log"]);
+                expect(collected.map((c) => c.file_path)).to.include.members([
+                    "/srv/www/plone/shared/var/log/client1.log",
+                    "/var/log/supervisor/plone-client1-stderr.log",
+                    "/var/log/plone-aws/backup.log",
+                ]);
                 expect(files[backupEnvPath({ spec: loadRepoStack("prod").spec })]).to.include("BUCKET=plone-aws-prod-backups-123456789012");
             }
             expect(agent.metrics.metrics_collected.disk.resources[0]).to.equal("/");
@@ -182,7 +231,12 @@ describe("monitoring and off-site backups under mocks", function () {
         expect(installedFiles(stepScript(prod, "blobs-1", "configure"))[CLOUDWATCH_AGENT_CONFIG]).to.include("/srv/gluster-exports");
         // The Gluster peers ship glusterd's and their brick's log, the hosts that mount the volume the mount's.
         const shipped = (host: string) =>
-            (JSON.parse(installedFiles(stepScript(prod, host, "configure"))[CLOUDWATCH_AGENT_CONFIG]).logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[])
+            (
+                JSON.parse(installedFiles(stepScript(prod, host, "configure"))[CLOUDWATCH_AGENT_CONFIG]).logs.logs_collected.files.collect_list as {
+                    file_path: string;
+                    log_group_name: string;
+                }[]
+            )
                 .filter((c) => c.log_group_name === "/plone-aws/prod/glusterfs")
                 .map((c) => c.file_path);
         expect(shipped("blobs-1")).to.deep.equal(["/var/log/glusterfs/glusterd.log", "/var/log/glusterfs/bricks/srv-gluster-exports-brick.log"]);

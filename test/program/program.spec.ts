@@ -10,7 +10,8 @@ import * as path from "path";
 import { REPO } from "../helpers/stacks";
 
 /** Types that carry tags in AWS (the policy pack checks the same). */
-const TAGGABLE = /^aws:(ec2\/(vpc|subnet|internetGateway|routeTable|natGateway|eip|securityGroup|instance|keyPair):|vpc\/securityGroup(Ingress|Egress)Rule:|ebs\/volume:|iam\/(role|instanceProfile):|rds\/(instance|subnetGroup|parameterGroup):|lb\/(loadBalancer|targetGroup|listener):|efs\/fileSystem:|dlm\/lifecyclePolicy:|cloudwatch\/metricAlarm:)/;
+const TAGGABLE =
+    /^aws:(ec2\/(vpc|subnet|internetGateway|routeTable|natGateway|eip|securityGroup|instance|keyPair):|vpc\/securityGroup(Ingress|Egress)Rule:|ebs\/volume:|iam\/(role|instanceProfile):|rds\/(instance|subnetGroup|parameterGroup):|lb\/(loadBalancer|targetGroup|listener):|efs\/fileSystem:|dlm\/lifecyclePolicy:|cloudwatch\/metricAlarm:)/;
 
 function byType(run: OfflineRun, type: string): CapturedResource[] {
     return run.resources.filter((r) => r.type === type);
@@ -52,9 +53,20 @@ describe("the program under mocks", function () {
         expect(byType(prod, "aws:lb/loadBalancer:LoadBalancer")).to.have.length(1);
         expect(byType(prod, "aws:lb/targetGroupAttachment:TargetGroupAttachment")).to.have.length(2);
         expect(byType(prod, "aws:ec2/natGateway:NatGateway")).to.have.length(2);
-        expect(byType(prod, "aws:ebs/volume:Volume").map((v) => [v.name, plain(v).size])).to.deep.equal([["prod-blobs-1-bricks", 500], ["prod-blobs-2-bricks", 500]]);
+        expect(byType(prod, "aws:ebs/volume:Volume").map((v) => [v.name, plain(v).size])).to.deep.equal([
+            ["prod-blobs-1-bricks", 500],
+            ["prod-blobs-2-bricks", 500],
+        ]);
         const db = plain(byType(prod, "aws:rds/instance:Instance")[0]);
-        expect(db).to.include({ engine: "postgres", multiAz: true, storageEncrypted: true, publiclyAccessible: false, deletionProtection: true, skipFinalSnapshot: false, backupRetentionPeriod: 14 });
+        expect(db).to.include({
+            engine: "postgres",
+            multiAz: true,
+            storageEncrypted: true,
+            publiclyAccessible: false,
+            deletionProtection: true,
+            skipFinalSnapshot: false,
+            backupRetentionPeriod: 14,
+        });
         expect(db.finalSnapshotIdentifier).to.be.a("string");
     });
 

@@ -47,7 +47,10 @@ describe("provisioning under mocks", function () {
 
     it("registers each host's steps in order, each after the one before it", () => {
         const cmds = commands(prod);
-        for (const [host, steps] of Object.entries({ "web-1": ["ready", "setup", "configure"], "app-1": ["ready", "setup", "configure", "build", "activate"] })) {
+        for (const [host, steps] of Object.entries({
+            "web-1": ["ready", "setup", "configure"],
+            "app-1": ["ready", "setup", "configure", "build", "activate"],
+        })) {
             let previous: CapturedResource | undefined;
             for (const step of steps) {
                 const cmd = cmds.get(`prod-${host}-provision-${step}`);
@@ -57,7 +60,11 @@ describe("provisioning under mocks", function () {
                 previous = cmd;
             }
         }
-        expect([...cmds.keys()].filter((n) => n.startsWith("prod-cache-1-"))).to.deep.equal(["prod-cache-1-provision-ready", "prod-cache-1-provision-setup", "prod-cache-1-provision-configure"]);
+        expect([...cmds.keys()].filter((n) => n.startsWith("prod-cache-1-"))).to.deep.equal([
+            "prod-cache-1-provision-ready",
+            "prod-cache-1-provision-setup",
+            "prod-cache-1-provision-configure",
+        ]);
     });
 
     it("orders hosts where it matters: blob servers first, one activation at a time after every build", () => {
@@ -88,7 +95,9 @@ describe("provisioning under mocks", function () {
                     expect(i.create, cmd.name).to.equal(RUN_AS_ROOT);
                     expect(i.stdin, cmd.name).to.match(/^#!\/bin\/bash\n/);
                 }
-                const instance = run.resources.find((r) => r.type === "aws:ec2/instance:Instance" && cmd.name.startsWith(r.name.replace(/-instance$/, "-provision")))!;
+                const instance = run.resources.find(
+                    (r) => r.type === "aws:ec2/instance:Instance" && cmd.name.startsWith(r.name.replace(/-instance$/, "-provision")),
+                )!;
                 expect(i.triggers[0], cmd.name).to.equal(instance.id);
             }
         }
@@ -138,25 +147,28 @@ describe("provisioning under mocks", function () {
         // haproxy's servers and the purge ACL on the front ends, and nothing else: not the existing
         // app hosts, their builds, memcached or the GlusterFS peers (the security groups decide who mounts).
         expect(changed).to.deep.equal(["web-1-provision-configure", "web-2-provision-configure"]);
-        expect(commands(grown).get("prod-app-3-provision-activate")!.options.dependencies).to.include(commands(grown).get("prod-app-2-provision-activate")!.urn);
+        expect(commands(grown).get("prod-app-3-provision-activate")!.options.dependencies).to.include(
+            commands(grown).get("prod-app-2-provision-activate")!.urn,
+        );
     });
 
     it("exports the NFS blobs to a new app host: only the NFS server and the front ends change", async () => {
-        const nfs = (apps: number) => YAML.stringify({
-            config: {
-                "aws:region": "eu-west-1",
-                "plone-aws:hosts": [
-                    { name: "web-1", instanceType: "t3.small", layers: ["frontend"] },
-                    { name: "zeo-1", instanceType: "t3.large", layers: ["zeoserver", "shared_blobs"] },
-                    ...Array.from({ length: apps }, (_, i) => ({ name: `app-${i + 1}`, instanceType: "t3.large", layers: ["plone_instances"] })),
-                ],
-                "plone-aws:app": { repository: "https://example.org/buildout.git" },
-                "plone-aws:plone": { storage: "zeo", blobs: "nfs" },
-                "plone-aws:frontend": { domain: "www.example.org" },
-                "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.0/28"] },
-                "plone-aws:access": { via: "bastion", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
-            },
-        });
+        const nfs = (apps: number) =>
+            YAML.stringify({
+                config: {
+                    "aws:region": "eu-west-1",
+                    "plone-aws:hosts": [
+                        { name: "web-1", instanceType: "t3.small", layers: ["frontend"] },
+                        { name: "zeo-1", instanceType: "t3.large", layers: ["zeoserver", "shared_blobs"] },
+                        ...Array.from({ length: apps }, (_, i) => ({ name: `app-${i + 1}`, instanceType: "t3.large", layers: ["plone_instances"] })),
+                    ],
+                    "plone-aws:app": { repository: "https://example.org/buildout.git" },
+                    "plone-aws:plone": { storage: "zeo", blobs: "nfs" },
+                    "plone-aws:frontend": { domain: "www.example.org" },
+                    "plone-aws:network": { azCount: 2, adminCidrs: ["198.51.100.0/28"] },
+                    "plone-aws:access": { via: "bastion", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
+                },
+            });
         const one = await runWithSecrets(nfs(1), "nfs");
         const two = await runWithSecrets(nfs(2), "nfs");
         const trigger = (run: OfflineRun, name: string) => inputs(commands(run).get(`nfs-${name}`)!).triggers[1];
@@ -167,7 +179,9 @@ describe("provisioning under mocks", function () {
             .sort();
         // The NFS server's setup applies the new exports; its configure installs the same script.
         expect(changed).to.deep.equal(["web-1-provision-configure", "zeo-1-provision-configure", "zeo-1-provision-setup"]);
-        const exports = installedFiles(inputs(commands(two).get("nfs-zeo-1-provision-setup")!).stdin).join("\n") + inputs(commands(two).get("nfs-zeo-1-provision-setup")!).stdin;
+        const exports =
+            installedFiles(inputs(commands(two).get("nfs-zeo-1-provision-setup")!).stdin).join("\n") +
+            inputs(commands(two).get("nfs-zeo-1-provision-setup")!).stdin;
         const ips = two.outputs.hostPrivateIps as Record<string, string>;
         expect(exports).to.contain(`${ips["app-2"]}/32`);
     });

@@ -62,7 +62,9 @@ describe("a second pulumi up", function () {
             const dev = await planRepoStack("dev");
             const variants: OfflineRun[] = [];
             for (const [name, config] of Object.entries(STORAGE_VARIANT_CONFIGS)) {
-                const text = `config:\n${Object.entries(config()).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`;
+                const text = `config:\n${Object.entries(config())
+                    .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+                    .join("\n")}\n`;
                 const loaded = validateStack(parseStackText(text, `Pulumi.${name.toLowerCase()}.yaml`, name.toLowerCase()));
                 variants.push(await runOffline(loaded.config, { addresses: addressPlan(loaded.spec!) }));
             }
@@ -71,8 +73,14 @@ describe("a second pulumi up", function () {
 
         it("has an entry for every resource type the program registers, and none it does not", () => {
             const registered = new Set(runs.flatMap((r) => r.resources.filter((x) => x.custom).map((x) => x.type)));
-            expect([...registered].filter((t) => !(t in REPLACE_ON_CHANGES)), "types without an entry").to.deep.equal([]);
-            expect(Object.keys(REPLACE_ON_CHANGES).filter((t) => !registered.has(t)), "entries no stack registers").to.deep.equal([]);
+            expect(
+                [...registered].filter((t) => !(t in REPLACE_ON_CHANGES)),
+                "types without an entry",
+            ).to.deep.equal([]);
+            expect(
+                Object.keys(REPLACE_ON_CHANGES).filter((t) => !registered.has(t)),
+                "entries no stack registers",
+            ).to.deep.equal([]);
         });
 
         it("agrees with the SDKs where they say it: @pulumi/command's replaceOnChanges, @pulumi/aws's security group docs", () => {
@@ -98,22 +106,39 @@ describe("a second pulumi up", function () {
         it("classifies known cases the way the provider does", () => {
             const notSame = (changes: PlannedChange[]) => summary(changes);
             // A new public key replaces the key pair (ForceNew); the hosts ignore keyName, the bastion does not.
-            expect(notSame(after((r) => (r.inputs.publicKey = NEW_KEY), "aws:ec2/keyPair:KeyPair", "prod-key"))).to.deep.equal(["replace prod-bastion-instance", "replace prod-key", "update prod-bastion-eip"]);
+            expect(notSame(after((r) => (r.inputs.publicKey = NEW_KEY), "aws:ec2/keyPair:KeyPair", "prod-key"))).to.deep.equal([
+                "replace prod-bastion-instance",
+                "replace prod-key",
+                "update prod-bastion-eip",
+            ]);
             // instance_type is updated in place (stop, modify, start).
-            expect(notSame(after((r) => (r.inputs.instanceType = "c6i.2xlarge"), INSTANCE, "prod-app-1-instance"))).to.deep.equal(["update prod-app-1-instance"]);
+            expect(notSame(after((r) => (r.inputs.instanceType = "c6i.2xlarge"), INSTANCE, "prod-app-1-instance"))).to.deep.equal([
+                "update prod-app-1-instance",
+            ]);
             // A volume's zone forces a new volume, which the engine refuses in production; its size does not.
             const moved = after((r) => (r.inputs.availabilityZone = "eu-west-1c"), VOLUME, "prod-blobs-1-bricks");
             expect(changeOf(moved, VOLUME, "prod-blobs-1-bricks")).to.include({ change: "replace", blocked: true });
             expect(changeOf(moved, "aws:ec2/volumeAttachment:VolumeAttachment", "prod-blobs-1-bricks")).to.include({ change: "replace", deleteFirst: true });
             expect(notSame(after((r) => (r.inputs.size = 600), VOLUME, "prod-blobs-1-bricks"))).to.deep.equal(["update prod-blobs-1-bricks"]);
             // A new engine version is an update; a new parameter group family replaces the group.
-            expect(notSame(after((r) => (r.inputs.engineVersion = "17"), "aws:rds/instance:Instance", "prod-db-instance"))).to.deep.equal(["update prod-db-instance"]);
-            expect(notSame(after((r) => (r.inputs.family = "postgres17"), "aws:rds/parameterGroup:ParameterGroup", "prod-db-params"))).to.deep.equal(["replace prod-db-params", "update prod-db-instance"]);
+            expect(notSame(after((r) => (r.inputs.engineVersion = "17"), "aws:rds/instance:Instance", "prod-db-instance"))).to.deep.equal([
+                "update prod-db-instance",
+            ]);
+            expect(notSame(after((r) => (r.inputs.family = "postgres17"), "aws:rds/parameterGroup:ParameterGroup", "prod-db-params"))).to.deep.equal([
+                "replace prod-db-params",
+                "update prod-db-instance",
+            ]);
             // A target group attachment is replaced when its target changes.
-            expect(notSame(after((r) => (r.inputs.targetId = "i-0other"), "aws:lb/targetGroupAttachment:TargetGroupAttachment", "prod-front-door-web-1"))).to.deep.equal(["replace prod-front-door-web-1"]);
+            expect(
+                notSame(after((r) => (r.inputs.targetId = "i-0other"), "aws:lb/targetGroupAttachment:TargetGroupAttachment", "prod-front-door-web-1")),
+            ).to.deep.equal(["replace prod-front-door-web-1"]);
             // A remote command runs again: replaced when its triggers change, updated when its script does.
-            expect(notSame(after((r) => ((r.inputs.triggers as string[])[1] = "changed"), COMMAND, "prod-app-1-provision-setup"))).to.deep.equal(["replace prod-app-1-provision-setup"]);
-            expect(notSame(after((r) => (r.inputs.stdin = "echo changed"), COMMAND, "prod-app-1-provision-setup"))).to.deep.equal(["update prod-app-1-provision-setup"]);
+            expect(notSame(after((r) => ((r.inputs.triggers as string[])[1] = "changed"), COMMAND, "prod-app-1-provision-setup"))).to.deep.equal([
+                "replace prod-app-1-provision-setup",
+            ]);
+            expect(notSame(after((r) => (r.inputs.stdin = "echo changed"), COMMAND, "prod-app-1-provision-setup"))).to.deep.equal([
+                "update prod-app-1-provision-setup",
+            ]);
         });
 
         it("sees what the volumes' zone used to be taken from: an output unknown while the instance is replaced", () => {
@@ -143,8 +168,16 @@ describe("a second pulumi up", function () {
                 section("access", (a) => ({ ...a, publicKey: NEW_KEY, additionalPublicKeys: [] }));
                 raw["plone-aws:sshPrivateKey"] = NEW_PRIVATE_KEY;
             });
-            expect(summary(switched.changes, (c) => c.type !== COMMAND)).to.deep.equal(["replace prod-bastion-instance", "replace prod-key", "update prod-bastion-eip"]);
-            expect(ofType(switched.changes, INSTANCE).filter((c) => c.change !== "same").map((c) => c.name)).to.deep.equal(["prod-bastion-instance"]);
+            expect(summary(switched.changes, (c) => c.type !== COMMAND)).to.deep.equal([
+                "replace prod-bastion-instance",
+                "replace prod-key",
+                "update prod-bastion-eip",
+            ]);
+            expect(
+                ofType(switched.changes, INSTANCE)
+                    .filter((c) => c.change !== "same")
+                    .map((c) => c.name),
+            ).to.deep.equal(["prod-bastion-instance"]);
             // The new connection re-runs every step (updates), each finding nothing to change but the keys.
             const commands = ofType(switched.changes, COMMAND);
             expect(commands.every((c) => c.change === "update" || c.change === "replace")).to.equal(true);
@@ -153,14 +186,20 @@ describe("a second pulumi up", function () {
         });
 
         it("add a host: its resources are created, the front ends reconfigured, nothing else replaced", async () => {
-            const added = await afterEdit(prod, (section) => section("hosts", (h) => [...h, { name: "app-3", instanceType: "c6i.xlarge", az: 1, layers: ["plone_instances"] }]));
+            const added = await afterEdit(prod, (section) =>
+                section("hosts", (h) => [...h, { name: "app-3", instanceType: "c6i.xlarge", az: 1, layers: ["plone_instances"] }]),
+            );
             expect(summary(added.changes, (c) => c.change !== "create")).to.deep.equal([
                 "replace prod-web-1-provision-configure",
                 "replace prod-web-1-provision-setup",
                 "replace prod-web-2-provision-configure",
                 "replace prod-web-2-provision-setup",
             ]);
-            expect(ofType(added.changes, INSTANCE).filter((c) => c.change === "create").map((c) => c.name)).to.deep.equal(["prod-app-3-instance"]);
+            expect(
+                ofType(added.changes, INSTANCE)
+                    .filter((c) => c.change === "create")
+                    .map((c) => c.name),
+            ).to.deep.equal(["prod-app-3-instance"]);
             expectStateful(added.changes);
         });
 
@@ -196,7 +235,10 @@ describe("a second pulumi up", function () {
             const renamed = await afterEdit(prod, (section) =>
                 section("hosts", (h) => h.map((x: { name: string }) => (x.name === "blobs-2" ? { ...x, name: "gluster-2", previousNames: ["blobs-2"] } : x))),
             );
-            expect(changeOf(renamed.changes, INSTANCE, "prod-gluster-2-instance")).to.include({ change: "update", renamedFrom: prod.run.resources.find((r) => r.name === "prod-blobs-2-instance")!.urn });
+            expect(changeOf(renamed.changes, INSTANCE, "prod-gluster-2-instance")).to.include({
+                change: "update",
+                renamedFrom: prod.run.resources.find((r) => r.name === "prod-blobs-2-instance")!.urn,
+            });
             expect(changeOf(renamed.changes, INSTANCE, "prod-gluster-2-instance").inputs).to.deep.equal(["rootBlockDevice.tags.Name", "tags.Name"]);
             expect(changeOf(renamed.changes, VOLUME, "prod-gluster-2-bricks")).to.include({ change: "update" });
             expect(changeOf(renamed.changes, "aws:ec2/volumeAttachment:VolumeAttachment", "prod-gluster-2-bricks").change).to.equal("same");
@@ -213,11 +255,17 @@ describe("a second pulumi up", function () {
 
         it("move a host to another AZ: a host without data is replaced; one with data volumes needs them moved through snapshots", async () => {
             const app = await afterEdit(prod, (section) => section("hosts", (h) => h.map((x: { name: string }) => (x.name === "app-2" ? { ...x, az: 0 } : x))));
-            expect(ofType(app.changes, INSTANCE).filter((c) => c.change !== "same").map((c) => `${c.change} ${c.name}`)).to.deep.equal(["replace prod-app-2-instance"]);
+            expect(
+                ofType(app.changes, INSTANCE)
+                    .filter((c) => c.change !== "same")
+                    .map((c) => `${c.change} ${c.name}`),
+            ).to.deep.equal(["replace prod-app-2-instance"]);
             expectStateful(app.changes);
 
             const blobs = await afterEdit(prod, (section) =>
-                section("hosts", (h) => h.map((x: { name: string }) => (x.name === "blobs-2" ? { ...x, az: 0, volumeSnapshots: { bricks: "snap-0123456789abcdef0" } } : x))),
+                section("hosts", (h) =>
+                    h.map((x: { name: string }) => (x.name === "blobs-2" ? { ...x, az: 0, volumeSnapshots: { bricks: "snap-0123456789abcdef0" } } : x)),
+                ),
             );
             expect(changeOf(blobs.changes, VOLUME, "prod-blobs-2-bricks").inputs).to.deep.equal(["availabilityZone", "snapshotId"]);
             expectStateful(blobs.changes, [{ name: "prod-blobs-2-bricks", change: "replace", runbook: "Move a host to another AZ" }]);
@@ -226,17 +274,30 @@ describe("a second pulumi up", function () {
         it("change access.via: the hosts move to other subnets and are replaced, their volumes stay and are detached first", async () => {
             const via = await afterEdit(prod, (section) => section("access", (a) => ({ ...a, via: "publicIp" })));
             const hosts = ofType(via.changes, INSTANCE);
-            expect(hosts.filter((c) => c.change === "replace").map((c) => c.name).sort()).to.have.length(7);
+            expect(
+                hosts
+                    .filter((c) => c.change === "replace")
+                    .map((c) => c.name)
+                    .sort(),
+            ).to.have.length(7);
             expect(changeOf(via.changes, INSTANCE, "prod-bastion-instance").change).to.equal("delete");
             for (const v of ofType(via.changes, VOLUME)) expect(v.change, v.name).to.equal("same");
-            for (const a of ofType(via.changes, "aws:ec2/volumeAttachment:VolumeAttachment")) expect(a, a.name).to.include({ change: "replace", deleteFirst: true });
+            for (const a of ofType(via.changes, "aws:ec2/volumeAttachment:VolumeAttachment"))
+                expect(a, a.name).to.include({ change: "replace", deleteFirst: true });
             expectStateful(via.changes);
         });
 
         it("upgrade PostgreSQL: the instance is modified in place with a parameter group of the new family", async () => {
-            const upgraded = await afterEdit(prod, (section) => section("database", (d) => ({ ...d, engineVersion: "17", allowMajorVersionUpgrade: true, applyImmediately: true })));
+            const upgraded = await afterEdit(prod, (section) =>
+                section("database", (d) => ({ ...d, engineVersion: "17", allowMajorVersionUpgrade: true, applyImmediately: true })),
+            );
             expect(summary(upgraded.changes)).to.deep.equal(["replace prod-db-params", "update prod-db-instance"]);
-            expect(changeOf(upgraded.changes, "aws:rds/instance:Instance", "prod-db-instance").inputs.sort()).to.deep.equal(["allowMajorVersionUpgrade", "applyImmediately", "engineVersion", "parameterGroupName"]);
+            expect(changeOf(upgraded.changes, "aws:rds/instance:Instance", "prod-db-instance").inputs.sort()).to.deep.equal([
+                "allowMajorVersionUpgrade",
+                "applyImmediately",
+                "engineVersion",
+                "parameterGroupName",
+            ]);
             const db = upgraded.run.resources.find((r) => r.name === "prod-db-instance")!;
             const params = upgraded.run.resources.find((r) => r.name === "prod-db-params")!;
             expect(db.inputs).to.include({ allowMajorVersionUpgrade: true, applyImmediately: true });

@@ -9,7 +9,10 @@ import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal"
 import { run } from "../helpers/system";
 
 const rehearseCli = (...args: string[]) =>
-    run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", ...args, "--cache-dir", REHEARSAL_CACHE], { cwd: REPO, timeout: 15 * 60_000 });
+    run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", ...args, "--cache-dir", REHEARSAL_CACHE], {
+        cwd: REPO,
+        timeout: 15 * 60_000,
+    });
 
 describe("npm run rehearse", function () {
     this.timeout(15 * 60_000);
@@ -34,7 +37,13 @@ describe("npm run rehearse", function () {
         expect(r.stdout.trim()).to.match(/\nOK$/);
         const runId = /Summary of rehearsal (parh-[0-9a-f]{6})/.exec(r.stdout)![1];
         expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.include({ netns: [], links: [], mounts: [], loops: [] });
-        console.log(`      ${r.stdout.split("\n").filter((l) => /^ {2}(VPC|test hosts|commands|second run|teardown|total)/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ")}`);
+        console.log(
+            `      ${r.stdout
+                .split("\n")
+                .filter((l) => /^ {2}(VPC|test hosts|commands|second run|teardown|total)/.test(l))
+                .map((l) => l.trim().replace(/\s+/g, " "))
+                .join("; ")}`,
+        );
     });
 
     it("keeps the test hosts with --keep, reachable from the VPC namespace, until --teardown <run id>", () => {
@@ -55,7 +64,11 @@ describe("npm run rehearse", function () {
     });
 
     it("refuses to run without root, saying why", () => {
-        const r = run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", "dev"], { cwd: REPO });
+        const r = run(
+            "setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", "dev"],
+            { cwd: REPO },
+        );
         expect(r.status).to.equal(2);
         expect(r.stderr).to.contain("test hosts need root");
     });

@@ -22,7 +22,7 @@ export const PRODLIKE = path.join(REPO, "test", "fixtures", "stacks", "Pulumi.pr
 
 /** The release `current` points at on a host, and the commit it was built from. */
 async function currentRelease(rehearsal: Rehearsal, host: string): Promise<{ release: string; commit: string }> {
-    const out = await rehearsal.root(host, "d=$(readlink -f /srv/www/plone/current); basename \"$d\"; sed -n 's/^commit=//p' \"$d/.plone-aws-release\"");
+    const out = await rehearsal.root(host, 'd=$(readlink -f /srv/www/plone/current); basename "$d"; sed -n \'s/^commit=//p\' "$d/.plone-aws-release"');
     const [release, commit] = out.trim().split("\n");
     return { release, commit };
 }
@@ -43,7 +43,8 @@ async function servedReleases(rehearsal: Rehearsal, n = 12): Promise<Map<string,
     return byHost;
 }
 
-const describeLoad = (l: LoadResult) => `${l.requests} requests, ${l.failed} failed, p50 ${l.p50Ms.toFixed(1)}ms, p99 ${l.p99Ms.toFixed(1)}ms over ${l.durationSeconds.toFixed(1)}s`;
+const describeLoad = (l: LoadResult) =>
+    `${l.requests} requests, ${l.failed} failed, p50 ${l.p50Ms.toFixed(1)}ms, p99 ${l.p99Ms.toFixed(1)}ms over ${l.durationSeconds.toFixed(1)}s`;
 
 describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, ZEO, 2 GlusterFS peers)", function () {
     this.timeout(20 * 60_000);
@@ -64,7 +65,14 @@ describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, Z
         const pids = [...rehearsal.hosts.hosts.values()].map((h) => Number(fs.readFileSync(h.pidfile, "utf8")));
         const { leftovers } = await rehearsal.hosts.teardown();
         expect(leftovers).to.deep.equal([]);
-        expect(traces(rehearsal.hosts.runId, rehearsal.hosts.runDir, pids)).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] });
+        expect(traces(rehearsal.hosts.runId, rehearsal.hosts.runDir, pids)).to.deep.equal({
+            netns: [],
+            links: [],
+            mounts: [],
+            processes: [],
+            loops: [],
+            pidfileProcesses: [],
+        });
     });
 
     it("provisions the hosts from scratch, in dependency order, to green smoke checks", async () => {
@@ -81,7 +89,10 @@ describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, Z
         expect(at("app-1", "activate").finishedAt!).to.be.at.most(at("app-2", "activate").startedAt!);
 
         const smoke = await rehearsal.smoke();
-        expect(smoke.filter((s) => !s.ok), lines.slice(-12).join("\n")).to.deep.equal([]);
+        expect(
+            smoke.filter((s) => !s.ok),
+            lines.slice(-12).join("\n"),
+        ).to.deep.equal([]);
         expect(smoke.map((s) => s.name)).to.include("a blob file written on one host is visible on the others");
         console.log(`      first provisioning: ${first.seconds.toFixed(1)}s; smoke checks: ${smoke.map((s) => `${s.detail}`).join(" | ")}`);
     });
@@ -93,8 +104,10 @@ describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, Z
         expect(second.problems).to.deep.equal([]);
         expect(second.daemons).to.be.at.least(30);
         expect(second.result.seconds).to.be.below(first.seconds / 4);
-        console.log(`      second provisioning: ${second.result.seconds.toFixed(1)}s vs ${first.seconds.toFixed(1)}s the first time ` +
-            `(${((100 * second.result.seconds) / first.seconds).toFixed(0)}%); ${second.daemons} daemons, none restarted`);
+        console.log(
+            `      second provisioning: ${second.result.seconds.toFixed(1)}s vs ${first.seconds.toFixed(1)}s the first time ` +
+                `(${((100 * second.result.seconds) / first.seconds).toFixed(0)}%); ${second.daemons} daemons, none restarted`,
+        );
     });
 
     it("deploys a new revision under load, one app host at a time, without failing a request", async () => {
@@ -143,7 +156,12 @@ describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, Z
 
     it("bench:deploy: the rolling restart of every client drops no request; all at once does", async () => {
         const { rolling, naive } = await benchRestarts(rehearsal, { print: (l) => lines.push(l) });
-        console.log(formatBenchTable([rolling, naive]).split("\n").map((l) => `      ${l}`).join("\n"));
+        console.log(
+            formatBenchTable([rolling, naive])
+                .split("\n")
+                .map((l) => `      ${l}`)
+                .join("\n"),
+        );
         expect(rolling.load.failed, JSON.stringify(rolling.load.statuses)).to.equal(0);
         expect(rolling.load.requests).to.be.above(1000);
         // The load reaches the clients: restarting them all at once fails requests.

@@ -21,11 +21,15 @@ const addresses = plannedHostAddresses(loadRepoStack("prod").spec);
 /** A command named the way the program will name them: <stack prefix>-<host>-provision-<step>. */
 function command(host: string, step: string, create: string, opts: { stdin?: pulumi.Input<string>; dependsOn?: pulumi.Resource[] } = {}): remote.Command {
     const privateKey = new pulumi.Config("plone-aws").requireSecret("sshPrivateKey");
-    return new remote.Command(`prod-${host}-provision-${step}`, {
-        connection: { host: addresses[host], user: "admin", privateKey, proxy: { host: "203.0.113.9", user: "admin", privateKey } },
-        create,
-        stdin: opts.stdin,
-    }, { dependsOn: opts.dependsOn });
+    return new remote.Command(
+        `prod-${host}-provision-${step}`,
+        {
+            connection: { host: addresses[host], user: "admin", privateKey, proxy: { host: "203.0.113.9", user: "admin", privateKey } },
+            create,
+            stdin: opts.stdin,
+        },
+        { dependsOn: opts.dependsOn },
+    );
 }
 
 /** A step that notes when it ran on the host (the hosts share the machine's clock). */
@@ -34,7 +38,8 @@ const timed = (name: string, sleep: number) => `bash -c 'echo "${name} start $(d
 function stamps(report: RehearsalReport): Record<string, number> {
     const out: Record<string, number> = {};
     for (const file of fs.readdirSync(path.join(report.runDir!, "logs")).filter((f) => f.endsWith(".log"))) {
-        for (const m of fs.readFileSync(path.join(report.runDir!, "logs", file), "utf8").matchAll(/\| (\S+) (start|end) (\d+)$/gm)) out[`${m[1]} ${m[2]}`] = Number(m[3]);
+        for (const m of fs.readFileSync(path.join(report.runDir!, "logs", file), "utf8").matchAll(/\| (\S+) (start|end) (\d+)$/gm))
+            out[`${m[1]} ${m[2]}`] = Number(m[3]);
     }
     return out;
 }
@@ -49,7 +54,9 @@ describe("rehearsal runner over SSH", function () {
         const secretText = `line 1 with 'quotes' "and" $HOME \`x\`\n${crypto.randomBytes(8).toString("hex")}\n`;
         const lines: string[] = [];
         const report = await rehearse({
-            stackFile: PROD, cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l),
+            stackFile: PROD,
+            cacheDir: REHEARSAL_CACHE,
+            print: (l) => lines.push(l),
             program: () => {
                 const a1 = command("app-1", "first", timed("app-1/first", 1.5));
                 const b1 = command("app-2", "first", timed("app-2/first", 1.5));
@@ -79,16 +86,28 @@ describe("rehearsal runner over SSH", function () {
         expect(lines.join("\n")).to.contain("through the bastion (203.0.113.9); the rehearsal connects to their private addresses directly");
         expect(report.smoke.map((s) => s.ok)).to.deep.equal([true]);
         expect(report.leftovers).to.deep.equal([]);
-        console.log(`      ${lines.join("\n").split("\n").filter((l) => /^ {2}(VPC|test hosts|commands|teardown|total)/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ")}`);
+        console.log(
+            `      ${lines
+                .join("\n")
+                .split("\n")
+                .filter((l) => /^ {2}(VPC|test hosts|commands|teardown|total)/.test(l))
+                .map((l) => l.trim().replace(/\s+/g, " "))
+                .join("; ")}`,
+        );
     });
 
     it("stops at the first failing command with the end of its output, exits non-zero, and removes everything", async () => {
         const lines: string[] = [];
         const report = await rehearse({
-            stackFile: PROD, cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l),
+            stackFile: PROD,
+            cacheDir: REHEARSAL_CACHE,
+            print: (l) => lines.push(l),
             program: () => {
                 const ok = command("app-1", "setup", "echo setup done");
-                const broken = command("app-1", "configure", "bash -s", { stdin: "echo checking haproxy.cfg\necho 'haproxy: unable to find backend' >&2\nexit 7\n", dependsOn: [ok] });
+                const broken = command("app-1", "configure", "bash -s", {
+                    stdin: "echo checking haproxy.cfg\necho 'haproxy: unable to find backend' >&2\nexit 7\n",
+                    dependsOn: [ok],
+                });
                 command("app-1", "build", "echo never", { dependsOn: [broken] });
                 // Still running when configure fails: it finishes (as Pulumi lets it), its successor never starts.
                 const slow = command("app-2", "setup", "sleep 3; echo slow setup done");
@@ -99,10 +118,18 @@ describe("rehearsal runner over SSH", function () {
         expect(report.exitCode).to.equal(1);
         expect(report.result!.failed).to.include({ host: "app-1", step: "configure", exitCode: 7 });
         const status = Object.fromEntries(report.result!.results.map((x) => [`${x.host}/${x.step}`, x.status]));
-        expect(status).to.deep.equal({ "app-1/setup": "ok", "app-1/configure": "failed", "app-1/build": "not-run", "app-2/setup": "ok", "app-2/configure": "not-run" });
+        expect(status).to.deep.equal({
+            "app-1/setup": "ok",
+            "app-1/configure": "failed",
+            "app-1/build": "not-run",
+            "app-2/setup": "ok",
+            "app-2/configure": "not-run",
+        });
         const text = lines.join("\n");
         expect(text).to.contain("[app-1] configure ... FAILED (exit 7)");
-        expect(text).to.match(/\[app-1\] configure failed \(exit 7\); the end of its output \(.*logs\/app-1\.log\):\n {2}\| checking haproxy\.cfg\n {2}\| haproxy: unable to find backend/);
+        expect(text).to.match(
+            /\[app-1\] configure failed \(exit 7\); the end of its output \(.*logs\/app-1\.log\):\n {2}\| checking haproxy\.cfg\n {2}\| haproxy: unable to find backend/,
+        );
         expect(text).to.match(/not run after the failure: (app-1\/build, app-2\/configure|app-2\/configure, app-1\/build)/);
         expect(text).to.match(/FAILED: \[app-1\] configure$/);
         expect(fs.readFileSync(path.join(report.runDir!, "logs", "app-1.log"), "utf8")).to.contain("configure | haproxy: unable to find backend");
@@ -136,6 +163,13 @@ describe("rehearsal runner over SSH", function () {
         expect(out).to.match(/INTERRUPTED \(SIGINT\)\s*$/);
         expect(out).to.not.contain("[smoke]");
         const runId = /run (parh-[0-9a-f]{6})/.exec(out)![1];
-        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({ netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] });
+        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({
+            netns: [],
+            links: [],
+            mounts: [],
+            processes: [],
+            loops: [],
+            pidfileProcesses: [],
+        });
     });
 });

@@ -15,13 +15,17 @@ const NOTHING = { netns: [], links: [], mounts: [], processes: [], loops: [], pi
 
 /** PIDs (on the machine) of the processes whose environment holds a marker. */
 function processesWithMarker(marker: string): number[] {
-    return fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
-        try {
-            return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(marker);
-        } catch {
-            return false;
-        }
-    });
+    return fs
+        .readdirSync("/proc")
+        .filter((e) => /^\d+$/.test(e))
+        .map(Number)
+        .filter((pid) => {
+            try {
+                return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(marker);
+            } catch {
+                return false;
+            }
+        });
 }
 
 function pidfilePids(run: { runDir: string; hosts: Map<string, { pidfile: string }> }): number[] {
@@ -36,12 +40,18 @@ describe("rehearsal teardown", function () {
 
     it("removes the namespaces, links, mounts and every process of the run, daemons and mounts made inside the hosts too", async () => {
         const { run } = await TestHostRun.create({ vpcCidr: "10.20.0.0/16", region: "eu-west-1", cacheDir: REHEARSAL_CACHE });
-        await run.startHosts([{ name: "dev-1", address: "10.20.0.10", volumes: [{ volumeId: "vol-0123456789abcdef0", sizeGiB: 1 }] }, { name: "dev-2", address: "10.20.128.10" }]);
+        await run.startHosts([
+            { name: "dev-1", address: "10.20.0.10", volumes: [{ volumeId: "vol-0123456789abcdef0", sizeGiB: 1 }] },
+            { name: "dev-2", address: "10.20.128.10" },
+        ]);
         const marker = `PLONE_AWS_TEST_DAEMON=${run.runId}`;
         // A daemon the way init.d scripts start them (detached, reparented to the host's PID 1), a
         // mount, and a file system on the EBS volume (a loop device), mounted.
-        const r = await run.ssh("dev-1", `sudo env ${marker} setsid sleep 3600 </dev/null >/dev/null 2>&1 & sudo mount -t tmpfs scratch /mnt && findmnt -n /mnt >/dev/null && echo MOUNTED; ` +
-            "sudo mkfs.ext4 -q /dev/nvme1n1 && sudo mkdir -p /data && sudo mount /dev/nvme1n1 /data && echo data | sudo tee /data/file >/dev/null && echo VOLUME-MOUNTED");
+        const r = await run.ssh(
+            "dev-1",
+            `sudo env ${marker} setsid sleep 3600 </dev/null >/dev/null 2>&1 & sudo mount -t tmpfs scratch /mnt && findmnt -n /mnt >/dev/null && echo MOUNTED; ` +
+                "sudo mkfs.ext4 -q /dev/nvme1n1 && sudo mkdir -p /data && sudo mount /dev/nvme1n1 /data && echo data | sudo tee /data/file >/dev/null && echo VOLUME-MOUNTED",
+        );
         expect(r.stdout).to.contain("MOUNTED");
         expect(r.stdout).to.contain("VOLUME-MOUNTED");
         await new Promise((res) => setTimeout(res, 300));
@@ -80,7 +90,9 @@ describe("rehearsal teardown", function () {
             });
             child.on("exit", (code) => reject(new Error(`the crashing rehearsal exited early (${code})`)));
         });
-        const pids = [path.join(crashed.runDir, "vpc", "init.pid"), path.join(crashed.runDir, "hosts", "dev-1", "init.pid")].map((f) => Number(fs.readFileSync(f, "utf8")));
+        const pids = [path.join(crashed.runDir, "vpc", "init.pid"), path.join(crashed.runDir, "hosts", "dev-1", "init.pid")].map((f) =>
+            Number(fs.readFileSync(f, "utf8")),
+        );
         child.kill("SIGKILL");
         await new Promise((res) => child.once("exit", res));
         const left = traces(crashed.runId, crashed.runDir, pids);

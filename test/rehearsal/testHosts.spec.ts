@@ -25,7 +25,14 @@ describe("rehearsal test hosts", function () {
         const hostsStarted = Date.now();
         // app-1 and app-2 are in the private subnets of two AZs (10.40.128.0/20, 10.40.144.0/20).
         await run.startHosts([
-            { name: "app-1", address: prod["app-1"], volumes: [{ volumeId: "vol-0a1b2c3d4e5f60718", sizeGiB: 2 }, { volumeId: "vol-00000000000000001", sizeGiB: 1 }] },
+            {
+                name: "app-1",
+                address: prod["app-1"],
+                volumes: [
+                    { volumeId: "vol-0a1b2c3d4e5f60718", sizeGiB: 2 },
+                    { volumeId: "vol-00000000000000001", sizeGiB: 1 },
+                ],
+            },
             { name: "app-2", address: prod["app-2"] },
         ]);
         timings.hosts = (Date.now() - hostsStarted) / 1000;
@@ -35,15 +42,20 @@ describe("rehearsal test hosts", function () {
     after(async () => {
         if (!run) return;
         const { leftovers } = await run.teardown();
-        console.log(`      timings: base ${timings.base.toFixed(1)}s (0 = cached), VPC+proxy ${timings.vpc.toFixed(1)}s, 2 hosts ${timings.hosts.toFixed(1)}s, teardown ${run.timings.teardownSeconds.toFixed(1)}s`);
+        console.log(
+            `      timings: base ${timings.base.toFixed(1)}s (0 = cached), VPC+proxy ${timings.vpc.toFixed(1)}s, 2 hosts ${timings.hosts.toFixed(1)}s, teardown ${run.timings.teardownSeconds.toFixed(1)}s`,
+        );
         expect(leftovers).to.deep.equal([]);
     });
 
     it("puts hosts of different plan subnets at their planned addresses, reaching each other through the VPC router", async () => {
         expect(prod["app-1"]).to.match(/^10\.40\.128\./);
         expect(prod["app-2"]).to.match(/^10\.40\.144\./);
-        const r = await run.ssh("app-1", `ip -4 -o addr show ens5; ip route; ping -c1 -W2 ${prod["app-2"]} >/dev/null && echo PING-OK; ` +
-            `timeout 3 bash -c 'exec 3<>/dev/tcp/${prod["app-2"]}/22 && head -c 7 <&3'`);
+        const r = await run.ssh(
+            "app-1",
+            `ip -4 -o addr show ens5; ip route; ping -c1 -W2 ${prod["app-2"]} >/dev/null && echo PING-OK; ` +
+                `timeout 3 bash -c 'exec 3<>/dev/tcp/${prod["app-2"]}/22 && head -c 7 <&3'`,
+        );
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout).to.contain(`inet ${prod["app-1"]}/20`);
         expect(r.stdout).to.contain("default via 10.40.128.1 dev ens5");
@@ -87,21 +99,43 @@ describe("rehearsal test hosts", function () {
         const other = path.join(run.runDir, "ssh", "other");
         const keygen = await run.inVpc(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other]);
         expect(keygen.status).to.equal(0);
-        const refused = await run.inVpc(["ssh", "-F", "/dev/null", "-i", other, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", `admin@${prod["app-2"]}`, "true"]);
+        const refused = await run.inVpc([
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            other,
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            `admin@${prod["app-2"]}`,
+            "true",
+        ]);
         expect(refused.status).to.equal(255);
         expect(refused.stderr).to.contain("Permission denied");
     });
 
     it("offers what the host scripts rely on: /dev/fuse, /run on tmpfs, no systemd, read-only kernel sysctls", async () => {
-        const r = await run.ssh("app-1", "test -c /dev/fuse && echo FUSE; findmnt -n -o FSTYPE /run; test -d /run/systemd/system || echo NO-SYSTEMD; " +
-            "sudo sysctl -w vm.swappiness=1 >/dev/null 2>&1 || echo VM-RO; sudo sysctl -w net.core.somaxconn=1024 >/dev/null && echo NET-RW; cloud-init status --wait");
+        const r = await run.ssh(
+            "app-1",
+            "test -c /dev/fuse && echo FUSE; findmnt -n -o FSTYPE /run; test -d /run/systemd/system || echo NO-SYSTEMD; " +
+                "sudo sysctl -w vm.swappiness=1 >/dev/null 2>&1 || echo VM-RO; sudo sysctl -w net.core.somaxconn=1024 >/dev/null && echo NET-RW; cloud-init status --wait",
+        );
         expect(r.stdout.trim().split("\n")).to.deep.equal(["FUSE", "tmpfs", "NO-SYSTEMD", "VM-RO", "NET-RW", "status: done"]);
     });
 
     it("shows each EBS volume as a Nitro instance does: /dev/nvme<N>n1 and its by-id link, blank, of its size", async () => {
-        const r = await run.ssh("app-1", "for v in vol0a1b2c3d4e5f60718 vol00000000000000001; do d=$(readlink -f /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$v); " +
-            "echo \"$d $(sudo blockdev --getsize64 $d) $(sudo blkid -p $d >/dev/null 2>&1; echo $?)\"; done; ls /dev/nvme* | wc -l", { timeoutMs: 20_000 });
+        const r = await run.ssh(
+            "app-1",
+            "for v in vol0a1b2c3d4e5f60718 vol00000000000000001; do d=$(readlink -f /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$v); " +
+                'echo "$d $(sudo blockdev --getsize64 $d) $(sudo blkid -p $d >/dev/null 2>&1; echo $?)"; done; ls /dev/nvme* | wc -l',
+            { timeoutMs: 20_000 },
+        );
         expect(r.stdout.trim().split("\n"), r.stderr).to.deep.equal([`/dev/nvme1n1 ${2 * 1024 ** 3} 2`, `/dev/nvme2n1 ${1024 ** 3} 2`, "2"]);
         // The other host has none, and the machine's loop devices are the run's own image files.
         expect((await run.ssh("app-2", "ls /dev/disk 2>&1 || true")).stdout).to.contain("No such file");
@@ -110,7 +144,11 @@ describe("rehearsal test hosts", function () {
 
     it("installs a package with apt-get, through the run's apt proxy", async () => {
         const started = Date.now();
-        const r = await run.ssh("app-2", "sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hello >/dev/null && hello", { timeoutMs: 5 * 60_000 });
+        const r = await run.ssh(
+            "app-2",
+            "sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends hello >/dev/null && hello",
+            { timeoutMs: 5 * 60_000 },
+        );
         console.log(`      apt-get update + install hello: ${((Date.now() - started) / 1000).toFixed(1)}s`);
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout.trim()).to.equal("Hello, world!");

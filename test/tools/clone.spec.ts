@@ -35,7 +35,10 @@ function keysOf(text: string, ...p: string[]): string[] {
 }
 
 describe("clone-stack: prod into staging", function () {
-    const result = cloneStack(PROD, options({ domain: "staging.example.org", certbotEmail: "ops@example.org", environment: { PLONE_ENV: "staging", FEATURE_X: "on" } }));
+    const result = cloneStack(
+        PROD,
+        options({ domain: "staging.example.org", certbotEmail: "ops@example.org", environment: { PLONE_ENV: "staging", FEATURE_X: "on" } }),
+    );
     const prod = configOf(PROD);
     const staging = configOf(result.text);
 
@@ -43,11 +46,19 @@ describe("clone-stack: prod into staging", function () {
         const hosts = section(staging, "hosts") as unknown as Section[];
         expect(hosts).to.have.length(1);
         // app-1 is a c6i.xlarge (4 vCPUs): t3.large by the staging table.
-        expect(hosts[0]).to.deep.equal({ name: "staging-1", instanceType: "t3.large", az: 0, layers: ["frontend", "plone_instances", "db_packing"], volumes: { blobs: 500 } });
+        expect(hosts[0]).to.deep.equal({
+            name: "staging-1",
+            instanceType: "t3.large",
+            az: 0,
+            layers: ["frontend", "plone_instances", "db_packing"],
+            volumes: { blobs: 500 },
+        });
         const prodLayers = new Set((section(prod, "hosts") as unknown as { layers: string[] }[]).flatMap((h) => h.layers));
         const dropped = [...prodLayers].filter((l) => !(hosts[0].layers as string[]).includes(l));
         expect(dropped.sort()).to.deep.equal(["memcached", "shared_blobs"]);
-        expect(result.changes.join("\n")).to.match(/memcached dropped: .*RelStorage cache/).and.match(/gluster blobs -> local/);
+        expect(result.changes.join("\n"))
+            .to.match(/memcached dropped: .*RelStorage cache/)
+            .and.match(/gluster blobs -> local/);
         expect(section(staging, "plone").blobs).to.equal("local");
     });
 
@@ -68,7 +79,7 @@ describe("clone-stack: prod into staging", function () {
         expect(frontend.domain).to.equal("staging.example.org");
         expect(frontend.aliases).to.equal(undefined);
         expect(frontend.tls).to.deep.equal({ mode: "certbot", email: "ops@example.org" });
-        expect(frontend.varnish).to.deep.equal((section(prod, "frontend")).varnish);
+        expect(frontend.varnish).to.deep.equal(section(prod, "frontend").varnish);
         expect(result.text).to.match(/# clone: ACM certificates live on load balancers/);
     });
 
@@ -123,12 +134,22 @@ describe("clone-stack: prod into staging", function () {
         const rds = ofType(run, "aws:rds/instance:Instance");
         expect(rds).to.have.length(1);
         expect(rds[0].inputs).to.include({ multiAz: false, deletionProtection: false, instanceClass: "db.t4g.medium" });
-        expect(ofType(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy")[0].inputs).to.have.nested.property("policyDetails.targetTags.plone-aws:snapshot", "staging");
+        expect(ofType(run, "aws:dlm/lifecyclePolicy:LifecyclePolicy")[0].inputs).to.have.nested.property(
+            "policyDetails.targetTags.plone-aws:snapshot",
+            "staging",
+        );
     });
 });
 
 describe("clone-stack --keep-topology", function () {
-    const result = cloneStack(PROD, options({ keepTopology: true, certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555", instanceTypes: ["app-1=m6i.large"] }));
+    const result = cloneStack(
+        PROD,
+        options({
+            keepTopology: true,
+            certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555",
+            instanceTypes: ["app-1=m6i.large"],
+        }),
+    );
     const staging = configOf(result.text);
 
     it("keeps the hosts with staging instance types; two front ends keep the load balancer", function () {
@@ -138,7 +159,10 @@ describe("clone-stack --keep-topology", function () {
         expect(hosts.map((h) => h.instanceType)).to.deep.equal(["t3.medium", "t3.medium", "m6i.large", "t3.large", "t3.medium", "t3.medium", "t3.medium"]);
         expect(section(staging, "plone").blobs).to.equal("gluster");
         expect(section(staging, "frontend").frontDoor).to.equal(undefined);
-        expect(section(staging, "frontend").tls).to.deep.equal({ mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555" });
+        expect(section(staging, "frontend").tls).to.deep.equal({
+            mode: "acm",
+            certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555",
+        });
         expect(section(staging, "database")).to.include({ multiAz: false, deletionProtection: false });
         expect(section(staging, "network").natGateways).to.equal("single");
         expect(result.warnings.join("\n")).to.match(/keeps 2 front ends, so staging keeps a load balancer/);
@@ -183,8 +207,10 @@ describe("clone-stack: other sources", function () {
     });
 
     it("gives staging its own database, broker and cache instead of prod's external ones", async function () {
-        const source = PROD
-            .replace("    relstorage:\n", "    celery:\n      enabled: true\n      brokerHost: prod-broker.cache.amazonaws.com\n    relstorage:\n      cacheServers: [prod-cache.cache.amazonaws.com:11211]\n")
+        const source = PROD.replace(
+            "    relstorage:\n",
+            "    celery:\n      enabled: true\n      brokerHost: prod-broker.cache.amazonaws.com\n    relstorage:\n      cacheServers: [prod-cache.cache.amazonaws.com:11211]\n",
+        )
             .replace("  plone-aws:database:\n", "  plone-aws:database:\n    host: prod-db.example.internal\n")
             .replace("layers: [plone_instances, db_packing]", "layers: [plone_instances, db_packing, celerybeat]")
             // One AZ: a single front end on an Elastic IP (a load balancer needs two AZs, ACM a load balancer).
@@ -200,7 +226,13 @@ describe("clone-stack: other sources", function () {
         expect(section(staging, "network").availabilityZones).to.deep.equal(["eu-west-1a", "eu-west-1b"]);
         expect(result.warnings.join("\n")).to.match(/eu-west-1b was added as the second AZ/);
         expect(JSON.stringify(section(staging, "plone"))).not.to.match(/prod-broker|prod-cache/);
-        expect((section(staging, "hosts") as unknown as { layers: string[] }[])[0].layers).to.deep.equal(["frontend", "plone_instances", "redis", "celerybeat", "db_packing"]);
+        expect((section(staging, "hosts") as unknown as { layers: string[] }[])[0].layers).to.deep.equal([
+            "frontend",
+            "plone_instances",
+            "redis",
+            "celerybeat",
+            "db_packing",
+        ]);
         const { run } = await checkStackText(result.text, "staging");
         expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(1);
     });
@@ -214,9 +246,18 @@ describe("clone-stack: other sources", function () {
     });
 
     it("refuses an invalid source, an unknown host and a clone that would not validate", function () {
-        expect(() => cloneStack(PROD.replace("storage: relstorage", "storage: zodb"), options())).to.throw(CloneError, /plone-aws:plone\.storage: must be one of "zeo", "relstorage", not "zodb"[\s\S]*must be valid before it is cloned/);
-        expect(() => cloneStack(PROD, options({ instanceTypes: ["web-1=t3.small"] }))).to.throw(CloneError, /the clone has no host web-1 \(its hosts: staging-1\)/);
-        expect(() => cloneStack(PROD, options({ instanceTypes: ["x9.weird"] }))).to.throw(CloneError, /plone-aws:hosts\[0\]\.instanceType: the vCPU count of x9\.weird[\s\S]*was not written/);
+        expect(() => cloneStack(PROD.replace("storage: relstorage", "storage: zodb"), options())).to.throw(
+            CloneError,
+            /plone-aws:plone\.storage: must be one of "zeo", "relstorage", not "zodb"[\s\S]*must be valid before it is cloned/,
+        );
+        expect(() => cloneStack(PROD, options({ instanceTypes: ["web-1=t3.small"] }))).to.throw(
+            CloneError,
+            /the clone has no host web-1 \(its hosts: staging-1\)/,
+        );
+        expect(() => cloneStack(PROD, options({ instanceTypes: ["x9.weird"] }))).to.throw(
+            CloneError,
+            /plone-aws:hosts\[0\]\.instanceType: the vCPU count of x9\.weird[\s\S]*was not written/,
+        );
     });
 });
 
@@ -251,7 +292,9 @@ describe("npm run clone-stack (child process)", function () {
 
         const second = runScript("clone-stack.ts", ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org"]);
         expect(second.status).to.equal(1);
-        expect(second.stderr.trim()).to.equal(`error: ${path.join(tmp.dir, "Pulumi.staging.yaml")} exists already: it was left unchanged (use --force to overwrite it)`);
+        expect(second.stderr.trim()).to.equal(
+            `error: ${path.join(tmp.dir, "Pulumi.staging.yaml")} exists already: it was left unchanged (use --force to overwrite it)`,
+        );
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.staging.yaml"), "utf8")).to.equal(written);
 
         const forced = runScript("clone-stack.ts", ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org", "--force"]);

@@ -52,7 +52,11 @@ describe("regions of AWS host names", function () {
         const choice = pickRegion([s("eu-west-1", "the S3 URL a at x", REGION_RANK.bucket), s("us-west-2", "the RDS endpoint b at y", REGION_RANK.service)])!;
         expect(choice.region).to.equal("us-west-2");
         expect(choice.reason).to.equal("the hosts connect to it on every request: it outweighs S3 URL a at x");
-        const majority = pickRegion([s("eu-west-1", "one", REGION_RANK.service), s("us-west-2", "two", REGION_RANK.service), s("us-west-2", "three", REGION_RANK.service)])!;
+        const majority = pickRegion([
+            s("eu-west-1", "one", REGION_RANK.service),
+            s("us-west-2", "two", REGION_RANK.service),
+            s("us-west-2", "three", REGION_RANK.service),
+        ])!;
         expect([majority.region, majority.source.what]).to.deep.equal(["us-west-2", "two"]);
         expect(majority.reason).to.equal("the hosts connect to it on every request, and 2 of 3 such sources name us-west-2; 1 other source agrees");
         const tie = pickRegion([s("eu-west-1", "one", REGION_RANK.service), s("us-west-2", "two", REGION_RANK.service)])!;
@@ -79,7 +83,9 @@ describe("import-opsworks: aws:region from the hosts in the Custom JSON", functi
             deploy: { plone_instances: { environment: { DATABASE_URL: `postgresql://zope:url-Pa55word@${RDS_WEST}/plone` } } },
         });
         expect(regionOf(r)).to.equal("us-west-2");
-        expect(regionNote(r)).to.equal("aws:region us-west-2: from the ElastiCache endpoint plone-redis.x1y2z3.ng.0001.usw2.cache.amazonaws.com at plone_instances.broker.host (the hosts connect to it on every request; 1 other source agrees)");
+        expect(regionNote(r)).to.equal(
+            "aws:region us-west-2: from the ElastiCache endpoint plone-redis.x1y2z3.ng.0001.usw2.cache.amazonaws.com at plone_instances.broker.host (the hosts connect to it on every request; 1 other source agrees)",
+        );
         expect(r.notes.join("\n") + r.text).not.to.include("url-Pa55word");
     });
 
@@ -89,12 +95,17 @@ describe("import-opsworks: aws:region from the hosts in the Custom JSON", functi
     });
 
     it("an RDS endpoint outweighs an S3 URL of another region", function () {
-        const r = convert({ ...(relstorageOn(RDS_WEST) as object), deploy: { plone_instances: { buildout_cache_archives: [{ url: "https://eggs-bucket.s3.eu-west-1.amazonaws.com/eggs.tgz", path: "shared/eggs" }] } } });
+        const r = convert({
+            ...(relstorageOn(RDS_WEST) as object),
+            deploy: { plone_instances: { buildout_cache_archives: [{ url: "https://eggs-bucket.s3.eu-west-1.amazonaws.com/eggs.tgz", path: "shared/eggs" }] } },
+        });
         expect(regionOf(r)).to.equal("us-west-2");
         expect(regionNote(r)).to.equal(
             `aws:region us-west-2: from the RDS endpoint ${RDS_WEST} at plone_instances.relstorage.db.host (the hosts connect to it on every request: it outweighs S3 URL eggs-bucket.s3.eu-west-1.amazonaws.com at deploy.plone_instances.buildout_cache_archives[0].url); the sources disagree: eu-west-1 (the S3 URL eggs-bucket.s3.eu-west-1.amazonaws.com at deploy.plone_instances.buildout_cache_archives[0].url)`,
         );
-        expect(r.text).to.include("# From the RDS endpoint plone-db.c1abc.us-west-2.rds.amazonaws.com at plone_instances.relstorage.db.host; other sources name eu-west-1: the import's notes say why this one won.");
+        expect(r.text).to.include(
+            "# From the RDS endpoint plone-db.c1abc.us-west-2.rds.amazonaws.com at plone_instances.relstorage.db.host; other sources name eu-west-1: the import's notes say why this one won.",
+        );
         // A bucket elsewhere is not a server the hosts connect to on every request: no warning.
         expect(r.warnings.map((w) => w.path)).not.to.include("aws:region");
     });
@@ -102,32 +113,56 @@ describe("import-opsworks: aws:region from the hosts in the Custom JSON", functi
     it("--region wins over a host of another region, says so, and warns that the database is across regions", function () {
         const r = convert(relstorageOn(RDS_WEST), { region: "us-east-1" });
         expect(regionOf(r)).to.equal("us-east-1");
-        expect(regionNote(r)).to.equal(`aws:region us-east-1: from --region (--region says where the stack goes: it outweighs RDS endpoint ${RDS_WEST} at plone_instances.relstorage.db.host); the sources disagree: us-west-2 (the RDS endpoint ${RDS_WEST} at plone_instances.relstorage.db.host)`);
+        expect(regionNote(r)).to.equal(
+            `aws:region us-east-1: from --region (--region says where the stack goes: it outweighs RDS endpoint ${RDS_WEST} at plone_instances.relstorage.db.host); the sources disagree: us-west-2 (the RDS endpoint ${RDS_WEST} at plone_instances.relstorage.db.host)`,
+        );
         const warning = r.warnings.find((w) => w.path === "plone-aws:database.host")!;
-        expect(warning.message).to.equal(`the database (${RDS_WEST}) is in us-west-2, the stack in us-east-1 (from --region): the hosts would reach it across regions (latency, traffic charges, and security groups cannot name it); move it, or import with --region us-west-2`);
+        expect(warning.message).to.equal(
+            `the database (${RDS_WEST}) is in us-west-2, the stack in us-east-1 (from --region): the hosts would reach it across regions (latency, traffic charges, and security groups cannot name it); move it, or import with --region us-west-2`,
+        );
     });
 
     it("the instances' availability zones win over a broker host of another region, with the warning", function () {
         const r = convert(
             { plone_instances: { enable_celery: true, broker: { host: "b-1234abcd-5678.mq.us-west-2.amazonaws.com" } } },
-            { instances: { file: "instances.json", json: [{ hostname: "app1", instance_type: "m6i.large", layers: ["plone_instances", "lb", "zeoserver"], availability_zone: "us-east-1a" }] } },
+            {
+                instances: {
+                    file: "instances.json",
+                    json: [{ hostname: "app1", instance_type: "m6i.large", layers: ["plone_instances", "lb", "zeoserver"], availability_zone: "us-east-1a" }],
+                },
+            },
         );
         expect(regionOf(r)).to.equal("us-east-1");
-        expect(regionNote(r)).to.match(/^aws:region us-east-1: from the availability zones of instances\.json \(us-east-1a\) \(the OpsWorks instances ran there: it outweighs Amazon MQ broker b-1234abcd-5678\.mq\.us-west-2\.amazonaws\.com at plone_instances\.broker\.host\); the sources disagree: us-west-2 /);
+        expect(regionNote(r)).to.match(
+            /^aws:region us-east-1: from the availability zones of instances\.json \(us-east-1a\) \(the OpsWorks instances ran there: it outweighs Amazon MQ broker b-1234abcd-5678\.mq\.us-west-2\.amazonaws\.com at plone_instances\.broker\.host\); the sources disagree: us-west-2 /,
+        );
         expect(r.warnings.map((w) => w.path)).to.include("plone-aws:plone.celery.brokerHost");
     });
 
     it("--region and the instances' zones disagree: --region wins, with a note (no longer an error)", function () {
-        const r = convert({}, { region: "eu-west-1", instances: { file: "instances.json", json: [{ hostname: "app1", instance_type: "m6i.large", layers: ["plone_instances", "lb", "zeoserver"], availability_zone: "us-east-1a" }] } });
+        const r = convert(
+            {},
+            {
+                region: "eu-west-1",
+                instances: {
+                    file: "instances.json",
+                    json: [{ hostname: "app1", instance_type: "m6i.large", layers: ["plone_instances", "lb", "zeoserver"], availability_zone: "us-east-1a" }],
+                },
+            },
+        );
         expect(r.issues).to.deep.equal([]);
         expect(regionOf(r)).to.equal("eu-west-1");
-        expect(regionNote(r)).to.match(/^aws:region eu-west-1: from --region \(--region says where the stack goes: it outweighs availability zones of instances\.json \(us-east-1a\)\); the sources disagree: us-east-1/);
+        expect(regionNote(r)).to.match(
+            /^aws:region eu-west-1: from --region \(--region says where the stack goes: it outweighs availability zones of instances\.json \(us-east-1a\)\); the sources disagree: us-east-1/,
+        );
     });
 
     it("nothing names a region: us-east-1, marked as assumed", function () {
         const r = convert({ plone_instances: { site_id: "Plone" } });
         expect(regionOf(r)).to.equal("us-east-1");
-        expect(regionNote(r)).to.equal("aws:region us-east-1 is assumed: no --region, no availability zones, and no AWS host name in the Custom JSON names a region");
+        expect(regionNote(r)).to.equal(
+            "aws:region us-east-1 is assumed: no --region, no availability zones, and no AWS host name in the Custom JSON names a region",
+        );
         expect(r.text).to.include("# Assumed: nothing named a region; give --region");
     });
 });

@@ -31,7 +31,7 @@ function printed(r: ImportResult): string {
 
 /** The secrets of hostile-secrets.json, each with the key its command sets. */
 const HOSTILE_SECRETS: Record<string, string> = {
-    "ghp_R3poT0kenAbcdefghijklmnopqrstuvwxyz12": "plone-aws:repositoryToken",
+    ghp_R3poT0kenAbcdefghijklmnopqrstuvwxyz12: "plone-aws:repositoryToken",
     "dsn-Pa55-w0rd!": "plone-aws:dbPassword",
     "archive-Pa55-w0rd": "plone-aws:cacheArchivePassword",
     "postgresql://zope:db-url-Pa55w0rd@plone-db.c1abc.us-west-2.rds.amazonaws.com:5432/plone": "plone-aws:appSecrets.DATABASE_URL",
@@ -45,7 +45,19 @@ const HOSTILE_SECRETS: Record<string, string> = {
 /** Secret parts of values that have no secret key: left out of the file. */
 const WITHHELD = ["pip-Pa55-w0rd", "buildout-Pa55-w0rd", "nginx-B3arer-t0ken-value"];
 /** Substrings that identify each secret wherever it might leak (the tokens inside the URLs). */
-const LEAK_MARKERS = ["ghp_R3poT0ken", "dsn-Pa55", "archive-Pa55", "db-url-Pa55", "0123456789abcdef0123", "fedcba9876543210", "smtp-Pa55", "env-B3arer", "redis-Pa55", "app-env-T0ken", ...WITHHELD];
+const LEAK_MARKERS = [
+    "ghp_R3poT0ken",
+    "dsn-Pa55",
+    "archive-Pa55",
+    "db-url-Pa55",
+    "0123456789abcdef0123",
+    "fedcba9876543210",
+    "smtp-Pa55",
+    "env-B3arer",
+    "redis-Pa55",
+    "app-env-T0ken",
+    ...WITHHELD,
+];
 
 describe("credentials inside values", function () {
     it("finds the credentials the cookbook's JSON held in clear, and not ordinary values", function () {
@@ -67,7 +79,7 @@ describe("credentials inside values", function () {
             ["ssl-key = /etc/ssl/private/site.key", undefined],
             ["auth_basic_user_file /etc/nginx/htpasswd;\nproxy_set_header Authorization $http_authorization;", undefined],
             ["keep-password: false", undefined],
-            ["location = /robots.txt { return 200 \"User-agent: *\\n\"; }", undefined],
+            ['location = /robots.txt { return 200 "User-agent: *\\n"; }', undefined],
         ];
         for (const [text, what] of found) expect(findCredential(text), text).to.equal(what);
         expect(secretEnvReason("DB_PASSWORD", "x")).to.equal("its name says it holds a secret");
@@ -76,9 +88,18 @@ describe("credentials inside values", function () {
     });
 
     it("splits the secret off a URL and keeps the user name", function () {
-        expect(splitUrlCredentials("https://ci-bot:T0ken-value@github.com/o/r.git")).to.deep.equal({ url: "https://ci-bot@github.com/o/r.git", user: "ci-bot", secret: "T0ken-value", place: "password" });
+        expect(splitUrlCredentials("https://ci-bot:T0ken-value@github.com/o/r.git")).to.deep.equal({
+            url: "https://ci-bot@github.com/o/r.git",
+            user: "ci-bot",
+            secret: "T0ken-value",
+            place: "password",
+        });
         expect(splitUrlCredentials("https://u:p@ss@host/x")).to.deep.equal({ url: "https://u@host/x", user: "u", secret: "p@ss", place: "password" });
-        expect(splitUrlCredentials("https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git")).to.deep.equal({ url: "https://github.com/o/r.git", secret: "ghp_abcdefghijklmnopqrstuvwxyz0123456789", place: "user" });
+        expect(splitUrlCredentials("https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git")).to.deep.equal({
+            url: "https://github.com/o/r.git",
+            secret: "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            place: "user",
+        });
         expect(splitUrlCredentials("https://oauth2@gitlab.com/o/r.git")).to.equal(undefined);
         expect(splitUrlCredentials("https://github.com/o/r.git")).to.equal(undefined);
     });
@@ -109,8 +130,12 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
         const keys = r.secrets.map((s) => s.key);
         for (const key of new Set(Object.values(HOSTILE_SECRETS))) expect(keys, key).to.include(key);
         const appSecret = r.secrets.find((s) => s.key === "plone-aws:appSecrets.DATABASE_URL")!;
-        expect(appSecret.command).to.equal(`jq -j .deploy.plone_instances.environment.DATABASE_URL ${HOSTILE} | pulumi config set --secret --path 'plone-aws:appSecrets.DATABASE_URL' --stack imported`);
-        expect(appSecret.why).to.equal("the app's environment variable DATABASE_URL (its value holds a URL with a password (user:password@)); the Custom JSON has it at deploy.plone_instances.environment.DATABASE_URL");
+        expect(appSecret.command).to.equal(
+            `jq -j .deploy.plone_instances.environment.DATABASE_URL ${HOSTILE} | pulumi config set --secret --path 'plone-aws:appSecrets.DATABASE_URL' --stack imported`,
+        );
+        expect(appSecret.why).to.equal(
+            "the app's environment variable DATABASE_URL (its value holds a URL with a password (user:password@)); the Custom JSON has it at deploy.plone_instances.environment.DATABASE_URL",
+        );
         // The DSN's password cannot be cut out with jq: its command prompts.
         expect(r.secrets.find((s) => s.key === "plone-aws:dbPassword")!.command).to.equal("pulumi config set --secret plone-aws:dbPassword --stack imported");
     });
@@ -146,14 +171,21 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
             "plone-aws:frontend.nginx.rawServer: holds an Authorization header (from nginx_plone.additional_config)",
         ]);
         const line = (p: string) => r.report.find((l) => l.path === p)!;
-        expect(line("deploy.plone_instances.packages").message).to.equal('[2 items, holding a secret: not shown] -> plone-aws:app.pipPackages ["requests"]; not written: plone-aws:app.pipPackages[1] (it holds a URL with a password (user:password@))');
-        expect(line("deploy.plone_instances.scm.repository").message).to.equal('(a secret, not shown) -> plone-aws:app.repository "https://ci-bot@github.com/example-org/site-buildout.git"; its password -> secret plone-aws:repositoryToken (not written)');
+        expect(line("deploy.plone_instances.packages").message).to.equal(
+            '[2 items, holding a secret: not shown] -> plone-aws:app.pipPackages ["requests"]; not written: plone-aws:app.pipPackages[1] (it holds a URL with a password (user:password@))',
+        );
+        expect(line("deploy.plone_instances.scm.repository").message).to.equal(
+            '(a secret, not shown) -> plone-aws:app.repository "https://ci-bot@github.com/example-org/site-buildout.git"; its password -> secret plone-aws:repositoryToken (not written)',
+        );
         expect(line("deploy.plone_instances.environment.SENTRY_DSN")).to.deep.equal({
             path: "deploy.plone_instances.environment.SENTRY_DSN",
             kind: "secret",
-            message: "(a secret, not shown) -> secret plone-aws:appSecrets.SENTRY_DSN (not written: its name says it holds a secret; set it with the command printed below)",
+            message:
+                "(a secret, not shown) -> secret plone-aws:appSecrets.SENTRY_DSN (not written: its name says it holds a secret; set it with the command printed below)",
         });
-        expect(line("deploy.plone_instances.environment_variables").message).to.equal("{2 keys, holding a secret: not shown} -> API_TOKEN -> secrets (not written: their commands are printed below); PLONE_ENV -> not used: deploy.plone_instances.environment sets it too, and wins");
+        expect(line("deploy.plone_instances.environment_variables").message).to.equal(
+            "{2 keys, holding a secret: not shown} -> API_TOKEN -> secrets (not written: their commands are printed below); PLONE_ENV -> not used: deploy.plone_instances.environment sets it too, and wins",
+        );
     });
 
     it("validates and plans", async function () {
@@ -168,7 +200,9 @@ describe("import-opsworks: repository credentials", function () {
         const r = convert(base({ repository: "https://git.example.org/site.git", user: "deployer", password: "scm-Pa55-w0rd" }));
         expect(r.issues).to.deep.equal([]);
         expect((configOf(r.text!)["plone-aws:app"] as Record<string, unknown>).repository).to.equal("https://deployer@git.example.org/site.git");
-        expect(r.secrets.find((s) => s.key === "plone-aws:repositoryToken")!.command).to.equal("jq -j .deploy.plone_instances.scm.password custom.json | pulumi config set --secret plone-aws:repositoryToken --stack imported");
+        expect(r.secrets.find((s) => s.key === "plone-aws:repositoryToken")!.command).to.equal(
+            "jq -j .deploy.plone_instances.scm.password custom.json | pulumi config set --secret plone-aws:repositoryToken --stack imported",
+        );
         expect(r.text).not.to.include("scm-Pa55-w0rd");
         expect(printed(r)).not.to.include("scm-Pa55-w0rd");
     });
@@ -202,7 +236,9 @@ describe("import-opsworks: repository credentials", function () {
     it("--repository with a token: the URL written with its user name, the token a secret the command prompts for", function () {
         const r = convert({}, { repository: "https://ci:opt-T0ken-value@gitlab.example.org/site.git" });
         expect((configOf(r.text!)["plone-aws:app"] as Record<string, unknown>).repository).to.equal("https://ci@gitlab.example.org/site.git");
-        expect(r.secrets.find((s) => s.key === "plone-aws:repositoryToken")!.command).to.equal("pulumi config set --secret plone-aws:repositoryToken --stack imported");
+        expect(r.secrets.find((s) => s.key === "plone-aws:repositoryToken")!.command).to.equal(
+            "pulumi config set --secret plone-aws:repositoryToken --stack imported",
+        );
         expect(r.text! + printed(r)).not.to.include("opt-T0ken-value");
     });
 });
@@ -218,7 +254,9 @@ describe("import-opsworks: secrets in unexpected places", function () {
 
     it("unknown keys with secret names are reported without their value", function () {
         const r = convert({ mystery: { api_token: "unknown-T0ken-value", region: "eu" } });
-        expect(r.report.find((l) => l.path === "mystery")!.message).to.equal("{2 keys, holding a secret: not shown}: not a key of the OpsWorks cookbooks: not carried over");
+        expect(r.report.find((l) => l.path === "mystery")!.message).to.equal(
+            "{2 keys, holding a secret: not shown}: not a key of the OpsWorks cookbooks: not carried over",
+        );
         expect(printed(r)).not.to.include("unknown-T0ken-value");
     });
 
@@ -266,7 +304,9 @@ describe("npm run import-opsworks with secrets in the JSON (child process)", fun
                 expect(res.stdout + res.stderr, marker).not.to.include(marker);
             }
             for (const key of new Set(Object.values(HOSTILE_SECRETS))) {
-                const command = key.includes("appSecrets") ? `pulumi config set --secret --path '${key}' --stack hostile` : `pulumi config set --secret ${key} --stack hostile`;
+                const command = key.includes("appSecrets")
+                    ? `pulumi config set --secret --path '${key}' --stack hostile`
+                    : `pulumi config set --secret ${key} --stack hostile`;
                 expect(res.stdout, key).to.include(command);
             }
         } finally {
@@ -282,7 +322,9 @@ describe("npm run import-opsworks with secrets in the JSON (child process)", fun
             const a = runScript("import-opsworks.ts", [unquoted, "--stack", "bad", "--dir", tmp.dir]);
             expect(a.status).to.equal(1);
             // V8 quotes the text around an unexpected token: the import drops the quote.
-            expect(a.stderr.trim()).to.match(/^error: \S+unquoted\.json is not JSON: Unexpected token .* \(no excerpt is shown, the file may hold secrets: jq \. FILE says where\)$/);
+            expect(a.stderr.trim()).to.match(
+                /^error: \S+unquoted\.json is not JSON: Unexpected token .* \(no excerpt is shown, the file may hold secrets: jq \. FILE says where\)$/,
+            );
             const trailing = path.join(tmp.dir, "trailing.json");
             fs.writeFileSync(trailing, '{"db": {\n  "password": "s3cr3t-Pa55word" x}}');
             const b = runScript("import-opsworks.ts", [trailing, "--stack", "bad", "--dir", tmp.dir]);

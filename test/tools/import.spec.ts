@@ -24,7 +24,8 @@ function convert(name: string, over: Partial<ImportOptions> = {}, json: Json = f
 
 type Section = Record<string, unknown>;
 const section = (text: string, name: string) => configOf(text)[`plone-aws:${name}`] as Section;
-const hostsOf = (text: string) => section(text, "hosts") as unknown as { name: string; instanceType: string; az: number; layers: string[]; volumes?: Section }[];
+const hostsOf = (text: string) =>
+    section(text, "hosts") as unknown as { name: string; instanceType: string; az: number; layers: string[]; volumes?: Section }[];
 const lines = (r: ImportResult, kind: string) => r.report.filter((l) => l.kind === kind).map((l) => `${l.path}: ${l.message}`);
 
 /** Every leaf of the JSON is reported, or lies below a reported key: nothing is dropped silently. */
@@ -45,28 +46,60 @@ function expectEveryKeyReported(json: Json, r: ImportResult): void {
 describe("import-opsworks: the Custom JSON examples of the cookbook README", function () {
     const cases: { file: string; storage: string; blobs: string; hosts: [string, string[]][]; check?: (r: ImportResult) => void }[] = [
         {
-            file: "quickstart-zeo-nfs.json", storage: "zeo", blobs: "nfs",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]], ["blobs-1", ["shared_blobs"]]],
-            check: (r) => expect(lines(r, "unknown")).to.deep.equal(["zeoserver.nfs_blobs: true: not a key of the OpsWorks cookbooks; did you mean plone_zeoserver.nfs_blobs (the cookbook ignored the top-level zeoserver key of its README)?: not carried over"]),
+            file: "quickstart-zeo-nfs.json",
+            storage: "zeo",
+            blobs: "nfs",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances"]],
+                ["zeo-1", ["zeoserver"]],
+                ["blobs-1", ["shared_blobs"]],
+            ],
+            check: (r) =>
+                expect(lines(r, "unknown")).to.deep.equal([
+                    "zeoserver.nfs_blobs: true: not a key of the OpsWorks cookbooks; did you mean plone_zeoserver.nfs_blobs (the cookbook ignored the top-level zeoserver key of its README)?: not carried over",
+                ]),
         },
         {
-            file: "quickstart-relstorage.json", storage: "relstorage", blobs: "nfs",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances", "db_packing"]], ["blobs-1", ["shared_blobs"]], ["cache-1", ["memcached"]]],
+            file: "quickstart-relstorage.json",
+            storage: "relstorage",
+            blobs: "nfs",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances", "db_packing"]],
+                ["blobs-1", ["shared_blobs"]],
+                ["cache-1", ["memcached"]],
+            ],
         },
         {
-            file: "quickstart-relstorage-blobs-in-db.json", storage: "relstorage", blobs: "database",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances", "db_packing"]], ["cache-1", ["memcached"]]],
+            file: "quickstart-relstorage-blobs-in-db.json",
+            storage: "relstorage",
+            blobs: "database",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances", "db_packing"]],
+                ["cache-1", ["memcached"]],
+            ],
         },
         {
-            file: "s3fs-blobs.json", storage: "zeo", blobs: "efs",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]]],
-            check: (r) => expect(lines(r, "refused")).to.deep.equal([
-                "s3fs_fuse.s3_key: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
-                "s3fs_fuse.s3_secret: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
-            ]),
+            file: "s3fs-blobs.json",
+            storage: "zeo",
+            blobs: "efs",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances"]],
+                ["zeo-1", ["zeoserver"]],
+            ],
+            check: (r) =>
+                expect(lines(r, "refused")).to.deep.equal([
+                    "s3fs_fuse.s3_key: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
+                    "s3fs_fuse.s3_secret: (a secret, not shown): IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts",
+                ]),
         },
         {
-            file: "simple-single-host.json", storage: "zeo", blobs: "local",
+            file: "simple-single-host.json",
+            storage: "zeo",
+            blobs: "local",
             hosts: [["plone-1", ["frontend", "plone_instances", "zeoserver"]]],
             check: (r) => {
                 expect(section(r.text!, "app")).not.to.have.any.keys("initCommands", "partsToInclude", "buildoutExtends");
@@ -74,16 +107,29 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             },
         },
         {
-            file: "apt-unattended-upgrades.json", storage: "zeo", blobs: "zeo",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]]],
-            check: (r) => expect(lines(r, "unsupported")).to.deep.equal([
-                "apt.unattended_upgrades.package_blacklist: [\"newrelic-sysmond\"]: no package is held back (newrelic-sysmond is gone)",
-                "apt.unattended_upgrades.mail: \"you@example.com\": the hosts send no mail",
-            ]),
+            file: "apt-unattended-upgrades.json",
+            storage: "zeo",
+            blobs: "zeo",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances"]],
+                ["zeo-1", ["zeoserver"]],
+            ],
+            check: (r) =>
+                expect(lines(r, "unsupported")).to.deep.equal([
+                    'apt.unattended_upgrades.package_blacklist: ["newrelic-sysmond"]: no package is held back (newrelic-sysmond is gone)',
+                    'apt.unattended_upgrades.mail: "you@example.com": the hosts send no mail',
+                ]),
         },
         {
-            file: "readme-app-settings.json", storage: "zeo", blobs: "zeo",
-            hosts: [["web-1", ["frontend"]], ["app-1", ["plone_instances"]], ["zeo-1", ["zeoserver"]]],
+            file: "readme-app-settings.json",
+            storage: "zeo",
+            blobs: "zeo",
+            hosts: [
+                ["web-1", ["frontend"]],
+                ["app-1", ["plone_instances"]],
+                ["zeo-1", ["zeoserver"]],
+            ],
             check: (r) => {
                 const app = section(r.text!, "app");
                 expect(app.osPackages).to.deep.equal(["libtiff-dev", "libjpeg-dev", "liblcms2-dev", "poppler-utils", "wv"]);
@@ -117,27 +163,43 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(t.storage === "relstorage" ? 1 : 0);
             expect(ofType(run, "aws:efs/fileSystem:FileSystem")).to.have.length(t.blobs === "efs" ? 1 : 0);
             expect(r.text).to.match(/^# The imported stack, imported from the OpsWorks stack Custom JSON/);
-            expect(r.placeholders).to.deep.equal(["plone-aws:app.repository", "plone-aws:frontend.domain", "plone-aws:access.publicKey", "plone-aws:network.adminCidrs"]);
+            expect(r.placeholders).to.deep.equal([
+                "plone-aws:app.repository",
+                "plone-aws:frontend.domain",
+                "plone-aws:access.publicKey",
+                "plone-aws:network.adminCidrs",
+            ]);
         });
     }
 
     it("the cookbook's example-custom-json.json: its placeholder app name is the schema's error, by key path and JSON path", function () {
         const r = convert("example-custom-json.json");
         expect(r.text).to.equal(undefined);
-        expect(r.issues).to.deep.equal([{ path: "plone-aws:app.name", message: "must be lower-case letters, digits and '_', starting with a letter (at most 31) (from plone_instances.app_name)" }]);
+        expect(r.issues).to.deep.equal([
+            {
+                path: "plone-aws:app.name",
+                message: "must be lower-case letters, digits and '_', starting with a letter (at most 31) (from plone_instances.app_name)",
+            },
+        ]);
         expect(lines(r, "unknown")).to.deep.equal([
             "plone_instances.celery_enabled: false: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
         ]);
     });
 
     it("the same with an app name: converts, and reports the other apps' settings that differ", async function () {
-        const text = fs.readFileSync(path.join(FIXTURES, "example-custom-json.json"), "utf8").replace(/\*\*\*\*\* YOUR APP NAME \*\*\*\*\*/g, "plone_instances");
+        const text = fs
+            .readFileSync(path.join(FIXTURES, "example-custom-json.json"), "utf8")
+            .replace(/\*\*\*\*\* YOUR APP NAME \*\*\*\*\*/g, "plone_instances");
         const json = JSON.parse(text) as Json;
         const r = convert("example-custom-json.json", { repository: "https://github.com/example-org/site.git", domain: "www.example.org" }, json);
         expect(r.issues).to.deep.equal([]);
         expectEveryKeyReported(json, r);
-        expect(lines(r, "unsupported")).to.include("deploy.solr.buildout_extends: []: differs from deploy.plone_instances.buildout_extends: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings");
-        expect(lines(r, "dropped")).to.include("deploy.zeoserver.environment: {\"DEPLOYMENT\":\"STAGING\"}: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app");
+        expect(lines(r, "unsupported")).to.include(
+            "deploy.solr.buildout_extends: []: differs from deploy.plone_instances.buildout_extends: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings",
+        );
+        expect(lines(r, "dropped")).to.include(
+            'deploy.zeoserver.environment: {"DEPLOYMENT":"STAGING"}: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app',
+        );
         expect(r.placeholders).to.deep.equal(["plone-aws:access.publicKey", "plone-aws:network.adminCidrs"]);
         await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
     });
@@ -172,16 +234,36 @@ describe("import-opsworks: a production stack with its instances", function () {
 
     it("carries the settings over to their plone-aws keys", function () {
         expect(section(r.text!, "plone")).to.deep.equal({
-            siteId: "Plone", clientsPerCpu: 2, zserverThreads: 2, restartDelay: 10, storage: "relstorage", blobs: "gluster", glusterVolume: "blobs",
-            pack: { days: 14, twoStage: true }, celery: { enabled: true }, clientSyslog: { facility: "local3" }, zeoSyslog: { facility: "local4" },
-            tmpfsSize: "2G", timezone: "America/New_York", healthCheckPath: "/misc_/CMFPlone/plone_icon",
+            siteId: "Plone",
+            clientsPerCpu: 2,
+            zserverThreads: 2,
+            restartDelay: 10,
+            storage: "relstorage",
+            blobs: "gluster",
+            glusterVolume: "blobs",
+            pack: { days: 14, twoStage: true },
+            celery: { enabled: true },
+            clientSyslog: { facility: "local3" },
+            zeoSyslog: { facility: "local4" },
+            tmpfsSize: "2G",
+            timezone: "America/New_York",
+            healthCheckPath: "/misc_/CMFPlone/plone_icon",
         });
         expect(section(r.text!, "database")).to.deep.equal({ host: "plone-db.c0example.us-east-1.rds.amazonaws.com", port: 5432, name: "plone", user: "zope" });
-        expect(section(r.text!, "frontend")).to.deep.include({ domain: "www.example.edu", aliases: ["example.edu"], tls: { mode: "certbot", email: "webmaster@example.edu" } });
+        expect(section(r.text!, "frontend")).to.deep.include({
+            domain: "www.example.edu",
+            aliases: ["example.edu"],
+            tls: { mode: "certbot", email: "webmaster@example.edu" },
+        });
         expect(section(r.text!, "frontend").haproxy).to.deep.equal({ statsUser: "admin", checkInterval: 10000, serverTimeout: "900s", maxConnections: 80000 });
         // 03:30 in New York (EST in January) is 08:30 UTC; production copies to a second region.
         expect(section(r.text!, "snapshots")).to.deep.equal({ time: "08:30", retain: 20, crossRegionCopy: { region: "us-west-2" } });
-        expect(section(r.text!, "app")).to.deep.include({ repository: "git@github.com:example-edu/plone-buildout.git", revision: "production", osPackages: ["libjpeg-dev", "libtiff-dev", "poppler-utils"], environment: { PLONE_ENV: "production" } });
+        expect(section(r.text!, "app")).to.deep.include({
+            repository: "git@github.com:example-edu/plone-buildout.git",
+            revision: "production",
+            osPackages: ["libjpeg-dev", "libtiff-dev", "poppler-utils"],
+            environment: { PLONE_ENV: "production" },
+        });
         expect(r.text).to.include('    time: "08:30"');
     });
 
@@ -189,10 +271,13 @@ describe("import-opsworks: a production stack with its instances", function () {
         expectEveryKeyReported(json, r);
         expect(lines(r, "unknown")).to.deep.equal([
             "plone_instances.celery_enabled: true: not a key of the OpsWorks cookbooks; did you mean plone_instances.enable_celery (the cookbook ignored celery_enabled, as its example-custom-json.json did)?: not carried over",
-            "mystery_setting: {\"enabled\":true}: not a key of the OpsWorks cookbooks: not carried over",
+            'mystery_setting: {"enabled":true}: not a key of the OpsWorks cookbooks: not carried over',
         ]);
         const dlm = "Data Lifecycle Manager takes the snapshots with an IAM role (plone-aws:snapshots): no IAM user keys on the hosts";
-        expect(lines(r, "refused")).to.include.members([`ebs_snapshots.aws_key: (a secret, not shown): ${dlm}`, `ebs_snapshots.aws_secret: (a secret, not shown): ${dlm}`]);
+        expect(lines(r, "refused")).to.include.members([
+            `ebs_snapshots.aws_key: (a secret, not shown): ${dlm}`,
+            `ebs_snapshots.aws_secret: (a secret, not shown): ${dlm}`,
+        ]);
         expect(lines(r, "ignored")).to.deep.equal([
             "new_relic.servers: true: dead key: the cookbook reads newrelic.servers",
             "deploy.plone_instances.buildout_inherit_parts: false: the cookbook's helper uses ||, so false never took effect: kept as parts +=",
@@ -201,7 +286,16 @@ describe("import-opsworks: a production stack with its instances", function () {
     });
 
     it("never writes a secret, and lists the exact commands that set them", function () {
-        for (const value of ["s3cr3t-db-Pa55", "st4ts-Pa55word", "exampleDEPLOYkey", "0123456789abcdef0123456789abcdef01234567", "eggs-Pa55word", "smtp-Pa55word", "AKIAEXAMPLEKEY0000", "wJalrEXAMPLEsecretKEY000"]) {
+        for (const value of [
+            "s3cr3t-db-Pa55",
+            "st4ts-Pa55word",
+            "exampleDEPLOYkey",
+            "0123456789abcdef0123456789abcdef01234567",
+            "eggs-Pa55word",
+            "smtp-Pa55word",
+            "AKIAEXAMPLEKEY0000",
+            "wJalrEXAMPLEsecretKEY000",
+        ]) {
             expect(r.text).not.to.include(value);
             expect(JSON.stringify(r.report) + JSON.stringify(r.secrets) + r.notes.join()).not.to.include(value);
         }
@@ -214,7 +308,9 @@ describe("import-opsworks: a production stack with its instances", function () {
             "jq -j .newrelic.license production-relstorage.json | pulumi config set --secret plone-aws:newRelicLicenseKey --stack prod",
             "jq -j .deploy.plone_instances.environment.SMTP_PASSWORD production-relstorage.json | pulumi config set --secret --path 'plone-aws:appSecrets.SMTP_PASSWORD' --stack prod",
         ]);
-        expect(lines(r, "secret")).to.include("deploy.plone_instances.environment.SMTP_PASSWORD: (a secret, not shown) -> secret plone-aws:appSecrets.SMTP_PASSWORD (not written: its name says it holds a secret; set it with the command printed below)");
+        expect(lines(r, "secret")).to.include(
+            "deploy.plone_instances.environment.SMTP_PASSWORD: (a secret, not shown) -> secret plone-aws:appSecrets.SMTP_PASSWORD (not written: its name says it holds a secret; set it with the command printed below)",
+        );
         expect(section(r.text!, "app").environment).to.deep.equal({ PLONE_ENV: "production" });
     });
 
@@ -232,23 +328,38 @@ describe("import-opsworks: problems are ConfigIssues, not crashes", function () 
     it("both nfs and gluster blobs: the plone.blobs error, nothing written", function () {
         const r = convert("nfs-and-gluster.json");
         expect(r.text).to.equal(undefined);
-        expect(r.issues).to.deep.equal([{
-            path: keyPath(["plone", "blobs"]),
-            message: "nfs and gluster blobs are exclusive: the Custom JSON sets both plone_instances.nfs_blobs and plone_instances.gluster_blobs to true; set one of them to false",
-        }]);
+        expect(r.issues).to.deep.equal([
+            {
+                path: keyPath(["plone", "blobs"]),
+                message:
+                    "nfs and gluster blobs are exclusive: the Custom JSON sets both plone_instances.nfs_blobs and plone_instances.gluster_blobs to true; set one of them to false",
+            },
+        ]);
     });
 
     it("instances files: unknown layers and bad fields by path; values the schema refuses, with the JSON key", function () {
-        const bad = convert("quickstart-zeo-nfs.json", { instances: { file: "instances.json", json: [{ hostname: "a", instance_type: "c4.large", layers: ["lb", "maintenance"] }, { hostname: "b", instance_type: "huge", layers: [] }] } });
+        const bad = convert("quickstart-zeo-nfs.json", {
+            instances: {
+                file: "instances.json",
+                json: [
+                    { hostname: "a", instance_type: "c4.large", layers: ["lb", "maintenance"] },
+                    { hostname: "b", instance_type: "huge", layers: [] },
+                ],
+            },
+        });
         expect(bad.issues).to.deep.equal([
             { path: "instances.json[1].instance_type", message: "must be an EC2 instance type such as c4.large" },
             { path: "instances.json[1].layers", message: "an instance has at least one layer" },
         ]);
-        const unknown = convert("quickstart-zeo-nfs.json", { instances: { file: "instances.json", json: [{ hostname: "a", instance_type: "c4.large", layers: ["lb", "maintenance"] }] } });
+        const unknown = convert("quickstart-zeo-nfs.json", {
+            instances: { file: "instances.json", json: [{ hostname: "a", instance_type: "c4.large", layers: ["lb", "maintenance"] }] },
+        });
         expect(unknown.issues[0].path).to.equal("instances.json[0].layers[1]");
         expect(unknown.issues[0].message).to.match(/^unknown layer "maintenance": map it in the file/);
         const facility = convert("x.json", {}, { plone_instances: { syslog_facility: "daemon" } });
-        expect(facility.issues).to.deep.equal([{ path: "plone-aws:plone.clientSyslog.facility", message: "must be local0 .. local7 (from plone_instances.syslog_facility)" }]);
+        expect(facility.issues).to.deep.equal([
+            { path: "plone-aws:plone.clientSyslog.facility", message: "must be local0 .. local7 (from plone_instances.syslog_facility)" },
+        ]);
         expect(convert("x.json", {}, [] as Json).issues).to.deep.equal([{ path: "x.json", message: "a stack Custom JSON is a JSON object ({ ... })" }]);
     });
 });
@@ -260,7 +371,9 @@ describe("the OpsWorks attribute table", function () {
         const paths = ATTRIBUTES.map((a) => a.path);
         expect(new Set(paths).size).to.equal(paths.length);
         for (const a of ATTRIBUTES) {
-            expect(a.note || a.target, a.path).to.be.a("string").and.not.equal("");
+            expect(a.note || a.target, a.path)
+                .to.be.a("string")
+                .and.not.equal("");
             if (a.disposition !== "mapped" && a.disposition !== "secret") {
                 expect(HANDLERS[a.path], `${a.path} is ${a.disposition} but has a handler`).to.equal(undefined);
                 expect(a.note, a.path).to.not.equal("");
@@ -273,8 +386,9 @@ describe("the OpsWorks attribute table", function () {
     });
 
     it("maps Ubuntu packages to Debian 12 names and drops Ubuntu version pins", function () {
-        expect(debianPackages(["libjpeg8-dev", "libtiff4-dev", "liblcms1-dev", "libfreetype6-dev", "mime-support", "wv", "python-dev"]).packages)
-            .to.deep.equal(["libjpeg-dev", "libtiff-dev", "liblcms2-dev", "libfreetype-dev", "media-types", "wv"]);
+        expect(debianPackages(["libjpeg8-dev", "libtiff4-dev", "liblcms1-dev", "libfreetype6-dev", "mime-support", "wv", "python-dev"]).packages).to.deep.equal(
+            ["libjpeg-dev", "libtiff-dev", "liblcms2-dev", "libfreetype-dev", "media-types", "wv"],
+        );
         const pinned = debianPackages({ "libxml2-dev": "2.9.1+dfsg1-3ubuntu4" });
         expect(pinned.packages).to.deep.equal(["libxml2-dev"]);
         expect(pinned.notes[0]).to.match(/^version pins dropped/);
@@ -297,7 +411,9 @@ describe("npm run import-opsworks (child process)", function () {
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.legacy.yaml"), "utf8")).to.include("domain: www.example.org");
         const again = runScript("import-opsworks.ts", args);
         expect(again.status).to.equal(1);
-        expect(again.stderr.trim()).to.equal(`error: ${path.join(tmp.dir, "Pulumi.legacy.yaml")} exists already: it was left unchanged (use --force to overwrite it)`);
+        expect(again.stderr.trim()).to.equal(
+            `error: ${path.join(tmp.dir, "Pulumi.legacy.yaml")} exists already: it was left unchanged (use --force to overwrite it)`,
+        );
     });
 
     it("exits 1 with the configuration errors, or a usage message, and writes nothing", function () {

@@ -49,12 +49,21 @@ describe("ops: the plan of each command", () => {
     });
 
     it("start and stop a system service where it runs, or the app's programs (stop in reverse order)", () => {
-        expect(steps(prod, "stop", { args: ["varnish"] })).to.deep.equal(["web-1: /usr/local/sbin/plone-service stop varnish", "web-2: /usr/local/sbin/plone-service stop varnish"]);
+        expect(steps(prod, "stop", { args: ["varnish"] })).to.deep.equal([
+            "web-1: /usr/local/sbin/plone-service stop varnish",
+            "web-2: /usr/local/sbin/plone-service stop varnish",
+        ]);
         expect(steps(prod, "start", { args: ["memcached"] })).to.deep.equal(["cache-1: /usr/local/sbin/plone-service start memcached"]);
-        expect(steps(prod, "stop", { args: ["clients"] })).to.deep.equal(["app-2: /usr/local/sbin/plone-program stop clients", "app-1: /usr/local/sbin/plone-program stop clients"]);
+        expect(steps(prod, "stop", { args: ["clients"] })).to.deep.equal([
+            "app-2: /usr/local/sbin/plone-program stop clients",
+            "app-1: /usr/local/sbin/plone-program stop clients",
+        ]);
         expect(steps(dev, "start", { args: ["zeoserver"] })).to.deep.equal(["dev-1: /usr/local/sbin/plone-program start zeoserver"]);
         expect(steps(dev, "stop", { args: ["client2"] })).to.deep.equal(["dev-1: /usr/local/sbin/plone-program stop client2"]);
-        expect(() => planOps(dev, "stop", { ...NO_OPTIONS, args: ["client9"] })).to.throw(OpsError, "stop client9: no host runs a service or program of that name");
+        expect(() => planOps(dev, "stop", { ...NO_OPTIONS, args: ["client9"] })).to.throw(
+            OpsError,
+            "stop client9: no host runs a service or program of that name",
+        );
         expect(() => planOps(prod, "stop", { ...NO_OPTIONS, args: [] })).to.throw(OpsError, "stop needs one service or program");
     });
 
@@ -88,16 +97,28 @@ describe("ops: the plan of each command", () => {
             "app-2: /usr/local/sbin/plone-program start app",
         ]);
         expect(plan.recover.map((s) => s.host)).to.deep.equal(["app-1", "app-2"]);
-        expect(() => planOps(staging, "restore", { ...NO_OPTIONS, from: "latest", source: "qa" })).to.throw(OpsError, "add qa to plone-aws:offsiteBackups.restoreFrom");
+        expect(() => planOps(staging, "restore", { ...NO_OPTIONS, from: "latest", source: "qa" })).to.throw(
+            OpsError,
+            "add qa to plone-aws:offsiteBackups.restoreFrom",
+        );
         expect(() => planOps(staging, "restore", { ...NO_OPTIONS, source: "prod" })).to.throw(OpsError, "restore needs --from DATE");
-        expect(() => planOps(prod, "restore", { ...NO_OPTIONS, from: "latest" })).to.throw(OpsError, "prod uses RelStorage: its database is restored with RDS point-in-time recovery");
+        expect(() => planOps(prod, "restore", { ...NO_OPTIONS, from: "latest" })).to.throw(
+            OpsError,
+            "prod uses RelStorage: its database is restored with RDS point-in-time recovery",
+        );
     });
 
     it("narrows to --host and --layer, and names what does not exist", () => {
         expect(steps(prod, "status", { layers: ["frontend"] })).to.deep.equal(["web-1: /usr/local/sbin/plone-status", "web-2: /usr/local/sbin/plone-status"]);
         expect(() => planOps(prod, "status", { ...NO_OPTIONS, hosts: ["web-9"] })).to.throw(OpsError, "--host web-9: the stack has no such host");
-        expect(() => planOps(prod, "status", { ...NO_OPTIONS, layers: ["zeoserver"] })).to.throw(OpsError, "--layer zeoserver: no host of the stack carries it");
-        expect(() => planOps(prod, "restart", { ...NO_OPTIONS, hosts: ["web-1"] })).to.throw(OpsError, "restart: no selected host runs it (it runs on app-1, app-2)");
+        expect(() => planOps(prod, "status", { ...NO_OPTIONS, layers: ["zeoserver"] })).to.throw(
+            OpsError,
+            "--layer zeoserver: no host of the stack carries it",
+        );
+        expect(() => planOps(prod, "restart", { ...NO_OPTIONS, hosts: ["web-1"] })).to.throw(
+            OpsError,
+            "restart: no selected host runs it (it runs on app-1, app-2)",
+        );
     });
 
     it("runs every host script as root, each word quoted for the remote shell", () => {
@@ -121,10 +142,21 @@ describe("ops: the runner over a stand-in ssh", function () {
         return run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ops.ts", ...args], { cwd: REPO, env });
     };
     const outputs = path.join(tmp.dir, "prod-outputs.json");
-    fs.writeFileSync(outputs, JSON.stringify({
-        bastionAddress: "198.51.100.113",
-        sshAddresses: { "web-1": "10.40.128.10", "web-2": "10.40.144.10", "app-1": "10.40.128.11", "app-2": "10.40.144.11", "cache-1": "10.40.128.12", "blobs-1": "10.40.128.13", "blobs-2": "10.40.144.12" },
-    }));
+    fs.writeFileSync(
+        outputs,
+        JSON.stringify({
+            bastionAddress: "198.51.100.113",
+            sshAddresses: {
+                "web-1": "10.40.128.10",
+                "web-2": "10.40.144.10",
+                "app-1": "10.40.128.11",
+                "app-2": "10.40.144.11",
+                "cache-1": "10.40.128.12",
+                "blobs-1": "10.40.128.13",
+                "blobs-2": "10.40.144.12",
+            },
+        }),
+    );
     const key = path.join(tmp.dir, "id_ed25519");
     fs.writeFileSync(key, "not a real key\n", { mode: 0o600 });
 
@@ -142,7 +174,9 @@ describe("ops: the runner over a stand-in ssh", function () {
         const [call] = ssh.calls();
         expect(call.destination).to.equal("admin@10.40.128.11");
         expect(call.args).to.include.members(["-i", key]);
-        expect(call.args.find((a) => a.startsWith("ProxyCommand="))).to.equal(`ProxyCommand=${ssh.program} -o BatchMode=yes -o ConnectTimeout=20 -o StrictHostKeyChecking=accept-new -o ServerAliveInterval=30 -i ${key} -o IdentitiesOnly=yes -W %h:%p admin@198.51.100.113`);
+        expect(call.args.find((a) => a.startsWith("ProxyCommand="))).to.equal(
+            `ProxyCommand=${ssh.program} -o BatchMode=yes -o ConnectTimeout=20 -o StrictHostKeyChecking=accept-new -o ServerAliveInterval=30 -i ${key} -o IdentitiesOnly=yes -W %h:%p admin@198.51.100.113`,
+        );
     });
 
     it("stops at the first host that fails, names it and the hosts it did not touch, and exits 1", () => {
@@ -182,7 +216,12 @@ describe("ops: the runner over a stand-in ssh", function () {
 
     it("restore stops the clients, restores, starts them; when the restore fails on the ZEO server it starts them again, exit 1", () => {
         const stagingFile = path.join(tmp.dir, "Pulumi.staging.yaml");
-        fs.writeFileSync(stagingFile, fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8").replace("plone-aws:tier: development", "plone-aws:tier: staging\n  plone-aws:offsiteBackups:\n    restoreFrom: [prod]"));
+        fs.writeFileSync(
+            stagingFile,
+            fs
+                .readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")
+                .replace("plone-aws:tier: development", "plone-aws:tier: staging\n  plone-aws:offsiteBackups:\n    restoreFrom: [prod]"),
+        );
         const args = ["prod", "restore", "--from", "2025-01-31", "--target-stack-file", stagingFile, "--address", "dev-1=203.0.113.20"];
         const script = (remote: string) => remote.split(" ").slice(8, 11).join(" ").replace(/;$/, "");
         const r = ops(args);

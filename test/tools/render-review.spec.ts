@@ -58,7 +58,10 @@ describe("npm run render (files for review)", function () {
         for (const stack of ["dev", "prod"]) {
             const dir = path.join(out, stack);
             renderStack(loadRepoStack(stack).spec, dir);
-            const scripts = fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(`steps${path.sep}`)).map((f) => path.join(dir, f));
+            const scripts = fs
+                .readdirSync(dir, { recursive: true, encoding: "utf8" })
+                .filter((f) => f.includes(`steps${path.sep}`))
+                .map((f) => path.join(dir, f));
             expect(scripts.length).to.be.greaterThan(3);
             const r = run("shellcheck", ["-s", "bash", "-e", "SC1091", ...scripts]);
             expect(r.stdout + r.stderr, `${stack}`).to.equal("");

@@ -30,7 +30,11 @@ function runTestSh(uid: number, sudoWorks: boolean, failingMocha = ""): { result
         fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
         fs.writeFileSync(path.join(dir, "node_modules", ".bin", "mocha"), `#!/bin/bash\necho "mocha $*" >> '${log}'\n${fails}\n`, { mode: 0o755 });
         const result = run("bash", [path.join(dir, "scripts", "test.sh")], { env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
-        const calls = fs.readFileSync(log, "utf8").trim().split("\n").filter((c) => !c.startsWith("id "));
+        const calls = fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .filter((c) => !c.startsWith("id "));
         return { result, calls };
     } finally {
         cleanup();
@@ -49,8 +53,16 @@ describe("npm test and the @root suites", function () {
     it("as a user with passwordless sudo (GitHub's runner): the rest as the user, then only the @root suites under sudo, with PATH and sbin kept", () => {
         const { result, calls } = runTestSh(1001, true);
         expect(result.status).to.equal(0);
-        expect(calls.slice(0, 3)).to.deep.equal(["npx --no-install tsc --noEmit -p .", "sudo -n true", `npx --no-install mocha --grep ${ROOT_TAG} --invert test/**/*.spec.ts`]);
-        expect(calls[3]).to.match(new RegExp(`^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} test/\\*\\*/\\*\\.spec\\.ts$`));
+        expect(calls.slice(0, 3)).to.deep.equal([
+            "npx --no-install tsc --noEmit -p .",
+            "sudo -n true",
+            `npx --no-install mocha --grep ${ROOT_TAG} --invert test/**/*.spec.ts`,
+        ]);
+        expect(calls[3]).to.match(
+            new RegExp(
+                `^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} test/\\*\\*/\\*\\.spec\\.ts$`,
+            ),
+        );
         // What sudo ran.
         expect(calls.slice(4)).to.deep.equal([`mocha --grep ${ROOT_TAG} test/**/*.spec.ts`]);
         expect(result.stdout).to.include(`Running the ${ROOT_TAG} suites as root (sudo)`);
@@ -79,7 +91,9 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
         .filter((f) => f.endsWith(".spec.ts") && !f.endsWith("root-suites.spec.ts"))
         .map((f) => path.join(REPO, "test", f))
         .filter((f) => fs.readFileSync(f, "utf8").includes("describeAsRoot("));
-    const reasons = files.flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/describeAsRoot\(\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => ({ suite: m[1], why: m[2] })));
+    const reasons = files.flatMap((f) =>
+        [...fs.readFileSync(f, "utf8").matchAll(/describeAsRoot\(\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => ({ suite: m[1], why: m[2] })),
+    );
     let user: { uid: number; gid: number };
     let out: ReturnType<typeof tempDir>;
 
@@ -105,7 +119,21 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
         const mocha = path.join(REPO, "node_modules", "mocha", "bin", "mocha.js");
         const r = run(
             "setpriv",
-            [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--", process.execPath, mocha, "--grep", ROOT_TAG, "--reporter", "json", "--reporter-option", `output=${json}`, ...files],
+            [
+                `--reuid=${user.uid}`,
+                `--regid=${user.gid}`,
+                "--clear-groups",
+                "--",
+                process.execPath,
+                mocha,
+                "--grep",
+                ROOT_TAG,
+                "--reporter",
+                "json",
+                "--reporter-option",
+                `output=${json}`,
+                ...files,
+            ],
             { cwd: REPO, env, timeout: 240_000 },
         );
         expect(fs.existsSync(json), `mocha wrote no report: ${r.stdout}${r.stderr}`).to.equal(true);
@@ -114,7 +142,12 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
 
     it("finds the @root suites: storage, front-end daemons, supervisord, the host scripts", () => {
         expect(reasons.length).to.be.greaterThan(10);
-        expect(files.map((f) => path.relative(REPO, f))).to.include.members(["test/daemons/storage.spec.ts", "test/hostScripts/deploy.spec.ts", "test/hostScripts/backup-restore.spec.ts", "test/hostScripts/ops-host-scripts.spec.ts"]);
+        expect(files.map((f) => path.relative(REPO, f))).to.include.members([
+            "test/daemons/storage.spec.ts",
+            "test/hostScripts/deploy.spec.ts",
+            "test/hostScripts/backup-restore.spec.ts",
+            "test/hostScripts/ops-host-scripts.spec.ts",
+        ]);
     });
 
     it("outside CI: every test of every @root suite is skipped, each suite saying why, none fails and none passes", () => {
@@ -124,7 +157,9 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
         expect(report.stats.pending).to.be.at.least(reasons.length);
         for (const t of report.pending) expect(t.fullTitle).to.include(ROOT_TAG);
         for (const { why } of reasons) {
-            expect(stdout).to.include(`(skipped: needs root (${why}). npm test runs these suites under sudo when sudo needs no password; otherwise run npm test as root)`);
+            expect(stdout).to.include(
+                `(skipped: needs root (${why}). npm test runs these suites under sudo when sudo needs no password; otherwise run npm test as root)`,
+            );
         }
     });
 
@@ -132,7 +167,9 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
         const { report } = runAsUser(true);
         expect(report.stats.passes).to.equal(0);
         // One failure per suite, in its first hook.
-        expect(report.failures.map((f) => f.fullTitle.replace(/ "before all" hook.*$/, "")).sort()).to.deep.equal(reasons.map((r) => `${r.suite} ${ROOT_TAG}`).sort());
+        expect(report.failures.map((f) => f.fullTitle.replace(/ "before all" hook.*$/, "")).sort()).to.deep.equal(
+            reasons.map((r) => `${r.suite} ${ROOT_TAG}`).sort(),
+        );
         for (const f of report.failures) expect(f.err.message).to.match(/^this test needs root \(.+\)\. npm test runs these suites under sudo/);
     });
 });

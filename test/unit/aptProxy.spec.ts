@@ -58,7 +58,9 @@ describe("the rehearsal's apt proxy", () => {
 
     it("knows which mirror files never change", () => {
         expect(isImmutable("/debian/pool/main/h/haproxy/haproxy_2.6.12-1+deb12u4_amd64.deb")).to.equal(true);
-        expect(isImmutable("/debian/dists/bookworm/main/binary-amd64/by-hash/SHA256/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")).to.equal(true);
+        expect(
+            isImmutable("/debian/dists/bookworm/main/binary-amd64/by-hash/SHA256/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+        ).to.equal(true);
         expect(isImmutable("/debian/dists/bookworm/InRelease")).to.equal(false);
         expect(isImmutable("/debian/dists/bookworm/main/binary-amd64/Packages.xz")).to.equal(false);
         // URL parsing resolves dot segments, so a path never climbs out of the mirror's cache dir.

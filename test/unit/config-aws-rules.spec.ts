@@ -17,7 +17,10 @@ function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
             { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances", "zeoserver"] },
         ],
         "plone-aws:app": { repository: "https://example.org/buildout.git" },
-        "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/7c1c2a0e-5e0a-4f3b-9c1e-2f4b5d6e7f80" } },
+        "plone-aws:frontend": {
+            domain: "www.example.org",
+            tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/7c1c2a0e-5e0a-4f3b-9c1e-2f4b5d6e7f80" },
+        },
         "plone-aws:network": { azCount: 2, natGateways: "single", adminCidrs: ["192.168.17.0/28"], availabilityZones: ["eu-west-1a", "eu-west-1b"] },
         "plone-aws:access": { publicKey: KEY },
         ...ALL_SECRETS,
@@ -49,7 +52,9 @@ describe("config: what AWS refuses", () => {
         ]);
         const oneAz = parseObjects(config(allInAz0));
         expect(oneAz.errors).to.deep.equal([]);
-        expect(oneAz.warnings.map((w) => w.message)).to.deep.equal(["every front end is in AZ 0: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ"]);
+        expect(oneAz.warnings.map((w) => w.message)).to.deep.equal([
+            "every front end is in AZ 0: the load balancer spans two AZs, but the site goes down with that one; put a front end in another AZ",
+        ]);
     });
 
     it("at most 5 security groups per host, unless the quota says more", () => {
@@ -67,33 +72,70 @@ describe("config: what AWS refuses", () => {
     });
 
     it("pinned zones: one per AZ, in the region, names or ids; unpinned is a warning", () => {
-        expect(errors(network({ availabilityZones: ["eu-west-1a"] }))).to.deep.equal(["plone-aws:network.availabilityZones: lists 1 AZs, and the stack uses 2 (network.azCount): list one per AZ index"]);
-        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-west-1a"] }))).to.deep.equal(["plone-aws:network.availabilityZones[1]: eu-west-1a is listed twice: each AZ index needs its own zone"]);
-        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-central-1b"] }))).to.deep.equal(["plone-aws:network.availabilityZones[1]: eu-central-1b is not in the stack's region eu-west-1"]);
-        expect(errors(network({ availabilityZones: ["eu-west-1a", "euw1-az2"] }))).to.deep.equal(["plone-aws:network.availabilityZones: mixes zone names and zone ids: use one or the other"]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a"] }))).to.deep.equal([
+            "plone-aws:network.availabilityZones: lists 1 AZs, and the stack uses 2 (network.azCount): list one per AZ index",
+        ]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-west-1a"] }))).to.deep.equal([
+            "plone-aws:network.availabilityZones[1]: eu-west-1a is listed twice: each AZ index needs its own zone",
+        ]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "eu-central-1b"] }))).to.deep.equal([
+            "plone-aws:network.availabilityZones[1]: eu-central-1b is not in the stack's region eu-west-1",
+        ]);
+        expect(errors(network({ availabilityZones: ["eu-west-1a", "euw1-az2"] }))).to.deep.equal([
+            "plone-aws:network.availabilityZones: mixes zone names and zone ids: use one or the other",
+        ]);
         expect(errors(network({ availabilityZones: ["euw1-az1", "euw1-az3"] }))).to.deep.equal([]);
         expect(errors(network({ availabilityZones: ["eu-west-1 a", "b"] }))[0]).to.match(/must be an AZ name such as eu-west-1a or a zone id such as euw1-az1/);
         expect(parseObjects(config(network({}))).warnings.map((w) => w.path)).to.deep.equal(["plone-aws:network.availabilityZones"]);
     });
 
     it("an ACM certificate of another region", () => {
-        expect(errors({ "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:us-east-1:210987654321:certificate/7c1c2a0e" } } })).to.deep.equal([
+        expect(
+            errors({
+                "plone-aws:frontend": {
+                    domain: "www.example.org",
+                    tls: { mode: "acm", certificateArn: "arn:aws:acm:us-east-1:210987654321:certificate/7c1c2a0e" },
+                },
+            }),
+        ).to.deep.equal([
             "plone-aws:frontend.tls.certificateArn: the certificate is in us-east-1, and the load balancer in eu-west-1: request or import it in eu-west-1",
         ]);
     });
 
     it("previous names must be free; volume snapshots only for the host's volumes", () => {
         const hosts = (h: Record<string, unknown>[]) => ({ "plone-aws:hosts": h });
-        expect(errors(hosts([
-            { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"], previousNames: ["web-2"] },
-            { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"], previousNames: ["old"] },
-            { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances", "zeoserver"], previousNames: ["old"], volumeSnapshots: { bricks: "snap-0123456789abcdef0" } },
-        ]))).to.deep.equal([
+        expect(
+            errors(
+                hosts([
+                    { name: "web-1", instanceType: "t3.large", az: 0, layers: ["frontend"], previousNames: ["web-2"] },
+                    { name: "web-2", instanceType: "t3.large", az: 1, layers: ["frontend"], previousNames: ["old"] },
+                    {
+                        name: "app-1",
+                        instanceType: "t3.large",
+                        az: 0,
+                        layers: ["plone_instances", "zeoserver"],
+                        previousNames: ["old"],
+                        volumeSnapshots: { bricks: "snap-0123456789abcdef0" },
+                    },
+                ]),
+            ),
+        ).to.deep.equal([
             "plone-aws:hosts[0].previousNames[0]: web-2 is the name of a host of the stack: a previous name must be free",
             "plone-aws:hosts[2].previousNames[0]: old is already a previous name of web-2",
             "plone-aws:hosts[2].volumeSnapshots.bricks: app-1 has no bricks volume (its layers give it filestorage, backups, blobs)",
         ]);
-        expect(errors(hosts([{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"], volumeSnapshots: { filestorage: "vol-1" } }]))[0]).to.match(/volumeSnapshots.filestorage: must be an EBS snapshot id/);
+        expect(
+            errors(
+                hosts([
+                    {
+                        name: "app-1",
+                        instanceType: "t3.large",
+                        layers: ["frontend", "plone_instances", "zeoserver"],
+                        volumeSnapshots: { filestorage: "vol-1" },
+                    },
+                ]),
+            )[0],
+        ).to.match(/volumeSnapshots.filestorage: must be an EBS snapshot id/);
     });
 });
 
@@ -111,8 +153,14 @@ describe("config: what a real deployment refuses", () => {
     it("the example key, the example certificate, documentation address ranges", () => {
         const issues = deploymentIssues(
             spec({
-                "plone-aws:access": { publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPLACEHOLDERKEYREPLACEWITHYOURS0000000000 plone-prod", additionalPublicKeys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC= short"] },
-                "plone-aws:frontend": { domain: "www.example.org", tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000000" } },
+                "plone-aws:access": {
+                    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPLACEHOLDERKEYREPLACEWITHYOURS0000000000 plone-prod",
+                    additionalPublicKeys: ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC= short"],
+                },
+                "plone-aws:frontend": {
+                    domain: "www.example.org",
+                    tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000000" },
+                },
                 ...network({ adminCidrs: ["198.51.100.0/28", "192.168.17.0/28", "203.0.113.7/32"], availabilityZones: ["eu-west-1a", "eu-west-1b"] }),
             }),
         );
@@ -123,7 +171,9 @@ describe("config: what a real deployment refuses", () => {
             "plone-aws:network.adminCidrs[0]",
             "plone-aws:network.adminCidrs[2]",
         ]);
-        expect(issues[3].message).to.equal("198.51.100.0/28 is in the documentation range 198.51.100.0/24 (RFC 5737), an example: put the addresses operators and `pulumi up` connect from");
+        expect(issues[3].message).to.equal(
+            "198.51.100.0/28 is in the documentation range 198.51.100.0/24 (RFC 5737), an example: put the addresses operators and `pulumi up` connect from",
+        );
     });
 
     it("an RDS master password RDS refuses, only for a database the stack creates", () => {
@@ -138,7 +188,7 @@ describe("config: what a real deployment refuses", () => {
             { name: "app-1", instanceType: "t3.large", az: 0, layers: ["plone_instances"] },
         ];
         const rdsErrors = parse({ ...base, "plone-aws:database": {}, "plone-aws:hosts": hosts, "plone-aws:dbPassword": "abc/def@ghi jkl" });
-        expect(rdsErrors.map((e) => e.message.split(":")[0])).to.include('RDS refuses this master password (contains / @ a space)');
+        expect(rdsErrors.map((e) => e.message.split(":")[0])).to.include("RDS refuses this master password (contains / @ a space)");
         const external = parse({ ...base, "plone-aws:database": { host: "pg.example.net" }, "plone-aws:hosts": hosts, "plone-aws:dbPassword": "any/thing" });
         expect(external.filter((e) => e.path === "plone-aws:dbPassword")).to.deep.equal([]);
     });

@@ -39,7 +39,10 @@ describe("input safety of the configuration", function () {
         const cases: { name: string; config: Config; path: string }[] = [
             {
                 name: "a curl option in a cache archive's user",
-                config: withSection("app", { repository: "https://example.org/b.git", cacheArchives: [{ url: "https://x.example.org/e.tgz", path: "shared/eggs", user: "me\noutput = /etc/cron.d/x" }] }),
+                config: withSection("app", {
+                    repository: "https://example.org/b.git",
+                    cacheArchives: [{ url: "https://x.example.org/e.tgz", path: "shared/eggs", user: "me\noutput = /etc/cron.d/x" }],
+                }),
                 path: "plone-aws:app.cacheArchives[0].user",
             },
             {
@@ -47,9 +50,21 @@ describe("input safety of the configuration", function () {
                 config: withSection("frontend", { domain: "www.example.org", varnish: { purgeUrls: [".*\ntouch /tmp/pwned"] } }),
                 path: "plone-aws:frontend.varnish.purgeUrls[0]",
             },
-            { name: "a haproxy server after a line break in the health check path", config: withSection("plone", { healthCheckPath: "/ok\n    server evil 203.0.113.66:80" }), path: "plone-aws:plone.healthCheckPath" },
-            { name: "a line break in an environment value", config: withSection("app", { repository: "https://example.org/b.git", environment: { A: "x\ny" } }), path: "plone-aws:app.environment.A" },
-            { name: "a line break in celery's worker arguments", config: withSection("plone", { celery: { enabled: true, workerArgs: "-c 2\n[program:x]" } }), path: "plone-aws:plone.celery.workerArgs" },
+            {
+                name: "a haproxy server after a line break in the health check path",
+                config: withSection("plone", { healthCheckPath: "/ok\n    server evil 203.0.113.66:80" }),
+                path: "plone-aws:plone.healthCheckPath",
+            },
+            {
+                name: "a line break in an environment value",
+                config: withSection("app", { repository: "https://example.org/b.git", environment: { A: "x\ny" } }),
+                path: "plone-aws:app.environment.A",
+            },
+            {
+                name: "a line break in celery's worker arguments",
+                config: withSection("plone", { celery: { enabled: true, workerArgs: "-c 2\n[program:x]" } }),
+                path: "plone-aws:plone.celery.workerArgs",
+            },
             {
                 name: "a line break in an init command's arguments",
                 config: withSection("app", { repository: "https://example.org/b.git", initCommands: [{ name: "w", cmd: "bin/w", args: "a\nb" }] }),
@@ -60,32 +75,70 @@ describe("input safety of the configuration", function () {
                 config: withSection("monitoring", { remoteSyslog: { host: "logs.example.org", port: 514, files: { '/var/log/a"b.log': "a" } } }),
                 path: 'plone-aws:monitoring.remoteSyslog.files./var/log/a"b.log',
             },
-            { name: "a line break in the New Relic app name", config: withSection("monitoring", { newRelic: { appName: "a\nlicense_key = x" } }), path: "plone-aws:monitoring.newRelic.appName" },
-            { name: "a command in the Solr host", config: withSection("plone", { solr: { enabled: true, host: "$(touch /tmp/x)" } }), path: "plone-aws:plone.solr.host" },
-            { name: "a command in the broker host", config: withSection("plone", { celery: { enabled: true, brokerHost: "x;id" } }), path: "plone-aws:plone.celery.brokerHost" },
+            {
+                name: "a line break in the New Relic app name",
+                config: withSection("monitoring", { newRelic: { appName: "a\nlicense_key = x" } }),
+                path: "plone-aws:monitoring.newRelic.appName",
+            },
+            {
+                name: "a command in the Solr host",
+                config: withSection("plone", { solr: { enabled: true, host: "$(touch /tmp/x)" } }),
+                path: "plone-aws:plone.solr.host",
+            },
+            {
+                name: "a command in the broker host",
+                config: withSection("plone", { celery: { enabled: true, brokerHost: "x;id" } }),
+                path: "plone-aws:plone.celery.brokerHost",
+            },
             { name: "spaces in a warm-up path", config: withSection("plone", { warmupPaths: ["/a b"] }), path: "plone-aws:plone.warmupPaths[0]" },
-            { name: "an option as the revision", config: withSection("app", { repository: "https://example.org/b.git", revision: "--upload-pack=touch /tmp/x" }), path: "plone-aws:app.revision" },
-            { name: "a sub-site path with ..", config: withSection("frontend", { domain: "www.example.org", subsites: { "docs.example.org": "../../etc" } }), path: "plone-aws:frontend.subsites.docs.example.org" },
+            {
+                name: "an option as the revision",
+                config: withSection("app", { repository: "https://example.org/b.git", revision: "--upload-pack=touch /tmp/x" }),
+                path: "plone-aws:app.revision",
+            },
+            {
+                name: "a sub-site path with ..",
+                config: withSection("frontend", { domain: "www.example.org", subsites: { "docs.example.org": "../../etc" } }),
+                path: "plone-aws:frontend.subsites.docs.example.org",
+            },
             { name: "a site id of ..", config: withSection("plone", { siteId: ".." }), path: "plone-aws:plone.siteId" },
-            { name: "an option as a pip package", config: withSection("app", { repository: "https://example.org/b.git", pipPackages: ["--index-url=http://evil.example/simple"] }), path: "plone-aws:app.pipPackages[0]" },
+            {
+                name: "an option as a pip package",
+                config: withSection("app", { repository: "https://example.org/b.git", pipPackages: ["--index-url=http://evil.example/simple"] }),
+                path: "plone-aws:app.pipPackages[0]",
+            },
             {
                 name: "a KMS key that is not an ARN",
                 config: withSection("snapshots", { crossRegionCopy: { region: "eu-central-1", kmsKeyArn: "arn:x$(id)" } }),
                 path: "plone-aws:snapshots.crossRegionCopy.kmsKeyArn",
             },
-            { name: "a database host with a space", config: withSection("plone", { storage: "zeo", blobs: "local", celery: { enabled: true, brokerHost: "a b" } }), path: "plone-aws:plone.celery.brokerHost" },
-            { name: "a token in the repository URL", config: withSection("app", { repository: "https://bot:glpat-secret@gitlab.example.org/b.git" }), path: "plone-aws:app.repository" },
+            {
+                name: "a database host with a space",
+                config: withSection("plone", { storage: "zeo", blobs: "local", celery: { enabled: true, brokerHost: "a b" } }),
+                path: "plone-aws:plone.celery.brokerHost",
+            },
+            {
+                name: "a token in the repository URL",
+                config: withSection("app", { repository: "https://bot:glpat-secret@gitlab.example.org/b.git" }),
+                path: "plone-aws:app.repository",
+            },
         ];
         for (const c of cases) {
             it(c.name, () => {
                 const errors = errorsOf(c.config);
-                expect(errors.map((e) => e.path), JSON.stringify(errors)).to.include(c.path);
+                expect(
+                    errors.map((e) => e.path),
+                    JSON.stringify(errors),
+                ).to.include(c.path);
                 for (const e of errors) expect(e.message).not.to.match(/[\r\n]/);
             });
         }
 
         it("a real region only, with a hint", () => {
-            expect(errorsOf({ ...validConfig(), "aws:region": "eu-west-9" })).to.deep.include({ path: "aws:region", message: "must be an AWS region such as eu-west-1 (did you mean eu-west-1?)" });
+            expect(errorsOf({ ...validConfig(), "aws:region": "eu-west-9" })).to.deep.include({
+                path: "aws:region",
+                message: "must be an AWS region such as eu-west-1 (did you mean eu-west-1?)",
+            });
             expect(errorsOf({ ...validConfig(), "aws:region": "eu-west-1\n" }).map((e) => e.path)).to.include("aws:region");
         });
 
@@ -96,12 +149,17 @@ describe("input safety of the configuration", function () {
                 "plone-aws:plone": { storage: "relstorage", blobs: "database" },
                 "plone-aws:database": { allocatedStorage: 300, maxAllocatedStorage: 200 },
             };
-            expect(errorsOf(config).find((e) => e.path === "plone-aws:database.allocatedStorage")?.message).to.match(/more than database.maxAllocatedStorage \(200 GiB\)/);
+            expect(errorsOf(config).find((e) => e.path === "plone-aws:database.allocatedStorage")?.message).to.match(
+                /more than database.maxAllocatedStorage \(200 GiB\)/,
+            );
         });
 
         it("raw text under the cookbook's old key names: refused with the new name", () => {
             const errors = errorsOf(withSection("frontend", { domain: "www.example.org", nginx: { additionalConfig: "x" } }));
-            expect(errors).to.deep.include({ path: "plone-aws:frontend.nginx.additionalConfig", message: "renamed: this is now plone-aws:frontend.nginx.rawServer" });
+            expect(errors).to.deep.include({
+                path: "plone-aws:frontend.nginx.additionalConfig",
+                message: "renamed: this is now plone-aws:frontend.nginx.rawServer",
+            });
         });
 
         it("an unknown nested key gets a hint and the keys of its place", () => {
@@ -123,14 +181,24 @@ describe("input safety of the configuration", function () {
         });
 
         it("refuses a URL with a password or an authorization value in app.environment", () => {
-            const errors = errorsOf(withSection("app", { repository: "https://example.org/b.git", environment: { DATABASE_URL: "postgres://plone:pw@db/plone", UPSTREAM: "Bearer abcdefghijkl" } }));
+            const errors = errorsOf(
+                withSection("app", {
+                    repository: "https://example.org/b.git",
+                    environment: { DATABASE_URL: "postgres://plone:pw@db/plone", UPSTREAM: "Bearer abcdefghijkl" },
+                }),
+            );
             expect(errors.map((e) => e.path)).to.include.members(["plone-aws:app.environment.DATABASE_URL", "plone-aws:app.environment.UPSTREAM"]);
             for (const e of errors) expect(e.message).not.to.include("pw@");
         });
 
         it("reads plone-aws:appSecrets: names checked, values never quoted", () => {
             const ok = parseObjects({ ...validConfig(), "plone-aws:appSecrets": { SENTRY_DSN: "https://k@sentry.example.org/1", "SMTP-PASS": "x" } });
-            expect(ok.errors).to.deep.equal([{ path: "plone-aws:appSecrets.SMTP-PASS", message: "must be an environment variable name (letters, digits and '_', not starting with a digit, at most 128)" }]);
+            expect(ok.errors).to.deep.equal([
+                {
+                    path: "plone-aws:appSecrets.SMTP-PASS",
+                    message: "must be an environment variable name (letters, digits and '_', not starting with a digit, at most 128)",
+                },
+            ]);
             const good = parseObjects({ ...validConfig(), "plone-aws:appSecrets": { SENTRY_DSN: "https://k@sentry.example.org/1" } });
             expect(good.spec!.appSecretNames).to.deep.equal(["SENTRY_DSN"]);
             expect(JSON.stringify(good.spec)).not.to.include("k@sentry");
@@ -152,14 +220,30 @@ describe("input safety of the configuration", function () {
                 "plone-aws:network": { azCount: 2, natGateways: "none", adminCidrs: ["198.51.100.7/32"] },
             };
             for (const bad of ["abc/defghij", 'abc"defghij', "abc@defghij", "abc defghij", "short", "a${b:c}defgh"]) {
-                expect(errorsOf({ ...relstorage, "plone-aws:dbPassword": bad }).map((e) => e.path), bad).to.include("plone-aws:dbPassword");
+                expect(
+                    errorsOf({ ...relstorage, "plone-aws:dbPassword": bad }).map((e) => e.path),
+                    bad,
+                ).to.include("plone-aws:dbPassword");
             }
             expect(errorsOf({ ...relstorage, "plone-aws:dbPassword": "0123456789abcdef0123456789abcdef0123456789abcdef" })).to.deep.equal([]);
         });
 
         it("looksLikeSecretName: secret words anywhere, key words at the end, public keys and prefixes not", () => {
-            for (const n of ["DB_PASSWORD", "SMTP_PASS", "SENTRY_DSN", "apiToken", "SECRET_KEY", "API_KEY", "Authorization", "BASIC_AUTH", "NEW_RELIC_LICENSE_KEY", "DBPASSWORD"]) expect(looksLikeSecretName(n), n).to.equal(true);
-            for (const n of ["PLONE_ENV", "PUBLIC_KEY", "KEYWORDS", "CACHE_KEY_PREFIX", "SESSION_TIMEOUT", "TZ", "PASSAGE"]) expect(looksLikeSecretName(n), n).to.equal(false);
+            for (const n of [
+                "DB_PASSWORD",
+                "SMTP_PASS",
+                "SENTRY_DSN",
+                "apiToken",
+                "SECRET_KEY",
+                "API_KEY",
+                "Authorization",
+                "BASIC_AUTH",
+                "NEW_RELIC_LICENSE_KEY",
+                "DBPASSWORD",
+            ])
+                expect(looksLikeSecretName(n), n).to.equal(true);
+            for (const n of ["PLONE_ENV", "PUBLIC_KEY", "KEYWORDS", "CACHE_KEY_PREFIX", "SESSION_TIMEOUT", "TZ", "PASSAGE"])
+                expect(looksLikeSecretName(n), n).to.equal(false);
             expect(urlHasCredentials("redis://:pw@cache:6379")).to.equal(true);
             expect(urlHasCredentials("https://oauth2@gitlab.example.org/x.git")).to.equal(false);
         });
@@ -168,14 +252,20 @@ describe("input safety of the configuration", function () {
     describe("keys outside the plone-aws namespace", () => {
         it("a misspelt namespace is named with the key it meant", () => {
             const errors = errorsOf({ ...validConfig(), "ploneaws:tier": "production", "plone_aws:hosts": "[]" });
-            expect(errors).to.deep.include({ path: "ploneaws:tier", message: "the namespace is plone-aws, not ploneaws: this key would be ignored (did you mean plone-aws:tier?)" });
+            expect(errors).to.deep.include({
+                path: "ploneaws:tier",
+                message: "the namespace is plone-aws, not ploneaws: this key would be ignored (did you mean plone-aws:tier?)",
+            });
             expect(errors.map((e) => e.path)).to.include("plone_aws:hosts");
         });
 
         it("aws: keys that look like ours, or like the provider's", () => {
             const errors = errorsOf({ ...validConfig(), "aws:tier": "production", "aws:regoin": "eu-west-1" });
             expect(errors).to.deep.include({ path: "aws:tier", message: "not a setting of the AWS provider: did you mean plone-aws:tier?" });
-            expect(errors).to.deep.include({ path: "aws:regoin", message: "not a setting of the AWS provider (did you mean aws:region?): the provider would ignore or refuse it" });
+            expect(errors).to.deep.include({
+                path: "aws:regoin",
+                message: "not a setting of the AWS provider (did you mean aws:region?): the provider would ignore or refuse it",
+            });
             expect(errorsOf({ ...validConfig(), "aws:profile": "prod", "aws:defaultTags": "{}", "other:key": "x" })).to.deep.equal([]);
         });
 
@@ -186,7 +276,10 @@ describe("input safety of the configuration", function () {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const { Region } = require("@pulumi/aws/types/enums") as { Region: Record<string, string> };
             const declared = Object.values(Region);
-            expect(declared.filter((r) => !AWS_REGIONS.includes(r)), "regions @pulumi/aws knows and plone-aws refuses").to.deep.equal([]);
+            expect(
+                declared.filter((r) => !AWS_REGIONS.includes(r)),
+                "regions @pulumi/aws knows and plone-aws refuses",
+            ).to.deep.equal([]);
         });
     });
 
@@ -207,7 +300,8 @@ describe("input safety of the configuration", function () {
 
         it("git revisions as git accepts them", () => {
             for (const ok of ["main", "v1.0.0", "feature/x-1", "0123abcd", "release-2026.12"]) expect(isGitRevision(ok), ok).to.equal(true);
-            for (const bad of ["-x", "a..b", "a b", "a@{1}", "x.lock", "/a", "a/", "a~1", "a^", "a:b", ".hidden"]) expect(isGitRevision(bad), bad).to.equal(false);
+            for (const bad of ["-x", "a..b", "a b", "a@{1}", "x.lock", "/a", "a/", "a~1", "a^", "a:b", ".hidden"])
+                expect(isGitRevision(bad), bad).to.equal(false);
         });
     });
 });

@@ -11,7 +11,7 @@ const DEPLOY_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA
 
 const SECRETS: RenderSecrets & { appSecrets: Record<string, string> } = {
     haproxyStatsPassword: "stats-Pa55",
-    dbPassword: "db'pa$$ \"word\"",
+    dbPassword: 'db\'pa$$ "word"',
     deployKey: DEPLOY_KEY,
     cacheArchivePassword: "archive-secret",
     newRelicLicenseKey: "0123456789abcdef0123456789abcdef01234567",
@@ -25,7 +25,14 @@ describe("redaction of the provisioning output", () => {
 
     it("takes every secret value of the context, including maps of them and each line of a key", () => {
         const values = secretValues(SECRETS);
-        expect(values).to.have.members([SECRETS.haproxyStatsPassword, SECRETS.dbPassword, DEPLOY_KEY, SECRETS.cacheArchivePassword, SECRETS.newRelicLicenseKey, SECRETS.appSecrets.SENTRY_DSN]);
+        expect(values).to.have.members([
+            SECRETS.haproxyStatsPassword,
+            SECRETS.dbPassword,
+            DEPLOY_KEY,
+            SECRETS.cacheArchivePassword,
+            SECRETS.newRelicLicenseKey,
+            SECRETS.appSecrets.SENTRY_DSN,
+        ]);
         const texts = redactionTexts(values);
         expect(texts).to.include.members(["b3BlbnNzaC1rZXktdjEAAAAABG5vbmU=", "AAAAMwAAAAtzc2gtZWQyNTUxOQ=="]);
         // The armor lines are not secret: only the whole key and its body lines are blanked.
@@ -63,7 +70,9 @@ describe("redaction of the provisioning output", () => {
     });
 
     it("passes everything through on a host without the list yet (the first setup)", () => {
-        const result = run("bash", ["-c", `printf 'apt-get: 42 packages\\n' | ${redactStage()}`], { env: { ...process.env, PLONE_AWS_ROOT: path.join(tmp.dir, "empty") } });
+        const result = run("bash", ["-c", `printf 'apt-get: 42 packages\\n' | ${redactStage()}`], {
+            env: { ...process.env, PLONE_AWS_ROOT: path.join(tmp.dir, "empty") },
+        });
         expect(result.status, result.stderr).to.equal(0);
         expect(result.stdout).to.equal("apt-get: 42 packages\n");
     });

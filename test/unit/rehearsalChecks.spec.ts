@@ -26,7 +26,13 @@ const LISTING = [
     "4622 5001 ps aux",
 ].join("\n");
 
-const result = (host: string, step: string, output: string[], status: StepResult["status"] = "ok"): StepResult => ({ urn: `${host}/${step}`, host, step, status, output });
+const result = (host: string, step: string, output: string[], status: StepResult["status"] = "ok"): StepResult => ({
+    urn: `${host}/${step}`,
+    host,
+    step,
+    status,
+    output,
+});
 
 describe("the rehearsal's checks (no hosts)", () => {
     it("names the stack's daemons in a process listing and nothing else", () => {
@@ -46,8 +52,10 @@ describe("the rehearsal's checks (no hosts)", () => {
     it("reports a daemon restarted even when its PID was reused, started or stopped", () => {
         const before = { "web-1": daemonsOf(LISTING) };
         expect(daemonChanges(before, { "web-1": daemonsOf(LISTING) })).to.deep.equal([]);
-        const after = LISTING.replace("3125 2900 /usr/sbin/haproxy", "3125 9999 /usr/sbin/haproxy").replace(/^3697 .*$/m, "").replace("3419 3000 nginx: worker", "5000 6000 nginx: worker") +
-            "\n5100 7000 /usr/sbin/glusterd -p /run/glusterd.pid";
+        const after =
+            LISTING.replace("3125 2900 /usr/sbin/haproxy", "3125 9999 /usr/sbin/haproxy")
+                .replace(/^3697 .*$/m, "")
+                .replace("3419 3000 nginx: worker", "5000 6000 nginx: worker") + "\n5100 7000 /usr/sbin/glusterd -p /run/glusterd.pid";
         expect(daemonChanges(before, { "web-1": daemonsOf(after) })).to.deep.equal([
             "web-1: client1 (supervisor program) stopped (PID 3697 -> none)",
             "web-1: glusterd started (PID none -> 5100)",
@@ -58,17 +66,30 @@ describe("the rehearsal's checks (no hosts)", () => {
 
     it("accepts a second run whose steps say they changed nothing, and names every step that did", () => {
         const quiet: RunnerResult = {
-            ok: true, seconds: 3, notes: [], results: [
+            ok: true,
+            seconds: 3,
+            notes: [],
+            results: [
                 result("app-1", "ready", ["ready"]),
-                result("app-1", "setup", ["== plone-aws setup", "plone-setup: no change", "plone-volumes: no change", "plone-blob-server: WARNING: peer x is down", "plone-blobs: no change"]),
+                result("app-1", "setup", [
+                    "== plone-aws setup",
+                    "plone-setup: no change",
+                    "plone-volumes: no change",
+                    "plone-blob-server: WARNING: peer x is down",
+                    "plone-blobs: no change",
+                ]),
                 result("app-1", "configure", ["plone-aws: configuration unchanged"]),
-                result("app-1", "build", ["04:48:48 plone-deploy: fetching git://10.20.0.1/buildout", "04:48:48 plone-deploy: nothing to deploy: releases/20261122044838 (commit 547930bfbb53) already has main"]),
+                result("app-1", "build", [
+                    "04:48:48 plone-deploy: fetching git://10.20.0.1/buildout",
+                    "04:48:48 plone-deploy: nothing to deploy: releases/20261122044838 (commit 547930bfbb53) already has main",
+                ]),
                 result("app-1", "activate", ["04:48:49 plone-deploy: releases/20261122044838 (commit 547930bfbb53) is already active"]),
             ],
         };
         expect(secondRunProblems(quiet)).to.deep.equal([]);
         const busy: RunnerResult = {
-            ...quiet, results: [
+            ...quiet,
+            results: [
                 result("blobs-1", "setup", ["plone-blob-server: /srv/gluster-exports/brick: owner root:root, mode 0755 (was plone:plone 700)"]),
                 result("web-1", "configure", ["plone-aws: changed /etc/haproxy/haproxy.cfg", "plone-aws: reloading haproxy", "plone-aws: 1 file(s) changed"]),
                 result("app-1", "build", ["plone-deploy: built releases/20261122050000 (commit 1234567890ab)"]),
@@ -98,18 +119,28 @@ describe("the rehearsal's checks (no hosts)", () => {
     });
 
     it("reads curl's answer: the last status line and headers after a 100 Continue, the body", () => {
-        const a = parseCurlOutput("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Cache: HIT\r\nX-Standin: ip-10-40-128-11 client2 20261122050000\r\n\r\nclient2 body\n");
+        const a = parseCurlOutput(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Cache: HIT\r\nX-Standin: ip-10-40-128-11 client2 20261122050000\r\n\r\nclient2 body\n",
+        );
         expect(a).to.deep.equal({ status: 200, headers: { "x-cache": "HIT", "x-standin": "ip-10-40-128-11 client2 20261122050000" }, body: "client2 body\n" });
     });
 
     it("reads wrk's result line and counts socket errors and non-2xx/3xx answers as failed", () => {
-        const out = "Running 10s test @ http://10.40.128.10:80/bench\n" +
+        const out =
+            "Running 10s test @ http://10.40.128.10:80/bench\n" +
             'BENCH-JSON {"requests":18376,"duration_us":25700000,"connect":2,"read":3,"write":0,"status":6914,"timeout":1,"p50_us":23400,"p99_us":51900,"max_us":900000,"statuses":{"200":11462,"503":6912,"502":2}}\n';
         const r = parseWrkOutput(out);
         expect(r).to.deep.include({ requests: 18376, failed: 6920, statusErrors: 6914, p50Ms: 23.4, p99Ms: 51.9, durationSeconds: 25.7 });
         expect(r.socketErrors).to.deep.equal({ connect: 2, read: 3, write: 0, timeout: 1 });
         expect(() => parseWrkOutput("wrk: connection refused")).to.throw(/no result line/);
-        const table = formatBenchTable([{ name: "rolling restart", load: { ...r, failed: 0, statusErrors: 0, socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 } }, actionSeconds: 65.6 }, { name: "all at once", load: r, actionSeconds: 9.2 }]);
+        const table = formatBenchTable([
+            {
+                name: "rolling restart",
+                load: { ...r, failed: 0, statusErrors: 0, socketErrors: { connect: 0, read: 0, write: 0, timeout: 0 } },
+                actionSeconds: 65.6,
+            },
+            { name: "all at once", load: r, actionSeconds: 9.2 },
+        ]);
         expect(table.split("\n")[0]).to.match(/^ +requests +failed +non-2xx\/3xx +socket errors +p50 +p99 +duration +restart took$/);
         expect(table).to.contain("6 (connect 2, read 3, write 0, timeout 1)");
         expect(table).to.contain("all at once: 200 x11462, 502 x2, 503 x6912");

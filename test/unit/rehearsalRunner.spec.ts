@@ -7,9 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { runOffline } from "../../scripts/lib/offline/run";
-import {
-    dependencyOrder, parseDuration, RehearsalStep, runSteps, StepTransport, stepsFromRun,
-} from "../../scripts/lib/rehearsal/runner";
+import { dependencyOrder, parseDuration, RehearsalStep, runSteps, StepTransport, stepsFromRun } from "../../scripts/lib/rehearsal/runner";
 import { tempDir } from "../helpers/system";
 
 /** A transport that "runs" a step by waiting `ms` from its create line `sleep <ms> <exit>`. */
@@ -23,17 +21,26 @@ function fakeTransport(): StepTransport & { maxRunning: number } {
             t.maxRunning = Math.max(t.maxRunning, running);
             io.onOutput(`${step.step} on ${step.host}\nsecret-password-123 in output\n`, "stdout");
             io.onOutput("partial line without newline", "stderr");
-            return new Promise<number>((resolve) => setTimeout(() => {
-                running--;
-                resolve(Number(exit ?? 0));
-            }, Number(ms)));
+            return new Promise<number>((resolve) =>
+                setTimeout(() => {
+                    running--;
+                    resolve(Number(exit ?? 0));
+                }, Number(ms)),
+            );
         },
     };
     return t;
 }
 
-const step = (host: string, name: string, create: string, dependsOn: string[] = []): RehearsalStep =>
-    ({ urn: `urn:${host}:${name}`, host, step: name, address: "10.0.0.1", user: "admin", create, dependsOn });
+const step = (host: string, name: string, create: string, dependsOn: string[] = []): RehearsalStep => ({
+    urn: `urn:${host}:${name}`,
+    host,
+    step: name,
+    address: "10.0.0.1",
+    user: "admin",
+    create,
+    dependsOn,
+});
 
 describe("rehearsal runner (no hosts)", () => {
     let logs: string;
@@ -93,7 +100,11 @@ describe("rehearsal runner (no hosts)", () => {
         expect(r.ok).to.equal(false);
         expect(r.failed).to.include({ host: "app-1", step: "configure", status: "failed", exitCode: 3 });
         expect(r.failed!.tail).to.include("configure on app-1");
-        expect(r.results.filter((x) => x.status === "not-run").map((x) => `${x.host}/${x.step}`)).to.have.members(["app-1/build", "web-1/setup", "web-1/configure"]);
+        expect(r.results.filter((x) => x.status === "not-run").map((x) => `${x.host}/${x.step}`)).to.have.members([
+            "app-1/build",
+            "web-1/setup",
+            "web-1/configure",
+        ]);
         expect(lines.join("\n")).to.match(/\[app-1\] configure failed \(exit 3\); the end of its output/);
         expect(lines.join("\n")).to.contain("not run after the failure: app-1/build");
     });
@@ -115,20 +126,39 @@ describe("steps from a captured program", function () {
             const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----");
             const conn = (host: string) => ({ host, user: "admin", privateKey: key, proxy: { host: "203.0.113.5", user: "admin", privateKey: key } });
             const ready = new remote.Command("stage-app-1-provision-ready", { connection: conn("10.40.128.11"), create: "cloud-init status --wait" });
-            const setup = new remote.Command("stage-app-1-provision-setup", {
-                connection: conn("10.40.128.11"), create: "sudo bash -s", stdin: pulumi.secret("db-password-xyz"), logging: "none",
-            }, { dependsOn: [ready], customTimeouts: { create: "20m" } });
+            const setup = new remote.Command(
+                "stage-app-1-provision-setup",
+                {
+                    connection: conn("10.40.128.11"),
+                    create: "sudo bash -s",
+                    stdin: pulumi.secret("db-password-xyz"),
+                    logging: "none",
+                },
+                { dependsOn: [ready], customTimeouts: { create: "20m" } },
+            );
             // A command that depends on a command through another resource, and one named otherwise.
             const marker = new remote.Command("stage-marker", { connection: { host: "10.40.144.11" }, create: "true" }, { dependsOn: [setup] });
             const volume = new aws.ebs.Volume("stage-volume", { availabilityZone: "eu-west-1a", size: 1 }, { dependsOn: [setup] });
-            new remote.Command("stage-app-2-configure", { connection: conn("10.40.144.11"), create: "echo hi", environment: { LANG: "C.UTF-8" } }, { dependsOn: [marker, volume] });
+            new remote.Command(
+                "stage-app-2-configure",
+                { connection: conn("10.40.144.11"), create: "echo hi", environment: { LANG: "C.UTF-8" } },
+                { dependsOn: [marker, volume] },
+            );
             return {};
         };
         const run = await runOffline({ stackName: "stage", raw: {}, secretKeys: [] }, { program });
         const steps = stepsFromRun(run, { hostAddresses: { "app-1": "10.40.128.11", "app-2": "10.40.144.11" } });
         const by = Object.fromEntries(steps.map((s) => [`${s.host}/${s.step}`, s]));
         expect(Object.keys(by)).to.deep.equal(["app-1/ready", "app-1/setup", "app-2/marker", "app-2/configure"]);
-        expect(by["app-1/setup"]).to.include({ address: "10.40.128.11", user: "admin", create: "sudo bash -s", stdin: "db-password-xyz", logging: "none", timeoutMs: 1_200_000, viaBastion: "203.0.113.5" });
+        expect(by["app-1/setup"]).to.include({
+            address: "10.40.128.11",
+            user: "admin",
+            create: "sudo bash -s",
+            stdin: "db-password-xyz",
+            logging: "none",
+            timeoutMs: 1_200_000,
+            viaBastion: "203.0.113.5",
+        });
         expect(by["app-1/setup"].dependsOn).to.deep.equal([by["app-1/ready"].urn]);
         // connection.user defaults to root, as pulumi-command's does.
         expect(by["app-2/marker"].user).to.equal("root");
@@ -139,7 +169,12 @@ describe("steps from a captured program", function () {
     it("sends a command that connects to a public IP or an Elastic IP to the instance's private IP", async () => {
         const program = () => {
             const subnet = new aws.ec2.Subnet("stage-subnet", { vpcId: "vpc-1", cidrBlock: "10.20.0.0/20", availabilityZone: "eu-west-1a" });
-            const dev = new aws.ec2.Instance("stage-dev-1-instance", { ami: "ami-1", instanceType: "t3.large", subnetId: subnet.id, associatePublicIpAddress: true });
+            const dev = new aws.ec2.Instance("stage-dev-1-instance", {
+                ami: "ami-1",
+                instanceType: "t3.large",
+                subnetId: subnet.id,
+                associatePublicIpAddress: true,
+            });
             const web = new aws.ec2.Instance("stage-web-1-instance", { ami: "ami-1", instanceType: "t3.large", subnetId: subnet.id });
             const eip = new aws.ec2.Eip("stage-eip", { domain: "vpc" });
             new aws.ec2.EipAssociation("stage-eip", { allocationId: eip.id, instanceId: web.id });
@@ -147,10 +182,16 @@ describe("steps from a captured program", function () {
             new remote.Command("stage-web-1-provision-setup", { connection: { host: eip.publicIp, user: "admin" }, create: "true" });
             return {};
         };
-        const addresses = new Map([["stage-dev-1-instance", "10.20.0.10"], ["stage-web-1-instance", "10.20.0.11"]]);
+        const addresses = new Map([
+            ["stage-dev-1-instance", "10.20.0.10"],
+            ["stage-web-1-instance", "10.20.0.11"],
+        ]);
         const run = await runOffline({ stackName: "stage", raw: { "aws:region": "eu-west-1" }, secretKeys: [] }, { program, addresses });
         const steps = stepsFromRun(run, { hostAddresses: { "dev-1": "10.20.0.10", "web-1": "10.20.0.11" } });
-        expect(steps.map((s) => [s.host, s.address, /^(203\.0\.113|198\.51\.100)\./.test(s.publicAddress ?? "")]).sort()).to.deep.equal([["dev-1", "10.20.0.10", true], ["web-1", "10.20.0.11", true]]);
+        expect(steps.map((s) => [s.host, s.address, /^(203\.0\.113|198\.51\.100)\./.test(s.publicAddress ?? "")]).sort()).to.deep.equal([
+            ["dev-1", "10.20.0.10", true],
+            ["web-1", "10.20.0.11", true],
+        ]);
         const lines: string[] = [];
         const { dir: logs, cleanup } = tempDir("public");
         try {

@@ -36,13 +36,25 @@ describe("the rehearsal's stack configuration", () => {
 
     it("deploys the fixture buildout with the stand-in build, keeping the stack's other app settings", () => {
         const prod = loadRepoStack("prod");
-        const { config, changes } = withRehearsalApp(prod.config, { repository: "git://10.40.128.1/buildout", revision: "v2", environment: { STANDIN_STARTUP_SECONDS: "3" } });
+        const { config, changes } = withRehearsalApp(prod.config, {
+            repository: "git://10.40.128.1/buildout",
+            revision: "v2",
+            environment: { STANDIN_STARTUP_SECONDS: "3" },
+        });
         const rehearsal = withRehearsalSecrets({ ...prod, config }, keys);
-        expect(rehearsal.spec.app).to.include({ repository: "git://10.40.128.1/buildout", revision: "v2", ...STANDIN_COMMANDS, keepReleases: 5, name: "plone" });
+        expect(rehearsal.spec.app).to.include({
+            repository: "git://10.40.128.1/buildout",
+            revision: "v2",
+            ...STANDIN_COMMANDS,
+            keepReleases: 5,
+            name: "plone",
+        });
         expect(rehearsal.spec.app.osPackages).to.deep.equal(prod.spec.app.osPackages);
         expect(rehearsal.spec.app.environment).to.deep.equal({ PLONE_ENV: "production", STANDIN_STARTUP_SECONDS: "3" });
         expect(rehearsal.spec.app.pipPackages).to.deep.equal([]);
-        expect(changes[0]).to.equal("app.repository git://10.40.128.1/buildout (the fixture buildout; the stack's is git@github.com:example-org/plone-site-buildout.git)");
+        expect(changes[0]).to.equal(
+            "app.repository git://10.40.128.1/buildout (the fixture buildout; the stack's is git@github.com:example-org/plone-site-buildout.git)",
+        );
         // The stack file's own configuration is untouched.
         expect(prod.config.raw["plone-aws:app"]).to.not.contain("git://");
     });

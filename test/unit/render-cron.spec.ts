@@ -62,7 +62,10 @@ describe("render: cron jobs", () => {
 
     it("writes SHELL, PATH and MAILTO, and times in the host's time zone", () => {
         const cron = renderCronFile(VARIANTS.dev(), host(VARIANTS.dev(), "dev-1")) as string;
-        expect(cron).to.match(/^SHELL=\/bin\/bash$/m).and.match(/^PATH=\/usr\/local\/sbin:/m).and.match(/^MAILTO=root$/m);
+        expect(cron)
+            .to.match(/^SHELL=\/bin\/bash$/m)
+            .and.match(/^PATH=\/usr\/local\/sbin:/m)
+            .and.match(/^MAILTO=root$/m);
         expect(cron).to.include("plone.timezone: Etc/UTC");
         const files = renderCronFiles(VARIANTS.dev(), host(VARIANTS.dev(), "dev-1"));
         expect(files.map((f) => f.path)).to.deep.equal(["/etc/cron.d/plone-aws-plone", CRON_JOB_SCRIPT]);
@@ -73,7 +76,7 @@ describe("render: cron jobs", () => {
         const script = renderCronJobScript(VARIANTS.dev());
         expect(script).to.match(/^RELEASE=\/srv\/www\/plone\/current$/m);
         expect(script).to.include(`LOG_DIR=${PATHS.logDir}`).and.include('[ "$(id -un)" = plone ]');
-        expect(script).to.include('flock -n 9').and.include('exec 3>&2 >>"$log" 2>&1');
+        expect(script).to.include("flock -n 9").and.include('exec 3>&2 >>"$log" 2>&1');
     });
 
     it("shifts a weekly schedule by one day for the pack stage", () => {

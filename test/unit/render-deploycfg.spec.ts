@@ -209,7 +209,12 @@ describe("deploy.cfg", function () {
         ];
 
         it("inheritParts false replaces the base's parts, and partsToInclude come after the generated ones", function () {
-            const { ctx, host } = contextOf(variantSpec(hosts, { app: { inheritParts: false, partsToInclude: ["zopepy"], buildoutExtends: ["cfg/sources.cfg"] }, plone: { clientCount: 1 } }));
+            const { ctx, host } = contextOf(
+                variantSpec(hosts, {
+                    app: { inheritParts: false, partsToInclude: ["zopepy"], buildoutExtends: ["cfg/sources.cfg"] },
+                    plone: { clientCount: 1 },
+                }),
+            );
             const cfg = parseBuildout(renderDeployCfg(ctx, host("app-1")));
             expect(cfg.buildout["parts +"]).to.equal(undefined);
             expect(lines(cfg.buildout.parts)).to.deep.equal(["zeoserver", "backup", "client1", "zopepy"]);

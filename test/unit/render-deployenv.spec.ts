@@ -13,7 +13,10 @@ function source(text: string): Record<string, string | string[]> {
     try {
         const file = path.join(dir, "deploy.env");
         fs.writeFileSync(file, text);
-        const names = text.split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.slice(0, l.indexOf("=")));
+        const names = text
+            .split("\n")
+            .filter((l) => /^[A-Z_]+=/.test(l))
+            .map((l) => l.slice(0, l.indexOf("=")));
         // NUL-separated: s name value | a name count values...
         const dump = `set -euo pipefail; source "$1"; shift
 dump() { local -n ref=$1; if [[ $(declare -p "$1") == "declare -a"* ]]; then printf 'a\\0%s\\0%d\\0' "$1" "\${#ref[@]}"; if (( \${#ref[@]} )); then printf '%s\\0' "\${ref[@]}"; fi; else printf 's\\0%s\\0%s\\0' "$1" "$ref"; fi; }
@@ -22,7 +25,7 @@ for v in "$@"; do dump "$v"; done`;
         if (r.status !== 0) throw new Error(r.stderr);
         const parts = r.stdout.split("\0");
         const out: Record<string, string | string[]> = {};
-        for (let i = 0; i < parts.length - 1; ) {
+        for (let i = 0; i < parts.length - 1;) {
             const kind = parts[i++];
             const name = parts[i++];
             if (kind === "s") out[name] = parts[i++];
@@ -78,7 +81,13 @@ describe("deploy.env", function () {
         const { ctx, host } = repoStack("prod");
         const env = source(renderDeployEnv(ctx, host("app-1")));
         expect(env.CLIENTS).to.have.length(8);
-        expect(env).to.deep.include({ BLOB_MOUNT: "/srv/shared-blobs", DATA_DIRS: ["/srv/shared-blobs/blobstorage"], RESTART_DELAY: "10", REVISION: "v1.0.0", SERVER_PROGRAMS: [] });
+        expect(env).to.deep.include({
+            BLOB_MOUNT: "/srv/shared-blobs",
+            DATA_DIRS: ["/srv/shared-blobs/blobstorage"],
+            RESTART_DELAY: "10",
+            REVISION: "v1.0.0",
+            SERVER_PROGRAMS: [],
+        });
     });
 
     it("waits between clients until the front ends have taken the last one back: an agent check, then rise checks at downinter", function () {
@@ -98,21 +107,32 @@ describe("deploy.env", function () {
         expect(app.WORKER_PROGRAMS).to.deep.equal(["plone-celery", "plone-celerybeat"]);
         expect(app.WORKER_DELAYS).to.deep.equal(["0", "0"]);
         const zeo = source(renderDeployEnv(ctx, host("zeo-1")));
-        expect(zeo).to.deep.include({ CLIENTS: [], SERVER_PROGRAMS: ["plone-zeoserver"], AGENT_PROGRAM: "", DATA_DIRS: ["/srv/data/filestorage", "/srv/data/blobstorage", "/srv/data/backups"] });
+        expect(zeo).to.deep.include({
+            CLIENTS: [],
+            SERVER_PROGRAMS: ["plone-zeoserver"],
+            AGENT_PROGRAM: "",
+            DATA_DIRS: ["/srv/data/filestorage", "/srv/data/blobstorage", "/srv/data/backups"],
+        });
     });
 
     it("keeps hostile values as data: quotes, $(...), backquotes and blanks", function () {
         // Validation refuses these values (test/daemons/hostile-config.spec.ts); the encoder of
         // deploy.env must keep them as data all the same, so they are put into a valid spec directly.
-        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: {
-                buildoutFlags: "-N -o",
-                environment: { A: "one two" },
-                symlinkBeforeMigrate: { src: "src" },
-                purgeBeforeSymlink: ["src"],
-                cacheArchives: [{ url: "https://cache.example.org/eggs.tgz", path: "shared/eggs", user: "bot" }],
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+            ],
+            {
+                app: {
+                    buildoutFlags: "-N -o",
+                    environment: { A: "one two" },
+                    symlinkBeforeMigrate: { src: "src" },
+                    purgeBeforeSymlink: ["src"],
+                    cacheArchives: [{ url: "https://cache.example.org/eggs.tgz", path: "shared/eggs", user: "bot" }],
+                },
             },
-        });
+        );
         spec.app.repository = "https://git.example.org/it's$(id)`id`;x.git";
         spec.app.revision = "feature/x'; rm -rf /";
         spec.app.environment = { A: "one two", B: `x'y"z$HOME` };
@@ -127,7 +147,12 @@ describe("deploy.env", function () {
         expect(env.SYMLINK_TO).to.deep.equal(["eggs", "downloads", "extends", "var", "src"]);
         expect(env.PURGE_BEFORE_SYMLINK).to.deep.equal(["eggs", "downloads", "extends", "var", "src"]);
         expect(env.WARMUP_PATHS).to.deep.equal(["/", "/news items"]);
-        expect(env).to.deep.include({ CACHE_ARCHIVE_URLS: ["https://cache.example.org/eggs.tgz"], CACHE_ARCHIVE_PATHS: ["shared/eggs"], CACHE_ARCHIVE_USERS: ["bot"], CACHE_ARCHIVE_PURGE: ["false"] });
+        expect(env).to.deep.include({
+            CACHE_ARCHIVE_URLS: ["https://cache.example.org/eggs.tgz"],
+            CACHE_ARCHIVE_PATHS: ["shared/eggs"],
+            CACHE_ARCHIVE_USERS: ["bot"],
+            CACHE_ARCHIVE_PURGE: ["false"],
+        });
     });
 });
 
@@ -152,9 +177,15 @@ describe("the app files of a host", function () {
     });
 
     it("no deploy key without the secret; the archive password only when an archive names a user", function () {
-        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: { cacheArchives: [{ url: "https://cache.example.org/eggs.tgz", path: "shared/eggs", user: "bot" }] },
-        });
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+            ],
+            {
+                app: { cacheArchives: [{ url: "https://cache.example.org/eggs.tgz", path: "shared/eggs", user: "bot" }] },
+            },
+        );
         const { ctx, host } = contextOf(spec);
         const files = renderAppFiles({ ...ctx, secrets: { ...ctx.secrets, deployKey: undefined, cacheArchivePassword: "pw" } }, host("app-1"));
         expect(files.map((f) => f.path)).to.not.include("/etc/plone-aws/plone/deploy_key");

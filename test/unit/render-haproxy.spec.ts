@@ -59,7 +59,18 @@ describe("renderHaproxyConfig", () => {
             expect(backend).to.match(/http-check send meth GET uri \/ok ver HTTP\/1.1/);
             expect(backend).to.include("http-check expect status 200");
             const defaults = linesMatching(backend, /default-server/)[0];
-            for (const word of ["check", "inter 10s", "fastinter 1s", "downinter 5s", "rise 1", "fall 5", "slowstart 30s", "observe layer7", "error-limit 10", "on-error fastinter"]) {
+            for (const word of [
+                "check",
+                "inter 10s",
+                "fastinter 1s",
+                "downinter 5s",
+                "rise 1",
+                "fall 5",
+                "slowstart 30s",
+                "observe layer7",
+                "error-limit 10",
+                "on-error fastinter",
+            ]) {
                 expect(defaults).to.include(` ${word}`);
             }
         });
@@ -143,7 +154,9 @@ describe("renderHaproxyConfig", () => {
         it("takes balance, intervals, rise/fall, timeouts and threads from the stack", () => {
             const ctx = variantContext({
                 plone: { zserverThreads: 4 },
-                frontend: { haproxy: { balance: "roundrobin", checkInterval: 20000, rise: 2, fall: 3, queueTimeout: "30s", serverTimeout: "600s", retries: 2 } },
+                frontend: {
+                    haproxy: { balance: "roundrobin", checkInterval: 20000, rise: 2, fall: 3, queueTimeout: "30s", serverTimeout: "600s", retries: 2 },
+                },
             });
             const cfg = renderHaproxyConfig(ctx, firstFrontend(ctx));
             expect(cfg).to.include("balance roundrobin");

@@ -47,15 +47,24 @@ describe("render: NFS blobs", () => {
 
     it("exports the blob directory to exactly the app hosts and the ZEO server, one /32 each", () => {
         const exports = renderExports(ctx);
-        const entries = exports.split("\n").filter((l) => !l.startsWith("#")).join(" ").replace(/\\/g, " ").trim().split(/\s+/);
+        const entries = exports
+            .split("\n")
+            .filter((l) => !l.startsWith("#"))
+            .join(" ")
+            .replace(/\\/g, " ")
+            .trim()
+            .split(/\s+/);
         expect(entries[0]).to.equal(PATHS.nfsExport);
-        expect(entries.slice(1)).to.deep.equal(
-            ["app-1", "app-2", "zeo-1"].map((h) => `${ip(h)}/32(rw,sync,no_subtree_check,root_squash)`),
-        );
+        expect(entries.slice(1)).to.deep.equal(["app-1", "app-2", "zeo-1"].map((h) => `${ip(h)}/32(rw,sync,no_subtree_check,root_squash)`));
         expect(exports).not.to.include(ip("web-1"));
         expect(exports).not.to.include(`${ip("nfs-1")}/`);
         expect(exports).not.to.match(/\/8\b/);
-        expect(exports.split("\n").filter((l) => !l.startsWith("#")).join("\n")).not.to.include("no_root_squash");
+        expect(
+            exports
+                .split("\n")
+                .filter((l) => !l.startsWith("#"))
+                .join("\n"),
+        ).not.to.include("no_root_squash");
         expect(exports).to.match(/^# .*root_squash, not the cookbook's no_root_squash.*UID and GID/m);
     });
 
@@ -79,7 +88,11 @@ describe("render: NFS blobs", () => {
     it("has the NFS server bind-mount its own export instead of mounting itself over NFS", () => {
         const one = VARIANTS.nfsOneHost();
         expect(nfsClientHosts(one)).to.deep.equal([]);
-        expect(renderExports(one).split("\n").filter((l) => l && !l.startsWith("#"))).to.deep.equal([]);
+        expect(
+            renderExports(one)
+                .split("\n")
+                .filter((l) => l && !l.startsWith("#")),
+        ).to.deep.equal([]);
         expect(nfsFstabLine(one, host(one, "all-1"))).to.equal(
             `${PATHS.nfsExport} ${PATHS.sharedBlobsMount} none bind,nofail,x-systemd.requires-mounts-for=${PATHS.nfsExport} 0 0`,
         );

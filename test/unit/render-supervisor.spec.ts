@@ -20,7 +20,10 @@ describe("supervisor programs", function () {
         const { ctx, host } = repoStack("dev");
         const conf = parseIni(renderSupervisorPrograms(ctx, host("dev-1")));
         expect(Object.keys(conf)).to.deep.equal(["program:plone-zeoserver", "program:plone-client1", "program:plone-client2", "program:plone-haproxy-agent"]);
-        expect(conf["program:plone-zeoserver"]).to.include({ command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/zeoserver fg", priority: "100" });
+        expect(conf["program:plone-zeoserver"]).to.include({
+            command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/zeoserver fg",
+            priority: "100",
+        });
         const c1 = conf["program:plone-client1"];
         expect(c1).to.include({
             command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/client1 console",
@@ -59,41 +62,60 @@ describe("supervisor programs", function () {
         expect(names("app-2")).to.include("plone-celery").and.not.include("plone-celerybeat");
         expect(names("zeo-1")).to.deep.equal(["plone-zeoserver"]);
         const conf = parseIni(renderSupervisorPrograms(ctx, host("app-1")));
-        expect(conf["program:plone-celery"].command).to.equal("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/celery worker -A collective.celery -c 2");
+        expect(conf["program:plone-celery"].command).to.equal(
+            "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/celery worker -A collective.celery -c 2",
+        );
         expect(conf["program:plone-celerybeat"].command).to.equal("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/celery beat -A collective.celery");
     });
 
     it("solr: bin/solr-instance fg on the solr host only", function () {
         const { ctx, host } = contextOf(VARIANTS.solr());
-        expect(supervisorPrograms(ctx, host("solr-1")).map((p) => [p.name, p.command])).to.deep.equal([["plone-solr", "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/solr-instance fg"]]);
+        expect(supervisorPrograms(ctx, host("solr-1")).map((p) => [p.name, p.command])).to.deep.equal([
+            ["plone-solr", "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/solr-instance fg"],
+        ]);
         expect(supervisorPrograms(ctx, host("app-1")).map((p) => p.name)).to.not.include("plone-solr");
     });
 
     it("initCommands: programs as the deploy user, event listeners as root with their events", function () {
-        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: {
-                initCommands: [
-                    { name: "memmon", cmd: "bin/memmon", args: "-p plone-client1=800MB", eventListener: { events: ["TICK_60"] } },
-                    { name: "worker", cmd: "bin/worker", args: "--queue 100%" },
-                ],
-                environment: { QUOTE: 'say "hi"', TZ: "Europe/Vienna" },
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+            ],
+            {
+                app: {
+                    initCommands: [
+                        { name: "memmon", cmd: "bin/memmon", args: "-p plone-client1=800MB", eventListener: { events: ["TICK_60"] } },
+                        { name: "worker", cmd: "bin/worker", args: "--queue 100%" },
+                    ],
+                    environment: { QUOTE: 'say "hi"', TZ: "Europe/Vienna" },
+                },
+                plone: { clientCount: 1 },
             },
-            plone: { clientCount: 1 },
-        });
+        );
         const { ctx, host } = contextOf(spec);
         const conf = parseIni(renderSupervisorPrograms(ctx, host("app-1")));
         expect(conf["eventlistener:plone-memmon"]).to.include({ command: "/srv/www/plone/current/bin/memmon -p plone-client1=800MB", events: "TICK_60" });
         expect(conf["eventlistener:plone-memmon"].user).to.equal(undefined);
         expect(conf["eventlistener:plone-memmon"].stdout_logfile).to.equal(undefined);
-        expect(conf["program:plone-worker"]).to.include({ command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/worker --queue 100%%", user: "plone" });
+        expect(conf["program:plone-worker"]).to.include({
+            command: "/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/worker --queue 100%%",
+            user: "plone",
+        });
         expect(conf["program:plone-client1"].environment).to.equal('PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"');
         expect(conf["program:plone-worker"].environment).to.equal('PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"');
     });
 
     it("never writes a value of app.environment into supervisor's configuration (it has no escapes): plone-app-env adds them", function () {
-        const spec = variantSpec([{ name: "web-1", layers: ["frontend"] }, { name: "app-1", layers: ["plone_instances", "zeoserver"] }], {
-            app: { environment: { BOTH: `it's "both", 100% #1`, TRAILING: `quote"` } },
-        });
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+            ],
+            {
+                app: { environment: { BOTH: `it's "both", 100% #1`, TRAILING: `quote"` } },
+            },
+        );
         const { ctx, host } = contextOf(spec);
         const text = renderSupervisorPrograms(ctx, host("app-1"));
         expect(text).not.to.include("both");

@@ -36,9 +36,13 @@ describe("render: setup script", () => {
             }
         }
         const custom = contextOf(
-            variantConfig([{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver"] }], { storage: "zeo" }, {
-                "plone-aws:app": { repository: "https://github.com/example-org/site-buildout.git", deployUserUid: 4321 },
-            }),
+            variantConfig(
+                [{ name: "all-1", layers: ["frontend", "plone_instances", "zeoserver"] }],
+                { storage: "zeo" },
+                {
+                    "plone-aws:app": { repository: "https://github.com/example-org/site-buildout.git", deployUserUid: 4321 },
+                },
+            ),
         );
         expect(scriptVar(renderSetupScript(custom, host(custom, "all-1")), "DEPLOY_UID")).to.equal("4321");
         expect(renderSetupScript(custom, host(custom, "all-1"))).to.include('useradd -u "$DEPLOY_UID" -g "$DEPLOY_USER"');

@@ -1,5 +1,12 @@
 import { expect } from "chai";
-import { renderVarnishServiceFiles, renderVarnishVcl, varnishBanCommand, varnishdArgs, VARNISH_DEFAULTS, VARNISH_DROP_IN } from "../../components/render/frontend/varnish";
+import {
+    renderVarnishServiceFiles,
+    renderVarnishVcl,
+    varnishBanCommand,
+    varnishdArgs,
+    VARNISH_DEFAULTS,
+    VARNISH_DROP_IN,
+} from "../../components/render/frontend/varnish";
 import { PATHS, PORTS } from "../../components/topology";
 import { albContext, block, firstFrontend, frontendsOf, repoContext, variantContext } from "../helpers/frontend";
 
@@ -50,7 +57,9 @@ describe("renderVarnishVcl", () => {
         });
 
         it("never serves authenticated requests from the cache", () => {
-            expect(recv).to.include("if (req.http.Authorization || req.http.Cookie ~ \"(^|;\\s*)(__ac(_[A-Za-z0-9]+)?|auth_token|_ZopeId|__cp|statusmessages|I18N_LANGUAGE)=\") {\n        return (pass);");
+            expect(recv).to.include(
+                'if (req.http.Authorization || req.http.Cookie ~ "(^|;\\s*)(__ac(_[A-Za-z0-9]+)?|auth_token|_ZopeId|__cp|statusmessages|I18N_LANGUAGE)=") {\n        return (pass);',
+            );
         });
 
         it("keeps only Plone's cookies", () => {
@@ -111,7 +120,11 @@ describe("renderVarnishVcl", () => {
 
     it("follows the app hosts: a third one joins the ACL", () => {
         const ctx = albContext(3);
-        expect(aclEntries(renderVarnishVcl(ctx, firstFrontend(ctx)))).to.deep.equal(["127.0.0.1", "::1", ...["app-1", "app-2", "app-3"].map((h) => ctx.addresses[h])]);
+        expect(aclEntries(renderVarnishVcl(ctx, firstFrontend(ctx)))).to.deep.equal([
+            "127.0.0.1",
+            "::1",
+            ...["app-1", "app-2", "app-3"].map((h) => ctx.addresses[h]),
+        ]);
     });
 
     it("keeps haproxy's sticky-session cookie without making the request personal", () => {

@@ -56,7 +56,11 @@ describe("topology", () => {
         });
 
         it("uses a host's vcpus override for types the table lacks", () => {
-            const t = topologyOf({ ...BASE, "plone-aws:hosts": [{ name: "one", instanceType: "x9.mega", vcpus: 3, layers: ["frontend", "plone_instances", "zeoserver"] }], "plone-aws:network": { azCount: 1, adminCidrs: ["198.51.100.0/28"] } });
+            const t = topologyOf({
+                ...BASE,
+                "plone-aws:hosts": [{ name: "one", instanceType: "x9.mega", vcpus: 3, layers: ["frontend", "plone_instances", "zeoserver"] }],
+                "plone-aws:network": { azCount: 1, adminCidrs: ["198.51.100.0/28"] },
+            });
             expect(t.hosts[0].clients).to.have.length(6);
         });
     });
@@ -116,7 +120,16 @@ describe("topology", () => {
         });
 
         it("lets only the Zope clients reach memcached, the database and send PURGE", () => {
-            expect(rulesTo(t, "memcached")).to.deep.equal([{ role: "memcached", protocol: "tcp", fromPort: 11211, toPort: 11211, source: { role: "plone_instances" }, description: "memcached from the Zope clients" }]);
+            expect(rulesTo(t, "memcached")).to.deep.equal([
+                {
+                    role: "memcached",
+                    protocol: "tcp",
+                    fromPort: 11211,
+                    toPort: 11211,
+                    source: { role: "plone_instances" },
+                    description: "memcached from the Zope clients",
+                },
+            ]);
             expect(rulesTo(t, "database").map((r) => [r.fromPort, r.source])).to.deep.equal([[5432, { role: "plone_instances" }]]);
             expect(rulesTo(t, "frontend").find((r) => r.fromPort === PORTS.varnish)!.source).to.deep.equal({ role: "plone_instances" });
         });
@@ -128,7 +141,12 @@ describe("topology", () => {
 
         it("GlusterFS ports are open to the clients and between the peers", () => {
             const sources = rulesTo(t, "shared_blobs").map((r) => `${r.fromPort}-${r.toPort}<${"role" in r.source ? r.source.role : r.source.cidr}`);
-            expect(sources).to.include.members(["24007-24008<plone_instances", "24007-24008<shared_blobs", "49152-49161<plone_instances", "49152-49161<shared_blobs"]);
+            expect(sources).to.include.members([
+                "24007-24008<plone_instances",
+                "24007-24008<shared_blobs",
+                "49152-49161<plone_instances",
+                "49152-49161<shared_blobs",
+            ]);
             expect(sources.filter((s) => s.startsWith("2049"))).to.deep.equal([]);
         });
 
@@ -145,7 +163,9 @@ describe("topology", () => {
             const rules = rulesTo(nfs, "shared_blobs");
             for (const role of ["plone_instances", "zeoserver"]) {
                 for (const protocol of ["tcp", "udp"]) {
-                    const ports = rules.filter((r) => r.protocol === protocol && "role" in r.source && r.source.role === role).map((r) => `${r.fromPort}-${r.toPort}`);
+                    const ports = rules
+                        .filter((r) => r.protocol === protocol && "role" in r.source && r.source.role === role)
+                        .map((r) => `${r.fromPort}-${r.toPort}`);
                     expect(ports).to.deep.equal(["2049-2049", "111-111", `${PORTS.statd}-${PORTS.lockd}`]);
                 }
             }

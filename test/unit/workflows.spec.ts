@@ -62,9 +62,13 @@ describe("GitHub workflows, checked by the validators", function () {
         expect(messages).to.include("potentially untrusted");
         expect(messages).to.include("no-such-input");
         expect(messages).to.include("nope");
-        expect(validateWorkflow("on: pull_request\njobs:\n  a:\n    steps: 3\n").errors).to.not.be.empty;
+        expect(validateWorkflow("on: pull_request\njobs:\n  a:\n    steps: 3\n").errors).to.have.length.greaterThan(0);
         requireBinaries(this, "shellcheck");
-        expect(shellcheckRunBlocks(BROKEN_WORKFLOW).map((f) => f.findings).join("\n")).to.include("SC2086");
+        expect(
+            shellcheckRunBlocks(BROKEN_WORKFLOW)
+                .map((f) => f.findings)
+                .join("\n"),
+        ).to.include("SC2086");
     });
 
     for (const { file, text } of workflowFiles()) {

@@ -102,7 +102,6 @@ class BuildoutConfig {
     }
 }
 
-
 /** The parts deploy.cfg adds for a host, in the order buildout installs them. */
 export function generatedParts(ctx: RenderContext, host: HostPlan): string[] {
     const { plone } = ctx.spec;
@@ -152,8 +151,11 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
 
     if (endpoints.zeo && (isClientHost || host.layers.includes("zeoserver"))) {
         const zeo = resolveEndpoint(endpoints.zeo, ctx.addresses);
-        cfg.comment("zeo-host", `The ZEO server: ${"host" in endpoints.zeo ? endpoints.zeo.host : zeo.address}`)
-            .set("zeo-host", "address", `${zeo.address}:${zeo.port}`);
+        cfg.comment("zeo-host", `The ZEO server: ${"host" in endpoints.zeo ? endpoints.zeo.host : zeo.address}`).set(
+            "zeo-host",
+            "address",
+            `${zeo.address}:${zeo.port}`,
+        );
         if (isClientHost) cfg.set("zeoserver", "address", "${zeo-host:address}");
     }
     if (host.layers.includes("zeoserver")) renderZeoServer(ctx, cfg, storage.zeoServerBlobs);

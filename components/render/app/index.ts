@@ -44,7 +44,11 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
         const content = [
             "# plone-aws:appSecrets: the app's secret environment, added by plone-app-env. Written by plone-aws.",
             "# shellcheck shell=bash disable=SC2034",
-            shellAssignments({ APP_SECRETS: Object.keys(appSecrets).sort().map((name) => `${name}=${appSecrets[name]}`) }),
+            shellAssignments({
+                APP_SECRETS: Object.keys(appSecrets)
+                    .sort()
+                    .map((name) => `${name}=${appSecrets[name]}`),
+            }),
             "",
         ].join("\n");
         files.push({ path: layout.appSecrets, content, mode: "0640", owner: "root", group: DEPLOY_USER, secret: true });

@@ -45,9 +45,7 @@ export function hostStorage(ctx: RenderContext, host: HostPlan): HostStorage {
     if (isClientHost) {
         // zeo: the ZEO server streams blobs, clients keep a cache. database: RelStorage keeps a cache.
         clientBlobs =
-            blobs.mode === "zeo" || blobs.mode === "database" || !sharedDir
-                ? { dir: BLOB_CACHE_DIR, shared: false }
-                : { dir: sharedDir, shared: true };
+            blobs.mode === "zeo" || blobs.mode === "database" || !sharedDir ? { dir: BLOB_CACHE_DIR, shared: false } : { dir: sharedDir, shared: true };
         if (clientBlobs.shared) dataDirs.push(clientBlobs.dir);
         const localCache = plone.storage === "relstorage" ? plone.relstorage.cacheLocalDir : undefined;
         if (localCache?.startsWith("/")) dataDirs.push(localCache);

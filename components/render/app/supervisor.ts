@@ -43,8 +43,6 @@ export const STOP_WAIT_SECONDS = 60;
 /** A program that exits within this many seconds of starting counts as failed to start. */
 export const START_SECONDS = 3;
 
-export { DEPLOY_ENV_VARIABLE };
-
 export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): SupervisorProgram[] {
     const { app, plone } = ctx.spec;
     const { endpoints } = ctx.topology;

@@ -18,7 +18,6 @@ export function tlsEnableScriptPath(layout: FrontendLayout = DEFAULT_FRONTEND_LA
     return `${layout.paths.sbinDir}/plone-tls-enable`;
 }
 
-
 export function renderTlsEnableScript(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     const tls = ctx.spec.frontend.tls;
     if (tls.mode !== "certbot") throw new Error("plone-tls-enable is for frontend.tls.mode certbot");

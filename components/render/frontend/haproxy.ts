@@ -19,7 +19,6 @@ import { PATHS } from "../../topology";
 import type { StackSpec } from "../../config/spec";
 import { haproxyWord } from "../encode";
 
-
 /** The agent-check settings of every server line; the app host's agent answers ready/drain/maint. */
 export function agentCheck(layout: FrontendLayout, client: string): string {
     return `agent-check agent-port ${layout.ports.haproxyAgent} agent-inter ${HAPROXY_AGENT_INTERVAL_SECONDS}s agent-send "${client}\\n"`;
@@ -136,8 +135,8 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         "    # on every client (a crawler on a broken page) must not mark them all down; /ok decides.",
         `    # maxconn = the client's threads (plone.zserverThreads): Zope accepts connections even when`,
         "    # every thread is busy, so haproxy queues the excess and hands it to the first free client.",
-        "    # Taking a client out of rotation: the agent on its app host answers \"drain\" or \"maint\"",
-        "    # (the rolling restart writes <runtime dir>/rotation/<client>) and \"ready\" otherwise. An",
+        '    # Taking a client out of rotation: the agent on its app host answers "drain" or "maint"',
+        '    # (the rolling restart writes <runtime dir>/rotation/<client>) and "ready" otherwise. An',
         "    # agent check rather than the runtime API, because every front end asks the app host",
         "    # itself: one file on the app host drains the client on all front ends at once, including",
         "    # one that is added or reloaded meanwhile, and the app host needs no access to the front",

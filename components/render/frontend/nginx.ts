@@ -52,9 +52,23 @@ export const TLS_CIPHERS = [
 ].join(":");
 
 export const GZIP_TYPES = [
-    "text/plain", "text/css", "text/xml", "text/javascript", "application/javascript", "application/json",
-    "application/ld+json", "application/xml", "application/rss+xml", "application/atom+xml", "application/xhtml+xml",
-    "image/svg+xml", "image/x-icon", "image/vnd.microsoft.icon", "font/ttf", "font/otf", "application/vnd.ms-fontobject",
+    "text/plain",
+    "text/css",
+    "text/xml",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/ld+json",
+    "application/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+    "font/ttf",
+    "font/otf",
+    "application/vnd.ms-fontobject",
 ];
 
 /** How this front end receives its traffic. */
@@ -99,7 +113,14 @@ function siteServers(ctx: RenderContext): SiteServer[] {
     const mainNames = [f.domain, ...f.aliases];
     const { rawDefaultServer, rawDefaultSslServer, rawServer, rawSslServer } = f.nginx;
     const servers: SiteServer[] = [
-        { kind: "catch-all", names: ["_"], vhHost: f.domain, zopePath: `/${siteId}`, raw: [rawDefaultServer, rawServer], rawTls: [rawDefaultSslServer, rawSslServer] },
+        {
+            kind: "catch-all",
+            names: ["_"],
+            vhHost: f.domain,
+            zopePath: `/${siteId}`,
+            raw: [rawDefaultServer, rawServer],
+            rawTls: [rawDefaultSslServer, rawSslServer],
+        },
         {
             kind: "main",
             names: mainNames,
@@ -137,10 +158,7 @@ function commonServerSettings(ctx: RenderContext, mode: NginxMode, tls: boolean)
     const f = ctx.spec.frontend;
     const timeout = nginxProxyTimeoutSeconds(ctx.spec);
     const scheme = mode.behindAlb ? "$plone_scheme" : "$scheme";
-    const lines = [
-        `client_max_body_size ${f.nginx.clientMaxBodySize};`,
-        "large_client_header_buffers 4 16k;",
-    ];
+    const lines = [`client_max_body_size ${f.nginx.clientMaxBodySize};`, "large_client_header_buffers 4 16k;"];
     if (mode.behindAlb) {
         const idle = loadBalancerIdleTimeoutSeconds(ctx.spec);
         lines.push(
@@ -156,7 +174,7 @@ function commonServerSettings(ctx: RenderContext, mode: NginxMode, tls: boolean)
         "    return 405;",
         "}",
         "# No HTTP Basic auth on the public side (the ZMI is reached through an SSH tunnel to haproxy).",
-        '# Bearer tokens (plone.restapi) pass.',
+        "# Bearer tokens (plone.restapi) pass.",
         'if ($http_authorization ~* "^\\s*basic\\s") {',
         "    return 403;",
         "}",
@@ -222,15 +240,7 @@ function siteLocations(ctx: RenderContext, layout: FrontendLayout, mode: NginxMo
         "}",
     );
     if (server.kind === "catch-all" && !opts.tls) {
-        lines.push(
-            "location = /nginx_status {",
-            "    stub_status;",
-            "    access_log off;",
-            "    allow 127.0.0.1;",
-            "    allow ::1;",
-            "    deny all;",
-            "}",
-        );
+        lines.push("location = /nginx_status {", "    stub_status;", "    access_log off;", "    allow 127.0.0.1;", "    allow ::1;", "    deny all;", "}");
     }
     lines.push(
         "# The ZMI (manage, manage_*) is not published; operators use an SSH tunnel to haproxy.",
@@ -253,10 +263,7 @@ function siteLocations(ctx: RenderContext, layout: FrontendLayout, mode: NginxMo
     if (opts.redirect) {
         lines.push("    if ($plone_https_redirect) {", `        return 301 ${opts.redirect}$request_uri;`, "    }");
     }
-    lines.push(
-        `    rewrite ^/(.*)$ ${vhm} break;`,
-        "    proxy_pass http://plone_varnish;",
-    );
+    lines.push(`    rewrite ^/(.*)$ ${vhm} break;`, "    proxy_pass http://plone_varnish;");
     if (f.nginx.enableSsi) lines.push("    ssi on;");
     lines.push("}");
     return lines;
@@ -293,7 +300,12 @@ function httpServer(ctx: RenderContext, layout: FrontendLayout, mode: NginxMode,
         redirect = server.kind === "catch-all" ? `https://${f.domain}` : "https://$host";
     }
     body.push("", ...siteLocations(ctx, layout, mode, server, { tls: false, redirect }), ...rawBlock(server.raw));
-    const what = server.kind === "catch-all" ? "Any other host name (and the ALB's health checks)" : server.kind === "main" ? "The site" : `Sub-site ${server.names[0]} -> ${server.zopePath}`;
+    const what =
+        server.kind === "catch-all"
+            ? "Any other host name (and the ALB's health checks)"
+            : server.kind === "main"
+              ? "The site"
+              : `Sub-site ${server.names[0]} -> ${server.zopePath}`;
     return serverBlock(`${what}, HTTP.`, body);
 }
 
@@ -316,7 +328,8 @@ function tlsServer(ctx: RenderContext, layout: FrontendLayout, mode: NginxMode, 
         ...siteLocations(ctx, layout, mode, server, { tls: true }),
         ...rawBlock([...server.raw, ...server.rawTls]),
     ];
-    const what = server.kind === "catch-all" ? "Any other host name" : server.kind === "main" ? "The site" : `Sub-site ${server.names[0]} -> ${server.zopePath}`;
+    const what =
+        server.kind === "catch-all" ? "Any other host name" : server.kind === "main" ? "The site" : `Sub-site ${server.names[0]} -> ${server.zopePath}`;
     return serverBlock(`${what}, HTTPS.`, body);
 }
 
@@ -353,11 +366,11 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
         if (mode.albTls) {
             http.push(
                 "map $http_x_forwarded_proto $plone_https_redirect {",
-                "    default \"\";",
+                '    default "";',
                 "    http 1;",
                 "}",
                 "map $http_x_forwarded_proto $plone_hsts {",
-                "    default \"\";",
+                '    default "";',
                 `    https "${HSTS}";`,
                 "}",
             );
@@ -371,13 +384,7 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
     } else {
         http.push("# On its own public address: X-Forwarded-Proto is not trusted; the scheme and port are nginx's own.");
     }
-    http.push(
-        "map $uri $plone_font_cors {",
-        '    default "";',
-        '    "~*\\.(eot|otf|ttf|woff2?)$" "*";',
-        "}",
-        "",
-    );
+    http.push("map $uri $plone_font_cors {", '    default "";', '    "~*\\.(eot|otf|ttf|woff2?)$" "*";', "}", "");
     const servers = siteServers(ctx);
     const blocks = servers.map((s) => httpServer(ctx, layout, mode, s));
     if (mode.hostTls) {

@@ -5,16 +5,7 @@ import type { HostPlan } from "../../topology";
 import { PATHS } from "../../topology";
 import { addressOf, RenderContext, RenderedFile } from "../context";
 import { vclString } from "../encode";
-import {
-    appHostAddresses,
-    assertFrontend,
-    backendChainSeconds,
-    DEFAULT_FRONTEND_LAYOUT,
-    FrontendLayout,
-    managedHeader,
-    STICKY_COOKIE,
-    unique,
-} from "./layout";
+import { appHostAddresses, assertFrontend, backendChainSeconds, DEFAULT_FRONTEND_LAYOUT, FrontendLayout, managedHeader, STICKY_COOKIE, unique } from "./layout";
 
 /**
  * Cookies Plone needs, as regular expressions of their names (the login cookie __ac and those of
@@ -38,15 +29,19 @@ export function varnishListenAddresses(ctx: RenderContext, frontend: HostPlan, l
 export function varnishdArgs(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string[] {
     assertFrontend(frontend);
     return [
-        "-j", "unix,user=vcache",
+        "-j",
+        "unix,user=vcache",
         ...varnishListenAddresses(ctx, frontend, layout).flatMap((a) => ["-a", a]),
-        "-T", `127.0.0.1:${layout.ports.varnishAdmin}`,
-        "-f", layout.paths.varnishVcl,
-        "-S", layout.paths.varnishSecret,
-        "-s", ctx.spec.frontend.varnish.storage,
+        "-T",
+        `127.0.0.1:${layout.ports.varnishAdmin}`,
+        "-f",
+        layout.paths.varnishVcl,
+        "-S",
+        layout.paths.varnishSecret,
+        "-s",
+        ctx.spec.frontend.varnish.storage,
     ];
 }
-
 
 export function renderVarnishVcl(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     assertFrontend(frontend);

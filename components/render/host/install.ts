@@ -77,9 +77,9 @@ export function renderInstallScript(
         "# Installs the files plone-aws renders for this host; validates and reloads what changed.",
         "set -euo pipefail",
         'root="${PLONE_AWS_ROOT:-}"',
-        'work=$(mktemp -d)',
-        'changed=()',
-        'trap \'rm -rf "$work"\' EXIT',
+        "work=$(mktemp -d)",
+        "changed=()",
+        "trap 'rm -rf \"$work\"' EXIT",
         "",
         "# stage <path> <mode> <owner> <group>: reads base64 content on stdin",
         "stage() {",
@@ -102,12 +102,16 @@ export function renderInstallScript(
         ...(services.some((sv) => sv.validate) ? failureFunctions(redact) : []),
     ];
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
-        const data = Buffer.from(f.content, "utf8").toString("base64").replace(/(.{76})/g, "$1\n");
+        const data = Buffer.from(f.content, "utf8")
+            .toString("base64")
+            .replace(/(.{76})/g, "$1\n");
         const tag = heredocDelimiter(data);
         lines.push(`stage ${shellQuote(f.path)} ${f.mode} ${f.owner} ${f.group} <<'${tag}'`, data, tag);
     }
     for (const path of removeFiles) {
-        lines.push(`if [ -e "$root"${shellQuote(path)} ] || [ -L "$root"${shellQuote(path)} ]; then rm -f "$root"${shellQuote(path)}; changed+=(${shellQuote(path)}); echo "${CHANGED_MARKER} ${path} (removed)"; fi`);
+        lines.push(
+            `if [ -e "$root"${shellQuote(path)} ] || [ -L "$root"${shellQuote(path)} ]; then rm -f "$root"${shellQuote(path)}; changed+=(${shellQuote(path)}); echo "${CHANGED_MARKER} ${path} (removed)"; fi`,
+        );
     }
     lines.push(
         "",

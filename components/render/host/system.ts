@@ -85,7 +85,7 @@ export function renderSetupScript(ctx: RenderContext, host: HostPlan): string {
     const layout = appLayout(spec);
     const files = [...renderSystemFiles(ctx, host), ...renderStorageFiles(ctx, host)].filter((f) => !f.secret);
     const storageSteps = [VOLUMES_SCRIPT, BLOB_SERVER_SCRIPT, BLOBS_SCRIPT].filter((s) => files.some((f) => f.path === s));
-    const tmpfs = host.layers.includes("plone_instances") ? spec.plone.tmpfsSize ?? "" : "";
+    const tmpfs = host.layers.includes("plone_instances") ? (spec.plone.tmpfsSize ?? "") : "";
     return `${scriptHeader("plone-setup", [
         `the setup of ${host.name} (${host.layers.join(", ")}): packages, the deploy user, time zone,`,
         "/tmp, unattended upgrades, directories, then the data volumes and the blob storage.",
@@ -112,7 +112,9 @@ ensure_dir ${PATHS.runtimeDir} root:${DEPLOY_USER} 0775
 ${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${layout.deployTo} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
 if [ "$timezone_changed" -eq 1 ] && service_running cron cron; then service_restart cron cron; else service_ensure cron cron; fi
 finish
-${monitoringSetupCommands(ctx).map((c) => `${c}\n`).join("")}
+${monitoringSetupCommands(ctx)
+    .map((c) => `${c}\n`)
+    .join("")}
 # Storage, in order: volumes, then the blob server, then the blob mount.
 ${storageSteps.map((s) => (s === VOLUMES_SCRIPT ? `${s} "$@"` : s)).join("\n")}
 `;

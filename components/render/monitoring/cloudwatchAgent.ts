@@ -111,25 +111,37 @@ export function renderCloudwatchAgentConfig(ctx: RenderContext, host: HostPlan):
             },
         },
         // The stack creates the groups with their retention: the agent is given none, so it changes none.
-        logs: logs.length === 0 ? undefined : {
-            logs_collected: {
-                files: {
-                    collect_list: logs.map((l) => ({ file_path: l.path, log_group_name: logGroupName(ctx.spec, l.kind), log_stream_name: l.stream, timezone: "UTC" })),
-                },
-            },
-        },
+        logs:
+            logs.length === 0
+                ? undefined
+                : {
+                      logs_collected: {
+                          files: {
+                              collect_list: logs.map((l) => ({
+                                  file_path: l.path,
+                                  log_group_name: logGroupName(ctx.spec, l.kind),
+                                  log_stream_name: l.stream,
+                                  timezone: "UTC",
+                              })),
+                          },
+                      },
+                  },
     };
     return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 /** plone-cloudwatch-agent install|reload: Amazon's package (EC2 only), and the configuration loaded. */
 export function renderCloudwatchAgentScript(ctx: RenderContext): string {
-    return `${scriptHeader("plone-cloudwatch-agent", [
-        "install|reload: the CloudWatch agent of this host.",
-        "install  on EC2 (the instance metadata answers): download Amazon's package for the architecture,",
-        "         check its signature (key fingerprint below) and install it; elsewhere say so and do nothing.",
-        `reload   load ${CLOUDWATCH_AGENT_CONFIG} and (re)start the agent; nothing when it is not installed.`,
-    ], [])}
+    return `${scriptHeader(
+        "plone-cloudwatch-agent",
+        [
+            "install|reload: the CloudWatch agent of this host.",
+            "install  on EC2 (the instance metadata answers): download Amazon's package for the architecture,",
+            "         check its signature (key fingerprint below) and install it; elsewhere say so and do nothing.",
+            `reload   load ${CLOUDWATCH_AGENT_CONFIG} and (re)start the agent; nothing when it is not installed.`,
+        ],
+        [],
+    )}
 REGION=${shellQuote(ctx.spec.region)}
 CONFIG=${CLOUDWATCH_AGENT_CONFIG}
 CTL=${CLOUDWATCH_AGENT_CTL}
@@ -189,4 +201,3 @@ case $\{1:-} in
 esac
 finish
 `;
-

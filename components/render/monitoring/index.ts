@@ -30,10 +30,7 @@ export function monitoringSetupCommands(ctx: RenderContext): string[] {
 /** Debian packages monitoring needs on a host. */
 export function monitoringPackages(ctx: RenderContext): string[] {
     const { monitoring } = ctx.spec;
-    return [
-        ...(monitoring.cloudwatchAgent || monitoring.newRelic.infrastructure ? ["gpg"] : []),
-        ...remoteSyslogPackages(ctx),
-    ];
+    return [...(monitoring.cloudwatchAgent || monitoring.newRelic.infrastructure ? ["gpg"] : []), ...remoteSyslogPackages(ctx)];
 }
 
 /** The files the configure step writes: the agent's configuration, rsyslog's forwarding, New Relic's (secret) settings. */

@@ -24,7 +24,6 @@ export function newRelicEnvironment(ctx: Pick<RenderContext, "spec">, host: Pick
     return { NEW_RELIC_CONFIG_FILE: newRelicIniPath(ctx) };
 }
 
-
 function licenseOf(ctx: RenderContext): string {
     const key = ctx.secrets.newRelicLicenseKey;
     if (!key) throw new Error("monitoring.newRelic needs plone-aws:newRelicLicenseKey");
@@ -69,10 +68,14 @@ export function renderNewRelicFiles(ctx: RenderContext, host: HostPlan): Rendere
 
 /** plone-newrelic-infra install: New Relic's apt repository and the agent (the configure step writes its license). */
 export function renderNewRelicInfraScript(): string {
-    return `${scriptHeader("plone-newrelic-infra", [
-        "install: New Relic's apt repository (its key in /usr/share/keyrings) and the newrelic-infra package.",
-        `The configure step writes ${NEWRELIC_INFRA_CONFIG} (the license) and restarts the agent.`,
-    ], [])}
+    return `${scriptHeader(
+        "plone-newrelic-infra",
+        [
+            "install: New Relic's apt repository (its key in /usr/share/keyrings) and the newrelic-infra package.",
+            `The configure step writes ${NEWRELIC_INFRA_CONFIG} (the license) and restarts the agent.`,
+        ],
+        [],
+    )}
 REPOSITORY=${REPOSITORY}
 REPOSITORY_KEY=${REPOSITORY_KEY}
 ${INFRA_LOGIC}`;

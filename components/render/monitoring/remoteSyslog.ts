@@ -16,12 +16,14 @@ export function forwardedFiles(ctx: RenderContext, host: HostPlan): Record<strin
         // nginx's access log is the site's traffic: CloudWatch Logs keeps it, the syslog service does not
         // need it. haproxy logs through syslog, which is forwarded as a whole.
         if (log.kind === "nginx-access" || log.kind === "haproxy") continue;
-        const base = log.path.split("/").pop()!.replace(/\.log$/, "");
+        const base = log.path
+            .split("/")
+            .pop()!
+            .replace(/\.log$/, "");
         files[log.path] = log.kind === "nginx-error" ? "nginx" : base;
     }
     return { ...files, ...(ctx.spec.monitoring.remoteSyslog?.files ?? {}) };
 }
-
 
 export function renderRemoteSyslogConf(ctx: RenderContext, host: HostPlan): string | undefined {
     const remote = ctx.spec.monitoring.remoteSyslog;

@@ -89,15 +89,19 @@ export function renderBackupEnv(ctx: RenderContext, host: HostPlan): string {
 
 /** plone-backup: repozo, then the off-site copy. Runs as root (ops) or as the deploy user (cron). */
 export function renderBackupScript(ctx: RenderContext): string {
-    return `${scriptHeader("plone-backup", [
-        "[--no-offsite]: back up the app's data now, as the scheduled job does.",
-        "1. repozo: bin/backup -q in the current release (collective.recipe.backup; ZEO servers only).",
-        "2. the copy to S3 (offsiteBackups): repozo's files to s3://BUCKET/STACK/filestorage/ and the blob",
-        "   directory to s3://BUCKET/STACK/blobstorage/, with aws s3 sync. Blobs are never deleted from the",
-        "   bucket (any restored Data.fs finds its blobs); repozo files older than KEEP_DAYS are, except",
-        "   the last full backup before them. Run as root or as the deploy user; one run at a time.",
-        "--no-offsite  only step 1.",
-    ], [])}
+    return `${scriptHeader(
+        "plone-backup",
+        [
+            "[--no-offsite]: back up the app's data now, as the scheduled job does.",
+            "1. repozo: bin/backup -q in the current release (collective.recipe.backup; ZEO servers only).",
+            "2. the copy to S3 (offsiteBackups): repozo's files to s3://BUCKET/STACK/filestorage/ and the blob",
+            "   directory to s3://BUCKET/STACK/blobstorage/, with aws s3 sync. Blobs are never deleted from the",
+            "   bucket (any restored Data.fs finds its blobs); repozo files older than KEEP_DAYS are, except",
+            "   the last full backup before them. Run as root or as the deploy user; one run at a time.",
+            "--no-offsite  only step 1.",
+        ],
+        [],
+    )}
 SETTINGS=$\{PLONE_BACKUP_ENV:-${backupEnvPath(ctx)}}
 LOCK_DIR=$\{PLONE_LOCK_DIR:-/run/lock}
 ${BACKUP_LOGIC}`;

@@ -47,7 +47,9 @@ export function weekdaysOf(field: string): number[] {
 export function nextDaySchedule(schedule: string): string {
     const [minute, hour, dom, month, dow] = cronFields(schedule);
     if (dom !== "*" || dow === "*") throw new Error(`${schedule}: a two-stage pack needs a schedule by weekday, with * as day of month`);
-    const next = weekdaysOf(dow).map((d) => (d + 1) % 7).sort((a, b) => a - b);
+    const next = weekdaysOf(dow)
+        .map((d) => (d + 1) % 7)
+        .sort((a, b) => a - b);
     return [minute, hour, dom, month, next.join(",")].join(" ");
 }
 
@@ -82,16 +84,36 @@ export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: Ho
         }
     }
     if (plone.storage === "relstorage" && copiesOffsite(ctx, host)) {
-        jobs.push({ comment: "copy of the blobs to S3 (plone-backup); the database has RDS's automated backups", schedule: plone.backups.schedule, name: "backup", command: OPS_SCRIPTS.backup });
+        jobs.push({
+            comment: "copy of the blobs to S3 (plone-backup); the database has RDS's automated backups",
+            schedule: plone.backups.schedule,
+            name: "backup",
+            command: OPS_SCRIPTS.backup,
+        });
     }
     if (plone.storage === "relstorage" && plone.pack.enabled && ctx.topology.endpoints.packingHost === host.name) {
         if (plone.pack.twoStage) {
             jobs.push(
-                { comment: `RelStorage pre-pack (zodbpack --prepack), keeping ${plone.pack.days} days`, schedule: plone.pack.schedule, name: "zodbpack", command: `${ZODBPACK_SCRIPT} prepack` },
-                { comment: "RelStorage pack from the pre-pack state, the day after", schedule: nextDaySchedule(plone.pack.schedule), name: "zodbpack", command: `${ZODBPACK_SCRIPT} pack` },
+                {
+                    comment: `RelStorage pre-pack (zodbpack --prepack), keeping ${plone.pack.days} days`,
+                    schedule: plone.pack.schedule,
+                    name: "zodbpack",
+                    command: `${ZODBPACK_SCRIPT} prepack`,
+                },
+                {
+                    comment: "RelStorage pack from the pre-pack state, the day after",
+                    schedule: nextDaySchedule(plone.pack.schedule),
+                    name: "zodbpack",
+                    command: `${ZODBPACK_SCRIPT} pack`,
+                },
             );
         } else {
-            jobs.push({ comment: `RelStorage pack (zodbpack), keeping ${plone.pack.days} days of history`, schedule: plone.pack.schedule, name: "zodbpack", command: `${ZODBPACK_SCRIPT} full` });
+            jobs.push({
+                comment: `RelStorage pack (zodbpack), keeping ${plone.pack.days} days of history`,
+                schedule: plone.pack.schedule,
+                name: "zodbpack",
+                command: `${ZODBPACK_SCRIPT} full`,
+            });
         }
     }
     return jobs;
@@ -119,10 +141,14 @@ export function cronFilePath(ctx: RenderContext): string {
 
 /** plone-cron-job NAME COMMAND...: how every scheduled job runs. */
 export function renderCronJobScript(ctx: RenderContext): string {
-    return `${scriptHeader("plone-cron-job", [
-        `NAME COMMAND [ARG...]: runs a scheduled job of ${ctx.spec.app.name} in its current release, as ${DEPLOY_USER},`,
-        `one at a time per NAME, appending to ${PATHS.logDir}/NAME.log. A failure is also printed for cron's mail.`,
-    ], [])}
+    return `${scriptHeader(
+        "plone-cron-job",
+        [
+            `NAME COMMAND [ARG...]: runs a scheduled job of ${ctx.spec.app.name} in its current release, as ${DEPLOY_USER},`,
+            `one at a time per NAME, appending to ${PATHS.logDir}/NAME.log. A failure is also printed for cron's mail.`,
+        ],
+        [],
+    )}
 RELEASE=${appLayout(ctx.spec).current}
 LOG_DIR=${PATHS.logDir}
 ${CRON_JOB_LOGIC}`;
@@ -182,8 +208,18 @@ export function renderZodbpackConf(ctx: RenderContext): string {
     const sharedDir = blobStorageDir(blobs);
     const blobLines = sharedDir
         ? ["    shared-blob-dir true", `    blob-dir ${sharedDir}`]
-        : ["    shared-blob-dir false", `    blob-dir ${appLayout(ctx.spec).sharedVar}/zodbpack-blobcache`, `    blob-cache-size ${plone.relstorage.blobCacheSize}`];
-    const dsn = [`dbname=${dsnValue(db.name)}`, `user=${dsnValue(db.user)}`, `host=${dsnValue(db.host)}`, `port=${dsnValue(String(db.port))}`, `password=${dsnValue(db.password)}`];
+        : [
+              "    shared-blob-dir false",
+              `    blob-dir ${appLayout(ctx.spec).sharedVar}/zodbpack-blobcache`,
+              `    blob-cache-size ${plone.relstorage.blobCacheSize}`,
+          ];
+    const dsn = [
+        `dbname=${dsnValue(db.name)}`,
+        `user=${dsnValue(db.user)}`,
+        `host=${dsnValue(db.host)}`,
+        `port=${dsnValue(String(db.port))}`,
+        `password=${dsnValue(db.password)}`,
+    ];
     return [
         `# RelStorage packing of ${app.name} (plone-aws): plone-zodbpack runs bin/zodbpack with this file.`,
         "<relstorage>",
@@ -210,11 +246,15 @@ export function renderPgpass(ctx: RenderContext): string {
 export function renderZodbpackScript(ctx: RenderContext): string {
     const { plone } = ctx.spec;
     const db = databaseOf(ctx);
-    return `${scriptHeader("plone-zodbpack", [
-        `[full|prepack|pack]: packs the RelStorage database of ${ctx.spec.app.name}, keeping ${plone.pack.days} days of history.`,
-        "prepack and pack are the two stages of plone.pack.twoStage. Run by plone-cron-job in the current release;",
-        "the buildout builds bin/zodbpack (RelStorage's console script).",
-    ], [])}
+    return `${scriptHeader(
+        "plone-zodbpack",
+        [
+            `[full|prepack|pack]: packs the RelStorage database of ${ctx.spec.app.name}, keeping ${plone.pack.days} days of history.`,
+            "prepack and pack are the two stages of plone.pack.twoStage. Run by plone-cron-job in the current release;",
+            "the buildout builds bin/zodbpack (RelStorage's console script).",
+        ],
+        [],
+    )}
 CONFIG=${appLayout(ctx.spec).zodbpackConf}
 DAYS=${plone.pack.days}
 TRUNCATE_REFS=${plone.pack.truncateRefs ? 1 : 0}

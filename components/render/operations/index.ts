@@ -17,10 +17,7 @@ import { runsBuild } from "../../layers";
 
 export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const script = (path: string, content: string) => rootFile(path, content, "0755");
-    const files: RenderedFile[] = [
-        script(OPS_SCRIPTS.status, renderStatusScript(ctx, host)),
-        script(OPS_SCRIPTS.service, renderServiceScript(ctx, host)),
-    ];
+    const files: RenderedFile[] = [script(OPS_SCRIPTS.status, renderStatusScript(ctx, host)), script(OPS_SCRIPTS.service, renderServiceScript(ctx, host))];
     if (runsBuild(host)) {
         files.push(rootFile(OPERATIONS_TOOLKIT, renderOperationsToolkit()), script(OPS_SCRIPTS.program, renderProgramScript()));
     }

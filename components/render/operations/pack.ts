@@ -18,11 +18,15 @@ export function packNowCommand(ctx: Pick<RenderContext, "spec" | "topology">, ho
 export function renderPackScript(ctx: RenderContext, host: HostPlan): string | undefined {
     const pack = packNowCommand(ctx, host);
     if (!pack) return undefined;
-    return `${scriptHeader("plone-pack", [
-        `pack the database of ${ctx.spec.app.name} now: ${pack.command.join(" ")} in the current release, as ${DEPLOY_USER},`,
-        `keeping ${ctx.spec.plone.pack.days} days of history. Refused while the scheduled ${pack.name} runs. Its output is also`,
-        `appended to ${PATHS.logDir}/${pack.name}.log.`,
-    ], [])}
+    return `${scriptHeader(
+        "plone-pack",
+        [
+            `pack the database of ${ctx.spec.app.name} now: ${pack.command.join(" ")} in the current release, as ${DEPLOY_USER},`,
+            `keeping ${ctx.spec.plone.pack.days} days of history. Refused while the scheduled ${pack.name} runs. Its output is also`,
+            `appended to ${PATHS.logDir}/${pack.name}.log.`,
+        ],
+        [],
+    )}
 RELEASE=${appLayout(ctx.spec).current}
 DEPLOY_USER=$\{PLONE_DEPLOY_USER:-${DEPLOY_USER}}
 LOCK_DIR=$\{PLONE_LOCK_DIR:-/run/lock}

@@ -7,7 +7,6 @@ import type { RenderContext } from "../context";
 import { frontendServiceScriptPath } from "../frontend/service";
 import { scriptHeader, sh, shellArray } from "../scriptKit";
 
-
 export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan): SystemService[] {
     const { spec } = ctx;
     const layerServices = (layers: readonly Layer[]) => layers.filter((l) => host.layers.includes(l)).flatMap((l) => layerInfo(l).services(spec));
@@ -19,7 +18,9 @@ export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan)
         ...(frontend || spec.monitoring.remoteSyslog ? [{ name: "rsyslog", unit: "rsyslog", init: "rsyslog" }] : []),
         ...(runsBuild(host) ? [{ name: "supervisor", unit: "supervisor", init: "supervisor" }] : []),
         ...layerServices(LAYERS.filter((l) => l !== "frontend")),
-        ...(spec.monitoring.cloudwatchAgent ? [{ name: "cloudwatch-agent", unit: "amazon-cloudwatch-agent", init: "", optional: "installed on EC2 hosts only" }] : []),
+        ...(spec.monitoring.cloudwatchAgent
+            ? [{ name: "cloudwatch-agent", unit: "amazon-cloudwatch-agent", init: "", optional: "installed on EC2 hosts only" }]
+            : []),
         ...(spec.monitoring.newRelic.infrastructure ? [{ name: "newrelic-infra", unit: "newrelic-infra", init: "newrelic-infra" }] : []),
     ];
 }
@@ -27,11 +28,15 @@ export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan)
 /** plone-service: start, stop, restart or show one of the host's system services. */
 export function renderServiceScript(ctx: RenderContext, host: HostPlan): string {
     const services = systemServices(ctx, host);
-    return `${scriptHeader("plone-service", [
-        `start|stop|restart|status SERVICE: a system service of ${host.name}. SERVICE is one of: ${services.map((s) => s.name).join(", ")}.`,
-        "nginx, varnish and haproxy are validated before they start or restart (plone-frontend-service);",
-        "restarting varnish empties its cache. The app's supervisor programs are plone-program's.",
-    ], ["services"])}
+    return `${scriptHeader(
+        "plone-service",
+        [
+            `start|stop|restart|status SERVICE: a system service of ${host.name}. SERVICE is one of: ${services.map((s) => s.name).join(", ")}.`,
+            "nginx, varnish and haproxy are validated before they start or restart (plone-frontend-service);",
+            "restarting varnish empties its cache. The app's supervisor programs are plone-program's.",
+        ],
+        ["services"],
+    )}
 NAMES=${shellArray(services.map((s) => s.name))}
 UNITS=${shellArray(services.map((s) => s.unit))}
 INITS=${shellArray(services.map((s) => s.init))}

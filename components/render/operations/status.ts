@@ -14,10 +14,14 @@ export function renderStatusScript(ctx: RenderContext, host: HostPlan): string {
     const services = systemServices(ctx, host);
     const buildout = runsBuild(host);
     const layout = appLayout(ctx.spec);
-    return `${scriptHeader("plone-status", [
-        `what runs on ${host.name} (${host.layers.join(", ")}): services, the app's programs, the release, disks.`,
-        `Exit 0 when all is well, ${STATUS_PROBLEMS} when something is wrong (each problem is listed last), 1 when it cannot tell.`,
-    ], ["services"])}
+    return `${scriptHeader(
+        "plone-status",
+        [
+            `what runs on ${host.name} (${host.layers.join(", ")}): services, the app's programs, the release, disks.`,
+            `Exit 0 when all is well, ${STATUS_PROBLEMS} when something is wrong (each problem is listed last), 1 when it cannot tell.`,
+        ],
+        ["services"],
+    )}
 HOST=${shellQuote(host.name)}
 LAYERS=${shellQuote(host.layers.join(", "))}
 NAMES=${shellArray(services.map((s) => s.name))}

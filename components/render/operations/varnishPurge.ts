@@ -7,12 +7,16 @@ import { scriptHeader, sh, shellArray } from "../scriptKit";
 
 export function renderVarnishPurgeScript(ctx: RenderContext): string {
     const defaults = ctx.spec.frontend.varnish.purgeUrls;
-    return `${scriptHeader("plone-varnish-purge", [
-        "[REGEX...]: ban every object in this host's Varnish cache whose URL matches one of the regular",
-        "expressions (Varnish's, matched against the path Varnish asked haproxy for). Without any: the",
-        "stack's frontend.varnish.purgeUrls (--help lists them). Each ban is a BAN request to Varnish on the",
-        "loopback address.",
-    ], [])}
+    return `${scriptHeader(
+        "plone-varnish-purge",
+        [
+            "[REGEX...]: ban every object in this host's Varnish cache whose URL matches one of the regular",
+            "expressions (Varnish's, matched against the path Varnish asked haproxy for). Without any: the",
+            "stack's frontend.varnish.purgeUrls (--help lists them). Each ban is a BAN request to Varnish on the",
+            "loopback address.",
+        ],
+        [],
+    )}
 PORT=$\{PLONE_VARNISH_PORT:-${DEFAULT_FRONTEND_LAYOUT.ports.varnish}}
 DEFAULT_REGEXES=${shellArray(defaults)}
 ${PURGE_LOGIC}`;

@@ -58,11 +58,15 @@ export function renderBlobsScript(ctx: RenderContext, host: HostPlan): string | 
     const [source, , fstype] = line.split(" ");
     // A bind mount shows the device as its source, and any GlusterFS peer serves the volume.
     const expected = fstype === "none" ? "*" : blobs.mode === "gluster" ? `*:${source.slice(source.indexOf(":") + 1)}` : source;
-    return `${scriptHeader("plone-blobs", [
-        `the ${blobs.mode} blob mount of ${host.name} on ${blobs.mountPoint} and the blob directory on it.`,
-        "Run after the blob server's setup (NFS server, GlusterFS primary) or with EFS mount targets up.",
-        "Inputs tests override: PLONE_FSTAB (/etc/fstab), PLONE_MOUNT_WAIT (120 s).",
-    ], ["fstab"])}
+    return `${scriptHeader(
+        "plone-blobs",
+        [
+            `the ${blobs.mode} blob mount of ${host.name} on ${blobs.mountPoint} and the blob directory on it.`,
+            "Run after the blob server's setup (NFS server, GlusterFS primary) or with EFS mount targets up.",
+            "Inputs tests override: PLONE_FSTAB (/etc/fstab), PLONE_MOUNT_WAIT (120 s).",
+        ],
+        ["fstab"],
+    )}
 [ "$(id -u)" -eq 0 ] || die "run as root"
 MOUNT_POINT=${blobs.mountPoint}
 FSTAB_LINE=${shellQuote(line)}

@@ -50,12 +50,16 @@ export function renderGlusterScript(ctx: RenderContext, host: HostPlan): string 
     const peers = [blobs.primary, ...blobs.replicas];
     if (!peers.includes(host.name)) throw new Error(`${host.name} is not a GlusterFS peer (${peers.join(", ")})`);
     const role = host.name === blobs.primary ? "the primary: it creates and grows the volume" : `a replica: ${blobs.primary} (the primary) adds its brick`;
-    return `${scriptHeader("plone-blob-server", [
-        `GlusterFS peer ${host.name} of the blob volume ${blobs.volume}, ${role}.`,
-        "Order across hosts: the replicas first (glusterd running), then the primary, then the clients.",
-        "Peers that leave the stack are not removed: the primary warns with the commands that remove",
-        "their bricks (remove-brick, peer detach), to run by hand once the data is safe.",
-    ], ["services", "files"])}
+    return `${scriptHeader(
+        "plone-blob-server",
+        [
+            `GlusterFS peer ${host.name} of the blob volume ${blobs.volume}, ${role}.`,
+            "Order across hosts: the replicas first (glusterd running), then the primary, then the clients.",
+            "Peers that leave the stack are not removed: the primary warns with the commands that remove",
+            "their bricks (remove-brick, peer detach), to run by hand once the data is safe.",
+        ],
+        ["services", "files"],
+    )}
 [ "$(id -u)" -eq 0 ] || die "run as root"
 VOLUME=${blobs.volume}
 BRICK_ROOT=${posix.dirname(blobs.brickPath)}

@@ -125,16 +125,22 @@ const PINNED_RPC_PORTS = [
 export function renderNfsServerScript(ctx: RenderContext, host: HostPlan, blobDir: string): string {
     const { exportPath, server } = nfsBlobs(ctx);
     if (host.name !== server) throw new Error(`${host.name} is not the NFS server (${server})`);
-    return `${scriptHeader("plone-blob-server", [
-        `the NFS server of the Plone blobs on ${host.name}: ${exportPath} to ${nfsClientHosts(ctx).join(", ") || "no other host"}.`,
-        "Run after plone-volumes (the exports volume) and before the clients mount.",
-    ], ["services", "files"])}
+    return `${scriptHeader(
+        "plone-blob-server",
+        [
+            `the NFS server of the Plone blobs on ${host.name}: ${exportPath} to ${nfsClientHosts(ctx).join(", ") || "no other host"}.`,
+            "Run after plone-volumes (the exports volume) and before the clients mount.",
+        ],
+        ["services", "files"],
+    )}
 [ "$(id -u)" -eq 0 ] || die "run as root"
 EXPORT_DIR=${exportPath}
 BLOB_DIR=${blobDir}
 PINNED_PORTS=(${PINNED_RPC_PORTS.map(([p, port]) => `${p}=${port}`).join(" ")})
 
-${nfsServerFiles(ctx).map((f) => putFileCommand(f)).join("\n")}
+${nfsServerFiles(ctx)
+    .map((f) => putFileCommand(f))
+    .join("\n")}
 ${NFS_SERVER_LOGIC}`;
 }
 

@@ -35,15 +35,19 @@ export function renderVolumeScript(host: HostPlan): string {
         const { owner, mode } = VOLUME_OWNERSHIP[v.kind];
         return [v.mountPoint, v.deviceName, v.kind, owner, mode].join("|");
     });
-    return `${scriptHeader("plone-volumes", [
-        `the EBS data volumes of ${host.name}: find each device, make an XFS file system only`,
-        "when the device is blank, mount it by UUID (fstab, nofail) and set the owner of its root.",
-        "A device that holds anything (a file system, a partition table) is never formatted.",
-        "",
-        "Usage: plone-volumes [MOUNT_POINT=VOLUME_ID ...], e.g. /srv/exports=vol-0123456789abcdef0",
-        "Inputs tests override: PLONE_DEV_DIR (/dev), PLONE_SYS_DIR (/sys), PLONE_BLKID (blkid),",
-        "PLONE_MKFS (mkfs.xfs), PLONE_NVME (nvme), PLONE_FSTAB (/etc/fstab), PLONE_VOLUME_WAIT (60 s).",
-    ], ["files", "fstab"])}
+    return `${scriptHeader(
+        "plone-volumes",
+        [
+            `the EBS data volumes of ${host.name}: find each device, make an XFS file system only`,
+            "when the device is blank, mount it by UUID (fstab, nofail) and set the owner of its root.",
+            "A device that holds anything (a file system, a partition table) is never formatted.",
+            "",
+            "Usage: plone-volumes [MOUNT_POINT=VOLUME_ID ...], e.g. /srv/exports=vol-0123456789abcdef0",
+            "Inputs tests override: PLONE_DEV_DIR (/dev), PLONE_SYS_DIR (/sys), PLONE_BLKID (blkid),",
+            "PLONE_MKFS (mkfs.xfs), PLONE_NVME (nvme), PLONE_FSTAB (/etc/fstab), PLONE_VOLUME_WAIT (60 s).",
+        ],
+        ["files", "fstab"],
+    )}
 # mount point | attachment name | kind | owner | mode of its root
 VOLUMES=${shellArray(table)}
 MOUNT_OPTIONS=${VOLUME_MOUNT_OPTIONS}

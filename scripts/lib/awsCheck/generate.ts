@@ -54,7 +54,10 @@ function readJson(file: string): unknown {
 
 /** The newest model version of a service (botocore keeps older ones next to it). */
 function loadModel(dataDir: string, service: string): { version: string; model: Model } {
-    const versions = fs.readdirSync(path.join(dataDir, service)).filter((v) => /^\d{4}-\d{2}-\d{2}$/.test(v)).sort();
+    const versions = fs
+        .readdirSync(path.join(dataDir, service))
+        .filter((v) => /^\d{4}-\d{2}-\d{2}$/.test(v))
+        .sort();
     const version = versions[versions.length - 1];
     if (!version) throw new Error(`no model of ${service} in ${dataDir}`);
     return { version, model: readJson(path.join(dataDir, service, version, "service-2.json")) as Model };

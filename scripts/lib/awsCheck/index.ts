@@ -41,7 +41,8 @@ export function valuesAt(root: unknown, inputPath: string): { path: string; valu
                 if (Array.isArray(child)) child.forEach((v, i) => next.push({ path: `${base}[${i}]`, value: v }));
             } else if (m[2] === "{key}" || m[2] === "{value}") {
                 if (typeof child === "object" && !Array.isArray(child)) {
-                    for (const [k, v] of Object.entries(child as Record<string, unknown>)) next.push({ path: `${base}["${k}"]`, value: m[2] === "{key}" ? k : v });
+                    for (const [k, v] of Object.entries(child as Record<string, unknown>))
+                        next.push({ path: `${base}["${k}"]`, value: m[2] === "{key}" ? k : v });
                 }
             } else {
                 next.push({ path: base, value: child });
@@ -85,20 +86,21 @@ function plain(r: CapturedResource): Record<string, unknown> {
 }
 
 /** Checks one value against every rule for (type, input). */
-function checkValue(
-    r: CapturedResource,
-    inputs: Record<string, unknown>,
-    input: string,
-    field: string,
-    value: unknown,
-    data: ApiConstraintData,
-): AwsIssue[] {
+function checkValue(r: CapturedResource, inputs: Record<string, unknown>, input: string, field: string, value: unknown, data: ApiConstraintData): AwsIssue[] {
     const issues: AwsIssue[] = [];
     if (typeof value !== "string" && typeof value !== "number") return issues;
     for (const c of data.constraints) {
         if (c.type !== r.type || c.input !== input) continue;
         const problem = apiProblem(c, value);
-        if (problem) issues.push({ resource: r.name, type: r.type, field, value, message: problem, source: `AWS API model (botocore ${data.botocore}): ${c.api} (${c.shape})` });
+        if (problem)
+            issues.push({
+                resource: r.name,
+                type: r.type,
+                field,
+                value,
+                message: problem,
+                source: `AWS API model (botocore ${data.botocore}): ${c.api} (${c.shape})`,
+            });
     }
     for (const rule of FIELD_RULES) {
         if (rule.type !== r.type || rule.input !== input) continue;
@@ -148,7 +150,11 @@ export function checkAwsConstraints(run: OfflineRun, options: AwsCheckOptions): 
                 continue;
             }
             for (const issue of checkValue(r, inputs, rule.input, rule.input, generated, data)) {
-                issues.push({ ...issue, value: `${r.name}${rule.separator}<${AUTONAME_RANDOM_LENGTH} random>`, message: `(the name Pulumi generates) ${issue.message}` });
+                issues.push({
+                    ...issue,
+                    value: `${r.name}${rule.separator}<${AUTONAME_RANDOM_LENGTH} random>`,
+                    message: `(the name Pulumi generates) ${issue.message}`,
+                });
             }
         }
     }

@@ -27,23 +27,53 @@ export interface AutoNameRule {
 export const AUTONAME_RANDOM_LENGTH = 7;
 
 const TF = "terraform-provider-aws";
-const BRIDGE_DEFAULT = "pulumi-aws provider/autonaming.go (every input named \"name\": at most 255)";
+const BRIDGE_DEFAULT = 'pulumi-aws provider/autonaming.go (every input named "name": at most 255)';
 
 export const AUTONAME_RULES: AutoNameRule[] = [
     { type: "aws:lb/loadBalancer:LoadBalancer", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
-    { type: "aws:lb/targetGroup:TargetGroup", input: "name", maxLength: 32, separator: "-", source: "pulumi-aws provider/resources.go (aws_lb_target_group: AutoName(\"name\", 32, \"-\"))" },
+    {
+        type: "aws:lb/targetGroup:TargetGroup",
+        input: "name",
+        maxLength: 32,
+        separator: "-",
+        source: 'pulumi-aws provider/resources.go (aws_lb_target_group: AutoName("name", 32, "-"))',
+    },
     { type: "aws:ec2/securityGroup:SecurityGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
-    { type: "aws:ec2/keyPair:KeyPair", input: "keyName", maxLength: 255, separator: "-", source: "pulumi-aws provider/resources.go (aws_key_pair: AutoName(\"keyName\", 255, \"-\"))" },
-    { type: "aws:iam/role:Role", input: "name", maxLength: 64, separator: "-", source: "pulumi-aws provider/resources.go (aws_iam_role: AutoName(\"name\", 64, \"-\"))" },
+    {
+        type: "aws:ec2/keyPair:KeyPair",
+        input: "keyName",
+        maxLength: 255,
+        separator: "-",
+        source: 'pulumi-aws provider/resources.go (aws_key_pair: AutoName("keyName", 255, "-"))',
+    },
+    {
+        type: "aws:iam/role:Role",
+        input: "name",
+        maxLength: 64,
+        separator: "-",
+        source: 'pulumi-aws provider/resources.go (aws_iam_role: AutoName("name", 64, "-"))',
+    },
     { type: "aws:iam/instanceProfile:InstanceProfile", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:iam/rolePolicy:RolePolicy", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:rds/subnetGroup:SubnetGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:rds/parameterGroup:ParameterGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
-    { type: "aws:rds/instance:Instance", input: "identifier", maxLength: 255, separator: "", source: "pulumi-aws provider/resources.go (aws_db_instance identifier: resource.NewUniqueHex(name, 7, 255))" },
+    {
+        type: "aws:rds/instance:Instance",
+        input: "identifier",
+        maxLength: 255,
+        separator: "",
+        source: "pulumi-aws provider/resources.go (aws_db_instance identifier: resource.NewUniqueHex(name, 7, 255))",
+    },
     { type: "aws:sns/topic:Topic", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:cloudwatch/metricAlarm:MetricAlarm", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:cloudwatch/logGroup:LogGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
-    { type: "aws:efs/fileSystem:FileSystem", input: "creationToken", maxLength: 255, separator: "-", source: "pulumi-aws provider/resources.go (aws_efs_file_system: AutoName(\"creationToken\", 255, \"-\"))" },
+    {
+        type: "aws:efs/fileSystem:FileSystem",
+        input: "creationToken",
+        maxLength: 255,
+        separator: "-",
+        source: 'pulumi-aws provider/resources.go (aws_efs_file_system: AutoName("creationToken", 255, "-"))',
+    },
 ];
 
 function length(v: string | number, min: number, max: number, what = "characters"): string | undefined {
@@ -91,10 +121,19 @@ const rdsIdentifier = (max: number) =>
 
 /** EC2 security group and rule descriptions (EC2 API CreateSecurityGroup GroupDescription, IpRange Description). */
 const EC2_DESCRIPTION = all(maxLen(255), matches(/^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]*$/, "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*"));
-const EC2_DESCRIPTION_SOURCE = "EC2 API reference (CreateSecurityGroup GroupDescription, IpRange Description) and terraform-provider-aws internal/service/ec2/vpc_security_group.go (StringLenBetween(0, 255))";
+const EC2_DESCRIPTION_SOURCE =
+    "EC2 API reference (CreateSecurityGroup GroupDescription, IpRange Description) and terraform-provider-aws internal/service/ec2/vpc_security_group.go (StringLenBetween(0, 255))";
 
 /** Volume size limits per type, GiB (EC2 API reference, CreateVolume Size). */
-const VOLUME_SIZES: Record<string, [number, number]> = { gp2: [1, 16384], gp3: [1, 16384], io1: [4, 16384], io2: [4, 65536], st1: [125, 16384], sc1: [125, 16384], standard: [1, 1024] };
+const VOLUME_SIZES: Record<string, [number, number]> = {
+    gp2: [1, 16384],
+    gp3: [1, 16384],
+    io1: [4, 16384],
+    io2: [4, 65536],
+    st1: [125, 16384],
+    sc1: [125, 16384],
+    standard: [1, 1024],
+};
 
 /** CloudWatch Logs retention values (terraform-provider-aws internal/service/logs/group.go). */
 const LOG_RETENTION = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -110,12 +149,32 @@ export const FIELD_RULES: FieldRule[] = [
     },
     { type: "aws:lb/loadBalancer:LoadBalancer", input: "name", source: `${TF} internal/service/elbv2/validate.go (validName)`, check: elbName(true) },
     { type: "aws:lb/targetGroup:TargetGroup", input: "name", source: `${TF} internal/service/elbv2/validate.go (validTargetGroupName)`, check: elbName(false) },
-    { type: "aws:lb/loadBalancer:LoadBalancer", input: "idleTimeout", source: `${TF} internal/service/elbv2/load_balancer.go (idle_timeout: IntBetween(1, 4000))`, check: between(1, 4000) },
-    { type: "aws:lb/targetGroup:TargetGroup", input: "deregistrationDelay", source: `${TF} internal/service/elbv2/target_group.go (deregistration_delay: IntBetween(0, 3600))`, check: between(0, 3600) },
+    {
+        type: "aws:lb/loadBalancer:LoadBalancer",
+        input: "idleTimeout",
+        source: `${TF} internal/service/elbv2/load_balancer.go (idle_timeout: IntBetween(1, 4000))`,
+        check: between(1, 4000),
+    },
+    {
+        type: "aws:lb/targetGroup:TargetGroup",
+        input: "deregistrationDelay",
+        source: `${TF} internal/service/elbv2/target_group.go (deregistration_delay: IntBetween(0, 3600))`,
+        check: between(0, 3600),
+    },
     { type: "aws:ec2/securityGroup:SecurityGroup", input: "description", source: EC2_DESCRIPTION_SOURCE, check: EC2_DESCRIPTION },
-    { type: "aws:ec2/securityGroup:SecurityGroup", input: "name", source: `${TF} internal/service/ec2/vpc_security_group.go (name: at most 255, not sg-*)`, check: all(maxLen(255), notMatching(/^sg-/, 'cannot begin with "sg-"')) },
+    {
+        type: "aws:ec2/securityGroup:SecurityGroup",
+        input: "name",
+        source: `${TF} internal/service/ec2/vpc_security_group.go (name: at most 255, not sg-*)`,
+        check: all(maxLen(255), notMatching(/^sg-/, 'cannot begin with "sg-"')),
+    },
     ...SG_RULES.map((type) => ({ type, input: "description", source: EC2_DESCRIPTION_SOURCE, check: EC2_DESCRIPTION })),
-    { type: "aws:ec2/keyPair:KeyPair", input: "keyName", source: "EC2 API reference (ImportKeyPair KeyName: up to 255 ASCII characters)", check: all(maxLen(255), matches(/^[\x20-\x7e]+$/, "ASCII characters")) },
+    {
+        type: "aws:ec2/keyPair:KeyPair",
+        input: "keyName",
+        source: "EC2 API reference (ImportKeyPair KeyName: up to 255 ASCII characters)",
+        check: all(maxLen(255), matches(/^[\x20-\x7e]+$/, "ASCII characters")),
+    },
     {
         type: "aws:ec2/instance:Instance",
         input: "metadataOptions.httpPutResponseHopLimit",
@@ -131,13 +190,29 @@ export const FIELD_RULES: FieldRule[] = [
             return range ? between(range[0], range[1])(v) : undefined;
         },
     },
-    { type: "aws:ebs/volume:Volume", input: "throughput", source: `${TF} internal/service/ec2/ebs_volume.go (throughput: IntBetween(125, 1000))`, check: between(125, 1000) },
-    { type: "aws:rds/instance:Instance", input: "identifier", source: `${TF} internal/service/rds/validate.go (validIdentifier); RDS API reference (DBInstanceIdentifier: 1 to 63 characters)`, check: rdsIdentifier(63) },
+    {
+        type: "aws:ebs/volume:Volume",
+        input: "throughput",
+        source: `${TF} internal/service/ec2/ebs_volume.go (throughput: IntBetween(125, 1000))`,
+        check: between(125, 1000),
+    },
+    {
+        type: "aws:rds/instance:Instance",
+        input: "identifier",
+        source: `${TF} internal/service/rds/validate.go (validIdentifier); RDS API reference (DBInstanceIdentifier: 1 to 63 characters)`,
+        check: rdsIdentifier(63),
+    },
     {
         type: "aws:rds/instance:Instance",
         input: "finalSnapshotIdentifier",
         source: `${TF} internal/service/rds/instance.go (final_snapshot_identifier); RDS API reference (DeleteDBInstance FinalDBSnapshotIdentifier: 1 to 255, a letter first)`,
-        check: all(lenBetween(1, 255), matches(/^[0-9A-Za-z-]+$/, "letters, digits and hyphens"), notMatching(/^[^A-Za-z]/, "must begin with a letter"), notMatching(/--/, "cannot contain two hyphens in a row"), notMatching(/-$/, "cannot end with a hyphen")),
+        check: all(
+            lenBetween(1, 255),
+            matches(/^[0-9A-Za-z-]+$/, "letters, digits and hyphens"),
+            notMatching(/^[^A-Za-z]/, "must begin with a letter"),
+            notMatching(/--/, "cannot contain two hyphens in a row"),
+            notMatching(/-$/, "cannot end with a hyphen"),
+        ),
     },
     {
         type: "aws:rds/instance:Instance",
@@ -149,17 +224,46 @@ export const FIELD_RULES: FieldRule[] = [
         type: "aws:rds/instance:Instance",
         input: "maintenanceWindow",
         source: `${TF} internal/verify/validate.go (ValidOnceAWeekWindowFormat)`,
-        check: all(matches(/^(mon|tue|wed|thu|fri|sat|sun):([0-1][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([0-1][0-9]|2[0-3]):[0-5][0-9]$/, "ddd:hh24:mi-ddd:hh24:mi")),
+        check: all(
+            matches(
+                /^(mon|tue|wed|thu|fri|sat|sun):([0-1][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([0-1][0-9]|2[0-3]):[0-5][0-9]$/,
+                "ddd:hh24:mi-ddd:hh24:mi",
+            ),
+        ),
     },
-    { type: "aws:rds/instance:Instance", input: "backupRetentionPeriod", source: `${TF} internal/service/rds/instance.go (backup_retention_period: IntBetween(0, 35))`, check: between(0, 35) },
-    { type: "aws:rds/instance:Instance", input: "dbName", source: "RDS API reference (CreateDBInstance DBName, PostgreSQL: 1 to 63 letters, digits or underscores, a letter first)", check: all(lenBetween(1, 63), matches(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and underscores, a letter first")) },
-    { type: "aws:rds/instance:Instance", input: "username", source: "RDS API reference (CreateDBInstance MasterUsername, PostgreSQL: 1 to 63 letters or digits, a letter first)", check: all(lenBetween(1, 63), matches(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and underscores, a letter first")) },
-    { type: "aws:rds/parameterGroup:ParameterGroup", input: "name", source: `${TF} internal/service/rds/validate.go (validParamGroupName)`, check: rdsIdentifier(255) },
+    {
+        type: "aws:rds/instance:Instance",
+        input: "backupRetentionPeriod",
+        source: `${TF} internal/service/rds/instance.go (backup_retention_period: IntBetween(0, 35))`,
+        check: between(0, 35),
+    },
+    {
+        type: "aws:rds/instance:Instance",
+        input: "dbName",
+        source: "RDS API reference (CreateDBInstance DBName, PostgreSQL: 1 to 63 letters, digits or underscores, a letter first)",
+        check: all(lenBetween(1, 63), matches(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and underscores, a letter first")),
+    },
+    {
+        type: "aws:rds/instance:Instance",
+        input: "username",
+        source: "RDS API reference (CreateDBInstance MasterUsername, PostgreSQL: 1 to 63 letters or digits, a letter first)",
+        check: all(lenBetween(1, 63), matches(/^[A-Za-z][A-Za-z0-9_]*$/, "letters, digits and underscores, a letter first")),
+    },
+    {
+        type: "aws:rds/parameterGroup:ParameterGroup",
+        input: "name",
+        source: `${TF} internal/service/rds/validate.go (validParamGroupName)`,
+        check: rdsIdentifier(255),
+    },
     {
         type: "aws:rds/subnetGroup:SubnetGroup",
         input: "name",
         source: `${TF} internal/service/rds/validate.go (validSubnetGroupName)`,
-        check: all(maxLen(255), matches(/^[ .0-9a-z_-]+$/, "lower-case letters, digits, spaces, '.', '_' and '-'"), notMatching(/^default$/i, '"default" is reserved')),
+        check: all(
+            maxLen(255),
+            matches(/^[ .0-9a-z_-]+$/, "lower-case letters, digits, spaces, '.', '_' and '-'"),
+            notMatching(/^default$/i, '"default" is reserved'),
+        ),
     },
     {
         type: "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -173,14 +277,24 @@ export const FIELD_RULES: FieldRule[] = [
         source: "CloudWatch API reference (MetricDataQuery Id: letters, digits and underscores, a lower-case letter first)",
         check: all(matches(/^[a-z][A-Za-z0-9_]*$/, "letters, digits and underscores, a lower-case letter first")),
     },
-    { type: "aws:cloudwatch/logGroup:LogGroup", input: "retentionInDays", source: `${TF} internal/service/logs/group.go (retention_in_days: IntInSlice)`, check: oneOf(LOG_RETENTION) },
+    {
+        type: "aws:cloudwatch/logGroup:LogGroup",
+        input: "retentionInDays",
+        source: `${TF} internal/service/logs/group.go (retention_in_days: IntInSlice)`,
+        check: oneOf(LOG_RETENTION),
+    },
     {
         type: "aws:sns/topicSubscription:TopicSubscription",
         input: "protocol",
         source: `${TF} internal/service/sns/topic_subscription.go (protocol: StringInSlice)`,
         check: oneOf(["application", "email", "email-json", "firehose", "http", "https", "lambda", "sms", "sqs"]),
     },
-    { type: "aws:sns/topic:Topic", input: "name", source: "SNS API reference (CreateTopic Name: 1 to 256 letters, digits, '_' and '-')", check: all(lenBetween(1, 256), matches(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' and '-'")) },
+    {
+        type: "aws:sns/topic:Topic",
+        input: "name",
+        source: "SNS API reference (CreateTopic Name: 1 to 256 letters, digits, '_' and '-')",
+        check: all(lenBetween(1, 256), matches(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' and '-'")),
+    },
     {
         type: "aws:s3/bucket:Bucket",
         input: "bucket",
@@ -198,6 +312,10 @@ export const FIELD_RULES: FieldRule[] = [
 
 /** Tags on every resource (AWS Tagging user guide, "Tag naming limits and requirements"). */
 export const TAG_RULES: { input: string; source: string; check: (v: string | number) => string | undefined }[] = [
-    { input: "tags{key}", source: "AWS tag limits (keys: 1 to 128 characters, not aws:*)", check: all(lenBetween(1, 128), notMatching(/^aws:/i, 'cannot begin with "aws:" (reserved for AWS)')) },
+    {
+        input: "tags{key}",
+        source: "AWS tag limits (keys: 1 to 128 characters, not aws:*)",
+        check: all(lenBetween(1, 128), notMatching(/^aws:/i, 'cannot begin with "aws:" (reserved for AWS)')),
+    },
     { input: "tags{value}", source: "AWS tag limits (values: at most 256 characters)", check: all(maxLen(256)) },
 ];

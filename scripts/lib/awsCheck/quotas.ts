@@ -65,10 +65,12 @@ export function quotaIssues(run: OfflineRun, spec: StackSpec, siblings: { file: 
     for (const lb of custom.filter((x) => x.type === "aws:lb/loadBalancer:LoadBalancer")) {
         const inputs = plain(lb);
         if (inputs.loadBalancerType !== "application") continue;
-        const zones = new Set(((inputs.subnets as string[] | undefined) ?? []).map((id) => {
-            const s = subnets.get(id);
-            return String(s?.availabilityZone ?? s?.availabilityZoneId ?? id);
-        }));
+        const zones = new Set(
+            ((inputs.subnets as string[] | undefined) ?? []).map((id) => {
+                const s = subnets.get(id);
+                return String(s?.availabilityZone ?? s?.availabilityZoneId ?? id);
+            }),
+        );
         if (zones.size < 2) {
             issues.push({
                 resource: lb.name,

@@ -36,7 +36,10 @@ export function prepareOfflineCommand(argv: string[], usage: string): OfflineCom
     if (!loaded) return { exitCode: usageError(`unknown argument ${parsed.rest[0]}`, usage) };
     const json = parsed.flags.has("--json");
     if (!loaded.spec) {
-        if (json) console.log(JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2));
+        if (json)
+            console.log(
+                JSON.stringify({ stack: loaded.config.stackName, file: loaded.config.file, errors: loaded.errors, unsetSecrets: loaded.unsetSecrets }, null, 2),
+            );
         else console.error(formatIssues(loaded.errors, loaded.config.file));
         return { exitCode: 1 };
     }

@@ -128,7 +128,10 @@ class MockCloud implements pulumi.runtime.Mocks {
     private readonly subnets = new Map<string, { cidr: string; az: string; used: Set<number> }>();
     private readonly addressOf = new Map<string, string>();
 
-    constructor(private readonly region: string, plannedAddresses: Map<string, string>) {
+    constructor(
+        private readonly region: string,
+        plannedAddresses: Map<string, string>,
+    ) {
         this.addressOf = plannedAddresses;
     }
 
@@ -179,12 +182,23 @@ class MockCloud implements pulumi.runtime.Mocks {
                 const subnet = this.subnets.get(String(inputs.subnetId));
                 const privateIp = this.addressOf.get(name) ?? this.allocate(subnet, name);
                 const publicIp = inputs.associatePublicIpAddress ? intToIp(ipToInt("203.0.113.0") + (ipToInt(privateIp) % 200) + 10) : "";
-                return { ...base, privateIp, publicIp, privateDns: `ip-${privateIp.replace(/\./g, "-")}.${this.region}.compute.internal`, availabilityZone: subnet?.az ?? `${this.region}a` };
+                return {
+                    ...base,
+                    privateIp,
+                    publicIp,
+                    privateDns: `ip-${privateIp.replace(/\./g, "-")}.${this.region}.compute.internal`,
+                    availabilityZone: subnet?.az ?? `${this.region}a`,
+                };
             }
             case "aws:ec2/eip:Eip":
                 return { ...base, publicIp: intToIp(ipToInt("198.51.100.0") + (parseInt(shortHash(name, 4), 16) % 200) + 20), allocationId: id };
             case "aws:lb/loadBalancer:LoadBalancer":
-                return { ...base, dnsName: `${name}-${parseInt(shortHash(name, 8), 16)}.${this.region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/${shortHash(name, 16)}` };
+                return {
+                    ...base,
+                    dnsName: `${name}-${parseInt(shortHash(name, 8), 16)}.${this.region}.elb.amazonaws.com`,
+                    zoneId: "Z32O12XQLNTSW2",
+                    arnSuffix: `app/${name}/${shortHash(name, 16)}`,
+                };
             case "aws:lb/targetGroup:TargetGroup":
                 return { ...base, arnSuffix: `targetgroup/${name}/${shortHash(name, 16)}` };
             case "aws:s3/bucket:Bucket": {
@@ -234,11 +248,19 @@ let sink: CaptureSink | undefined;
 // Resource options (protect, parent, dependencies...) never reach the mocks' newResource: they are
 // only on the registration request, so the monitor's registerResource is wrapped once to read them.
 type RegisterRequest = {
-    getType(): string; getName(): string; getParent(): string; getCustom(): boolean;
-    getProtect(): boolean | undefined; getRetainondelete(): boolean | undefined; getIgnorechangesList(): string[];
-    getDependenciesList(): string[]; getDeletedwith(): string; getDeletebeforereplace(): boolean;
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getIgnorechangesList(): string[];
+    getDependenciesList(): string[];
+    getDeletedwith(): string;
+    getDeletebeforereplace(): boolean;
     getPropertydependenciesMap(): { forEach(cb: (deps: { getUrnsList(): string[] }, key: string) => void): void };
-    getAdditionalsecretoutputsList(): string[]; getReplaceonchangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
+    getReplaceonchangesList(): string[];
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
     getAliasesList(): {
         getUrn(): string;
@@ -279,12 +301,22 @@ if (!monitorPrototype.__ploneAwsCapture) {
                     aliases: req.getAliasesList().map((a) => {
                         const spec = a.getSpec();
                         if (a.getUrn() || !spec) return { urn: a.getUrn() };
-                        return { name: spec.getName() || undefined, type: spec.getType() || undefined, parentUrn: spec.getParenturn() || undefined, noParent: spec.getNoparent() || undefined };
+                        return {
+                            name: spec.getName() || undefined,
+                            type: spec.getType() || undefined,
+                            parentUrn: spec.getParenturn() || undefined,
+                            noParent: spec.getNoparent() || undefined,
+                        };
                     }),
                     provider: req.getProvider() || undefined,
-                    customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
-                        ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
-                        : undefined,
+                    customTimeouts:
+                        timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+                            ? {
+                                  create: timeouts.getCreate() || undefined,
+                                  update: timeouts.getUpdate() || undefined,
+                                  delete: timeouts.getDelete() || undefined,
+                              }
+                            : undefined,
                 },
             });
         }
@@ -295,7 +327,12 @@ if (!monitorPrototype.__ploneAwsCapture) {
 
 async function settle<T>(value: T): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
-        return new Promise((resolve) => (value as pulumi.Output<unknown>).apply((v) => { resolve(v); return v; }));
+        return new Promise((resolve) =>
+            (value as pulumi.Output<unknown>).apply((v) => {
+                resolve(v);
+                return v;
+            }),
+        );
     }
     return value;
 }

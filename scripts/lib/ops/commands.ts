@@ -78,9 +78,12 @@ function select(view: StackView, candidates: HostPlan[], options: OpsOptions, wh
     const names = view.topology.hosts.map((h) => h.name);
     for (const h of options.hosts) if (!names.includes(h)) throw new OpsError(`--host ${h}: the stack has no such host (its hosts: ${names.join(", ")})`);
     const known = new Set(view.topology.hosts.flatMap((h) => h.layers));
-    for (const l of options.layers) if (!known.has(l as Layer)) throw new OpsError(`--layer ${l}: no host of the stack carries it (its layers: ${[...known].join(", ")})`);
+    for (const l of options.layers)
+        if (!known.has(l as Layer)) throw new OpsError(`--layer ${l}: no host of the stack carries it (its layers: ${[...known].join(", ")})`);
     const chosen = candidates.filter(
-        (h) => (options.hosts.length === 0 || options.hosts.includes(h.name)) && (options.layers.length === 0 || options.layers.some((l) => h.layers.includes(l as Layer))),
+        (h) =>
+            (options.hosts.length === 0 || options.hosts.includes(h.name)) &&
+            (options.layers.length === 0 || options.layers.some((l) => h.layers.includes(l as Layer))),
     );
     if (chosen.length === 0) {
         const among = candidates.length ? `it runs on ${candidates.map((h) => h.name).join(", ")}` : "no host of the stack runs it";
@@ -118,39 +121,63 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
     switch (command) {
         case "status":
             noArgs();
-            return plan(select(view, topology.hosts, options, command).map((h) => step(h, "status", [OPS_SCRIPTS.status])), true);
+            return plan(
+                select(view, topology.hosts, options, command).map((h) => step(h, "status", [OPS_SCRIPTS.status])),
+                true,
+            );
         case "restart": {
             noArgs();
             const hosts = select(view, rollingOrder(topology), options, command);
             const args = options.servers ? ["--servers"] : [];
-            return plan(hosts.map((h) => step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [sbin("plone-restart"), ...args])));
+            return plan(
+                hosts.map((h) =>
+                    step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [sbin("plone-restart"), ...args]),
+                ),
+            );
         }
         case "rebuild":
             noArgs();
-            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "build again from the current release's commit, then activate (rolling)", [sbin("plone-deploy"), "rebuild"])));
+            return plan(
+                select(view, rollingOrder(topology), options, command).map((h) =>
+                    step(h, "build again from the current release's commit, then activate (rolling)", [sbin("plone-deploy"), "rebuild"]),
+                ),
+            );
         case "develop-up":
             noArgs();
-            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "bin/develop up in the current release (no restart)", [sbin("plone-deploy"), "develop-up"])));
+            return plan(
+                select(view, rollingOrder(topology), options, command).map((h) =>
+                    step(h, "bin/develop up in the current release (no restart)", [sbin("plone-deploy"), "develop-up"]),
+                ),
+            );
         case "rollback":
             noArgs();
-            return plan(select(view, rollingOrder(topology), options, command).map((h) => step(h, "back to the previous release (rolling)", [sbin("plone-rollback")])));
+            return plan(
+                select(view, rollingOrder(topology), options, command).map((h) => step(h, "back to the previous release (rolling)", [sbin("plone-rollback")])),
+            );
         case "start":
         case "stop": {
-            if (options.args.length !== 1) throw new OpsError(`${command} needs one service or program: ${command} nginx | varnish | haproxy | clients | client2 | zeoserver | ...`);
+            if (options.args.length !== 1)
+                throw new OpsError(`${command} needs one service or program: ${command} nginx | varnish | haproxy | clients | client2 | zeoserver | ...`);
             const target = options.args[0];
             const system = topology.hosts.filter((h) => systemServices(view, h).some((s) => s.name === target));
             if (system.length > 0) {
-                return plan(select(view, system, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.service, command, target])));
+                return plan(
+                    select(view, system, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.service, command, target])),
+                );
             }
             const hosts = programHosts(view, target);
             if (hosts.length === 0) {
                 const services = [...new Set(topology.hosts.flatMap((h) => systemServices(view, h).map((s) => s.name)))];
-                throw new OpsError(`${command} ${target}: no host runs a service or program of that name (services: ${services.join(", ")}; programs: clients, workers, app, clientN, zeoserver, ...)`);
+                throw new OpsError(
+                    `${command} ${target}: no host runs a service or program of that name (services: ${services.join(", ")}; programs: clients, workers, app, clientN, zeoserver, ...)`,
+                );
             }
             const ordered = rollingOrder(topology).filter((h) => hosts.includes(h));
             // Clients stop before the servers they use, and start after them.
             const ordering = command === "stop" ? [...ordered].reverse() : ordered;
-            return plan(select(view, ordering, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.program, command, target])));
+            return plan(
+                select(view, ordering, options, `${command} ${target}`).map((h) => step(h, `${command} ${target}`, [OPS_SCRIPTS.program, command, target])),
+            );
         }
         case "varnish-purge": {
             const frontends = plans(topology, topology.roles.frontends);
@@ -161,12 +188,17 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             noArgs();
             const hosts = topology.hosts.filter((h) => packNowCommand(view, h) !== undefined);
             if (hosts.length === 0) throw new OpsError("pack: packing is off (plone.pack.enabled), so no host packs");
-            return plan(select(view, hosts, options, command).map((h) => step(h, `pack now (${packNowCommand(view, h)!.command.join(" ")})`, [OPS_SCRIPTS.pack])));
+            return plan(
+                select(view, hosts, options, command).map((h) => step(h, `pack now (${packNowCommand(view, h)!.command.join(" ")})`, [OPS_SCRIPTS.pack])),
+            );
         }
         case "backup": {
             noArgs();
             const hosts = topology.hosts.filter((h) => keepsBackups(view, h));
-            if (hosts.length === 0) throw new OpsError("backup: this stack keeps no backups on a host (RelStorage with blobs in the database: RDS's automated backups and snapshots cover it)");
+            if (hosts.length === 0)
+                throw new OpsError(
+                    "backup: this stack keeps no backups on a host (RelStorage with blobs in the database: RDS's automated backups and snapshots cover it)",
+                );
             return plan(select(view, hosts, options, command).map((h) => step(h, "back up now, and copy to S3", [OPS_SCRIPTS.backup])));
         }
         case "restore":
@@ -184,18 +216,25 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
 function planRestore(view: StackView, options: OpsOptions): OpsPlan {
     const { spec, topology } = view;
     if (!options.from) throw new OpsError("restore needs --from DATE (YYYY-MM-DD, YYYY-MM-DD-HH-MM-SS in UTC, or latest)");
-    if (options.hosts.length || options.layers.length) throw new OpsError("restore runs on the target stack's ZEO server and app hosts: --host and --layer do not apply");
+    if (options.hosts.length || options.layers.length)
+        throw new OpsError("restore runs on the target stack's ZEO server and app hosts: --host and --layer do not apply");
     if (spec.plone.storage !== "zeo") {
-        throw new OpsError(`${spec.stackName} uses RelStorage: its database is restored with RDS point-in-time recovery (docs/operations.md, "Restore a RelStorage stack"), not with repozo`);
+        throw new OpsError(
+            `${spec.stackName} uses RelStorage: its database is restored with RDS point-in-time recovery (docs/operations.md, "Restore a RelStorage stack"), not with repozo`,
+        );
     }
     const zeoName = zeoHostOf(topology);
     const zeo = topology.hosts.find((h) => h.name === zeoName);
     if (!zeo || !restoresBackups(view, zeo)) {
-        throw new OpsError(`${spec.stackName} reads no off-site backups: set plone-aws:offsiteBackups.enabled, or list the source stack in offsiteBackups.restoreFrom`);
+        throw new OpsError(
+            `${spec.stackName} reads no off-site backups: set plone-aws:offsiteBackups.enabled, or list the source stack in offsiteBackups.restoreFrom`,
+        );
     }
     const source = options.source ?? spec.stackName;
     if (source !== spec.stackName && !spec.offsiteBackups.restoreFrom.includes(source)) {
-        throw new OpsError(`${spec.stackName} may not read ${source}'s backups: add ${source} to plone-aws:offsiteBackups.restoreFrom of ${spec.stackName} (and pulumi up)`);
+        throw new OpsError(
+            `${spec.stackName} may not read ${source}'s backups: add ${source} to plone-aws:offsiteBackups.restoreFrom of ${spec.stackName} (and pulumi up)`,
+        );
     }
     const restore = [OPS_SCRIPTS.restore, "--from", options.from, "--source", source, ...(options.force ? ["--force"] : [])];
     const appHosts = plans(topology, topology.roles.appHosts);
@@ -203,7 +242,9 @@ function planRestore(view: StackView, options: OpsOptions): OpsPlan {
     return {
         steps: [
             step(zeo, `check ${source}'s backup of ${options.from} and the filestorage`, [...restore, "--check"]),
-            ...[...appHosts].reverse().map((h) => step(h, "stop the clients (drained) and workers, remove their ZEO caches", [OPS_SCRIPTS.program, "stop", "app", "--clear-cache"])),
+            ...[...appHosts]
+                .reverse()
+                .map((h) => step(h, "stop the clients (drained) and workers, remove their ZEO caches", [OPS_SCRIPTS.program, "stop", "app", "--clear-cache"])),
             step(zeo, `restore ${source}'s backup of ${options.from}`, restore),
             ...start,
         ],

@@ -90,7 +90,9 @@ export function sshArgs(connection: Connection, address: string, command: string
     if (connection.bastion) {
         if (connection.identity) {
             // ProxyJump would not hand the key to the jump; an explicit hop does.
-            const hop = [connection.ssh, ...common, "-i", connection.identity, "-o", "IdentitiesOnly=yes", "-W", "%h:%p", connection.bastion].map(shellQuote).join(" ");
+            const hop = [connection.ssh, ...common, "-i", connection.identity, "-o", "IdentitiesOnly=yes", "-W", "%h:%p", connection.bastion]
+                .map(shellQuote)
+                .join(" ");
             args.push("-o", `ProxyCommand=${hop}`);
         } else {
             args.push("-J", connection.bastion);

@@ -55,8 +55,10 @@ function ignored(row: number | null, path: string, note: string): AttributeMappi
 const ONE_APP = "plone-aws builds every layer from one app (plone-aws:app)";
 const FIXED_PATH = "plone-aws mounts each data volume at a fixed path (components/topology/ports.ts)";
 const NO_TRACE = "TraceView (AppNeta) was discontinued; use your APM's agent from the buildout";
-const NO_NEWRELIC_AGENT = "plone-aws installs no legacy New Relic server agent or plugin (end-of-life); the infrastructure agent replaces them (monitoring.newRelic.infrastructure)";
-const NEWRELIC_REPOSITORY = "plone-aws adds New Relic's apt repository (download.newrelic.com, signed-by its key) itself for monitoring.newRelic.infrastructure";
+const NO_NEWRELIC_AGENT =
+    "plone-aws installs no legacy New Relic server agent or plugin (end-of-life); the infrastructure agent replaces them (monitoring.newRelic.infrastructure)";
+const NEWRELIC_REPOSITORY =
+    "plone-aws adds New Relic's apt repository (download.newrelic.com, signed-by its key) itself for monitoring.newRelic.infrastructure";
 const DLM = "Data Lifecycle Manager takes the snapshots with an IAM role (plone-aws:snapshots): no IAM user keys on the hosts";
 const PYTHON3 = "plone-aws builds with python3 (app.python); Python 2 toolchain settings do not apply";
 const UPSTREAM_INTERNAL = "set internally by the cookbook; plone-aws renders its own configuration";
@@ -69,8 +71,18 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(4, "plone_instances.subsites", P("frontend", "subsites")),
     mapped(5, "plone_instances.subsite_config", P("frontend", "rawSubsiteServer")),
     mapped(6, "plone_instances.per_cpu", P("plone", "clientsPerCpu"), "per vCPU (the cookbook counted OpsWorks backends / ECUs)"),
-    mapped(7, "plone_instances.instance_count", P("plone", "clientCount"), "the cookbook documented but never read it: plone-aws does, so the client count changes"),
-    mapped(8, "plone_instances.shared_blobs", P("plone", "blobs"), "true: blobs shared by the app hosts (nfs_blobs, gluster_blobs or blob_dir say how); false: through the ZEO server (zeo) or in the database (RelStorage)"),
+    mapped(
+        7,
+        "plone_instances.instance_count",
+        P("plone", "clientCount"),
+        "the cookbook documented but never read it: plone-aws does, so the client count changes",
+    ),
+    mapped(
+        8,
+        "plone_instances.shared_blobs",
+        P("plone", "blobs"),
+        "true: blobs shared by the app hosts (nfs_blobs, gluster_blobs or blob_dir say how); false: through the ZEO server (zeo) or in the database (RelStorage)",
+    ),
     mapped(9, "plone_instances.nfs_blobs", P("plone", "blobs"), "true: plone.blobs nfs, served by the shared_blobs host"),
     mapped(10, "plone_instances.gluster_blobs", P("plone", "blobs"), "true: plone.blobs gluster; exclusive with nfs_blobs"),
     mapped(11, "plone_instances.zodb_cache_size", P("plone", "zodbCacheSize")),
@@ -78,17 +90,37 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(13, "plone_instances.zserver_threads", P("plone", "zserverThreads")),
     mapped(14, "plone_instances.sticky_sessions", P("plone", "stickySessions")),
     mapped(15, "plone_instances.restart_delay", P("plone", "restartDelay")),
-    mapped(16, "plone_instances.enable_relstorage", P("plone", "storage"), "true: plone.storage relstorage, with an RDS PostgreSQL (plone-aws:database); false: zeo"),
+    mapped(
+        16,
+        "plone_instances.enable_relstorage",
+        P("plone", "storage"),
+        "true: plone.storage relstorage, with an RDS PostgreSQL (plone-aws:database); false: zeo",
+    ),
     mapped(17, "plone_instances.relstorage.db.type", P("database"), "postgres only: other databases are reported, move the data with zodbconvert"),
-    mapped(18, "plone_instances.relstorage.db.dsn", P("database"), "dbname/host/port/user are read from the DSN; its password becomes plone-aws:dbPassword (never written)"),
+    mapped(
+        18,
+        "plone_instances.relstorage.db.dsn",
+        P("database"),
+        "dbname/host/port/user are read from the DSN; its password becomes plone-aws:dbPassword (never written)",
+    ),
     mapped(19, "plone_instances.relstorage.db.name", P("database", "name")),
     mapped(20, "plone_instances.relstorage.db.host", P("database", "host"), "an existing server is kept: plone-aws creates no RDS instance then"),
     mapped(21, "plone_instances.relstorage.db.user", P("database", "user")),
     secret(22, "plone_instances.relstorage.db.password", "dbPassword"),
     mapped(23, "plone_instances.relstorage.db.port", P("database", "port"), "the cookbook never wrote it into deploy.cfg; plone-aws does"),
-    mapped(24, "plone_instances.relstorage.enable_cache", P("hosts"), "true (the cookbook's default): the memcached layer serves RelStorage's cache, unless cache_servers are given; false: no memcached layer and no cache servers"),
+    mapped(
+        24,
+        "plone_instances.relstorage.enable_cache",
+        P("hosts"),
+        "true (the cookbook's default): the memcached layer serves RelStorage's cache, unless cache_servers are given; false: no memcached layer and no cache servers",
+    ),
     mapped(25, "plone_instances.relstorage.config", P("plone", "relstorage", "config")),
-    mapped(26, "plone_instances.relstorage.cache_servers", P("plone", "relstorage", "cacheServers"), "static servers win over a memcached layer, as in the cookbook"),
+    mapped(
+        26,
+        "plone_instances.relstorage.cache_servers",
+        P("plone", "relstorage", "cacheServers"),
+        "static servers win over a memcached layer, as in the cookbook",
+    ),
     mapped(27, "plone_instances.relstorage.enable_pack", P("hosts"), "true: the db_packing layer on one plone_instances host"),
     mapped(28, "plone_instances.relstorage.pack_days", P("plone", "pack", "days")),
     mapped(29, "plone_instances.relstorage.two_stage_pack", P("plone", "pack", "twoStage")),
@@ -106,7 +138,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(41, "plone_instances.solr_enabled", P("plone", "solr", "enabled")),
     mapped(42, "plone_instances.solr_layer", P("hosts"), "the layer short name that means solr in --instances"),
     mapped(43, "plone_instances.solr_host", P("plone", "solr", "host")),
-    mapped(44, "plone_instances.newrelic_tracing", P("monitoring", "newRelic", "pythonAgent"), "the buildout brings the agent (newrelic, collective.newrelic); plone-aws writes its newrelic.ini (license from plone-aws:newRelicLicenseKey) and sets NEW_RELIC_CONFIG_FILE for the clients"),
+    mapped(
+        44,
+        "plone_instances.newrelic_tracing",
+        P("monitoring", "newRelic", "pythonAgent"),
+        "the buildout brings the agent (newrelic, collective.newrelic); plone-aws writes its newrelic.ini (license from plone-aws:newRelicLicenseKey) and sets NEW_RELIC_CONFIG_FILE for the clients",
+    ),
     unsupported(45, "plone_instances.traceview_tracing", NO_TRACE),
     unsupported(46, "plone_instances.traceview_sample_rate", NO_TRACE),
     unsupported(47, "plone_instances.tracing_clients", "tracing eggs per client are the buildout's business"),
@@ -128,7 +165,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(61, "plone_blobs.network", "the NFS export is open to the stack's hosts only (security groups), not a /8"),
     unsupported(62, "plone_blobs.host", "an external blob server: plone-aws serves blobs from its shared_blobs host or EFS (plone.blobs efs)"),
     unsupported(63, "plone_blobs.servers", "external Gluster peers: the peers are the stack's shared_blobs hosts"),
-    mapped(64, "plone_blobs.gluster_volume", P("plone", "glusterVolume"), "the cookbook's server always created \"blobs\"; plone-aws uses this name on both sides"),
+    mapped(
+        64,
+        "plone_blobs.gluster_volume",
+        P("plone", "glusterVolume"),
+        'the cookbook\'s server always created "blobs"; plone-aws uses this name on both sides',
+    ),
     dropped(65, "plone_blobs.nfs_mount_options", "plone-aws mounts with systemd options (_netdev,nofail; nobootwait was Upstart's)"),
     dropped(66, "plone_blobs.gluster_mount_options", "as nfs_mount_options"),
     dropped(67, "plone_blobs.gluster_store_config_in_exports", "the peers are stack hosts that keep their private addresses"),
@@ -182,7 +224,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(108, "haproxy.connect_timeout", P("frontend", "haproxy", "connectTimeout")),
     mapped(109, "haproxy.http_request_timeout", P("frontend", "haproxy", "httpRequestTimeout")),
     mapped(110, "haproxy.global_max_connections", P("frontend", "haproxy", "maxConnections")),
-    mapped(111, "haproxy.default_max_connections", P("frontend", "haproxy", "maxConnections"), "one limit for global and defaults; global_max_connections wins"),
+    mapped(
+        111,
+        "haproxy.default_max_connections",
+        P("frontend", "haproxy", "maxConnections"),
+        "one limit for global and defaults; global_max_connections wins",
+    ),
     dropped(112, "haproxy.httpclose", "plone-aws's haproxy 2.x configuration chooses the connection mode"),
     dropped(113, "haproxy.http_server_close", "as httpclose"),
     dropped(114, "haproxy.stats_socket_path", "the admin socket path is fixed: rolling restarts drain clients through it"),
@@ -194,22 +241,48 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(120, "haproxy.health_check_url", P("plone", "healthCheckPath")),
     dropped(121, "haproxy.health_check_method", "plone-aws fixes the check method"),
     // 2.9 certbot, New Relic, Papertrail, Traceview, Redis, misc
-    mapped(122, "certbot_domains", `${P("frontend", "domain")}, ${P("frontend", "aliases")}, ${P("frontend", "tls")}`, "certbot TLS for the first name and the others"),
+    mapped(
+        122,
+        "certbot_domains",
+        `${P("frontend", "domain")}, ${P("frontend", "aliases")}, ${P("frontend", "tls")}`,
+        "certbot TLS for the first name and the others",
+    ),
     mapped(123, "certbot_email", P("frontend", "tls", "email")),
     dropped(124, "certbot.install_method", "Debian's certbot package"),
     dropped(125, "certbot.bin", "Debian's certbot package"),
     dropped(126, "certbot.config_dir", "/etc/letsencrypt"),
     secret(127, "newrelic.license", "newRelicLicenseKey"),
-    mapped(128, "newrelic.servers", P("monitoring", "newRelic", "infrastructure"), "the legacy server agent and the Varnish plugin are end-of-life: the infrastructure agent (newrelic-infra) replaces them"),
+    mapped(
+        128,
+        "newrelic.servers",
+        P("monitoring", "newRelic", "infrastructure"),
+        "the legacy server agent and the Varnish plugin are end-of-life: the infrastructure agent (newrelic-infra) replaces them",
+    ),
     mapped(129, "newrelic.infrastructure", P("monitoring", "newRelic", "infrastructure"), "newrelic-infra from New Relic's apt repository on every host"),
     ignored(130, "new_relic.servers", "dead key: the cookbook reads newrelic.servers"),
     ignored(131, "new_relic.infrastructure", "dead key: the cookbook reads newrelic.infrastructure"),
-    mapped(132, "newrelic.application_monitoring.app_name", P("monitoring", "newRelic", "appName"), "default \"<stack>: <app>\" as the cookbook named it"),
-    dropped(133, "newrelic.application_monitoring.browser_monitoring.auto_instrument", "plone-aws's newrelic.ini sets browser_monitoring.auto_instrument = true, as the cookbook's default"),
-    unsupported(134, "newrelic.application_monitoring.transaction_tracer.slow_sql", "plone-aws's newrelic.ini does not set it (the agent's default); set NEW_RELIC_* variables in app.environment"),
-    dropped(135, "newrelic.application_monitoring.transaction_tracer.record_sql", "plone-aws's newrelic.ini records SQL obfuscated (the cookbook's raw would send values)"),
+    mapped(132, "newrelic.application_monitoring.app_name", P("monitoring", "newRelic", "appName"), 'default "<stack>: <app>" as the cookbook named it'),
+    dropped(
+        133,
+        "newrelic.application_monitoring.browser_monitoring.auto_instrument",
+        "plone-aws's newrelic.ini sets browser_monitoring.auto_instrument = true, as the cookbook's default",
+    ),
+    unsupported(
+        134,
+        "newrelic.application_monitoring.transaction_tracer.slow_sql",
+        "plone-aws's newrelic.ini does not set it (the agent's default); set NEW_RELIC_* variables in app.environment",
+    ),
+    dropped(
+        135,
+        "newrelic.application_monitoring.transaction_tracer.record_sql",
+        "plone-aws's newrelic.ini records SQL obfuscated (the cookbook's raw would send values)",
+    ),
     dropped(136, "newrelic.python_agent.python_version", "a Python 2 agent pin: pin newrelic in the buildout"),
-    dropped(137, "newrelic.python_agent.config_file", "plone-aws writes /etc/plone-aws/<app>/newrelic.ini and points NEW_RELIC_CONFIG_FILE at it (monitoring.newRelic.pythonAgent)"),
+    dropped(
+        137,
+        "newrelic.python_agent.config_file",
+        "plone-aws writes /etc/plone-aws/<app>/newrelic.ini and points NEW_RELIC_CONFIG_FILE at it (monitoring.newRelic.pythonAgent)",
+    ),
     dropped(138, "newrelic.varnish.version", NO_NEWRELIC_AGENT),
     dropped(139, "newrelic.varnish.install_path", NO_NEWRELIC_AGENT),
     dropped(140, "newrelic.varnish.plugin_path", NO_NEWRELIC_AGENT),
@@ -219,7 +292,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(144, "newrelic.repository.infrastructure.ssl_verify", NEWRELIC_REPOSITORY),
     dropped(145, "newrelic.repository.infrastructure.uri", NEWRELIC_REPOSITORY),
     dropped(146, "newrelic.repository.infrastructure.components", NEWRELIC_REPOSITORY),
-    mapped(147, "papertrail.remote_host", P("monitoring", "remoteSyslog", "host"), "rsyslog forwards the host's syslog and the app's, supervisor's and nginx's logs, over TLS (remoteSyslog.tls)"),
+    mapped(
+        147,
+        "papertrail.remote_host",
+        P("monitoring", "remoteSyslog", "host"),
+        "rsyslog forwards the host's syslog and the app's, supervisor's and nginx's logs, over TLS (remoteSyslog.tls)",
+    ),
     mapped(148, "papertrail.remote_port", P("monitoring", "remoteSyslog", "port")),
     mapped(149, "papertrail.watch_files", P("monitoring", "remoteSyslog", "files"), "more files (path -> tag) besides the ones plone-aws forwards"),
     unsupported(150, "traceview.access_key", NO_TRACE),
@@ -249,7 +327,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     unsupported(172, "deploy_python.ruby_gems", "plone-aws installs no Ruby gems"),
     dropped(173, "deploy_python.venv_options", PYTHON3),
     mapped(174, "deploy_buildout.cache_archives", P("app", "cacheArchives"), "when the app has none"),
-    mapped(175, "deploy_buildout.symlink_before_migrate", P("app", "symlinkBeforeMigrate"), "entries beyond the built-in eggs/downloads/extends/var/parts links"),
+    mapped(
+        175,
+        "deploy_buildout.symlink_before_migrate",
+        P("app", "symlinkBeforeMigrate"),
+        "entries beyond the built-in eggs/downloads/extends/var/parts links",
+    ),
     mapped(176, "deploy_buildout.purge_before_symlink", P("app", "purgeBeforeSymlink"), "entries beyond the built-in ones"),
     mapped(177, "deploy_buildout.create_dirs_before_symlink", P("app", "createDirsBeforeSymlink"), "entries beyond the built-in ones"),
     unsupported(178, "deploy_buildout.buildout_version", "pin zc.buildout in the repository's requirements.txt (app.bootstrapCommand)"),
@@ -267,12 +350,22 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(190, "deploy_buildout.init_commands", P("app", "initCommands"), "when the app has none"),
     mapped(191, "deploy_buildout.init_type", P("app"), "supervisor only; upstart is reported"),
     // 2.11 per-app keys
-    mapped(192, "deploy.<app>.os_packages", P("app", "osPackages"), "Ubuntu names become Debian 12 names (scripts/lib/opsworks/packages.ts); Ubuntu version pins are dropped"),
+    mapped(
+        192,
+        "deploy.<app>.os_packages",
+        P("app", "osPackages"),
+        "Ubuntu names become Debian 12 names (scripts/lib/opsworks/packages.ts); Ubuntu version pins are dropped",
+    ),
     mapped(193, "deploy.<app>.packages", P("app", "pipPackages")),
     unsupported(194, "deploy.<app>.ruby_gems", "plone-aws installs no Ruby gems"),
     dropped(195, "deploy.<app>.venv_options", PYTHON3),
     unsupported(196, "deploy.<app>.python_major_version", "Python 2.x: the buildout must run on Python 3 (Plone 5.2 or later)"),
-    mapped(197, "deploy.<app>.environment", P("app", "environment"), "a variable whose name or value says it is a secret (DB_PASSWORD, SMTP_PASS, a DATABASE_URL with a password, a Sentry DSN, an Authorization header) becomes a plone-aws:appSecrets entry: its command is printed, its value never written"),
+    mapped(
+        197,
+        "deploy.<app>.environment",
+        P("app", "environment"),
+        "a variable whose name or value says it is a secret (DB_PASSWORD, SMTP_PASS, a DATABASE_URL with a password, a Sentry DSN, an Authorization header) becomes a plone-aws:appSecrets entry: its command is printed, its value never written",
+    ),
     mapped(198, "deploy.<app>.always_build_on_deploy", P("app", "alwaysBuildOnDeploy")),
     mapped(199, "deploy.<app>.symlink_before_migrate", P("app", "symlinkBeforeMigrate")),
     mapped(200, "deploy.<app>.purge_before_symlink", P("app", "purgeBeforeSymlink")),
@@ -282,7 +375,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     mapped(204, "deploy.<app>.buildout_additional_config", P("app", "rawBuildoutConfig")),
     mapped(205, "deploy.<app>.buildout_init_commands", P("app", "initCommands"), "a zeoserver command (single-host stack) becomes the zeoserver layer"),
     mapped(206, "deploy.<app>.buildout_init_type", P("app"), "supervisor only; upstart is reported"),
-    mapped(207, "deploy.<app>.buildout_cache_archives", P("app", "cacheArchives"), "passwords (also a user:password@ in the URL) become plone-aws:cacheArchivePassword (one for all archives), never written"),
+    mapped(
+        207,
+        "deploy.<app>.buildout_cache_archives",
+        P("app", "cacheArchives"),
+        "passwords (also a user:password@ in the URL) become plone-aws:cacheArchivePassword (one for all archives), never written",
+    ),
     dropped(208, "deploy.<app>.buildout_config", "the generated file is always deploy.cfg"),
     dropped(209, "deploy.<app>.buildout_config_template", "plone-aws renders deploy.cfg itself"),
     dropped(210, "deploy.<app>.buildout_config_cookbook", "plone-aws renders deploy.cfg itself"),
@@ -300,11 +398,21 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(null, "deploy.<app>.home", "the deploy user's home is fixed"),
     dropped(null, "deploy.<app>.current_path", "<deploy_to>/current"),
     mapped(null, "deploy.<app>.scm.scm_type", P("app", "repository"), "git only: svn, archive and s3 sources are reported"),
-    mapped(null, "deploy.<app>.scm.repository", P("app", "repository"), "a password or token in the URL (https://user:TOKEN@host/...) becomes plone-aws:repositoryToken, never written; the URL keeps the user name"),
+    mapped(
+        null,
+        "deploy.<app>.scm.repository",
+        P("app", "repository"),
+        "a password or token in the URL (https://user:TOKEN@host/...) becomes plone-aws:repositoryToken, never written; the URL keeps the user name",
+    ),
     mapped(null, "deploy.<app>.scm.revision", P("app", "revision")),
     secret(null, "deploy.<app>.scm.ssh_key", "deployKey"),
     mapped(null, "deploy.<app>.scm.user", P("app", "repository"), "with scm.password and an https repository: the user name in the URL"),
-    secret(null, "deploy.<app>.scm.password", "repositoryToken", "the password or token of an https repository; an SSH repository uses plone-aws:deployKey instead"),
+    secret(
+        null,
+        "deploy.<app>.scm.password",
+        "repositoryToken",
+        "the password or token of an https repository; an SSH repository uses plone-aws:deployKey instead",
+    ),
     mapped(null, "deploy.<app>.database.host", P("database", "host"), "the RDS attached to the OpsWorks app, used when relstorage.db.name is not set"),
     mapped(null, "deploy.<app>.database.port", P("database", "port")),
     mapped(null, "deploy.<app>.database.adapter", P("database"), "postgresql only"),
@@ -324,7 +432,12 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(null, "deploy.<app>.delete_cached_copy", "not configurable"),
     dropped(null, "deploy.<app>.symlinks", "Rails log/pids links; the release layout is fixed"),
     dropped(null, "deploy.<app>.migrate", "a Rails setting"),
-    mapped(null, "deploy.<app>.environment_variables", P("app", "environment"), "the OpsWorks app's environment, merged under deploy.<app>.environment; secrets become plone-aws:appSecrets entries, as there"),
+    mapped(
+        null,
+        "deploy.<app>.environment_variables",
+        P("app", "environment"),
+        "the OpsWorks app's environment, merged under deploy.<app>.environment; secrets become plone-aws:appSecrets entries, as there",
+    ),
 ];
 
 /** Namespaces whose other keys belong to other cookbooks (Django, upstream cookbooks, OpsWorks itself). */
@@ -362,7 +475,9 @@ export function attributesMarkdown(): string {
     const lines = ["| # | Custom JSON key | plone-aws | target | kind | note |", "|---|---|---|---|---|---|"];
     for (const a of ATTRIBUTES) {
         const kind = a.target ? kindOfKey(a.target, keys) : undefined;
-        lines.push(`| ${a.row ?? "-"} | \`${a.path}\` | ${a.disposition} | ${a.target ? `\`${a.target}\`` : ""} | ${kind ?? ""} | ${a.note.replace(/\|/g, "\\|")} |`);
+        lines.push(
+            `| ${a.row ?? "-"} | \`${a.path}\` | ${a.disposition} | ${a.target ? `\`${a.target}\`` : ""} | ${kind ?? ""} | ${a.note.replace(/\|/g, "\\|")} |`,
+        );
     }
     return lines.join("\n");
 }

@@ -87,22 +87,25 @@ export const BUILTIN_LINKS = ["eggs", "downloads", "extends", "var", "parts"];
 
 export type Handler = (value: Json, at: string, c: Conversion) => void;
 
-
 export function isObject(v: unknown): v is { [key: string]: Json } {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** `a.b[0]["odd key"]` for report lines. */
 export function displayPath(parts: readonly (string | number)[]): string {
-    return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(p) ? `${i ? "." : ""}${p}` : `[${JSON.stringify(p)}]`)).join("");
+    return parts
+        .map((p, i) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(p) ? `${i ? "." : ""}${p}` : `[${JSON.stringify(p)}]`))
+        .join("");
 }
 
 /** The jq filter for a path, or undefined when the path cannot be written safely in single quotes. */
 export function jqPath(parts: readonly (string | number)[]): string | undefined {
     if (parts.some((p) => typeof p === "string" && p.includes("'"))) return undefined;
-    return parts.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("").replace(/^\[/, ".[");
+    return parts
+        .map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))
+        .join("")
+        .replace(/^\[/, ".[");
 }
-
 
 export interface SecretSource {
     /** JSON paths the value was found at. */
@@ -294,7 +297,12 @@ export class Conversion {
             }
             const app = strParts[1];
             if (![this.appName, this.zeoApp, this.solrApp].includes(app)) {
-                return void this.line(parts, "unknown", `no layer deploys an app named ${app} (the apps are ${this.appName}, ${this.zeoApp} and ${this.solrApp}): not used`, value);
+                return void this.line(
+                    parts,
+                    "unknown",
+                    `no layer deploys an app named ${app} (the apps are ${this.appName}, ${this.zeoApp} and ${this.solrApp}): not used`,
+                    value,
+                );
             }
             if (parts.length === 2) {
                 if (!isObject(value)) return void this.line(parts, "unknown", "an app's settings are a mapping", value);
@@ -320,7 +328,13 @@ export class Conversion {
             return;
         }
         if (hasAttributesBelow(tablePath)) {
-            if (!isObject(value)) return void this.line(parts, "unknown", `${displayPath(parts)} holds keys (a mapping), not a ${Array.isArray(value) ? "list" : "value"}: not carried over`, value);
+            if (!isObject(value))
+                return void this.line(
+                    parts,
+                    "unknown",
+                    `${displayPath(parts)} holds keys (a mapping), not a ${Array.isArray(value) ? "list" : "value"}: not carried over`,
+                    value,
+                );
             for (const [k, v] of Object.entries(value)) this.walk(v, [...parts, k]);
             return;
         }
@@ -332,8 +346,19 @@ export class Conversion {
             return;
         }
         const mistake = KNOWN_MISTAKES[tablePath];
-        const near = mistake ? undefined : closest(tablePath, ATTRIBUTES.map((a) => a.path), 4);
-        this.line(parts, "unknown", `not a key of the OpsWorks cookbooks${mistake ? `; did you mean ${mistake}?` : near ? `; did you mean ${near}?` : ""}: not carried over`, value);
+        const near = mistake
+            ? undefined
+            : closest(
+                  tablePath,
+                  ATTRIBUTES.map((a) => a.path),
+                  4,
+              );
+        this.line(
+            parts,
+            "unknown",
+            `not a key of the OpsWorks cookbooks${mistake ? `; did you mean ${mistake}?` : near ? `; did you mean ${near}?` : ""}: not carried over`,
+            value,
+        );
     }
 
     /** deploy.<zeoserver app>/<solr app> keys: plone-aws builds every layer from the Plone app. */
@@ -345,7 +370,12 @@ export class Conversion {
         if (JSON.stringify(same) === JSON.stringify(value)) {
             this.line(parts, "dropped", `the same as ${displayPath(["deploy", this.appName, ...rest])}: plone-aws builds every layer from one app`, value);
         } else {
-            this.line(parts, "unsupported", `differs from ${displayPath(["deploy", this.appName, ...rest])}: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings`, value);
+            this.line(
+                parts,
+                "unsupported",
+                `differs from ${displayPath(["deploy", this.appName, ...rest])}: plone-aws builds every layer (ZEO, Solr) from the one app, with the Plone app's settings`,
+                value,
+            );
         }
     }
 
@@ -365,9 +395,14 @@ export class Conversion {
     /** A line's message: the value found (never a secret) and what it became, or why not. */
     private message(l: Line): string {
         const name = l.parts[l.parts.length - 1];
-        const shown = l.found === undefined ? undefined : l.kind === "secret" || l.kind === "refused" ? NOT_SHOWN : displayValue(l.found, typeof name === "string" ? name : undefined);
+        const shown =
+            l.found === undefined
+                ? undefined
+                : l.kind === "secret" || l.kind === "refused"
+                  ? NOT_SHOWN
+                  : displayValue(l.found, typeof name === "string" ? name : undefined);
         if (l.kind === "mapped" || l.kind === "secret") {
-            const outcome = typeof l.outcome === "function" ? l.outcome() : l.outcome ?? this.outcomeFromValues(l.path);
+            const outcome = typeof l.outcome === "function" ? l.outcome() : (l.outcome ?? this.outcomeFromValues(l.path));
             const withheld = l.withheld.length ? `; not written: ${l.withheld.join("; ")}` : "";
             return [`${shown} -> ${outcome ?? "not carried over"}${withheld}`, l.copied && !l.outcome ? l.note : ""].filter(Boolean).join(": ");
         }
@@ -406,7 +441,12 @@ export class Conversion {
             list.push(withJq(ploneSecret(key, this.o.stack, src?.paths.length ? `the Custom JSON has it at ${src.paths.join(", ")}` : undefined), src));
         }
         for (const [name, src] of this.appSecrets) {
-            list.push(withJq(appSecret(name, this.o.stack, `the app's environment variable ${name} (${src.why}); the Custom JSON has it at ${src.paths.join(", ")}`), src));
+            list.push(
+                withJq(
+                    appSecret(name, this.o.stack, `the app's environment variable ${name} (${src.why}); the Custom JSON has it at ${src.paths.join(", ")}`),
+                    src,
+                ),
+            );
         }
         return sortSecrets(list);
     }

@@ -142,7 +142,11 @@ export function displayValue(value: unknown, name?: string): string {
     }
     if (json.length <= SHOWN_LENGTH) return json;
     if (Array.isArray(value)) return `[${value.length} item${value.length === 1 ? "" : "s"}]`;
-    if (value !== null && typeof value === "object") return `{${Object.keys(value).length} keys: ${Object.keys(value).slice(0, 3).map((k) => JSON.stringify(k)).join(", ")}${Object.keys(value).length > 3 ? ", ..." : ""}}`;
+    if (value !== null && typeof value === "object")
+        return `{${Object.keys(value).length} keys: ${Object.keys(value)
+            .slice(0, 3)
+            .map((k) => JSON.stringify(k))
+            .join(", ")}${Object.keys(value).length > 3 ? ", ..." : ""}}`;
     const text = String(value);
     return `${JSON.stringify(text.slice(0, SHOWN_LENGTH - 20)).slice(0, -1)}..." (${text.length} characters)`;
 }

@@ -20,7 +20,11 @@ export function finishConversion(c: Conversion): void {
     c.set("plone.blobs", blobs.mode, blobs.from);
     describeBlobKeys(c, blobs.mode, blobs.from);
     if (f.tmpfs) c.set("plone.tmpfsSize", f.tmpfsSize ?? "1G", "tmpdir.tmpfs");
-    if (f.tmpfsSize !== undefined) c.became("tmpdir.tmpfs_size", f.tmpfs ? `${c.keyName("plone.tmpfsSize")} ${displayValue(f.tmpfsSize)}` : "not used: tmpdir.tmpfs is not true, so there is no tmpfs");
+    if (f.tmpfsSize !== undefined)
+        c.became(
+            "tmpdir.tmpfs_size",
+            f.tmpfs ? `${c.keyName("plone.tmpfsSize")} ${displayValue(f.tmpfsSize)}` : "not used: tmpdir.tmpfs is not true, so there is no tmpfs",
+        );
     if (f.maxConnections) c.set("frontend.haproxy.maxConnections", Number(f.maxConnections.value), f.maxConnections.at);
 
     // The app: fallbacks, packages, links, repository.
@@ -44,20 +48,36 @@ function blobMode(c: Conversion, storage: "zeo" | "relstorage"): { mode: BlobMod
     const b = c.facts.blobs;
     const nfs = [...b.nfs, ...(b.nfs.length || b.gluster.length ? [] : b.zeoNfs)];
     const gluster = [...b.gluster, ...(b.nfs.length || b.gluster.length ? [] : b.zeoGluster)];
-    for (const [flag, side] of [[b.nfs.length > 0 && b.gluster.length > 0, "plone_instances"], [b.zeoNfs.length > 0 && b.zeoGluster.length > 0, "plone_zeoserver"]] as const) {
-        if (flag) c.issue(keyPath(["plone", "blobs"]), `nfs and gluster blobs are exclusive: the Custom JSON sets both ${side}.nfs_blobs and ${side}.gluster_blobs to true; set one of them to false`);
+    for (const [flag, side] of [
+        [b.nfs.length > 0 && b.gluster.length > 0, "plone_instances"],
+        [b.zeoNfs.length > 0 && b.zeoGluster.length > 0, "plone_zeoserver"],
+    ] as const) {
+        if (flag)
+            c.issue(
+                keyPath(["plone", "blobs"]),
+                `nfs and gluster blobs are exclusive: the Custom JSON sets both ${side}.nfs_blobs and ${side}.gluster_blobs to true; set one of them to false`,
+            );
     }
     if ((b.zeoNfs.length && b.gluster.length) || (b.zeoGluster.length && b.nfs.length)) {
-        c.issue(keyPath(["plone", "blobs"]), "nfs and gluster blobs are exclusive: plone_instances and plone_zeoserver mount different blob servers; use the same one for both");
+        c.issue(
+            keyPath(["plone", "blobs"]),
+            "nfs and gluster blobs are exclusive: plone_instances and plone_zeoserver mount different blob servers; use the same one for both",
+        );
     }
     if (nfs.length) return { mode: "nfs", from: nfs[0] };
     if (gluster.length) return { mode: "gluster", from: gluster[0] };
     if (b.dir && b.s3fsPaths.includes(b.dir.replace(/\/+$/, ""))) {
-        c.note(`blobs were in an S3 bucket mounted at ${b.dir} with s3fs: EFS is the shared file system now (plone.blobs efs); copy the bucket's blob files into it`);
+        c.note(
+            `blobs were in an S3 bucket mounted at ${b.dir} with s3fs: EFS is the shared file system now (plone.blobs efs); copy the bucket's blob files into it`,
+        );
         return { mode: "efs", from: b.s3fsAt ?? "s3fs_fuse.mounts" };
     }
     if (b.shared === false) {
-        c.note(storage === "relstorage" ? "shared_blobs false: blobs are kept in the database (plone.blobs database)" : "shared_blobs false: the ZEO server keeps the blobs and streams them to the clients (plone.blobs zeo)");
+        c.note(
+            storage === "relstorage"
+                ? "shared_blobs false: blobs are kept in the database (plone.blobs database)"
+                : "shared_blobs false: the ZEO server keeps the blobs and streams them to the clients (plone.blobs zeo)",
+        );
         return { mode: storage === "relstorage" ? "database" : "zeo", from: "plone_instances.shared_blobs" };
     }
     if (b.dir) {
@@ -89,15 +109,22 @@ function describeBlobKeys(c: Conversion, mode: BlobMode, from: string): void {
         if (!key || l.kind !== "mapped") continue;
         if (l.path === from) c.became(l.path, result);
         else if (!key.flag) c.became(l.path, `not used: ${result} comes ${from.startsWith("(") ? "from no key" : `from ${from}`}`);
-        else if (bool(l.found ?? null) && key.kind === "shared" && from.startsWith("(")) c.became(l.path, `${result}: shared_blobs alone does not say how the blobs are shared (nfs_blobs, gluster_blobs or blob_dir)`);
-        else if (bool(l.found ?? null)) c.became(l.path, `${result} (${why}${l.path.startsWith("plone_zeoserver.") ? "; the ZEO server mounts the same blobs" : ""})`);
+        else if (bool(l.found ?? null) && key.kind === "shared" && from.startsWith("("))
+            c.became(l.path, `${result}: shared_blobs alone does not say how the blobs are shared (nfs_blobs, gluster_blobs or blob_dir)`);
+        else if (bool(l.found ?? null))
+            c.became(l.path, `${result} (${why}${l.path.startsWith("plone_zeoserver.") ? "; the ZEO server mounts the same blobs" : ""})`);
         else c.became(l.path, `no ${key.kind} blobs: ${result} (${why})`);
     }
 }
 
 /** The entries of a links key beyond the built-in ones (those plone-aws always makes, and Rails' defaults). */
 function ownLinkEntries(kind: string, found: Json | undefined): string[] {
-    if (kind === "symlink_before_migrate") return isObject(found ?? null) ? Object.entries(found as Record<string, Json>).filter(([k, x]) => !BUILTIN_LINKS.includes(k) || x !== k).map(([k]) => k) : [];
+    if (kind === "symlink_before_migrate")
+        return isObject(found ?? null)
+            ? Object.entries(found as Record<string, Json>)
+                  .filter(([k, x]) => !BUILTIN_LINKS.includes(k) || x !== k)
+                  .map(([k]) => k)
+            : [];
     const builtIn = [...BUILTIN_LINKS, ...(kind === "purge_before_symlink" ? ["log", "tmp/pids", "public/system"] : ["public", "tmp", "config"])];
     return list(found ?? null).filter((d) => !builtIn.includes(d));
 }
@@ -125,7 +152,13 @@ function finishApp(c: Conversion): void {
     }
 
     // Packages: the app's own list wins over deploy_python's.
-    const packages = (facts: { app?: Json; global?: Json } | undefined, key: string, global: string, convert: (v: Json) => { packages: string[]; notes: string[] }, target: string) => {
+    const packages = (
+        facts: { app?: Json; global?: Json } | undefined,
+        key: string,
+        global: string,
+        convert: (v: Json) => { packages: string[]; notes: string[] },
+        target: string,
+    ) => {
         if (!facts) return;
         const chosen = facts.app !== undefined ? facts.app : facts.global;
         const at = facts.app !== undefined ? appKey(key) : global;
@@ -133,11 +166,33 @@ function finishApp(c: Conversion): void {
         if (chosen === undefined || chosen === null) return;
         const out = convert(chosen);
         c.set(target, out.packages, at);
-        c.became(at, () => `${c.keyName(target)} ${displayValue(c.values.get(target)?.value)}${out.notes.length ? ` (${out.notes.length} change${out.notes.length === 1 ? "" : "s"} for Debian 12: see "Assumed or changed")` : ""}`);
+        c.became(
+            at,
+            () =>
+                `${c.keyName(target)} ${displayValue(c.values.get(target)?.value)}${out.notes.length ? ` (${out.notes.length} change${out.notes.length === 1 ? "" : "s"} for Debian 12: see "Assumed or changed")` : ""}`,
+        );
         for (const n of out.notes) c.note(`${key}: ${n}`);
     };
-    packages(f.osPackages, "os_packages", "deploy_python.os_packages", (os) => debianPackages(Array.isArray(os) ? os.map(String) : isObject(os) ? Object.fromEntries(Object.entries(os).map(([k, v]) => [k, String(v ?? "")])) : list(os)), "app.osPackages");
-    packages(f.pipPackages, "packages", "deploy_python.packages", (pip) => ({ packages: Array.isArray(pip) ? pip.map(String) : isObject(pip) ? Object.entries(pip).map(([k, v]) => (v ? `${k}==${String(v)}` : k)) : list(pip), notes: [] }), "app.pipPackages");
+    packages(
+        f.osPackages,
+        "os_packages",
+        "deploy_python.os_packages",
+        (os) =>
+            debianPackages(
+                Array.isArray(os) ? os.map(String) : isObject(os) ? Object.fromEntries(Object.entries(os).map(([k, v]) => [k, String(v ?? "")])) : list(os),
+            ),
+        "app.osPackages",
+    );
+    packages(
+        f.pipPackages,
+        "packages",
+        "deploy_python.packages",
+        (pip) => ({
+            packages: Array.isArray(pip) ? pip.map(String) : isObject(pip) ? Object.entries(pip).map(([k, v]) => (v ? `${k}==${String(v)}` : k)) : list(pip),
+            notes: [],
+        }),
+        "app.pipPackages",
+    );
 
     // Links: merged from deploy_python, deploy_buildout and the app's own.
     const links = f.links;
@@ -152,7 +207,11 @@ function finishApp(c: Conversion): void {
         if (!empty) c.set(target, value, froms[0]);
         for (const at of froms) {
             const own = ownLinkEntries(kind, c.lines.find((l) => l.path === at)?.found);
-            c.became(at, () => (own.length ? `${c.keyName(target)} ${displayValue(c.values.get(target)?.value)}${froms.length > 1 ? " (merged)" : ""}` : "only built-in entries (plone-aws makes them itself): nothing to carry over"));
+            c.became(at, () =>
+                own.length
+                    ? `${c.keyName(target)} ${displayValue(c.values.get(target)?.value)}${froms.length > 1 ? " (merged)" : ""}`
+                    : "only built-in entries (plone-aws makes them itself): nothing to carry over",
+            );
         }
     }
     finishRepository(c);
@@ -183,7 +242,9 @@ function finishRepository(c: Conversion): void {
         if (found) {
             c.sawSecret(found.secret);
             c.promptSecret("repositoryToken");
-            c.note(`--repository: its ${found.place === "password" ? "password" : "token"} is not written; set it as plone-aws:repositoryToken (the command is printed)`);
+            c.note(
+                `--repository: its ${found.place === "password" ? "password" : "token"} is not written; set it as plone-aws:repositoryToken (the command is printed)`,
+            );
         }
         if (scm.repository !== undefined) c.became(at("repository"), "not used: --repository wins");
         unused("--repository wins");
@@ -205,15 +266,30 @@ function finishRepository(c: Conversion): void {
             if (https && !hasUser && scm.passwordAt) {
                 url = url.replace("://", `://${encodeURIComponent(scm.user)}@`);
                 c.became(at("user"), `the user name in ${c.keyName("app.repository")}`);
-            } else c.became(at("user"), https ? (hasUser ? "not used: the URL names its user" : "not used: no password goes with it") : "not used: an SSH repository authenticates with plone-aws:deployKey");
+            } else
+                c.became(
+                    at("user"),
+                    https
+                        ? hasUser
+                            ? "not used: the URL names its user"
+                            : "not used: no password goes with it"
+                        : "not used: an SSH repository authenticates with plone-aws:deployKey",
+                );
         }
         if (scm.passwordAt) {
-            if (!https) c.reclassify(scm.passwordAt, "unsupported", "only an https repository takes a password: an SSH repository authenticates with plone-aws:deployKey; not written");
+            if (!https)
+                c.reclassify(
+                    scm.passwordAt,
+                    "unsupported",
+                    "only an https repository takes a password: an SSH repository authenticates with plone-aws:deployKey; not written",
+                );
             else if (found) c.became(scm.passwordAt, "not used: the repository URL carries its own token (plone-aws:repositoryToken)");
             else c.secret("repositoryToken", pathParts(scm.passwordAt));
         }
         c.set("app.repository", url, at("repository"));
-        const secret = found ? `its ${found.place === "password" ? "password" : "token (the URL's user name)"} -> secret plone-aws:repositoryToken (not written)` : undefined;
+        const secret = found
+            ? `its ${found.place === "password" ? "password" : "token (the URL's user name)"} -> secret plone-aws:repositoryToken (not written)`
+            : undefined;
         c.became(at("repository"), [`${c.keyName("app.repository")} ${displayValue(url)}`, secret].filter(Boolean).join("; "));
     } else unused("the Custom JSON names no repository");
     if (o.revision) c.set("app.revision", o.revision, "--revision");
@@ -229,7 +305,7 @@ function finishFrontend(c: Conversion, frontends: number): void {
     const f = c.facts;
     const certbotAt = "certbot_domains";
     const appDomainsAt = displayPath(["deploy", c.appName, "domains"]);
-    const names = f.certbotDomains?.length ? f.certbotDomains : f.appDomains ?? [];
+    const names = f.certbotDomains?.length ? f.certbotDomains : (f.appDomains ?? []);
     const from = f.certbotDomains?.length ? certbotAt : appDomainsAt;
     const domain = o.domain ?? names[0];
     if (domain) c.set("frontend.domain", domain, o.domain ? "--domain" : from);
@@ -250,10 +326,17 @@ function finishFrontend(c: Conversion, frontends: number): void {
         if (frontends === 1) c.set("frontend.frontDoor", "alb", "--certificate-arn");
         tls = "TLS by the ACM certificate of --certificate-arn";
     } else if (certbot && frontends > 1) {
-        c.issue(keyPath(["frontend", "tls"]), `certbot_domains asks for certbot, which runs on one front end, and ${frontends} hosts carry frontend (a load balancer): give --certificate-arn with an ACM certificate for ${domain}`);
+        c.issue(
+            keyPath(["frontend", "tls"]),
+            `certbot_domains asks for certbot, which runs on one front end, and ${frontends} hosts carry frontend (a load balancer): give --certificate-arn with an ACM certificate for ${domain}`,
+        );
         tls = "certbot, which cannot serve several front ends (see the error)";
     } else if (certbot) {
-        if (!email) c.issue(keyPath(["frontend", "tls", "email"]), "certbot needs an email address for Let's Encrypt: set certbot_email in the JSON or give --certbot-email");
+        if (!email)
+            c.issue(
+                keyPath(["frontend", "tls", "email"]),
+                "certbot needs an email address for Let's Encrypt: set certbot_email in the JSON or give --certbot-email",
+            );
         else c.set("frontend.tls", { mode: "certbot", email }, f.certbotEmail && !o.certbotEmail ? "certbot_email" : "--certbot-email");
         tls = `${c.keyName("frontend.tls")} certbot`;
     }
@@ -268,7 +351,11 @@ function finishFrontend(c: Conversion, frontends: number): void {
         if (list === undefined) return;
         if (!list.length) return c.became(at, "no names");
         if (!isSource) return c.became(at, "not used: certbot_domains names the site");
-        const parts = [o.domain ? `not the domain: --domain wins (${c.keyName("frontend.domain")} ${displayValue(o.domain)})` : `${c.keyName("frontend.domain")} ${displayValue(domain)}`];
+        const parts = [
+            o.domain
+                ? `not the domain: --domain wins (${c.keyName("frontend.domain")} ${displayValue(o.domain)})`
+                : `${c.keyName("frontend.domain")} ${displayValue(domain)}`,
+        ];
         if (aliases.length) parts.push(`${c.keyName("frontend.aliases")} ${displayValue(aliases)}`);
         if (at === certbotAt) parts.push(tls);
         c.became(at, parts.join("; "));
@@ -276,9 +363,14 @@ function finishFrontend(c: Conversion, frontends: number): void {
     describeNames(certbotAt, f.certbotDomains, true);
     describeNames(appDomainsAt, f.appDomains, from === appDomainsAt);
     if (f.certbotEmail !== undefined) {
-        c.became("certbot_email", o.certbotEmail ? "not used: --certbot-email wins"
-            : c.values.get("frontend.tls")?.from === "certbot_email" ? `${c.keyName("frontend.tls.email")} ${displayValue(f.certbotEmail)}`
-            : `not used: ${o.certificateArn ? "TLS comes from --certificate-arn" : "no certbot_domains, so no certbot"}`);
+        c.became(
+            "certbot_email",
+            o.certbotEmail
+                ? "not used: --certbot-email wins"
+                : c.values.get("frontend.tls")?.from === "certbot_email"
+                  ? `${c.keyName("frontend.tls.email")} ${displayValue(f.certbotEmail)}`
+                  : `not used: ${o.certificateArn ? "TLS comes from --certificate-arn" : "no certbot_domains, so no certbot"}`,
+        );
     }
 }
 
@@ -286,7 +378,8 @@ function finishDatabase(c: Conversion, storage: "zeo" | "relstorage"): void {
     const f = c.facts;
     const keysOf = (d: DatabaseFacts) => [...d.from, ...(d.password && !d.password.inDsn ? [d.password.at] : [])];
     if (storage !== "relstorage") {
-        for (const at of [...keysOf(f.db), ...keysOf(f.appDb)]) c.became(at, "not used: plone-aws:plone.storage is zeo (plone_instances.enable_relstorage is not true)");
+        for (const at of [...keysOf(f.db), ...keysOf(f.appDb)])
+            c.became(at, "not used: plone-aws:plone.storage is zeo (plone_instances.enable_relstorage is not true)");
         return;
     }
     // The cookbook used relstorage.db.* when db.name was set, else the RDS attached to the OpsWorks app.
@@ -295,17 +388,28 @@ function finishDatabase(c: Conversion, storage: "zeo" | "relstorage"): void {
     const src = useOwn ? f.db : f.appDb;
     const other = useOwn ? f.appDb : f.db;
     for (const at of keysOf(other)) {
-        c.became(at, useOwn ? "not used: relstorage.db.name is set, so the cookbook used plone_instances.relstorage.db.*" : "not used: relstorage.db.name is not set, so the cookbook used the OpsWorks app's database");
+        c.became(
+            at,
+            useOwn
+                ? "not used: relstorage.db.name is set, so the cookbook used plone_instances.relstorage.db.*"
+                : "not used: relstorage.db.name is not set, so the cookbook used the OpsWorks app's database",
+        );
     }
     const from = src.from[0] ?? "(defaults)";
     const db: Record<string, unknown> = {};
     const postgres = ["postgres", "postgresql"].includes(type);
     if (!postgres) {
         c.note(`the RelStorage database is ${type}: plone-aws's is PostgreSQL (RDS); convert the data with zodbconvert`);
-        c.warnings.push({ path: keyPath(["database"]), message: `the OpsWorks stack used ${type}: plone-aws creates an RDS PostgreSQL; move the data with zodbconvert` });
+        c.warnings.push({
+            path: keyPath(["database"]),
+            message: `the OpsWorks stack used ${type}: plone-aws creates an RDS PostgreSQL; move the data with zodbconvert`,
+        });
     } else if (src.host) {
         db.host = src.host;
-        c.comments.set("database.host", `The cookbook's database server: plone-aws uses it as it is (no RDS instance is created).\nRemove host to have plone-aws create an RDS PostgreSQL and restore a pg_dump into it.`);
+        c.comments.set(
+            "database.host",
+            `The cookbook's database server: plone-aws uses it as it is (no RDS instance is created).\nRemove host to have plone-aws create an RDS PostgreSQL and restore a pg_dump into it.`,
+        );
     }
     if (src.port !== undefined && !Number.isNaN(src.port)) db.port = src.port;
     if (src.name) db.name = src.name;
@@ -315,13 +419,23 @@ function finishDatabase(c: Conversion, storage: "zeo" | "relstorage"): void {
 
     // What each key of the chosen database became.
     const field: Record<string, string> = { name: "name", database: "name", host: "host", user: "user", username: "user", port: "port" };
-    const shown = (k: string) => (db[k] === undefined ? `not used (${postgres ? "no value" : `the database is ${type}`})` : `${c.keyName(`database.${k}`)} ${displayValue(db[k])}`);
+    const shown = (k: string) =>
+        db[k] === undefined ? `not used (${postgres ? "no value" : `the database is ${type}`})` : `${c.keyName(`database.${k}`)} ${displayValue(db[k])}`;
     for (const at of src.from) {
         const key = String(pathParts(at).pop());
-        if (key === "type" || key === "adapter") c.became(at, postgres ? "PostgreSQL, plone-aws's database" : `not carried over: plone-aws's database is PostgreSQL (RDS); move the data with zodbconvert`);
+        if (key === "type" || key === "adapter")
+            c.became(
+                at,
+                postgres ? "PostgreSQL, plone-aws's database" : `not carried over: plone-aws's database is PostgreSQL (RDS); move the data with zodbconvert`,
+            );
         else if (key === "dsn") {
             const read = (["name", "host", "port", "user"] as const).filter((k) => db[k] !== undefined).map((k) => shown(k));
-            c.became(at, [read.length ? read.join(", ") : "nothing carried over", src.password?.inDsn ? "its password -> secret plone-aws:dbPassword (not written)" : ""].filter(Boolean).join("; "));
+            c.became(
+                at,
+                [read.length ? read.join(", ") : "nothing carried over", src.password?.inDsn ? "its password -> secret plone-aws:dbPassword (not written)" : ""]
+                    .filter(Boolean)
+                    .join("; "),
+            );
         } else if (field[key]) c.became(at, shown(field[key]));
     }
 }
@@ -348,30 +462,60 @@ function finishRegion(c: Conversion): void {
     const sources: RegionSource[] = [];
     if (c.o.region) sources.push({ region: c.o.region, what: "--region", rank: REGION_RANK.option });
     if (c.instancesRegion && c.o.instances) {
-        sources.push({ region: c.instancesRegion.region, what: `the availability zones of ${c.o.instances.file} (${c.instancesRegion.zones.join(", ")})`, rank: REGION_RANK.instances });
+        sources.push({
+            region: c.instancesRegion.region,
+            what: `the availability zones of ${c.o.instances.file} (${c.instancesRegion.zones.join(", ")})`,
+            rank: REGION_RANK.instances,
+        });
     }
     sources.push(...regionSources(c.json, displayPath));
     const choice = pickRegion(sources);
     if (!choice) {
         c.set("aws:region", "us-east-1", "(assumed)");
         c.note("aws:region us-east-1 is assumed: no --region, no availability zones, and no AWS host name in the Custom JSON names a region");
-        c.comments.set("aws:region", "Assumed: nothing named a region; give --region (or an --instances file with availability zones) for your stack's region.");
+        c.comments.set(
+            "aws:region",
+            "Assumed: nothing named a region; give --region (or an --instances file with availability zones) for your stack's region.",
+        );
         return;
     }
     c.set("aws:region", choice.region, choice.source.what);
     const others = [...new Set(choice.disagreeing.map((s) => s.region))];
     const picked = `aws:region ${choice.region}: from ${choice.source.what}${sources.length > 1 ? ` (${choice.reason})` : ""}`;
-    c.note(others.length ? `${picked}; the sources disagree: ${others.map((r) => `${r} (${choice.disagreeing.filter((s) => s.region === r).map((s) => s.what).join("; ")})`).join(", ")}` : picked);
-    c.comments.set("aws:region", `From ${choice.source.what}${others.length ? `; other sources name ${others.join(", ")}: the import's notes say why this one won` : ""}.`);
+    c.note(
+        others.length
+            ? `${picked}; the sources disagree: ${others
+                  .map(
+                      (r) =>
+                          `${r} (${choice.disagreeing
+                              .filter((s) => s.region === r)
+                              .map((s) => s.what)
+                              .join("; ")})`,
+                  )
+                  .join(", ")}`
+            : picked,
+    );
+    c.comments.set(
+        "aws:region",
+        `From ${choice.source.what}${others.length ? `; other sources name ${others.join(", ")}: the import's notes say why this one won` : ""}.`,
+    );
 
     // Servers the hosts connect to, in another region: they would talk across regions.
-    const servers: [string, string][] = [["database.host", "the database"], ["plone.celery.brokerHost", "the celery broker"], ["plone.solr.host", "Solr"], ["plone.relstorage.cacheServers", "the memcached servers"]];
+    const servers: [string, string][] = [
+        ["database.host", "the database"],
+        ["plone.celery.brokerHost", "the celery broker"],
+        ["plone.solr.host", "Solr"],
+        ["plone.relstorage.cacheServers", "the memcached servers"],
+    ];
     for (const [key, what] of servers) {
         const value = valueOfKey(c, key);
         for (const host of (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string")) {
             const found = regionSources(host, () => key)[0];
             if (found && found.region !== choice.region) {
-                c.warnings.push({ path: c.keyName(key), message: `${what} (${host.replace(/:\d+$/, "")}) is in ${found.region}, the stack in ${choice.region} (from ${choice.source.what}): the hosts would reach it across regions (latency, traffic charges, and security groups cannot name it); move it, or import with --region ${found.region}` });
+                c.warnings.push({
+                    path: c.keyName(key),
+                    message: `${what} (${host.replace(/:\d+$/, "")}) is in ${found.region}, the stack in ${choice.region} (from ${choice.source.what}): the hosts would reach it across regions (latency, traffic charges, and security groups cannot name it); move it, or import with --region ${found.region}`,
+                });
             }
         }
     }
@@ -382,12 +526,24 @@ function finishRegion(c: Conversion): void {
  * never copied; its TODO asked for it): a nearby region of the same partition.
  */
 export const SNAPSHOT_COPY_REGIONS: Record<string, string> = {
-    "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-1": "us-east-1", "us-west-2": "us-east-1",
-    "ca-central-1": "us-east-1", "sa-east-1": "us-east-1",
-    "eu-west-1": "eu-central-1", "eu-west-2": "eu-west-1", "eu-west-3": "eu-central-1", "eu-central-1": "eu-west-1",
-    "eu-north-1": "eu-central-1", "eu-south-1": "eu-central-1",
-    "ap-southeast-1": "ap-southeast-2", "ap-southeast-2": "ap-southeast-1", "ap-northeast-1": "ap-northeast-3",
-    "ap-northeast-2": "ap-northeast-1", "ap-northeast-3": "ap-northeast-1", "ap-south-1": "ap-southeast-1",
+    "us-east-1": "us-west-2",
+    "us-east-2": "us-west-2",
+    "us-west-1": "us-east-1",
+    "us-west-2": "us-east-1",
+    "ca-central-1": "us-east-1",
+    "sa-east-1": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-west-2": "eu-west-1",
+    "eu-west-3": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-central-1",
+    "eu-south-1": "eu-central-1",
+    "ap-southeast-1": "ap-southeast-2",
+    "ap-southeast-2": "ap-southeast-1",
+    "ap-northeast-1": "ap-northeast-3",
+    "ap-northeast-2": "ap-northeast-1",
+    "ap-northeast-3": "ap-northeast-1",
+    "ap-south-1": "ap-southeast-1",
 };
 
 function finishSnapshots(c: Conversion): void {
@@ -397,7 +553,10 @@ function finishSnapshots(c: Conversion): void {
     const copyTo = SNAPSHOT_COPY_REGIONS[region];
     if (c.values.get("tier")?.value === "production" && copyTo) {
         c.set("snapshots.crossRegionCopy", { region: copyTo }, "(production default)");
-        c.comments.set("snapshots.crossRegionCopy", `Production snapshots are also kept in ${copyTo}, so a regional outage keeps the backups (the cookbook's TODO). Change the region or remove this to keep them in ${region} only.`);
+        c.comments.set(
+            "snapshots.crossRegionCopy",
+            `Production snapshots are also kept in ${copyTo}, so a regional outage keeps the backups (the cookbook's TODO). Change the region or remove this to keep them in ${region} only.`,
+        );
     }
     if (s.hour === undefined && s.minute === undefined && s.weekday === undefined) return;
     const hour = s.hour === undefined ? 8 : Number(s.hour);
@@ -406,7 +565,11 @@ function finishSnapshots(c: Conversion): void {
     if (!daily) c.reclassify("ebs_snapshots.weekday", "unsupported", "plone-aws snapshots daily");
     if (!Number.isInteger(hour) || hour < 0 || hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) {
         for (const at of ["ebs_snapshots.hour", "ebs_snapshots.minute"]) {
-            c.reclassify(at, "unsupported", `the cron time ${String(s.minute ?? 0)} ${String(s.hour ?? 8)} (minute hour) is not one daily time: plone-aws's default (08:00 UTC) applies`);
+            c.reclassify(
+                at,
+                "unsupported",
+                `the cron time ${String(s.minute ?? 0)} ${String(s.hour ?? 8)} (minute hour) is not one daily time: plone-aws's default (08:00 UTC) applies`,
+            );
         }
         if (daily) c.became("ebs_snapshots.weekday", "daily, at plone-aws's default time (the cron time is not one daily time)");
         return;
@@ -420,13 +583,24 @@ function finishSnapshots(c: Conversion): void {
     const result = `${c.keyName("snapshots.time")} ${displayValue(time)} (${offset ? `${local} ${tz} in UTC` : `${local} UTC`})`;
     for (const at of ["ebs_snapshots.hour", "ebs_snapshots.minute"]) c.became(at, result);
     if (daily) c.became("ebs_snapshots.weekday", `daily: ${result}`);
-    if (offset) c.note(`snapshots at ${time} UTC: the cookbook's cron ran at ${hour}:${String(minute).padStart(2, "0")} ${tz} (UTC${offset > 0 ? "+" : ""}${offset / 60} on ${c.o.now.toISOString().slice(0, 10)})`);
+    if (offset)
+        c.note(
+            `snapshots at ${time} UTC: the cookbook's cron ran at ${hour}:${String(minute).padStart(2, "0")} ${tz} (UTC${offset > 0 ? "+" : ""}${offset / 60} on ${c.o.now.toISOString().slice(0, 10)})`,
+        );
 }
 
 /** Minutes the zone is ahead of UTC at `when` (0 for an unknown zone). */
 function tzOffsetMinutes(zone: string, when: Date): number {
     try {
-        const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(when);
+        const parts = new Intl.DateTimeFormat("en-US", {
+            timeZone: zone,
+            hourCycle: "h23",
+            year: "numeric",
+            month: "2-digit",
+            day: "2-digit",
+            hour: "2-digit",
+            minute: "2-digit",
+        }).formatToParts(when);
         const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
         const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"));
         return Math.round((local - Date.UTC(when.getUTCFullYear(), when.getUTCMonth(), when.getUTCDate(), when.getUTCHours(), when.getUTCMinutes())) / 60000);

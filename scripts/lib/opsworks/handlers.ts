@@ -28,7 +28,13 @@ function parseDsn(dsn: string): Record<string, string> {
 
 /** The layer-name keys: they only name layers of the --instances file. */
 function layerName(layer: Layer): Handler {
-    return (v, at, c) => c.became(at, c.o.instances ? `the OpsWorks layer ${JSON.stringify(str(v))} is plone-aws's ${layer} layer in ${c.o.instances.file}` : "not used: no --instances file names layers");
+    return (v, at, c) =>
+        c.became(
+            at,
+            c.o.instances
+                ? `the OpsWorks layer ${JSON.stringify(str(v))} is plone-aws's ${layer} layer in ${c.o.instances.file}`
+                : "not used: no --instances file names layers",
+        );
 }
 
 /** A database key: read now, described by finishDatabase (which database the cookbook used). */
@@ -40,12 +46,24 @@ function databaseKey(which: "db" | "appDb", field: "name" | "host" | "user"): Ha
 }
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
-    "plone_instances.shared_blobs": (v, _at, c) => { c.facts.blobs.shared = bool(v); },
-    "plone_instances.nfs_blobs": (v, at, c) => { if (bool(v)) c.facts.blobs.nfs.push(at); },
-    "plone_instances.gluster_blobs": (v, at, c) => { if (bool(v)) c.facts.blobs.gluster.push(at); },
-    "plone_zeoserver.nfs_blobs": (v, at, c) => { if (bool(v)) c.facts.blobs.zeoNfs.push(at); },
-    "plone_zeoserver.gluster_blobs": (v, at, c) => { if (bool(v)) c.facts.blobs.zeoGluster.push(at); },
-    "plone_blobs.blob_dir": (v, _at, c) => { c.facts.blobs.dir = str(v); },
+    "plone_instances.shared_blobs": (v, _at, c) => {
+        c.facts.blobs.shared = bool(v);
+    },
+    "plone_instances.nfs_blobs": (v, at, c) => {
+        if (bool(v)) c.facts.blobs.nfs.push(at);
+    },
+    "plone_instances.gluster_blobs": (v, at, c) => {
+        if (bool(v)) c.facts.blobs.gluster.push(at);
+    },
+    "plone_zeoserver.nfs_blobs": (v, at, c) => {
+        if (bool(v)) c.facts.blobs.zeoNfs.push(at);
+    },
+    "plone_zeoserver.gluster_blobs": (v, at, c) => {
+        if (bool(v)) c.facts.blobs.zeoGluster.push(at);
+    },
+    "plone_blobs.blob_dir": (v, _at, c) => {
+        c.facts.blobs.dir = str(v);
+    },
     "s3fs_fuse.mounts": (v, at, c) => {
         c.facts.blobs.s3fsAt = at;
         if (Array.isArray(v)) for (const m of v) if (isObject(m) && typeof m.path === "string") c.facts.blobs.s3fsPaths.push(m.path.replace(/\/+$/, ""));
@@ -55,7 +73,10 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
         if (bool(v)) c.set("plone.storage", "relstorage", at);
         else c.became(at, `${c.keyName("plone.storage")} "zeo" (the default: ZEO, no RelStorage)`);
     },
-    "plone_instances.relstorage.db.type": (v, at, c) => { c.facts.db.type = str(v); c.facts.db.from.push(at); },
+    "plone_instances.relstorage.db.type": (v, at, c) => {
+        c.facts.db.type = str(v);
+        c.facts.db.from.push(at);
+    },
     "plone_instances.relstorage.db.dsn": (v, at, c) => {
         if (typeof v !== "string") return;
         const dsn = parseDsn(v);
@@ -74,38 +95,74 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     "plone_instances.relstorage.db.name": databaseKey("db", "name"),
     "plone_instances.relstorage.db.host": databaseKey("db", "host"),
     "plone_instances.relstorage.db.user": databaseKey("db", "user"),
-    "plone_instances.relstorage.db.port": (v, at, c) => { if (v !== null) c.facts.db.port = Number(v); c.facts.db.from.push(at); },
+    "plone_instances.relstorage.db.port": (v, at, c) => {
+        if (v !== null) c.facts.db.port = Number(v);
+        c.facts.db.from.push(at);
+    },
     "plone_instances.relstorage.db.password": (v, at, c) => {
         if (v === "") return c.became(at, "empty: no password");
         if (!c.facts.db.password?.inDsn) c.facts.db.password = { at, inDsn: false };
     },
-    "plone_instances.relstorage.enable_cache": (v, _at, c) => { c.facts.enableCache = bool(v); },
+    "plone_instances.relstorage.enable_cache": (v, _at, c) => {
+        c.facts.enableCache = bool(v);
+    },
     "plone_instances.relstorage.cache_servers": (v, at, c) => {
         const servers = list(v);
-        if (servers.length > 0) { c.facts.cacheServers = servers; c.set("plone.relstorage.cacheServers", servers, at); }
-        else c.became(at, "no static servers: the memcached layer serves the cache, as in the cookbook");
+        if (servers.length > 0) {
+            c.facts.cacheServers = servers;
+            c.set("plone.relstorage.cacheServers", servers, at);
+        } else c.became(at, "no static servers: the memcached layer serves the cache, as in the cookbook");
     },
-    "plone_instances.relstorage.enable_pack": (v, _at, c) => { c.facts.enablePack = bool(v); },
+    "plone_instances.relstorage.enable_pack": (v, _at, c) => {
+        c.facts.enablePack = bool(v);
+    },
     "plone_instances.zeo_layer": layerName("zeoserver"),
     "plone_instances.broker_layer": layerName("redis"),
     "plone_instances.solr_layer": layerName("solr"),
     "plone_blobs.layer": layerName("shared_blobs"),
-    "plone_instances.celerybeat": (v, _at, c) => { c.facts.celerybeat = bool(v); },
-    "plone_instances.broker.host": (v, at, c) => { if (v !== null) c.set("plone.celery.brokerHost", str(v), at); },
-    "plone_instances.solr_host": (v, at, c) => { if (v !== null) c.set("plone.solr.host", str(v), at); },
+    "plone_instances.celerybeat": (v, _at, c) => {
+        c.facts.celerybeat = bool(v);
+    },
+    "plone_instances.broker.host": (v, at, c) => {
+        if (v !== null) c.set("plone.celery.brokerHost", str(v), at);
+    },
+    "plone_instances.solr_host": (v, at, c) => {
+        if (v !== null) c.set("plone.solr.host", str(v), at);
+    },
     "plone_instances.syslog_level": (v, at, c) => c.set("plone.clientSyslog.level", String(v).toUpperCase(), at),
     "plone_zeoserver.syslog_level": (v, at, c) => c.set("plone.zeoSyslog.level", String(v).toUpperCase(), at),
-    "tmpdir.tmpfs": (v, at, c) => { c.facts.tmpfs = bool(v); if (!bool(v)) c.became(at, "no tmpfs (plone-aws's default)"); },
-    "tmpdir.tmpfs_size": (v, _at, c) => { c.facts.tmpfsSize = str(v); },
-    "system.timezone": (v, at, c) => { c.facts.timezone = str(v); c.set("plone.timezone", v, at); },
-    "ebs_snapshots.keep": (v, at, c) => { c.facts.snapshot.keep = v; c.facts.snapshot.from.push(at); },
-    "ebs_snapshots.hour": (v, at, c) => { c.facts.snapshot.hour = v; c.facts.snapshot.from.push(at); },
-    "ebs_snapshots.minute": (v, at, c) => { c.facts.snapshot.minute = v; c.facts.snapshot.from.push(at); },
-    "ebs_snapshots.weekday": (v, at, c) => { c.facts.snapshot.weekday = v; c.facts.snapshot.from.push(at); },
+    "tmpdir.tmpfs": (v, at, c) => {
+        c.facts.tmpfs = bool(v);
+        if (!bool(v)) c.became(at, "no tmpfs (plone-aws's default)");
+    },
+    "tmpdir.tmpfs_size": (v, _at, c) => {
+        c.facts.tmpfsSize = str(v);
+    },
+    "system.timezone": (v, at, c) => {
+        c.facts.timezone = str(v);
+        c.set("plone.timezone", v, at);
+    },
+    "ebs_snapshots.keep": (v, at, c) => {
+        c.facts.snapshot.keep = v;
+        c.facts.snapshot.from.push(at);
+    },
+    "ebs_snapshots.hour": (v, at, c) => {
+        c.facts.snapshot.hour = v;
+        c.facts.snapshot.from.push(at);
+    },
+    "ebs_snapshots.minute": (v, at, c) => {
+        c.facts.snapshot.minute = v;
+        c.facts.snapshot.from.push(at);
+    },
+    "ebs_snapshots.weekday": (v, at, c) => {
+        c.facts.snapshot.weekday = v;
+        c.facts.snapshot.from.push(at);
+    },
     "nginx_plone.client_max_body_size": (v, at, c) => c.set("frontend.nginx.clientMaxBodySize", typeof v === "string" ? v.toLowerCase() : v, at),
     "varnish.storage_size": (v, at, c) => c.set("frontend.varnish.storage", `malloc,${String(v).toLowerCase()}`, at),
-    "varnish_purge_urls": (v, at, c) => c.set("frontend.varnish.purgeUrls", typeof v === "string" ? [v] : v, at),
-    "haproxy.check_interval": (v, at, c) => c.set("frontend.haproxy.checkInterval", typeof v === "string" && /^\d+s$/.test(v) ? Number(v.slice(0, -1)) * 1000 : v, at),
+    varnish_purge_urls: (v, at, c) => c.set("frontend.varnish.purgeUrls", typeof v === "string" ? [v] : v, at),
+    "haproxy.check_interval": (v, at, c) =>
+        c.set("frontend.haproxy.checkInterval", typeof v === "string" && /^\d+s$/.test(v) ? Number(v.slice(0, -1)) * 1000 : v, at),
     "haproxy.server_timeout": (v, at, c) => c.set("frontend.haproxy.serverTimeout", duration(v), at),
     "haproxy.client_timeout": (v, at, c) => c.set("frontend.haproxy.clientTimeout", duration(v), at),
     "haproxy.queue_timeout": (v, at, c) => c.set("frontend.haproxy.queueTimeout", duration(v), at),
@@ -126,9 +183,16 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
         } else if (v === "") c.became(at, "empty: choose a password for plone-aws:haproxyStatsPassword");
         else c.secret("haproxyStatsPassword", pathParts(at));
     },
-    "certbot_domains": (v, _at, c) => { c.facts.certbotDomains = list(v); },
-    "certbot_email": (v, _at, c) => { c.facts.certbotEmail = str(v); },
-    "newrelic.license": (v, at, c) => { if (v) c.secret("newRelicLicenseKey", pathParts(at)); else c.became(at, "empty: no license key"); },
+    certbot_domains: (v, _at, c) => {
+        c.facts.certbotDomains = list(v);
+    },
+    certbot_email: (v, _at, c) => {
+        c.facts.certbotEmail = str(v);
+    },
+    "newrelic.license": (v, at, c) => {
+        if (v) c.secret("newRelicLicenseKey", pathParts(at));
+        else c.became(at, "empty: no license key");
+    },
     "deploy_python.symlink_before_migrate": (v, at, c) => mergeLinks(c, v, "symlinkBeforeMigrate", at),
     "deploy_python.purge_before_symlink": (v, at, c) => mergeLinks(c, v, "purgeBeforeSymlink", at),
     "deploy_python.create_dirs_before_symlink": (v, at, c) => mergeLinks(c, v, "createDirsBeforeSymlink", at),
@@ -138,10 +202,18 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     "deploy.<app>.symlink_before_migrate": (v, at, c) => mergeLinks(c, v, "symlinkBeforeMigrate", at),
     "deploy.<app>.purge_before_symlink": (v, at, c) => mergeLinks(c, v, "purgeBeforeSymlink", at),
     "deploy.<app>.create_dirs_before_symlink": (v, at, c) => mergeLinks(c, v, "createDirsBeforeSymlink", at),
-    "deploy_python.packages": (v, _at, c) => { c.facts.pipPackages = { ...c.facts.pipPackages, global: v }; },
-    "deploy.<app>.packages": (v, _at, c) => { c.facts.pipPackages = { ...c.facts.pipPackages, app: v }; },
-    "deploy_python.os_packages": (v, _at, c) => { c.facts.osPackages = { ...c.facts.osPackages, global: v }; },
-    "deploy.<app>.os_packages": (v, _at, c) => { c.facts.osPackages = { ...c.facts.osPackages, app: v }; },
+    "deploy_python.packages": (v, _at, c) => {
+        c.facts.pipPackages = { ...c.facts.pipPackages, global: v };
+    },
+    "deploy.<app>.packages": (v, _at, c) => {
+        c.facts.pipPackages = { ...c.facts.pipPackages, app: v };
+    },
+    "deploy_python.os_packages": (v, _at, c) => {
+        c.facts.osPackages = { ...c.facts.osPackages, global: v };
+    },
+    "deploy.<app>.os_packages": (v, _at, c) => {
+        c.facts.osPackages = { ...c.facts.osPackages, app: v };
+    },
     "deploy_buildout.cache_archives": fallback("buildout_cache_archives"),
     "deploy_buildout.flags": fallback("buildout_flags"),
     "deploy_buildout.inherit_parts": fallback("buildout_inherit_parts"),
@@ -155,18 +227,41 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     "deploy.<app>.buildout_cache_archives": (v, at, c) => cacheArchives(v, at, c),
     "deploy.<app>.environment": (v, at, c) => environment(v, at, c),
     "deploy.<app>.environment_variables": (v, at, c) => environment(v, at, c),
-    "deploy.<app>.scm.scm_type": (v, _at, c) => { c.facts.scm.type = str(v); },
-    "deploy.<app>.scm.repository": (v, _at, c) => { c.facts.scm.repository = str(v); },
-    "deploy.<app>.scm.user": (v, _at, c) => { c.facts.scm.user = str(v); },
-    "deploy.<app>.scm.password": (v, at, c) => { if (v) c.facts.scm.passwordAt = at; else c.became(at, "empty: no password"); },
-    "deploy.<app>.scm.ssh_key": (v, at, c) => { if (v) c.secret("deployKey", pathParts(at)); else c.became(at, "empty: no deploy key"); },
+    "deploy.<app>.scm.scm_type": (v, _at, c) => {
+        c.facts.scm.type = str(v);
+    },
+    "deploy.<app>.scm.repository": (v, _at, c) => {
+        c.facts.scm.repository = str(v);
+    },
+    "deploy.<app>.scm.user": (v, _at, c) => {
+        c.facts.scm.user = str(v);
+    },
+    "deploy.<app>.scm.password": (v, at, c) => {
+        if (v) c.facts.scm.passwordAt = at;
+        else c.became(at, "empty: no password");
+    },
+    "deploy.<app>.scm.ssh_key": (v, at, c) => {
+        if (v) c.secret("deployKey", pathParts(at));
+        else c.became(at, "empty: no deploy key");
+    },
     "deploy.<app>.database.host": databaseKey("appDb", "host"),
-    "deploy.<app>.database.port": (v, at, c) => { if (v !== null) c.facts.appDb.port = Number(v); c.facts.appDb.from.push(at); },
-    "deploy.<app>.database.adapter": (v, at, c) => { c.facts.appDb.adapter = str(v); c.facts.appDb.from.push(at); },
+    "deploy.<app>.database.port": (v, at, c) => {
+        if (v !== null) c.facts.appDb.port = Number(v);
+        c.facts.appDb.from.push(at);
+    },
+    "deploy.<app>.database.adapter": (v, at, c) => {
+        c.facts.appDb.adapter = str(v);
+        c.facts.appDb.from.push(at);
+    },
     "deploy.<app>.database.username": databaseKey("appDb", "user"),
     "deploy.<app>.database.database": databaseKey("appDb", "name"),
-    "deploy.<app>.database.password": (v, at, c) => { if (v) c.facts.appDb.password = { at, inDsn: false }; else c.became(at, "empty: no password"); },
-    "deploy.<app>.domains": (v, _at, c) => { c.facts.appDomains = list(v); },
+    "deploy.<app>.database.password": (v, at, c) => {
+        if (v) c.facts.appDb.password = { at, inDsn: false };
+        else c.became(at, "empty: no password");
+    },
+    "deploy.<app>.domains": (v, _at, c) => {
+        c.facts.appDomains = list(v);
+    },
     "deploy.<app>.ssl_support": (v, at, c) => {
         if (!bool(v)) return c.became(at, "no certificate of the app's own: TLS comes from certbot_domains or --certificate-arn");
         c.note(`${at}: the app's own certificate is not carried over: import it into ACM (--certificate-arn) or use certbot (--certbot-email)`);
@@ -187,7 +282,9 @@ export function pathParts(at: string): (string | number)[] {
 
 /** deploy_buildout.X: used when the Plone app has no buildout_X of its own. */
 function fallback(appKey: string): Handler {
-    return (value, at, c) => { c.facts.fallbacks[appKey] = { value, at }; };
+    return (value, at, c) => {
+        c.facts.fallbacks[appKey] = { value, at };
+    };
 }
 
 function mergeLinks(c: Conversion, v: Json, kind: Exclude<keyof Facts["links"], "from">, at: string): void {
@@ -214,7 +311,11 @@ export function partsToInclude(v: Json, at: string, c: Conversion): void {
     }
     const kept = parts.filter((p) => p !== "zeoserver");
     c.set("app.partsToInclude", kept, at);
-    c.became(at, () => `${c.keyName("app.partsToInclude")} ${displayValue(c.values.get("app.partsToInclude")?.value ?? [])}${zeo ? "; the zeoserver part -> the zeoserver layer on the app host" : ""}`);
+    c.became(
+        at,
+        () =>
+            `${c.keyName("app.partsToInclude")} ${displayValue(c.values.get("app.partsToInclude")?.value ?? [])}${zeo ? "; the zeoserver part -> the zeoserver layer on the app host" : ""}`,
+    );
 }
 
 export function initCommands(v: Json, at: string, c: Conversion): void {
@@ -259,7 +360,10 @@ export function cacheArchives(v: Json, at: string, c: Conversion): void {
             c.sawSecret(inUrl.secret);
             if (inUrl.user && !a.user) entry.user = inUrl.user;
             if (inUrl.place === "user" && !a.user) {
-                c.warnings.push({ path: keyPath(["app", "cacheArchives", String(i), "user"]), message: `the URL at ${at}[${i}].url had a token as its user name: it is plone-aws:cacheArchivePassword now; give the archive the user name its server expects with that token` });
+                c.warnings.push({
+                    path: keyPath(["app", "cacheArchives", String(i), "user"]),
+                    message: `the URL at ${at}[${i}].url had a token as its user name: it is plone-aws:cacheArchivePassword now; give the archive the user name its server expects with that token`,
+                });
             }
             if (!a.password) {
                 passwords.add(inUrl.secret);
@@ -278,10 +382,15 @@ export function cacheArchives(v: Json, at: string, c: Conversion): void {
         return entry;
     });
     if (passwords.size > 1) {
-        c.issue(keyPath(["cacheArchivePassword"]), `the cache archives at ${at} have ${passwords.size} different passwords, and plone-aws has one (plone-aws:cacheArchivePassword): give them one user and password`);
+        c.issue(
+            keyPath(["cacheArchivePassword"]),
+            `the cache archives at ${at} have ${passwords.size} different passwords, and plone-aws has one (plone-aws:cacheArchivePassword): give them one user and password`,
+        );
     }
     c.set("app.cacheArchives", out, at);
-    const secret = passwords.size ? `; ${passwords.size === 1 ? "the password" : "passwords"}${fromUrls.length ? ` (in the URL of ${fromUrls.join(", ")})` : ""} -> secret plone-aws:cacheArchivePassword (not written)` : "";
+    const secret = passwords.size
+        ? `; ${passwords.size === 1 ? "the password" : "passwords"}${fromUrls.length ? ` (in the URL of ${fromUrls.join(", ")})` : ""} -> secret plone-aws:cacheArchivePassword (not written)`
+        : "";
     c.became(at, `${c.keyName("app.cacheArchives")} (${out.length} archive${out.length === 1 ? "" : "s"})${secret}`);
 }
 
@@ -324,7 +433,12 @@ function environment(v: Json, at: string, c: Conversion): void {
         const why = secretEnvReason(k, value);
         if (why && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
             c.sawSecret(value);
-            c.line(parts, "refused", "a secret under a name that is no environment variable name: not written; set it under a valid name with pulumi config set --secret --path 'plone-aws:appSecrets.NAME'", x);
+            c.line(
+                parts,
+                "refused",
+                "a secret under a name that is no environment variable name: not written; set it under a valid name with pulumi config set --secret --path 'plone-aws:appSecrets.NAME'",
+                x,
+            );
         } else if (why) {
             c.sawSecret(value);
             c.line(parts, "secret", "", x);
@@ -340,10 +454,14 @@ function environment(v: Json, at: string, c: Conversion): void {
         const plain = here.filter((k) => k in env.plain);
         const secret = here.filter((k) => c.appSecrets.has(k) || k === "NEW_RELIC_LICENSE_KEY");
         const lost = names.filter((k) => env.from[k] !== at);
-        return [
-            plain.length ? `${c.keyName("app.environment")} ${plain.join(", ")}` : "",
-            secret.length ? `${secret.join(", ")} -> secrets (not written: their commands are printed below)` : "",
-            lost.length ? `${lost.join(", ")} -> not used: deploy.${c.appName}.environment sets ${lost.length === 1 ? "it" : "them"} too, and wins` : "",
-        ].filter(Boolean).join("; ") || "no variables";
+        return (
+            [
+                plain.length ? `${c.keyName("app.environment")} ${plain.join(", ")}` : "",
+                secret.length ? `${secret.join(", ")} -> secrets (not written: their commands are printed below)` : "",
+                lost.length ? `${lost.join(", ")} -> not used: deploy.${c.appName}.environment sets ${lost.length === 1 ? "it" : "them"} too, and wins` : "",
+            ]
+                .filter(Boolean)
+                .join("; ") || "no variables"
+        );
     });
 }

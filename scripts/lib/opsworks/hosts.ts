@@ -20,16 +20,24 @@ const UNUSED_LAYER = {
     memcached: (c, storage) =>
         storage === "relstorage" && c.facts.enableCache !== false && !c.facts.cacheServers
             ? undefined
-            : storage !== "relstorage" ? "memcached served only RelStorage's cache" : c.facts.cacheServers ? "the static relstorage.cache_servers won over the memcached layer" : "relstorage.enable_cache is false",
+            : storage !== "relstorage"
+              ? "memcached served only RelStorage's cache"
+              : c.facts.cacheServers
+                ? "the static relstorage.cache_servers won over the memcached layer"
+                : "relstorage.enable_cache is false",
     shared_blobs: (_, __, blobs) => (blobs === "nfs" || blobs === "gluster" ? undefined : `no client mounted it (plone.blobs ${blobs})`),
     redis: (c) =>
         celery(c) && !value(c, "plone.celery.brokerHost")
             ? undefined
-            : celery(c) ? "the fixed plone_instances.broker.host won over the broker layer" : "celery is not enabled, so nothing used the broker",
+            : celery(c)
+              ? "the fixed plone_instances.broker.host won over the broker layer"
+              : "celery is not enabled, so nothing used the broker",
     solr: (c) =>
         value(c, "plone.solr.enabled") === true && !value(c, "plone.solr.host")
             ? undefined
-            : value(c, "plone.solr.host") ? "the fixed solr_host won over the solr layer" : "solr_enabled is false: the clients never used this Solr",
+            : value(c, "plone.solr.host")
+              ? "the fixed solr_host won over the solr layer"
+              : "solr_enabled is false: the clients never used this Solr",
     celerybeat: (c) => (celery(c) ? undefined : "celery is not enabled"),
     db_packing: (_, storage) => (storage === "relstorage" ? undefined : "packing RelStorage; ZEO packs on the zeoserver host"),
     frontend: null,
@@ -38,8 +46,21 @@ const UNUSED_LAYER = {
 
 /** Previous-generation instance types and their current equivalents (same size). */
 export const CURRENT_GENERATION: Readonly<Record<string, string>> = {
-    c1: "c6i", c3: "c6i", c4: "c6i", m1: "m6i", m2: "r6i", m3: "m6i", m4: "m6i", r3: "r6i", r4: "r6i",
-    i2: "i4i", i3: "i4i", t1: "t3", t2: "t3", hi1: "i4i", hs1: "d3",
+    c1: "c6i",
+    c3: "c6i",
+    c4: "c6i",
+    m1: "m6i",
+    m2: "r6i",
+    m3: "m6i",
+    m4: "m6i",
+    r3: "r6i",
+    r4: "r6i",
+    i2: "i4i",
+    i3: "i4i",
+    t1: "t3",
+    t2: "t3",
+    hi1: "i4i",
+    hs1: "d3",
 };
 
 /** A type Debian 12 runs on and the instance table knows: old generations become current ones. */
@@ -64,7 +85,11 @@ export function describeLayerKeys(c: Conversion, hosts: ImportedHost[], storage:
         const at = "plone_instances.relstorage.enable_cache";
         if (storage !== "relstorage") c.became(at, "not used: plone-aws:plone.storage is zeo, and memcached served RelStorage's cache only");
         else if (!f.enableCache) c.became(at, "no memcached layer and no cache servers");
-        else if (f.cacheServers) c.became(at, `the static plone_instances.relstorage.cache_servers serve the cache (${c.keyName("plone.relstorage.cacheServers")}): they win over a memcached layer, as in the cookbook`);
+        else if (f.cacheServers)
+            c.became(
+                at,
+                `the static plone_instances.relstorage.cache_servers serve the cache (${c.keyName("plone.relstorage.cacheServers")}): they win over a memcached layer, as in the cookbook`,
+            );
         else c.became(at, on("memcached") ?? `no host carries the memcached layer${fromFile}: the clients' own RelStorage cache serves alone`);
     }
     if (f.celerybeat !== undefined) {
@@ -95,12 +120,29 @@ export function defaultHosts(c: Conversion, storage: "zeo" | "relstorage", blobs
     const packs = storage === "relstorage" && get("plone.pack.enabled") !== false;
     const appLayers: Layer[] = ["plone_instances", ...(f.celerybeat ? ["celerybeat" as Layer] : []), ...(packs ? ["db_packing" as Layer] : [])];
     const single = blobs === "local" || f.zeoOnAppHost !== undefined;
-    const host = (name: string, instanceType: string, layers: Layer[]): ImportedHost => ({ name, hostname: name, instanceType, az: 0, layers: LAYERS.filter((l) => layers.includes(l)), volumes: {} });
+    const host = (name: string, instanceType: string, layers: Layer[]): ImportedHost => ({
+        name,
+        hostname: name,
+        instanceType,
+        az: 0,
+        layers: LAYERS.filter((l) => layers.includes(l)),
+        volumes: {},
+    });
 
     let hosts: ImportedHost[];
     if (single) {
-        hosts = [host("plone-1", "m6i.large", ["frontend", ...appLayers, ...(storage === "zeo" ? ["zeoserver" as Layer] : []), ...(solr ? ["solr" as Layer] : []), ...(redis ? ["redis" as Layer] : [])])];
-        c.note(`no --instances file: one host, plone-1 (m6i.large), carries every layer, as the single-host stack (${f.zeoOnAppHost ?? "plone_blobs.blob_dir"}) did${memcached ? "; no memcached on it: the clients' own RelStorage cache does that on one host" : ""}`);
+        hosts = [
+            host("plone-1", "m6i.large", [
+                "frontend",
+                ...appLayers,
+                ...(storage === "zeo" ? ["zeoserver" as Layer] : []),
+                ...(solr ? ["solr" as Layer] : []),
+                ...(redis ? ["redis" as Layer] : []),
+            ]),
+        ];
+        c.note(
+            `no --instances file: one host, plone-1 (m6i.large), carries every layer, as the single-host stack (${f.zeoOnAppHost ?? "plone_blobs.blob_dir"}) did${memcached ? "; no memcached on it: the clients' own RelStorage cache does that on one host" : ""}`,
+        );
     } else {
         hosts = [host("web-1", "t3.medium", ["frontend"]), host("app-1", "m6i.large", appLayers)];
         if (storage === "zeo") hosts.push(host("zeo-1", "t3.medium", ["zeoserver"]));
@@ -108,10 +150,15 @@ export function defaultHosts(c: Conversion, storage: "zeo" | "relstorage", blobs
         if (memcached) hosts.push(host("cache-1", "t3.medium", ["memcached"]));
         if (solr) hosts.push(host("solr-1", "t3.medium", ["solr"]));
         if (redis) hosts.push(host("redis-1", "t3.small", ["redis"]));
-        c.note(`no --instances file: one host per layer, as the plone_buildout CloudFormation templates created them (${hosts.map((h) => `${h.name}: ${h.layers.join("+")}`).join(", ")}); instance types are a starting point: review them`);
+        c.note(
+            `no --instances file: one host per layer, as the plone_buildout CloudFormation templates created them (${hosts.map((h) => `${h.name}: ${h.layers.join("+")}`).join(", ")}); instance types are a starting point: review them`,
+        );
     }
     if (packs) c.note("RelStorage packing runs on app host's db_packing layer, as the DB Packing layer of the relstorage template did");
-    c.comments.set("hosts", `Assumed topology (no --instances file): ${single ? "one host carries every layer" : "one host per OpsWorks layer, as the CloudFormation templates made them"}.\nInstance types are a starting point: size them from your OpsWorks instances.`);
+    c.comments.set(
+        "hosts",
+        `Assumed topology (no --instances file): ${single ? "one host carries every layer" : "one host per OpsWorks layer, as the CloudFormation templates made them"}.\nInstance types are a starting point: size them from your OpsWorks instances.`,
+    );
     return hosts;
 }
 
@@ -135,7 +182,10 @@ export function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage",
         }
         if (!instanceTypeInfo(h.instanceType) && h.layers.includes("plone_instances")) {
             const vcpus = estimatedVcpus(h.instanceType);
-            if (vcpus) c.note(`${h.name}: ${h.instanceType} is not in plone-aws's instance table; its ${vcpus} vCPUs are estimated from the size name (hosts[].vcpus)`);
+            if (vcpus)
+                c.note(
+                    `${h.name}: ${h.instanceType} is not in plone-aws's instance table; its ${vcpus} vCPUs are estimated from the size name (hosts[].vcpus)`,
+                );
         }
     }
 
@@ -176,7 +226,9 @@ export function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage",
     wants("db_packing", storage === "relstorage" && c.facts.enablePack, "relstorage.enable_pack is true (every app host packed in the cookbook; one does now)");
     if (storage === "relstorage" && !hosts.some((h) => h.layers.includes("db_packing")) && value(c, "plone.pack.enabled") !== true) {
         c.set("plone.pack.enabled", false, `${file} (no db_packing instance)`);
-        c.note("no instance carried the DB Packing layer, so the cookbook never packed RelStorage: plone.pack.enabled false (add db_packing to one plone_instances host to pack)");
+        c.note(
+            "no instance carried the DB Packing layer, so the cookbook never packed RelStorage: plone.pack.enabled false (add db_packing to one plone_instances host to pack)",
+        );
     }
     for (const h of hosts) {
         if (h.layers.length === 0) c.issue(`${file}`, `instance ${h.hostname} has no plone-aws layer left: remove it from the file`);

@@ -22,7 +22,10 @@ const instanceSchema = z
         hostname: z.string().min(1),
         instance_type: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as c4.large"),
         layers: z.array(z.string().min(1)).min(1, "an instance has at least one layer"),
-        availability_zone: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as us-east-1a").optional(),
+        availability_zone: z
+            .string()
+            .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as us-east-1a")
+            .optional(),
         /** The EBS volumes of the instance's layers, by mount point. */
         volumes: z.array(z.object({ mount_point: z.string().startsWith("/"), size: z.number().int().min(1) }).strict()).default([]),
         root_volume_size: z.number().int().min(8).max(1024).optional(),
@@ -122,17 +125,26 @@ export function readInstances(json: unknown, file: string, names: LayerNames): I
         const layers = new Set<Layer>();
         inst.layers.forEach((short, j) => {
             if (!layerMap.has(short)) {
-                issues.push({ path: where(i, `.layers[${j}]`), message: `unknown layer "${short}": map it in the file, e.g. {"layers": {"${short}": "db_packing"}, "instances": [...]} (one of ${LAYERS.join(", ")}, or null for none)` });
+                issues.push({
+                    path: where(i, `.layers[${j}]`),
+                    message: `unknown layer "${short}": map it in the file, e.g. {"layers": {"${short}": "db_packing"}, "instances": [...]} (one of ${LAYERS.join(", ")}, or null for none)`,
+                });
                 return;
             }
             const layer = layerMap.get(short)!;
             if (layer) layers.add(layer);
-            else notes.push(`${inst.hostname}: layer ${short} needs no host in plone-aws${short === "ebs_snapshots" ? " (Data Lifecycle Manager snapshots every data volume)" : ""}`);
+            else
+                notes.push(
+                    `${inst.hostname}: layer ${short} needs no host in plone-aws${short === "ebs_snapshots" ? " (Data Lifecycle Manager snapshots every data volume)" : ""}`,
+                );
         });
         const volumes: Partial<Record<VolumeKind, number>> = {};
         inst.volumes.forEach((v, j) => {
             const kind = MOUNT_POINTS[v.mount_point.replace(/\/+$/, "")];
-            if (!kind) notes.push(`${where(i, `.volumes[${j}]`)}: no plone-aws volume for ${v.mount_point} (its data volumes are ${[...new Set(Object.values(MOUNT_POINTS))].join(", ")}); not carried over`);
+            if (!kind)
+                notes.push(
+                    `${where(i, `.volumes[${j}]`)}: no plone-aws volume for ${v.mount_point} (its data volumes are ${[...new Set(Object.values(MOUNT_POINTS))].join(", ")}); not carried over`,
+                );
             else volumes[kind] = Math.max(volumes[kind] ?? 0, v.size);
         });
         const name = uniqueHostName(inst.hostname, taken);
@@ -152,7 +164,11 @@ export function readInstances(json: unknown, file: string, names: LayerNames): I
 
 /** A plone-aws host name (2-30 characters: a-z, 0-9, '-', starting with a letter) for a hostname. */
 export function uniqueHostName(hostname: string, taken: Set<string>): string {
-    let base = hostname.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
+    let base = hostname
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^-+|-+$/g, "");
     if (!/^[a-z]/.test(base)) base = `h-${base}`;
     base = base.slice(0, 27).replace(/-+$/, "");
     if (base.length < 2) base = `${base}-h`;
@@ -164,5 +180,7 @@ export function uniqueHostName(hostname: string, taken: Set<string>): string {
 
 /** `[0].layers[1]`-style path from a zod path. */
 export function jsonPath(parts: readonly PropertyKey[]): string {
-    return parts.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join("");
+    return parts
+        .map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`))
+        .join("");
 }

@@ -58,7 +58,8 @@ export function debianPackages(input: string[] | Record<string, string>): Mapped
     const names = Array.isArray(input) ? input : Object.keys(input);
     if (!Array.isArray(input)) {
         const pinned = Object.entries(input).filter(([, v]) => v);
-        if (pinned.length > 0) notes.push(`version pins dropped (${pinned.map(([k, v]) => `${k}=${v}`).join(", ")}): Ubuntu versions do not exist on Debian 12`);
+        if (pinned.length > 0)
+            notes.push(`version pins dropped (${pinned.map(([k, v]) => `${k}=${v}`).join(", ")}): Ubuntu versions do not exist on Debian 12`);
     }
     const out: string[] = [];
     for (const name of names) {

@@ -41,7 +41,17 @@ export interface RegionChoice {
 function expandShortRegion(code: string): string | undefined {
     const m = /^([a-z]{2})(g)?(ne|nw|se|sw|e|w|c|n|s)(\d)$/.exec(code);
     if (!m) return undefined;
-    const direction: Record<string, string> = { ne: "northeast", nw: "northwest", se: "southeast", sw: "southwest", e: "east", w: "west", c: "central", n: "north", s: "south" };
+    const direction: Record<string, string> = {
+        ne: "northeast",
+        nw: "northwest",
+        se: "southeast",
+        sw: "southwest",
+        e: "east",
+        w: "west",
+        c: "central",
+        n: "north",
+        s: "south",
+    };
     const region = `${m[1]}${m[2] ? "-gov" : ""}-${direction[m[3]]}-${m[4]}`;
     return REGIONS.has(region) ? region : undefined;
 }
@@ -67,15 +77,24 @@ export function regionOfHost(hostName: string): { region: string; service: strin
         const s3 = /^s3(-website)?-(.+)$/.exec(label);
         const region = REGIONS.has(label) ? label : s3 && REGIONS.has(s3[2]) ? s3[2] : undefined;
         if (!region) continue;
-        const service = s3 || labels.slice(0, i).some((l) => /^s3(-website|-control|-accesspoint)?$|^dualstack$/.test(l)) ? "S3 URL"
-            : labels[i + 1] === "rds" ? "RDS endpoint"
-            : labels[i - 1] === "mq" ? "Amazon MQ broker"
-            : labels[i - 1] === "efs" ? "EFS file system"
-            : labels[i + 1] === "es" || labels[i + 1] === "aoss" ? "OpenSearch endpoint"
-            : labels[i + 1] === "compute" ? "EC2 host name"
-            : labels[i + 1] === "elb" ? "load balancer"
-            : "AWS endpoint";
-        const rank = service === "S3 URL" ? REGION_RANK.bucket : service === "load balancer" || service === "AWS endpoint" ? REGION_RANK.endpoint : REGION_RANK.service;
+        const service =
+            s3 || labels.slice(0, i).some((l) => /^s3(-website|-control|-accesspoint)?$|^dualstack$/.test(l))
+                ? "S3 URL"
+                : labels[i + 1] === "rds"
+                  ? "RDS endpoint"
+                  : labels[i - 1] === "mq"
+                    ? "Amazon MQ broker"
+                    : labels[i - 1] === "efs"
+                      ? "EFS file system"
+                      : labels[i + 1] === "es" || labels[i + 1] === "aoss"
+                        ? "OpenSearch endpoint"
+                        : labels[i + 1] === "compute"
+                          ? "EC2 host name"
+                          : labels[i + 1] === "elb"
+                            ? "load balancer"
+                            : "AWS endpoint";
+        const rank =
+            service === "S3 URL" ? REGION_RANK.bucket : service === "load balancer" || service === "AWS endpoint" ? REGION_RANK.endpoint : REGION_RANK.service;
         return { region, service, rank };
     }
     return undefined;
@@ -123,7 +142,8 @@ export function pickRegion(sources: RegionSource[]): RegionChoice | undefined {
     const sameRank = top.filter((s) => s.region !== source.region);
     let reason = RANK_REASON[best];
     const tie = sameRank.some((s) => count(s.region) === count(source.region));
-    if (sameRank.length > 0) reason += `, and ${count(source.region)} of ${top.length} such sources name ${source.region}${tie ? " (a tie: the first one wins)" : ""}`;
+    if (sameRank.length > 0)
+        reason += `, and ${count(source.region)} of ${top.length} such sources name ${source.region}${tie ? " (a tie: the first one wins)" : ""}`;
     const agreeing = sources.filter((s) => s !== source && s.region === source.region).length;
     if (agreeing > 0) reason += `; ${agreeing} other source${agreeing === 1 ? "" : "s"} agree${agreeing === 1 ? "s" : ""}`;
     const lower = disagreeing.filter((s) => s.rank > best);

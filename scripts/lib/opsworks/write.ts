@@ -68,7 +68,7 @@ export function writeStack(c: Conversion, hosts: ImportedHost[], blobs: BlobMode
     }
     const header = headerLines(c, blobs);
     (doc.contents as YAMLMap).items[0].key = doc.createNode("config");
-    (((doc.contents as YAMLMap).items[0].key) as YAML.Scalar).commentBefore = header.map((l) => ` ${l}`).join("\n");
+    ((doc.contents as YAMLMap).items[0].key as YAML.Scalar).commentBefore = header.map((l) => ` ${l}`).join("\n");
     const text = doc.toString(STRINGIFY);
     const leaked = writtenSecret(c, text);
     if (leaked) c.issue(leaked, "a secret value of the Custom JSON would be written here: nothing was written (a bug in the import; please report it)");
@@ -103,7 +103,11 @@ function withholdCredentials(c: Conversion): void {
             }
             if (Array.isArray(v)) return v.map((x, i) => clean(x, `${where}[${i}]`)).filter((x) => x !== REMOVED);
             if (v !== null && typeof v === "object") {
-                return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x, `${where}.${k}`)] as const).filter(([, x]) => x !== REMOVED));
+                return Object.fromEntries(
+                    Object.entries(v)
+                        .map(([k, x]) => [k, clean(x, `${where}.${k}`)] as const)
+                        .filter(([, x]) => x !== REMOVED),
+                );
             }
             return v;
         };
@@ -128,7 +132,10 @@ function writtenSecret(c: Conversion, text: string): string | undefined {
     const find = (v: unknown, where: string): string | undefined => {
         if (typeof v === "string") return known.some((s) => v.includes(s)) ? where : undefined;
         if (Array.isArray(v)) return v.map((x, i) => find(x, `${where}[${i}]`)).find(Boolean);
-        if (v !== null && typeof v === "object") return Object.entries(v).map(([k, x]) => find(x, where ? `${where}.${k}` : k)).find(Boolean);
+        if (v !== null && typeof v === "object")
+            return Object.entries(v)
+                .map(([k, x]) => find(x, where ? `${where}.${k}` : k))
+                .find(Boolean);
         return undefined;
     };
     return find(config, "") ?? (known.some((s) => text.includes(s)) ? `Pulumi.${c.o.stack}.yaml` : undefined);

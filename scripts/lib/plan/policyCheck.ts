@@ -15,7 +15,6 @@ import { EffectivePolicyConfig, EnforcementLevel, JsonSchema, PolicyInfo, readPo
 import { PolicyPackProcess, startPolicyPack } from "./policyPack";
 
 export { defaultPolicyConfigFile, POLICY_PACK_DIR, startPolicyPack } from "./policyPack";
-export type { PolicyPackProcess } from "./policyPack";
 
 export interface PolicyViolation {
     policy: string;
@@ -255,7 +254,9 @@ export async function checkPolicies(run: OfflineRun, options: PolicyCheckOptions
         collect(await call<analyzer.AnalyzeStackRequest, analyzer.AnalyzeResponse>(c.analyzeStack.bind(c), stackReq));
 
         const order = new Map(policies.map((p, i) => [p.name, i]));
-        report.violations.sort((a, b) => (order.get(a.policy) ?? 0) - (order.get(b.policy) ?? 0) || (a.resource?.name ?? "").localeCompare(b.resource?.name ?? ""));
+        report.violations.sort(
+            (a, b) => (order.get(a.policy) ?? 0) - (order.get(b.policy) ?? 0) || (a.resource?.name ?? "").localeCompare(b.resource?.name ?? ""),
+        );
         return report;
     } finally {
         client?.close();

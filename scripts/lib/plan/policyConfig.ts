@@ -48,7 +48,8 @@ export function readPolicyConfigFile(file: string): { config?: Record<string, un
     if (text.trim() === "") return { config: {}, errors: [] };
     try {
         const parsed: unknown = JSON.parse(text);
-        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { errors: [`${file}: must be a JSON object of policy name -> enforcement level or settings`] };
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+            return { errors: [`${file}: must be a JSON object of policy name -> enforcement level or settings`] };
         return { config: parsed as Record<string, unknown>, errors: [] };
     } catch (e) {
         return { errors: [`${file}: not valid JSON (${(e as Error).message})`] };
@@ -65,13 +66,25 @@ export function validateValue(value: unknown, schema: JsonSchema, path: string):
     const type = schema.type;
     const typeOk =
         type === undefined ||
-        (type === "integer" ? Number.isInteger(value) : type === "number" ? typeof value === "number" : type === "array" ? Array.isArray(value) : type === "object" ? typeof value === "object" && value !== null && !Array.isArray(value) : typeof value === type);
+        (type === "integer"
+            ? Number.isInteger(value)
+            : type === "number"
+              ? typeof value === "number"
+              : type === "array"
+                ? Array.isArray(value)
+                : type === "object"
+                  ? typeof value === "object" && value !== null && !Array.isArray(value)
+                  : typeof value === type);
     if (!typeOk) return [`${path}: must be ${type === "integer" || type === "array" || type === "object" ? "an" : "a"} ${type}, not ${describe(value)}`];
-    if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) errors.push(`${path}: must be one of ${schema.enum.map(describe).join(", ")}, not ${describe(value)}`);
-    if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: must be at least ${schema.minimum}, not ${value}`);
-    if (typeof value === "number" && schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: must be at most ${schema.maximum}, not ${value}`);
+    if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+        errors.push(`${path}: must be one of ${schema.enum.map(describe).join(", ")}, not ${describe(value)}`);
+    if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum)
+        errors.push(`${path}: must be at least ${schema.minimum}, not ${value}`);
+    if (typeof value === "number" && schema.maximum !== undefined && value > schema.maximum)
+        errors.push(`${path}: must be at most ${schema.maximum}, not ${value}`);
     if (Array.isArray(value)) {
-        if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${path}: must list at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`);
+        if (schema.minItems !== undefined && value.length < schema.minItems)
+            errors.push(`${path}: must list at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`);
         if (schema.items) value.forEach((item, i) => errors.push(...validateValue(item, schema.items!, `${path}[${i}]`)));
     }
     return errors;
@@ -135,7 +148,9 @@ export function reconcilePolicyConfig(
             const schema = policy.configSchema?.properties[key];
             if (!schema) {
                 const known = Object.keys(policy.configSchema?.properties ?? {});
-                errors.push(`${source}: ${name}.${key} is not a setting of this policy (${known.length ? `its settings: ${known.join(", ")}` : "it has no settings"})`);
+                errors.push(
+                    `${source}: ${name}.${key} is not a setting of this policy (${known.length ? `its settings: ${known.join(", ")}` : "it has no settings"})`,
+                );
                 continue;
             }
             target.properties[key] = setting;

@@ -53,7 +53,11 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
         stdio: ["ignore", "pipe", "pipe"],
         // The fast runner transpiles with swc (scripts/lib/plan/policy-pack.tsconfig.json extends the
         // pack's own tsconfig); the CLI runner uses the pack's tsconfig as `pulumi preview` does.
-        env: { ...process.env, TS_NODE_PROJECT: runner === "fast" && packDir === POLICY_PACK_DIR ? path.join(__dirname, "policy-pack.tsconfig.json") : path.join(packDir, "tsconfig.json") },
+        env: {
+            ...process.env,
+            TS_NODE_PROJECT:
+                runner === "fast" && packDir === POLICY_PACK_DIR ? path.join(__dirname, "policy-pack.tsconfig.json") : path.join(packDir, "tsconfig.json"),
+        },
     });
     // The pack serves until killed: take it down with this process, also on Ctrl-C or a kill.
     const stopOnExit = () => child.kill();
@@ -67,7 +71,10 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
     let stderr = "";
     const ready = new Promise<number>((resolve, reject) => {
         let stdout = "";
-        const timer = setTimeout(() => reject(new Error(`the policy pack in ${packDir} did not start within ${PACK_START_TIMEOUT_MS / 1000} s`)), PACK_START_TIMEOUT_MS);
+        const timer = setTimeout(
+            () => reject(new Error(`the policy pack in ${packDir} did not start within ${PACK_START_TIMEOUT_MS / 1000} s`)),
+            PACK_START_TIMEOUT_MS,
+        );
         child.stdout!.on("data", (chunk: Buffer) => {
             stdout += chunk.toString();
             const line = stdout.split("\n")[0];

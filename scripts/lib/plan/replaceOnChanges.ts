@@ -18,12 +18,18 @@ const S3_CHILD: ReplaceRule = { inputs: ["bucket", "expectedBucketOwner"], sourc
 export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
     "aws:cloudwatch/logGroup:LogGroup": { inputs: ["name", "namePrefix", "logGroupClass"], source: "logs/group.go" },
     "aws:cloudwatch/metricAlarm:MetricAlarm": { inputs: ["name"], source: "cloudwatch/metric_alarm.go (alarm_name: ForceNew)" },
-    "aws:dlm/lifecyclePolicy:LifecyclePolicy": { inputs: ["policyDetails.schedules.copyTags"], source: "dlm/lifecycle_policy.go (schedule.copy_tags: ForceNew)" },
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
+        inputs: ["policyDetails.schedules.copyTags"],
+        source: "dlm/lifecycle_policy.go (schedule.copy_tags: ForceNew)",
+    },
     "aws:ebs/volume:Volume": {
         inputs: ["availabilityZone", "encrypted", "kmsKeyId", "multiAttachEnabled", "outpostArn", "snapshotId"],
         source: "ec2/ebs_volume.go",
     },
-    "aws:ec2/eip:Eip": { inputs: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"], source: "ec2/ec2_eip.go" },
+    "aws:ec2/eip:Eip": {
+        inputs: ["address", "customerOwnedIpv4Pool", "domain", "ipamPoolId", "networkBorderGroup", "publicIpv4Pool"],
+        source: "ec2/ec2_eip.go",
+    },
     "aws:ec2/eipAssociation:EipAssociation": {
         inputs: ["allocationId", "allowReassociation", "instanceId", "networkInterfaceId", "privateIpAddress", "publicIp"],
         source: "ec2/ec2_eip_association.go (every argument ForceNew)",
@@ -66,13 +72,16 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": { inputs: ["subnetId", "gatewayId"], source: "ec2/vpc_route_table_association.go" },
     "aws:ec2/securityGroup:SecurityGroup": {
         inputs: ["name", "namePrefix", "description", "vpcId"],
-        source: "ec2/vpc_security_group.go; also @pulumi/aws ec2/securityGroup.d.ts (\"name, description, namePrefix, vpcId cannot be changed\")",
+        source: 'ec2/vpc_security_group.go; also @pulumi/aws ec2/securityGroup.d.ts ("name, description, namePrefix, vpcId cannot be changed")',
     },
     "aws:ec2/subnet:Subnet": { inputs: ["availabilityZone", "availabilityZoneId", "cidrBlock", "outpostArn", "vpcId"], source: "ec2/vpc_subnet.go" },
     "aws:ec2/volumeAttachment:VolumeAttachment": { inputs: ["deviceName", "instanceId", "volumeId"], source: "ec2/ec2_volume_attachment.go" },
     "aws:ec2/vpc:Vpc": { inputs: ["cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"], source: "ec2/vpc_.go" },
     "aws:efs/backupPolicy:BackupPolicy": { inputs: ["fileSystemId"], source: "efs/backup_policy.go" },
-    "aws:efs/fileSystem:FileSystem": { inputs: ["availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"], source: "efs/file_system.go" },
+    "aws:efs/fileSystem:FileSystem": {
+        inputs: ["availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"],
+        source: "efs/file_system.go",
+    },
     "aws:efs/mountTarget:MountTarget": {
         inputs: ["fileSystemId", "ipAddress", "subnetId"],
         deleteBeforeReplace: true,
@@ -87,12 +96,18 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
         source: "iam/role_policy_attachment.go; pulumi-aws provider/resources.go (aws_iam_role_policy_attachment: DeleteBeforeReplace)",
     },
     "aws:lb/listener:Listener": { inputs: ["loadBalancerArn"], source: "elbv2/listener.go" },
-    "aws:lb/loadBalancer:LoadBalancer": { inputs: ["customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"], source: "elbv2/load_balancer.go" },
+    "aws:lb/loadBalancer:LoadBalancer": {
+        inputs: ["customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix"],
+        source: "elbv2/load_balancer.go",
+    },
     "aws:lb/targetGroup:TargetGroup": {
         inputs: ["ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId"],
         source: "elbv2/target_group.go",
     },
-    "aws:lb/targetGroupAttachment:TargetGroupAttachment": { inputs: ["availabilityZone", "port", "targetGroupArn", "targetId"], source: "elbv2/target_group_attachment.go (every argument ForceNew)" },
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": {
+        inputs: ["availabilityZone", "port", "targetGroupArn", "targetId"],
+        source: "elbv2/target_group_attachment.go (every argument ForceNew)",
+    },
     "aws:rds/instance:Instance": {
         inputs: [
             "availabilityZone",
@@ -125,8 +140,14 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
     "aws:s3/bucketVersioning:BucketVersioning": { inputs: ["bucket", "expectedBucketOwner", "mfa"], source: "s3/bucket_versioning.go" },
     "aws:sns/topic:Topic": { inputs: ["fifoTopic", "name", "namePrefix"], source: "sns/topic.go" },
     "aws:sns/topicSubscription:TopicSubscription": { inputs: ["endpoint", "protocol", "topic"], source: "sns/topic_subscription.go" },
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": { inputs: ["securityGroupId"], source: "vpc/security_group_egress_rule.go (security_group_id: RequiresReplace)" },
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": { inputs: ["securityGroupId"], source: "vpc/security_group_ingress_rule.go (security_group_id: RequiresReplace)" },
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+        inputs: ["securityGroupId"],
+        source: "vpc/security_group_egress_rule.go (security_group_id: RequiresReplace)",
+    },
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {
+        inputs: ["securityGroupId"],
+        source: "vpc/security_group_ingress_rule.go (security_group_id: RequiresReplace)",
+    },
     // The SDK registers it with replaceOnChanges: ["triggers[*]"] (node_modules/@pulumi/command/remote/command.js);
     // any other change is an update, which runs the command again (its update command is unset).
     "command:remote:Command": { inputs: ["triggers"], source: "pulumi-command schema (triggers: replaceOnChanges)" },

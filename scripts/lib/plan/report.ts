@@ -48,7 +48,16 @@ const KEY_INPUTS: Record<string, string[]> = {
     "aws:ec2/instance:Instance": ["instanceType", "subnetId", "associatePublicIpAddress", "metadataOptions.httpTokens", "rootBlockDevice.encrypted"],
     "aws:ebs/volume:Volume": ["size", "type", "encrypted", "tags.plone-aws:snapshot"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName"],
-    "aws:rds/instance:Instance": ["engine", "engineVersion", "instanceClass", "multiAz", "storageEncrypted", "backupRetentionPeriod", "deletionProtection", "password"],
+    "aws:rds/instance:Instance": [
+        "engine",
+        "engineVersion",
+        "instanceClass",
+        "multiAz",
+        "storageEncrypted",
+        "backupRetentionPeriod",
+        "deletionProtection",
+        "password",
+    ],
     "aws:lb/loadBalancer:LoadBalancer": ["loadBalancerType", "idleTimeout"],
     "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
     "aws:lb/targetGroup:TargetGroup": ["port", "healthCheck.path"],
@@ -187,7 +196,12 @@ export function planJson(ctx: PlanContext): Record<string, unknown> {
 
 function table(rows: string[][]): string[] {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+    return rows.map((r) =>
+        r
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd(),
+    );
 }
 
 export function planText(ctx: PlanContext): string {
@@ -202,7 +216,9 @@ export function planText(ctx: PlanContext): string {
             : `relstorage on RDS PostgreSQL ${spec.database.engineVersion}${spec.database.multiAz ? " Multi-AZ" : ""}`
         : "zeo";
     out.push(`Plan of stack ${spec.stackName} (${ctx.file}), offline: no cloud account was contacted; ids and addresses are mock values.`);
-    out.push(`Region ${spec.region}, tier ${spec.tier}, ${topology.hosts.length} host${topology.hosts.length === 1 ? "" : "s"} in ${topology.azCount} AZ${topology.azCount === 1 ? "" : "s"}; front door: ${door}${topology.frontDoor.https ? " with TLS" : ""}; storage: ${db}; blobs: ${spec.plone.blobs}.`);
+    out.push(
+        `Region ${spec.region}, tier ${spec.tier}, ${topology.hosts.length} host${topology.hosts.length === 1 ? "" : "s"} in ${topology.azCount} AZ${topology.azCount === 1 ? "" : "s"}; front door: ${door}${topology.frontDoor.https ? " with TLS" : ""}; storage: ${db}; blobs: ${spec.plone.blobs}.`,
+    );
     out.push("");
 
     out.push("Resources");
@@ -287,9 +303,17 @@ export function planText(ctx: PlanContext): string {
 
     out.push("", "Policy");
     if (ctx.policy) {
-        out.push(...formatPolicyReport(ctx.policy).split("\n").map((l) => (l ? `  ${l}` : l)));
+        out.push(
+            ...formatPolicyReport(ctx.policy)
+                .split("\n")
+                .map((l) => (l ? `  ${l}` : l)),
+        );
         const code = exitCodeFor(ctx.policy);
-        if (code === 2) out.push("", `  Mandatory policies are violated: \`pulumi preview --policy-pack policies\` would stop here, and \`npm run policy -- ${spec.stackName}\` exits 2.`);
+        if (code === 2)
+            out.push(
+                "",
+                `  Mandatory policies are violated: \`pulumi preview --policy-pack policies\` would stop here, and \`npm run policy -- ${spec.stackName}\` exits 2.`,
+            );
     } else {
         out.push(`  The policy check did not run: ${ctx.policyError ?? "unknown reason"}`);
     }

@@ -53,7 +53,7 @@ function aliasUrns(r: CapturedResource, byUrn: Map<string, CapturedResource>, me
     const urns: string[] = [];
     for (const a of r.options.aliases) {
         if (a.urn) urns.push(a.urn);
-        else urns.push(makeUrn(stackAndProject, a.noParent ? "" : a.parentUrn ?? r.parent, a.type ?? r.type, a.name ?? r.name));
+        else urns.push(makeUrn(stackAndProject, a.noParent ? "" : (a.parentUrn ?? r.parent), a.type ?? r.type, a.name ?? r.name));
     }
     const parent = byUrn.get(r.parent);
     if (parent) {

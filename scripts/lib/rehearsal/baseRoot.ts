@@ -18,8 +18,23 @@ const BUILD_BASE = path.join(HOST_SCRIPTS, "build-base.sh");
  * scripts fall back to `service`/supervisor (they test `[ -d /run/systemd/system ]`).
  */
 export const BASE_PACKAGES = [
-    "openssh-server", "python3", "ca-certificates", "iproute2", "procps", "curl", "wget", "sudo", "cron",
-    "logrotate", "less", "netbase", "iputils-ping", "gnupg", "tzdata", "apt-utils", "xz-utils",
+    "openssh-server",
+    "python3",
+    "ca-certificates",
+    "iproute2",
+    "procps",
+    "curl",
+    "wget",
+    "sudo",
+    "cron",
+    "logrotate",
+    "less",
+    "netbase",
+    "iputils-ping",
+    "gnupg",
+    "tzdata",
+    "apt-utils",
+    "xz-utils",
 ];
 
 export interface BaseRoot {
@@ -59,7 +74,12 @@ export async function ensureBaseRoot(cacheDir: string, log: (line: string) => vo
     const out = fs.openSync(logFile, "w");
     // debootstrap and apt fetch through the apt proxy (on loopback), so the packages land in the
     // cache the test hosts use too, and a rebuild after a recipe change downloads nothing twice.
-    const proxy = await startAptProxy({ listen: 0, host: "127.0.0.1", cacheDir: path.join(path.resolve(cacheDir), "apt-cache"), allowedHosts: DEFAULT_MIRROR_HOSTS });
+    const proxy = await startAptProxy({
+        listen: 0,
+        host: "127.0.0.1",
+        cacheDir: path.join(path.resolve(cacheDir), "apt-cache"),
+        allowedHosts: DEFAULT_MIRROR_HOSTS,
+    });
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     try {
         const status = await new Promise<number>((resolve, reject) => {

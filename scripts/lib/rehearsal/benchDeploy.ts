@@ -119,7 +119,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Runs `action` under constant load through every front end and returns what wrk saw, from
  * leadSeconds before the action until tailSeconds after it (and never longer than maxSeconds).
  */
-export async function underLoad<T>(rehearsal: Rehearsal, action: () => Promise<T>, options: LoadOptions = {}): Promise<{ load: LoadResult; actionSeconds: number; value: T }> {
+export async function underLoad<T>(
+    rehearsal: Rehearsal,
+    action: () => Promise<T>,
+    options: LoadOptions = {},
+): Promise<{ load: LoadResult; actionSeconds: number; value: T }> {
     const frontends = rehearsal.frontendHosts.map((h) => rehearsal.addresses[h]);
     if (!frontends.length) throw new BenchError("the stack has no front end to send load to");
     const port = DEFAULT_FRONTEND_LAYOUT.ports.http;
@@ -129,8 +133,25 @@ export async function underLoad<T>(rehearsal: Rehearsal, action: () => Promise<T
     const threads = Math.max(2, frontends.length);
     const connections = Math.max(threads, options.connections ?? 16);
     const maxSeconds = options.maxSeconds ?? 600;
-    const argv = ["ip", "netns", "exec", rehearsal.hosts.vpcNetns, "wrk", `-t${threads}`, `-c${connections}`, `-d${maxSeconds}s`, "--timeout", "30s",
-        "-s", scriptFile, "-H", `Host: ${rehearsal.spec.frontend.domain}`, "-H", `Cookie: ${PASS_COOKIE}`, `http://${frontends[0]}:${port}${options.path ?? "/bench"}`];
+    const argv = [
+        "ip",
+        "netns",
+        "exec",
+        rehearsal.hosts.vpcNetns,
+        "wrk",
+        `-t${threads}`,
+        `-c${connections}`,
+        `-d${maxSeconds}s`,
+        "--timeout",
+        "30s",
+        "-s",
+        scriptFile,
+        "-H",
+        `Host: ${rehearsal.spec.frontend.domain}`,
+        "-H",
+        `Cookie: ${PASS_COOKIE}`,
+        `http://${frontends[0]}:${port}${options.path ?? "/bench"}`,
+    ];
     const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -173,25 +194,50 @@ export function formatBenchTable(rows: BenchRow[]): string {
     const body = rows.map((r) => {
         const s = r.load.socketErrors;
         const socket = s.connect + s.read + s.write + s.timeout;
-        return [r.name, String(r.load.requests), String(r.load.failed), String(r.load.statusErrors),
+        return [
+            r.name,
+            String(r.load.requests),
+            String(r.load.failed),
+            String(r.load.statusErrors),
             socket ? `${socket} (connect ${s.connect}, read ${s.read}, write ${s.write}, timeout ${s.timeout})` : "0",
-            ms(r.load.p50Ms), ms(r.load.p99Ms), `${r.load.durationSeconds.toFixed(1)}s`, `${r.actionSeconds.toFixed(1)}s`];
+            ms(r.load.p50Ms),
+            ms(r.load.p99Ms),
+            `${r.load.durationSeconds.toFixed(1)}s`,
+            `${r.actionSeconds.toFixed(1)}s`,
+        ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-    const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-    const statuses = rows.map((r) => `  ${r.name}: ${Object.entries(r.load.statuses).sort().map(([k, v]) => `${k} x${v}`).join(", ")}`);
+    const fmt = (cells: string[]) =>
+        cells
+            .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+            .join("  ")
+            .trimEnd();
+    const statuses = rows.map(
+        (r) =>
+            `  ${r.name}: ${Object.entries(r.load.statuses)
+                .sort()
+                .map(([k, v]) => `${k} x${v}`)
+                .join(", ")}`,
+    );
     return [fmt(header), ...body.map(fmt), "responses by status:", ...statuses].join("\n");
 }
 
 /** What bench:deploy measures: the rolling restart of every client, then all clients at once. */
-export async function benchRestarts(rehearsal: Rehearsal, options: LoadOptions & { print?: (line: string) => void } = {}): Promise<{ rolling: BenchRow; naive: BenchRow }> {
+export async function benchRestarts(
+    rehearsal: Rehearsal,
+    options: LoadOptions & { print?: (line: string) => void } = {},
+): Promise<{ rolling: BenchRow; naive: BenchRow }> {
     const print = options.print ?? ((line: string) => console.log(line));
     const apps = rehearsal.appHosts;
     await settle(rehearsal);
     print(`(a) rolling restart: plone-restart on ${apps.join(", then ")}, one host after the other`);
-    const rolling = await underLoad(rehearsal, async () => {
-        for (const host of apps) await rehearsal.root(host, "plone-restart", 600_000);
-    }, options);
+    const rolling = await underLoad(
+        rehearsal,
+        async () => {
+            for (const host of apps) await rehearsal.root(host, "plone-restart", 600_000);
+        },
+        options,
+    );
     print(`    ${rolling.load.requests} requests, ${rolling.load.failed} failed, restart took ${rolling.actionSeconds.toFixed(1)}s`);
     await settle(rehearsal);
     print(`(b) naive restart: plone-restart --all-at-once on ${apps.join(" and ")} at the same time`);

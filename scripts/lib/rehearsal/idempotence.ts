@@ -63,11 +63,13 @@ export function daemonsOf(listing: string): DaemonProcess[] {
 
 /** The daemons of every named test host. */
 export async function snapshotDaemons(run: TestHostRun, hostNames: string[]): Promise<Record<string, DaemonProcess[]>> {
-    const entries = await Promise.all(hostNames.map(async (name) => {
-        const r = await run.ssh(name, "bash -s", { user: "root", input: LIST_PROCESSES, timeoutMs: 30_000 });
-        if (r.status !== 0) throw new Error(`listing the processes of ${name} failed: ${r.stderr.trim()}`);
-        return [name, daemonsOf(r.stdout)] as const;
-    }));
+    const entries = await Promise.all(
+        hostNames.map(async (name) => {
+            const r = await run.ssh(name, "bash -s", { user: "root", input: LIST_PROCESSES, timeoutMs: 30_000 });
+            if (r.status !== 0) throw new Error(`listing the processes of ${name} failed: ${r.stderr.trim()}`);
+            return [name, daemonsOf(r.stdout)] as const;
+        }),
+    );
     return Object.fromEntries(entries);
 }
 

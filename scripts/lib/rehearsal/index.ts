@@ -20,7 +20,7 @@ import { buildTopology } from "../../../components/topology";
 import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence";
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
-import { RehearsalApp, RehearsalStackError, withRehearsalApp, withRehearsalSecrets } from "./stack";
+import { RehearsalApp, withRehearsalApp, withRehearsalSecrets } from "./stack";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
 import { StandinRepo } from "./standin";
@@ -123,9 +123,18 @@ export class Rehearsal {
         for (const l of stale.leftovers) print(`warning: could not remove ${l}`);
         const cidr = loaded.spec.network.cidr;
         for (const r of machineRoutesOverlapping(cidr)) {
-            print(`note: this machine routes ${r.dst}${r.dev ? ` via ${r.dev}` : ""}, which overlaps ${cidr}; the rehearsal's VPC lives in namespaces of its own, so they never meet`);
+            print(
+                `note: this machine routes ${r.dst}${r.dev ? ` via ${r.dev}` : ""}, which overlaps ${cidr}; the rehearsal's VPC lives in namespaces of its own, so they never meet`,
+            );
         }
-        const { run: hosts, base } = await TestHostRun.create({ vpcCidr: cidr, region: loaded.spec.region, cacheDir, runDir: options.runDir, serveGit: true, log: print });
+        const { run: hosts, base } = await TestHostRun.create({
+            vpcCidr: cidr,
+            region: loaded.spec.region,
+            cacheDir,
+            runDir: options.runDir,
+            serveGit: true,
+            log: print,
+        });
         try {
             const repo = new StandinRepo(path.join(hosts.gitRoot, FIXTURE_REPOSITORY));
             const rehearsal = new Rehearsal(loaded as LoadedStack & { spec: StackSpec }, hosts, base, repo, options);
@@ -144,11 +153,14 @@ export class Rehearsal {
     async plan(app: Partial<RehearsalApp> = {}): Promise<void> {
         this.app = { ...this.app, ...app };
         const withApp = withRehearsalApp(this.loaded.config, this.app);
-        const rehearsal = withRehearsalSecrets({ ...this.loaded, config: withApp.config }, {
-            privateKey: this.hosts.privateKey,
-            publicKey: this.hosts.publicKey,
-            deployKey: this.deployKey,
-        });
+        const rehearsal = withRehearsalSecrets(
+            { ...this.loaded, config: withApp.config },
+            {
+                privateKey: this.hosts.privateKey,
+                publicKey: this.hosts.publicKey,
+                deployKey: this.deployKey,
+            },
+        );
         this.appChanges = withApp.changes;
         this.spec = rehearsal.spec;
         this.secretValues = rehearsal.secretValues;
@@ -157,8 +169,12 @@ export class Rehearsal {
         const known = new Set(Object.values(this.addresses));
         const stray = steps.filter((s) => !known.has(s.address));
         if (stray.length) {
-            throw new RehearsalError(`these commands connect to addresses no planned instance has: ${stray.map((s) => `${s.host}/${s.step} -> ${s.address}`).join(", ")} ` +
-                `(planned: ${Object.entries(this.addresses).map(([h, a]) => `${h} ${a}`).join(", ")})`);
+            throw new RehearsalError(
+                `these commands connect to addresses no planned instance has: ${stray.map((s) => `${s.host}/${s.step} -> ${s.address}`).join(", ")} ` +
+                    `(planned: ${Object.entries(this.addresses)
+                        .map(([h, a]) => `${h} ${a}`)
+                        .join(", ")})`,
+            );
         }
         this.steps = steps;
     }
@@ -166,9 +182,13 @@ export class Rehearsal {
     /** Starts a test host for every planned instance, with its EBS volumes. */
     async startHosts(): Promise<void> {
         const volumes = plannedVolumes(this.program, this.addresses);
-        const started = await this.hosts.startHosts(Object.entries(this.addresses).map(([name, address]) => ({
-            name, address, volumes: (volumes[name] ?? []).map(({ volumeId, sizeGiB }) => ({ volumeId, sizeGiB })),
-        })));
+        const started = await this.hosts.startHosts(
+            Object.entries(this.addresses).map(([name, address]) => ({
+                name,
+                address,
+                volumes: (volumes[name] ?? []).map(({ volumeId, sizeGiB }) => ({ volumeId, sizeGiB })),
+            })),
+        );
         for (const h of started) {
             const vols = h.volumes.map((v) => `${v.device}=${v.volumeId} (${v.sizeGiB} GiB, ${v.loop})`).join(", ");
             this.print(`[${h.name}] test host ${h.address} (${h.hostname}) up in ${seconds(h.startSeconds)}${vols ? `; EBS volumes ${vols}` : ""}`);
@@ -179,7 +199,11 @@ export class Rehearsal {
     provision(options: { concurrency?: number; signal?: AbortSignal } = {}): Promise<RunnerResult> {
         if (!this.steps.length) this.print("note: the program registers no command:remote:Command yet: there is nothing to provision");
         return runSteps(this.steps, sshTransport(this.hosts), {
-            logsDir: this.hosts.logsDir, concurrency: options.concurrency ?? 8, redact: this.secretValues, print: this.print, signal: options.signal,
+            logsDir: this.hosts.logsDir,
+            concurrency: options.concurrency ?? 8,
+            redact: this.secretValues,
+            print: this.print,
+            signal: options.signal,
         });
     }
 
@@ -265,7 +289,13 @@ export async function secondRun(rehearsal: Rehearsal, options: { concurrency?: n
 export async function rehearse(options: RehearseOptions): Promise<RehearsalReport> {
     const print = options.print ?? ((line: string) => console.log(line));
     const startedAt = Date.now();
-    const report: RehearsalReport = { exitCode: 1, steps: [], smoke: [], timings: { vpcSeconds: 0, hostsSeconds: 0, teardownSeconds: 0, totalSeconds: 0 }, leftovers: [] };
+    const report: RehearsalReport = {
+        exitCode: 1,
+        steps: [],
+        smoke: [],
+        timings: { vpcSeconds: 0, hostsSeconds: 0, teardownSeconds: 0, totalSeconds: 0 },
+        leftovers: [],
+    };
 
     let rehearsal: Rehearsal;
     try {
@@ -305,7 +335,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
     const concurrency = options.parallel ?? 8;
     const wantSecond = options.secondRun ?? !options.program;
     try {
-        print(`Rehearsal of ${rehearsal.stackName} (${path.relative(process.cwd(), rehearsal.loaded.config.file) || rehearsal.loaded.config.file}), run ${hosts.runId} in ${path.relative(process.cwd(), hosts.runDir) || "."}`);
+        print(
+            `Rehearsal of ${rehearsal.stackName} (${path.relative(process.cwd(), rehearsal.loaded.config.file) || rehearsal.loaded.config.file}), run ${hosts.runId} in ${path.relative(process.cwd(), hosts.runDir) || "."}`,
+        );
         if (!options.program) {
             print(WHAT_IS_REAL);
             print(`The rehearsal's changes to the stack: ${rehearsal.appChanges.join("; ")}.`);
@@ -342,34 +374,49 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
     report.timings = { ...hosts.timings, totalSeconds: (Date.now() - startedAt) / 1000 };
     const perHost = new Map<string, number>();
     for (const r of result?.results ?? []) perHost.set(r.host, (perHost.get(r.host) ?? 0) + (r.seconds ?? 0));
-    const secondLine = !wantSecond ? [] : [
-        `  second run     ${second ? `${second.result.results.filter((r) => r.status === "ok").length}/${report.steps.length} ok in ${seconds(second.result.seconds)}` +
-            ` (${((100 * second.result.seconds) / Math.max(result?.seconds ?? 1, 0.001)).toFixed(0)}% of the first); ` +
-            `${second.daemonChanges.length ? `${second.daemonChanges.length} daemon(s) restarted` : `no daemon restarted (${second.daemons} watched)`}, ` +
-            `${second.problems.length ? `${second.problems.length} change(s)` : "nothing changed"}` : "not run"}`,
-    ];
-    print([
-        "",
-        `Summary of rehearsal ${hosts.runId} (${rehearsal.stackName})`,
-        `  base root      ${rehearsal.base.built ? `built in ${seconds(rehearsal.base.seconds)}` : "reused"} (${path.relative(process.cwd(), rehearsal.base.dir)})`,
-        `  VPC, apt proxy ${seconds(hosts.timings.vpcSeconds)}`,
-        `  test hosts     ${hosts.hosts.size} started in ${seconds(hosts.timings.hostsSeconds)}`,
-        `  commands       ${(result?.results ?? []).filter((r) => r.status === "ok").length}/${report.steps.length} ok in ${seconds(result?.seconds ?? 0)}` +
-            (perHost.size ? ` (${[...perHost].map(([h, s]) => `${h} ${seconds(s)}`).join(", ")})` : ""),
-        `  smoke checks   ${report.smoke.filter((s) => s.ok).length}/${report.smoke.length} ok`,
-        ...secondLine,
-        `  teardown       ${options.keep ? "kept (--keep)" : seconds(hosts.timings.teardownSeconds)}`,
-        `  total          ${seconds(report.timings.totalSeconds)}`,
-        `  logs           ${path.relative(process.cwd(), hosts.logsDir)}`,
-        ok ? "OK"
-            : interrupted ? `INTERRUPTED (${interrupted})`
-            : result?.failed ? `FAILED: [${result.failed.host}] ${result.failed.step}`
-            : !report.smoke.every((s) => s.ok) ? `FAILED: ${report.smoke.filter((s) => !s.ok).map((s) => s.name).join("; ")}`
-            : !secondOk ? `FAILED: the second run ${second?.result.failed ? `failed at [${second.result.failed.host}] ${second.result.failed.step}` : "changed or restarted something (see above)"}`
-            : report.leftovers.length ? "FAILED: teardown left parts of the run behind"
-            : "FAILED: see above",
-    ].join("\n"));
+    const secondLine = !wantSecond
+        ? []
+        : [
+              `  second run     ${
+                  second
+                      ? `${second.result.results.filter((r) => r.status === "ok").length}/${report.steps.length} ok in ${seconds(second.result.seconds)}` +
+                        ` (${((100 * second.result.seconds) / Math.max(result?.seconds ?? 1, 0.001)).toFixed(0)}% of the first); ` +
+                        `${second.daemonChanges.length ? `${second.daemonChanges.length} daemon(s) restarted` : `no daemon restarted (${second.daemons} watched)`}, ` +
+                        `${second.problems.length ? `${second.problems.length} change(s)` : "nothing changed"}`
+                      : "not run"
+              }`,
+          ];
+    print(
+        [
+            "",
+            `Summary of rehearsal ${hosts.runId} (${rehearsal.stackName})`,
+            `  base root      ${rehearsal.base.built ? `built in ${seconds(rehearsal.base.seconds)}` : "reused"} (${path.relative(process.cwd(), rehearsal.base.dir)})`,
+            `  VPC, apt proxy ${seconds(hosts.timings.vpcSeconds)}`,
+            `  test hosts     ${hosts.hosts.size} started in ${seconds(hosts.timings.hostsSeconds)}`,
+            `  commands       ${(result?.results ?? []).filter((r) => r.status === "ok").length}/${report.steps.length} ok in ${seconds(result?.seconds ?? 0)}` +
+                (perHost.size ? ` (${[...perHost].map(([h, s]) => `${h} ${seconds(s)}`).join(", ")})` : ""),
+            `  smoke checks   ${report.smoke.filter((s) => s.ok).length}/${report.smoke.length} ok`,
+            ...secondLine,
+            `  teardown       ${options.keep ? "kept (--keep)" : seconds(hosts.timings.teardownSeconds)}`,
+            `  total          ${seconds(report.timings.totalSeconds)}`,
+            `  logs           ${path.relative(process.cwd(), hosts.logsDir)}`,
+            ok
+                ? "OK"
+                : interrupted
+                  ? `INTERRUPTED (${interrupted})`
+                  : result?.failed
+                    ? `FAILED: [${result.failed.host}] ${result.failed.step}`
+                    : !report.smoke.every((s) => s.ok)
+                      ? `FAILED: ${report.smoke
+                            .filter((s) => !s.ok)
+                            .map((s) => s.name)
+                            .join("; ")}`
+                      : !secondOk
+                        ? `FAILED: the second run ${second?.result.failed ? `failed at [${second.result.failed.host}] ${second.result.failed.step}` : "changed or restarted something (see above)"}`
+                        : report.leftovers.length
+                          ? "FAILED: teardown left parts of the run behind"
+                          : "FAILED: see above",
+        ].join("\n"),
+    );
     return report;
 }
-
-export { RehearsalStackError };

@@ -13,11 +13,20 @@ export function machineProblems(): string[] {
     const problems: string[] = [];
     if (process.getuid?.() !== 0) problems.push("test hosts need root (network namespaces, mounts, chroot): run as root, e.g. in CI or with sudo");
     const programs: Record<string, string> = {
-        debootstrap: "debootstrap", ip: "iproute2", unshare: "util-linux", flock: "util-linux", losetup: "mount", chroot: "coreutils",
-        ssh: "openssh-client", "ssh-keygen": "openssh-client", socat: "socat", python3: "python3",
+        debootstrap: "debootstrap",
+        ip: "iproute2",
+        unshare: "util-linux",
+        flock: "util-linux",
+        losetup: "mount",
+        chroot: "coreutils",
+        ssh: "openssh-client",
+        "ssh-keygen": "openssh-client",
+        socat: "socat",
+        python3: "python3",
     };
     const missing = Object.entries(programs).filter(([p]) => run("sh", ["-c", `command -v ${p}`], { allowFailure: true }).status !== 0);
-    if (missing.length) problems.push(`missing programs: ${missing.map(([p]) => p).join(", ")} (apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(" ")})`);
+    if (missing.length)
+        problems.push(`missing programs: ${missing.map(([p]) => p).join(", ")} (apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(" ")})`);
     const filesystems = fs.existsSync("/proc/filesystems") ? fs.readFileSync("/proc/filesystems", "utf8") : "";
     if (!/\boverlay\b/.test(filesystems)) problems.push("the kernel has no overlayfs (each test host is an overlay over the base root)");
     if (!fs.existsSync("/dev/fuse")) problems.push("/dev/fuse is missing (GlusterFS clients inside the test hosts need it)");
@@ -40,10 +49,12 @@ export function machineRoutesOverlapping(cidr: string): RouteEntry[] {
     if (r.status !== 0) return [];
     const { base, size } = parseCidr(cidr);
     const routes = JSON.parse(r.stdout || "[]") as { dst: string; dev?: string; gateway?: string; type?: string }[];
-    return routes.filter((route) => {
-        if (route.dst === "default" || route.type === "broadcast") return false;
-        const dst = route.dst.includes("/") ? route.dst : `${route.dst}/32`;
-        const other = parseCidr(dst);
-        return other.base < base + size && base < other.base + other.size;
-    }).map(({ dst, dev, gateway }) => ({ dst, dev, gateway }));
+    return routes
+        .filter((route) => {
+            if (route.dst === "default" || route.type === "broadcast") return false;
+            const dst = route.dst.includes("/") ? route.dst : `${route.dst}/32`;
+            const other = parseCidr(dst);
+            return other.base < base + size && base < other.base + other.size;
+        })
+        .map(({ dst, dev, gateway }) => ({ dst, dev, gateway }));
 }

@@ -23,7 +23,11 @@ export function run(command: string, args: string[], options: SpawnSyncOptions &
 }
 
 /** Runs a program asynchronously, with optional stdin; resolves with its status and output. */
-export function runAsync(command: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+export function runAsync(
+    command: string,
+    args: string[],
+    options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env });
         let stdout = "";

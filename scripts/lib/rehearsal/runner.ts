@@ -104,7 +104,10 @@ export function privateAddressesByPublic(run: OfflineRun): Map<string, string> {
  * -> planned IP), in attachment-name order (/dev/sdf, /dev/sdg, ...): what the rehearsal attaches
  * to the test hosts as loop devices.
  */
-export function plannedVolumes(run: OfflineRun, hostAddresses: Record<string, string>): Record<string, { volumeId: string; sizeGiB: number; deviceName: string }[]> {
+export function plannedVolumes(
+    run: OfflineRun,
+    hostAddresses: Record<string, string>,
+): Record<string, { volumeId: string; sizeGiB: number; deviceName: string }[]> {
     const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
     const hostByAddress = new Map(Object.entries(hostAddresses).map(([host, ip]) => [ip, host]));
     const hostByInstance = new Map<string, string>();
@@ -112,8 +115,11 @@ export function plannedVolumes(run: OfflineRun, hostAddresses: Record<string, st
         const host = hostByAddress.get(str((unwrapSecrets(r.state) as Record<string, unknown>).privateIp) ?? "");
         if (r.id && host) hostByInstance.set(r.id, host);
     }
-    const sizeById = new Map(run.resources.filter((r) => r.type === "aws:ebs/volume:Volume" && r.id)
-        .map((r) => [r.id!, Number((unwrapSecrets(r.inputs) as Record<string, unknown>).size)]));
+    const sizeById = new Map(
+        run.resources
+            .filter((r) => r.type === "aws:ebs/volume:Volume" && r.id)
+            .map((r) => [r.id!, Number((unwrapSecrets(r.inputs) as Record<string, unknown>).size)]),
+    );
     const volumes: Record<string, { volumeId: string; sizeGiB: number; deviceName: string }[]> = {};
     for (const r of run.resources.filter((r) => r.type === "aws:ec2/volumeAttachment:VolumeAttachment")) {
         const inputs = unwrapSecrets(r.inputs) as Record<string, unknown>;
@@ -181,9 +187,10 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
         const byAddress = hostByAddress.get(address);
         const host = named?.[1] ?? byAddress ?? address;
         const step = named?.[2] ?? (byAddress && local.startsWith(`${byAddress}-`) ? local.slice(byAddress.length + 1) : local);
-        const environment = inputs.environment && typeof inputs.environment === "object"
-            ? Object.fromEntries(Object.entries(inputs.environment as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
-            : undefined;
+        const environment =
+            inputs.environment && typeof inputs.environment === "object"
+                ? Object.fromEntries(Object.entries(inputs.environment as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+                : undefined;
         const timeout = r.options.customTimeouts?.create;
         steps.push({
             urn: r.urn,
@@ -311,7 +318,10 @@ export function dependencyOrder(steps: RehearsalStep[]): RehearsalStep[] {
     const visit = (s: RehearsalStep, chain: string[]) => {
         const st = state.get(s.urn);
         if (st === "done") return;
-        if (st === "visiting") throw new RehearsalError(`the commands depend on each other in a cycle: ${[...chain, s.urn].map((u) => byUrn.get(u)?.step ? `${byUrn.get(u)!.host}/${byUrn.get(u)!.step}` : u).join(" -> ")}`);
+        if (st === "visiting")
+            throw new RehearsalError(
+                `the commands depend on each other in a cycle: ${[...chain, s.urn].map((u) => (byUrn.get(u)?.step ? `${byUrn.get(u)!.host}/${byUrn.get(u)!.step}` : u)).join(" -> ")}`,
+            );
         state.set(s.urn, "visiting");
         for (const d of s.dependsOn) {
             const dep = byUrn.get(d);
@@ -353,7 +363,9 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
     if (unknown.length) notes.push(`ignored dependencies on resources that are not commands of this run: ${unknown.join(", ")}`);
     const bastions = [...new Set(steps.map((s) => s.viaBastion).filter((b): b is string => !!b))];
     if (bastions.length) {
-        notes.push(`pulumi up reaches these hosts through the bastion (${bastions.join(", ")}); the rehearsal connects to their private addresses directly from the VPC`);
+        notes.push(
+            `pulumi up reaches these hosts through the bastion (${bastions.join(", ")}); the rehearsal connects to their private addresses directly from the VPC`,
+        );
     }
     const publicOnes = steps.filter((s) => s.publicAddress);
     if (publicOnes.length) {
@@ -398,8 +410,10 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
         };
         result.startedAt = Date.now();
         const how = [s.publicAddress ? `to ${s.publicAddress}` : "", s.viaBastion ? `through the bastion ${s.viaBastion}` : ""].filter(Boolean).join(" ");
-        log.write(`==> ${new Date(result.startedAt).toISOString()} ${s.step} as ${s.user}@${s.address}${how ? ` (pulumi up: ${how})` : ""}` +
-            `${s.logging ? `, logging: ${s.logging}` : ""}\n    ${s.urn}\n`);
+        log.write(
+            `==> ${new Date(result.startedAt).toISOString()} ${s.step} as ${s.user}@${s.address}${how ? ` (pulumi up: ${how})` : ""}` +
+                `${s.logging ? `, logging: ${s.logging}` : ""}\n    ${s.urn}\n`,
+        );
         print(`[${s.host}] ${s.step} ...`);
         const timeoutMs = s.timeoutMs ?? options.defaultTimeoutMs ?? 30 * 60_000;
         const abort = new AbortController();
@@ -470,7 +484,9 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
 
     await Promise.all([...logs.values()].map((l) => new Promise<void>((r) => l.end(r))));
     if (failed) {
-        print(`\n[${failed.host}] ${failed.step} ${failed.status === "timeout" ? "timed out" : `failed (exit ${failed.exitCode})`}; the end of its output (${path.join(options.logsDir, `${failed.host}.log`)}):`);
+        print(
+            `\n[${failed.host}] ${failed.step} ${failed.status === "timeout" ? "timed out" : `failed (exit ${failed.exitCode})`}; the end of its output (${path.join(options.logsDir, `${failed.host}.log`)}):`,
+        );
         for (const line of failed.tail ?? []) print(`  | ${line}`);
         const notRun = [...results.values()].filter((r) => r.status === "not-run");
         if (notRun.length) print(`not run after the failure: ${notRun.map((r) => `${r.host}/${r.step}`).join(", ")}`);

@@ -49,13 +49,19 @@ export function netnsIdentity(name: string): string | undefined {
 }
 
 export function pids(): number[] {
-    return fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
+    return fs
+        .readdirSync("/proc")
+        .filter((e) => /^\d+$/.test(e))
+        .map(Number);
 }
 
 /** The PIDs of a process in each PID namespace it is in, outermost first (NSpid). */
 export function nsPids(pid: number): number[] {
     try {
-        const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("NSpid:"));
+        const line = fs
+            .readFileSync(`/proc/${pid}/status`, "utf8")
+            .split("\n")
+            .find((l) => l.startsWith("NSpid:"));
         return line ? line.slice("NSpid:".length).trim().split(/\s+/).map(Number) : [];
     } catch {
         return [];
@@ -161,7 +167,10 @@ function mountsMentioning(needles: string[]): string[] {
 export function runLeftovers(runId: string, runDir?: string): { netns: string[]; links: string[]; mounts: string[]; processes: number[]; loops: string[] } {
     const netns = listNetns().filter((n) => n.startsWith(runId));
     const linksOut = run("ip", ["-o", "link", "show"], { allowFailure: true }).stdout;
-    const links = linksOut.split("\n").filter((l) => l.includes(runId)).map((l) => l.split(":")[1]?.trim() ?? l);
+    const links = linksOut
+        .split("\n")
+        .filter((l) => l.includes(runId))
+        .map((l) => l.split(":")[1]?.trim() ?? l);
     const mounts = mountsMentioning([runId, ...(runDir ? [`${path.resolve(runDir)}/`] : [])]);
     const processes = pids().filter((pid) => {
         try {
@@ -206,7 +215,10 @@ async function detachLoops(rec: { runId: string; runDir?: string; loops?: { devi
     return left.map((l) => `${l.device} (${l.file})`);
 }
 
-export async function teardownRun(rec: { runId: string; runDir?: string; netns: string[]; loops?: { device: string; file: string }[] }, cacheDir: string): Promise<string[]> {
+export async function teardownRun(
+    rec: { runId: string; runDir?: string; netns: string[]; loops?: { device: string; file: string }[] },
+    cacheDir: string,
+): Promise<string[]> {
     const netns = [...new Set([...rec.netns, ...listNetns().filter((n) => n.startsWith(`${rec.runId}-`))])];
     if (rec.runDir) {
         // The recorded PID 1s first: one kill ends a whole host.
@@ -246,7 +258,8 @@ export function pruneOldRunLogs(cacheDir: string): void {
     const runsDir = path.join(cacheDir, "runs");
     if (!fs.existsSync(runsDir)) return;
     const active = new Set(fs.existsSync(registryDir(cacheDir)) ? fs.readdirSync(registryDir(cacheDir)).map((f) => f.replace(/\.json$/, "")) : []);
-    const finished = fs.readdirSync(runsDir)
+    const finished = fs
+        .readdirSync(runsDir)
         .filter((d) => new RegExp(`^${RUN_PREFIX}[0-9a-f]{6}$`).test(d) && !active.has(d))
         .map((d) => ({ dir: path.join(runsDir, d), mtime: fs.statSync(path.join(runsDir, d)).mtimeMs }))
         .sort((a, b) => b.mtime - a.mtime);

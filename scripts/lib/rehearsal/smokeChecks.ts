@@ -41,12 +41,18 @@ export const hostsAnswerAtTheirAddresses: SmokeCheck = {
     async run({ hosts, addresses }) {
         const all = Object.values(addresses);
         const failures: string[] = [];
-        await Promise.all(Object.entries(addresses).map(async ([name, address]) => {
-            const script = `ip -4 -o addr show ens5 | grep -qw '${address}' || { echo "ens5 lacks ${address}"; exit 1; }\n` +
-                all.filter((a) => a !== address).map((a) => `ping -c1 -W2 ${a} >/dev/null || { echo "cannot reach ${a}"; exit 1; }`).join("\n");
-            const r = await hosts.ssh(name, "bash -s", { input: script, timeoutMs: 30_000 });
-            if (r.status !== 0) failures.push(`${name}: ${(r.stdout + r.stderr).trim()}`);
-        }));
+        await Promise.all(
+            Object.entries(addresses).map(async ([name, address]) => {
+                const script =
+                    `ip -4 -o addr show ens5 | grep -qw '${address}' || { echo "ens5 lacks ${address}"; exit 1; }\n` +
+                    all
+                        .filter((a) => a !== address)
+                        .map((a) => `ping -c1 -W2 ${a} >/dev/null || { echo "cannot reach ${a}"; exit 1; }`)
+                        .join("\n");
+                const r = await hosts.ssh(name, "bash -s", { input: script, timeoutMs: 30_000 });
+                if (r.status !== 0) failures.push(`${name}: ${(r.stdout + r.stderr).trim()}`);
+            }),
+        );
         if (failures.length) throw new SmokeFailure(failures.join("; "));
         return `${all.length} hosts`;
     },
@@ -66,7 +72,7 @@ export const PASS_COOKIE = "__ac=plone-aws-rehearsal";
 export function parseCurlOutput(text: string): HttpAnswer {
     const blocks = text.split(/\r?\n\r?\n/);
     let i = 0;
-    while (i + 1 < blocks.length && /^HTTP\/[\d.]+ 1\d\d/.test(blocks[i]) ) i++;
+    while (i + 1 < blocks.length && /^HTTP\/[\d.]+ 1\d\d/.test(blocks[i])) i++;
     const [statusLine, ...headerLines] = blocks[i].split(/\r?\n/);
     const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1] ?? 0);
     const headers: Record<string, string> = {};
@@ -78,9 +84,18 @@ export function parseCurlOutput(text: string): HttpAnswer {
 }
 
 /** A GET from the VPC namespace to a test host's port 80 (the front door), with the site's Host. */
-export async function frontDoorGet(hosts: TestHostRun, address: string, spec: StackSpec, urlPath: string, options: { cookie?: string; port?: number } = {}): Promise<HttpAnswer> {
+export async function frontDoorGet(
+    hosts: TestHostRun,
+    address: string,
+    spec: StackSpec,
+    urlPath: string,
+    options: { cookie?: string; port?: number } = {},
+): Promise<HttpAnswer> {
     const url = `http://${address}:${options.port ?? DEFAULT_FRONTEND_LAYOUT.ports.http}${urlPath}`;
-    const r = await hosts.inVpc(["curl", "-sS", "-i", "-m", "20", "-H", `Host: ${spec.frontend.domain}`, ...(options.cookie ? ["-H", `Cookie: ${options.cookie}`] : []), url], { timeoutMs: 30_000 });
+    const r = await hosts.inVpc(
+        ["curl", "-sS", "-i", "-m", "20", "-H", `Host: ${spec.frontend.domain}`, ...(options.cookie ? ["-H", `Cookie: ${options.cookie}`] : []), url],
+        { timeoutMs: 30_000 },
+    );
     if (r.status !== 0) throw new SmokeFailure(`GET ${url}: curl exit ${r.status}: ${r.stderr.trim()}`);
     return parseCurlOutput(r.stdout);
 }
@@ -108,11 +123,18 @@ const unique = () => `/smoke-${crypto.randomBytes(4).toString("hex")}`;
 
 /** The state haproxy gives each server of the Zope clients' backend on a front end (show stat). */
 export async function haproxyServerStates(hosts: TestHostRun, frontend: string): Promise<Record<string, string>> {
-    const stat = await hosts.ssh(frontend, `echo "show stat" | socat -t 5 stdio unix-connect:${DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket}`, { user: "root", timeoutMs: 20_000 });
+    const stat = await hosts.ssh(frontend, `echo "show stat" | socat -t 5 stdio unix-connect:${DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket}`, {
+        user: "root",
+        timeoutMs: 20_000,
+    });
     if (stat.status !== 0) throw new SmokeFailure(`${frontend}: haproxy's runtime API: ${stat.stderr.trim()}`);
-    return Object.fromEntries(stat.stdout.split("\n").filter((l) => l.startsWith(`${HAPROXY_BACKEND},`) && !/^[^,]*,(BACKEND|FRONTEND),/.test(l))
-        .map((l) => l.split(","))
-        .map((f) => [f[1], f[17]]));
+    return Object.fromEntries(
+        stat.stdout
+            .split("\n")
+            .filter((l) => l.startsWith(`${HAPROXY_BACKEND},`) && !/^[^,]*,(BACKEND|FRONTEND),/.test(l))
+            .map((l) => l.split(","))
+            .map((f) => [f[1], f[17]]),
+    );
 }
 
 /** Seconds the front ends may take to see the clients started by the activate step (see frontDoorSettles). */
@@ -130,7 +152,9 @@ export const frontDoorSettles: SmokeCheck = {
     name: "each front end is healthy and its haproxy has every Zope client UP",
     async run(ctx) {
         const topology = topologyOf(ctx);
-        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } }).map((s) => s.name);
+        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } }).map(
+            (s) => s.name,
+        );
         const started = Date.now();
         let problems: string[] = [];
         for (;;) {
@@ -182,7 +206,8 @@ export const secondGetIsCacheHit: SmokeCheck = {
             }
             // A logged-in visitor's request is never answered from the cache.
             const personal = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url, { cookie: PASS_COOKIE });
-            if (personal.headers["x-cache"] !== "MISS") throw new SmokeFailure(`${fe}: a request with the login cookie was a cache ${personal.headers["x-cache"]}`);
+            if (personal.headers["x-cache"] !== "MISS")
+                throw new SmokeFailure(`${fe}: a request with the login cookie was a cache ${personal.headers["x-cache"]}`);
         }
         return `MISS then HIT on ${frontends(ctx.spec).join(", ")}; a logged-in GET passes`;
     },
@@ -222,12 +247,17 @@ export const sharedBlobsAreShared: SmokeCheck = {
         const dir = blobStorageDir(blobs)!;
         const file = `${dir}/rehearsal-smoke-${crypto.randomBytes(4).toString("hex")}`;
         const text = `written on ${clients[0]} at ${new Date().toISOString()}`;
-        const w = await ctx.hosts.ssh(clients[0], `runuser -u ${DEPLOY_USER} -- bash -c 'printf "%s\\n" "$1" > "$2"' _ '${text}' '${file}' && findmnt -n -o FSTYPE --target '${dir}'`, { user: "root", timeoutMs: 30_000 });
+        const w = await ctx.hosts.ssh(
+            clients[0],
+            `runuser -u ${DEPLOY_USER} -- bash -c 'printf "%s\\n" "$1" > "$2"' _ '${text}' '${file}' && findmnt -n -o FSTYPE --target '${dir}'`,
+            { user: "root", timeoutMs: 30_000 },
+        );
         if (w.status !== 0) throw new SmokeFailure(`${clients[0]}: writing ${file} as ${DEPLOY_USER}: ${w.stderr.trim()}`);
         const fstype = w.stdout.trim();
         for (const other of clients.slice(1)) {
             const r = await ctx.hosts.ssh(other, `cat '${file}'`, { user: "root", timeoutMs: 30_000 });
-            if (r.stdout.trim() !== text) throw new SmokeFailure(`${other}: ${file} ${r.status === 0 ? `holds "${r.stdout.trim()}"` : `cannot be read: ${r.stderr.trim()}`}`);
+            if (r.stdout.trim() !== text)
+                throw new SmokeFailure(`${other}: ${file} ${r.status === 0 ? `holds "${r.stdout.trim()}"` : `cannot be read: ${r.stderr.trim()}`}`);
         }
         await ctx.hosts.ssh(clients[0], `rm -f '${file}'`, { user: "root" });
         return `${blobs.mode} (${fstype}): written on ${clients[0]}, read on ${clients.slice(1).join(", ") || "no other host"}`;
@@ -255,7 +285,13 @@ export const volumesMountedByUuid: SmokeCheck = {
                 const r = await ctx.hosts.ssh(plan.name, "bash -s", { user: "root", input: script, timeoutMs: 20_000 });
                 const [dev, source, fstype, uuid] = r.stdout.split("\n")[0]?.split(" ") ?? [];
                 const fstab = r.stdout.split("\n")[1] ?? "";
-                if (r.status !== 0 || dev !== `/dev/${attached.device}` || source !== dev || !uuid || fstab !== `UUID=${uuid} ${v.mountPoint} ${fstype} ${VOLUME_MOUNT_OPTIONS} 0 2`) {
+                if (
+                    r.status !== 0 ||
+                    dev !== `/dev/${attached.device}` ||
+                    source !== dev ||
+                    !uuid ||
+                    fstab !== `UUID=${uuid} ${v.mountPoint} ${fstype} ${VOLUME_MOUNT_OPTIONS} 0 2`
+                ) {
                     throw new SmokeFailure(`${plan.name} ${v.mountPoint} (${attached.volumeId}): ${(r.stdout + r.stderr).trim() || `exit ${r.status}`}`);
                 }
                 found.push(`${plan.name}:${v.mountPoint} ${fstype}`);
@@ -279,7 +315,12 @@ export const SMOKE_CHECKS: SmokeCheck[] = [
  * Runs the checks one after the other (they share the hosts); all of them, even after a failure,
  * but none after an interruption (a check cut short by it is reported as interrupted, not failed).
  */
-export async function runSmokeChecks(checks: SmokeCheck[], ctx: SmokeContext, print: (line: string) => void = console.log, signal?: AbortSignal): Promise<SmokeResult[]> {
+export async function runSmokeChecks(
+    checks: SmokeCheck[],
+    ctx: SmokeContext,
+    print: (line: string) => void = console.log,
+    signal?: AbortSignal,
+): Promise<SmokeResult[]> {
     const results: SmokeResult[] = [];
     for (const check of checks) {
         if (signal?.aborted) break;

@@ -116,7 +116,11 @@ export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { conf
     const dropped = (["pipPackages", "cacheArchives"] as const).filter((k) => Array.isArray(current[k]) && (current[k] as unknown[]).length > 0);
     if (dropped.length) changes.push(`app.${dropped.join(" and app.")} left out (out of reach here)`);
     if (app.environment && Object.keys(app.environment).length) {
-        changes.push(`app.environment + ${Object.entries(app.environment).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+        changes.push(
+            `app.environment + ${Object.entries(app.environment)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" ")}`,
+        );
     }
     return { config: { ...config, raw: { ...config.raw, [key]: JSON.stringify(next) } }, changes };
 }

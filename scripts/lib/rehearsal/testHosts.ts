@@ -32,7 +32,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { intToIp, ipToInt, parseCidr, SUBNET_BITS } from "../../../components/topology/addressing";
 import { DEFAULT_MIRROR_HOSTS } from "./aptProxy";
-import { DEFAULT_CACHE_DIR, netnsIdentity, nsIdentity, nsPids, pids, processesInNetns, processStartTime, pruneOldRunLogs, registryDir, RUN_PREFIX, RunRecord, teardownRun } from "./runs";
+import {
+    DEFAULT_CACHE_DIR,
+    netnsIdentity,
+    nsIdentity,
+    nsPids,
+    pids,
+    processesInNetns,
+    processStartTime,
+    pruneOldRunLogs,
+    registryDir,
+    RUN_PREFIX,
+    RunRecord,
+    teardownRun,
+} from "./runs";
 import { CommandResult, run, runAsync, sleep, tail, TestHostError } from "./processes";
 import { machineProblems } from "./machine";
 import { BaseRoot, ensureBaseRoot, HOST_SCRIPTS } from "./baseRoot";
@@ -116,18 +129,29 @@ function privateDnsName(address: string, region: string): string {
 /** The SSH client options of the rehearsal: the run key only, no machine config, no known_hosts. */
 export function sshClientOptions(keyFile: string): string[] {
     return [
-        "-F", "/dev/null",
-        "-i", keyFile,
-        "-o", "IdentitiesOnly=yes",
-        "-o", "IdentityAgent=none",
-        "-o", "BatchMode=yes",
+        "-F",
+        "/dev/null",
+        "-i",
+        keyFile,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "IdentityAgent=none",
+        "-o",
+        "BatchMode=yes",
         // pulumi-command does not check host keys unless connection.hostKey is set.
-        "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", "LogLevel=ERROR",
-        "-o", "ConnectTimeout=15",
-        "-o", "ServerAliveInterval=15",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        "ConnectTimeout=15",
+        "-o",
+        "ServerAliveInterval=15",
     ];
 }
 
@@ -254,11 +278,16 @@ export class TestHostRun {
             VPC_READY: ready,
             PROXY_COMMAND: [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "aptProxy.ts")].join("\n"),
             PLONE_AWS_RUN: this.runId,
-            ...(this.serveGit ? { GIT_ROOT: this.gitRoot, GIT_DAEMON_PORT: String(GIT_DAEMON_PORT), GIT_DAEMON_LOG: path.join(this.logsDir, "git-daemon.log") } : {}),
+            ...(this.serveGit
+                ? { GIT_ROOT: this.gitRoot, GIT_DAEMON_PORT: String(GIT_DAEMON_PORT), GIT_DAEMON_LOG: path.join(this.logsDir, "git-daemon.log") }
+                : {}),
         };
         const out = fs.openSync(path.join(this.logsDir, "vpc.log"), "a");
         const child = spawn("unshare", ["--pid", "--fork", "bash", path.join(HOST_SCRIPTS, "vpc-init.sh")], {
-            detached: true, stdio: ["ignore", out, out], env, cwd: path.resolve(__dirname, "..", "..", ".."),
+            detached: true,
+            stdio: ["ignore", out, out],
+            env,
+            cwd: path.resolve(__dirname, "..", "..", ".."),
         });
         fs.closeSync(out);
         this.children.push(child);
@@ -295,11 +324,17 @@ export class TestHostRun {
         const inNetns = processesInNetns(new Set(id ? [id] : []));
         let init: number | undefined;
         if (!viaChild) {
-            init = inNetns.find((pid) => { const ns = nsPids(pid); return ns.length > 1 && ns[ns.length - 1] === 1; });
+            init = inNetns.find((pid) => {
+                const ns = nsPids(pid);
+                return ns.length > 1 && ns[ns.length - 1] === 1;
+            });
         } else {
             const member = inNetns.find((pid) => nsPids(pid).length > 1);
             const pidNs = member !== undefined ? nsIdentity(`/proc/${member}/ns/pid`) : undefined;
-            init = pids().find((pid) => { const ns = nsPids(pid); return ns[ns.length - 1] === 1 && ns.length > 1 && nsIdentity(`/proc/${pid}/ns/pid`) === pidNs; });
+            init = pids().find((pid) => {
+                const ns = nsPids(pid);
+                return ns[ns.length - 1] === 1 && ns.length > 1 && nsIdentity(`/proc/${pid}/ns/pid`) === pidNs;
+            });
         }
         if (init === undefined) throw new TestHostError(`cannot find the PID 1 of ${netns}`);
         fs.writeFileSync(pidfile, `${init}\n`);
@@ -370,7 +405,18 @@ export class TestHostRun {
         const hostname = privateDnsName(spec.address, this.region).split(".")[0];
 
         run("ip", ["netns", "add", netns]);
-        this.hosts.set(spec.name, { ...spec, hostname, privateDns: privateDnsName(spec.address, this.region), netns, subnet: subnet.cidr, gateway: subnet.gateway, dir, pidfile: path.join(dir, "init.pid"), startSeconds: 0, volumes: [] });
+        this.hosts.set(spec.name, {
+            ...spec,
+            hostname,
+            privateDns: privateDnsName(spec.address, this.region),
+            netns,
+            subnet: subnet.cidr,
+            gateway: subnet.gateway,
+            dir,
+            pidfile: path.join(dir, "init.pid"),
+            startSeconds: 0,
+            volumes: [],
+        });
         const veth = `h${index}`;
         run("ip", ["link", "add", veth, "netns", this.vpcNetns, "type", "veth", "peer", "name", "ens5", "netns", netns]);
         this.ipIn(this.vpcNetns, ["link", "set", veth, "master", bridge, "up"]);
@@ -385,9 +431,15 @@ export class TestHostRun {
         fs.writeFileSync(path.join(identity, "hosts"), hostsFile);
         // No resolver answers inside the run: a lookup fails at once (loopback refuses) instead of
         // timing out; the run's own names are in /etc/hosts, apt goes through the proxy.
-        fs.writeFileSync(path.join(identity, "resolv.conf"), `# plone-aws rehearsal: no DNS beyond /etc/hosts\nsearch ${privateDnsName(spec.address, this.region).split(".").slice(1).join(".")}\nnameserver 127.0.0.1\n`);
+        fs.writeFileSync(
+            path.join(identity, "resolv.conf"),
+            `# plone-aws rehearsal: no DNS beyond /etc/hosts\nsearch ${privateDnsName(spec.address, this.region).split(".").slice(1).join(".")}\nnameserver 127.0.0.1\n`,
+        );
         fs.writeFileSync(path.join(identity, "authorized_keys"), `${this.publicKey}\n`);
-        fs.writeFileSync(path.join(identity, "apt-proxy.conf"), `// plone-aws rehearsal: the way out to the Debian mirror\nAcquire::http::Proxy "http://${subnet.gateway}:${APT_PROXY_PORT}";\n`);
+        fs.writeFileSync(
+            path.join(identity, "apt-proxy.conf"),
+            `// plone-aws rehearsal: the way out to the Debian mirror\nAcquire::http::Proxy "http://${subnet.gateway}:${APT_PROXY_PORT}";\n`,
+        );
         return this.hosts.get(spec.name)!;
     }
 
@@ -413,8 +465,10 @@ export class TestHostRun {
             }
             const loop = run("losetup", ["--find", "--show", image], { allowFailure: true });
             if (loop.status !== 0) {
-                throw new TestHostError(`${spec.name}: no loop device for volume ${v.volumeId} (losetup --find: ${loop.stderr.trim()}); ` +
-                    `the rehearsal emulates each EBS volume with one: free some (losetup -l) or add /dev/loop* nodes`);
+                throw new TestHostError(
+                    `${spec.name}: no loop device for volume ${v.volumeId} (losetup --find: ${loop.stderr.trim()}); ` +
+                        `the rehearsal emulates each EBS volume with one: free some (losetup -l) or add /dev/loop* nodes`,
+                );
             }
             attached.push({ ...v, image, loop: loop.stdout.trim(), device: `nvme${i + 1}n1` });
             this.hosts.get(spec.name)!.volumes = [...attached];
@@ -429,18 +483,36 @@ export class TestHostRun {
         fs.rmSync(ready, { force: true });
         const logFile = path.join(this.logsDir, `${host.name}.boot.log`);
         const out = fs.openSync(logFile, "a");
-        const child = spawn("ip", ["netns", "exec", host.netns, "unshare", "--uts", "--ipc", "--mount", "--pid", "--fork", "--propagation", "private", "bash", path.join(HOST_SCRIPTS, "host-init.sh")], {
-            detached: true,
-            stdio: ["ignore", out, out],
-            env: {
-                PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                PLONE_AWS_BASE: this.baseDir,
-                HOST_DIR: host.dir,
-                HOST_HOSTNAME: host.hostname,
-                HOST_READY: ready,
-                PLONE_AWS_RUN: this.runId,
+        const child = spawn(
+            "ip",
+            [
+                "netns",
+                "exec",
+                host.netns,
+                "unshare",
+                "--uts",
+                "--ipc",
+                "--mount",
+                "--pid",
+                "--fork",
+                "--propagation",
+                "private",
+                "bash",
+                path.join(HOST_SCRIPTS, "host-init.sh"),
+            ],
+            {
+                detached: true,
+                stdio: ["ignore", out, out],
+                env: {
+                    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    PLONE_AWS_BASE: this.baseDir,
+                    HOST_DIR: host.dir,
+                    HOST_HOSTNAME: host.hostname,
+                    HOST_READY: ready,
+                    PLONE_AWS_RUN: this.runId,
+                },
             },
-        });
+        );
         fs.closeSync(out);
         this.children.push(child);
         await this.waitReady(child, ready, logFile, `test host ${host.name}`);
@@ -481,7 +553,11 @@ export class TestHostRun {
         const first = [...this.hosts.values()][0];
         return [
             `kept run ${this.runId} in ${this.runDir}`,
-            ...(first ? [`  reach a host:  ip netns exec ${this.vpcNetns} ssh -i ${this.keyFile} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ${IMAGE_USER}@${first.address}`] : []),
+            ...(first
+                ? [
+                      `  reach a host:  ip netns exec ${this.vpcNetns} ssh -i ${this.keyFile} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ${IMAGE_USER}@${first.address}`,
+                  ]
+                : []),
             `  remove it:     npm run rehearse -- --teardown ${this.runId}`,
         ];
     }
@@ -495,12 +571,15 @@ export class TestHostRun {
         // One teardown, whoever asks first (a signal, or the end of the run): later calls wait for it.
         this.tearingDown ??= (async () => {
             const started = Date.now();
-            const leftovers = await teardownRun({
-                runId: this.runId,
-                runDir: this.runDir,
-                netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
-                loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
-            }, this.cacheDir);
+            const leftovers = await teardownRun(
+                {
+                    runId: this.runId,
+                    runDir: this.runDir,
+                    netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
+                    loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
+                },
+                this.cacheDir,
+            );
             this.timings.teardownSeconds = (Date.now() - started) / 1000;
             return { leftovers };
         })();

@@ -79,7 +79,10 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
         if (secure || secretNames.has(full)) {
             config.delete(pair.key);
             sourceSecrets.add(full);
-            if (!secure) warnings.push(`${full} is stored in plain text in ${o.sourceFile}: it was not copied; set it with pulumi config set --secret and remove it from ${o.sourceFile}`);
+            if (!secure)
+                warnings.push(
+                    `${full} is stored in plain text in ${o.sourceFile}: it was not copied; set it with pulumi config set --secret and remove it from ${o.sourceFile}`,
+                );
         }
     }
 
@@ -94,7 +97,9 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
     if (plone) {
         if (spec.plone.relstorage.cacheServers.length > 0) {
             edit.delete(edit.map(plone, "relstorage"), "cacheServers");
-            changes.push(`plone.relstorage.cacheServers dropped: ${o.from}'s memcached servers are not shared, a staging client would read ${o.from}'s cached objects`);
+            changes.push(
+                `plone.relstorage.cacheServers dropped: ${o.from}'s memcached servers are not shared, a staging client would read ${o.from}'s cached objects`,
+            );
         }
         if (spec.plone.celery.enabled && spec.plone.celery.brokerHost) {
             edit.delete(edit.map(plone, "celery"), "brokerHost");
@@ -132,7 +137,8 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
         edit.commentOn(app, "environment", `${Object.keys(o.environment).join(", ")} set by --set; the rest is ${o.from}'s`);
     }
     const inherited = Object.entries(spec.app.environment).filter(([k]) => !(k in o.environment));
-    if (inherited.length > 0) warnings.push(`app.environment keeps ${o.from}'s ${inherited.map(([k, v]) => `${k}=${v}`).join(", ")}: override with --set KEY=value`);
+    if (inherited.length > 0)
+        warnings.push(`app.environment keeps ${o.from}'s ${inherited.map(([k, v]) => `${k}=${v}`).join(", ")}: override with --set KEY=value`);
 
     const database = section("database");
     if (database && spec.database) {
@@ -142,13 +148,16 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
         edit.commentOn(database, "deletionProtection", "staging is rebuilt and removed freely");
         if (database.has("instanceClass")) {
             const smaller = stagingDbClass(spec.database.instanceClass);
-            if (smaller !== spec.database.instanceClass) edit.set(database, "instanceClass", smaller, { trailing: `${o.from}: ${spec.database.instanceClass}` });
+            if (smaller !== spec.database.instanceClass)
+                edit.set(database, "instanceClass", smaller, { trailing: `${o.from}: ${spec.database.instanceClass}` });
         }
         changes.push("RDS without Multi-AZ and without deletion protection");
         if (spec.database.host) {
             edit.delete(database, "host");
             edit.commentOn(database, "multiAz", `${o.from} used the existing server ${spec.database.host}; staging gets an RDS instance of its own`);
-            changes.push(`database.host (${spec.database.host}) dropped: staging must not write to ${o.from}'s database; restore a copy into its own RDS instance`);
+            changes.push(
+                `database.host (${spec.database.host}) dropped: staging must not write to ${o.from}'s database; restore a copy into its own RDS instance`,
+            );
             const network = section("network");
             if (network && spec.network.azCount < 2) {
                 edit.set(network, "azCount", 2, { trailing: `${o.from}: ${spec.network.azCount}` });
@@ -250,8 +259,12 @@ const WITHOUT_ON_ONE_HOST: Record<Layer, (spec: StackSpec, blobs: StackSpec["plo
     frontend: () => undefined,
     plone_instances: () => undefined,
     zeoserver: () => undefined,
-    shared_blobs: (spec, blobs) => (blobs === "local" ? `${spec.plone.blobs} blobs -> local: the blob files live on the one host's blobs volume, no network file system is needed` : undefined),
-    memcached: () => "memcached dropped: on the one host it would only repeat the clients' own RelStorage cache (plone.relstorage.cacheLocalMb) in the same memory",
+    shared_blobs: (spec, blobs) =>
+        blobs === "local"
+            ? `${spec.plone.blobs} blobs -> local: the blob files live on the one host's blobs volume, no network file system is needed`
+            : undefined,
+    memcached: () =>
+        "memcached dropped: on the one host it would only repeat the clients' own RelStorage cache (plone.relstorage.cacheLocalMb) in the same memory",
     solr: () => undefined,
     redis: () => undefined,
     celerybeat: () => undefined,
@@ -281,11 +294,13 @@ function collapseHosts(
 
     const sourceLayers = new Set(spec.hosts.flatMap((h) => h.layers));
     const dropped: string[] = [];
-    const layers = orderLayers([...sourceLayers, ...addLayers].filter((l) => {
-        const why = WITHOUT_ON_ONE_HOST[l](spec, blobs);
-        if (why) dropped.push(why);
-        return !why;
-    }));
+    const layers = orderLayers(
+        [...sourceLayers, ...addLayers].filter((l) => {
+            const why = WITHOUT_ON_ONE_HOST[l](spec, blobs);
+            if (why) dropped.push(why);
+            return !why;
+        }),
+    );
 
     // Each data volume as large as the largest of prod's volumes that held the same data.
     const topology = buildTopology(spec);
@@ -305,7 +320,10 @@ function collapseHosts(
     if (rootVolumeSize > 20) host.rootVolumeSize = rootVolumeSize;
 
     const names = spec.hosts.map((h) => h.name).join(", ");
-    const how = overrides.byHost.has(name) || overrides.all ? "given by --instance-type" : `for ${biggest.name}'s ${biggest.instanceType}, see scripts/lib/stacks/stagingTypes.ts`;
+    const how =
+        overrides.byHost.has(name) || overrides.all
+            ? "given by --instance-type"
+            : `for ${biggest.name}'s ${biggest.instanceType}, see scripts/lib/stacks/stagingTypes.ts`;
     return {
         hosts: [host],
         comment: `every layer of ${spec.hosts.length === 1 ? `${names}` : `${spec.hosts.length} hosts (${names})`} on one host; ${chosen} ${how}`,
@@ -322,7 +340,10 @@ function keepHosts(
     overrides: { all?: string; byHost: Map<string, string> },
     addLayers: Set<Layer>,
 ): string[] {
-    checkOverrides(overrides, spec.hosts.map((h) => h.name));
+    checkOverrides(
+        overrides,
+        spec.hosts.map((h) => h.name),
+    );
     const changes: string[] = [];
     const firstApp = spec.hosts.findIndex((h) => h.layers.includes("plone_instances"));
     hosts.items.forEach((item, i) => {
@@ -363,7 +384,8 @@ function cloneFrontend(edit: Editor, frontend: YAMLMap | undefined, spec: StackS
         }
     }
     const subsites = Object.keys(spec.frontend.subsites);
-    if (subsites.length > 0) warnings.push(`frontend.subsites keeps ${o.from}'s host names (${subsites.join(", ")}): rename them for staging, or reach them through /etc/hosts`);
+    if (subsites.length > 0)
+        warnings.push(`frontend.subsites keeps ${o.from}'s host names (${subsites.join(", ")}): rename them for staging, or reach them through /etc/hosts`);
 
     const frontends = spec.hosts.filter((h) => h.layers.includes("frontend")).length;
     const eip = !o.keepTopology || frontends === 1;
@@ -383,11 +405,17 @@ function cloneFrontend(edit: Editor, frontend: YAMLMap | undefined, spec: StackS
     if (eip && (o.certbotEmail || tls.mode === "acm")) {
         if (o.certbotEmail) {
             next = { mode: "certbot", email: o.certbotEmail };
-            why = tls.mode === "acm" ? "ACM certificates live on load balancers, not on an Elastic IP: certbot issues staging's certificate on the host" : "certbot issues staging's certificate on the host";
+            why =
+                tls.mode === "acm"
+                    ? "ACM certificates live on load balancers, not on an Elastic IP: certbot issues staging's certificate on the host"
+                    : "certbot issues staging's certificate on the host";
         } else {
             next = { mode: "none" };
-            why = "ACM certificates live on load balancers, not on an Elastic IP: no TLS until you set mode certbot with an email (or clone again with --certbot-email)";
-            warnings.push(`TLS is off: ${o.from}'s ACM certificate cannot be served from an Elastic IP; clone again with --certbot-email ADDRESS to use certbot`);
+            why =
+                "ACM certificates live on load balancers, not on an Elastic IP: no TLS until you set mode certbot with an email (or clone again with --certbot-email)";
+            warnings.push(
+                `TLS is off: ${o.from}'s ACM certificate cannot be served from an Elastic IP; clone again with --certbot-email ADDRESS to use certbot`,
+            );
         }
     } else if (!eip && tls.mode === "acm") {
         if (o.certificateArn) next = { mode: "acm", certificateArn: o.certificateArn };
@@ -416,7 +444,13 @@ function setHeader(doc: Document, o: CloneOptions, changes: string[]): void {
         ...changes.map((c) => `  - ${c}`),
     ];
     if (paragraphs.length > 0) {
-        lines.push(`${o.from}'s own description:`, ...paragraphs.join("\n").split("\n").map((l) => `  ${l.trim()}`));
+        lines.push(
+            `${o.from}'s own description:`,
+            ...paragraphs
+                .join("\n")
+                .split("\n")
+                .map((l) => `  ${l.trim()}`),
+        );
     }
     lines.push(
         "",

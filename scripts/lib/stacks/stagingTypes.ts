@@ -33,9 +33,25 @@ export const STAGING_DB_CLASSES: readonly { maxVcpus: number; instanceClass: str
 
 /** vCPUs by size name, for older generations the instance table does not list (c4.large, m3.xlarge). */
 const VCPUS_BY_SIZE: Record<string, number> = {
-    nano: 1, micro: 1, small: 1, medium: 1, large: 2, xlarge: 4, "2xlarge": 8, "3xlarge": 12, "4xlarge": 16,
-    "6xlarge": 24, "8xlarge": 32, "9xlarge": 36, "10xlarge": 40, "12xlarge": 48, "16xlarge": 64, "18xlarge": 72,
-    "24xlarge": 96, "32xlarge": 128, "48xlarge": 192,
+    nano: 1,
+    micro: 1,
+    small: 1,
+    medium: 1,
+    large: 2,
+    xlarge: 4,
+    "2xlarge": 8,
+    "3xlarge": 12,
+    "4xlarge": 16,
+    "6xlarge": 24,
+    "8xlarge": 32,
+    "9xlarge": 36,
+    "10xlarge": 40,
+    "12xlarge": 48,
+    "16xlarge": 64,
+    "18xlarge": 72,
+    "24xlarge": 96,
+    "32xlarge": 128,
+    "48xlarge": 192,
 };
 
 /** vCPUs of an EC2 type or an RDS class (db.m6g.large), from the table or the size name. */
@@ -73,7 +89,12 @@ export function stagingDbClass(instanceClass: string): string {
 /** The mapping as a Markdown table, for the docs and `--help`. */
 export function stagingTypesTable(): string {
     const rows = STAGING_INSTANCE_TYPES.map((r, i) => {
-        const from = i === 0 ? "up to 2" : r.maxVcpus === Infinity ? `more than ${STAGING_INSTANCE_TYPES[i - 1].maxVcpus}` : `${STAGING_INSTANCE_TYPES[i - 1].maxVcpus + 1}-${r.maxVcpus}`;
+        const from =
+            i === 0
+                ? "up to 2"
+                : r.maxVcpus === Infinity
+                  ? `more than ${STAGING_INSTANCE_TYPES[i - 1].maxVcpus}`
+                  : `${STAGING_INSTANCE_TYPES[i - 1].maxVcpus + 1}-${r.maxVcpus}`;
         return `| ${from} | ${r.x86_64} | ${r.arm64} |`;
     });
     return ["| production vCPUs | staging (x86) | staging (Graviton) |", "|---|---|---|", ...rows].join("\n");

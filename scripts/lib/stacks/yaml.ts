@@ -28,7 +28,10 @@ export function pairOf(map: YAMLMap, key: string): Pair | undefined {
 export function commentAbove(map: YAMLMap, key: string, text: string): void {
     const pair = pairOf(map, key);
     if (!pair || !isScalar(pair.key)) return;
-    const lines = text.split("\n").map((l) => ` ${l}`).join("\n");
+    const lines = text
+        .split("\n")
+        .map((l) => ` ${l}`)
+        .join("\n");
     pair.key.commentBefore = pair.key.commentBefore ? `${pair.key.commentBefore}\n${lines}` : lines;
 }
 
