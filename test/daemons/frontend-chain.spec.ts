@@ -26,8 +26,10 @@ const DOMAIN = "chain.plone.example.org";
 const STATS_PASSWORD = `s3cret'"$ #x`;
 
 const STAND_IN = `
-import http.server, sys, time
+import http.server, os, sys, time
 name, port = sys.argv[1], int(sys.argv[2])
+# A slow request is answered once the test creates this file (it holds the request open until then).
+release = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "release-slow")
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -37,7 +39,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body, cc = b"OK", "max-age=0, must-revalidate, private"
         else:
             if "slow" in self.path:
-                time.sleep(2)
+                while not os.path.exists(release):
+                    time.sleep(0.05)
             body = ("served-by=%s path=%s cookie=%s" % (name, self.path, self.headers.get("Cookie", ""))).encode()
             if "nocache" in self.path or "slow" in self.path:
                 cc = "private"
@@ -81,7 +84,6 @@ function request(port: number, urlPath: string, opts: { method?: string; headers
                 headers: opts.headers,
                 localAddress: opts.localAddress,
                 agent: false,
-                timeout: 10_000,
             },
             (res) => {
                 let body = "";
@@ -90,7 +92,6 @@ function request(port: number, urlPath: string, opts: { method?: string; headers
                 res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
             },
         );
-        req.on("timeout", () => req.destroy(new Error(`timeout: ${urlPath}`)));
         req.on("error", reject);
         req.end();
     });
@@ -108,21 +109,6 @@ function haproxyCommand(socket: string, command: string): Promise<string> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-        try {
-            const v = await probe();
-            if (v !== undefined) return v;
-        } catch (e) {
-            last = e;
-        }
-        await sleep(200);
-    }
-    throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
 
 /** Established TCP connections whose local port is `port` (IPv4), from /proc/net/tcp. */
 function establishedOn(port: number): number {
@@ -211,11 +197,7 @@ describeAsRoot(
             procs.start("nginx", "nginx", ["-c", `${layout.paths.nginxDir}/nginx.conf`, "-g", "daemon off;"]);
 
             try {
-                await waitFor(
-                    "the front-door health URL to answer 200",
-                    async () => ((await site(PATHS.frontDoorHealth)).status === 200 ? true : undefined),
-                    20_000,
-                );
+                await procs.until("the front-door health URL to answer 200", async () => ((await site(PATHS.frontDoorHealth)).status === 200 ? true : undefined));
             } catch (e) {
                 dumpLogs();
                 throw e;
@@ -284,39 +266,38 @@ describeAsRoot(
             fs.writeFileSync(rotation, "drain\n");
             try {
                 // "DRAIN (agent)": the agent set it.
-                await waitFor("client1 to drain", async () => ((await serverStatus()).client1?.startsWith("DRAIN") ? true : undefined), 8_000);
+                await procs.until("client1 to drain", async () => ((await serverStatus()).client1?.startsWith("DRAIN") ? true : undefined));
                 const servedBy = await Promise.all(Array.from({ length: 12 }, (_, i) => site(`/nocache-drain-${i}`).then((r) => r.headers["x-client"])));
                 expect(servedBy).to.deep.equal(Array(12).fill("client2"));
             } finally {
                 fs.unlinkSync(rotation);
             }
-            await waitFor("client1 back in rotation", async () => ((await serverStatus()).client1 === "UP" ? true : undefined), 8_000);
+            await procs.until("client1 back in rotation", async () => ((await serverStatus()).client1 === "UP" ? true : undefined));
             fs.writeFileSync(rotation, "maint\n");
             try {
-                await waitFor("client1 in maintenance", async () => ((await serverStatus()).client1?.startsWith("MAINT") ? true : undefined), 8_000);
+                await procs.until("client1 in maintenance", async () => ((await serverStatus()).client1?.startsWith("MAINT") ? true : undefined));
             } finally {
                 fs.unlinkSync(rotation);
             }
-            await waitFor("client1 back from maintenance", async () => ((await serverStatus()).client1 === "UP" ? true : undefined), 8_000);
+            await procs.until("client1 back from maintenance", async () => ((await serverStatus()).client1 === "UP" ? true : undefined));
         });
 
         it("leaves no connection open to a client after its response (what the rolling restart counts)", async () => {
+            // The client holds the slow request until the release file exists.
+            const release = path.join(tmp.dir, "release-slow");
             const slow = site("/slow-1");
-            const during = await waitFor(
-                "the slow request to reach a client",
-                async () => {
+            try {
+                const during = await procs.until("the slow request to reach a client", async () => {
                     const n = clientPorts.reduce((sum, p) => sum + establishedOn(p), 0);
                     return n >= 1 ? n : undefined;
-                },
-                1_500,
-            );
-            expect(during).to.be.at.least(1);
+                });
+                expect(during).to.be.at.least(1);
+            } finally {
+                fs.writeFileSync(release, "");
+            }
             expect((await slow).status).to.equal(200);
-            await waitFor(
-                "no established connection on the client ports",
-                async () => (clientPorts.every((p) => establishedOn(p) === 0) ? true : undefined),
-                3_000,
-            );
+            fs.unlinkSync(release);
+            await procs.until("no established connection on the client ports", async () => (clientPorts.every((p) => establishedOn(p) === 0) ? true : undefined));
         });
 
         it("refuses PURGE from outside the ACL and through nginx, and purges for the app hosts", async () => {
@@ -402,14 +383,10 @@ describeAsRoot(
             expect(fresh.headers["x-cache"], "expired and healthy: fetched again").to.equal("MISS");
 
             await Promise.all([procs.stop("client1"), procs.stop("client2")]);
-            await waitFor(
-                "haproxy to mark both clients down",
-                async () => {
-                    const s = await serverStatus();
-                    return s.client1?.startsWith("DOWN") && s.client2?.startsWith("DOWN") ? true : undefined;
-                },
-                10_000,
-            );
+            await procs.until("haproxy to mark both clients down", async () => {
+                const s = await serverStatus();
+                return s.client1?.startsWith("DOWN") && s.client2?.startsWith("DOWN") ? true : undefined;
+            });
             expect((await site(PATHS.frontDoorHealth)).status, "the ALB's health check fails").to.equal(503);
 
             const error = await site("/nocache-nobody-home");
@@ -417,14 +394,10 @@ describeAsRoot(
             expect(error.body).to.include(`${DOMAIN} is temporarily unavailable`);
             expect(error.headers["cache-control"]).to.equal("no-store");
 
-            const stale = await waitFor(
-                "varnish to serve the stale page (backend sick)",
-                async () => {
-                    const r = await site("/graced-page");
-                    return r.status === 200 ? r : undefined;
-                },
-                10_000,
-            );
+            const stale = await procs.until("varnish to serve the stale page (backend sick)", async () => {
+                const r = await site("/graced-page");
+                return r.status === 200 ? r : undefined;
+            });
             expect(stale.headers["x-cache"]).to.equal("HIT");
             expect(stale.body).to.include("path=/VirtualHostBase/");
         });

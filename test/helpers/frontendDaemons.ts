@@ -91,6 +91,7 @@ export async function freePorts(n: number): Promise<number[]> {
 /** Processes a test started, each in its own process group, killed group-wise by stopAll. */
 export class Processes {
     private readonly started: { name: string; child: ChildProcess }[] = [];
+    private readonly stopped = new Set<ChildProcess>();
     private readonly onExit = () => this.stopAllSync();
 
     constructor(private readonly logDir: string) {
@@ -108,7 +109,36 @@ export class Processes {
     /** Stops one process group (SIGTERM, then SIGKILL) and waits for its leader. */
     async stop(name: string): Promise<void> {
         const entries = this.started.filter((p) => p.name === name);
+        for (const e of entries) this.stopped.add(e.child);
         await Promise.all(entries.map((e) => this.stopOne(e.child)));
+    }
+
+    /** The processes that exited without being stopped: what a test waiting on them will never see. */
+    died(): string[] {
+        return this.started.filter((p) => !this.stopped.has(p.child) && (p.child.exitCode !== null || p.child.signalCode !== null)).map((p) => p.name);
+    }
+
+    /**
+     * Waits until `probe` gives a value, as long as the processes it waits on are alive: progress,
+     * not a deadline (mocha's hang guard stops a test that never gets there). A process that died
+     * fails the wait at once, with the end of its log.
+     */
+    async until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+        let last: unknown;
+        for (;;) {
+            try {
+                const v = await probe();
+                if (v !== undefined) return v;
+            } catch (e) {
+                last = e;
+            }
+            const dead = this.died();
+            if (dead.length) {
+                const logs = dead.map((n) => `--- ${n} ---\n${this.log(n).split("\n").slice(-15).join("\n")}`).join("\n");
+                throw new Error(`waiting for ${what}: ${dead.join(", ")} exited${last ? ` (last error: ${String(last)})` : ""}\n${logs}`);
+            }
+            await new Promise((r) => setTimeout(r, 200));
+        }
     }
 
     async stopAll(): Promise<void> {

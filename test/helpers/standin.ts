@@ -132,7 +132,7 @@ export function installTestHost(
 export function runHostScript(root: string, name: string, ...args: string[]): RunResult {
     const env = { ...process.env };
     delete env.PLONE_DEPLOY_ENV;
-    const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
+    const r = run(`${root}/usr/local/sbin/${name}`, args, { env });
     if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
     return r;
 }

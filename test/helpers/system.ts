@@ -1,5 +1,5 @@
 // Running real programs in tests: the daemon checks and the scripts the hosts run.
-import { spawnSync, SpawnSyncOptions } from "child_process";
+import { spawnSync, SpawnSyncOptions, StdioOptions } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,8 +10,20 @@ export interface RunResult {
     stderr: string;
 }
 
+/**
+ * How long a program may run before a test calls it hung. Not a budget: a program that works
+ * finishes far sooner however busy the machine is; tests wait on progress (the program's exit).
+ */
+export const HANG_GUARD_MS = 30 * 60_000;
+
+/**
+ * Runs a program to its end. Its stdin is /dev/null unless `input` is given: node's pipes are
+ * sockets, and Debian's bash takes a socket on stdin for an ssh session and sources ~/.bashrc,
+ * which would run the tester's shell setup (pyenv, PATH changes) inside the host scripts.
+ */
 export function run(command: string, args: string[], options: SpawnSyncOptions = {}): RunResult {
-    const r = spawnSync(command, args, { encoding: "utf8", timeout: 120_000, ...options });
+    const stdio: StdioOptions = options.input === undefined ? ["ignore", "pipe", "pipe"] : "pipe";
+    const r = spawnSync(command, args, { encoding: "utf8", timeout: HANG_GUARD_MS, stdio, ...options });
     if (r.error) throw r.error;
     return { status: r.status ?? -1, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 }

@@ -46,7 +46,7 @@ describeAsRoot(
         const stamps: string[] = [];
 
         const script = (name: string, ...args: string[]): RunResult => {
-            const r = run(`${root}/usr/local/sbin/${name}`, args, { env, timeout: 110_000 });
+            const r = run(`${root}/usr/local/sbin/${name}`, args, { env });
             if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
             return r;
         };
