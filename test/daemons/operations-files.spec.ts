@@ -36,7 +36,7 @@ function shellcheck(files: RenderedFile[]): string {
 function monitoredSpec() {
     const result = parseObjects({
         ...BASE_CONFIG,
-        "plone-aws:newRelicLicenseKey": "license-placeholder",
+        "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdefNRAL",
         "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
         "plone-aws:monitoring": {
             alarmEmail: "ops@example.org",
