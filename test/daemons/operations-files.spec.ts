@@ -12,6 +12,7 @@ import { renderNewRelicFiles } from "../../components/render/monitoring/newRelic
 import { REMOTE_SYSLOG_CONF, renderRemoteSyslogConf } from "../../components/render/monitoring/remoteSyslog";
 import { renderOperationsFiles } from "../../components/render/operations";
 import { renderSupervisorPrograms } from "../../components/render/supervisor";
+import { renderDeployEnv } from "../../components/render/deployEnv";
 import type { HostPlan } from "../../components/topology";
 import { allStacks, BASE_CONFIG, contextOf } from "../helpers/appStacks";
 import { parseObjects } from "../helpers/stacks";
@@ -145,7 +146,9 @@ describe("operations and monitoring files of every host", function () {
         expect(files[0].content).to.include('license_key: "0123456789abcdef0123456789abcdefNRAL"');
         expect(files[1].content).to.include("license_key = 0123456789abcdef0123456789abcdefNRAL");
         expect(files[1].content).to.include("app_name = variant: plone");
-        expect(renderSupervisorPrograms(real, host("app-1"))).to.include('NEW_RELIC_CONFIG_FILE="/etc/plone-aws/plone/newrelic.ini"');
+        // The clients find it through NEW_RELIC_CONFIG_FILE, which plone-app-env adds from deploy.env.
+        expect(renderDeployEnv(real, host("app-1"))).to.match(/^APP_ENVIRONMENT=\(.*NEW_RELIC_CONFIG_FILE=\/etc\/plone-aws\/plone\/newrelic\.ini/m);
+        expect(renderSupervisorPrograms(real, host("app-1"))).to.include("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/client1 console");
         // Nowhere else: not in the setup step, the supervisor programs or the scripts.
         const ids = Object.fromEntries(host("app-1").volumes.map((v) => [v.mountPoint, "vol-1"]));
         expect(renderHostStep(real, host("app-1"), "setup", ids)).to.not.include("NRAL");
