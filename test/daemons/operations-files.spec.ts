@@ -38,7 +38,7 @@ function monitoredSpec() {
     const result = parseObjects(
         {
             ...BASE_CONFIG,
-            "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdef0123NRAL",
+            "plone-aws:newRelicLicenseKey": "0123456789abcdef0123456789abcdefNRAL",
             "plone-aws:hosts": [{ name: "app-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
             "plone-aws:monitoring": {
                 alarmEmail: "ops@example.org",
@@ -185,6 +185,7 @@ describe("operations and monitoring files of every host", function () {
         // The clients get it from plone-app-env (deploy.env's APP_ENVIRONMENT), not from supervisor's environment=.
         expect(renderDeployEnv(real, host("app-1"))).to.match(/^APP_ENVIRONMENT=\((.* )?NEW_RELIC_CONFIG_FILE=\/etc\/plone-aws\/plone\/newrelic\.ini[ )]/m);
         expect(renderSupervisorPrograms(real, host("app-1"))).to.not.include("NEW_RELIC_CONFIG_FILE");
+        expect(renderSupervisorPrograms(real, host("app-1"))).to.include("/usr/local/sbin/plone-app-env /srv/www/plone/current/bin/client1 console");
         // Nowhere else: not in the setup step, the supervisor programs or the scripts.
         const ids = Object.fromEntries(host("app-1").volumes.map((v) => [v.mountPoint, "vol-1"]));
         expect(renderHostStep(real, host("app-1"), "setup", ids)).to.not.include("NRAL");

@@ -32,3 +32,18 @@ export function parseObjects(config: Record<string, unknown>, stackName = "test"
     }
     return parseStackConfig(raw, { stackName });
 }
+
+/** A valid single-host ZEO stack (every secret set): the start of the configuration tests, each of which breaks one thing. */
+export function minimalConfig(): Record<string, unknown> {
+    return {
+        "aws:region": "eu-west-1",
+        "plone-aws:tier": "development",
+        "plone-aws:hosts": [{ name: "one", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
+        "plone-aws:app": { repository: "https://example.org/buildout.git" },
+        "plone-aws:plone": { storage: "zeo", blobs: "local" },
+        "plone-aws:frontend": { domain: "www.example.org" },
+        "plone-aws:network": { azCount: 1, natGateways: "none", adminCidrs: ["198.51.100.7/32"] },
+        "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
+        ...ALL_SECRETS,
+    };
+}

@@ -7,23 +7,11 @@ import { AWS_PROVIDER_KEYS } from "../../components/config/load";
 import { AWS_REGIONS, isGitRevision, STRING_KINDS } from "../../components/config/kinds";
 import { looksLikeSecretName, urlHasCredentials } from "../../components/config/secretNames";
 import { stringKeys } from "../../components/config/stringKeys";
-import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
+import { minimalConfig, parseObjects } from "../helpers/stacks";
 
 type Config = Record<string, unknown>;
 
-function validConfig(): Config {
-    return {
-        "aws:region": "eu-west-1",
-        "plone-aws:tier": "development",
-        "plone-aws:hosts": [{ name: "one", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
-        "plone-aws:app": { repository: "https://example.org/buildout.git" },
-        "plone-aws:plone": { storage: "zeo", blobs: "local" },
-        "plone-aws:frontend": { domain: "www.example.org" },
-        "plone-aws:network": { azCount: 1, natGateways: "none", adminCidrs: ["198.51.100.7/32"] },
-        "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
-        ...ALL_SECRETS,
-    };
-}
+const validConfig = (): Config => minimalConfig();
 
 function withSection(section: string, value: unknown, base = validConfig()): Config {
     return { ...base, [`plone-aws:${section}`]: value };

@@ -1,23 +1,10 @@
 import { expect } from "chai";
 import { formatIssues } from "../../components/config/load";
-import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
+import { minimalConfig, parseObjects } from "../helpers/stacks";
 
 type Config = Record<string, unknown>;
 
-/** A valid single-host ZEO stack; each case below breaks one thing. */
-function validConfig(): Config {
-    return {
-        "aws:region": "eu-west-1",
-        "plone-aws:tier": "development",
-        "plone-aws:hosts": [{ name: "one", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
-        "plone-aws:app": { repository: "https://example.org/buildout.git" },
-        "plone-aws:plone": { storage: "zeo", blobs: "local" },
-        "plone-aws:frontend": { domain: "www.example.org" },
-        "plone-aws:network": { azCount: 1, natGateways: "none", adminCidrs: ["198.51.100.7/32"] },
-        "plone-aws:access": { via: "publicIp", publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample test" },
-        ...ALL_SECRETS,
-    };
-}
+const validConfig = (): Config => minimalConfig();
 
 /** A valid multi-host RelStorage stack for the cross-host rules. */
 function clusterConfig(): Config {

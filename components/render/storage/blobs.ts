@@ -101,9 +101,12 @@ fi
 
 # With NFS root is squashed on the server: the deploy user creates the directory there.
 if [ ! -d "$BLOB_DIR" ]; then
-  mkdir -m 0750 "$BLOB_DIR" 2>/dev/null || runuser -u ${DEPLOY_USER} -- mkdir -m 0750 "$BLOB_DIR" ||
+  if mkdir -m 0750 "$BLOB_DIR" 2>/dev/null || runuser -u ${DEPLOY_USER} -- mkdir -m 0750 "$BLOB_DIR" 2>/dev/null; then
+    note_change "created $BLOB_DIR"
+  # Another host of the stack set up the same shared storage at the same time and made it first.
+  elif [ ! -d "$BLOB_DIR" ]; then
     die "cannot create $BLOB_DIR on the blob mount"
-  note_change "created $BLOB_DIR"
+  fi
 fi
 owner=$(stat -c '%U:%G' "$BLOB_DIR")
 if [ "$owner" != ${DEPLOY_USER}:${DEPLOY_USER} ]; then
