@@ -19,7 +19,8 @@ import { varnishBanCommand, varnishdArgs } from "../../components/render/fronten
 import type { HostPlan } from "../../components/topology";
 import { PATHS } from "../../components/topology";
 import { firstFrontend, variantContext } from "../helpers/frontend";
-import { freePorts, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { freePorts } from "../helpers/ports";
+import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 const DOMAIN = "chain.plone.example.org";
@@ -127,8 +128,6 @@ describeAsRoot(
     "front-end chain: nginx -> varnish -> haproxy -> two stand-in Zope clients",
     "nginx binds port 80 and varnishd starts its jail as on a front end",
     function () {
-        this.timeout(60_000);
-
         let tmp: { dir: string; cleanup: () => void };
         let procs: Processes;
         let layout: FrontendLayout;
@@ -197,7 +196,9 @@ describeAsRoot(
             procs.start("nginx", "nginx", ["-c", `${layout.paths.nginxDir}/nginx.conf`, "-g", "daemon off;"]);
 
             try {
-                await procs.until("the front-door health URL to answer 200", async () => ((await site(PATHS.frontDoorHealth)).status === 200 ? true : undefined));
+                await procs.until("the front-door health URL to answer 200", async () =>
+                    (await site(PATHS.frontDoorHealth)).status === 200 ? true : undefined,
+                );
             } catch (e) {
                 dumpLogs();
                 throw e;
@@ -297,7 +298,9 @@ describeAsRoot(
             }
             expect((await slow).status).to.equal(200);
             fs.unlinkSync(release);
-            await procs.until("no established connection on the client ports", async () => (clientPorts.every((p) => establishedOn(p) === 0) ? true : undefined));
+            await procs.until("no established connection on the client ports", async () =>
+                clientPorts.every((p) => establishedOn(p) === 0) ? true : undefined,
+            );
         });
 
         it("refuses PURGE from outside the ACL and through nginx, and purges for the app hosts", async () => {

@@ -56,7 +56,6 @@ const CASES: Case[] = [
 ];
 
 describeAsRoot("front-end configs accepted by the real daemons", "varnishd checks its parameters in its jail and nginx -t binds port 80", function () {
-    this.timeout(60_000);
     before(function () {
         requireBinaries(this, "haproxy", "varnishd", "nginx", "openssl");
     });

@@ -12,7 +12,8 @@ import { frontendServiceScriptPath } from "../../components/render/frontend/serv
 import { tlsEnableScriptPath } from "../../components/render/frontend/certbot";
 import { NGINX_TLS_SERVERS, NGINX_TLS_SWITCH, nginxPloneDir, nginxTlsEnabledDir } from "../../components/render/frontend/nginx";
 import { firstFrontend, variantContext } from "../helpers/frontend";
-import { freePorts, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { freePorts } from "../helpers/ports";
+import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
@@ -33,7 +34,6 @@ function ask(port: number, payload: Buffer | string, opts: { halfClose?: boolean
 }
 
 describe("plone-haproxy-agent", function () {
-    this.timeout(30_000);
     let tmp: { dir: string; cleanup: () => void };
     let procs: Processes;
     let port: number;
@@ -49,16 +49,7 @@ describe("plone-haproxy-agent", function () {
         fs.mkdirSync(state, { recursive: true });
         const [file] = Object.values(writeFiles(tmp.dir, [haproxyAgentFile(layout)]));
         procs.start("agent", "python3", [file, "--bind", "127.0.0.1"]);
-        const deadline = Date.now() + 5000;
-        for (;;) {
-            try {
-                await ask(port, "client1\n");
-                break;
-            } catch (e) {
-                if (Date.now() > deadline) throw e;
-                await new Promise((r) => setTimeout(r, 100));
-            }
-        }
+        await procs.until("the agent to answer", async () => (await ask(port, "client1\n")) || undefined);
     });
     after(async () => {
         await procs?.stopAll();
@@ -101,7 +92,6 @@ describe("plone-haproxy-agent", function () {
 });
 
 describeAsRoot("plone-tls-enable (with a stand-in certbot)", "the script's nginx -t binds port 80", function () {
-    this.timeout(30_000);
     let tmp: { dir: string; cleanup: () => void };
     let env: NodeJS.ProcessEnv;
     let script: string;

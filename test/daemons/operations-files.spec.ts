@@ -58,7 +58,6 @@ function monitoredSpec() {
 }
 
 describe("operations and monitoring files of every host", function () {
-    this.timeout(120_000);
     const stacks: [string, { ctx: RenderContext; host: (n: string) => HostPlan }][] = [...allStacks(), ["monitored", contextOf(monitoredSpec())]];
 
     it("pass shellcheck, with the scripts' sources (common.sh, operations.sh, deploy.env, backup.env) on every host of every stack", function () {

@@ -23,7 +23,6 @@ function shellcheck(files: RenderedFile[]): { status: number; output: string } {
 }
 
 describe("shellcheck on the rendered app scripts", function () {
-    this.timeout(60_000);
     const stacks = allStacks().filter(([name]) => ["dev", "prod", "celery", "solr"].includes(name));
     const hosts = stacks.flatMap(([stack, { ctx }]) =>
         ctx.topology.hosts.map((host) => ({ name: `${stack} ${host.name}`, files: renderAppFiles(ctx, host) })).filter((h) => h.files.length > 0),

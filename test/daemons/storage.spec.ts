@@ -31,8 +31,6 @@ function scriptsOf(ctx: RenderContext, hostName: string): { name: string; conten
 }
 
 describe("daemons: storage and system scripts", function () {
-    this.timeout(120_000);
-
     it("passes shellcheck: every rendered script of dev, prod and the variants", async function () {
         requireBinaries(this, "shellcheck");
         const { dir, cleanup } = tempDir("shellcheck");
@@ -71,7 +69,6 @@ describe("daemons: storage and system scripts", function () {
 });
 
 describeAsRoot("daemons: NFS server files", "exportfs runs in a private mount namespace", function () {
-    this.timeout(60_000);
     let scratch: ScratchHost | undefined;
     let temp: ReturnType<typeof tempDir> | undefined;
     afterEach(() => {
@@ -121,7 +118,6 @@ describeAsRoot("daemons: NFS server files", "exportfs runs in a private mount na
 });
 
 describeAsRoot("daemons: logrotate files", "logrotate runs in a private mount namespace with the deploy user", function () {
-    this.timeout(60_000);
     it("logrotate accepts the rotation files of an app host and a front end", function () {
         requireBinaries(this, "logrotate", "unshare", "nsenter");
         const ctx = VARIANTS.prod();
@@ -167,7 +163,6 @@ function blkid(file: string, tag: string): string {
 }
 
 describeAsRoot("daemons: plone-volumes against fake device trees", "mkfs.xfs and mounts in a private mount namespace", function () {
-    this.timeout(120_000);
     let scratch: ScratchHost | undefined;
     let temp: ReturnType<typeof tempDir> | undefined;
 
@@ -349,7 +344,6 @@ function glusterPeer(bridge: TestBridge, n: number, dir: string): ScratchHost {
 }
 
 describeAsRoot("daemons: GlusterFS blob volume with real glusterd", "glusterd peers in network namespaces", function () {
-    this.timeout(240_000);
     const VOLUME = "site-blobs";
     let bridge: TestBridge | undefined;
     const peers: ScratchHost[] = [];
@@ -513,7 +507,6 @@ function writeStubs(dir: string, installed: string[]): { stubs: string; calls: s
 }
 
 describeAsRoot("daemons: plone-setup end to end on a scratch host", "plone-setup runs as root on a scratch host", function () {
-    this.timeout(180_000);
     let scratch: ScratchHost | undefined;
     let dir: string | undefined;
     after(() => {

@@ -10,13 +10,13 @@ import { renderAppFiles } from "../../components/render/app";
 import { renderDeployEnv } from "../../components/render/app/deployEnv";
 import { renderAppEnvScript } from "../../components/render/hostScripts/appEnv";
 import { contextOf, variantSpec } from "../helpers/appStacks";
+import { freePorts } from "../helpers/ports";
 import { TempSupervisord } from "../helpers/supervisord";
-import { freePorts, httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
+import { httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot("supervisord runs the rendered programs", "supervisord switches the programs to their user", function () {
-    this.timeout(60_000);
     let tmp: { dir: string; cleanup: () => void };
     let supervisord: TempSupervisord | undefined;
 

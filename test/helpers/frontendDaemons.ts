@@ -3,7 +3,6 @@
 // processes that are always cleaned up.
 import { ChildProcess, spawn, SpawnOptions } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import type { RenderedFile } from "../../components/render/context";
 import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout } from "../../components/render/frontend/layout";
@@ -68,24 +67,6 @@ export function selfSignedCertificate(layout: FrontendLayout, domain: string): v
         `${dir}/fullchain.pem`,
     ]);
     if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-}
-
-/** Free TCP ports on 127.0.0.1 (bound and released; another process could take one meanwhile). */
-export async function freePorts(n: number): Promise<number[]> {
-    const servers = await Promise.all(
-        Array.from(
-            { length: n },
-            () =>
-                new Promise<net.Server>((resolve, reject) => {
-                    const s = net.createServer();
-                    s.once("error", reject);
-                    s.listen(0, "127.0.0.1", () => resolve(s));
-                }),
-        ),
-    );
-    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    return ports;
 }
 
 /** Processes a test started, each in its own process group, killed group-wise by stopAll. */

@@ -2,7 +2,6 @@
 // rehearsal) in a fixture repository on a local path, and the app files of a host installed under a
 // temp dir with the host's paths and ports moved there.
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
 import type { RenderContext, RenderedFile } from "../../components/render/context";
@@ -56,39 +55,6 @@ export function installRelocated(
         paths[f.path] = target;
     }
     return paths;
-}
-
-/** Free TCP ports on 127.0.0.1 (briefly bound, then released). */
-export async function freePorts(n: number): Promise<number[]> {
-    const servers = await Promise.all(
-        Array.from(
-            { length: n },
-            () =>
-                new Promise<net.Server>((resolve) => {
-                    const s = net.createServer();
-                    s.listen(0, "127.0.0.1", () => resolve(s));
-                }),
-        ),
-    );
-    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    return ports;
-}
-
-/** A free TCP port base such that base+1 .. base+n are free too (clientN listens on base + N). */
-export async function freePortRange(n: number): Promise<number> {
-    const free = (port: number) =>
-        new Promise<boolean>((resolve) => {
-            const s = net.createServer();
-            s.once("error", () => resolve(false));
-            s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-        });
-    for (let attempt = 0; attempt < 200; attempt++) {
-        const base = 20000 + Math.floor(Math.random() * 40000);
-        const checks = await Promise.all(Array.from({ length: n + 1 }, (_, i) => free(base + i)));
-        if (checks.every(Boolean)) return base;
-    }
-    throw new Error(`no ${n + 1} consecutive free ports found`);
 }
 
 /** Replaces whole-number occurrences of rendered ports (8081 ...) with the test's free ports. */

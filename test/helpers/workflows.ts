@@ -185,7 +185,6 @@ export function replayJob(workflow: Workflow, jobId: string, options: ReplayOpti
                 GITHUB_WORKSPACE: options.cwd,
                 RUNNER_TEMP: temp.dir,
             },
-            timeout: 300_000,
         });
         const summary = fs.readFileSync(summaryFile, "utf8");
         if (step.id) replay.outputs[step.id] = readOutputs(outputFile);

@@ -17,10 +17,11 @@ import { renderOperationsFiles } from "../../components/render/operations";
 import { offsitePrefix } from "../../components/topology/offsite";
 import YAML from "yaml";
 import { contextOf, variantConfig, variantSpec } from "../helpers/appStacks";
+import { freePortRange, freePorts } from "../helpers/ports";
 import { installSshStandin } from "../helpers/sshStandin";
 import { REPO } from "../helpers/stacks";
 import { awsCalls, installAwsStandin, REPOZO_STANDIN, treeOf } from "../helpers/backupStandins";
-import { freePortRange, freePorts, installRelocated, installTestHost, runHostScript, STANDIN_APP } from "../helpers/standin";
+import { installRelocated, installTestHost, runHostScript, STANDIN_APP } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
@@ -29,7 +30,6 @@ describeAsRoot(
     "plone-backup and plone-restore (for real: repozo and aws stand-ins, a local bucket)",
     "the scripts run as root with DEPLOY_USER=root and switch users with runuser",
     function () {
-        this.timeout(120_000);
         let tmp: { dir: string; cleanup: () => void };
         let root: string;
         let buckets: string;
@@ -311,7 +311,6 @@ describeAsRoot(
                 {
                     cwd: REPO,
                     env: { ...env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log, SSH_STANDIN_ROOT: root },
-                    timeout: 110_000,
                 },
             );
             expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);

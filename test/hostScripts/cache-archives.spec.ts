@@ -7,7 +7,8 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { FixtureRepo, freePorts, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
+import { freePorts } from "../helpers/ports";
+import { FixtureRepo, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 const SERVER = `
@@ -30,7 +31,6 @@ http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot("plone-deploy build: cache archives", "plone-deploy runs as root", function () {
-    this.timeout(60_000);
     const password = `pa"ss\\word:x$(id)`;
     let tmp: { dir: string; cleanup: () => void };
     let server: ChildProcess | undefined;

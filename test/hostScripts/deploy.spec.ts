@@ -12,7 +12,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { FixtureRepo, freePortRange, freePorts, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
+import { freePortRange, freePorts } from "../helpers/ports";
+import { FixtureRepo, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
@@ -26,7 +27,6 @@ interface StandinEvent {
 }
 
 describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a temp dir)", "plone-deploy runs as root with DEPLOY_USER=root", function () {
-    this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     let root: string;
     let repo: FixtureRepo;

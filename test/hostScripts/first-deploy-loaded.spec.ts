@@ -5,13 +5,13 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { FixtureRepo, freePortRange, freePorts, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
+import { freePortRange, freePorts } from "../helpers/ports";
+import { FixtureRepo, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot("plone-deploy: first deploy with the programs already loaded (FATAL) by supervisord", "plone-deploy runs as root", function () {
-    this.timeout(90_000);
     let tmp: { dir: string; cleanup: () => void };
     let supervisord: TempSupervisord | undefined;
 

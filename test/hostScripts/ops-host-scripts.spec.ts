@@ -19,9 +19,10 @@ import { renderCloudwatchAgentScript } from "../../components/render/monitoring/
 import { renderVarnishVcl, varnishdArgs } from "../../components/render/frontend/varnish";
 import { PATHS } from "../../components/topology";
 import { contextOf, variantSpec } from "../helpers/appStacks";
+import { freePortRange, freePorts } from "../helpers/ports";
 import { firstFrontend, variantContext } from "../helpers/frontend";
-import { freePorts as freeFrontendPorts, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
-import { FixtureRepo, freePortRange, freePorts, httpGet, installRelocated, installTestHost, STANDIN_COMMANDS } from "../helpers/standin";
+import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { FixtureRepo, httpGet, installRelocated, installTestHost, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
@@ -32,7 +33,6 @@ describeAsRoot(
     "plone-program, plone-status, plone-pack, plone-deploy rebuild and develop-up (for real, in a temp dir)",
     "the ops scripts run as root with DEPLOY_USER=root",
     function () {
-        this.timeout(120_000);
         let tmp: { dir: string; cleanup: () => void };
         let root: string;
         let supervisord: TempSupervisord | undefined;
@@ -217,7 +217,6 @@ describeAsRoot(
 );
 
 describeAsRoot("plone-service (a stand-in for the init system's service command)", "plone-service runs as root", function () {
-    this.timeout(30_000);
     const tmp = tempDir("service");
     after(() => tmp.cleanup());
 
@@ -266,7 +265,6 @@ describeAsRoot("plone-service (a stand-in for the init system's service command)
 });
 
 describeAsRoot("plone-varnish-purge against a real varnishd with the rendered VCL", "varnishd starts its jail", function () {
-    this.timeout(60_000);
     let tmp: { dir: string; cleanup: () => void };
     let procs: Processes;
     let backend: http.Server;
@@ -285,7 +283,7 @@ describeAsRoot("plone-varnish-purge against a real varnishd with the rendered VC
         tmp = tempDir("varnish-purge");
         fs.chmodSync(tmp.dir, 0o755);
         procs = new Processes(tmp.dir);
-        const [varnish, varnishAdmin, haproxy] = await freeFrontendPorts(3);
+        const [varnish, varnishAdmin, haproxy] = await freePorts(3);
         varnishPort = varnish;
         // The backend haproxy would be: answers everything, cacheable for anonymous visitors.
         backend = http.createServer((req, res) => {

@@ -57,7 +57,6 @@ function policiesHit(report: PolicyReport, level: "mandatory" | "advisory" = "ma
 }
 
 describe("the policy check over gRPC (real pack, offline runs)", function () {
-    this.timeout(180_000);
     let dev: OfflineRun;
     let prod: OfflineRun;
     const tmp = tempDir("policy");

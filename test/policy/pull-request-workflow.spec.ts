@@ -38,7 +38,6 @@ function calls(log: string): string[][] {
 }
 
 describe("pull-request.yml replayed: the run: blocks as a runner runs them", function () {
-    this.timeout(300_000);
     let checkout: ReturnType<typeof tempDir>;
     const cleanups: (() => void)[] = [];
     const replay = (jobId: string, expressions: Record<string, string>, extra: Partial<Parameters<typeof replayJob>[2]> = {}): Replay => {

@@ -51,7 +51,6 @@ const STACK_FILES = [
 ];
 
 describe("the offline check against AWS's and the provider's constraints", function () {
-    this.timeout(180_000);
     let prod: Planned;
     before(async () => {
         prod = await planFile(path.join(REPO, "Pulumi.prod.yaml"));

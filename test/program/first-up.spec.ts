@@ -54,8 +54,6 @@ function realProd(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 describe("a first pulumi up", function () {
-    this.timeout(120_000);
-
     describe("refuses what the stack files only show as examples, and secrets AWS refuses", () => {
         it("the example key, certificate and documentation ranges of Pulumi.prod.yaml, before registering anything", async () => {
             const raw = { ...readStackFile(path.join(REPO, "Pulumi.prod.yaml")).raw, ...ALL_SECRETS };

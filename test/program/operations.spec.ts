@@ -45,7 +45,6 @@ async function runRepoStack(stack: string): Promise<OfflineRun> {
 }
 
 describe("monitoring and off-site backups under mocks", function () {
-    this.timeout(120_000);
     let dev: OfflineRun;
     let prod: OfflineRun;
     before(async () => {

@@ -27,7 +27,6 @@ async function runRepoStack(stack: string): Promise<OfflineRun> {
 }
 
 describe("the program under mocks", function () {
-    this.timeout(60_000);
     let dev: OfflineRun;
     let prod: OfflineRun;
     before(async () => {

@@ -37,7 +37,6 @@ function inputs(r: CapturedResource): Record<string, any> {
 }
 
 describe("provisioning under mocks", function () {
-    this.timeout(120_000);
     let prod: OfflineRun;
     let dev: OfflineRun;
     before(async () => {

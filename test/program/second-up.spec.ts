@@ -44,7 +44,6 @@ const VOLUME = "aws:ebs/volume:Volume";
 const COMMAND = "command:remote:Command";
 
 describe("a second pulumi up", function () {
-    this.timeout(300_000);
     let prod: Planned;
     /** prod with the load balancer explicit, so that it stays with one front end. */
     let prodAlb: Planned;

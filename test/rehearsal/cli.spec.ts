@@ -9,13 +9,9 @@ import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal"
 import { run } from "../helpers/system";
 
 const rehearseCli = (...args: string[]) =>
-    run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", ...args, "--cache-dir", REHEARSAL_CACHE], {
-        cwd: REPO,
-        timeout: 15 * 60_000,
-    });
+    run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts", ...args, "--cache-dir", REHEARSAL_CACHE], { cwd: REPO });
 
 describe("npm run rehearse", function () {
-    this.timeout(15 * 60_000);
     before(function () {
         requireRehearsal(this);
     });

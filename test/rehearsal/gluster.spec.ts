@@ -11,7 +11,6 @@ import { buildTopology } from "../../components/topology";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 
 describe("GlusterFS between rehearsal test hosts", function () {
-    this.timeout(10 * 60_000);
     const prod = plannedHostAddresses(loadRepoStack("prod").spec);
 
     before(function () {

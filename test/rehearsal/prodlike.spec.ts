@@ -47,7 +47,6 @@ const describeLoad = (l: LoadResult) =>
     `${l.requests} requests, ${l.failed} failed, p50 ${l.p50Ms.toFixed(1)}ms, p99 ${l.p99Ms.toFixed(1)}ms over ${l.durationSeconds.toFixed(1)}s`;
 
 describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, ZEO, 2 GlusterFS peers)", function () {
-    this.timeout(20 * 60_000);
     let rehearsal: Rehearsal;
     let first: RunnerResult;
     const lines: string[] = [];

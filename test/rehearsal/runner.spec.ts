@@ -45,7 +45,6 @@ function stamps(report: RehearsalReport): Record<string, number> {
 }
 
 describe("rehearsal runner over SSH", function () {
-    this.timeout(10 * 60_000);
     before(function () {
         requireRehearsal(this);
     });

@@ -33,7 +33,6 @@ function pidfilePids(run: { runDir: string; hosts: Map<string, { pidfile: string
 }
 
 describe("rehearsal teardown", function () {
-    this.timeout(10 * 60_000);
     before(function () {
         requireRehearsal(this);
     });

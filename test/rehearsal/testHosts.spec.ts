@@ -10,7 +10,6 @@ import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
 
 describe("rehearsal test hosts", function () {
     // The first run builds the base root with debootstrap.
-    this.timeout(10 * 60_000);
     let run: TestHostRun;
     const timings: Record<string, number> = {};
     const prod = plannedHostAddresses(loadRepoStack("prod").spec);

@@ -275,7 +275,6 @@ describe("staging instance types", function () {
 });
 
 describe("npm run clone-stack (child process)", function () {
-    this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     before(() => {
         tmp = tempDir("clone");

@@ -291,8 +291,6 @@ describe("import-opsworks: every key of the table, with every kind of value", fu
 });
 
 describe("npm run import-opsworks with secrets in the JSON (child process)", function () {
-    this.timeout(120_000);
-
     it("writes no secret to the file, stdout or stderr, and names every secret key in the commands", function () {
         const tmp = tempDir("import-secrets");
         try {

@@ -396,7 +396,6 @@ describe("the OpsWorks attribute table", function () {
 });
 
 describe("npm run import-opsworks (child process)", function () {
-    this.timeout(120_000);
     let tmp: { dir: string; cleanup: () => void };
     before(() => (tmp = tempDir("import")));
     after(() => tmp.cleanup());

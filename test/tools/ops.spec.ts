@@ -129,7 +129,6 @@ describe("ops: the plan of each command", () => {
 });
 
 describe("ops: the runner over a stand-in ssh", function () {
-    this.timeout(60_000);
     const tmp = tempDir("ops");
     const ssh = installSshStandin(path.join(tmp.dir, "ssh"));
     after(() => tmp.cleanup());

@@ -9,7 +9,6 @@ import { loadRepoStack } from "../helpers/stacks";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 describe("npm run render (files for review)", function () {
-    this.timeout(120_000);
     let out: string;
     let cleanup: () => void;
     beforeEach(() => {

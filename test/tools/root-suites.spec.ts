@@ -12,7 +12,7 @@ const REPO = path.join(__dirname, "..", "..");
 const TEST_SH = path.join(REPO, "scripts", "test.sh");
 
 /** scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls. */
-function runTestSh(uid: number, sudoWorks: boolean, failingMocha = ""): { result: RunResult; calls: string[] } {
+function runTestSh(uid: number, sudoWorks: boolean, failingMocha = "", specs: string[] = []): { result: RunResult; calls: string[] } {
     const { dir, cleanup } = tempDir("test-sh");
     try {
         fs.mkdirSync(path.join(dir, "scripts"));
@@ -27,9 +27,10 @@ function runTestSh(uid: number, sudoWorks: boolean, failingMocha = ""): { result
         stub("sudo", `[ "$*" = "-n true" ] && exit ${sudoWorks ? 0 : 1}; while [[ $1 == -* ]]; do shift; done; exec "$@"`);
         const fails = `[[ "$*" == *'${failingMocha || "no such call"}'* ]] && exit 1; exit 0`;
         stub("npx", fails);
+        stub("npm", "exit 0");
         fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
         fs.writeFileSync(path.join(dir, "node_modules", ".bin", "mocha"), `#!/bin/bash\necho "mocha $*" >> '${log}'\n${fails}\n`, { mode: 0o755 });
-        const result = run("bash", [path.join(dir, "scripts", "test.sh")], { env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
+        const result = run("bash", [path.join(dir, "scripts", "test.sh"), ...specs], { env: { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` } });
         const calls = fs
             .readFileSync(log, "utf8")
             .trim()
@@ -42,49 +43,61 @@ function runTestSh(uid: number, sudoWorks: boolean, failingMocha = ""): { result
 }
 
 describe("npm test and the @root suites", function () {
-    this.timeout(30_000);
+    const CHECKS = ["npx --no-install tsc --noEmit -p .", "npm run --silent check"];
+    const PARALLEL = "--parallel --jobs 4 --ignore test/rehearsal/** test/**/*.spec.ts";
+    const REHEARSAL = "test/rehearsal/**/*.spec.ts";
 
-    it("as root: runs every suite in one pass", () => {
+    it("as root: the checks, then every suite in one pass of each kind (spec files in parallel, then the rehearsal alone)", () => {
         const { result, calls } = runTestSh(0, true);
         expect(result.status).to.equal(0);
-        expect(calls).to.deep.equal(["npx --no-install tsc --noEmit -p .", "npx --no-install mocha test/**/*.spec.ts"]);
+        expect(calls).to.deep.equal([...CHECKS, `npx --no-install mocha ${PARALLEL}`, `npx --no-install mocha ${REHEARSAL}`]);
     });
 
     it("as a user with passwordless sudo (GitHub's runner): the rest as the user, then only the @root suites under sudo, with PATH and sbin kept", () => {
         const { result, calls } = runTestSh(1001, true);
         expect(result.status).to.equal(0);
-        expect(calls.slice(0, 3)).to.deep.equal([
-            "npx --no-install tsc --noEmit -p .",
-            "sudo -n true",
-            `npx --no-install mocha --grep ${ROOT_TAG} --invert test/**/*.spec.ts`,
-        ]);
-        expect(calls[3]).to.match(
+        const sudoMocha = (specs: string) =>
             new RegExp(
-                `^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} test/\\*\\*/\\*\\.spec\\.ts$`,
-            ),
-        );
-        // What sudo ran.
-        expect(calls.slice(4)).to.deep.equal([`mocha --grep ${ROOT_TAG} test/**/*.spec.ts`]);
+                `^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} ${specs.replace(/[*.]/g, "\\$&")}$`,
+            );
+        expect(calls.slice(0, 2)).to.deep.equal(CHECKS);
+        for (const [i, specs] of [PARALLEL, REHEARSAL].entries()) {
+            const pass = calls.slice(2 + i * 4, 6 + i * 4);
+            expect(pass[0]).to.equal("sudo -n true");
+            expect(pass[1]).to.equal(`npx --no-install mocha --grep ${ROOT_TAG} --invert ${specs}`);
+            expect(pass[2]).to.match(sudoMocha(specs));
+            // What sudo ran.
+            expect(pass[3]).to.equal(`mocha --grep ${ROOT_TAG} ${specs}`);
+        }
+        expect(calls).to.have.length(10);
         expect(result.stdout).to.include(`Running the ${ROOT_TAG} suites as root (sudo)`);
     });
 
-    it("fails when either pass fails, after running both", () => {
-        const first = runTestSh(1001, true, "--invert");
+    it("fails when any pass fails, after running all of them", () => {
+        const first = runTestSh(1001, true, "--invert --parallel");
         expect(first.result.status).to.equal(1);
-        expect(first.calls.filter((c) => /^(npx --no-install )?mocha /.test(c))).to.have.length(2);
-        const second = runTestSh(1001, true, `--grep ${ROOT_TAG} test`);
+        expect(first.calls.filter((c) => /^(npx --no-install )?mocha /.test(c))).to.have.length(4);
+        const second = runTestSh(1001, true, `--grep ${ROOT_TAG} test/rehearsal`);
         expect(second.result.status).to.equal(1);
+        const asRoot = runTestSh(0, true, "--parallel");
+        expect(asRoot.result.status).to.equal(1);
+        expect(asRoot.calls.filter((c) => /^npx --no-install mocha /.test(c))).to.have.length(2);
     });
 
-    it("as a user without passwordless sudo: one pass, where the @root suites say why they do not run", () => {
+    it("as a user without passwordless sudo: one pass of each kind, where the @root suites say why they do not run", () => {
         const { result, calls } = runTestSh(1001, false);
         expect(result.status).to.equal(0);
-        expect(calls).to.deep.equal(["npx --no-install tsc --noEmit -p .", "sudo -n true", "npx --no-install mocha test/**/*.spec.ts"]);
+        expect(calls).to.deep.equal([...CHECKS, "sudo -n true", `npx --no-install mocha ${PARALLEL}`, "sudo -n true", `npx --no-install mocha ${REHEARSAL}`]);
+    });
+
+    it("given spec files: runs just those, without the checks", () => {
+        const { result, calls } = runTestSh(0, true, "", ["test/unit/layers.spec.ts"]);
+        expect(result.status).to.equal(0);
+        expect(calls).to.deep.equal(["npx --no-install tsc --noEmit -p .", "npx --no-install mocha test/unit/layers.spec.ts"]);
     });
 });
 
 describeAsRoot("the @root suites run by a user who is not root and has no sudo", "it runs them as another user", function () {
-    this.timeout(300_000);
     // Every spec file with @root suites, and the reason each suite gives.
     const files = fs
         .readdirSync(path.join(REPO, "test"), { recursive: true, encoding: "utf8" })
@@ -134,7 +147,7 @@ describeAsRoot("the @root suites run by a user who is not root and has no sudo",
                 `output=${json}`,
                 ...files,
             ],
-            { cwd: REPO, env, timeout: 240_000 },
+            { cwd: REPO, env },
         );
         expect(fs.existsSync(json), `mocha wrote no report: ${r.stdout}${r.stderr}`).to.equal(true);
         return { report: JSON.parse(fs.readFileSync(json, "utf8")) as MochaJson, stdout: r.stdout };

@@ -119,8 +119,6 @@ describe("rehearsal runner (no hosts)", () => {
 });
 
 describe("steps from a captured program", function () {
-    this.timeout(30_000);
-
     it("reads create, stdin, user, address, dependencies and timeouts of real remote.Command registrations", async () => {
         const program = () => {
             const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----");

@@ -53,8 +53,6 @@ describe("encoders, one per target syntax", () => {
 });
 
 describe("secrets in the rendered files", function () {
-    this.timeout(60_000);
-
     for (const stack of fullStacks()) {
         it(`${stack.name}: only in files of mode 0600/0640 marked secret, and only on the configure step's stdin`, () => {
             const { spec } = validate(stack.raw, stack.name);

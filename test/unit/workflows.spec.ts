@@ -54,8 +54,6 @@ function shellcheckRunBlocks(text: string): { step: string; findings: string }[]
 }
 
 describe("GitHub workflows, checked by the validators", function () {
-    this.timeout(60_000);
-
     it("the validators find the mistakes of a broken workflow (they are really running)", async function () {
         const lint = await runLint(BROKEN_WORKFLOW, "broken.yml");
         const messages = lint.map((r) => r.message).join("\n");
