@@ -4,6 +4,7 @@ import type { DatabaseSpec } from "../config/spec";
 import { resourceTags } from "./tags";
 import { shortHash } from "./names";
 import { COMPONENT_TYPES } from "./typeTokens";
+import { regionalProvider } from "./providers";
 
 export interface DatabaseArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -18,6 +19,11 @@ export interface DatabaseArgs {
     password: pulumi.Input<string>;
     /** Production: protect the instance from deletion by Pulumi as well. */
     protect: boolean;
+    /**
+     * Replicate the automated backups to this region (snapshots.crossRegionCopy.region), kept
+     * retentionDays, encrypted with kmsKeyArn or the destination region's aws/rds key.
+     */
+    backupReplication?: { region: string; retentionDays: number; kmsKeyArn?: string };
 }
 
 /**
@@ -32,6 +38,8 @@ export function finalSnapshotName(name: string, s: Pick<DatabaseSpec, "name" | "
 /** RDS PostgreSQL for RelStorage: encrypted, private, Multi-AZ, backed up. */
 export class Database extends pulumi.ComponentResource {
     public readonly instance: aws.rds.Instance;
+    /** The replication of the automated backups to the snapshot copy region, when there is one. */
+    public readonly backupReplication?: aws.rds.InstanceAutomatedBackupsReplication;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.database, name, args, opts);
@@ -99,6 +107,19 @@ export class Database extends pulumi.ComponentResource {
             },
             { parent: this, protect: args.protect, customTimeouts: { create: "60m", update: "80m", delete: "60m" } },
         );
+
+        const replication = args.backupReplication;
+        if (replication) {
+            // Created in the destination region: the provider of that region, with the stack's credentials.
+            const provider = regionalProvider(`${name}-backup-region`, replication.region, { parent: this });
+            // The instance is encrypted, so RDS needs a key in the destination region (KMS keys are regional).
+            const kmsKeyId = replication.kmsKeyArn ?? aws.kms.getAliasOutput({ name: "alias/aws/rds" }, { parent: this, provider }).targetKeyArn;
+            this.backupReplication = new aws.rds.InstanceAutomatedBackupsReplication(
+                `${name}-backup-replication`,
+                { sourceDbInstanceArn: this.instance.arn, retentionPeriod: replication.retentionDays, kmsKeyId },
+                { parent: this, provider, customTimeouts: { create: "75m", delete: "75m" } },
+            );
+        }
 
         this.registerOutputs({ address: this.instance.address, port: this.instance.port });
     }

@@ -30,6 +30,8 @@ export interface FrontDoorArgs {
     idleTimeout: number;
     /** Production: deletion protection on the load balancer. */
     protect: boolean;
+    /** The load balancer's access logs: the log bucket (an output that depends on its policy: ALB checks it may write) and the key prefix. */
+    accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
 }
 
 /** The public entry point: an ALB across the AZs, or the Elastic IP of a single front end. */
@@ -62,6 +64,7 @@ export class FrontDoor extends pulumi.ComponentResource {
                     idleTimeout: args.idleTimeout,
                     dropInvalidHeaderFields: true,
                     enableDeletionProtection: args.protect,
+                    accessLogs: args.accessLogs && { bucket: args.accessLogs.bucket, prefix: args.accessLogs.prefix, enabled: true },
                     tags,
                 },
                 { parent: this },

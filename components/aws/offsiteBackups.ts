@@ -4,6 +4,8 @@ import type { OffsiteBackupsConfig } from "../config/schema";
 import { resourceTags } from "./tags";
 import { regionalProvider } from "./providers";
 import { COMPONENT_TYPES } from "./typeTokens";
+import { closeBucket, tlsOnlyStatement } from "./privateBucket";
+import { AccessLogBucket, s3LogPrefix } from "./accessLogBucket";
 
 export interface OffsiteBackupsArgs {
     /** Stack name: the plone-aws:stack tag, and the key prefix the hosts write under. */
@@ -18,6 +20,19 @@ export interface OffsiteBackupsArgs {
     hostRoleName: pulumi.Input<string>;
     /** Production: Pulumi protects the buckets from deletion. */
     protect: boolean;
+    /**
+     * S3 server access logging of the buckets created here: the primary's into the stack's log
+     * bucket; the replica's into a log bucket created here in the replica's region (S3 logs only
+     * into a bucket of the same region).
+     */
+    accessLogs?: {
+        /** The stack's log bucket (in the stack's region, its policy admitting the primary bucket): AccessLogBucket.deliveryBucketName. */
+        bucketName: pulumi.Input<string>;
+        /** The stack's account, for the replica log bucket's policy. */
+        accountId: pulumi.Input<string>;
+        /** monitoring.accessLogs.expireDays, for the replica log bucket. */
+        expireDays: number;
+    };
 }
 
 /** Name of the replica bucket in another region (S3 names are at most 63 characters). */
@@ -49,12 +64,32 @@ export class OffsiteBackups extends pulumi.ComponentResource {
         if (create) {
             const primary = this.privateBucket(`${name}-bucket`, args.bucketName, s, tags, { parent: this, protect: args.protect });
             this.bucket = primary.bucket;
+            const logs = args.accessLogs;
+            if (logs) this.logTo(`${name}-bucket`, primary.bucket, args.bucketName, logs.bucketName, args.stackName, {});
             if (s.replicaRegion) {
-                const provider = regionalProvider(`${name}-replica-region`, s.replicaRegion, { parent: this });
-                const replicaName = pulumi.output(args.bucketName).apply((b) => replicaBucketName(b, s.replicaRegion!));
+                const region = s.replicaRegion;
+                const provider = regionalProvider(`${name}-replica-region`, region, { parent: this });
+                const replicaName = pulumi.output(args.bucketName).apply((b) => replicaBucketName(b, region));
                 const replica = this.privateBucket(`${name}-replica`, replicaName, s, tags, { parent: this, protect: args.protect, provider });
                 this.replica = replica.bucket;
                 this.replicate(name, primary, replica, tags);
+                if (logs) {
+                    const replicaLogs = new AccessLogBucket(
+                        `${name}-replica-logs`,
+                        {
+                            stackName: args.stackName,
+                            bucketName: pulumi.output(logs.bucketName).apply((b) => replicaBucketName(b, region)),
+                            region,
+                            accountId: logs.accountId,
+                            expireDays: logs.expireDays,
+                            loadBalancerLogs: false,
+                            s3LogSources: [replicaName],
+                            protect: args.protect,
+                        },
+                        { parent: this, provider },
+                    );
+                    this.logTo(`${name}-replica`, replica.bucket, replicaName, replicaLogs.deliveryBucketName, args.stackName, { provider });
+                }
             }
         }
 
@@ -76,26 +111,7 @@ export class OffsiteBackups extends pulumi.ComponentResource {
     ): { bucket: aws.s3.Bucket; versioning: aws.s3.BucketVersioning } {
         const child = { parent: this, provider: opts.provider };
         const bucket = new aws.s3.Bucket(name, { bucket: bucketName, forceDestroy: false, tags: { ...tags, Name: name } }, opts);
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-        new aws.s3.BucketPublicAccessBlock(
-            `${name}-public-access`,
-            {
-                bucket: bucket.id,
-                blockPublicAcls: true,
-                blockPublicPolicy: true,
-                ignorePublicAcls: true,
-                restrictPublicBuckets: true,
-            },
-            child,
-        );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-encryption`,
-            {
-                bucket: bucket.id,
-                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-            },
-            child,
-        );
+        closeBucket(name, bucket, child);
         const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
@@ -124,25 +140,31 @@ export class OffsiteBackups extends pulumi.ComponentResource {
             `${name}-tls-only`,
             {
                 bucket: bucket.id,
-                policy: bucket.arn.apply((arn) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Sid: "TlsOnly",
-                                Effect: "Deny",
-                                Principal: "*",
-                                Action: "s3:*",
-                                Resource: [arn, `${arn}/*`],
-                                Condition: { Bool: { "aws:SecureTransport": "false" } },
-                            },
-                        ],
-                    }),
-                ),
+                policy: bucket.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [tlsOnlyStatement(arn)] })),
             },
             child,
         );
         return { bucket, versioning };
+    }
+
+    /** S3 server access logging of `bucket` into the log bucket (whose policy must admit it), under "<stack>/s3/<bucket name>/". */
+    private logTo(
+        name: string,
+        bucket: aws.s3.Bucket,
+        bucketName: pulumi.Input<string>,
+        logBucketName: pulumi.Input<string>,
+        stackName: string,
+        opts: pulumi.CustomResourceOptions,
+    ): void {
+        new aws.s3.BucketLogging(
+            `${name}-access-logging`,
+            {
+                bucket: bucket.id,
+                targetBucket: logBucketName,
+                targetPrefix: pulumi.output(bucketName).apply((b) => s3LogPrefix(stackName, b)),
+            },
+            { ...opts, parent: this },
+        );
     }
 
     private replicate(

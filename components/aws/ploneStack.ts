@@ -13,7 +13,9 @@ import { Network } from "./network";
 import { Snapshots } from "./snapshots";
 import { Monitoring } from "./monitoring";
 import { OffsiteBackups } from "./offsiteBackups";
-import { offsiteTarget } from "../topology/offsite";
+import { logBucketName, offsiteTarget } from "../topology/offsite";
+import { AccessLogBucket, albLogPrefix } from "./accessLogBucket";
+import { WebFirewall } from "./webFirewall";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts, sshAddressOf } from "./provisionHosts";
@@ -47,6 +49,10 @@ export interface StackOutputs {
     backupBucket?: pulumi.Output<string>;
     /** The SNS topic every alarm notifies. */
     alarmTopicArn: pulumi.Output<string>;
+    /** The bucket of the load balancer's and the backup buckets' access logs. */
+    accessLogBucket?: pulumi.Output<string>;
+    /** The CloudWatch log group of the web ACL's log. */
+    wafLogGroup?: pulumi.Output<string>;
 }
 
 /** Debian publishes its cloud images from this account. */
@@ -84,6 +90,10 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly snapshots: Snapshots;
     /** The off-site backup bucket and the hosts' access to it (offsiteBackups). */
     public readonly offsiteBackups?: OffsiteBackups;
+    /** The stack's access log bucket (monitoring.accessLogs): the load balancer's logs and the backup buckets' S3 access logs. */
+    public readonly accessLogs?: AccessLogBucket;
+    /** The web ACL on the load balancer (frontend.waf). */
+    public readonly webFirewall?: WebFirewall;
     /** Alarms, their topic and the hosts' log groups. */
     public readonly monitoring: Monitoring;
     /** The remote commands that provision each host, by host name. */
@@ -173,6 +183,28 @@ export class PloneStack extends pulumi.ComponentResource {
             );
         }
 
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const offsite = accountId.apply((id) => offsiteTarget(spec, id));
+        const logs = spec.monitoring.accessLogs;
+        // The backup bucket the stack creates logs its S3 access here (one named in offsiteBackups.bucket is not the stack's).
+        const createsBackupBucket = spec.offsiteBackups.enabled && !spec.offsiteBackups.bucket;
+        if (logs.enabled) {
+            this.accessLogs = new AccessLogBucket(
+                `${name}-access-logs`,
+                {
+                    stackName: spec.stackName,
+                    bucketName: accountId.apply((id) => logBucketName(spec.stackName, id)),
+                    region: spec.region,
+                    accountId,
+                    expireDays: logs.expireDays,
+                    loadBalancerLogs: topology.frontDoor.kind === "alb",
+                    s3LogSources: createsBackupBucket ? [offsite.bucket] : [],
+                    protect: production,
+                },
+                parent,
+            );
+        }
+
         const tls = spec.frontend.tls;
         this.frontDoor = new FrontDoor(
             `${name}-front-door`,
@@ -188,9 +220,23 @@ export class PloneStack extends pulumi.ComponentResource {
                 healthCheckPath: PATHS.frontDoorHealth,
                 idleTimeout: loadBalancerIdleTimeoutSeconds(spec),
                 protect: production,
+                accessLogs: this.accessLogs && { bucket: this.accessLogs.deliveryBucketName, prefix: albLogPrefix(spec.stackName) },
             },
             parent,
         );
+        if (spec.frontend.waf && this.frontDoor.loadBalancer) {
+            this.webFirewall = new WebFirewall(
+                `${name}-waf`,
+                {
+                    stackName: spec.stackName,
+                    stackPrefix: spec.resourcePrefix,
+                    settings: spec.frontend.waf,
+                    adminCidrs: spec.network.adminCidrs,
+                    loadBalancerArn: this.frontDoor.loadBalancer.arn,
+                },
+                parent,
+            );
+        }
 
         const blobSubnets = (topology.hosts.some((h) => h.subnet === "private") ? this.network.privateSubnets : this.network.publicSubnets).map((s) => s.id);
         if (topology.endpoints.database?.kind === "rds" && spec.database) {
@@ -205,6 +251,14 @@ export class PloneStack extends pulumi.ComponentResource {
                     securityGroupId: this.network.securityGroupIds(["database"])[0],
                     password,
                     protect: production,
+                    backupReplication:
+                        spec.database.backupReplication.enabled && spec.snapshots.crossRegionCopy
+                            ? {
+                                  region: spec.snapshots.crossRegionCopy.region,
+                                  retentionDays: spec.database.backupReplication.retentionDays,
+                                  kmsKeyArn: spec.database.backupReplication.kmsKeyArn,
+                              }
+                            : undefined,
                 },
                 parent,
             );
@@ -234,8 +288,6 @@ export class PloneStack extends pulumi.ComponentResource {
             parent,
         );
 
-        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-        const offsite = accountId.apply((id) => offsiteTarget(spec, id));
         if (spec.offsiteBackups.enabled || spec.offsiteBackups.restoreFrom.length > 0) {
             this.offsiteBackups = new OffsiteBackups(
                 `${name}-backups`,
@@ -246,6 +298,11 @@ export class PloneStack extends pulumi.ComponentResource {
                     sourceBuckets: offsite.sourceBuckets,
                     hostRoleName: role.role.name,
                     protect: production,
+                    accessLogs: this.accessLogs && {
+                        bucketName: this.accessLogs.deliveryBucketName,
+                        accountId,
+                        expireDays: logs.expireDays,
+                    },
                 },
                 parent,
             );
@@ -301,6 +358,8 @@ export class PloneStack extends pulumi.ComponentResource {
             sshAddresses: pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, sshAddressOf(spec, h, this.hosts[h.name], frontendEip)]))),
             backupBucket: spec.offsiteBackups.enabled ? this.offsiteBackups?.bucketName : undefined,
             alarmTopicArn: this.monitoring.topic.arn,
+            accessLogBucket: this.accessLogs?.bucket.bucket,
+            wafLogGroup: this.webFirewall?.logGroup.name,
         };
         this.registerOutputs(this.outputs);
     }

@@ -12,6 +12,8 @@ export const COMPONENT_TYPES = {
     blobFileSystem: "plone-aws:storage:BlobFileSystem",
     snapshots: "plone-aws:snapshots:Snapshots",
     offsiteBackups: "plone-aws:backups:OffsiteBackups",
+    accessLogBucket: "plone-aws:logs:AccessLogBucket",
+    webFirewall: "plone-aws:waf:WebFirewall",
     monitoring: "plone-aws:monitoring:Monitoring",
     provisioner: "plone-aws:provision:Provisioner",
 } as const;

@@ -112,6 +112,11 @@ export function crossFieldIssues(
                     ["frontend", "tls", "mode"],
                     "ACM certificates are served by the load balancer, and this stack has a single front end on an Elastic IP: set frontend.frontDoor to alb, or use tls mode certbot",
                 );
+            if (frontend.waf && kind !== "alb")
+                err(
+                    ["frontend", "waf"],
+                    "AWS WAF attaches to a load balancer, and this stack has a single front end on an Elastic IP: set frontend.frontDoor to alb, or remove frontend.waf",
+                );
             if (frontend.tls.mode === "certbot" && kind !== "eip")
                 err(
                     ["frontend", "tls", "mode"],
@@ -235,6 +240,19 @@ export function crossFieldIssues(
             ["database", "allocatedStorage"],
             `${s.database.allocatedStorage} GiB is more than database.maxAllocatedStorage (${s.database.maxAllocatedStorage} GiB), which RDS refuses: raise maxAllocatedStorage or lower allocatedStorage`,
         );
+    }
+    const replication = s.database?.backupReplication;
+    if (s.database && !s.database.host && snapshots && replication?.enabled === true) {
+        if (!snapshots.crossRegionCopy)
+            err(
+                ["database", "backupReplication", "enabled"],
+                "the backups are replicated to the region the EBS snapshots are copied to, and none is set: set snapshots.crossRegionCopy.region",
+            );
+        if (s.database.backupRetentionDays === 0)
+            err(
+                ["database", "backupReplication", "enabled"],
+                "database.backupRetentionDays is 0, so RDS keeps no automated backups to replicate: raise it, or set backupReplication.enabled to false",
+            );
     }
     if (s.database && s.tier === "production" && !s.database.multiAz)
         warn(["database", "multiAz"], "production without Multi-AZ: a failure of the database host stops the site");

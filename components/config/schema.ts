@@ -342,6 +342,18 @@ export const ploneSchema = z
     })
     .strict();
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** A CloudWatch Logs retention period in days. */
+const logRetentionDays = z
+    .number()
+    .int()
+    .refine(
+        (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
+        `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`,
+    );
+
 const hostnameString = kind.dnsName({ wildcard: true });
 
 export const frontendSchema = z
@@ -388,6 +400,24 @@ export const frontendSchema = z
                 z.object({ mode: z.literal("certbot"), email: kind.email() }).strict(),
             ])
             .prefault({ mode: "none" }),
+        /**
+         * An AWS WAF web ACL on the load balancer (ALB front door only): AWS's managed rule groups
+         * (common rule set, known bad inputs, IP reputation), a rate limit on Plone's login forms,
+         * the admin CIDRs allowed past the rules, its log to CloudWatch Logs. Unset: no WAF.
+         */
+        waf: z
+            .object({
+                /** count: the rules only count and log what they match (start here); block: they block it. */
+                mode: z.enum(["count", "block"]).default("count"),
+                /** Requests to a login path one client address may send in 5 minutes before it is limited (WAF's minimum is 10). */
+                loginRateLimit: z.number().int().min(10).max(2000000000).default(100),
+                /** Let network.adminCidrs past every rule (an IP set allow-list). */
+                allowAdminCidrs: z.boolean().default(true),
+                /** Days CloudWatch Logs keeps the WAF's log. */
+                logRetentionDays: logRetentionDays.default(90),
+            })
+            .strict()
+            .optional(),
         haproxy: z
             .object({
                 statsUser: kind.name(/^[A-Za-z0-9_.-]{1,64}$/, "a user name of letters, digits, '_', '.', '-'").default("stats"),
@@ -468,6 +498,28 @@ export const databaseSchema = z
         deletionProtection: z.boolean().optional(),
         /** Take a final snapshot on delete; defaults to true in production. */
         finalSnapshot: z.boolean().optional(),
+        /**
+         * RDS automated backups replicated to the region snapshots.crossRegionCopy copies the EBS
+         * snapshots to, so a regional outage leaves a point-in-time restore elsewhere. On by default
+         * whenever that copy is configured.
+         */
+        backupReplication: z
+            .object({
+                /** Unset: on when snapshots.crossRegionCopy is set. */
+                enabled: z.boolean().optional(),
+                /** Days the replicated backups are kept (RDS: 1-35). */
+                retentionDays: z.number().int().min(1).max(35).default(7),
+                /** KMS key in the destination region that encrypts the replica; the region's aws/rds key when unset. */
+                kmsKeyArn: kind
+                    .format(
+                        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/,
+                        "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...",
+                        2048,
+                    )
+                    .optional(),
+            })
+            .strict()
+            .prefault({}),
         backupWindow: kind.format(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as 02:00-03:00", 11).default("02:00-03:00"),
         /** Allow a new major engineVersion (with its parameter group family); set for the upgrade, then unset. */
         allowMajorVersionUpgrade: z.boolean().default(false),
@@ -509,9 +561,6 @@ export const snapshotsSchema = z
     })
     .strict();
 
-/** The retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
 const region = kind.awsRegion();
 
 export const monitoringSchema = z
@@ -521,14 +570,19 @@ export const monitoringSchema = z
         /** The CloudWatch agent on every host: memory and disk metrics, the logs to CloudWatch Logs (installed on EC2 only). */
         cloudwatchAgent: z.boolean().default(true),
         /** Days CloudWatch Logs keeps the hosts' logs. */
-        logRetentionDays: z
-            .number()
-            .int()
-            .refine(
-                (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
-                `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`,
-            )
-            .default(30),
+        logRetentionDays: logRetentionDays.default(30),
+        /**
+         * Access logs in a log bucket of the stack: the load balancer's (requests it answers itself
+         * never reach nginx) and S3 server access logs of the backup buckets (who read or deleted them).
+         */
+        accessLogs: z
+            .object({
+                enabled: z.boolean().default(true),
+                /** Days the log bucket keeps a log object before it expires. */
+                expireDays: z.number().int().min(1).max(3650).default(365),
+            })
+            .strict()
+            .prefault({}),
         /** When the alarms fire. */
         thresholds: z
             .object({

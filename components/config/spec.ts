@@ -21,9 +21,11 @@ import type {
 export const PROJECT = "plone-aws";
 
 /** Database settings once the tier-dependent defaults are applied. */
-export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot"> {
+export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot" | "backupReplication"> {
     deletionProtection: boolean;
     finalSnapshot: boolean;
+    /** enabled resolved: on when the EBS snapshots are copied to another region and RDS keeps backups. */
+    backupReplication: DatabaseConfig["backupReplication"] & { enabled: boolean };
 }
 
 export interface StackSpec {
@@ -87,6 +89,12 @@ export function toStackSpec(
         ...sections.database,
         deletionProtection: sections.database.deletionProtection ?? production,
         finalSnapshot: sections.database.finalSnapshot ?? production,
+        backupReplication: {
+            ...sections.database.backupReplication,
+            enabled:
+                sections.database.backupReplication.enabled ??
+                (sections.snapshots.crossRegionCopy !== undefined && sections.database.backupRetentionDays > 0 && !sections.database.host),
+        },
     };
     return {
         stackName: ctx.stackName,

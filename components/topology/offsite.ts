@@ -42,10 +42,19 @@ export const OFFSITE_FOLDERS = { repozo: "filestorage", blobs: "blobstorage" } a
  * stack names are shortened with a hash so the name stays within S3's 63 characters.
  */
 export function backupBucketName(stackName: string, accountId: string): string {
+    return stackBucketName(stackName, "backups", accountId);
+}
+
+/** The bucket a stack keeps its access logs in: plone-aws-<stack>-logs-<account id>, shortened as backupBucketName is. */
+export function logBucketName(stackName: string, accountId: string): string {
+    return stackBucketName(stackName, "logs", accountId);
+}
+
+function stackBucketName(stackName: string, purpose: string, accountId: string): string {
     let prefix = resourcePrefixOf(stackName);
-    const room = 63 - "plone-aws--backups-".length - accountId.length;
+    const room = 63 - `plone-aws--${purpose}-`.length - accountId.length;
     if (prefix.length > room) prefix = `${prefix.slice(0, room - 9)}-${createHash("sha256").update(prefix).digest("hex").slice(0, 8)}`;
-    return `plone-aws-${prefix}-backups-${accountId}`;
+    return `plone-aws-${prefix}-${purpose}-${accountId}`;
 }
 
 /** The offsite target of a stack from its account id: its own bucket (or offsiteBackups.bucket) and its sources'. */

@@ -69,6 +69,14 @@ export const PATHS = {
     redactList: "/etc/plone-aws/redact",
 } as const;
 
+/**
+ * Plone's login endpoints, as regular expressions over a request's URL path (AWS WAF's regex
+ * pattern set, PCRE): the classic form (login_form, @@login, login), the PAS cookie plugin's own
+ * views (acl_users/credentials_cookie_auth/...), and plone.restapi's @login. Matched at the end of
+ * the path (or as a path segment), so they also hit under a sub-site or a VirtualHostMonster path.
+ */
+export const LOGIN_PATH_PATTERNS = ["/(@@)?(login|login_form)/?$", "/@login/?$", "/acl_users/credentials_cookie_auth(/|$)"] as const;
+
 /** Backup locations of collective.recipe.backup on the ZEO server's backups volume. */
 export const BACKUP_LOCATIONS = {
     location: `${PATHS.backups}/filestorage`,

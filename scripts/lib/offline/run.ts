@@ -165,6 +165,19 @@ class MockCloud implements pulumi.runtime.Mocks {
                     architecture: arm ? "arm64" : "x86_64",
                 };
             }
+            case "aws:kms/getAlias:getAlias": {
+                // The key behind an AWS managed alias, in the region of the provider the lookup ran with.
+                const region = this.regionOf(args.provider);
+                const name = String(args.inputs.name);
+                const keyId = `${shortHash(`${region}/${name}`, 8)}-0000-4000-8000-${shortHash(name, 12)}`;
+                return {
+                    id: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:${name}`,
+                    arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:${name}`,
+                    name,
+                    targetKeyId: keyId,
+                    targetKeyArn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}`,
+                };
+            }
             default:
                 throw new Error(`the offline plan has no mock for the data source ${args.token}`);
         }
@@ -225,6 +238,13 @@ class MockCloud implements pulumi.runtime.Mocks {
             default:
                 return base;
         }
+    }
+
+    /** The region of an explicit aws provider ("<urn>::<id>" as an invoke names it), or the stack's. */
+    private regionOf(provider: string | undefined): string {
+        const name = provider?.split("::")[3];
+        const region = name ? this.inputs.get(`pulumi:providers:aws::${name}`)?.inputs.region : undefined;
+        return typeof region === "string" ? region : this.region;
     }
 
     /** An address inside the subnet for hosts the plan did not place. */
