@@ -18,6 +18,7 @@ import { glusterfsPeers, singleInstanceLayers } from "./singleInstance";
 import { dlmCoversSnapshotTags, dlmCrossRegionCopy, dlmRetention, ebsVolumeSnapshotTag } from "./snapshots";
 import { requiredTags } from "./tagging";
 import { backupBucketsProtected } from "./backups";
+import { albAccessLogs, backupBucketAccessLogging, loadBalancerWaf } from "./edge";
 
 export const PACK_NAME = "plone-guard";
 
@@ -29,6 +30,7 @@ export const ploneGuardPolicies: Policies = [
     dlmRetention,
     dlmCrossRegionCopy,
     backupBucketsProtected,
+    backupBucketAccessLogging,
     dataVolumesSurviveTermination,
     storageEncrypted,
     rdsMultiAz,
@@ -43,6 +45,8 @@ export const ploneGuardPolicies: Policies = [
     albTlsPolicy,
     albHttpRedirectsToHttps,
     siteServedOverTls,
+    albAccessLogs,
+    loadBalancerWaf,
     noCredentialsInInputs,
     remoteCommandSecretLogging,
     requiredTags,

@@ -72,7 +72,12 @@ describe("the plone-guard pack", () => {
             return Object.fromEntries(Object.entries(reconciled.config).map(([k, v]) => [k, v.enforcementLevel]));
         };
         const prod = levels("config.prod.json");
-        expect(Object.entries(prod).filter(([, l]) => l !== "mandatory")).to.deep.equal([["instance-types-allowed", "advisory"]]);
+        expect(Object.entries(prod).filter(([, l]) => l !== "mandatory")).to.deep.equal([
+            ["load-balancer-waf", "advisory"],
+            ["instance-types-allowed", "advisory"],
+        ]);
+        expect(prod["alb-access-logs"]).to.equal("mandatory");
+        expect(prod["backup-bucket-access-logging"]).to.equal("mandatory");
         const staging = levels("config.staging.json");
         expect(staging["rds-multi-az"]).to.equal("advisory");
         expect(staging["ssh-from-admin-sources"]).to.equal("mandatory");
