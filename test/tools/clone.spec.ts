@@ -68,6 +68,19 @@ describe("clone-stack: prod into staging", function () {
         expect(result.text).to.include("# clone: npm run ops -- prod restore --from DATE restores prod's backups onto staging");
     });
 
+    it("drops the web firewall with the load balancer, replicates no RDS backup, keeps access logs 30 days, and says so", function () {
+        expect(section(prod, "frontend").waf).to.deep.equal({ mode: "count" });
+        expect(section(staging, "frontend").waf).to.equal(undefined);
+        expect(section(staging, "database").backupReplication).to.deep.equal({ enabled: false });
+        expect(section(staging, "monitoring").accessLogs).to.deep.equal({ expireDays: 30 });
+        expect(result.changes).to.include.members([
+            "no web firewall: AWS WAF attaches to a load balancer, and staging has an Elastic IP",
+            "RDS automated backups are not replicated to eu-central-1: staging's database is a copy already",
+            "access logs kept 30 days instead of 365",
+        ]);
+        expect(result.text).to.include("expireDays: 30 # prod: 365");
+    });
+
     it("turns off Multi-AZ and deletion protection and sizes the database down", function () {
         expect(section(staging, "database")).to.include({ multiAz: false, deletionProtection: false, instanceClass: "db.t4g.medium" });
         expect(section(staging, "database")).to.include({ allocatedStorage: 100, backupRetentionDays: 14 });
@@ -168,9 +181,19 @@ describe("clone-stack --keep-topology", function () {
         expect(result.warnings.join("\n")).to.match(/keeps 2 front ends, so staging keeps a load balancer/);
     });
 
+    it("keeps the web firewall on the load balancer, in count mode when prod blocks", function () {
+        expect(section(staging, "frontend").waf).to.deep.equal({ mode: "count" });
+        const blocking = cloneStack(PROD.replace("    waf:\n      mode: count", "    waf:\n      mode: block"), options({ keepTopology: true }));
+        expect(section(configOf(blocking.text), "frontend").waf).to.deep.equal({ mode: "count" });
+        expect(blocking.text).to.include("mode: count # prod: block");
+        expect(blocking.changes).to.include("web firewall in count mode: it logs what it would block, and blocks nothing");
+    });
+
     it("validates and plans with the load balancer and every host", async function () {
         const { run } = await checkStackText(result.text, "staging");
         expect(ofType(run, "aws:lb/loadBalancer:LoadBalancer")).to.have.length(1);
+        expect(ofType(run, "aws:wafv2/webAclAssociation:WebAclAssociation")).to.have.length(1);
+        expect(ofType(run, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).to.have.length(0);
         expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(8);
         expect(ofType(run, "aws:ec2/natGateway:NatGateway")).to.have.length(1);
     });
@@ -216,6 +239,8 @@ describe("clone-stack: other sources", function () {
             // One AZ: a single front end on an Elastic IP (a load balancer needs two AZs, ACM a load balancer).
             .replace(/    - name: web-2\n(      .*\n)+?(?=    - name:)/, "")
             .replace(/    tls:\n      mode: acm\n(      .*\n)+?(?=    varnish:)/, "    tls: { mode: certbot, email: ops@plone.example.org }\n")
+            // AWS WAF needs the load balancer.
+            .replace(/    # AWS WAF on the load balancer(.*\n)+?      mode: count\n/, "")
             .replace("azCount: 2", "azCount: 1")
             .replace("availabilityZones: [eu-west-1a, eu-west-1b]", "availabilityZones: [eu-west-1a]")
             .replace(/az: 1/g, "az: 0");

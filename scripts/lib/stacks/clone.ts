@@ -152,6 +152,14 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
                 edit.set(database, "instanceClass", smaller, { trailing: `${o.from}: ${spec.database.instanceClass}` });
         }
         changes.push("RDS without Multi-AZ and without deletion protection");
+        if (spec.database.backupReplication.enabled) {
+            const replication = edit.map(database, "backupReplication") ?? edit.addMap(database, "backupReplication");
+            edit.set(replication, "enabled", false);
+            edit.commentOn(replication, "enabled", "staging's database is a copy already");
+            changes.push(
+                `RDS automated backups are not replicated${spec.snapshots.crossRegionCopy ? ` to ${spec.snapshots.crossRegionCopy.region}` : ""}: staging's database is a copy already`,
+            );
+        }
         if (spec.database.host) {
             edit.delete(database, "host");
             edit.commentOn(database, "multiAz", `${o.from} used the existing server ${spec.database.host}; staging gets an RDS instance of its own`);
@@ -195,6 +203,14 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
         edit.set(offsite, "restoreFrom", [...spec.offsiteBackups.restoreFrom, o.from]);
         edit.commentOn(offsite, "restoreFrom", `npm run ops -- ${o.from} restore --from DATE restores ${o.from}'s backups onto staging`);
         changes.push(`may read ${o.from}'s backups (offsiteBackups.restoreFrom) for ops restore`);
+    }
+
+    const logs = spec.monitoring.accessLogs;
+    if (logs.enabled && logs.expireDays > STAGING_LOG_EXPIRE_DAYS) {
+        const monitoring = section("monitoring") ?? edit.addMap(config, `${NAMESPACE}:monitoring`);
+        const accessLogs = edit.map(monitoring, "accessLogs") ?? edit.addMap(monitoring, "accessLogs");
+        edit.set(accessLogs, "expireDays", STAGING_LOG_EXPIRE_DAYS, { trailing: `${o.from}: ${logs.expireDays}` });
+        changes.push(`access logs kept ${STAGING_LOG_EXPIRE_DAYS} days instead of ${logs.expireDays}`);
     }
 
     const network = section("network");
@@ -399,6 +415,17 @@ function cloneFrontend(edit: Editor, frontend: YAMLMap | undefined, spec: StackS
         warnings.push(`--keep-topology keeps ${frontends} front ends, so staging keeps a load balancer`);
     }
 
+    const waf = spec.frontend.waf;
+    if (waf && eip) {
+        edit.delete(frontend, "waf");
+        changes.push("no web firewall: AWS WAF attaches to a load balancer, and staging has an Elastic IP");
+    } else if (waf?.mode === "block") {
+        const node = edit.map(frontend, "waf")!;
+        edit.set(node, "mode", "count", { trailing: `${o.from}: block` });
+        edit.commentOn(node, "mode", "staging's traffic is the testers': the firewall logs what it would block, and blocks nothing");
+        changes.push("web firewall in count mode: it logs what it would block, and blocks nothing");
+    }
+
     const tls = spec.frontend.tls;
     let next: Record<string, string> | undefined;
     let why = "";
@@ -467,6 +494,9 @@ function nextZone(zone: string): string {
     if (id) return `${id[1]}${Number(id[2]) + 1}`;
     return `${zone.slice(0, -1)}${String.fromCharCode(zone.charCodeAt(zone.length - 1) + 1)}`;
 }
+
+/** Days a staging clone keeps its access logs (monitoring.accessLogs.expireDays), when the source keeps them longer. */
+const STAGING_LOG_EXPIRE_DAYS = 30;
 
 class Editor {
     constructor(private readonly doc: Document) {}
