@@ -33,6 +33,9 @@ const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
 const DLM = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
 const LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
 const REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
+const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
+const IP_SET = "aws:wafv2/ipSet:IpSet";
+const REGEX_SET = "aws:wafv2/regexPatternSet:RegexPatternSet";
 
 export const API_FIELDS: ApiField[] = [
     // EC2
@@ -162,6 +165,33 @@ export const API_FIELDS: ApiField[] = [
     { type: "aws:cloudwatch/logGroup:LogGroup", input: "name", service: "logs", api: "CreateLogGroup:logGroupName" },
     { type: "aws:cloudwatch/logGroup:LogGroup", input: "tags{key}", service: "logs", api: "CreateLogGroup:tags{key}" },
     { type: "aws:cloudwatch/logGroup:LogGroup", input: "tags{value}", service: "logs", api: "CreateLogGroup:tags{value}" },
+
+    // WAF (wafv2): names, descriptions and metric names have patterns of their own ([\w-] names).
+    // Left out: RateBasedStatement.EvaluationWindowSec, which Debian's botocore model predates.
+    { type: WEB_ACL, input: "name", service: "wafv2", api: "CreateWebACL:Name" },
+    { type: WEB_ACL, input: "description", service: "wafv2", api: "CreateWebACL:Description" },
+    { type: WEB_ACL, input: "scope", service: "wafv2", api: "CreateWebACL:Scope" },
+    { type: WEB_ACL, input: "visibilityConfig.metricName", service: "wafv2", api: "CreateWebACL:VisibilityConfig.MetricName" },
+    { type: WEB_ACL, input: "rules[].name", service: "wafv2", api: "CreateWebACL:Rules[].Name" },
+    { type: WEB_ACL, input: "rules[].priority", service: "wafv2", api: "CreateWebACL:Rules[].Priority" },
+    { type: WEB_ACL, input: "rules[].visibilityConfig.metricName", service: "wafv2", api: "CreateWebACL:Rules[].VisibilityConfig.MetricName" },
+    { type: WEB_ACL, input: "rules[].statement.rateBasedStatement.limit", service: "wafv2", api: "CreateWebACL:Rules[].Statement.RateBasedStatement.Limit" },
+    {
+        type: WEB_ACL,
+        input: "rules[].statement.managedRuleGroupStatement.name",
+        service: "wafv2",
+        api: "CreateWebACL:Rules[].Statement.ManagedRuleGroupStatement.Name",
+    },
+    ...tagFields(WEB_ACL, "wafv2", "CreateWebACL:Tags[]"),
+    { type: IP_SET, input: "name", service: "wafv2", api: "CreateIPSet:Name" },
+    { type: IP_SET, input: "description", service: "wafv2", api: "CreateIPSet:Description" },
+    { type: IP_SET, input: "ipAddressVersion", service: "wafv2", api: "CreateIPSet:IPAddressVersion" },
+    { type: IP_SET, input: "addresses[]", service: "wafv2", api: "CreateIPSet:Addresses[]" },
+    ...tagFields(IP_SET, "wafv2", "CreateIPSet:Tags[]"),
+    { type: REGEX_SET, input: "name", service: "wafv2", api: "CreateRegexPatternSet:Name" },
+    { type: REGEX_SET, input: "description", service: "wafv2", api: "CreateRegexPatternSet:Description" },
+    { type: REGEX_SET, input: "regularExpressions[].regexString", service: "wafv2", api: "CreateRegexPatternSet:RegularExpressionList[].RegexString" },
+    ...tagFields(REGEX_SET, "wafv2", "CreateRegexPatternSet:Tags[]"),
 
     // SNS
     ...tagFields("aws:sns/topic:Topic", "sns", "CreateTopic:Tags[]"),
