@@ -140,6 +140,20 @@ describe("the offline check against AWS's and the provider's constraints", funct
             ]);
         });
 
+        it("a WAF name with a dot, a metric name with a space, a rate limit below WAF's minimum", () => {
+            const run = registered(prod.run, "aws:wafv2/webAcl:WebAcl", (i) => {
+                i.name = "plone-aws-prod.eu-web-acl";
+                i.visibilityConfig.metricName = "prod web acl";
+                i.rules[i.rules.length - 1].statement.rateBasedStatement.limit = 1;
+            });
+            const issues = checkAwsConstraints(run, { spec: prod.spec }).map((i) => `${i.resource} ${i.field}`);
+            expect(issues).to.have.members([
+                "prod-waf-acl name",
+                "prod-waf-acl visibilityConfig.metricName",
+                "prod-waf-acl rules[4].statement.rateBasedStatement.limit",
+            ]);
+        });
+
         it("more security groups on a host than a network interface takes", () => {
             const run = registered(
                 prod.run,
