@@ -480,6 +480,13 @@ export const frontendSchema = z
     })
     .strict();
 
+/** A KMS key (or alias) ARN: keys are regional, so each key names the region it is for. */
+const kmsKeyArn = kind.format(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/,
+    "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...",
+    2048,
+);
+
 export const databaseSchema = z
     .object({
         /** An existing PostgreSQL server instead of an RDS instance created by the stack. */
@@ -510,13 +517,7 @@ export const databaseSchema = z
                 /** Days the replicated backups are kept (RDS: 1-35). */
                 retentionDays: z.number().int().min(1).max(35).default(7),
                 /** KMS key in the destination region that encrypts the replica; the region's aws/rds key when unset. */
-                kmsKeyArn: kind
-                    .format(
-                        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/,
-                        "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...",
-                        2048,
-                    )
-                    .optional(),
+                kmsKeyArn: kmsKeyArn.optional(),
             })
             .strict()
             .prefault({}),
@@ -548,13 +549,7 @@ export const snapshotsSchema = z
                 region: kind.awsRegion(),
                 retainDays: z.number().int().min(1).default(30),
                 /** KMS key in the target region; the default EBS key when unset. */
-                kmsKeyArn: kind
-                    .format(
-                        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/,
-                        "a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/...",
-                        2048,
-                    )
-                    .optional(),
+                kmsKeyArn: kmsKeyArn.optional(),
             })
             .strict()
             .optional(),
