@@ -297,9 +297,13 @@ export const ploneSchema = z
          * has more than one; the topology turns it into waves of hosts (components/topology/restarts.ts).
          */
         maxUnavailable: z
-            .union([z.number().int().min(1), kind.format(MAX_UNAVAILABLE_PATTERN, MAX_UNAVAILABLE_FORMS, 32)], {
-                error: `must be ${MAX_UNAVAILABLE_FORMS}`,
-            })
+            .union(
+                [
+                    z.number().int(`must be ${MAX_UNAVAILABLE_FORMS}`).min(1, `must be ${MAX_UNAVAILABLE_FORMS}`),
+                    kind.format(MAX_UNAVAILABLE_PATTERN, MAX_UNAVAILABLE_FORMS, 32),
+                ],
+                { error: `must be ${MAX_UNAVAILABLE_FORMS}` },
+            )
             .default("1 per host"),
         /** haproxy cookie stickiness. */
         stickySessions: z.boolean().default(false),
