@@ -51,8 +51,7 @@ export function parseMaxUnavailable(value: number | string): MaxUnavailable {
  * their error page meanwhile, as they always did.
  */
 export function resolveMaxUnavailable(limit: MaxUnavailable, totalClients: number, appHosts: number): number {
-    const asked =
-        limit.kind === "count" ? limit.count : limit.kind === "perHost" ? limit.count * appHosts : Math.floor((totalClients * limit.percent) / 100);
+    const asked = limit.kind === "count" ? limit.count : limit.kind === "perHost" ? limit.count * appHosts : Math.floor((totalClients * limit.percent) / 100);
     return Math.max(1, Math.min(asked, totalClients - 1));
 }
 
