@@ -3,14 +3,18 @@
 // Rehearses a stack with two app hosts or more (by default the reduced prod-like stack,
 // test/fixtures/stacks/Pulumi.prodlike.yaml) and, under constant load through its front doors
 // (wrk from the run's VPC, requests varnish passes to the Zope clients), measures in the same run:
-//   (a) a rolling restart of every client: plone-restart on each app host in turn;
-//   (b) a naive restart of all clients at once: plone-restart --all-at-once on every app host at once.
+//   (a) the rolling restart one client of the stack at a time: plone-restart --concurrency 1 on
+//       each app host in turn (ops restart --max-unavailable 1; the order before maxUnavailable);
+//   (b) the rolling restart in the stack's restart waves (plone.maxUnavailable): the hosts of a
+//       wave side by side, each its share of clients at once (ops restart, the deploy's order);
+//   (c) a naive restart of all clients at once: plone-restart --all-at-once on every app host at once.
 // Prints requests, failed requests (non-2xx/3xx and socket errors), p50/p99 latency and duration of
-// both. Exit 0 when the rolling restart failed no request; 1 when it did, or the rehearsal failed;
-// 2 when this machine cannot run test hosts (root and Linux only).
+// each, and (b)'s duration as a share of (a)'s (the target for prod's 16 clients: at most 60 %,
+// 0 failed). Exit 0 when neither rolling restart failed a request; 1 when one did, or the
+// rehearsal failed; 2 when this machine cannot run test hosts (root and Linux only).
 import * as fs from "fs";
 import * as path from "path";
-import { benchRestarts, formatBenchTable } from "./lib/rehearsal/benchDeploy";
+import { benchRestarts, formatBenchTable, formatRatio } from "./lib/rehearsal/benchDeploy";
 import { exitWith, takeOption, usageError } from "./lib/cli";
 import { parseStackArgs } from "./lib/offline/loadStack";
 import { InvalidStackError, Rehearsal, STANDIN_ENVIRONMENT, WHAT_IS_REAL } from "./lib/rehearsal";
@@ -89,18 +93,23 @@ async function main(argv: string[]): Promise<number> {
             `\nLoad: wrk, ${connections} connections over ${rehearsal.frontendHosts.join(" and ")} (port 80, Host ${rehearsal.spec.frontend.domain}), ` +
                 "every request with Plone's login cookie so varnish passes it to the clients; 5 s before and 10 s after each restart.",
         );
-        const { rolling, naive } = await benchRestarts(rehearsal, { connections, print });
-        const table = formatBenchTable([rolling, naive]);
-        print(`\n${table}`);
+        const { oneAtATime, rolling, naive } = await benchRestarts(rehearsal, { connections, print, oneAtATime: true });
+        const table = formatBenchTable([oneAtATime!, rolling, naive]);
+        print(`\n${table}\n\n${formatRatio(oneAtATime!, rolling)}`);
         fs.writeFileSync(
             path.join(rehearsal.hosts.logsDir, "bench-deploy.json"),
-            JSON.stringify({ stack: rehearsal.stackName, connections, rolling, naive }, null, 2),
+            JSON.stringify(
+                { stack: rehearsal.stackName, connections, oneAtATime, rolling, naive, ratio: rolling.actionSeconds / oneAtATime!.actionSeconds },
+                null,
+                2,
+            ),
         );
+        const dropped = oneAtATime!.load.failed + rolling.load.failed;
         print(
-            `\n${rolling.load.failed === 0 ? "OK: the rolling restart dropped no request" : `FAILED: the rolling restart dropped ${rolling.load.failed} request(s)`}` +
+            `\n${dropped === 0 ? "OK: neither rolling restart dropped a request" : `FAILED: the rolling restarts dropped ${oneAtATime!.load.failed} (one at a time) and ${rolling.load.failed} (in waves) request(s)`}` +
                 ` (${((Date.now() - started) / 1000).toFixed(0)}s in all; results in ${path.relative(process.cwd(), rehearsal.hosts.logsDir)}/bench-deploy.json)`,
         );
-        return rolling.load.failed === 0 ? 0 : 1;
+        return dropped === 0 ? 0 : 1;
     } finally {
         if (flags.has("--keep")) print(rehearsal.hosts.keep().join("\n"));
         else {

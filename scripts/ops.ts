@@ -1,6 +1,7 @@
 // npm run ops -- <stack> <command> [options]: the day-2 operations of a stack over SSH, host by host
-// (the OpsWorks cookbook's helper recipes). Each command runs a host script the configure step
-// installed; the first host that fails stops the command and is named (status reports every host).
+// (the OpsWorks cookbook's helper recipes), rolling restarts in waves of hosts side by side. Each
+// command runs a host script the configure step installed; the first host (or wave) that fails
+// stops the command and is named (status reports every host).
 import * as path from "path";
 import { formatIssues } from "../components/config/load";
 import { ArgumentError, parseArgs, single } from "./lib/args";
@@ -14,11 +15,13 @@ import { buildTopology } from "../components/topology";
 const USAGE = `usage: npm run ops -- <stack> <command> [arguments] [options]
 commands:
   status                        services, supervisor programs, release in use, disks (every host)
-  restart [--servers]           rolling restart of the app's programs, one host at a time
+  restart [--servers] [--max-unavailable N|N%|"N per host"]
+                                rolling restart of the app's programs: hosts side by side in waves, at
+                                most plone.maxUnavailable clients out of rotation (or the value given)
   start|stop SERVICE            nginx, varnish, haproxy, memcached, redis, ... or clients, client2, workers, app, zeoserver, ...
-  rebuild                       build again from the current release's commit, then activate (rolling)
+  rebuild                       build again from the current release's commit, then activate (in waves)
   develop-up                    bin/develop up in the current release (no restart)
-  rollback                      back to the previous release, one host at a time
+  rollback                      back to the previous release (in waves)
   varnish-purge [REGEX...]      ban cached URLs (default: frontend.varnish.purgeUrls)
   pack                          pack the database now (ZEO server or the db_packing host)
   backup                        back up now and copy to S3
@@ -35,7 +38,7 @@ options:
 
 const SPEC = {
     flags: ["--servers", "--force", "--dry-run", "--help"],
-    single: ["--from", "--target-stack", "--target-stack-file", "--outputs", "--identity", "--bastion", "--stack-file"],
+    single: ["--max-unavailable", "--from", "--target-stack", "--target-stack-file", "--outputs", "--identity", "--bastion", "--stack-file"],
     repeated: ["--host", "--layer", "--address"],
 } as const;
 
@@ -96,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
         layers: list(args.values.get("--layer")),
         args: rest,
         servers: args.flags.has("--servers"),
+        maxUnavailable: single(args, "--max-unavailable"),
         from: single(args, "--from"),
         force: args.flags.has("--force"),
         source: source.spec.stackName,
@@ -109,7 +113,8 @@ async function main(argv: string[]): Promise<number> {
     });
     const where = command === "restore" && target !== source ? ` onto ${target.spec.stackName}` : "";
     console.log(
-        `ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)`,
+        `ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)` +
+            (plan.maxUnavailable === undefined ? "" : `, at most ${plan.maxUnavailable} client(s) of the stack out of rotation at once`),
     );
     return runPlan(plan, connection, { dryRun });
 }

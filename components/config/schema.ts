@@ -35,6 +35,10 @@ export const SECRET_KEYS = {
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
+/** plone.maxUnavailable as text: a share of the clients, or a count per app host (a plain count is a number). */
+export const MAX_UNAVAILABLE_PATTERN = /^(?:(100|[1-9][0-9]?)%|([1-9][0-9]{0,2}) per host)$/;
+const MAX_UNAVAILABLE_FORMS = 'a count of clients of at least 1 (2), a share of them from 1% to 100% ("25%"), or a count per app host ("1 per host")';
+
 const hostName = kind.name(/^[a-z][a-z0-9-]{0,28}[a-z0-9]$/, "2-30 characters: lower-case letters, digits and '-', starting with a letter");
 
 const instanceType = kind.format(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as t3.medium", 64);
@@ -285,6 +289,22 @@ export const ploneSchema = z
         persistentCache: z.boolean().default(true),
         /** Seconds between client restarts in a rolling restart. */
         restartDelay: z.number().int().min(0).max(3600).default(0),
+        /**
+         * Rolling restarts (deploy, rollback, `ops restart`): how many Zope clients of the whole stack
+         * may be out of rotation at the same moment. A count (`2`), a share of the stack's clients
+         * (`"25%"`, rounded down, at least one), or a count per app host (`"1 per host"`: the app
+         * hosts restart side by side, each one client at a time). Never all clients of a stack that
+         * has more than one; the topology turns it into waves of hosts (components/topology/restarts.ts).
+         */
+        maxUnavailable: z
+            .union(
+                [
+                    z.number().int(`must be ${MAX_UNAVAILABLE_FORMS}`).min(1, `must be ${MAX_UNAVAILABLE_FORMS}`),
+                    kind.format(MAX_UNAVAILABLE_PATTERN, MAX_UNAVAILABLE_FORMS, 32),
+                ],
+                { error: `must be ${MAX_UNAVAILABLE_FORMS}` },
+            )
+            .default("1 per host"),
         /** haproxy cookie stickiness. */
         stickySessions: z.boolean().default(false),
         storage: z.enum(["zeo", "relstorage"]).default("zeo"),

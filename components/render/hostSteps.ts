@@ -61,8 +61,9 @@ export interface StepRef {
 /**
  * What must finish on other hosts before a step starts, where the order is real: blob servers
  * before the hosts that mount them (GlusterFS replicas before the primary adds their bricks), and
- * the activations one host at a time (ZEO and Solr servers first), after every host has built, so
- * a failed build anywhere activates nothing. Keyed by "<host>/<step>".
+ * the activations in the restart waves (ZEO and Solr servers first, then the app hosts as many at
+ * once as plone.maxUnavailable allows), after every host has built, so a failed build anywhere
+ * activates nothing. Keyed by "<host>/<step>".
  */
 export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topology">): Map<string, StepRef[]> {
     const deps = new Map<string, StepRef[]>();
@@ -80,10 +81,15 @@ export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topolog
         for (const r of blobs.replicas) add(blobs.primary, "setup", { host: r, step: "setup" });
         for (const h of clients) add(h, "setup", { host: blobs.primary, step: "setup" });
     }
-    const order = ctx.topology.roles.buildHosts;
-    order.forEach((h, i) => {
-        if (i === 0) for (const b of ctx.topology.hosts.filter((x) => runsBuild(x))) add(h, "activate", { host: b.name, step: "build" });
-        else add(h, "activate", { host: order[i - 1], step: "activate" });
+    // Activations go in the restart waves (topology.restarts): the first wave after every build
+    // (no host switches to a release another host could not build), each later wave after every
+    // host of the wave before it, so that the clients out of rotation stay within maxUnavailable.
+    const waves = ctx.topology.restarts.waves.map((w) => w.map((h) => h.name));
+    waves.forEach((wave, i) => {
+        for (const h of wave) {
+            if (i === 0) for (const b of ctx.topology.hosts.filter((x) => runsBuild(x))) add(h, "activate", { host: b.name, step: "build" });
+            else for (const before of waves[i - 1]) add(h, "activate", { host: before, step: "activate" });
+        }
     });
     return deps;
 }

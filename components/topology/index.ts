@@ -16,6 +16,7 @@ import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { frontDoorKind } from "./frontDoor";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
+import { restartPlan, type RestartPlan } from "./restarts";
 
 export { DEPLOY_USER, PATHS, PORTS } from "./ports";
 
@@ -133,6 +134,8 @@ export interface Topology {
     natGateways: number;
     hosts: HostPlan[];
     roles: HostRoles;
+    /** Rolling restarts: waves of build hosts and clients per host at once, within plone.maxUnavailable. */
+    restarts: RestartPlan;
     endpoints: Endpoints;
     securityGroups: SecurityGroupPlan[];
     ingressRules: IngressRule[];
@@ -337,6 +340,10 @@ export function buildTopology(spec: StackSpec): Topology {
         natGateways,
         hosts,
         roles,
+        restarts: restartPlan(
+            spec,
+            roles.buildHosts.map((name) => ({ name, clients: hosts.find((h) => h.name === name)!.clients.length })),
+        ),
         endpoints,
         securityGroups: groups,
         ingressRules: rules,

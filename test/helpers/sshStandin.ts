@@ -3,20 +3,23 @@
 // test chose for that address (SSH_STANDIN_EXIT_<address with dots as _>) or 1 when the remote
 // command contains SSH_STANDIN_FAIL_ON, or, when
 // SSH_STANDIN_ROOT is set, runs the remote command on this machine with the host's paths moved
-// under that root, as the scripts are installed in the script tests.
+// under that root, as the scripts are installed in the script tests. SSH_STANDIN_SLEEP makes each
+// call last that many seconds; the log has when each call started and ended.
 import * as fs from "fs";
 import * as path from "path";
 
 export const SSH_STANDIN = `#!/usr/bin/env python3
 # Stand-in for ssh (tests of npm run ops): records the call; runs the remote command locally only
 # when SSH_STANDIN_ROOT is set, with /usr/local/sbin and /usr/local/lib/plone-aws under that root.
-import json, os, subprocess, sys
+import json, os, subprocess, sys, time
+started = time.time()
+time.sleep(float(os.environ.get("SSH_STANDIN_SLEEP", "0")))
 args = sys.argv[1:]
 log = os.environ["SSH_STANDIN_LOG"]
 sep = args.index("--")
 destination, remote = args[sep - 1], args[sep + 1]
 with open(log, "a") as f:
-    f.write(json.dumps({"args": args, "destination": destination, "remote": remote}) + "\\n")
+    f.write(json.dumps({"args": args, "destination": destination, "remote": remote, "started": started, "ended": time.time()}) + "\\n")
 address = destination.split("@", 1)[1]
 code = os.environ.get("SSH_STANDIN_EXIT_" + address.replace(".", "_").replace("-", "_"))
 fail_on = os.environ.get("SSH_STANDIN_FAIL_ON")
@@ -37,6 +40,9 @@ export interface SshCall {
     args: string[];
     destination: string;
     remote: string;
+    /** Seconds since the epoch. */
+    started: number;
+    ended: number;
 }
 
 export function installSshStandin(dir: string): { program: string; log: string; calls: () => SshCall[] } {

@@ -39,7 +39,7 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
     let deployCfgPath: string;
     let lockFile: string;
     /** Renders the app files for this plone config and installs them under root (what `pulumi up` writes). */
-    let install: (plone?: { packDays?: number; clientCount?: number }) => void;
+    let install: (plone?: { packDays?: number; clientCount?: number; maxUnavailable?: string }) => void;
 
     const client = (n: number) => ports[8080 + n];
     const releases = () => fs.readdirSync(path.join(deployTo, "releases")).sort();
@@ -80,9 +80,9 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         root = path.join(tmp.dir, "host");
         repo = new FixtureRepo(path.join(tmp.dir, "repo"));
         // clientN listens on base + N, as on a host (plone-deploy drains a removed client by that rule).
-        const base = await freePortRange(3);
+        const base = await freePortRange(4);
         const [zeoPort] = await freePorts(1);
-        ports = { 8080: base, 8081: base + 1, 8082: base + 2, 8083: base + 3, 8001: zeoPort };
+        ports = { 8080: base, 8081: base + 1, 8082: base + 2, 8083: base + 3, 8084: base + 4, 8001: zeoPort };
         rotationDir = `${root}/run/plone-aws/rotation`;
         eventsFile = path.join(tmp.dir, "events.log");
         controlDir = path.join(tmp.dir, "control");
@@ -95,7 +95,7 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         supervisord = new TempSupervisord(path.join(root, "supervisord"), `${root}/etc/supervisor/conf.d/*.conf`);
         supervisord.start();
 
-        install = ({ packDays = 7, clientCount = 2 } = {}) => {
+        install = ({ packDays = 7, clientCount = 2, maxUnavailable = "1 per host" } = {}) => {
             const spec = variantSpec([{ name: "app-1", layers: ["frontend", "plone_instances", "zeoserver"] }], {
                 app: {
                     repository: repo.url,
@@ -105,7 +105,7 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
                     ...STANDIN_COMMANDS,
                     environment: { PLONE_ENV: "test", STANDIN_EVENTS: eventsFile, STANDIN_ROTATION_DIR: rotationDir, STANDIN_CONTROL: controlDir },
                 },
-                plone: { clientCount, startTimeout: 8, drainTimeout: 10, warmupPaths: ["/", "/news"], pack: { days: packDays } },
+                plone: { clientCount, maxUnavailable, startTimeout: 8, drainTimeout: 10, warmupPaths: ["/", "/news"], pack: { days: packDays } },
             });
             const { ctx, host } = contextOf(spec);
             const installed = installTestHost(ctx, host("app-1"), root, ports, { SUPERVISOR_CONF: supervisord!.conf });
@@ -375,6 +375,61 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         expectOk(up);
         expect(up.stdout).to.include("adding and starting plone-client2");
         expect(answer(2)).to.equal(`client2 ${current()}`);
+    });
+
+    it("maxUnavailable '2 per host': plone-restart has two clients out of rotation at a time, never three", function () {
+        install({ clientCount: 4, maxUnavailable: "2 per host" });
+        expect(fs.readFileSync(`${root}/etc/plone-aws/plone/deploy.env`, "utf8")).to.match(/^RESTART_CONCURRENCY=2$/m);
+        expectOk(script("plone-deploy"));
+        clearEvents();
+        const r = script("plone-restart");
+        expectOk(r);
+        expect(r.stdout).to.include("restarting up to 2 clients of app-1 at once");
+        const evs = events();
+        expect(lifecycle(evs).sort()).to.deep.equal([1, 2, 3, 4].flatMap((n) => [`client${n} start`, `client${n} stop`]).sort());
+        for (const e of evs.filter((x) => x.what === "stop" || x.what === "start")) expect(e.rotation, `${e.name} ${e.what}`).to.equal("drain");
+        // Each client is out of rotation from before its stop until after its last warm-up request.
+        const out = [1, 2, 3, 4].map((n) => ({
+            name: `client${n}`,
+            from: evs.find((e) => e.name === `client${n}` && e.what === "stop")!.time,
+            to: Math.max(...evs.filter((e) => e.name === `client${n}` && e.what.startsWith("GET")).map((e) => e.time)),
+        }));
+        const outAt = (t: number) => out.filter((o) => o.from <= t && t <= o.to).map((o) => o.name);
+        const most = Math.max(...out.map((o) => outAt(o.from).length));
+        expect(most, JSON.stringify(out)).to.equal(2);
+        // A slot frees only once the front ends have taken its client back (READY_GRACE 1 s after
+        // its warm-up, then DRAIN_GRACE 1 s before the next stop): the third client stops 2 s or
+        // more after one of the first two was back.
+        const [, , third] = [...out].sort((a, b) => a.from - b.from);
+        const backBefore = out.filter((o) => o.to < third.from).map((o) => o.to);
+        expect(third.from - Math.max(...backBefore)).to.be.at.least(2);
+        expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
+    });
+
+    it("a client that fails among two at once: the other finishes, no further client goes out, the restart fails naming it", function () {
+        fs.writeFileSync(path.join(controlDir, "hang-client2"), "");
+        clearEvents();
+        try {
+            const r = script("plone-restart");
+            expect(r.status).to.equal(1);
+            expect(r.stderr).to.include(`error: client2 did not answer /ok on port ${client(2)} within 8s; it stays out of rotation (drain)`);
+            expect(r.stderr).to.include("error: the rolling restart stopped: client2 did not come back (see above)");
+            expect(fs.readdirSync(rotationDir)).to.deep.equal(["client2"]);
+            const stopped = lifecycle(events())
+                .filter((l) => l.endsWith(" stop"))
+                .map((l) => l.split(" ")[0]);
+            // client1 and client2 together; client3 took client1's slot while client2 was still
+            // starting; client4 never went out of rotation.
+            expect(stopped.sort()).to.deep.equal(["client1", "client2", "client3"]);
+            expect(answer(1)).to.match(/^client1 /);
+        } finally {
+            fs.rmSync(path.join(controlDir, "hang-client2"));
+        }
+        expectOk(script("plone-restart", "--concurrency", "1"));
+        expect(fs.readdirSync(rotationDir)).to.deep.equal([]);
+        install({ clientCount: 2 });
+        expectOk(script("plone-deploy"));
+        expect(Object.keys(supervisord!.states())).to.not.include("plone-client3");
     });
 
     it("waits for another deploy or restart of the app instead of overlapping it", function () {

@@ -66,16 +66,62 @@ describe("provisioning under mocks", function () {
         ]);
     });
 
-    it("orders hosts where it matters: blob servers first, one activation at a time after every build", () => {
+    it("orders hosts where it matters: blob servers first, the activations in restart waves after every build", () => {
         const cmds = commands(prod);
         const urn = (n: string) => cmds.get(`prod-${n}`)!.urn;
         const deps = (n: string) => cmds.get(`prod-${n}`)!.options.dependencies;
         expect(deps("blobs-1-provision-setup")).to.include(urn("blobs-2-provision-setup"));
         expect(deps("app-1-provision-setup")).to.include(urn("blobs-1-provision-setup"));
         expect(deps("app-2-provision-setup")).to.include(urn("blobs-1-provision-setup"));
-        expect(deps("app-1-provision-activate")).to.include(urn("app-2-provision-build"));
-        expect(deps("app-2-provision-activate")).to.include(urn("app-1-provision-activate"));
         expect(deps("web-1-provision-setup")).to.not.include(urn("blobs-1-provision-setup"));
+        // maxUnavailable "1 per host": prod's two app hosts activate side by side, each after both builds.
+        for (const h of ["app-1", "app-2"]) {
+            expect(deps(`${h}-provision-activate`)).to.include.members([urn("app-1-provision-build"), urn("app-2-provision-build")]);
+        }
+        expect(deps("app-2-provision-activate")).to.not.include(urn("app-1-provision-activate"));
+        expect(deps("app-1-provision-activate")).to.not.include(urn("app-2-provision-activate"));
+    });
+
+    it("the activate steps' dependencies form the restart waves: each wave after every host of the one before", async () => {
+        const hosts = Array.from({ length: 5 }, (_, i) => ({ name: `app-${i + 1}`, instanceType: "c6i.large", az: i % 2, layers: ["plone_instances"] }));
+        const waves = async (maxUnavailable: number | string) => {
+            const config = YAML.parse(repoStack("prod"));
+            config.config["plone-aws:hosts"] = [...config.config["plone-aws:hosts"].filter((h: { name: string }) => !h.name.startsWith("app-")), ...hosts];
+            config.config["plone-aws:hosts"].push({ name: "pack-1", instanceType: "c6i.large", az: 0, layers: ["db_packing", "plone_instances"] });
+            config.config["plone-aws:plone"] = { ...config.config["plone-aws:plone"], maxUnavailable };
+            const cmds = commands(await runWithSecrets(YAML.stringify(config), "prod"));
+            const byUrn = new Map([...cmds.values()].map((c) => [c.urn, c.name.replace(/^prod-/, "")]));
+            const activates = [...cmds.keys()].filter((n) => n.endsWith("-provision-activate")).map((n) => n.replace(/^prod-/, ""));
+            // Which activations each activation waits for: its wave is one more than theirs.
+            const wave = new Map<string, number>();
+            const level = (n: string): number => {
+                if (!wave.has(n)) {
+                    const before = cmds
+                        .get(`prod-${n}`)!
+                        .options.dependencies.map((u: string) => byUrn.get(u)!)
+                        .filter((d: string) => activates.includes(d));
+                    wave.set(n, before.length ? 1 + Math.max(...before.map(level)) : 0);
+                    // A later wave waits for every host of the wave before it.
+                    if (before.length) expect(before.map(level).every((l) => l === wave.get(n)! - 1)).to.equal(true);
+                }
+                return wave.get(n)!;
+            };
+            const grouped: string[][] = [];
+            for (const n of activates) (grouped[level(n)] ??= []).push(n.replace("-provision-activate", ""));
+            // The first wave waits for every build (the later ones through it).
+            for (const n of activates.filter((a) => wave.get(a) === 0))
+                expect(
+                    cmds.get(`prod-${n}`)!.options.dependencies.filter((u: string) => byUrn.get(u)?.endsWith("-provision-build")),
+                    n,
+                ).to.have.length(activates.length);
+            return grouped.map((w) => w.sort().join(" "));
+        };
+        // 6 app hosts of 4 clients (c6i.large: 2 vCPUs x 2): 2 at once is 2 hosts a wave...
+        expect(await waves(2)).to.deep.equal(["app-1 app-2", "app-3 app-4", "app-5 pack-1"]);
+        // ...one per host is all six together, and 25% of 24 clients is 6 as well.
+        expect(await waves("1 per host")).to.deep.equal(["app-1 app-2 app-3 app-4 app-5 pack-1"]);
+        expect(await waves("25%")).to.deep.equal(["app-1 app-2 app-3 app-4 app-5 pack-1"]);
+        expect(await waves(1)).to.deep.equal(["app-1", "app-2", "app-3", "app-4", "app-5", "pack-1"]);
     });
 
     it("waits for the host's volumes before anything runs on it", () => {
@@ -146,9 +192,8 @@ describe("provisioning under mocks", function () {
         // haproxy's servers and the purge ACL on the front ends, and nothing else: not the existing
         // app hosts, their builds, memcached or the GlusterFS peers (the security groups decide who mounts).
         expect(changed).to.deep.equal(["web-1-provision-configure", "web-2-provision-configure"]);
-        expect(commands(grown).get("prod-app-3-provision-activate")!.options.dependencies).to.include(
-            commands(grown).get("prod-app-2-provision-activate")!.urn,
-        );
+        // One client per app host: app-3 activates beside the other two, after every build.
+        expect(commands(grown).get("prod-app-3-provision-activate")!.options.dependencies).to.include(commands(grown).get("prod-app-1-provision-build")!.urn);
     });
 
     it("exports the NFS blobs to a new app host: only the NFS server and the front ends change", async () => {

@@ -35,17 +35,47 @@ describe("ops: the plan of each command", () => {
         expect(plan.continueOnFailure).to.equal(true);
     });
 
-    it("restart, rebuild and rollback go host by host through the buildout hosts, servers first", () => {
+    it("restart, rebuild and rollback go through the buildout hosts in restart waves, servers first", () => {
         const celery = VARIANTS.celery();
         const v = { spec: celery, topology: buildTopology(celery) };
+        const waves = (on: typeof prod, command: Parameters<typeof planOps>[1], options: Partial<OpsOptions> = {}) =>
+            planOps(on, command, { ...NO_OPTIONS, ...options }).steps.map((s) => `${s.wave} ${s.host}`);
+        // The ZEO server alone, then both app hosts side by side (one client per app host), each
+        // told how many of its clients may be out at once.
         expect(steps(v, "restart", { servers: true })).to.deep.equal([
             "zeo-1: /usr/local/sbin/plone-restart --servers",
-            "app-1: /usr/local/sbin/plone-restart --servers",
-            "app-2: /usr/local/sbin/plone-restart --servers",
+            "app-1: /usr/local/sbin/plone-restart --servers --concurrency 1",
+            "app-2: /usr/local/sbin/plone-restart --servers --concurrency 1",
         ]);
+        expect(waves(v, "restart")).to.deep.equal(["1 zeo-1", "2 app-1", "2 app-2"]);
+        expect(planOps(prod, "restart", NO_OPTIONS).maxUnavailable).to.equal(2);
+        expect(waves(prod, "rebuild")).to.deep.equal(["1 app-1", "1 app-2"]);
         expect(steps(prod, "rebuild")).to.deep.equal(["app-1: /usr/local/sbin/plone-deploy rebuild", "app-2: /usr/local/sbin/plone-deploy rebuild"]);
         expect(steps(prod, "develop-up", { hosts: ["app-2"] })).to.deep.equal(["app-2: /usr/local/sbin/plone-deploy develop-up"]);
         expect(steps(prod, "rollback")).to.deep.equal(["app-1: /usr/local/sbin/plone-rollback", "app-2: /usr/local/sbin/plone-rollback"]);
+        expect(waves(prod, "rollback")).to.deep.equal(["1 app-1", "1 app-2"]);
+        expect(waves(dev, "restart")).to.deep.equal(["1 dev-1"]);
+    });
+
+    it("restart --max-unavailable: waves for that limit instead of plone.maxUnavailable, checked as the schema checks it", () => {
+        const waves = (options: Partial<OpsOptions>) => {
+            const p = planOps(prod, "restart", { ...NO_OPTIONS, ...options });
+            return { max: p.maxUnavailable, steps: p.steps.map((s) => `${s.wave} ${s.host} ${s.command.slice(1).join(" ")}`) };
+        };
+        expect(waves({ maxUnavailable: "1" })).to.deep.equal({ max: 1, steps: ["1 app-1 --concurrency 1", "2 app-2 --concurrency 1"] });
+        expect(waves({ maxUnavailable: "25%" })).to.deep.equal({ max: 4, steps: ["1 app-1 --concurrency 2", "1 app-2 --concurrency 2"] });
+        expect(waves({ maxUnavailable: "3 per host" })).to.deep.equal({ max: 6, steps: ["1 app-1 --concurrency 3", "1 app-2 --concurrency 3"] });
+        // --host narrows the waves; the limit still holds.
+        expect(waves({ maxUnavailable: "25%", hosts: ["app-2"] })).to.deep.equal({ max: 4, steps: ["1 app-2 --concurrency 2"] });
+        expect(() => planOps(prod, "restart", { ...NO_OPTIONS, maxUnavailable: "0" })).to.throw(
+            OpsError,
+            "--max-unavailable 0: must be a count of clients of at least 1",
+        );
+        expect(() => planOps(prod, "restart", { ...NO_OPTIONS, maxUnavailable: "150%" })).to.throw(
+            OpsError,
+            '--max-unavailable 150%: must be a count of clients of at least 1 (2), a share of them from 1% to 100% ("25%"), or a count per app host ("1 per host")',
+        );
+        expect(() => planOps(prod, "rollback", { ...NO_OPTIONS, maxUnavailable: "2" })).to.throw(OpsError, "--max-unavailable applies to restart only");
     });
 
     it("start and stop a system service where it runs, or the app's programs (stop in reverse order)", () => {
@@ -133,9 +163,9 @@ describe("ops: the runner over a stand-in ssh", function () {
     const ssh = installSshStandin(path.join(tmp.dir, "ssh"));
     after(() => tmp.cleanup());
 
-    const ops = (args: string[], exits: Record<string, number> = {}, failOn?: string): RunResult => {
+    const ops = (args: string[], exits: Record<string, number> = {}, failOn?: string, extraEnv: Record<string, string> = {}): RunResult => {
         fs.rmSync(ssh.log, { force: true });
-        const env: NodeJS.ProcessEnv = { ...process.env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log };
+        const env: NodeJS.ProcessEnv = { ...process.env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log, ...extraEnv };
         if (failOn) env.SSH_STANDIN_FAIL_ON = failOn;
         for (const [address, code] of Object.entries(exits)) env[`SSH_STANDIN_EXIT_${address.replace(/[.-]/g, "_")}`] = String(code);
         return run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ops.ts", ...args], { cwd: REPO, env });
@@ -179,7 +209,7 @@ describe("ops: the runner over a stand-in ssh", function () {
     });
 
     it("stops at the first host that fails, names it and the hosts it did not touch, and exits 1", () => {
-        const r = ops(["prod", "restart", "--outputs", outputs], { "10.40.128.11": 1 });
+        const r = ops(["prod", "restart", "--outputs", outputs, "--max-unavailable", "1"], { "10.40.128.11": 1 });
         expect(r.status).to.equal(1);
         expect(ssh.calls().map((c) => c.destination)).to.deep.equal(["admin@10.40.128.11"]);
         expect(r.stdout).to.include("!! rolling restart of the app's programs failed on app-1 (exit 1); not run on: app-2");
@@ -187,6 +217,26 @@ describe("ops: the runner over a stand-in ssh", function () {
         const unreachable = ops(["prod", "stop", "haproxy", "--outputs", outputs], { "10.40.144.10": 255 });
         expect(unreachable.status).to.equal(1);
         expect(unreachable.stderr).to.include("ops: could not reach web-2 (10.40.144.10) over SSH (exit 255)");
+    });
+
+    it("runs a restart wave's hosts at the same time, each line of their output named; a failure in it ends the command after the wave", () => {
+        const r = ops(["prod", "restart", "--outputs", outputs], {}, undefined, { SSH_STANDIN_SLEEP: "1" });
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stdout).to.include("at most 2 client(s) of the stack out of rotation at once");
+        expect(r.stdout).to.include("== at the same time (restart wave 1): app-1, app-2");
+        expect(r.stdout).to.include("[app-1] stand-in ssh: ran on 10.40.128.11");
+        expect(r.stdout).to.include("[app-2] stand-in ssh: ran on 10.40.144.11");
+        const calls = ssh.calls();
+        expect(calls.map((c) => c.destination).sort()).to.deep.equal(["admin@10.40.128.11", "admin@10.40.144.11"]);
+        // Each call lasted a second; each began before the other ended.
+        expect(calls[0].started).to.be.lessThan(calls[1].ended);
+        expect(calls[1].started).to.be.lessThan(calls[0].ended);
+        for (const c of calls) expect(c.remote).to.include("/usr/local/sbin/plone-restart --concurrency 1;");
+
+        const failing = ops(["prod", "restart", "--outputs", outputs], { "10.40.144.11": 1 });
+        expect(failing.status).to.equal(1);
+        expect(ssh.calls()).to.have.length(2);
+        expect(failing.stdout).to.include("!! rolling restart of the app's programs failed on app-2 (exit 1); it was the last host");
     });
 
     it("status reports every host, then exits 1 naming the hosts with problems", () => {

@@ -11,6 +11,7 @@ import { haproxyCheckIntervals } from "../frontend/haproxy";
 import { shellAssignments } from "../shell";
 import { supervisorPrograms } from "./supervisor";
 import { newRelicEnvironment } from "../monitoring/newRelic";
+import { restartConcurrencyOf } from "../../topology/restarts";
 
 /** NAME=value of every variable plone-app-env adds to the app's programs (besides the secrets). */
 function appEnvironmentOf(ctx: RenderContext, host: HostPlan): string[] {
@@ -86,6 +87,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         WARMUP_PATHS: plone.warmupPaths,
         WARMUP_TIMEOUT: WARMUP_TIMEOUT_SECONDS,
         RESTART_DELAY: plone.restartDelay,
+        // Clients of this host restarted at once: plone.maxUnavailable shared in its restart wave.
+        RESTART_CONCURRENCY: restartConcurrencyOf(ctx.topology.restarts, host.name),
         DRAIN_GRACE: DRAIN_GRACE_SECONDS,
         READY_GRACE: readyGraceSeconds(ctx.spec),
         DRAIN_TIMEOUT: plone.drainTimeout,

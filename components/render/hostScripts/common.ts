@@ -414,8 +414,28 @@ restart_client() { # restart_client <client> <port>
   wait_taken_back "$name"
 }
 
+# The rolling restart: at most RESTART_CONCURRENCY clients of this host out of rotation at once
+# (deploy.env: the stack's plone.maxUnavailable, shared among the hosts of a restart wave). Each
+# client restarts in a job of its own (drained, restarted, checked, warmed up, back in rotation,
+# taken back by the front ends); its slot frees when the job ends. After a failure no client is
+# taken out of rotation any more: the jobs running finish, then the restart fails naming them.
+declare -A CLIENT_JOBS=()
+CLIENT_JOBS_FAILED=()
+# Waits for one client job to end; a failed one is noted.
+reap_client_job() {
+  local pid="" rc=0
+  wait -n -p pid "\${!CLIENT_JOBS[@]}" || rc=$?
+  [[ -n $pid ]] || die "lost track of the client restarts: \${CLIENT_JOBS[*]}"
+  if ((rc != 0)); then CLIENT_JOBS_FAILED+=("\${CLIENT_JOBS[$pid]}"); fi
+  unset "CLIENT_JOBS[$pid]"
+}
+
 restart_clients_rolling() {
-  local entry name port restarted=0
+  local entry name port launched=0 limit=\${RESTART_CONCURRENCY:-1}
+  [[ $limit =~ ^[1-9][0-9]*$ ]] || die "RESTART_CONCURRENCY must be a whole number of at least 1, not '$limit'"
+  if ((limit > 1)); then log "restarting up to $limit clients of $HOST at once"; fi
+  CLIENT_JOBS=()
+  CLIENT_JOBS_FAILED=()
   for entry in "\${CLIENTS[@]}"; do
     name=\${entry%%:*}
     port=\${entry##*:}
@@ -423,13 +443,24 @@ restart_clients_rolling() {
       client_ready "$name" "$port" # just added and started by supervisor
       continue
     fi
-    if ((restarted > 0 && RESTART_DELAY > 0)); then
+    while ((\${#CLIENT_JOBS[@]} >= limit)); do reap_client_job; done
+    ((\${#CLIENT_JOBS_FAILED[@]} == 0)) || break
+    if ((launched > 0 && RESTART_DELAY > 0)); then
       log "waiting \${RESTART_DELAY}s before the next client (restart delay)"
       sleep "$RESTART_DELAY"
     fi
-    restart_client "$name" "$port"
-    restarted=$((restarted + 1))
+    # A job is a subshell: its own failure report, since traps do not reach it.
+    (
+      trap 'report_failure $?' EXIT
+      restart_client "$name" "$port"
+    ) &
+    CLIENT_JOBS[$!]=$name
+    launched=$((launched + 1))
   done
+  while ((\${#CLIENT_JOBS[@]} > 0)); do reap_client_job; done
+  if ((\${#CLIENT_JOBS_FAILED[@]} > 0)); then
+    die "the rolling restart stopped: \${CLIENT_JOBS_FAILED[*]} did not come back (see above)"
+  fi
 }
 
 # The naive restart, for comparison: every client at once, no draining.

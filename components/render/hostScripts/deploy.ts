@@ -9,8 +9,8 @@ export function renderDeployScript(): string {
             user. Nothing is built when the newest release already has that commit and that
             deploy.cfg (unless ALWAYS_BUILD). A failed build is removed; \`current\` and the
             running programs are not touched.
-  activate  point \`current\` at the newest built release, restart the clients one at a time
-            behind haproxy (plone-restart), keep KEEP_RELEASES releases. If a client does not
+  activate  point \`current\` at the newest built release, restart the clients behind haproxy,
+            RESTART_CONCURRENCY at a time (plone-restart), keep KEEP_RELEASES releases. If a client does not
             come back, \`current\` goes back to the previous release and the clients are restarted
             on it.
   rebuild   build a new release from the commit of the current one and the current deploy.cfg

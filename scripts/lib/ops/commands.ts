@@ -11,6 +11,8 @@ import { systemServices } from "../../../components/render/operations/services";
 import { supervisorPrograms } from "../../../components/render/app/supervisor";
 import { PATHS, type HostPlan, type Topology } from "../../../components/topology";
 import { runsBuild } from "../../../components/layers";
+import { ploneSchema } from "../../../components/config/schema";
+import { restartPlan, type RestartPlan } from "../../../components/topology/restarts";
 
 export const OPS_COMMANDS = ["status", "restart", "start", "stop", "rebuild", "develop-up", "rollback", "varnish-purge", "pack", "backup", "restore"] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
@@ -25,6 +27,11 @@ export interface OpsStep {
     what: string;
     /** The command line on the host (run as root). */
     command: string[];
+    /**
+     * Steps of one wave (consecutive in the plan) run at the same time, and the next step starts
+     * when all of them ended: the restart waves of topology.restarts. Without one, a step runs alone.
+     */
+    wave?: number;
 }
 
 export interface OpsPlan {
@@ -33,6 +40,8 @@ export interface OpsPlan {
     continueOnFailure: boolean;
     /** Run when a step fails (best effort), e.g. start the clients again after a failed restore. */
     recover: OpsStep[];
+    /** Rolling commands: the most clients of the stack out of rotation at once. */
+    maxUnavailable?: number;
 }
 
 export interface OpsOptions {
@@ -44,6 +53,8 @@ export interface OpsOptions {
     args: string[];
     /** restart --servers. */
     servers: boolean;
+    /** restart --max-unavailable: instead of plone.maxUnavailable (same forms: 2, "25%", "1 per host"). */
+    maxUnavailable?: string;
     /** restore --from DATE. */
     from?: string;
     /** restore --force. */
@@ -71,6 +82,48 @@ export function rollingOrder(topology: Topology): HostPlan[] {
 
 function step(host: HostPlan, what: string, command: string[]): OpsStep {
     return { host: host.name, layers: host.layers, what, command };
+}
+
+/** --max-unavailable, checked as the schema checks plone.maxUnavailable. */
+function maxUnavailableOption(value: string): number | string {
+    const parsed = ploneSchema.shape.maxUnavailable.safeParse(/^[0-9]+$/.test(value) ? Number(value) : value);
+    if (!parsed.success) throw new OpsError(`--max-unavailable ${value}: ${parsed.error.issues[0].message}`);
+    return parsed.data;
+}
+
+/**
+ * The rolling commands in restart waves: the stack's (topology.restarts) or, with
+ * --max-unavailable, waves for that limit; the selected hosts only (a wave left empty is dropped).
+ * Each step carries its wave; `command` gets the host's clients at once.
+ */
+function inWaves(
+    view: StackView,
+    hosts: HostPlan[],
+    options: OpsOptions,
+    command: (host: HostPlan, concurrency: number) => OpsStep,
+): { steps: OpsStep[]; maxUnavailable: number } {
+    const { spec, topology } = view;
+    const plan: RestartPlan =
+        options.maxUnavailable === undefined
+            ? topology.restarts
+            : restartPlan(
+                  { plone: { ...spec.plone, maxUnavailable: maxUnavailableOption(options.maxUnavailable) } },
+                  rollingOrder(topology).map((h) => ({ name: h.name, clients: h.clients.length })),
+              );
+    const chosen = new Set(hosts.map((h) => h.name));
+    const steps = plan.waves
+        .map((wave) => wave.filter((h) => chosen.has(h.name)))
+        .filter((wave) => wave.length > 0)
+        .flatMap((wave, i) =>
+            wave.map((h) => ({
+                ...command(
+                    hosts.find((x) => x.name === h.name)!,
+                    h.concurrency,
+                ),
+                wave: i + 1,
+            })),
+        );
+    return { steps, maxUnavailable: plan.maxUnavailable };
 }
 
 /** The hosts a command may run on, narrowed by --host and --layer (every name checked). */
@@ -115,9 +168,13 @@ function programHosts(view: StackView, target: string): HostPlan[] {
 export function planOps(view: StackView, command: OpsCommand, options: OpsOptions): OpsPlan {
     const { spec, topology } = view;
     const plan = (steps: OpsStep[], continueOnFailure = false, recover: OpsStep[] = []): OpsPlan => ({ steps, continueOnFailure, recover });
+    const rolling = ({ steps, maxUnavailable }: { steps: OpsStep[]; maxUnavailable: number }): OpsPlan => ({ ...plan(steps), maxUnavailable });
     const noArgs = () => {
         if (options.args.length) throw new OpsError(`${command} takes no argument (${options.args.join(" ")})`);
     };
+    // rebuild and rollback restart with the hosts' RESTART_CONCURRENCY (deploy.env, from plone.maxUnavailable).
+    if (options.maxUnavailable !== undefined && command !== "restart")
+        throw new OpsError(`--max-unavailable applies to restart only (rebuild and rollback restart as plone.maxUnavailable says: set it and pulumi up)`);
     switch (command) {
         case "status":
             noArgs();
@@ -129,16 +186,20 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             noArgs();
             const hosts = select(view, rollingOrder(topology), options, command);
             const args = options.servers ? ["--servers"] : [];
-            return plan(
-                hosts.map((h) =>
-                    step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [sbin("plone-restart"), ...args]),
+            return rolling(
+                inWaves(view, hosts, options, (h, concurrency) =>
+                    step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [
+                        sbin("plone-restart"),
+                        ...args,
+                        ...(h.clients.length > 0 ? ["--concurrency", String(concurrency)] : []),
+                    ]),
                 ),
             );
         }
         case "rebuild":
             noArgs();
-            return plan(
-                select(view, rollingOrder(topology), options, command).map((h) =>
+            return rolling(
+                inWaves(view, select(view, rollingOrder(topology), options, command), options, (h) =>
                     step(h, "build again from the current release's commit, then activate (rolling)", [sbin("plone-deploy"), "rebuild"]),
                 ),
             );
@@ -151,8 +212,10 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             );
         case "rollback":
             noArgs();
-            return plan(
-                select(view, rollingOrder(topology), options, command).map((h) => step(h, "back to the previous release (rolling)", [sbin("plone-rollback")])),
+            return rolling(
+                inWaves(view, select(view, rollingOrder(topology), options, command), options, (h) =>
+                    step(h, "back to the previous release (rolling)", [sbin("plone-rollback")]),
+                ),
             );
         case "start":
         case "stop": {

@@ -109,9 +109,29 @@ export interface RunOptions {
     out?: (line: string) => void;
 }
 
-function runSsh(connection: Connection, args: string[]): Promise<number> {
+/**
+ * Runs one step over SSH. Alone, its output streams through as it comes; beside others (a wave),
+ * each line is prefixed with its host so that the hosts' outputs can be told apart.
+ */
+function runSsh(connection: Connection, args: string[], prefix?: string): Promise<number> {
     return new Promise((resolve) => {
-        const child = spawn(connection.ssh, args, { stdio: ["ignore", "inherit", "inherit"] });
+        const child = spawn(connection.ssh, args, { stdio: ["ignore", prefix ? "pipe" : "inherit", prefix ? "pipe" : "inherit"] });
+        if (prefix) {
+            for (const [stream, to] of [
+                [child.stdout, process.stdout],
+                [child.stderr, process.stderr],
+            ] as const) {
+                let rest = "";
+                stream!.on("data", (d: Buffer) => {
+                    const lines = (rest + d.toString()).split("\n");
+                    rest = lines.pop()!;
+                    for (const line of lines) to.write(`${prefix}${line}\n`);
+                });
+                stream!.on("end", () => {
+                    if (rest) to.write(`${prefix}${rest}\n`);
+                });
+            }
+        }
         child.on("error", (e) => {
             console.error(`ops: cannot run ${connection.ssh}: ${e.message}`);
             resolve(127);
@@ -127,6 +147,17 @@ function failure(step: OpsStep, address: string, status: number): string {
     return `${step.what} failed on ${step.host} (exit ${status})`;
 }
 
+/** The plan's steps in the groups that run at the same time: a wave's consecutive steps, else one step. */
+export function stepGroups(steps: OpsStep[]): OpsStep[][] {
+    const groups: OpsStep[][] = [];
+    for (const s of steps) {
+        const last = groups[groups.length - 1];
+        if (last && s.wave !== undefined && last[0].wave === s.wave) last.push(s);
+        else groups.push([s]);
+    }
+    return groups;
+}
+
 /** Runs a plan; 0 when every step succeeded. */
 export async function runPlan(plan: OpsPlan, connection: Connection, options: RunOptions): Promise<number> {
     const out = options.out ?? ((line: string) => console.log(line));
@@ -135,23 +166,29 @@ export async function runPlan(plan: OpsPlan, connection: Connection, options: Ru
         throw new OpsError(`no address for ${missing.join(", ")}: give --address HOST=ADDRESS, or --outputs FILE (pulumi stack output --json)`);
     }
     const failed: string[] = [];
-    for (const [i, step] of plan.steps.entries()) {
-        const address = connection.addresses[step.host] ?? "<address>";
-        const args = sshArgs(connection, address, step.command);
-        out(`== ${step.host} (${step.layers.join(", ")}): ${step.what}`);
-        if (options.dryRun) {
-            out(`   ${[connection.ssh, ...args].map(shellQuote).join(" ")}`);
-            continue;
+    const groups = stepGroups(plan.steps);
+    for (const [i, group] of groups.entries()) {
+        if (group.length > 1) out(`== at the same time (restart wave ${group[0].wave}): ${group.map((s) => s.host).join(", ")}`);
+        for (const step of group) {
+            out(`== ${step.host} (${step.layers.join(", ")}): ${step.what}`);
+            if (options.dryRun)
+                out(`   ${[connection.ssh, ...sshArgs(connection, connection.addresses[step.host] ?? "<address>", step.command)].map(shellQuote).join(" ")}`);
         }
-        const status = await runSsh(connection, args);
-        if (status === 0) continue;
-        const message = failure(step, address, status);
+        if (options.dryRun) continue;
+        const statuses = await Promise.all(
+            group.map((step) =>
+                runSsh(connection, sshArgs(connection, connection.addresses[step.host], step.command), group.length > 1 ? `[${step.host}] ` : undefined),
+            ),
+        );
+        const messages = group.flatMap((step, j) => (statuses[j] === 0 ? [] : [failure(step, connection.addresses[step.host], statuses[j])]));
+        if (messages.length === 0) continue;
         if (plan.continueOnFailure) {
-            out(`!! ${message}`);
-            failed.push(step.host);
+            for (const m of messages) out(`!! ${m}`);
+            failed.push(...group.filter((_, j) => statuses[j] !== 0).map((s) => s.host));
             continue;
         }
-        const rest = plan.steps.slice(i + 1).map((s) => s.host);
+        const rest = groups.slice(i + 1).flatMap((g) => g.map((s) => s.host));
+        const message = messages.join("; ");
         out(`!! ${message}; ${rest.length ? `not run on: ${[...new Set(rest)].join(", ")}` : "it was the last host"}`);
         if (plan.recover.length) {
             out("== putting the clients back into service");

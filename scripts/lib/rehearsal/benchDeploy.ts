@@ -2,14 +2,19 @@
 // deploy, a rollback): wrk from the run's VPC namespace, its threads spread over the front ends
 // (the ALB does not exist here), every request one varnish passes to the Zope clients (Plone's
 // login cookie), bounded in time. bench:deploy (scripts/bench-deploy.ts) compares the rolling
-// restart of every client with the naive restart of all of them at once; the rehearsal tests use
-// the same load to prove that deploys and rollbacks drop no request.
+// restart of every client in the stack's restart waves (plone.maxUnavailable) with the same
+// restart one client at a time, and with the naive restart of all of them at once; the rehearsal
+// tests use the same load to prove that deploys and rollbacks drop no request.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_FRONTEND_LAYOUT } from "../../../components/render/frontend/layout";
 import type { Rehearsal } from ".";
 import { frontDoorSettles, PASS_COOKIE } from "./smokeChecks";
+import type { StackSpec } from "../../../components/config/spec";
+import { buildTopology } from "../../../components/topology";
+import { planOps, type OpsOptions } from "../ops/commands";
+import { stepGroups } from "../ops/run";
 
 /** What wrk saw. Latencies in milliseconds. */
 export interface LoadResult {
@@ -222,30 +227,76 @@ export function formatBenchTable(rows: BenchRow[]): string {
     return [fmt(header), ...body.map(fmt), "responses by status:", ...statuses].join("\n");
 }
 
-/** What bench:deploy measures: the rolling restart of every client, then all clients at once. */
+/** A host script run on one host; a wave's restarts run at the same time. */
+export interface RestartCommand {
+    host: string;
+    command: string;
+}
+
+/** How the rolling restart is ordered: its waves and the most clients of the stack out of rotation at once. */
+export interface RestartOrder {
+    maxUnavailable: number;
+    waves: RestartCommand[][];
+}
+
+/**
+ * The rolling restart as `npm run ops -- <stack> restart` runs it (the same plan): in the stack's
+ * restart waves (plone.maxUnavailable), or one client of the stack at a time (--max-unavailable 1:
+ * host after host, each one client at a time), the order before maxUnavailable existed.
+ */
+export function restartOrder(spec: StackSpec, maxUnavailable?: string): RestartOrder {
+    const options: OpsOptions = { hosts: [], layers: [], args: [], servers: false, force: false, maxUnavailable };
+    const plan = planOps({ spec, topology: buildTopology(spec) }, "restart", options);
+    return {
+        maxUnavailable: plan.maxUnavailable!,
+        waves: stepGroups(plan.steps).map((group) => group.map((s) => ({ host: s.host, command: s.command.join(" ") }))),
+    };
+}
+
+/** Runs the waves one after the other, the commands of a wave at the same time; fails with the first failure of a wave. */
+export async function runWaves(waves: RestartCommand[][], run: (host: string, command: string) => Promise<unknown>): Promise<void> {
+    for (const wave of waves) {
+        const results = await Promise.allSettled(wave.map((c) => run(c.host, c.command)));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+    }
+}
+
+/** The line that compares the restart in waves with the one at a time (the issue's target: at most 60 %, 0 failed). */
+export function formatRatio(oneAtATime: BenchRow, inWaves: BenchRow, target = 0.6): string {
+    const ratio = inWaves.actionSeconds / oneAtATime.actionSeconds;
+    const met = ratio <= target && inWaves.load.failed === 0;
+    return (
+        `${inWaves.name} took ${inWaves.actionSeconds.toFixed(1)}s, ${(ratio * 100).toFixed(0)}% of ${oneAtATime.name} (${oneAtATime.actionSeconds.toFixed(1)}s), ` +
+        `with ${inWaves.load.failed} failed request(s): ${met ? "within" : "NOT within"} the target of ${(target * 100).toFixed(0)}% and 0 failed`
+    );
+}
+
+/**
+ * What bench:deploy measures: the rolling restart of every client in the stack's restart waves,
+ * with `oneAtATime` the same one client of the stack at a time before it, then all clients at once.
+ */
 export async function benchRestarts(
     rehearsal: Rehearsal,
-    options: LoadOptions & { print?: (line: string) => void } = {},
-): Promise<{ rolling: BenchRow; naive: BenchRow }> {
+    options: LoadOptions & { print?: (line: string) => void; oneAtATime?: boolean } = {},
+): Promise<{ rolling: BenchRow; naive: BenchRow; oneAtATime?: BenchRow }> {
     const print = options.print ?? ((line: string) => console.log(line));
     const apps = rehearsal.appHosts;
+    const root = (host: string, command: string) => rehearsal.root(host, command, 600_000);
+    const describe = (order: RestartOrder) => order.waves.map((w) => w.map((c) => c.host).join(" + ")).join(", then ");
+    const measure = async (name: string, order: RestartOrder): Promise<BenchRow> => {
+        await settle(rehearsal);
+        print(`${name}: ${describe(order)}; at most ${order.maxUnavailable} client(s) out of rotation at once`);
+        const r = await underLoad(rehearsal, () => runWaves(order.waves, root), options);
+        print(`    ${r.load.requests} requests, ${r.load.failed} failed, restart took ${r.actionSeconds.toFixed(1)}s`);
+        return { name, load: r.load, actionSeconds: r.actionSeconds };
+    };
+    const oneAtATime = options.oneAtATime ? await measure("one at a time", restartOrder(rehearsal.spec, "1")) : undefined;
+    const rolling = await measure(`in waves (maxUnavailable ${rehearsal.spec.plone.maxUnavailable})`, restartOrder(rehearsal.spec));
     await settle(rehearsal);
-    print(`(a) rolling restart: plone-restart on ${apps.join(", then ")}, one host after the other`);
-    const rolling = await underLoad(
-        rehearsal,
-        async () => {
-            for (const host of apps) await rehearsal.root(host, "plone-restart", 600_000);
-        },
-        options,
-    );
-    print(`    ${rolling.load.requests} requests, ${rolling.load.failed} failed, restart took ${rolling.actionSeconds.toFixed(1)}s`);
-    await settle(rehearsal);
-    print(`(b) naive restart: plone-restart --all-at-once on ${apps.join(" and ")} at the same time`);
-    const naive = await underLoad(rehearsal, () => Promise.all(apps.map((host) => rehearsal.root(host, "plone-restart --all-at-once", 600_000))), options);
+    print(`all at once: plone-restart --all-at-once on ${apps.join(" and ")} at the same time`);
+    const naive = await underLoad(rehearsal, () => Promise.all(apps.map((host) => root(host, "plone-restart --all-at-once"))), options);
     print(`    ${naive.load.requests} requests, ${naive.load.failed} failed, restart took ${naive.actionSeconds.toFixed(1)}s`);
     await settle(rehearsal);
-    return {
-        rolling: { name: "rolling restart", load: rolling.load, actionSeconds: rolling.actionSeconds },
-        naive: { name: "all at once", load: naive.load, actionSeconds: naive.actionSeconds },
-    };
+    return { rolling, oneAtATime, naive: { name: "all at once", load: naive.load, actionSeconds: naive.actionSeconds } };
 }
