@@ -157,11 +157,14 @@ describe("monitoring and off-site backups under mocks", function () {
 
     it("creates the backup bucket private, encrypted, versioned, with a lifecycle; prod's is protected and replicated", () => {
         const bucketsOf = (run: OfflineRun) => byType(run, "aws:s3/bucket:Bucket");
-        expect(bucketsOf(prod).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.deep.equal([
+        expect(bucketsOf(prod).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.have.deep.members([
+            ["prod-access-logs", "plone-aws-prod-logs-123456789012", true],
             ["prod-backups-bucket", "plone-aws-prod-backups-123456789012", true],
             ["prod-backups-replica", "plone-aws-prod-backups-123456789012-eu-central-1", true],
+            ["prod-backups-replica-logs", "plone-aws-prod-logs-123456789012-eu-central-1", true],
         ]);
-        expect(bucketsOf(dev).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.deep.equal([
+        expect(bucketsOf(dev).map((b) => [b.name, plain(b).bucket, b.options.protect])).to.have.deep.members([
+            ["dev-access-logs", "plone-aws-dev-logs-123456789012", false],
             ["dev-backups-bucket", "plone-aws-dev-backups-123456789012", false],
         ]);
         expect(prod.outputs.backupBucket).to.equal("plone-aws-prod-backups-123456789012");
@@ -180,7 +183,10 @@ describe("monitoring and off-site backups under mocks", function () {
         const replication = plain(one(prod, "prod-backups-replication"));
         expect(replication.rules[0].destination.bucket).to.equal("arn:aws:s3:::plone-aws-prod-backups-123456789012-eu-central-1");
         const provider = byType(prod, "pulumi:providers:aws");
-        expect(provider.map((p) => [p.name, plain(p).region])).to.deep.equal([["prod-backups-replica-region", "eu-central-1"]]);
+        expect(provider.map((p) => [p.name, plain(p).region])).to.have.deep.members([
+            ["prod-db-backup-region", "eu-central-1"],
+            ["prod-backups-replica-region", "eu-central-1"],
+        ]);
         // The replica's parts go to the replica's region.
         expect(one(prod, "prod-backups-replica-versioning").options.dependencies).to.include(one(prod, "prod-backups-replica").urn);
     });

@@ -24,6 +24,7 @@ describe("config: plone-aws:monitoring and plone-aws:offsiteBackups", () => {
     it("defaults: the CloudWatch agent on, 30 days of logs, alarms at 85% disk and 90% memory; copies to S3 kept 35 days", () => {
         const { spec } = parseObjects(config());
         expect(spec!.monitoring).to.deep.equal({
+            accessLogs: { enabled: true, expireDays: 365 },
             cloudwatchAgent: true,
             logRetentionDays: 30,
             thresholds: {
