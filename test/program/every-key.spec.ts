@@ -68,11 +68,11 @@ const COMPANIONS: Record<string, (s: Sections) => void> = {
         s.plone.blobs = "database";
         s.hosts = hostsOf(s).filter((h) => !h.layers.includes("shared_blobs")) as unknown as Record<string, unknown>;
     },
-    // A single front end in two AZs may have a load balancer instead of auto's Elastic IP (with an ACM certificate).
+    // A single front end in two AZs may have a load balancer instead of auto's Elastic IP (certbot needs the Elastic IP).
     "plone-aws:frontend.frontDoor": (s) => {
         s.network.azCount = 2;
         delete s.network.availabilityZones;
-        s.frontend.tls = { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-4000-8000-000000000000" };
+        s.frontend.tls = { mode: "none" };
     },
 };
 
