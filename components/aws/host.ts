@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../topology";
-import type { BlobMode } from "../config/schema";
+import type { BlobMode, VolumesConfig } from "../config/schema";
 import { BLOBS_TAG, resourceTags, SNAPSHOT_TAG, Tags } from "./tags";
 import { COMPONENT_TYPES } from "./typeTokens";
 
@@ -26,6 +26,8 @@ export interface HostArgs {
     snapshotTagValue: string;
     /** Production: data volumes are protected and retained on delete (every tier snapshots a volume before deleting it). */
     protectData: boolean;
+    /** EBS type, provisioned IOPS and throughput of the data volumes (plone-aws:volumes). */
+    dataVolumes: Pick<VolumesConfig, "type" | "iops" | "throughput">;
     /** EBS snapshots to create data volumes from, by kind (hosts[].volumeSnapshots). */
     volumeSnapshots?: Partial<Record<string, string>>;
     /** Region, for the EC2 recover action of the auto-recovery alarm. */
@@ -105,7 +107,9 @@ export class Host extends pulumi.ComponentResource {
                 {
                     availabilityZone: args.availabilityZone,
                     size: v.sizeGiB,
-                    type: "gp3",
+                    type: args.dataVolumes.type,
+                    iops: args.dataVolumes.iops,
+                    throughput: args.dataVolumes.throughput,
                     encrypted: true,
                     snapshotId: args.volumeSnapshots?.[v.kind],
                     // Every tier: a volume that Pulumi deletes (a removed host, a replaced volume) is snapshotted first.

@@ -153,6 +153,7 @@ export class PloneStack extends pulumi.ComponentResource {
                     subnetId: this.network.subnet(plan.subnet, plan.az).id,
                     availabilityZone: this.network.zoneName(plan.subnet, plan.az),
                     volumeSnapshots: spec.hosts[i].volumeSnapshots,
+                    dataVolumes: spec.volumes,
                     securityGroupIds: this.network.securityGroupIds(plan.securityGroups),
                     amiId: amiFor(plan.architecture),
                     keyName: keyPair.keyName,

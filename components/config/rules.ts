@@ -92,6 +92,8 @@ export function crossFieldIssues(
             if (parseCidr(network.cidr).prefix <= MAX_VPC_PREFIX) {
                 for (const [key, count] of perSubnet) {
                     const [tier, az] = key.split(":");
+                    // An AZ index outside network.azCount has its own error above, and no subnet.
+                    if (Number(az) >= network.azCount) continue;
                     const subnet = planSubnet(network.cidr, tier as "public" | "private", Number(az));
                     if (count + 2 > subnet.capacity)
                         err(

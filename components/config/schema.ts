@@ -329,6 +329,26 @@ export const ploneSchema = z
             })
             .strict()
             .prefault({}),
+        /** The memcached layer's daemon (RelStorage's shared cache); OpsWorks' built-in memcached layer had these two. */
+        memcached: z
+            .object({
+                /** Cache memory in MB (memcached -m; OpsWorks' memcached.memory). Leave room for the host's own use. */
+                memoryMb: z.number().int().min(16).max(1048576).default(512),
+                /** Simultaneous connections (memcached -c; OpsWorks' memcached.max_connections): every Zope client holds a few. */
+                maxConnections: z.number().int().min(16).max(1048576).default(4096),
+            })
+            .strict()
+            .prefault({}),
+        /** The redis layer's daemon (the celery broker); the cookbook left Redis's own defaults, with no memory limit. */
+        redis: z
+            .object({
+                /** Memory for the queued tasks in MB (maxmemory). A broker must not evict tasks: when it is full, new tasks are refused. */
+                maxMemoryMb: z.number().int().min(16).max(1048576).default(512),
+                /** Simultaneous client connections (maxclients; Redis's default). */
+                maxClients: z.number().int().min(16).max(65000).default(10000),
+            })
+            .strict()
+            .prefault({}),
         solr: z
             .object({
                 enabled: z.boolean().default(false),
@@ -700,9 +720,17 @@ export const accessSchema = z
     })
     .strict();
 
+/** The EBS volume types a data volume may have. */
+const VOLUME_TYPES = ["gp3", "gp2", "io2"] as const;
+
 export const volumesSchema = z
     .object({
-        type: z.enum(["gp3", "gp2", "io2"]).default("gp3"),
+        /** EBS type of every data volume (the root volumes stay gp3). */
+        type: z.enum(VOLUME_TYPES).default("gp3"),
+        /** Provisioned IOPS per data volume: gp3 3000-80000 (3000 when unset), io2 100-256000 (required). */
+        iops: z.number().int().min(100).max(256000).optional(),
+        /** Throughput per data volume in MiB/s, gp3 only: 125-2000 (125 when unset). */
+        throughput: z.number().int().min(125).max(2000).optional(),
         /** Default size in GiB per kind; hosts can override. */
         sizes: z
             .object({
@@ -717,7 +745,14 @@ export const volumesSchema = z
             .strict()
             .prefault({}),
     })
-    .strict();
+    .strict()
+    .superRefine((v, ctx) => {
+        const issue = (key: "iops" | "throughput", message: string) => ctx.addIssue({ code: "custom", path: [key], message });
+        if (v.type === "io2" && v.iops === undefined) issue("iops", "required with type io2: the provisioned IOPS of each data volume (100-256000)");
+        if (v.type === "gp2" && v.iops !== undefined) issue("iops", "gp2 volumes have no provisioned IOPS (they follow the size): use type gp3 or io2");
+        if (v.type === "gp3" && v.iops !== undefined && (v.iops < 3000 || v.iops > 80000)) issue("iops", "gp3 takes 3000-80000 IOPS");
+        if (v.type !== "gp3" && v.throughput !== undefined) issue("throughput", `only gp3 volumes take a throughput, not ${v.type}`);
+    });
 
 /** AWS quotas the stack checks against; the defaults are AWS's, raise them when AWS raised yours. */
 export const quotasSchema = z

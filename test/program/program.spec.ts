@@ -87,6 +87,16 @@ describe("the program under mocks", function () {
         }
     });
 
+    it("gives the data volumes volumes.type with its IOPS and throughput (the root volumes stay gp3)", async () => {
+        const loaded = loadRepoStack("prod");
+        const raw = { ...loaded.config.raw, "plone-aws:volumes": JSON.stringify({ type: "io2", iops: 12000 }) };
+        const run = await runOffline({ ...loaded.config, raw }, { addresses: addressPlan(loaded.spec) });
+        const volumes = byType(run, "aws:ebs/volume:Volume");
+        expect(volumes).to.have.length(byType(prod, "aws:ebs/volume:Volume").length);
+        for (const v of volumes) expect(plain(v), v.name).to.include({ type: "io2", iops: 12000, encrypted: true }).and.not.have.property("throughput");
+        for (const i of byType(run, "aws:ec2/instance:Instance")) expect(plain(i).rootBlockDevice.volumeType).to.equal("gp3");
+    });
+
     it("tags every taggable resource with the stack, and host resources with their layer", () => {
         for (const run of [dev, prod]) {
             const taggable = run.resources.filter((r) => TAGGABLE.test(r.type));

@@ -516,3 +516,26 @@ describe("config validation", () => {
         expect(r.warnings.map((w) => w.path)).to.include("plone-aws:database.multiAz");
     });
 });
+
+describe("config: the data volumes' EBS type", () => {
+    const withVolumes = (volumes: Record<string, unknown>) => parseObjects({ ...minimalConfig(), "plone-aws:volumes": volumes });
+    const errorsOf = (volumes: Record<string, unknown>) => withVolumes(volumes).errors.map((e) => `${e.path}: ${e.message}`);
+
+    it("takes gp3 (default), gp3 with IOPS and throughput, gp2, and io2 with its IOPS", () => {
+        expect(withVolumes({}).spec!.volumes).to.include({ type: "gp3" }).and.not.have.any.keys("iops", "throughput");
+        expect(withVolumes({ type: "gp3", iops: 6000, throughput: 250 }).spec!.volumes).to.deep.include({ type: "gp3", iops: 6000, throughput: 250 });
+        expect(withVolumes({ type: "gp2" }).errors).to.deep.equal([]);
+        expect(withVolumes({ type: "io2", iops: 10000 }).spec!.volumes).to.deep.include({ type: "io2", iops: 10000 });
+    });
+
+    it("refuses io2 without IOPS, IOPS on gp2, a throughput off gp3 and gp3 IOPS out of range, by key", () => {
+        expect(errorsOf({ type: "io2" })).to.deep.equal([
+            "plone-aws:volumes.iops: required with type io2: the provisioned IOPS of each data volume (100-256000)",
+        ]);
+        expect(errorsOf({ type: "gp2", iops: 3000 })[0]).to.match(/^plone-aws:volumes\.iops: gp2 volumes have no provisioned IOPS/);
+        expect(errorsOf({ type: "io2", iops: 3000, throughput: 500 })).to.deep.equal([
+            "plone-aws:volumes.throughput: only gp3 volumes take a throughput, not io2",
+        ]);
+        expect(errorsOf({ type: "gp3", iops: 1000 })).to.deep.equal(["plone-aws:volumes.iops: gp3 takes 3000-80000 IOPS"]);
+    });
+});

@@ -112,6 +112,15 @@ describe("render: logrotate", () => {
         );
         expect(files["/etc/logrotate.d/plone-aws"]).to.include(`${PATHS.logDir}/*.log {`).and.include("su root plone");
         const prod = VARIANTS.prod();
-        expect(renderLogrotateFiles(prod, host(prod, "web-1")).map((f) => f.path)).to.deep.equal(["/etc/logrotate.d/plone-aws"]);
+        expect(renderLogrotateFiles(prod, host(prod, "web-1")).map((f) => f.path)).to.deep.equal(["/etc/logrotate.d/plone-aws", "/etc/logrotate.d/nginx"]);
+        expect(renderLogrotateFiles(prod, host(prod, "app-1")).map((f) => f.path)).to.not.include("/etc/logrotate.d/nginx");
+    });
+
+    it("keeps frontend.nginx.logRetentionDays of nginx's daily logs (the cookbook's log_retention_days)", () => {
+        const prod = VARIANTS.prod();
+        const nginx = (p: typeof prod) => renderLogrotateFiles(p, host(p, "web-1")).find((f) => f.path === "/etc/logrotate.d/nginx")!.content;
+        expect(nginx(prod)).to.match(/\/var\/log\/nginx\/\*\.log \{[^}]*daily[^}]*rotate 14\n/);
+        const longer = { ...prod, spec: { ...prod.spec, frontend: { ...prod.spec.frontend, nginx: { ...prod.spec.frontend.nginx, logRetentionDays: 90 } } } };
+        expect(nginx(longer)).to.match(/rotate 90\n/);
     });
 });

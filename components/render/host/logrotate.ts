@@ -5,6 +5,7 @@ import type { RenderContext, RenderedFile } from "../context";
 import { rootFile } from "../scriptKit";
 import { appLayout, SUPERVISOR_LOG_DIR } from "../app/layout";
 import { runsBuild } from "../../layers";
+import { DEFAULT_FRONTEND_LAYOUT } from "../frontend/layout";
 
 function stanza(paths: string[], directives: string[]): string {
     return [`${paths.join(" ")} {`, ...directives.map((d) => `    ${d}`), "}"].join("\n");
@@ -40,8 +41,37 @@ export function renderPloneAwsLogrotate(): string {
     ].join("\n");
 }
 
+/**
+ * Replaces the nginx package's own file: daily, frontend.nginx.logRetentionDays kept (the cookbook
+ * edited Debian's file to the same). Otherwise Debian's: reopened through the init script.
+ */
+export function renderNginxLogrotate(ctx: RenderContext): string {
+    const days = ctx.spec.frontend.nginx.logRetentionDays;
+    return [
+        `# nginx's logs (plone-aws): daily, ${days} kept (frontend.nginx.logRetentionDays).`,
+        stanza(
+            [`${DEFAULT_FRONTEND_LAYOUT.paths.nginxLogDir}/*.log`],
+            [
+                "daily",
+                "missingok",
+                `rotate ${days}`,
+                "compress",
+                "delaycompress",
+                "notifempty",
+                "create 0640 www-data adm",
+                "sharedscripts",
+                "postrotate",
+                "    invoke-rc.d nginx rotate >/dev/null 2>&1 || true",
+                "endscript",
+            ],
+        ),
+        "",
+    ].join("\n");
+}
+
 export function renderLogrotateFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const files = [rootFile("/etc/logrotate.d/plone-aws", renderPloneAwsLogrotate())];
+    if (host.layers.includes("frontend")) files.push(rootFile("/etc/logrotate.d/nginx", renderNginxLogrotate(ctx)));
     if (runsBuild(host)) {
         files.push(
             rootFile("/etc/logrotate.d/supervisor", renderSupervisorLogrotate()),
