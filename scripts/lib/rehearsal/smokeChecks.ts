@@ -20,6 +20,8 @@ export interface SmokeContext {
     /** Planned private IP by host name (and "bastion"). */
     addresses: Record<string, string>;
     steps: RehearsalStep[];
+    /** The names of what AWS stand-ins play (an RDS endpoint), with what to call them in a failure. */
+    standins?: Record<string, string>;
 }
 
 export interface SmokeCheck {
@@ -315,7 +317,7 @@ export const everyClientUsesItsServices: SmokeCheck = {
     async run(ctx) {
         const topology = topologyOf(ctx);
         const expected = expectedServices(topology, ctx.spec);
-        const hostByAddress = Object.fromEntries(Object.entries(ctx.addresses).map(([name, address]) => [address, name]));
+        const hostByAddress = { ...Object.fromEntries(Object.entries(ctx.addresses).map(([name, address]) => [address, name])), ...ctx.standins };
         const token = crypto.randomBytes(6).toString("hex");
         const clients = topology.hosts.flatMap((h) => h.clients.map((c) => ({ host: h.name, client: c.name, port: c.port })));
         const round = () =>
