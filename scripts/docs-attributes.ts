@@ -30,8 +30,8 @@ export function attributesDocument(): string {
     return `# OpsWorks attributes and their plone-aws keys
 
 Every configurable key of the OpsWorks \`plone_buildout\` cookbook (the 217 attributes of its
-\`attributes/*.rb\`, numbered as in the cookbook inventory, section 2) and the \`deploy.<app>\` inputs
-OpsWorks itself filled in, with what plone-aws makes of each: ${ATTRIBUTES.length} keys (${summary}).
+\`attributes/*.rb\`, numbered as in the cookbook inventory, section 2), the \`deploy.<app>\` inputs
+OpsWorks itself filled in and the attributes of its built-in memcached layer, with what plone-aws makes of each: ${ATTRIBUTES.length} keys (${summary}).
 
 - **mapped**: carried to the plone-aws key named (\`npm run import-opsworks\` does it for you).
 - **secret**: a \`pulumi config set --secret\` key; never written into a stack file.

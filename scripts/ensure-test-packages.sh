@@ -32,6 +32,10 @@ declare -A PACKAGES=(
   [numfmt]=coreutils
   [runuser]=util-linux
   [setpriv]=util-linux
+  # The cache and broker daemons, with the files plone-aws renders (test/daemons/cache-broker).
+  [memcached]=memcached
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
   # The workflow replay runs the jobs' jq.
   [jq]=jq
 )

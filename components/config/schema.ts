@@ -309,6 +309,26 @@ export const ploneSchema = z
             })
             .strict()
             .prefault({}),
+        /** The memcached layer's daemon (RelStorage's shared cache); OpsWorks' built-in memcached layer had these two. */
+        memcached: z
+            .object({
+                /** Cache memory in MB (memcached -m; OpsWorks' memcached.memory). Leave room for the host's own use. */
+                memoryMb: z.number().int().min(16).max(1048576).default(512),
+                /** Simultaneous connections (memcached -c; OpsWorks' memcached.max_connections): every Zope client holds a few. */
+                maxConnections: z.number().int().min(16).max(1048576).default(4096),
+            })
+            .strict()
+            .prefault({}),
+        /** The redis layer's daemon (the celery broker); the cookbook left Redis's own defaults, with no memory limit. */
+        redis: z
+            .object({
+                /** Memory for the queued tasks in MB (maxmemory). A broker must not evict tasks: when it is full, new tasks are refused. */
+                maxMemoryMb: z.number().int().min(16).max(1048576).default(512),
+                /** Simultaneous client connections (maxclients; Redis's default). */
+                maxClients: z.number().int().min(16).max(65000).default(10000),
+            })
+            .strict()
+            .prefault({}),
         solr: z
             .object({
                 enabled: z.boolean().default(false),

@@ -24,6 +24,18 @@ export function haproxyWord(value: string, what = "a value"): string {
     return `'${oneLine(value, what, "haproxy.cfg").replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A word of memcached.conf (Debian's wrapper splits option lines at blanks) or redis.conf: an
+ * address, a number or a path of letters, digits and . : , / _ -, never a blank, quote or # (both
+ * files would read those as separators, quotes or comments).
+ */
+export function daemonWord(value: string | number, what = "a value"): string {
+    const text = String(value);
+    if (!/^[A-Za-z0-9.:,/_-]+$/.test(text))
+        throw new UnencodableValueError(`${what} (${JSON.stringify(text)}) is not a plain word a daemon's configuration can hold`);
+    return text;
+}
+
 /** A value of a supervisor program option: supervisor expands %(name)s, so a literal % is %%. */
 export function supervisorValue(value: string, what = "a value"): string {
     return oneLine(value, what, "a supervisor program").replace(/%/g, "%%");

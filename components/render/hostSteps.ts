@@ -18,6 +18,7 @@ import { monitoringServices, renderMonitoringFiles } from "./monitoring";
 import { renderOperationsFiles } from "./operations";
 import { redactionFile, redactionTexts, redactStage, secretValues } from "./host/redaction";
 import { runsBuild } from "../layers";
+import { daemonServices, renderDaemonFiles } from "./daemons";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -46,6 +47,7 @@ export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
         ...(host.layers.includes("frontend") ? renderFrontendFiles(ctx, host) : []),
         ...renderAppFiles(ctx, host),
         ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
+        ...renderDaemonFiles(ctx, host),
         ...renderOperationsFiles(ctx, host),
         ...renderMonitoringFiles(ctx, host),
         redactionFile(ctx.secrets),
@@ -108,6 +110,7 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
             reload: `mkdir -p ${PATHS.runtimeDir} && touch ${RESTART_PENDING}`,
         });
     }
+    services.push(...daemonServices(host));
     services.push(...monitoringServices(ctx));
     return services;
 }

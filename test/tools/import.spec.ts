@@ -385,6 +385,14 @@ describe("the OpsWorks attribute table", function () {
         expect(attributesMarkdown().split("\n")).to.have.length(ATTRIBUTES.length + 2);
     });
 
+    it("carries OpsWorks' built-in memcached attributes to plone.memcached (max_connections was a string there)", function () {
+        const json = fixture("simple-single-host.json") as Record<string, Json>;
+        const r = convert("simple-single-host.json", {}, { ...json, memcached: { memory: 1024, max_connections: "2048", user: "nobody" } });
+        expect(r.text, JSON.stringify(r.report)).to.be.a("string");
+        expect(section(r.text!, "plone").memcached).to.deep.equal({ memoryMb: 1024, maxConnections: 2048 });
+        expect(lines(r, "dropped").join("\n")).to.include("memcached runs as Debian's memcache user");
+    });
+
     it("maps Ubuntu packages to Debian 12 names and drops Ubuntu version pins", function () {
         expect(debianPackages(["libjpeg8-dev", "libtiff4-dev", "liblcms1-dev", "libfreetype6-dev", "mime-support", "wv", "python-dev"]).packages).to.deep.equal(
             ["libjpeg-dev", "libtiff-dev", "liblcms2-dev", "libfreetype-dev", "media-types", "wv"],

@@ -95,7 +95,9 @@ describe("deploy.cfg", function () {
 
         it("runs the ZEO server with backups, and two clients sharing its blob directory", function () {
             expect(lines(option(cfg, "buildout", "parts"))).to.deep.equal(["zeoserver", "backup", "client1", "client2"]);
-            expect(option(cfg, "zeoserver", "zeo-address")).to.equal("0.0.0.0:8001");
+            // The private address the clients are given, not every interface.
+            expect(option(cfg, "zeoserver", "zeo-address")).to.equal(`${ctx.addresses["dev-1"]}:8001`);
+            expect(option(cfg, "zeoserver", "zeo-address")).to.equal(cfg["zeo-host"].address);
             expect(option(cfg, "zeoserver", "file-storage")).to.equal(`${PATHS.filestorage}/Data.fs`);
             expect(option(cfg, "zeoserver", "blob-storage")).to.equal(PATHS.localBlobs);
             expect(option(cfg, "client1", "shared-blob")).to.equal("on");

@@ -198,3 +198,24 @@ describe("the app files of a host", function () {
         expect(renderAppFiles(ctx, host("app-2")).length).to.be.greaterThan(5);
     });
 });
+
+describe("deploy.env: the celery broker", function () {
+    it("gives the app's programs CELERY_BROKER_URL: the redis host's private address, as deploy.cfg's [celery-broker]", function () {
+        const { ctx, host } = contextOf(VARIANTS.celery());
+        for (const name of ["app-1", "app-2"]) {
+            const env = source(renderDeployEnv(ctx, host(name)));
+            expect(env.APP_ENVIRONMENT, name).to.include(`CELERY_BROKER_URL=redis://${ctx.addresses["zeo-1"]}:6379/0`);
+        }
+        // The broker host itself runs no celery program.
+        expect(source(renderDeployEnv(ctx, host("zeo-1"))).APP_ENVIRONMENT).to.deep.equal([]);
+    });
+
+    it("an external broker (plone.celery.brokerHost) is the one the programs are given", function () {
+        const spec = VARIANTS.celery();
+        spec.hosts = spec.hosts.map((h) => ({ ...h, layers: h.layers.filter((l) => l !== "redis") }));
+        spec.plone.celery.brokerHost = "broker.example.internal";
+        spec.plone.celery.brokerPort = 6380;
+        const { ctx, host } = contextOf(spec);
+        expect(source(renderDeployEnv(ctx, host("app-1"))).APP_ENVIRONMENT).to.include("CELERY_BROKER_URL=redis://broker.example.internal:6380/0");
+    });
+});

@@ -40,7 +40,8 @@ describe("supervisor programs", function () {
             stdout_logfile_backups: "10",
         });
         expect(conf["program:plone-haproxy-agent"]).to.include({
-            command: "/usr/local/sbin/plone-haproxy-agent",
+            // The private address the front ends' agent checks use, not every interface.
+            command: `/usr/local/sbin/plone-haproxy-agent --bind ${ctx.addresses["dev-1"]}`,
             environment: 'PLONE_DEPLOY_ENV="/etc/plone-aws/plone/deploy.env"',
         });
     });

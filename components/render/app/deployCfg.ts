@@ -158,7 +158,7 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
         );
         if (isClientHost) cfg.set("zeoserver", "address", "${zeo-host:address}");
     }
-    if (host.layers.includes("zeoserver")) renderZeoServer(ctx, cfg, storage.zeoServerBlobs);
+    if (host.layers.includes("zeoserver")) renderZeoServer(ctx, host, cfg, storage.zeoServerBlobs);
 
     if (relstorage) {
         const db = ctx.database;
@@ -225,10 +225,11 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
     return [...header, cfg.render(), ...additional].join("\n");
 }
 
-function renderZeoServer(ctx: RenderContext, cfg: BuildoutConfig, blobDir: string | undefined): void {
+function renderZeoServer(ctx: RenderContext, host: HostPlan, cfg: BuildoutConfig, blobDir: string | undefined): void {
     const { plone } = ctx.spec;
+    // The private address, where every client connects (those on this host too: [zeo-host]); not 0.0.0.0.
     cfg.comment("zeoserver", "The ZEO server on this host")
-        .set("zeoserver", "zeo-address", `0.0.0.0:${PORTS.zeo}`)
+        .set("zeoserver", "zeo-address", `${addressOf(host.name, ctx.addresses)}:${PORTS.zeo}`)
         .set("zeoserver", "file-storage", `${PATHS.filestorage}/Data.fs`)
         .set("zeoserver", "blob-storage", blobDir)
         .set("zeoserver", "pack-days", String(plone.pack.days));

@@ -5,7 +5,7 @@ import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../../topology/ports";
 import { appLayout, BUILDOUT_SHARED_DIRS } from "./layout";
 import { hostStorage } from "./storage";
-import type { RenderContext } from "../context";
+import { resolveEndpoint, type RenderContext } from "../context";
 import type { StackSpec } from "../../config/spec";
 import { haproxyCheckIntervals } from "../frontend/haproxy";
 import { shellAssignments } from "../shell";
@@ -14,10 +14,23 @@ import { newRelicEnvironment } from "../monitoring/newRelic";
 
 /** NAME=value of every variable plone-app-env adds to the app's programs (besides the secrets). */
 function appEnvironmentOf(ctx: RenderContext, host: HostPlan): string[] {
-    const env = { ...ctx.spec.app.environment, ...newRelicEnvironment(ctx, host) };
+    const env = { ...brokerEnvironment(ctx, host), ...ctx.spec.app.environment, ...newRelicEnvironment(ctx, host) };
     return Object.keys(env)
         .sort()
         .map((k) => `${k}=${env[k]}`);
+}
+
+/**
+ * The broker the topology names, for celery (its worker, beat, and the clients that queue tasks):
+ * celery reads CELERY_BROKER_URL before any configuration, so the programs reach the redis layer's
+ * private address (or plone.celery.brokerHost) whatever the buildout's own celery settings say.
+ * app.environment may still set it.
+ */
+function brokerEnvironment(ctx: RenderContext, host: HostPlan): Record<string, string> {
+    const broker = ctx.topology.endpoints.broker;
+    if (!broker || !host.layers.includes("plone_instances")) return {};
+    const { address, port } = resolveEndpoint(broker, ctx.addresses);
+    return { CELERY_BROKER_URL: `redis://${address}:${port}/0` };
 }
 
 /** Seconds after draining a client before its connections are counted: one agent check plus a margin. */

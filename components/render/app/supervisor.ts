@@ -6,7 +6,7 @@ import type { InitCommand } from "../../config/schema";
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, PORTS } from "../../topology/ports";
 import { appLayout, programName } from "./layout";
-import type { RenderContext } from "../context";
+import { addressOf, type RenderContext } from "../context";
 import { supervisorValue } from "../encode";
 import { HAPROXY_AGENT, haproxyAgentFile } from "./haproxyAgent";
 import { APP_ENV_PROGRAM, DEPLOY_ENV_VARIABLE } from "../hostScripts/appEnv";
@@ -142,8 +142,10 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
     ];
     for (const p of supervisorPrograms(ctx, host)) {
         const log = (stream: string) => `${layout.supervisorLogDir}/${p.name}-${stream}.log`;
+        // The agent listens on the private address, where the front ends ask (one on this host too): not every interface.
+        const command = p.role === "agent" ? `${p.command} --bind ${addressOf(host.name, ctx.addresses)}` : p.command;
         const lines: [string, string | number | boolean | undefined][] = [
-            ["command", supervisorValue(p.command, `the command of ${p.name}`)],
+            ["command", supervisorValue(command, `the command of ${p.name}`)],
             ["directory", p.role === "agent" ? "/" : layout.current],
             ["user", p.user],
             ["environment", Object.keys(p.environment).length > 0 ? supervisorEnvironment(p.environment) : undefined],

@@ -1,5 +1,6 @@
 // Every attribute of the OpsWorks plone_buildout cookbook (the 217 keys of the cookbook inventory,
-// section 2), the deploy.<app> inputs OpsWorks itself filled in, and what plone-aws makes of each.
+// section 2), the deploy.<app> inputs OpsWorks itself filled in, the attributes of its built-in memcached
+// layer, and what plone-aws makes of each.
 // The importer classifies every key of a stack Custom JSON with this table, and
 // docs/opsworks-attributes.md is generated from (or checked against) it.
 import { kindOfKey, stringKeys } from "../../../components/config/stringKeys";
@@ -306,6 +307,13 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(153, "redis.config.vm.vm_swap_file", "Redis virtual memory was removed in Redis 2.6"),
     dropped(154, "redis.config.listen_port", "the redis layer listens on 6379; an external broker's port is plone.celery.brokerPort"),
     dropped(155, "memcached.port", "memcached listens on 11211 (the cookbook hard-coded it too)"),
+    // OpsWorks' built-in memcached layer (not the cookbook's): a Custom JSON could override its attributes.
+    mapped(null, "memcached.memory", P("plone", "memcached", "memoryMb"), "OpsWorks' built-in memcached layer: MB of cache (default 512)"),
+    mapped(null, "memcached.max_connections", P("plone", "memcached", "maxConnections"), "OpsWorks' built-in memcached layer: connections (default 4096)"),
+    dropped(null, "memcached.user", "memcached runs as Debian's memcache user"),
+    dropped(null, "memcached.pid_file", "Debian's pidfile"),
+    dropped(null, "memcached.start_command", "plone-aws starts memcached with the host's service manager"),
+    dropped(null, "memcached.stop_command", "plone-aws stops memcached with the host's service manager"),
     dropped(156, "apt.unattended_upgrades.enable", "every host installs security updates unattended"),
     unsupported(157, "apt.unattended_upgrades.mail", "the hosts send no mail"),
     unsupported(158, "apt.unattended_upgrades.package_blacklist", "no package is held back (newrelic-sysmond is gone)"),

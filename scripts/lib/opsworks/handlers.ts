@@ -123,6 +123,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     "plone_instances.celerybeat": (v, _at, c) => {
         c.facts.celerybeat = bool(v);
     },
+    // OpsWorks documents max_connections as a string ('4096').
+    "memcached.max_connections": (v, at, c) => c.set("plone.memcached.maxConnections", typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v, at),
     "plone_instances.broker.host": (v, at, c) => {
         if (v !== null) c.set("plone.celery.brokerHost", str(v), at);
     },
