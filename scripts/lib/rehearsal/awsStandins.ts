@@ -78,7 +78,8 @@ export function rdsStandinScript(rds: RdsStandin, vpcCidr: string): string {
         "conf=/etc/postgresql/$version/main",
         `cat > "$conf/conf.d/plone-aws-rds-standin.conf" <<'EOF'\nlisten_addresses = '*'\nport = ${rds.port}\npassword_encryption = 'scram-sha-256'\nEOF`,
         `grep -q 'plone-aws rds stand-in' "$conf/pg_hba.conf" || echo 'host all all ${vpcCidr} scram-sha-256 # plone-aws rds stand-in' >> "$conf/pg_hba.conf"`,
-        'pg_ctlcluster "$version" main status >/dev/null 2>&1 && pg_ctlcluster "$version" main reload || pg_ctlcluster "$version" main start',
+        // listen_addresses and port take a restart (a reload keeps the old ones).
+        'pg_ctlcluster "$version" main status >/dev/null 2>&1 && pg_ctlcluster "$version" main restart || pg_ctlcluster "$version" main start',
         `runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p ${rds.port} <<'SQL'\n${sql}\nSQL`,
         'echo "PostgreSQL $version"',
     ].join("\n");

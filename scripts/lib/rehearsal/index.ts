@@ -48,7 +48,8 @@ export const WHAT_IS_REAL = [
     "The Plone buildout cannot be built here (no PyPI): the hosts deploy a fixture buildout served by git daemon",
     "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app.",
     "Everything else is real: the scripts pulumi up sends over SSH, apt, git, releases, supervisor, haproxy, varnish,",
-    "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices.",
+    "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices. What AWS itself",
+    "provides (RDS) is played by a stand-in test host, named below.",
 ].join("\n");
 
 export interface RehearsalStartOptions extends StackSelection {
