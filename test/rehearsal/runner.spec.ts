@@ -24,7 +24,7 @@ function command(host: string, step: string, create: string, opts: { stdin?: pul
     return new remote.Command(
         `prod-${host}-provision-${step}`,
         {
-            connection: { host: addresses[host], user: "admin", privateKey, proxy: { host: "203.0.113.9", user: "admin", privateKey } },
+            connection: { host: addresses[host], user: "admin", privateKey, proxy: { host: addresses["bastion"], user: "admin", privateKey } },
             create,
             stdin: opts.stdin,
         },
@@ -82,7 +82,7 @@ describe("rehearsal runner over SSH", function () {
         expect(web).to.contain("stdin | admin");
         expect(web).to.contain(`stdin | ${sha}  -`);
         expect(lines.some((l) => /^\[app-1\] second \.\.\. ok \d+\.\ds$/.test(l))).to.equal(true);
-        expect(lines.join("\n")).to.contain("through the bastion (203.0.113.9); the rehearsal connects to their private addresses directly");
+        expect(lines.join("\n")).to.contain(`connecting through the bastion admin@${addresses["bastion"]} with ProxyJump, as pulumi up does`);
         expect(report.smoke.map((s) => s.ok)).to.deep.equal([true]);
         expect(report.leftovers).to.deep.equal([]);
         console.log(

@@ -157,6 +157,9 @@ describe("steps from a captured program", function () {
             timeoutMs: 1_200_000,
             viaBastion: "203.0.113.5",
         });
+        // ssh goes through the bastion as connection.proxy says (its user; here no instance has 203.0.113.5).
+        expect(by["app-1/setup"].proxy).to.deep.equal({ address: "203.0.113.5", user: "admin" });
+        expect(by["app-2/marker"].proxy).to.equal(undefined);
         expect(by["app-1/setup"].dependsOn).to.deep.equal([by["app-1/ready"].urn]);
         // connection.user defaults to root, as pulumi-command's does.
         expect(by["app-2/marker"].user).to.equal("root");

@@ -20,6 +20,8 @@ const BUILD_BASE = path.join(HOST_SCRIPTS, "build-base.sh");
 export const BASE_PACKAGES = [
     "openssh-server",
     "python3",
+    // The stand-in clients reach RelStorage's database with it (the buildout would install psycopg2 as an egg).
+    "python3-psycopg2",
     "ca-certificates",
     "iproute2",
     "procps",

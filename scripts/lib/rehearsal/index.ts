@@ -21,6 +21,8 @@ import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
 import { RehearsalApp, withRehearsalApp, withRehearsalSecrets } from "./stack";
+import { RdsStandin, rdsStandinOf, rdsStandinScript } from "./awsStandins";
+import { planMismatches, plannedSteps } from "./planMatch";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
 import { StandinRepo } from "./standin";
@@ -46,7 +48,8 @@ export const WHAT_IS_REAL = [
     "The Plone buildout cannot be built here (no PyPI): the hosts deploy a fixture buildout served by git daemon",
     "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app.",
     "Everything else is real: the scripts pulumi up sends over SSH, apt, git, releases, supervisor, haproxy, varnish,",
-    "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices.",
+    "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices. What AWS itself",
+    "provides (RDS) is played by a stand-in test host, named below.",
 ].join("\n");
 
 export interface RehearsalStartOptions extends StackSelection {
@@ -83,6 +86,8 @@ export class Rehearsal {
     appChanges: string[] = [];
     /** Planned private IP by host name (and "bastion"). */
     readonly addresses: Record<string, string>;
+    /** The RDS instance of the plan, played by a PostgreSQL test host (none without RDS). */
+    rds?: RdsStandin;
     private app: RehearsalApp;
     private readonly deployKey: string;
 
@@ -177,22 +182,37 @@ export class Rehearsal {
             );
         }
         this.steps = steps;
+        this.rds = rdsStandinOf(this.program, this.spec);
     }
 
     /** Starts a test host for every planned instance, with its EBS volumes. */
     async startHosts(): Promise<void> {
         const volumes = plannedVolumes(this.program, this.addresses);
-        const started = await this.hosts.startHosts(
-            Object.entries(this.addresses).map(([name, address]) => ({
+        const started = await this.hosts.startHosts([
+            ...Object.entries(this.addresses).map(([name, address]) => ({
                 name,
                 address,
                 volumes: (volumes[name] ?? []).map(({ volumeId, sizeGiB }) => ({ volumeId, sizeGiB })),
             })),
-        );
+            ...(this.rds ? [{ name: this.rds.host, address: this.rds.address, dnsNames: [this.rds.endpoint] }] : []),
+        ]);
         for (const h of started) {
             const vols = h.volumes.map((v) => `${v.device}=${v.volumeId} (${v.sizeGiB} GiB, ${v.loop})`).join(", ");
             this.print(`[${h.name}] test host ${h.address} (${h.hostname}) up in ${seconds(h.startSeconds)}${vols ? `; EBS volumes ${vols}` : ""}`);
         }
+        if (this.rds) {
+            const t = Date.now();
+            const version = (await this.root(this.rds.host, rdsStandinScript(this.rds, this.spec.network.cidr), 600_000)).trim().split("\n").pop();
+            this.print(
+                `[stand-in] RDS ${this.rds.endpoint}:${this.rds.port} is played by ${version} on test host ${this.rds.host} (${this.rds.address}), ` +
+                    `database ${this.rds.dbName}, master user ${this.rds.username} with the password the program sets (${seconds((Date.now() - t) / 1000)})`,
+            );
+        }
+    }
+
+    /** The AWS parts this rehearsal plays with local stand-ins, one line each. */
+    get standins(): string[] {
+        return [...(this.rds ? [`RDS endpoint ${this.rds.endpoint}:${this.rds.port}: PostgreSQL on test host ${this.rds.host} (${this.rds.address})`] : [])];
     }
 
     /** Runs every step of the current plan, as a `pulumi up` that creates or replaces them all. */
@@ -208,7 +228,14 @@ export class Rehearsal {
     }
 
     smokeContext(): SmokeContext {
-        return { spec: this.spec, run: this.program, hosts: this.hosts, addresses: this.addresses, steps: this.steps };
+        return {
+            spec: this.spec,
+            run: this.program,
+            hosts: this.hosts,
+            addresses: this.addresses,
+            steps: this.steps,
+            standins: this.rds ? { [this.rds.endpoint]: `RDS, played by ${this.rds.host}` } : {},
+        };
     }
 
     smoke(checks: SmokeCheck[] = SMOKE_CHECKS, signal?: AbortSignal): Promise<SmokeResult[]> {
@@ -270,6 +297,10 @@ export interface RehearsalReport {
     timings: { vpcSeconds: number; hostsSeconds: number; teardownSeconds: number; totalSeconds: number };
     /** What teardown could not remove (empty when all is gone, or kept). */
     leftovers: string[];
+    /** How the executed commands differ from the plan's provisioning steps (plone-aws's program only). */
+    planMismatches?: string[];
+    /** The AWS parts played by local stand-ins. */
+    standins: string[];
 }
 
 /** Provisions the hosts again, as a `pulumi up` after a change re-runs every step, and judges it. */
@@ -295,6 +326,7 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
         smoke: [],
         timings: { vpcSeconds: 0, hostsSeconds: 0, teardownSeconds: 0, totalSeconds: 0 },
         leftovers: [],
+        standins: [],
     };
 
     let rehearsal: Rehearsal;
@@ -343,7 +375,16 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
             print(`The rehearsal's changes to the stack: ${rehearsal.appChanges.join("; ")}.`);
         }
         await rehearsal.startHosts();
+        report.standins = rehearsal.standins;
         report.result = await rehearsal.provision({ concurrency, signal: interruption.signal });
+        if (!options.program && report.result.ok) {
+            report.planMismatches = planMismatches(plannedSteps(rehearsal.spec), report.result.results);
+            print(
+                report.planMismatches.length
+                    ? `the executed commands differ from the plan's provisioning steps: ${report.planMismatches.join("; ")}`
+                    : `the executed commands are the plan's ${report.steps.length} provisioning steps, in the order the plan constrains`,
+            );
+        }
         if (report.result.ok && !interrupted) {
             // A program of its own (tests) gets only the check that needs no plone-aws daemons.
             report.smoke = await rehearsal.smoke(options.smokeChecks ?? (options.program ? [hostsAnswerAtTheirAddresses] : SMOKE_CHECKS), interruption.signal);
@@ -369,7 +410,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
     const result = report.result;
     const second = report.second;
     const secondOk = !wantSecond || (!!second && second.result.ok && !second.daemonChanges.length && !second.problems.length);
-    const ok = !interrupted && !!result?.ok && report.smoke.every((s) => s.ok) && secondOk && report.leftovers.length === 0;
+    const planOk = !report.planMismatches?.length;
+    const ok = !interrupted && !!result?.ok && report.smoke.every((s) => s.ok) && secondOk && planOk && report.leftovers.length === 0;
     report.exitCode = interrupted ? 130 : ok ? 0 : 1;
     report.timings = { ...hosts.timings, totalSeconds: (Date.now() - startedAt) / 1000 };
     const perHost = new Map<string, number>();
@@ -395,7 +437,13 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
             `  test hosts     ${hosts.hosts.size} started in ${seconds(hosts.timings.hostsSeconds)}`,
             `  commands       ${(result?.results ?? []).filter((r) => r.status === "ok").length}/${report.steps.length} ok in ${seconds(result?.seconds ?? 0)}` +
                 (perHost.size ? ` (${[...perHost].map(([h, s]) => `${h} ${seconds(s)}`).join(", ")})` : ""),
+            ...(report.planMismatches
+                ? [
+                      `  plan match     ${report.planMismatches.length ? `${report.planMismatches.length} difference(s)` : "the commands run are the plan's steps"}`,
+                  ]
+                : []),
             `  smoke checks   ${report.smoke.filter((s) => s.ok).length}/${report.smoke.length} ok`,
+            ...(report.standins.length ? [`  stand-ins      ${report.standins.join("; ")}`] : []),
             ...secondLine,
             `  teardown       ${options.keep ? "kept (--keep)" : seconds(hosts.timings.teardownSeconds)}`,
             `  total          ${seconds(report.timings.totalSeconds)}`,
@@ -413,9 +461,11 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalRepor
                             .join("; ")}`
                       : !secondOk
                         ? `FAILED: the second run ${second?.result.failed ? `failed at [${second.result.failed.host}] ${second.result.failed.step}` : "changed or restarted something (see above)"}`
-                        : report.leftovers.length
-                          ? "FAILED: teardown left parts of the run behind"
-                          : "FAILED: see above",
+                        : !planOk
+                          ? "FAILED: the executed commands are not the plan's provisioning steps"
+                          : report.leftovers.length
+                            ? "FAILED: teardown left parts of the run behind"
+                            : "FAILED: see above",
         ].join("\n"),
     );
     return report;

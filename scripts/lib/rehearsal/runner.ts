@@ -37,8 +37,13 @@ export interface RehearsalStep {
     update?: string;
     /** Sent as SSH environment requests, which sshd applies only for names in AcceptEnv. */
     environment?: Record<string, string>;
-    /** The bastion (connection.proxy.host) `pulumi up` goes through; the rehearsal connects directly. */
+    /** The bastion (connection.proxy.host) `pulumi up` goes through. */
     viaBastion?: string;
+    /**
+     * How the rehearsal goes through it: the bastion's test host (its private address, where a
+     * public connection.proxy.host lands) and connection.proxy.user, for ssh's ProxyJump.
+     */
+    proxy?: { address: string; user: string };
     /** The public address (public IP or Elastic IP) `pulumi up` connects to; `address` is the instance's private IP. */
     publicAddress?: string;
     logging?: CommandLogging;
@@ -64,7 +69,7 @@ interface ConnectionInputs {
     host?: unknown;
     user?: unknown;
     port?: unknown;
-    proxy?: { host?: unknown };
+    proxy?: { host?: unknown; user?: unknown };
 }
 
 /**
@@ -204,6 +209,13 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
             update: typeof inputs.update === "string" ? inputs.update : undefined,
             environment: environment && Object.keys(environment).length ? environment : undefined,
             viaBastion: typeof connection.proxy?.host === "string" ? connection.proxy.host : undefined,
+            proxy:
+                typeof connection.proxy?.host === "string" && connection.proxy.host
+                    ? {
+                          address: privateByPublic.get(connection.proxy.host) ?? connection.proxy.host,
+                          user: typeof connection.proxy.user === "string" && connection.proxy.user ? connection.proxy.user : "root",
+                      }
+                    : undefined,
             publicAddress: address !== connectTo ? connectTo : undefined,
             logging: typeof inputs.logging === "string" ? (inputs.logging as CommandLogging) : undefined,
             timeoutMs: timeout ? parseDuration(timeout) : undefined,
@@ -241,7 +253,7 @@ export function sshTransport(hosts: Pick<TestHostRun, "sshArgv">): StepTransport
     return {
         run(step, command, io) {
             const env = Object.entries(step.environment ?? {}).flatMap(([k, v]) => setEnvOption(k, v));
-            const [cmd, ...args] = hosts.sshArgv(step.address, step.user, command, env);
+            const [cmd, ...args] = hosts.sshArgv(step.address, step.user, command, env, step.proxy);
             return new Promise((resolve, reject) => {
                 const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
                 child.stdout.on("data", (d: Buffer) => io.onOutput(d.toString(), "stdout"));
@@ -361,12 +373,14 @@ export async function runSteps(steps: RehearsalStep[], transport: StepTransport,
     }
     const unknown = [...new Set(steps.flatMap((s) => s.dependsOn.filter((d) => !urns.has(d))))];
     if (unknown.length) notes.push(`ignored dependencies on resources that are not commands of this run: ${unknown.join(", ")}`);
-    const bastions = [...new Set(steps.map((s) => s.viaBastion).filter((b): b is string => !!b))];
-    if (bastions.length) {
-        notes.push(
-            `pulumi up reaches these hosts through the bastion (${bastions.join(", ")}); the rehearsal connects to their private addresses directly from the VPC`,
-        );
-    }
+    const bastions = [
+        ...new Set(
+            steps
+                .map((s) => s.proxy && `${s.proxy.user}@${s.proxy.address}${s.viaBastion !== s.proxy.address ? ` (pulumi up: ${s.viaBastion})` : ""}`)
+                .filter((b): b is string => !!b),
+        ),
+    ];
+    if (bastions.length) notes.push(`connecting through the bastion ${bastions.join(", ")} with ProxyJump, as pulumi up does`);
     const publicOnes = steps.filter((s) => s.publicAddress);
     if (publicOnes.length) {
         const pairs = [...new Set(publicOnes.map((s) => `${s.host} ${s.publicAddress} -> ${s.address}`))];

@@ -11,6 +11,7 @@ import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../../components
 import type { OfflineRun } from "../offline/run";
 import type { RehearsalStep } from "./runner";
 import { ebsByIdName, TestHostRun } from "./testHosts";
+import { blobSharingProblems, expectedServices, parseWiringReport, WiringReport, wiringProblems } from "./wiring";
 
 export interface SmokeContext {
     spec: StackSpec;
@@ -19,6 +20,8 @@ export interface SmokeContext {
     /** Planned private IP by host name (and "bastion"). */
     addresses: Record<string, string>;
     steps: RehearsalStep[];
+    /** The names of what AWS stand-ins play (an RDS endpoint), with what to call them in a failure. */
+    standins?: Record<string, string>;
 }
 
 export interface SmokeCheck {
@@ -301,6 +304,44 @@ export const volumesMountedByUuid: SmokeCheck = {
     },
 };
 
+/** One client's /wiring page, asked on its host (the clients' ports are for the front ends only). */
+async function askClient(ctx: SmokeContext, host: string, port: number, token: string): Promise<WiringReport> {
+    const r = await ctx.hosts.ssh(host, `curl -sS -m 60 'http://127.0.0.1:${port}/wiring?token=${token}'`, { user: "root", timeoutMs: 90_000 });
+    if (r.status !== 0) throw new SmokeFailure(`curl exit ${r.status}: ${r.stderr.trim()}`);
+    return parseWiringReport(r.stdout);
+}
+
+/** Every Zope client uses every service its deploy.cfg names, and shared blobs are shared. */
+export const everyClientUsesItsServices: SmokeCheck = {
+    name: "every Zope client uses every service its deploy.cfg names",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        const expected = expectedServices(topology, ctx.spec);
+        const hostByAddress = { ...Object.fromEntries(Object.entries(ctx.addresses).map(([name, address]) => [address, name])), ...ctx.standins };
+        const token = crypto.randomBytes(6).toString("hex");
+        const clients = topology.hosts.flatMap((h) => h.clients.map((c) => ({ host: h.name, client: c.name, port: c.port })));
+        const round = () =>
+            Promise.all(
+                clients.map(async (c) => {
+                    try {
+                        return { host: c.host, report: await askClient(ctx, c.host, c.port, token) };
+                    } catch (e) {
+                        return { host: c.host, report: { host: c.host, client: c.client, checks: [], error: `status page: ${(e as Error).message}` } };
+                    }
+                }),
+            );
+        await round(); // every client writes its blob file
+        const reports = await round(); // and now sees the others'
+        const problems = reports.flatMap(({ host, report }) => wiringProblems(host, report, expected, hostByAddress));
+        if (topology.endpoints.blobs.mode === "gluster" || topology.endpoints.blobs.mode === "nfs" || topology.endpoints.blobs.mode === "efs") {
+            problems.push(...blobSharingProblems(reports, (host) => ctx.hosts.hosts.get(host)?.hostname ?? host));
+        }
+        if (problems.length) throw new SmokeFailure(problems.join("; "));
+        const used = [...new Set(reports.flatMap((r) => r.report.checks.map((c) => `${c.service} ${c.target}`)))];
+        return `${clients.length} clients used ${used.join(", ")}`;
+    },
+};
+
 export const SMOKE_CHECKS: SmokeCheck[] = [
     hostsAnswerAtTheirAddresses,
     volumesMountedByUuid,
@@ -309,6 +350,7 @@ export const SMOKE_CHECKS: SmokeCheck[] = [
     secondGetIsCacheHit,
     everyClientThroughHaproxy,
     sharedBlobsAreShared,
+    everyClientUsesItsServices,
 ];
 
 /**

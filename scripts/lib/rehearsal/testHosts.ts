@@ -26,6 +26,7 @@
 // whose PID 1 is recorded in a pidfile and verified (its namespaces, the run's marker in its
 // environment) before it is killed; killing it ends the whole host, and its mounts vanish with its
 // mount namespace. What a crash leaves is found by namespace inode, never by process name.
+import { shellQuote } from "../../../components/render/shell";
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -62,6 +63,8 @@ export interface TestHostSpec {
     address: string;
     /** EBS data volumes attached to the instance, emulated by loop devices. */
     volumes?: TestVolume[];
+    /** More names the VPC's resolver answers with its address (an AWS stand-in's endpoint: RDS's). */
+    dnsNames?: string[];
 }
 
 export interface TestVolume {
@@ -382,7 +385,10 @@ export class TestHostRun {
             "ff02::2\t\tip6-allrouters",
             "",
             "# The run's instances, as the VPC's resolver answers their private DNS names.",
-            ...all.map((h) => `${h.address}\t${privateDnsName(h.address, this.region)} ${privateDnsName(h.address, this.region).split(".")[0]}`),
+            ...all.map(
+                (h) =>
+                    `${h.address}\t${[privateDnsName(h.address, this.region), privateDnsName(h.address, this.region).split(".")[0], ...(h.dnsNames ?? [])].join(" ")}`,
+            ),
             "",
         ].join("\n");
         // Namespaces and links first, one after the other (ip is quick), then the hosts boot together.
@@ -531,8 +537,26 @@ export class TestHostRun {
     }
 
     /** The argv that runs `ssh` from inside the VPC namespace to an address. */
-    sshArgv(address: string, user: string, remoteCommand: string, extraOptions: string[] = []): string[] {
-        return ["ip", "netns", "exec", this.vpcNetns, "ssh", ...sshClientOptions(this.keyFile), ...extraOptions, `${user}@${address}`, "--", remoteCommand];
+    sshArgv(address: string, user: string, remoteCommand: string, extraOptions: string[] = [], proxy?: { address: string; user: string }): string[] {
+        // ProxyJump as a ProxyCommand: the jump's own ssh takes the run's key and options (a
+        // ProxyJump would read ~/.ssh/config instead), and -W opens a direct-tcpip channel to the
+        // host, which is what pulumi-command's connection.proxy does.
+        const jump = proxy
+            ? ["-o", `ProxyCommand=${["ssh", ...sshClientOptions(this.keyFile), "-W", "%h:%p", `${proxy.user}@${proxy.address}`].map(shellQuote).join(" ")}`]
+            : [];
+        return [
+            "ip",
+            "netns",
+            "exec",
+            this.vpcNetns,
+            "ssh",
+            ...sshClientOptions(this.keyFile),
+            ...jump,
+            ...extraOptions,
+            `${user}@${address}`,
+            "--",
+            remoteCommand,
+        ];
     }
 
     /** Runs a command on a test host over SSH, as `admin` unless `user` says otherwise. */

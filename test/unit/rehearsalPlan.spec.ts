@@ -1,0 +1,82 @@
+// The rehearsal runs what prod runs, without hosts: the plan's provisioning steps against the
+// commands a rehearsal executed, and the RDS stand-in as the program's rds.Instance says.
+import { expect } from "chai";
+import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline/run";
+import { rdsStandinOf } from "../../scripts/lib/rehearsal/awsStandins";
+import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMatch";
+import { stepsFromRun } from "../../scripts/lib/rehearsal/runner";
+import { loadRepoStack } from "../helpers/stacks";
+
+describe("the rehearsal against the plan", function () {
+    const prod = loadRepoStack("prod");
+    const planned = plannedSteps(prod.spec);
+    /** The plan executed in order, one step a second: what a correct rehearsal reports. */
+    const inOrder = () => {
+        const done = new Map<string, number>();
+        const results: { host: string; step: string; status: "ok"; startedAt: number; finishedAt: number }[] = [];
+        let clock = 0;
+        while (done.size < planned.length) {
+            const ready = planned.filter((p) => !done.has(`${p.host}/${p.step}`) && p.after.every((a) => done.has(a)));
+            expect(ready.length, "the plan's constraints have a cycle").to.be.above(0);
+            for (const p of ready) {
+                results.push({ host: p.host, step: p.step, status: "ok", startedAt: clock, finishedAt: clock + 1 });
+                done.set(`${p.host}/${p.step}`, clock + 1);
+            }
+            clock += 2;
+        }
+        return results;
+    };
+
+    it("prod's plan: every host's steps in turn, blob servers before their clients, the activations one after the other", function () {
+        expect(planned.filter((p) => p.host === "app-1").map((p) => p.step)).to.deep.equal(["ready", "setup", "configure", "build", "activate"]);
+        expect(planned.filter((p) => p.host === "cache-1").map((p) => p.step)).to.deep.equal(["ready", "setup", "configure"]);
+        const app2Activate = planned.find((p) => p.host === "app-2" && p.step === "activate")!;
+        expect(app2Activate.after).to.include("app-2/build").and.include("app-1/activate");
+    });
+
+    it("the plan's commands of the program are the planned steps, host for host", async function () {
+        const run = await runOffline(prod.config, { addresses: addressPlan(prod.spec) });
+        const fromProgram = stepsFromRun(run).map((s) => `${s.host}/${s.step}`);
+        expect(fromProgram.sort()).to.deep.equal(planned.map((p) => `${p.host}/${p.step}`).sort());
+    });
+
+    it("finds no difference when the rehearsal ran every step in an order the plan allows", function () {
+        expect(planMismatches(planned, inOrder())).to.deep.equal([]);
+    });
+
+    it("names a planned step that did not run, a command the plan lacks, and a step started too early", function () {
+        const results = inOrder().filter((r) => !(r.host === "cache-1" && r.step === "configure"));
+        results.push({ host: "rds-standin", step: "setup", status: "ok", startedAt: 0, finishedAt: 1 });
+        const app2 = results.find((r) => r.host === "app-2" && r.step === "activate")!;
+        const app1 = results.find((r) => r.host === "app-1" && r.step === "activate")!;
+        app2.startedAt = app1.finishedAt - 0.5;
+        expect(planMismatches(planned, results)).to.deep.equal([
+            "cache-1/configure: planned, but not run",
+            "rds-standin/setup: run, but not a step of the plan",
+            "app-2/activate started before app-1/activate had finished",
+        ]);
+    });
+
+    it("a failed step counts as not run", function () {
+        const results = inOrder().map((r) => (r.host === "web-1" && r.step === "setup" ? { ...r, status: "failed" as const } : r));
+        expect(planMismatches(planned, results)).to.deep.equal(["web-1/setup: planned, but not run"]);
+    });
+
+    it("plays prod's RDS with the endpoint, database, master user and password the program gives the rds.Instance", async function () {
+        const run = await runOffline(prod.config, { addresses: addressPlan(prod.spec) });
+        const rds = rdsStandinOf(run, prod.spec)!;
+        const instance = run.resources.find((r) => r.type === "aws:rds/instance:Instance")!;
+        expect(rds.endpoint).to.match(/^prod-db-instance\.c[0-9a-z]+\.eu-west-1\.rds\.amazonaws\.com$/);
+        expect(rds).to.include({ port: 5432, dbName: "plone", username: "plone" });
+        expect(JSON.stringify(instance.inputs)).to.include(rds.password);
+        // In AZ 0's private subnet, where no planned instance is.
+        expect(Object.values(plannedHostAddresses(prod.spec))).to.not.include(rds.address);
+        expect(rds.address).to.match(/^10\.40\./);
+    });
+
+    it("plays no RDS on a ZEO stack", async function () {
+        const dev = loadRepoStack("dev");
+        const run = await runOffline(dev.config, { addresses: addressPlan(dev.spec) });
+        expect(rdsStandinOf(run, dev.spec)).to.equal(undefined);
+    });
+});
