@@ -1,4 +1,4 @@
-// prod rehearsed as it runs (PLONE_AWS_REHEARSAL=1, root): the unchanged Pulumi.prod.yaml, every
+// prod rehearsed as it runs (PLONE_AWS_REHEARSAL=1 and PLONE_AWS_REHEARSAL_PROD=1, root): the unchanged Pulumi.prod.yaml, every
 // host a test host, RDS played by a PostgreSQL test host, the commands through the bastion with
 // ProxyJump. It must run exactly the plan's provisioning steps, end with every smoke check green
 // (every Zope client using the database, cache-1's memcached and the shared blobs), and a second
@@ -13,6 +13,12 @@ import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
 describe("rehearsal of prod as it runs", function () {
     before(function () {
         requireRehearsal(this);
+        // Not yet in CI: one run takes 10 to 17 minutes (on top of dev and the prod-like stack, it
+        // would take .ci/run past its 50 minutes), and prod's ALB and EFS stand-ins are still to come.
+        if (process.env.PLONE_AWS_REHEARSAL_PROD !== "1") {
+            console.log("      (skipped: the prod rehearsal runs with PLONE_AWS_REHEARSAL_PROD=1 as well)");
+            this.skip();
+        }
     });
 
     it("provisions every host through the bastion, runs the plan's steps, wires every client, and a second run changes nothing", async () => {
