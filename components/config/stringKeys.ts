@@ -16,7 +16,8 @@ export interface StringKey {
     kind: StringKind | undefined;
 }
 
-interface Def {
+/** The zod internals the walk reads (zod 4's `_zod.def`). */
+export interface SchemaDef {
     type: string;
     shape?: Record<string, z.ZodType>;
     element?: z.ZodType;
@@ -25,6 +26,22 @@ interface Def {
     innerType?: z.ZodType;
     options?: z.ZodType[];
     in?: z.ZodType;
+    /** An enum's values. */
+    entries?: Record<string, string>;
+}
+
+export function schemaDef(schema: z.ZodType): SchemaDef {
+    return schema._zod.def as unknown as SchemaDef;
+}
+
+/** A leaf key of the schema: a string, number, boolean or enum where a stack file puts a value. */
+export interface SchemaLeaf {
+    section: SectionName;
+    steps: Step[];
+    /** plone-aws:app.cacheArchives[].user, plone-aws:app.environment{key}, plone-aws:app.environment{value}. */
+    name: string;
+    type: "string" | "number" | "boolean" | "enum";
+    schema: z.ZodType;
 }
 
 function nameOf(section: string, steps: Step[]): string {
@@ -38,18 +55,21 @@ function nameOf(section: string, steps: Step[]): string {
     return out;
 }
 
-export function stringKeys(): StringKey[] {
-    const keys: StringKey[] = [];
-    const seen = new Set<string>();
+/**
+ * Every leaf key of every section, each name once per type (a union of a number and a string is
+ * two leaves). Literals are union discriminators, covered by their options' keys.
+ */
+export function schemaLeaves(): SchemaLeaf[] {
+    const leaves = new Map<string, SchemaLeaf>();
     const walk = (section: SectionName, schema: z.ZodType, steps: Step[]) => {
-        const def = schema._zod.def as unknown as Def;
+        const def = schemaDef(schema);
         switch (def.type) {
-            case "string": {
+            case "string":
+            case "number":
+            case "boolean":
+            case "enum": {
                 const name = nameOf(section, steps);
-                if (!seen.has(name)) {
-                    seen.add(name);
-                    keys.push({ section, steps, name, kind: kindOf(schema) });
-                }
+                if (!leaves.has(`${def.type} ${name}`)) leaves.set(`${def.type} ${name}`, { section, steps, name, type: def.type, schema });
                 return;
             }
             case "object":
@@ -71,17 +91,20 @@ export function stringKeys(): StringKey[] {
                 return;
             case "pipe":
                 return walk(section, def.in!, steps);
-            case "enum":
             case "literal":
-            case "number":
-            case "boolean":
                 return;
             default:
-                throw new Error(`${nameOf(section, steps)}: schema type ${def.type} is not walked; teach stringKeys about it`);
+                throw new Error(`${nameOf(section, steps)}: schema type ${def.type} is not walked; teach schemaLeaves about it`);
         }
     };
     for (const [section, schema] of Object.entries(SECTION_SCHEMAS) as [SectionName, z.ZodType][]) walk(section, schema, []);
-    return keys;
+    return [...leaves.values()];
+}
+
+export function stringKeys(): StringKey[] {
+    return schemaLeaves()
+        .filter((l) => l.type === "string")
+        .map(({ section, steps, name, schema }) => ({ section, steps, name, kind: kindOf(schema) }));
 }
 
 /** The kind of the string key named like plone-aws:app.cacheArchives[0].user (indices and record keys matched loosely). */

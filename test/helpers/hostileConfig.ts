@@ -69,6 +69,7 @@ const COMMON_OVERLAY = {
     },
     "plone-aws:plone": {
         glusterVolume: "blobs",
+        maxUnavailable: "50%",
         glusterCacheSize: "256MB",
         pack: { schedule: "0 1 * * 6" },
         backups: { schedule: "0 21 * * *" },
@@ -177,6 +178,7 @@ export function fullStacks(): FullStack[] {
             engineVersion: "16",
             backupWindow: "02:00-03:00",
             maintenanceWindow: "sun:03:30-sun:04:30",
+            backupReplication: { kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/2222-3333" },
         }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
     }) as Record<string, unknown>;

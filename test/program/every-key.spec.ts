@@ -4,19 +4,12 @@
 // set), and the rendered files of some host, or else the offline plan's resources and inputs,
 // must change. A key that changes nothing in any stack fails, unless listed in RUNTIME_ONLY below.
 import { expect } from "chai";
-import { z } from "zod";
-import { SECTION_SCHEMAS, SectionName } from "../../components/config/schema";
+import { SchemaLeaf, schemaDef, schemaLeaves, Step } from "../../components/config/stringKeys";
 import type { StackSpec } from "../../components/config/spec";
 import { addressPlan, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
 import { FullStack, fullStacks, Raw, renderEverything, secretsOf, validate } from "../helpers/hostileConfig";
 
-type Step = { key: string } | { element: true } | { recordKey: true } | { recordValue: true };
-interface Leaf {
-    name: string;
-    section: SectionName;
-    steps: Step[];
-    schema: z.ZodType;
-}
+type Leaf = SchemaLeaf;
 
 /**
  * Keys whose effect is only at runtime of a real AWS API or quota, never in a file or an input.
@@ -112,65 +105,10 @@ const NEEDS_OTHER_KEYS: Record<string, string> = {
     "plone-aws:frontend.rawSubsiteServer{key}": "must name a subsite: test/unit/render-nginx.spec.ts",
 };
 
-interface Def {
-    type: string;
-    shape?: Record<string, z.ZodType>;
-    element?: z.ZodType;
-    keyType?: z.ZodType;
-    valueType?: z.ZodType;
-    innerType?: z.ZodType;
-    options?: z.ZodType[];
-    in?: z.ZodType;
-    entries?: Record<string, string>;
-}
-
-function nameOf(section: string, steps: Step[]): string {
-    let out = `plone-aws:${section}`;
-    for (const s of steps) out += "key" in s ? `.${s.key}` : "element" in s ? "[]" : "recordKey" in s ? "{key}" : "{value}";
-    return out;
-}
-
-/** Every leaf (string, number, boolean, enum) of the schema; literals are union discriminators, covered by their options' keys. */
-function leaves(): Leaf[] {
-    const out = new Map<string, Leaf>();
-    const walk = (section: SectionName, schema: z.ZodType, steps: Step[]) => {
-        const def = schema._zod.def as unknown as Def;
-        switch (def.type) {
-            case "string":
-            case "number":
-            case "boolean":
-            case "enum": {
-                const name = nameOf(section, steps);
-                if (!out.has(name)) out.set(name, { name, section, steps, schema });
-                return;
-            }
-            case "object":
-                for (const [k, v] of Object.entries(def.shape ?? {})) walk(section, v, [...steps, { key: k }]);
-                return;
-            case "array":
-                return walk(section, def.element!, [...steps, { element: true }]);
-            case "record":
-                walk(section, def.keyType!, [...steps, { recordKey: true }]);
-                walk(section, def.valueType!, [...steps, { recordValue: true }]);
-                return;
-            case "optional":
-            case "default":
-            case "prefault":
-            case "nullable":
-                return walk(section, def.innerType!, steps);
-            case "union":
-                for (const option of def.options ?? []) walk(section, option, steps);
-                return;
-            case "pipe":
-                return walk(section, def.in!, steps);
-            case "literal":
-                return;
-            default:
-                throw new Error(`${nameOf(section, steps)}: schema type ${def.type} is not walked`);
-        }
-    };
-    for (const [section, schema] of Object.entries(SECTION_SCHEMAS) as [SectionName, z.ZodType][]) walk(section, schema, []);
-    return [...out.values()];
+/** One leaf per key: a key that takes a number or a string (plone.maxUnavailable) is tried in its first form. */
+function keysOnce(): Leaf[] {
+    const seen = new Set<string>();
+    return schemaLeaves().filter((l) => !seen.has(l.name) && seen.add(l.name));
 }
 
 /** One concrete place in a configuration value: an object key, an array index, a record entry's key or value. */
@@ -220,7 +158,7 @@ function setAt(node: unknown, path: Place[], value: unknown): unknown {
 
 /** Values of the leaf's kind that differ from `current` (the value in effect, defaults applied). */
 function candidates(leaf: Leaf, current: unknown): unknown[] {
-    const def = leaf.schema._zod.def as unknown as Def;
+    const def = schemaDef(leaf.schema);
     if (def.type === "boolean") return [current === undefined ? true : !current];
     if (def.type === "enum") return Object.values(def.entries ?? {}).filter((v) => v !== current);
     if (def.type === "number") {
@@ -295,7 +233,7 @@ describe("every key does what it says", function () {
     it("each leaf key of the schema changes a rendered file or the plan in some stack", async function () {
         const idle: string[] = [];
         const untestable: string[] = [];
-        for (const leaf of leaves()) {
+        for (const leaf of keysOnce()) {
             if (RUNTIME_ONLY[leaf.name] || NEEDS_OTHER_KEYS[leaf.name] || POLICY_ONLY[leaf.name]) continue;
             let tried = 0;
             let changed = false;
@@ -334,7 +272,7 @@ describe("every key does what it says", function () {
     });
 
     it("the exceptions are keys of the schema", function () {
-        const names = new Set(leaves().map((l) => l.name));
+        const names = new Set(schemaLeaves().map((l) => l.name));
         for (const key of [...Object.keys(RUNTIME_ONLY), ...Object.keys(NEEDS_OTHER_KEYS), ...Object.keys(COMPANIONS), ...Object.keys(POLICY_ONLY)])
             expect(names.has(key), key).to.equal(true);
     });
