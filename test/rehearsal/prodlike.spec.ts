@@ -81,11 +81,12 @@ describe("rehearsal of the reduced prod-like stack (2 front ends, 2 app hosts, Z
         // GlusterFS: the replica's setup before the primary's, the primary's before its clients'.
         expect(at("blobs-2", "setup").finishedAt!).to.be.at.most(at("blobs-1", "setup").startedAt!);
         for (const client of ["app-1", "app-2", "zeo-1"]) expect(at("blobs-1", "setup").finishedAt!).to.be.at.most(at(client, "setup").startedAt!);
-        // The activations one host at a time, the ZEO server first, after every build.
+        // The ZEO server's activation first, after every build; then both app hosts side by side (one
+        // restart wave: plone.maxUnavailable's default, one client per app host at a time).
         const lastBuild = Math.max(...["app-1", "app-2", "zeo-1"].map((h) => at(h, "build").finishedAt!));
         expect(lastBuild).to.be.at.most(at("zeo-1", "activate").startedAt!);
         expect(at("zeo-1", "activate").finishedAt!).to.be.at.most(at("app-1", "activate").startedAt!);
-        expect(at("app-1", "activate").finishedAt!).to.be.at.most(at("app-2", "activate").startedAt!);
+        expect(at("zeo-1", "activate").finishedAt!).to.be.at.most(at("app-2", "activate").startedAt!);
 
         const smoke = await rehearsal.smoke();
         expect(
