@@ -32,6 +32,8 @@ const SECRET_FORMS: Record<SecretKey, { test: (value: string, ctx: SecretContext
     haproxyStatsPassword: { test: (v) => ONE_LINE.test(v) && v.length >= 8 && v.length <= 256, what: "one line of 8 to 256 characters" },
     cacheArchivePassword: { test: (v) => ONE_LINE.test(v) && v.length >= 1 && v.length <= 256, what: "one line of at most 256 characters" },
     newRelicLicenseKey: { test: (v) => /^[A-Za-z0-9]{32,64}$/.test(v), what: "a New Relic license key (32 to 64 letters and digits)" },
+    // The relay's password file holds it after "user:" on one line, and drops blanks at either end.
+    smtpPassword: { test: (v) => /^[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?$/.test(v), what: "one line of printable ASCII without blanks at either end, at most 256 characters" },
 };
 
 interface SecretContext {
