@@ -18,17 +18,20 @@ export function mailIssues(s: Partial<ParsedSections>, ctx: { secrets: Record<Se
     if (!mail) return { errors, warnings };
     const err = (path: PropertyKey[], message: string) => errors.push({ path: keyPath(["mail", ...path]), message });
 
-    if (!ctx.secrets.smtpPassword) {
+    if (!ctx.secrets.smtpCredentials) {
         errors.push({
-            path: "plone-aws:smtpPassword",
-            message: `mail relays through ${mail.relay.host ?? "Amazon SES"} as ${mail.relay.user}, which needs its SMTP password: ${setSecretCommand("smtpPassword")} (docs/operations.md, "Outbound mail", says how SES derives it)`,
+            path: "plone-aws:smtpCredentials",
+            message: `mail relays through ${mail.relay.host ?? "Amazon SES"}, which needs the SMTP user and password as USER:PASSWORD: ${setSecretCommand("smtpCredentials")} (docs/operations.md, "Outbound mail", says how SES derives them)`,
         });
     }
     if (mail.domain && !addressInDomain(mail.senderAddress, mail.domain)) {
         err(["senderAddress"], `must be an address of ${mail.domain} (mail.domain) or of one of its subdomains: SES sends only as a verified domain`);
     }
     if (mail.ses && mail.relay.tls === "none") {
-        err(["relay", "tls"], "Amazon SES takes mail only over TLS: use starttls (port 587) or implicit (port 465), or set mail.ses to false with a relay host of your own");
+        err(
+            ["relay", "tls"],
+            "Amazon SES takes mail only over TLS: use starttls (port 587) or implicit (port 465), or set mail.ses to false with a relay host of your own",
+        );
     }
     if (mail.ses && mail.relay.host) {
         warnings.push({
@@ -37,8 +40,16 @@ export function mailIssues(s: Partial<ParsedSections>, ctx: { secrets: Record<Se
         });
     }
     if (mail.relay.tls === "none") {
-        if (s.tier === "production") err(["relay", "tls"], "a production stack relays mail over TLS only: set starttls or implicit (the SMTP password would cross the network in clear)");
-        else warnings.push({ path: keyPath(["mail", "relay", "tls"]), message: "the SMTP password and every mail cross the network in clear: use TLS unless the relay is on the host's own network" });
+        if (s.tier === "production")
+            err(
+                ["relay", "tls"],
+                "a production stack relays mail over TLS only: set starttls or implicit (the SMTP password would cross the network in clear)",
+            );
+        else
+            warnings.push({
+                path: keyPath(["mail", "relay", "tls"]),
+                message: "the SMTP password and every mail cross the network in clear: use TLS unless the relay is on the host's own network",
+            });
     }
     if (mail.redirectTo && s.tier === "production") {
         err(["redirectTo"], "a production stack sends mail to its recipients: redirectTo is for staging clones (remove it)");

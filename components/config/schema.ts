@@ -32,8 +32,8 @@ export const SECRET_KEYS = {
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
     newRelicLicenseKey: "the New Relic license key (monitoring.newRelic): in newrelic-infra.yml and the Python agent's newrelic.ini, files of mode 0600/0640",
-    smtpPassword:
-        "the SMTP password of plone-aws:mail.relay.user (Amazon SES: derived from the IAM access key's secret, see docs/operations.md); in the mail relay's 0600 password file",
+    smtpCredentials:
+        "the mail relay's SMTP user and password as USER:PASSWORD (Amazon SES: the access key id of the stack's SMTP user and the password derived from its secret key, see docs/operations.md); in the relay's 0600 password file",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
@@ -783,7 +783,9 @@ export const mailSchema = z
         /** The domain SES verifies (DKIM) and signs for; the sender address's domain when unset. */
         domain: kind.dnsName().optional(),
         /** The MAIL FROM (bounce) domain is <mailFromSubdomain>.<domain>: SPF aligns on it. */
-        mailFromSubdomain: kind.name(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "one DNS label such as bounce (lower-case letters, digits, '-')").default("bounce"),
+        mailFromSubdomain: kind
+            .name(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "one DNS label such as bounce (lower-case letters, digits, '-')")
+            .default("bounce"),
         /**
          * Amazon SES in the stack's region: the domain identity with DKIM, the MAIL FROM domain, a
          * configuration set and the bounce and complaint alarms. false with a relay host of your own.
@@ -797,13 +799,10 @@ export const mailSchema = z
                 port: z.number().int().min(1).max(65535).default(587),
                 /** starttls or implicit (465/2465 are implicit when unset); none only for a relay of your own inside the VPC (never in production). */
                 tls: z.enum(["starttls", "implicit", "none"]).optional(),
-                /** The SMTP user (Amazon SES: the access key id of the sending IAM user); the password is the secret plone-aws:smtpPassword. */
-                user: kind.name(
-                    /^[A-Za-z0-9._@+=-]{1,256}$/,
-                    "an SMTP user name of letters, digits and '.', '_', '@', '+', '=', '-' (no ':' or blank: an SES user is an access key id such as AKIA...)",
-                ),
+                // The SMTP user and password are the secret plone-aws:smtpCredentials (an SES user is an access key id).
             })
-            .strict(),
+            .strict()
+            .prefault({}),
         /** Every mail goes to this address instead of its recipients (a staging clone's sandbox); its own domain must be verified in SES too. */
         redirectTo: kind.email().optional(),
         /** SES: alarm when the bounce rate reaches this share of the mails sent (SES reviews an account at 5 %, pauses it at 10 %). */

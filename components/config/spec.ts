@@ -46,7 +46,6 @@ export interface MailSpec extends Omit<MailConfig, "domain" | "relay" | "require
         host: string;
         port: number;
         tls: "starttls" | "implicit" | "none";
-        user: string;
     };
     requireTlsDelivery: boolean;
 }

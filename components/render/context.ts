@@ -34,7 +34,7 @@ export interface RenderSecrets {
     /** The app's secret environment (plone-aws:appSecrets), by variable name. */
     appSecrets: Record<string, string>;
     /** The mail relay's SMTP password (plone-aws:mail). */
-    smtpPassword?: string;
+    smtpCredentials?: string;
 }
 
 /** The value that stands for a secret the tools cannot (or must not) read: offline, in triggers, in review renders. */
@@ -52,7 +52,7 @@ export function maskedSecrets(spec: StackSpec): RenderSecrets {
         newRelicLicenseKey: spec.secrets.newRelicLicenseKey ? secretPlaceholder("plone-aws:newRelicLicenseKey") : undefined,
         repositoryToken: spec.secrets.repositoryToken ? secretPlaceholder("plone-aws:repositoryToken") : undefined,
         appSecrets: Object.fromEntries(spec.appSecretNames.map((name) => [name, secretPlaceholder(`plone-aws:appSecrets.${name}`)])),
-        smtpPassword: spec.mail ? secretPlaceholder("plone-aws:smtpPassword") : undefined,
+        smtpCredentials: spec.mail ? secretPlaceholder("plone-aws:smtpCredentials") : undefined,
     };
 }
 

@@ -131,7 +131,8 @@ export function commentName(value: string): string {
  */
 export function postfixValue(value: string | number, what = "a value"): string {
     const text = String(value);
-    if (!/^[A-Za-z0-9._@+=:[\]/-]+$/.test(text)) throw new UnencodableValueError(`${what} (${JSON.stringify(text)}) is not a plain word postfix's main.cf can hold`);
+    if (!/^[A-Za-z0-9._@+=:[\]/-]+$/.test(text))
+        throw new UnencodableValueError(`${what} (${JSON.stringify(text)}) is not a plain word postfix's main.cf can hold`);
     return text;
 }
 
@@ -142,8 +143,10 @@ export function postfixValue(value: string | number, what = "a value"): string {
  * a key with a blank or a value with a line break or blanks at either end is refused.
  */
 export function postfixTableLine(key: string, value: string, what = "a value"): string {
-    if (!/^[\x21-\x7e]+$/.test(key) || key.startsWith("#")) throw new UnencodableValueError(`the key of ${what} is not one word postfix's lookup table can hold`);
+    if (!/^[\x21-\x7e]+$/.test(key) || key.startsWith("#"))
+        throw new UnencodableValueError(`the key of ${what} is not one word postfix's lookup table can hold`);
     oneLine(value, what, "a postfix lookup table");
-    if (value === "" || value !== value.trim()) throw new UnencodableValueError(`${what} is empty or starts or ends with blanks, which postfix's lookup table drops`);
+    if (value === "" || value !== value.trim())
+        throw new UnencodableValueError(`${what} is empty or starts or ends with blanks, which postfix's lookup table drops`);
     return `${key} ${value}`;
 }

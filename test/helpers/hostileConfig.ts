@@ -33,7 +33,7 @@ export const SECRET_VALUES: Record<SecretKey, string> = {
     haproxyStatsPassword: "stats-Passw0rd-77",
     cacheArchivePassword: "archive-Passw0rd",
     newRelicLicenseKey: "0123456789abcdef0123456789abcdef0123NRAL",
-    smtpPassword: "BExampleSmtpPasswordDerivedFromTheSecretKey0",
+    smtpCredentials: "AKIAEXAMPLESMTPUSER0:BExampleSmtpPasswordDerivedFromTheSecretKey0",
 };
 
 const merge = (a: unknown, b: unknown): unknown => {

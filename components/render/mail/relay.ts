@@ -62,7 +62,7 @@ export function renderPostfixMainCf(mail: MailSpec, options: MainCfOptions = {})
         "# DNS first, then /etc/hosts (a relay named in /etc/hosts, a VPC-internal name).",
         "smtp_host_lookup = dns, native",
         "",
-        "# AUTH with the SMTP user and password (plone-aws:smtpPassword), never without TLS but where",
+        "# AUTH with the SMTP user and password (plone-aws:smtpCredentials), never without TLS but where",
         "# mail.relay.tls says none.",
         "smtp_sasl_auth_enable = yes",
         `smtp_sasl_password_maps = texthash:${POSTFIX_SASL_PASSWORDS}`,
@@ -99,12 +99,11 @@ export function renderPostfixMainCf(mail: MailSpec, options: MainCfOptions = {})
     return lines.join("\n");
 }
 
-/** /etc/postfix/sasl_passwd: the relay's next hop and user:password, one line. */
-export function renderSaslPasswords(mail: MailSpec, password: string): string {
-    if (mail.relay.user.includes(":")) throw new Error("mail.relay.user holds ':', which postfix reads as the end of the user name");
+/** /etc/postfix/sasl_passwd: the relay's next hop and USER:PASSWORD (plone-aws:smtpCredentials), one line. */
+export function renderSaslPasswords(mail: MailSpec, credentials: string): string {
     return [
-        "# The SMTP credentials of the mail relay (plone-aws:mail.relay.user and plone-aws:smtpPassword).",
-        postfixTableLine(relayNextHop(mail), `${mail.relay.user}:${password}`, "the SMTP credentials"),
+        "# The SMTP credentials of the mail relay (plone-aws:smtpCredentials, USER:PASSWORD).",
+        postfixTableLine(relayNextHop(mail), credentials, "plone-aws:smtpCredentials"),
         "",
     ].join("\n");
 }
@@ -118,9 +117,12 @@ export function runsMailRelay(ctx: Pick<RenderContext, "spec" | "topology">, hos
 export function renderMailRelayFiles(ctx: RenderContext, hostName: string): RenderedFile[] {
     const mail = ctx.spec.mail;
     if (!mail || !runsMailRelay(ctx, hostName)) return [];
-    const password = ctx.secrets.smtpPassword;
-    if (password === undefined) throw new Error("plone-aws:mail needs the SMTP password (RenderContext.secrets.smtpPassword)");
-    return [rootFile(POSTFIX_MAIN_CF, renderPostfixMainCf(mail)), { ...rootFile(POSTFIX_SASL_PASSWORDS, renderSaslPasswords(mail, password), "0600"), secret: true }];
+    const credentials = ctx.secrets.smtpCredentials;
+    if (credentials === undefined) throw new Error("plone-aws:mail needs the SMTP credentials (RenderContext.secrets.smtpCredentials)");
+    return [
+        rootFile(POSTFIX_MAIN_CF, renderPostfixMainCf(mail)),
+        { ...rootFile(POSTFIX_SASL_PASSWORDS, renderSaslPasswords(mail, credentials), "0600"), secret: true },
+    ];
 }
 
 /**
@@ -142,13 +144,21 @@ export function postfixCheckCommand(mail: MailSpec, dir: string): string {
  * postfix reads main.cf and the password map at a reload (texthash: maps are read when a process
  * starts, and a reload restarts them). Started when it is not running (a host where it never ran).
  */
-export const POSTFIX_RELOAD = "if postfix status >/dev/null 2>&1; then postfix reload; elif [ -d /run/systemd/system ]; then systemctl restart postfix; else postfix start; fi";
+export const POSTFIX_RELOAD =
+    "if postfix status >/dev/null 2>&1; then postfix reload; elif [ -d /run/systemd/system ]; then systemctl restart postfix; else postfix start; fi";
 
 /** How the configure step checks and applies a changed relay configuration. */
 export function mailRelayServices(ctx: Pick<RenderContext, "spec" | "topology">, hostName: string): ServiceReload[] {
     const mail = ctx.spec.mail;
     if (!mail || !runsMailRelay(ctx, hostName)) return [];
-    return [{ name: "postfix (the mail relay)", paths: [POSTFIX_MAIN_CF, POSTFIX_SASL_PASSWORDS], validate: postfixCheckCommand(mail, `"$root"${POSTFIX_DIR}`), reload: POSTFIX_RELOAD }];
+    return [
+        {
+            name: "postfix (the mail relay)",
+            paths: [POSTFIX_MAIN_CF, POSTFIX_SASL_PASSWORDS],
+            validate: postfixCheckCommand(mail, `"$root"${POSTFIX_DIR}`),
+            reload: POSTFIX_RELOAD,
+        },
+    ];
 }
 
 /** Where Plone's MailHost sends: the relay on the host itself. */
