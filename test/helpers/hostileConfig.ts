@@ -210,6 +210,7 @@ export function secretsOf(raw: Raw, spec: StackSpec): RenderSecrets {
         cacheArchivePassword: value("cacheArchivePassword"),
         newRelicLicenseKey: value("newRelicLicenseKey"),
         repositoryToken: value("repositoryToken"),
+        smtpCredentials: value("smtpCredentials"),
         appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets[n]])),
     };
 }
