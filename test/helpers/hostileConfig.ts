@@ -156,6 +156,8 @@ export function fullStacks(): FullStack[] {
         }),
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
+        // A development stack may send every mail to a sandbox address (production refuses it).
+        "plone-aws:mail": { senderAddress: "noreply@mail.dev.example.org", senderName: "Dev site", domain: "dev.example.org", redirectTo: "qa@example.org" },
     }) as Record<string, unknown>;
     const prodBase = repoRaw("prod");
     const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) =>
