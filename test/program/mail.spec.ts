@@ -1,6 +1,5 @@
 // plone-aws:mail under mocks: the SES domain identity with DKIM, its MAIL FROM domain, the
 // configuration set, the send-only SMTP user, the bounce and complaint alarms, and the outputs.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import { expect } from "chai";
 import { addressPlan, CapturedResource, MOCK_ACCOUNT_ID, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
 import { loadRepoStack } from "../helpers/stacks";
