@@ -76,9 +76,9 @@ export interface LayerInfo {
     /** Its hosts run the app's build: a release tree, deploy.cfg, supervisor programs, the build packages. */
     runsBuild: boolean;
     /** apt packages its hosts install (the build's own come with runsBuild). */
-    packages(spec: Pick<StackSpec, "frontend" | "plone">): string[];
+    packages(spec: Pick<StackSpec, "frontend" | "plone" | "mail">): string[];
     /** The system services it runs (services under supervisor are the app's programs, not these). */
-    services(spec: Pick<StackSpec, "plone">): SystemService[];
+    services(spec: Pick<StackSpec, "plone" | "mail">): SystemService[];
     /** Its security group: what it listens on and who may reach it. Undefined: it listens on nothing of its own. */
     securityGroup?: {
         description(spec: Pick<StackSpec, "plone">): string;
@@ -106,6 +106,12 @@ const udp = (fromPort: number, toPort: number, source: RuleSource, description: 
 });
 const service = (name: string, unit = name, init = unit): SystemService => ({ name, unit, init });
 const none = (): never[] => [];
+
+/**
+ * The mail relay's packages: postfix as a null client (render/mail/postfix.ts says why postfix),
+ * and the Cyrus SASL modules its SMTP client needs for AUTH PLAIN/LOGIN.
+ */
+export const MAIL_RELAY_PACKAGES = ["postfix", "libsasl2-modules"] as const;
 
 export const LAYER_CATALOGUE = {
     frontend: {
@@ -140,8 +146,10 @@ export const LAYER_CATALOGUE = {
         required: "no host carries the plone_instances layer: a stack needs at least one host running Zope clients",
         ridesOnAppHost: false,
         runsBuild: true,
-        packages: none,
-        services: none,
+        // The mail relay (plone-aws:mail) on localhost:25, where Plone's MailHost sends; the celery
+        // workers and the db_packing and celerybeat programs ride on these hosts too.
+        packages: (spec) => (spec.mail ? [...MAIL_RELAY_PACKAGES] : []),
+        services: (spec) => (spec.mail ? [service("postfix")] : []),
         securityGroup: {
             description: () => "the Zope clients",
             ingress: ({ maxClientsPerHost }) => [

@@ -13,7 +13,7 @@ import { stagingTypesTable } from "./lib/stacks/stagingTypes";
 
 const USAGE = `usage: npm run clone-stack -- <from> <to> [--keep-topology] [--domain NAME]
          [--instance-type TYPE | --instance-type HOST=TYPE ...] [--certbot-email ADDRESS]
-         [--certificate-arn ARN] [--set KEY=value ...] [--snapshot-tag VALUE] [--dir DIR] [--force]`;
+         [--certificate-arn ARN] [--set KEY=value ...] [--snapshot-tag VALUE] [--mail-to ADDRESS] [--dir DIR] [--force]`;
 
 const HELP = `${USAGE}
 
@@ -29,6 +29,7 @@ environment (--set) and snapshot tag. Comments and key order are kept.
   --certificate-arn ARN  with --keep-topology and a load balancer: the clone's ACM certificate
   --set KEY=value        an app.environment variable of the clone (repeatable)
   --snapshot-tag VALUE   the plone-aws:snapshot tag value of its volumes (default: <to>)
+  --mail-to ADDRESS      send every mail of the clone to this sandbox address (default: the clone sends no mail)
   --dir DIR              where the stack files are (default: the current directory)
   --force                overwrite Pulumi.<to>.yaml
 
@@ -38,7 +39,7 @@ ${stagingTypesTable()}`;
 async function main(argv: string[]): Promise<number> {
     const args = parseArgs(argv, {
         flags: ["--keep-topology", "--force", "--help"],
-        single: ["--domain", "--certbot-email", "--certificate-arn", "--snapshot-tag", "--dir"],
+        single: ["--domain", "--certbot-email", "--certificate-arn", "--snapshot-tag", "--mail-to", "--dir"],
         repeated: ["--instance-type", "--set"],
     });
     if (args.flags.has("--help")) {
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
         certificateArn: single(args, "--certificate-arn"),
         environment,
         snapshotTag: single(args, "--snapshot-tag"),
+        mailTo: single(args, "--mail-to"),
         now: new Date(),
     });
     fs.writeFileSync(targetFile, result.text);

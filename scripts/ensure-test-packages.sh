@@ -36,6 +36,9 @@ declare -A PACKAGES=(
   [memcached]=memcached
   [redis-server]=redis-server
   [redis-cli]=redis-tools
+  # The mail relay and the SMTP stand-in for SES (test/daemons/mail-relay).
+  [postfix]=postfix
+  [postmap]=postfix
   # The workflow replay runs the jobs' jq.
   [jq]=jq
 )
@@ -54,6 +57,10 @@ fi
 # Debian's python3 (the tests prefer it over a pyenv one earlier on PATH, see test/helpers/buildout.ts).
 if ! { /usr/bin/python3 -c 'import zc.buildout.configparser' || python3 -c 'import zc.buildout.configparser'; } >/dev/null 2>&1; then
   missing+=(python3-zc.buildout)
+fi
+
+if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  missing+=(python3-aiosmtpd)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

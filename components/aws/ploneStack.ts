@@ -16,6 +16,7 @@ import { OffsiteBackups } from "./offsiteBackups";
 import { logBucketName, offsiteTarget } from "../topology/offsite";
 import { AccessLogBucket, albLogPrefix } from "./accessLogBucket";
 import { WebFirewall } from "./webFirewall";
+import { Mail, type MailDnsRecord } from "./mail";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts, sshAddressOf } from "./provisionHosts";
@@ -53,6 +54,12 @@ export interface StackOutputs {
     accessLogBucket?: pulumi.Output<string>;
     /** The CloudWatch log group of the web ACL's log. */
     wafLogGroup?: pulumi.Output<string>;
+    /** plone-aws:mail with SES: the DNS records to create for the sender domain (DKIM, MAIL FROM, DMARC). */
+    mailDnsRecords?: pulumi.Output<MailDnsRecord[]>;
+    /** The SMTP relay the hosts send to, host:port (SES's endpoint or mail.relay.host). */
+    mailRelay?: string;
+    /** plone-aws:mail with SES: the IAM user whose access key the SMTP password is derived from. */
+    mailSmtpIamUser?: pulumi.Output<string>;
 }
 
 /** Debian publishes its cloud images from this account. */
@@ -96,6 +103,8 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly webFirewall?: WebFirewall;
     /** Alarms, their topic and the hosts' log groups. */
     public readonly monitoring: Monitoring;
+    /** SES for the outbound mail (plone-aws:mail with ses). */
+    public readonly mail?: Mail;
     /** The remote commands that provision each host, by host name. */
     public readonly provisioners: Record<string, Provisioner>;
 
@@ -327,6 +336,21 @@ export class PloneStack extends pulumi.ComponentResource {
             parent,
         );
 
+        if (spec.mail?.ses) {
+            this.mail = new Mail(
+                `${name}-mail`,
+                {
+                    stackName: spec.stackName,
+                    stackPrefix: spec.resourcePrefix,
+                    region: spec.region,
+                    accountId,
+                    settings: spec.mail,
+                    alarmTopicArn: this.monitoring.topic.arn,
+                },
+                parent,
+            );
+        }
+
         this.provisioners = provisionHosts(this, name, {
             spec,
             topology,
@@ -361,6 +385,9 @@ export class PloneStack extends pulumi.ComponentResource {
             alarmTopicArn: this.monitoring.topic.arn,
             accessLogBucket: this.accessLogs?.bucket.bucket,
             wafLogGroup: this.webFirewall?.logGroup.name,
+            mailDnsRecords: this.mail?.records,
+            mailRelay: spec.mail && `${spec.mail.relay.host}:${spec.mail.relay.port}`,
+            mailSmtpIamUser: this.mail?.smtpUser.name,
         };
         this.registerOutputs(this.outputs);
     }

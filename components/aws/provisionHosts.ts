@@ -75,8 +75,9 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
             args.secrets.newRelicLicenseKey,
             args.secrets.repositoryToken,
             args.secrets.appSecrets,
+            args.secrets.smtpCredentials,
         ])
-        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets]) => {
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets, smtpCredentials]) => {
             const placeholders = maskedSecrets(spec);
             secrets = {
                 haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
@@ -87,6 +88,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                 repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
                 // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
                 appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
+                smtpCredentials: placeholders.smtpCredentials === undefined ? undefined : smtpCredentials,
             };
             return true;
         });

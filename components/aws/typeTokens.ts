@@ -15,5 +15,6 @@ export const COMPONENT_TYPES = {
     accessLogBucket: "plone-aws:logs:AccessLogBucket",
     webFirewall: "plone-aws:waf:WebFirewall",
     monitoring: "plone-aws:monitoring:Monitoring",
+    mail: "plone-aws:mail:Mail",
     provisioner: "plone-aws:provision:Provisioner",
 } as const;

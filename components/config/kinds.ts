@@ -210,6 +210,16 @@ export function text(max = MAX_LINE) {
     return declare("text", line(max));
 }
 
+/** One line of free text that deploy.cfg holds unchanged: buildout strips blanks at either end and reads "${" as a substitution. */
+export function buildoutText(max = MAX_LINE) {
+    return declare(
+        "text",
+        line(max)
+            .refine((v) => v === v.trim(), "must not start or end with a blank (buildout would drop it)")
+            .refine((v) => !v.includes("${"), 'must not contain "${" (buildout reads it as a substitution)'),
+    );
+}
+
 /**
  * One argument: plain characters, 'single-quoted' text, or "double-quoted" text without '$', '`'
  * and '\', which bash and supervisor (Python's shlex, POSIX mode) split and unquote alike.

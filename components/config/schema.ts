@@ -32,6 +32,8 @@ export const SECRET_KEYS = {
     haproxyStatsPassword: "the password of the haproxy statistics page",
     cacheArchivePassword: "the HTTP basic-auth password of app.cacheArchives entries that name a user",
     newRelicLicenseKey: "the New Relic license key (monitoring.newRelic): in newrelic-infra.yml and the Python agent's newrelic.ini, files of mode 0600/0640",
+    smtpCredentials:
+        "the mail relay's SMTP user and password as USER:PASSWORD (Amazon SES: the access key id of the stack's SMTP user and the password derived from its secret key, see docs/operations.md); in the relay's 0600 password file",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
@@ -764,6 +766,57 @@ export const quotasSchema = z
     })
     .strict();
 
+/** The SMTP ports that take TLS from the first byte (SMTPS); the others start plain and require STARTTLS. */
+export const IMPLICIT_TLS_PORTS: readonly number[] = [465, 2465];
+
+/**
+ * Outbound mail: a relay on every host that runs Zope clients, listening on localhost:25 (Plone's
+ * MailHost default), relaying to Amazon SES (or relay.host) over TLS; SES's domain identity with
+ * DKIM and its MAIL FROM domain; the sender Plone writes. Unset: the hosts send no mail.
+ */
+export const mailSchema = z
+    .object({
+        /** Plone's sender address (email_from_address); its domain is sent as (domain). */
+        senderAddress: kind.email(),
+        /** Plone's sender name (email_from_name). */
+        senderName: kind.buildoutText(128).default("Plone site"),
+        /** The domain SES verifies (DKIM) and signs for; the sender address's domain when unset. */
+        domain: kind.dnsName().optional(),
+        /** The MAIL FROM (bounce) domain is <mailFromSubdomain>.<domain>: SPF aligns on it. */
+        mailFromSubdomain: kind
+            .name(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "one DNS label such as bounce (lower-case letters, digits, '-')")
+            .default("bounce"),
+        /**
+         * Amazon SES in the stack's region: the domain identity with DKIM, the MAIL FROM domain, a
+         * configuration set and the bounce and complaint alarms. false with a relay host of your own.
+         */
+        ses: z.boolean().default(true),
+        relay: z
+            .object({
+                /** The SMTP server the hosts relay to; SES's SMTP endpoint of the stack's region (email-smtp.<region>.amazonaws.com) when unset. */
+                host: kind.hostAddress().optional(),
+                /** 587 (STARTTLS, the default) or 465 (TLS from the first byte); SES also listens on 2587 and 2465. */
+                port: z.number().int().min(1).max(65535).default(587),
+                /** starttls or implicit (465/2465 are implicit when unset); none only for a relay of your own inside the VPC (never in production). */
+                tls: z.enum(["starttls", "implicit", "none"]).optional(),
+                // The SMTP user and password are the secret plone-aws:smtpCredentials (an SES user is an access key id).
+            })
+            .strict()
+            .prefault({}),
+        /** Every mail goes to this address instead of its recipients (a staging clone's sandbox); its own domain must be verified in SES too. */
+        redirectTo: kind.email().optional(),
+        /** SES: alarm when the bounce rate reaches this share of the mails sent (SES reviews an account at 5 %, pauses it at 10 %). */
+        bounceRateAlarm: z.number().min(0.001).max(1).default(0.05),
+        /** SES: alarm when the complaint rate reaches this share (SES reviews an account at 0.1 %, pauses it at 0.5 %). */
+        complaintRateAlarm: z.number().min(0.0001).max(1).default(0.001),
+        /**
+         * SES delivers to recipients' servers over TLS only (the configuration set's TLS policy
+         * REQUIRE): a server without TLS gets no mail. Defaults to true in production.
+         */
+        requireTlsDelivery: z.boolean().optional(),
+    })
+    .strict();
+
 /** The structured keys of the plone-aws namespace, each parsed by its own schema. */
 export const SECTION_SCHEMAS = {
     tier: z.enum(TIERS).default("development"),
@@ -779,6 +832,7 @@ export const SECTION_SCHEMAS = {
     monitoring: monitoringSchema.prefault({}),
     offsiteBackups: offsiteBackupsSchema.prefault({}),
     quotas: quotasSchema.prefault({}),
+    mail: mailSchema.optional(),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -798,3 +852,4 @@ export type VolumesConfig = z.output<typeof volumesSchema>;
 export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;
 export type QuotasConfig = z.output<typeof quotasSchema>;
+export type MailConfig = z.output<typeof mailSchema>;

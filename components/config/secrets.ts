@@ -32,6 +32,12 @@ const SECRET_FORMS: Record<SecretKey, { test: (value: string, ctx: SecretContext
     haproxyStatsPassword: { test: (v) => ONE_LINE.test(v) && v.length >= 8 && v.length <= 256, what: "one line of 8 to 256 characters" },
     cacheArchivePassword: { test: (v) => ONE_LINE.test(v) && v.length >= 1 && v.length <= 256, what: "one line of at most 256 characters" },
     newRelicLicenseKey: { test: (v) => /^[A-Za-z0-9]{32,64}$/.test(v), what: "a New Relic license key (32 to 64 letters and digits)" },
+    // The relay's password map holds it as the value of one line (postfix drops blanks at either end);
+    // the user ends at the first ':'.
+    smtpCredentials: {
+        test: (v) => /^[A-Za-z0-9._@+=-]{1,256}:[\x21-\x7e]([\x20-\x7e]{0,254}[\x21-\x7e])?$/.test(v),
+        what: "USER:PASSWORD on one line: a user of letters, digits and '.', '_', '@', '+', '=', '-' (SES: the access key id), ':', then a password of printable ASCII without blanks at either end",
+    },
 };
 
 interface SecretContext {

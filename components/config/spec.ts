@@ -1,20 +1,22 @@
 // StackSpec: the validated, defaulted description of one stack. Everything downstream (topology,
 // renderers, components) takes a StackSpec and nothing else from the configuration.
-import type {
-    AccessConfig,
-    AppConfig,
-    DatabaseConfig,
-    FrontendConfig,
-    HostConfig,
-    MonitoringConfig,
-    NetworkConfig,
-    OffsiteBackupsConfig,
-    PloneConfig,
-    QuotasConfig,
-    SecretKey,
-    SnapshotsConfig,
-    Tier,
-    VolumesConfig,
+import {
+    type AccessConfig,
+    type AppConfig,
+    type DatabaseConfig,
+    type FrontendConfig,
+    type HostConfig,
+    IMPLICIT_TLS_PORTS,
+    type MailConfig,
+    type MonitoringConfig,
+    type NetworkConfig,
+    type OffsiteBackupsConfig,
+    type PloneConfig,
+    type QuotasConfig,
+    type SecretKey,
+    type SnapshotsConfig,
+    type Tier,
+    type VolumesConfig,
 } from "./schema";
 
 /** The Pulumi project name, and so the configuration namespace. */
@@ -26,6 +28,39 @@ export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" 
     finalSnapshot: boolean;
     /** enabled resolved: on when the EBS snapshots are copied to another region and RDS keeps backups. */
     backupReplication: DatabaseConfig["backupReplication"] & { enabled: boolean };
+}
+
+/** The SMTP endpoint of Amazon SES in a region (STARTTLS on 587/2587/25, TLS on 465/2465). */
+export function sesSmtpEndpoint(region: string): string {
+    return `email-smtp.${region}.amazonaws.com`;
+}
+
+/** Outbound mail once the defaults that depend on the region and tier are applied. */
+export interface MailSpec extends Omit<MailConfig, "domain" | "relay" | "requireTlsDelivery"> {
+    /** The domain SES verifies and signs for (mail.domain, or the sender address's domain). */
+    domain: string;
+    /** The MAIL FROM (bounce) domain: <mailFromSubdomain>.<domain>. */
+    mailFromDomain: string;
+    relay: {
+        /** mail.relay.host, or SES's SMTP endpoint of the stack's region. */
+        host: string;
+        port: number;
+        tls: "starttls" | "implicit" | "none";
+    };
+    requireTlsDelivery: boolean;
+}
+
+/** mail with its defaults resolved. */
+export function toMailSpec(mail: MailConfig, ctx: { region: string; tier: Tier }): MailSpec {
+    const domain = mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
+    const tls = mail.relay.tls ?? (IMPLICIT_TLS_PORTS.includes(mail.relay.port) ? "implicit" : "starttls");
+    return {
+        ...mail,
+        domain,
+        mailFromDomain: `${mail.mailFromSubdomain}.${domain}`,
+        relay: { ...mail.relay, host: mail.relay.host ?? sesSmtpEndpoint(ctx.region), tls },
+        requireTlsDelivery: mail.requireTlsDelivery ?? ctx.tier === "production",
+    };
 }
 
 export interface StackSpec {
@@ -47,6 +82,8 @@ export interface StackSpec {
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
     quotas: QuotasConfig;
+    /** Outbound mail (plone-aws:mail); unset, no host relays mail. */
+    mail?: MailSpec;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
     /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
@@ -68,6 +105,7 @@ export interface ParsedSections {
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
     quotas: QuotasConfig;
+    mail?: MailConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */
@@ -103,6 +141,7 @@ export function toStackSpec(
         ...sections,
         database,
         snapshots: { ...sections.snapshots, tagValue: sections.snapshots.tagValue ?? ctx.stackName },
+        mail: sections.mail && toMailSpec(sections.mail, { region: ctx.region, tier: sections.tier }),
         secrets: ctx.secrets,
         appSecretNames: ctx.appSecretNames ?? [],
     };

@@ -33,6 +33,8 @@ export interface RenderSecrets {
     repositoryToken?: string;
     /** The app's secret environment (plone-aws:appSecrets), by variable name. */
     appSecrets: Record<string, string>;
+    /** The mail relay's SMTP password (plone-aws:mail). */
+    smtpCredentials?: string;
 }
 
 /** The value that stands for a secret the tools cannot (or must not) read: offline, in triggers, in review renders. */
@@ -50,6 +52,7 @@ export function maskedSecrets(spec: StackSpec): RenderSecrets {
         newRelicLicenseKey: spec.secrets.newRelicLicenseKey ? secretPlaceholder("plone-aws:newRelicLicenseKey") : undefined,
         repositoryToken: spec.secrets.repositoryToken ? secretPlaceholder("plone-aws:repositoryToken") : undefined,
         appSecrets: Object.fromEntries(spec.appSecretNames.map((name) => [name, secretPlaceholder(`plone-aws:appSecrets.${name}`)])),
+        smtpCredentials: spec.mail ? secretPlaceholder("plone-aws:smtpCredentials") : undefined,
     };
 }
 

@@ -123,3 +123,30 @@ export function commentName(value: string): string {
         throw new UnencodableValueError(`${JSON.stringify(value.slice(0, 40))} is not a name that may appear in a comment`);
     return value;
 }
+
+/**
+ * A value of postfix's main.cf: one word of letters, digits and . _ @ + = : [ ] / - (a host, an
+ * address, a port, a path). main.cf expands $name inside values and reads '{', '}', ',' and blanks
+ * as syntax, so anything else is refused.
+ */
+export function postfixValue(value: string | number, what = "a value"): string {
+    const text = String(value);
+    if (!/^[A-Za-z0-9._@+=:[\]/-]+$/.test(text))
+        throw new UnencodableValueError(`${what} (${JSON.stringify(text)}) is not a plain word postfix's main.cf can hold`);
+    return text;
+}
+
+/**
+ * One line of a postfix lookup table (texthash:, as the SMTP client's password map reads it): the
+ * key is one word, the value the rest of the line. postfix trims blanks around the value, reads a
+ * line starting with a blank as a continuation, and a '#' at the start of a line as a comment, so
+ * a key with a blank or a value with a line break or blanks at either end is refused.
+ */
+export function postfixTableLine(key: string, value: string, what = "a value"): string {
+    if (!/^[\x21-\x7e]+$/.test(key) || key.startsWith("#"))
+        throw new UnencodableValueError(`the key of ${what} is not one word postfix's lookup table can hold`);
+    oneLine(value, what, "a postfix lookup table");
+    if (value === "" || value !== value.trim())
+        throw new UnencodableValueError(`${what} is empty or starts or ends with blanks, which postfix's lookup table drops`);
+    return `${key} ${value}`;
+}

@@ -19,6 +19,7 @@ import { renderOperationsFiles } from "./operations";
 import { redactionFile, redactionTexts, redactStage, secretValues } from "./host/redaction";
 import { runsBuild } from "../layers";
 import { daemonServices, renderDaemonFiles } from "./daemons";
+import { mailRelayServices, renderMailRelayFiles } from "./mail/relay";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -35,7 +36,7 @@ export function hostStepNames(host: HostPlan): StepName[] {
 /** Whether a step's script carries secrets, known before any value is (it decides the command's logging). */
 export function stepCarriesSecrets(step: StepName): boolean {
     // The configure step writes haproxy.cfg (stats password), deploy.cfg (database password), the
-    // deploy key and the packer's database credentials.
+    // deploy key, the packer's database credentials and the mail relay's SMTP password.
     return step === "configure";
 }
 
@@ -48,6 +49,7 @@ export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
         ...renderAppFiles(ctx, host),
         ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
         ...renderDaemonFiles(ctx, host),
+        ...renderMailRelayFiles(ctx, host.name),
         ...renderOperationsFiles(ctx, host),
         ...renderMonitoringFiles(ctx, host),
         redactionFile(ctx.secrets),
@@ -117,6 +119,7 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
         });
     }
     services.push(...daemonServices(host));
+    services.push(...mailRelayServices(ctx, host.name));
     services.push(...monitoringServices(ctx));
     return services;
 }

@@ -125,6 +125,11 @@ export interface HostRoles {
     buildHosts: string[];
     /** Hosts that keep blobs: the app hosts and the ZEO server. */
     blobUsers: string[];
+    /**
+     * Hosts that run the mail relay on localhost:25 (plone-aws:mail): the app hosts, where the Zope
+     * clients, the celery workers and the db_packing and celerybeat programs run. None without mail.
+     */
+    mailRelays: string[];
 }
 
 export interface Topology {
@@ -242,6 +247,7 @@ export function buildTopology(spec: StackSpec): Topology {
             (h) => h.name,
         ),
         blobUsers: spec.hosts.filter((h) => h.layers.includes("plone_instances") || h.layers.includes("zeoserver")).map((h) => h.name),
+        mailRelays: spec.mail ? appHosts : [],
     };
     const bastion: BastionPlan | undefined =
         access.via === "bastion"

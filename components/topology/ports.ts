@@ -36,6 +36,8 @@ export const PORTS = {
     /** One port per brick from 49152; plone-aws hosts carry one brick each, a few spare. */
     glusterBricksFirst: 49152,
     glusterBricksLast: 49161,
+    /** The mail relay on every app host (loopback only): Plone's MailHost default, localhost:25. */
+    smtp: 25,
 } as const;
 
 /** Where things live on the hosts. */

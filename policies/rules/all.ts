@@ -19,6 +19,7 @@ import { dlmCoversSnapshotTags, dlmCrossRegionCopy, dlmRetention, ebsVolumeSnaps
 import { requiredTags } from "./tagging";
 import { backupBucketsProtected } from "./backups";
 import { albAccessLogs, backupBucketAccessLogging, loadBalancerWaf } from "./edge";
+import { mailTlsOnly } from "./mail";
 
 export const PACK_NAME = "plone-guard";
 
@@ -47,6 +48,7 @@ export const ploneGuardPolicies: Policies = [
     siteServedOverTls,
     albAccessLogs,
     loadBalancerWaf,
+    mailTlsOnly,
     noCredentialsInInputs,
     remoteCommandSecretLogging,
     requiredTags,

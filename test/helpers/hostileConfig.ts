@@ -33,6 +33,7 @@ export const SECRET_VALUES: Record<SecretKey, string> = {
     haproxyStatsPassword: "stats-Passw0rd-77",
     cacheArchivePassword: "archive-Passw0rd",
     newRelicLicenseKey: "0123456789abcdef0123456789abcdef0123NRAL",
+    smtpCredentials: "AKIAEXAMPLESMTPUSER0:BExampleSmtpPasswordDerivedFromTheSecretKey0",
 };
 
 const merge = (a: unknown, b: unknown): unknown => {
@@ -155,6 +156,8 @@ export function fullStacks(): FullStack[] {
         }),
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
+        // A development stack may send every mail to a sandbox address (production refuses it).
+        "plone-aws:mail": { senderAddress: "noreply@mail.dev.example.org", senderName: "Dev site", domain: "dev.example.org", redirectTo: "qa@example.org" },
     }) as Record<string, unknown>;
     const prodBase = repoRaw("prod");
     const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) =>
@@ -209,6 +212,7 @@ export function secretsOf(raw: Raw, spec: StackSpec): RenderSecrets {
         cacheArchivePassword: value("cacheArchivePassword"),
         newRelicLicenseKey: value("newRelicLicenseKey"),
         repositoryToken: value("repositoryToken"),
+        smtpCredentials: value("smtpCredentials"),
         appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets[n]])),
     };
 }

@@ -22,6 +22,7 @@ export const ALL_SECRETS: Record<string, string> = {
     "plone-aws:dbPassword": "db-secret",
     "plone-aws:deployKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ndeploy\n-----END OPENSSH PRIVATE KEY-----",
     "plone-aws:cacheArchivePassword": "archive-secret",
+    "plone-aws:smtpCredentials": "AKIAEXAMPLESMTPUSER0:smtp-secret",
 };
 
 /** Parses structured config values (given as objects) the way Pulumi passes them (JSON strings). */

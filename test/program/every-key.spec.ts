@@ -103,6 +103,8 @@ const NEEDS_OTHER_KEYS: Record<string, string> = {
     "plone-aws:hosts[].volumes{key}": "a volume kind the host carries: test/unit/topology.spec.ts (sizes per kind)",
     "plone-aws:frontend.subsites{key}": "rawSubsiteServer names the subsites: test/unit/render-nginx.spec.ts",
     "plone-aws:frontend.rawSubsiteServer{key}": "must name a subsite: test/unit/render-nginx.spec.ts",
+    "plone-aws:mail.domain":
+        "must hold mail.senderAddress, which changes with it: test/unit/render-mail.spec.ts and the SES identity in test/program/mail.spec.ts",
 };
 
 /** One leaf per key: a key that takes a number or a string (plone.maxUnavailable) is tried in its first form. */

@@ -339,3 +339,30 @@ describe("npm run clone-stack (child process)", function () {
         for (const r of [missing, oneName, badSet]) expect(r.stderr).not.to.match(/\n\s+at /);
     });
 });
+
+describe("clone-stack: mail", function () {
+    it("drops mail by default, so staging never mails the source's users, and says so", () => {
+        const result = cloneStack(PROD, options());
+        expect(section(configOf(PROD), "mail").senderAddress).to.equal("noreply@plone.example.org");
+        expect(configOf(result.text)["plone-aws:mail"]).to.equal(undefined);
+        expect(result.changes).to.include(
+            "mail off (plone-aws:mail dropped): staging must not mail prod's users; --mail-to ADDRESS sends every mail to one sandbox address instead",
+        );
+        expect(result.secrets.map((s) => s.key)).to.not.include("plone-aws:smtpCredentials");
+    });
+
+    it("with --mail-to, redirects every mail to the sandbox address through the source's SES identity", () => {
+        const result = cloneStack(PROD, options({ mailTo: "qa@plone.example.org" }));
+        const mail = section(configOf(result.text), "mail");
+        expect(mail).to.deep.include({ senderAddress: "noreply@plone.example.org", redirectTo: "qa@plone.example.org", ses: false });
+        expect(result.changes).to.include.members([
+            "every mail goes to qa@plone.example.org (mail.redirectTo), never to prod's users",
+            "no SES identity of its own (mail.ses false): prod's identity for plone.example.org signs the mail; a second one would collide",
+        ]);
+        expect(result.secrets.map((s) => s.key)).to.include("plone-aws:smtpCredentials");
+    });
+
+    it("refuses a --mail-to that is not an address, naming the key", () => {
+        expect(() => cloneStack(PROD, options({ mailTo: "qa@example.org\nrecipient_canonical_maps = x" }))).to.throw(CloneError, /plone-aws:mail\.redirectTo/);
+    });
+});

@@ -39,7 +39,9 @@
 //   `[zeo-host] address`, BBB `[zeoserver] address`, `[relstorage] type/dbname/host/port/user/
 //   password/dsn/keep-history`, `[memcached] servers`, `[zodbpack] pack-days`, `[pack-config]
 //   enable-gc`, `[celery-broker] host/port/url`, `[celery] broker-host/broker-port`,
-//   `[solr-host] host/port`.
+//   `[solr-host] host/port`, and with plone-aws:mail `[plone-mail] smtp-host/smtp-port/
+//   email-from-address/email-from-name` (Plone's registry settings plone.smtp_host, ...: the
+//   buildout applies them, e.g. in a GenericSetup profile or its instance's environment).
 // - **Scripts** the supervisor programs run from the release: `bin/client1..N` (`console`),
 //   `bin/zeoserver` (`fg`), `bin/celery` (`worker`, `beat`), `bin/solr-instance` (`fg`), and
 //   those of `app.initCommands`.
@@ -55,6 +57,7 @@ import { appLayout } from "./layout";
 import { ClientBlobs, hostStorage } from "./storage";
 import { addressOf, RenderContext, RenderedFile, resolveEndpoint } from "../context";
 import { buildoutValue, libpqValue, zconfigValue } from "../encode";
+import { ploneMailSettings } from "./mail";
 
 type Value = string | string[];
 
@@ -210,6 +213,15 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
         cfg.comment("solr-host", "Solr").set("solr-host", "host", solr.address).set("solr-host", "port", String(solr.port));
     }
     if (solrHere) cfg.set("solr-instance", "vardir", PATHS.solrData);
+
+    const mail = ploneMailSettings(spec);
+    if (mail && ctx.topology.roles.mailRelays.includes(host.name)) {
+        cfg.comment("plone-mail", "Plone's mail settings: MailHost sends to the relay on this host (plone-aws:mail)")
+            .set("plone-mail", "smtp-host", mail.smtpHost)
+            .set("plone-mail", "smtp-port", String(mail.smtpPort))
+            .set("plone-mail", "email-from-address", buildoutValue(mail.emailFromAddress, "mail.senderAddress"))
+            .set("plone-mail", "email-from-name", buildoutValue(mail.emailFromName, "mail.senderName"));
+    }
 
     if (isClientHost) renderClients(ctx, host, cfg, storage.clientBlobs!);
 

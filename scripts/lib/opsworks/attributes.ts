@@ -315,7 +315,11 @@ export const ATTRIBUTES: readonly AttributeMapping[] = [
     dropped(null, "memcached.start_command", "plone-aws starts memcached with the host's service manager"),
     dropped(null, "memcached.stop_command", "plone-aws stops memcached with the host's service manager"),
     dropped(156, "apt.unattended_upgrades.enable", "every host installs security updates unattended"),
-    unsupported(157, "apt.unattended_upgrades.mail", "the hosts send no mail"),
+    unsupported(
+        157,
+        "apt.unattended_upgrades.mail",
+        "unattended-upgrades mails no report: plone-aws:mail relays the app's mail (Plone, celery) from the app hosts only; the cookbook has no mail attribute of Plone's own (it left MailHost to the buildout)",
+    ),
     unsupported(158, "apt.unattended_upgrades.package_blacklist", "no package is held back (newrelic-sysmond is gone)"),
     dropped(159, "s3fs_fuse.version", "s3fs is not used: EFS (plone.blobs efs) is the shared file system"),
     refused(160, "s3fs_fuse.s3_key", "IAM user keys: EFS replaces the s3fs bucket, with no keys on the hosts"),

@@ -89,6 +89,8 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
     },
     "aws:iam/instanceProfile:InstanceProfile": { inputs: ["name", "namePrefix", "path"], source: "iam/instance_profile.go" },
     "aws:iam/role:Role": { inputs: ["name", "namePrefix", "path"], source: "iam/role.go" },
+    "aws:iam/user:User": { inputs: [], source: "iam/user.go (name and path: UpdateUser in place)" },
+    "aws:iam/userPolicy:UserPolicy": { inputs: ["name", "namePrefix", "user"], source: "iam/user_policy.go" },
     "aws:iam/rolePolicy:RolePolicy": { inputs: ["name", "namePrefix", "role"], source: "iam/role_policy.go" },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
         inputs: ["policyArn", "role"],
@@ -148,6 +150,12 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
     "aws:wafv2/webAcl:WebAcl": { inputs: ["name", "namePrefix", "scope"], source: "wafv2/web_acl.go" },
     "aws:wafv2/webAclAssociation:WebAclAssociation": { inputs: ["resourceArn", "webAclArn"], source: "wafv2/web_acl_association.go" },
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": { inputs: ["resourceArn"], source: "wafv2/web_acl_logging_configuration.go" },
+    "aws:sesv2/configurationSet:ConfigurationSet": { inputs: ["configurationSetName"], source: "sesv2/configuration_set.go" },
+    "aws:sesv2/emailIdentity:EmailIdentity": { inputs: ["emailIdentity"], source: "sesv2/email_identity.go" },
+    "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes": {
+        inputs: ["emailIdentity"],
+        source: "sesv2/email_identity_mail_from_attributes.go",
+    },
     "aws:sns/topic:Topic": { inputs: ["fifoTopic", "name", "namePrefix"], source: "sns/topic.go" },
     "aws:sns/topicSubscription:TopicSubscription": { inputs: ["endpoint", "protocol", "topic"], source: "sns/topic_subscription.go" },
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {

@@ -204,6 +204,18 @@ function table(rows: string[][]): string[] {
     );
 }
 
+/** The plan's line on outbound mail: who relays, to where, how, as which domain. */
+export function mailSummary(spec: StackSpec, relays: string[]): string {
+    const mail = spec.mail;
+    if (!mail) return "Mail: none (plone-aws:mail is unset: Plone cannot send password resets or notifications).";
+    const tls = { starttls: "STARTTLS", implicit: "TLS", none: "no TLS" }[mail.relay.tls];
+    const ses = mail.ses
+        ? `; SES identity ${mail.domain} with DKIM, MAIL FROM ${mail.mailFromDomain}, delivery TLS ${mail.requireTlsDelivery ? "required" : "optional"}`
+        : "";
+    const sandbox = mail.redirectTo ? `; every mail redirected to ${mail.redirectTo}` : "";
+    return `Mail: postfix on ${relays.join(", ") || "no host"} (localhost:25) relays to ${mail.relay.host}:${mail.relay.port} over ${tls}, from ${mail.senderAddress}${ses}${sandbox}.`;
+}
+
 export function planText(ctx: PlanContext): string {
     const { run, spec } = ctx;
     const topology = buildTopology(spec);
@@ -219,6 +231,7 @@ export function planText(ctx: PlanContext): string {
     out.push(
         `Region ${spec.region}, tier ${spec.tier}, ${topology.hosts.length} host${topology.hosts.length === 1 ? "" : "s"} in ${topology.azCount} AZ${topology.azCount === 1 ? "" : "s"}; front door: ${door}${topology.frontDoor.https ? " with TLS" : ""}; storage: ${db}; blobs: ${spec.plone.blobs}.`,
     );
+    out.push(mailSummary(spec, topology.roles.mailRelays));
     out.push("");
 
     out.push("Resources");

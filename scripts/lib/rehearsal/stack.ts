@@ -31,6 +31,9 @@ export interface RehearsalStack {
 
 export class RehearsalStackError extends Error {}
 
+/** The SMTP user of the run's credentials (plone-aws:smtpCredentials is USER:PASSWORD): the SMTP stand-in for SES takes it. */
+export const REHEARSAL_SMTP_USER = "rehearsal-smtp";
+
 /** A generated password: letters and digits only, safe in every file it may be written into. */
 export function generatedPassword(length = 32): string {
     const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -50,7 +53,14 @@ export function withRehearsalSecrets(loaded: LoadedStack, keys: RehearsalKeys): 
     for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
         const full = `${NAMESPACE}:${key}`;
         if (raw[full] === undefined) continue;
-        const value = key === "sshPrivateKey" ? keys.privateKey : key === "deployKey" ? keys.deployKey : generatedPassword();
+        const value =
+            key === "sshPrivateKey"
+                ? keys.privateKey
+                : key === "deployKey"
+                  ? keys.deployKey
+                  : key === "smtpCredentials"
+                    ? `${REHEARSAL_SMTP_USER}:${generatedPassword()}`
+                    : generatedPassword();
         raw[full] = value;
         if (!secretKeys.includes(full)) secretKeys.push(full);
         secretValues.push(value);

@@ -6,7 +6,7 @@ import type { StackSpec } from "../../../components/config/spec";
 import type { Topology } from "../../../components/topology";
 
 /** A service a client's configuration names, as the stand-in app reports it. */
-export type WiredService = "database" | "zeo" | "memcached" | "redis" | "solr" | "blobs";
+export type WiredService = "database" | "zeo" | "memcached" | "redis" | "solr" | "blobs" | "mail";
 
 export interface WiringCheck {
     service: WiredService;
@@ -28,7 +28,7 @@ export interface WiringReport {
     blobs?: { dir: string; shared: boolean; seen: string[] };
 }
 
-const SERVICES: WiredService[] = ["database", "zeo", "memcached", "redis", "solr", "blobs"];
+const SERVICES: WiredService[] = ["database", "zeo", "memcached", "redis", "solr", "blobs", "mail"];
 
 export class WiringReportError extends Error {}
 
@@ -72,7 +72,35 @@ export function expectedServices(topology: Topology, spec: StackSpec): WiredServ
         ...(endpoints.broker ? (["redis"] as const) : []),
         ...(endpoints.solr ? (["solr"] as const) : []),
         "blobs" as const,
+        ...(spec.mail ? (["mail"] as const) : []),
     ];
+}
+
+/** The subject of the mail a stand-in client sends in the wiring check (standin/app.py: wiring_mail_subject). */
+export function wiringMailSubject(token: string, hostname: string, client: string): string {
+    return `plone-aws wiring ${token} ${hostname} ${client}`;
+}
+
+/**
+ * The mail check's other half: every client that reported its mail accepted by the relay on its
+ * host must have a mail in the SMTP stand-in for SES (its spool: one JSON object per line, see
+ * standin/smtp.py), relayed over TLS with the stack's SMTP user. One line per mail that did not arrive.
+ */
+export function mailDeliveryProblems(
+    sent: { hostname: string; client: string }[],
+    token: string,
+    spool: { user: string | null; tls: boolean; data: string }[],
+    smtpUser: string,
+): string[] {
+    const problems: string[] = [];
+    for (const { hostname, client } of sent) {
+        const subject = `Subject: ${wiringMailSubject(token, hostname, client)}`;
+        const mail = spool.find((m) => m.data.split(/\r?\n/).includes(subject));
+        if (!mail) problems.push(`${hostname} ${client}: its mail through localhost:25 never reached the SMTP stand-in for SES`);
+        else if (!mail.tls || mail.user !== smtpUser)
+            problems.push(`${hostname} ${client}: its mail reached the SMTP stand-in without TLS or as ${mail.user ?? "nobody"}, not ${smtpUser}`);
+    }
+    return problems;
 }
 
 /**

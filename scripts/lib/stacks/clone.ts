@@ -29,6 +29,8 @@ export interface CloneOptions {
     /** `--set KEY=value` entries for app.environment. */
     environment: Record<string, string>;
     snapshotTag?: string;
+    /** `--mail-to`: every mail of the clone goes to this sandbox address; unset, the clone sends no mail. */
+    mailTo?: string;
     now: Date;
 }
 
@@ -212,6 +214,8 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
         edit.set(accessLogs, "expireDays", STAGING_LOG_EXPIRE_DAYS, { trailing: `${o.from}: ${logs.expireDays}` });
         changes.push(`access logs kept ${STAGING_LOG_EXPIRE_DAYS} days instead of ${logs.expireDays}`);
     }
+
+    changes.push(...cloneMail(edit, config, section("mail"), spec, o));
 
     const network = section("network");
     if (network) {
@@ -497,6 +501,31 @@ function nextZone(zone: string): string {
 
 /** Days a staging clone keeps its access logs (monitoring.accessLogs.expireDays), when the source keeps them longer. */
 const STAGING_LOG_EXPIRE_DAYS = 30;
+
+/**
+ * Staging must never mail the source's users (a test that resets passwords would reach them): no
+ * mail, or with --mail-to every mail to one sandbox address (mail.redirectTo). The clone relays to
+ * the same SES endpoint as the source without an SES identity of its own (mail.ses false): the
+ * source's identity for the domain signs it, and a second one in the same account and region would
+ * collide.
+ */
+function cloneMail(edit: Editor, config: YAMLMap, mail: YAMLMap | undefined, spec: StackSpec, o: CloneOptions): string[] {
+    if (!spec.mail || !mail) return [];
+    if (!o.mailTo) {
+        edit.delete(config, `${NAMESPACE}:mail`);
+        return [
+            `mail off (plone-aws:mail dropped): staging must not mail ${o.from}'s users; --mail-to ADDRESS sends every mail to one sandbox address instead`,
+        ];
+    }
+    edit.set(mail, "redirectTo", o.mailTo);
+    edit.commentOn(mail, "redirectTo", `every mail goes to this sandbox address, never to ${o.from}'s users`);
+    const changes = [`every mail goes to ${o.mailTo} (mail.redirectTo), never to ${o.from}'s users`];
+    if (spec.mail.ses) {
+        edit.set(mail, "ses", false, { trailing: `${o.from}'s SES identity for ${spec.mail.domain} signs staging's mail` });
+        changes.push(`no SES identity of its own (mail.ses false): ${o.from}'s identity for ${spec.mail.domain} signs the mail; a second one would collide`);
+    }
+    return changes;
+}
 
 class Editor {
     constructor(private readonly doc: Document) {}

@@ -2,8 +2,11 @@
 # Answers every path with its name and release (/slow?s=N after N seconds) and records its
 # start and stop, with the client's rotation file, in $STANDIN_EVENTS.
 # /wiring?token=T (clients): uses every service the client's build says it uses
-# (parts/<name>/wiring.json, made from deploy.cfg) and answers what each gave, as JSON.
-import http.server, json, os, re, signal, socket, sys, time
+# (parts/<name>/wiring.json, made from deploy.cfg) and answers what each gave, as JSON; with
+# [plone-mail] it sends one mail through the SMTP server Plone's MailHost would use (localhost:25).
+import http.server, json, os, re, signal, smtplib, socket, sys, time
+from email.message import EmailMessage
+from email.utils import formataddr
 from urllib.parse import urlparse, parse_qs
 
 port, name, release = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -113,6 +116,26 @@ def use_zeo(address):
     socket.create_connection(split_address(address, 8100), timeout=WIRING_TIMEOUT).close()
     return "TCP connect"
 
+# Where the wiring mail goes: the SMTP stand-in for SES keeps every mail, whatever its recipient.
+WIRING_MAIL_TO = "wiring-check@rehearsal.invalid"
+
+def wiring_mail_subject(token):
+    return f"plone-aws wiring {token} {host} {name}"
+
+def use_mail(mail, token):
+    """Sends one mail as Plone's MailHost does: plain SMTP to the relay on this host."""
+    message = EmailMessage()
+    message["From"] = formataddr((mail["fromName"], mail["from"]))
+    message["To"] = WIRING_MAIL_TO
+    message["Subject"] = wiring_mail_subject(token)
+    message.set_content(f"Sent by the stand-in {name} on {host} through {mail['smtp']}.")
+    smtp_host, smtp_port = split_address(mail["smtp"], 25)
+    with smtplib.SMTP(smtp_host, smtp_port, timeout=WIRING_TIMEOUT) as smtp:
+        refused = smtp.send_message(message)
+    if refused:
+        raise RuntimeError(f"refused {refused}")
+    return f"accepted: {message['Subject']}"
+
 def use_blobs(blobs, token):
     """Writes this client's file in the blob directory and lists the run's files it sees there."""
     marker_dir = os.path.join(blobs["dir"], ".plone-aws-wiring")
@@ -162,6 +185,8 @@ def wiring_report(token):
         check("redis", b["address"], lambda: use_redis(b["address"], b["url"], key, value))
     if "solr" in uses:
         check("solr", uses["solr"], lambda: use_solr(uses["solr"]))
+    if "mail" in uses:
+        check("mail", uses["mail"]["smtp"], lambda: use_mail(uses["mail"], token))
     report = {"host": host, "client": name, "release": os.path.basename(release), "checks": checks}
     if "blobs" in uses:
         try:

@@ -80,6 +80,9 @@ def wiring(client):
     solr = options("solr-host")
     if solr.get("host"):
         uses["solr"] = f"{solr['host']}:{solr.get('port', '8983')}"
+    mail = options("plone-mail")
+    if mail.get("smtp-host"):
+        uses["mail"] = {"smtp": f"{mail['smtp-host']}:{mail.get('smtp-port', '25')}", "from": mail.get("email-from-address", ""), "fromName": mail.get("email-from-name", "")}
     return uses
 
 def script(name, port):

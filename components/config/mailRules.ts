@@ -1,0 +1,58 @@
+// Rules of plone-aws:mail that span several keys: the SMTP password must be set, the sender must be
+// in the domain SES signs for, SES takes TLS only, and a production stack never relays in clear.
+// crossFieldIssues (rules.ts) runs them with the others.
+import type { ParsedSections } from "./spec";
+import type { SecretKey } from "./schema";
+import { ConfigIssue, keyPath, setSecretCommand } from "./issues";
+
+/** True when `address`'s domain is `domain` or one of its subdomains (SES: a verified domain covers its subdomains). */
+export function addressInDomain(address: string, domain: string): boolean {
+    const own = address.split("@")[1]?.toLowerCase() ?? "";
+    return own === domain || own.endsWith(`.${domain}`);
+}
+
+export function mailIssues(s: Partial<ParsedSections>, ctx: { secrets: Record<SecretKey, boolean> }): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+    const errors: ConfigIssue[] = [];
+    const warnings: ConfigIssue[] = [];
+    const mail = s.mail;
+    if (!mail) return { errors, warnings };
+    const err = (path: PropertyKey[], message: string) => errors.push({ path: keyPath(["mail", ...path]), message });
+
+    if (!ctx.secrets.smtpCredentials) {
+        errors.push({
+            path: "plone-aws:smtpCredentials",
+            message: `mail relays through ${mail.relay.host ?? "Amazon SES"}, which needs the SMTP user and password as USER:PASSWORD: ${setSecretCommand("smtpCredentials")} (docs/operations.md, "Outbound mail", says how SES derives them)`,
+        });
+    }
+    if (mail.domain && !addressInDomain(mail.senderAddress, mail.domain)) {
+        err(["senderAddress"], `must be an address of ${mail.domain} (mail.domain) or of one of its subdomains: SES sends only as a verified domain`);
+    }
+    if (mail.ses && mail.relay.tls === "none") {
+        err(
+            ["relay", "tls"],
+            "Amazon SES takes mail only over TLS: use starttls (port 587) or implicit (port 465), or set mail.ses to false with a relay host of your own",
+        );
+    }
+    if (mail.ses && mail.relay.host) {
+        warnings.push({
+            path: keyPath(["mail", "relay", "host"]),
+            message: "the stack sets up SES (mail.ses) but the hosts relay to another server: the SES identity only signs what reaches SES",
+        });
+    }
+    if (mail.relay.tls === "none") {
+        if (s.tier === "production")
+            err(
+                ["relay", "tls"],
+                "a production stack relays mail over TLS only: set starttls or implicit (the SMTP password would cross the network in clear)",
+            );
+        else
+            warnings.push({
+                path: keyPath(["mail", "relay", "tls"]),
+                message: "the SMTP password and every mail cross the network in clear: use TLS unless the relay is on the host's own network",
+            });
+    }
+    if (mail.redirectTo && s.tier === "production") {
+        err(["redirectTo"], "a production stack sends mail to its recipients: redirectTo is for staging clones (remove it)");
+    }
+    return { errors, warnings };
+}
