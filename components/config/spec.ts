@@ -21,11 +21,13 @@ import type {
 export const PROJECT = "plone-aws";
 
 /** Database settings once the tier-dependent defaults are applied. */
-export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot" | "backupReplication"> {
+export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot" | "backupReplication" | "dump"> {
     deletionProtection: boolean;
     finalSnapshot: boolean;
     /** enabled resolved: on when the EBS snapshots are copied to another region and RDS keeps backups. */
     backupReplication: DatabaseConfig["backupReplication"] & { enabled: boolean };
+    /** enabled resolved: on when the stack copies its backups off-site (offsiteBackups.enabled). */
+    dump: DatabaseConfig["dump"] & { enabled: boolean };
 }
 
 export interface StackSpec {
@@ -95,6 +97,7 @@ export function toStackSpec(
                 sections.database.backupReplication.enabled ??
                 (sections.snapshots.crossRegionCopy !== undefined && sections.database.backupRetentionDays > 0 && !sections.database.host),
         },
+        dump: { ...sections.database.dump, enabled: sections.database.dump.enabled ?? sections.offsiteBackups.enabled },
     };
     return {
         stackName: ctx.stackName,
