@@ -36,6 +36,8 @@ declare -A PACKAGES=(
   [memcached]=memcached
   [redis-server]=redis-server
   [redis-cli]=redis-tools
+  # A PostgreSQL server of the tests' own for the database dump and restore (test/hostScripts/database-dump-restore).
+  [pg_ctlcluster]=postgresql
   # The workflow replay runs the jobs' jq.
   [jq]=jq
 )
