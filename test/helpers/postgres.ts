@@ -58,7 +58,8 @@ export class TempPostgres {
     }
 
     stop(): void {
-        if (fs.existsSync(path.join(this.dataDir, "postmaster.pid"))) this.asPostgres(`${this.bin}/pg_ctl`, ["-D", this.dataDir, "-m", "immediate", "-w", "stop"]);
+        if (fs.existsSync(path.join(this.dataDir, "postmaster.pid")))
+            this.asPostgres(`${this.bin}/pg_ctl`, ["-D", this.dataDir, "-m", "immediate", "-w", "stop"]);
     }
 
     log(): string {

@@ -156,7 +156,8 @@ describeAsRoot(
             // A custom-format archive that pg_restore reads, holding RelStorage's tables.
             const list = run(`${pg.bin}/pg_restore`, ["--list", path.join(dumpsDir(), name)]);
             expect(list.status, list.stderr).to.equal(0);
-            for (const table of ["object_state", "current_object", "transaction", "blob_chunk", "object_ref", "zoid_seq"]) expect(list.stdout).to.include(table);
+            for (const table of ["object_state", "current_object", "transaction", "blob_chunk", "object_ref", "zoid_seq"])
+                expect(list.stdout).to.include(table);
             expect(fs.readdirSync(`${root}/srv/www/plone/shared/var/pgdump`).filter((f) => f.endsWith(".dump"))).to.deep.equal([]);
             expect(awsCalls(buckets).join("\n")).not.to.include("pass");
         });

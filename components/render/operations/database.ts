@@ -144,6 +144,7 @@ for tool in pg_dump pg_restore psql; do
 done
 command -v "$AWS" >/dev/null 2>&1 || die "$AWS is not installed (the setup step installs awscli)"
 s3() { "$AWS" --region "$REGION" s3 "$@"; }
+# shellcheck disable=SC2153 # WORK_DIR comes from the settings
 mkdir -p "$WORK_DIR"
 chmod 0700 "$WORK_DIR"
 `;
