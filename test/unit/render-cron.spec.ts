@@ -38,8 +38,8 @@ describe("render: cron jobs", () => {
         for (const h of ctx.topology.hosts.filter((h) => h.name !== "app-1")) expect(renderCronFile(ctx, h), h.name).to.equal(undefined);
         const jobs = jobLines(renderCronFile(ctx, host(ctx, "app-1")) as string);
         expect(jobs).to.deep.equal([
-            { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}` },
             { schedule: "0 20 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} pgdump ${OPS_SCRIPTS.pgdump}` },
+            { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}` },
             { schedule: "0 1 * * 6", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} prepack` },
             { schedule: "0 1 * * 0", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} pack` },
         ]);
@@ -111,8 +111,8 @@ describe("render: RelStorage packing", () => {
         const ctx = VARIANTS.efsRelstorage();
         const app1 = host(ctx, "app-1");
         expect(jobLines(renderCronFile(ctx, app1) as string).map((j) => j.command)).to.deep.equal([
-            `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}`,
             `${CRON_JOB_SCRIPT} pgdump ${OPS_SCRIPTS.pgdump}`,
+            `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}`,
             `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} full`,
         ]);
         expect(renderCronFile(ctx, host(ctx, "app-2"))).to.equal(undefined);

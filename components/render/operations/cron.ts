@@ -84,20 +84,20 @@ export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: Ho
             });
         }
     }
-    if (plone.storage === "relstorage" && copiesOffsite(ctx, host)) {
-        jobs.push({
-            comment: "copy of the blobs to S3 (plone-backup); the database has RDS's automated backups",
-            schedule: plone.backups.schedule,
-            name: "backup",
-            command: OPS_SCRIPTS.backup,
-        });
-    }
     if (dumpsDatabase(ctx, host)) {
         jobs.push({
             comment: `dump of the RelStorage database (pg_dump -Fc) to S3, keeping ${ctx.spec.database?.dump.keepDays} days (plone-pgdump)`,
             schedule: ctx.spec.database!.dump.schedule,
             name: "pgdump",
             command: OPS_SCRIPTS.pgdump,
+        });
+    }
+    if (plone.storage === "relstorage" && copiesOffsite(ctx, host)) {
+        jobs.push({
+            comment: `copy of the blobs to S3 (plone-backup)${dumpsDatabase(ctx, host) ? ", after the database dump" : "; the database has RDS's automated backups"}`,
+            schedule: plone.backups.schedule,
+            name: "backup",
+            command: OPS_SCRIPTS.backup,
         });
     }
     if (plone.storage === "relstorage" && plone.pack.enabled && ctx.topology.endpoints.packingHost === host.name) {
