@@ -164,13 +164,15 @@ export function renderPgdumpScript(ctx: RenderContext): string {
     )}
 SETTINGS=$\{PLONE_PGDUMP_ENV:-${pgdumpEnvPath(ctx)}}
 LOCK_DIR=$\{PLONE_LOCK_DIR:-/run/lock}
-case $\{1:-} in
+${PGDUMP_ARGUMENTS}${LIBPQ_QUOTE}${SETTINGS_AND_USER}${PGDUMP_LOGIC}`;
+}
+
+const PGDUMP_ARGUMENTS = sh`case $\{1:-} in
   "") ;;
   -h | --help) sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '$d'; exit 0 ;;
   *) echo "usage: $SCRIPT_NAME" >&2; exit 2 ;;
 esac
-${LIBPQ_QUOTE}${SETTINGS_AND_USER}${PGDUMP_LOGIC}`;
-}
+`;
 
 const PGDUMP_LOGIC = sh`[ "$DUMPS" = true ] || die "database dumps are off on $HOST (plone-aws:database.dump.enabled, offsiteBackups.enabled)"
 # cron's plone-cron-job holds plone-aws-pgdump.lock: this lock is the script's own.
