@@ -39,6 +39,8 @@ declare -A PACKAGES=(
   # The mail relay and the SMTP stand-in for SES (test/daemons/mail-relay).
   [postfix]=postfix
   [postmap]=postfix
+  # A PostgreSQL server of the tests' own for the database dump and restore (test/hostScripts/database-dump-restore).
+  [pg_ctlcluster]=postgresql
   # The workflow replay runs the jobs' jq.
   [jq]=jq
 )

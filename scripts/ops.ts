@@ -24,10 +24,12 @@ commands:
   rollback                      back to the previous release (in waves)
   varnish-purge [REGEX...]      ban cached URLs (default: frontend.varnish.purgeUrls)
   pack                          pack the database now (ZEO server or the db_packing host)
-  backup                        back up now and copy to S3
-  restore --from DATE [--target-stack STACK] [--force]
+  backup                        back up now and copy to S3 (RelStorage: the database dump first)
+  restore --from DATE [--target-stack STACK] [--database NAME] [--force]
                                 restore <stack>'s backup of DATE (YYYY-MM-DD, YYYY-MM-DD-HH-MM-SS UTC, latest)
-                                onto STACK (staging by default): clients stopped, repozo -R, blobs, clients started
+                                onto STACK (staging by default): clients stopped, repozo -R, blobs, clients started.
+                                RelStorage: its database dump (or one named: DATE.dump) into STACK's database,
+                                or into the database NAME on STACK's server (created; nothing stops)
 options:
   --host NAME, --layer NAME     only these hosts (repeatable)
   --address HOST=ADDRESS        where a host is (repeatable); else the stack outputs
@@ -38,7 +40,7 @@ options:
 
 const SPEC = {
     flags: ["--servers", "--force", "--dry-run", "--help"],
-    single: ["--max-unavailable", "--from", "--target-stack", "--target-stack-file", "--outputs", "--identity", "--bastion", "--stack-file"],
+    single: ["--max-unavailable", "--from", "--database", "--target-stack", "--target-stack-file", "--outputs", "--identity", "--bastion", "--stack-file"],
     repeated: ["--host", "--layer", "--address"],
 } as const;
 
@@ -103,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
         from: single(args, "--from"),
         force: args.flags.has("--force"),
         source: source.spec.stackName,
+        database: single(args, "--database"),
     });
     const dryRun = args.flags.has("--dry-run");
     const outputs = dryRun && !single(args, "--outputs") ? undefined : readOutputs(target.spec.stackName, single(args, "--outputs"));

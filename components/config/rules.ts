@@ -257,6 +257,11 @@ export function crossFieldIssues(
                 "database.backupRetentionDays is 0, so RDS keeps no automated backups to replicate: raise it, or set backupReplication.enabled to false",
             );
     }
+    if (s.database?.dump.enabled === true && s.offsiteBackups && !s.offsiteBackups.enabled)
+        err(
+            ["database", "dump", "enabled"],
+            "the dumps go to the off-site bucket, and offsiteBackups.enabled is false: set offsiteBackups.enabled, or set database.dump.enabled to false",
+        );
     if (s.database && s.tier === "production" && !s.database.multiAz)
         warn(["database", "multiAz"], "production without Multi-AZ: a failure of the database host stops the site");
 

@@ -563,6 +563,22 @@ export const databaseSchema = z
             })
             .strict()
             .prefault({}),
+        /**
+         * A logical dump (pg_dump -Fc) of the RelStorage database on the db_packing host, copied to
+         * the off-site bucket under "<stack>/pgdump/" and pruned as the repozo copies are: restorable
+         * into any PostgreSQL (ops restore), unlike RDS's own backups.
+         */
+        dump: z
+            .object({
+                /** Unset: on when offsiteBackups.enabled. */
+                enabled: z.boolean().optional(),
+                /** When the dump runs (the host's time zone), before the blobs are copied (plone.backups.schedule). */
+                schedule: cron.default("0 20 * * *"),
+                /** Days the bucket keeps dumps (the newest dump before them is kept too). */
+                keepDays: z.number().int().min(1).max(3650).default(35),
+            })
+            .strict()
+            .prefault({}),
         backupWindow: kind.format(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, "a UTC window such as 02:00-03:00", 11).default("02:00-03:00"),
         /** Allow a new major engineVersion (with its parameter group family); set for the upgrade, then unset. */
         allowMajorVersionUpgrade: z.boolean().default(false),

@@ -23,11 +23,13 @@ import {
 export const PROJECT = "plone-aws";
 
 /** Database settings once the tier-dependent defaults are applied. */
-export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot" | "backupReplication"> {
+export interface DatabaseSpec extends Omit<DatabaseConfig, "deletionProtection" | "finalSnapshot" | "backupReplication" | "dump"> {
     deletionProtection: boolean;
     finalSnapshot: boolean;
     /** enabled resolved: on when the EBS snapshots are copied to another region and RDS keeps backups. */
     backupReplication: DatabaseConfig["backupReplication"] & { enabled: boolean };
+    /** enabled resolved: on when the stack copies its backups off-site (offsiteBackups.enabled). */
+    dump: DatabaseConfig["dump"] & { enabled: boolean };
 }
 
 /** The SMTP endpoint of Amazon SES in a region (STARTTLS on 587/2587/25, TLS on 465/2465). */
@@ -133,6 +135,7 @@ export function toStackSpec(
                 sections.database.backupReplication.enabled ??
                 (sections.snapshots.crossRegionCopy !== undefined && sections.database.backupRetentionDays > 0 && !sections.database.host),
         },
+        dump: { ...sections.database.dump, enabled: sections.database.dump.enabled ?? sections.offsiteBackups.enabled },
     };
     return {
         stackName: ctx.stackName,

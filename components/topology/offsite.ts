@@ -34,7 +34,7 @@ export function offsitePrefix(spec: Pick<StackSpec, "stackName">): string {
 }
 
 /** Subfolders of a stack's prefix. */
-export const OFFSITE_FOLDERS = { repozo: "filestorage", blobs: "blobstorage" } as const;
+export const OFFSITE_FOLDERS = { repozo: "filestorage", blobs: "blobstorage", pgdump: "pgdump" } as const;
 
 /**
  * The bucket a stack creates: plone-aws-<stack>-backups-<account id> (S3 names are global; the
@@ -86,6 +86,15 @@ export function offsitePlan(ctx: StackView): OffsitePlan | undefined {
 export function offsitePlanOf(ctx: StackView, host: Pick<HostPlan, "name">): OffsitePlan | undefined {
     const plan = offsitePlan(ctx);
     return plan?.host === host.name ? plan : undefined;
+}
+
+/**
+ * The host that dumps the RelStorage database (database.dump) and restores dumps (ops restore): the
+ * db_packing host, else the first app host. Undefined with ZEO.
+ */
+export function databaseDumpHost(ctx: StackView): string | undefined {
+    if (ctx.spec.plone.storage !== "relstorage" || !ctx.spec.database) return undefined;
+    return ctx.topology.endpoints.packingHost ?? ctx.topology.roles.appHosts[0];
 }
 
 /** The ZEO server host, where `ops restore` restores Data.fs and the blobs. */

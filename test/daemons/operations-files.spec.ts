@@ -107,9 +107,13 @@ describe("operations and monitoring files of every host", function () {
         expect(names(prod.ctx, prod.host("app-1"))).to.deep.equal([
             "backup.env",
             "operations.sh",
+            "pgdump.env",
+            "pgpass",
             "plone-backup",
             "plone-pack",
+            "plone-pgdump",
             "plone-program",
+            "plone-restore",
             "plone-service",
             "plone-status",
         ]);

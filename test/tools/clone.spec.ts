@@ -81,6 +81,12 @@ describe("clone-stack: prod into staging", function () {
         expect(result.text).to.include("expireDays: 30 # prod: 365");
     });
 
+    it("does not dump staging's database to S3 (a copy already), and says how to restore prod's dump into it", function () {
+        expect(section(staging, "database").dump).to.deep.equal({ enabled: false });
+        expect(result.changes).to.include("the database is not dumped to S3: staging's database is a copy already (it restores prod's dumps)");
+        expect(result.text).to.include("# clone: staging's database is a copy already: npm run ops -- prod restore --from latest restores prod's dump into it");
+    });
+
     it("turns off Multi-AZ and deletion protection and sizes the database down", function () {
         expect(section(staging, "database")).to.include({ multiAz: false, deletionProtection: false, instanceClass: "db.t4g.medium" });
         expect(section(staging, "database")).to.include({ allocatedStorage: 100, backupRetentionDays: 14 });

@@ -105,13 +105,44 @@ describe("ops: the plan of each command", () => {
         expect(planOps(prod, "varnish-purge", NO_OPTIONS).steps[0].what).to.equal("ban .*");
     });
 
-    it("packs and backs up where the data is: the ZEO server, or the RelStorage packing host", () => {
+    it("packs and backs up where the data is: the ZEO server, or the RelStorage packing host (the database dump, then the blobs)", () => {
         expect(steps(dev, "pack")).to.deep.equal(["dev-1: /usr/local/sbin/plone-pack"]);
         expect(steps(prod, "pack")).to.deep.equal(["app-1: /usr/local/sbin/plone-pack"]);
         expect(steps(dev, "backup")).to.deep.equal(["dev-1: /usr/local/sbin/plone-backup"]);
-        expect(steps(prod, "backup")).to.deep.equal(["app-1: /usr/local/sbin/plone-backup"]);
+        expect(steps(prod, "backup")).to.deep.equal(["app-1: /usr/local/sbin/plone-pgdump", "app-1: /usr/local/sbin/plone-backup"]);
         const inDatabase = VARIANTS.databaseBlobs();
-        expect(() => planOps({ spec: inDatabase, topology: buildTopology(inDatabase) }, "backup", NO_OPTIONS)).to.throw(OpsError, "RDS's automated backups");
+        expect(steps({ spec: inDatabase, topology: buildTopology(inDatabase) }, "backup")).to.deep.equal(["app-1: /usr/local/sbin/plone-pgdump"]);
+        const noDump = { ...inDatabase, database: { ...inDatabase.database!, dump: { ...inDatabase.database!.dump, enabled: false } } };
+        expect(() => planOps({ spec: noDump, topology: buildTopology(noDump) }, "backup", NO_OPTIONS)).to.throw(OpsError, "RDS's automated backups");
+    });
+
+    it("restores a RelStorage dump on the dump host: into the stack's database with the clients and memcached stopped, into another one with nothing stopped", () => {
+        const staging = { ...prod, spec: { ...prod.spec, stackName: "staging", offsiteBackups: { ...prod.spec.offsiteBackups, restoreFrom: ["prod"] } } };
+        const plan = planOps(staging, "restore", { ...NO_OPTIONS, from: "latest", source: "prod", force: true });
+        expect(plan.steps.map((s) => `${s.host}: ${s.command.join(" ")}`)).to.deep.equal([
+            "app-1: /usr/local/sbin/plone-restore --from latest --source prod --force --check",
+            "app-2: /usr/local/sbin/plone-program stop app",
+            "app-1: /usr/local/sbin/plone-program stop app",
+            "cache-1: /usr/local/sbin/plone-service stop memcached",
+            "app-1: /usr/local/sbin/plone-restore --from latest --source prod --force",
+            "cache-1: /usr/local/sbin/plone-service start memcached",
+            "app-1: /usr/local/sbin/plone-program start app",
+            "app-2: /usr/local/sbin/plone-program start app",
+        ]);
+        expect(plan.recover.map((s) => s.host)).to.deep.equal(["cache-1", "app-1", "app-2"]);
+        const copy = planOps(staging, "restore", { ...NO_OPTIONS, from: "2025-01-31", source: "prod", database: 'check "copy"' });
+        expect(copy.steps.map((s) => s.command)).to.deep.equal([
+            ["/usr/local/sbin/plone-restore", "--from", "2025-01-31", "--source", "prod", "--database", 'check "copy"', "--check"],
+            ["/usr/local/sbin/plone-restore", "--from", "2025-01-31", "--source", "prod", "--database", 'check "copy"'],
+        ]);
+        expect(copy.recover).to.deep.equal([]);
+        expect(() => planOps(staging, "restore", { ...NO_OPTIONS, from: "latest", source: "qa" })).to.throw(
+            OpsError,
+            "add qa to plone-aws:offsiteBackups.restoreFrom",
+        );
+        expect(() => planOps(prod, "status", { ...NO_OPTIONS, database: "x" })).to.throw(OpsError, "--database applies to restore only");
+        const closed = { ...prod, spec: { ...prod.spec, offsiteBackups: { ...prod.spec.offsiteBackups, enabled: false } } };
+        expect(() => planOps(closed, "restore", { ...NO_OPTIONS, from: "latest" })).to.throw(OpsError, "prod reads no off-site database dumps");
     });
 
     it("restores onto a ZEO stack: check, stop the clients everywhere, restore, start them; a failure starts them again", () => {
@@ -132,9 +163,9 @@ describe("ops: the plan of each command", () => {
             "add qa to plone-aws:offsiteBackups.restoreFrom",
         );
         expect(() => planOps(staging, "restore", { ...NO_OPTIONS, source: "prod" })).to.throw(OpsError, "restore needs --from DATE");
-        expect(() => planOps(prod, "restore", { ...NO_OPTIONS, from: "latest" })).to.throw(
+        expect(() => planOps(staging, "restore", { ...NO_OPTIONS, from: "latest", source: "prod", database: "x" })).to.throw(
             OpsError,
-            "prod uses RelStorage: its database is restored with RDS point-in-time recovery",
+            "--database applies to RelStorage stacks",
         );
     });
 

@@ -101,4 +101,23 @@ describe("config: access logs, web firewall, RDS backup replication", () => {
             "plone-aws:monitoring.accessLogs.expireDays",
         ]);
     });
+
+    it("database.dump: on with the off-site copies by default, daily at 20:00, kept 35 days; its own schedule and retention", () => {
+        expect(parseObjects(albStack()).spec!.database!.dump).to.deep.equal({ enabled: true, schedule: "0 20 * * *", keepDays: 35 });
+        const off = parseObjects(albStack({ "plone-aws:offsiteBackups": { enabled: false } }));
+        expect(off.spec!.database!.dump.enabled).to.equal(false);
+        const own = parseObjects(albStack({ "plone-aws:database": { dump: { schedule: "30 2 * * 1-5", keepDays: 14 } } }));
+        expect(own.spec!.database!.dump).to.deep.equal({ enabled: true, schedule: "30 2 * * 1-5", keepDays: 14 });
+    });
+
+    it("database.dump refuses dumps without the off-site bucket, a schedule cron cannot read and a retention of 0 days", () => {
+        expect(messages(albStack({ "plone-aws:offsiteBackups": { enabled: false }, "plone-aws:database": { dump: { enabled: true } } }))).to.deep.equal([
+            "plone-aws:database.dump.enabled: the dumps go to the off-site bucket, and offsiteBackups.enabled is false: set offsiteBackups.enabled, or set database.dump.enabled to false",
+        ]);
+        const errors = messages(albStack({ "plone-aws:database": { dump: { schedule: "every night; rm -rf /", keepDays: 0 } } }));
+        expect(errors.map((e) => e.split(":").slice(0, 2).join(":"))).to.include.members([
+            "plone-aws:database.dump.schedule",
+            "plone-aws:database.dump.keepDays",
+        ]);
+    });
 });

@@ -8,14 +8,15 @@ import {
     renderCronFile,
     renderCronFiles,
     renderCronJobScript,
-    renderPgpass,
     renderZodbpackConf,
     renderZodbpackScript,
     weekdaysOf,
     ZODBPACK_SCRIPT,
 } from "../../components/render/operations/cron";
 import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
-import { setupPackages } from "../../components/render/host/system";
+import { renderSetupScript } from "../../components/render/host/system";
+import { renderOperationsFiles } from "../../components/render/operations";
+import { POSTGRESQL_CLIENT_SCRIPT, renderPgpass } from "../../components/render/operations/database";
 import { PATHS } from "../../components/topology";
 import { parseObjects } from "../helpers/stacks";
 import { contextOf, host, VARIANTS, variantConfig } from "../helpers/storageVariants";
@@ -32,11 +33,12 @@ function jobLines(cron: string): { schedule: string; user: string; command: stri
 }
 
 describe("render: cron jobs", () => {
-    it("packs prod's RelStorage on app-1 only, in two stages on consecutive days, and copies the blobs to S3 there", () => {
+    it("packs prod's RelStorage on app-1 only, in two stages on consecutive days, and dumps the database and copies the blobs to S3 there", () => {
         const ctx = VARIANTS.prod();
         for (const h of ctx.topology.hosts.filter((h) => h.name !== "app-1")) expect(renderCronFile(ctx, h), h.name).to.equal(undefined);
         const jobs = jobLines(renderCronFile(ctx, host(ctx, "app-1")) as string);
         expect(jobs).to.deep.equal([
+            { schedule: "0 20 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} pgdump ${OPS_SCRIPTS.pgdump}` },
             { schedule: "0 21 * * *", user: "plone", command: `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}` },
             { schedule: "0 1 * * 6", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} prepack` },
             { schedule: "0 1 * * 0", user: "plone", command: `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} pack` },
@@ -109,11 +111,12 @@ describe("render: RelStorage packing", () => {
         const ctx = VARIANTS.efsRelstorage();
         const app1 = host(ctx, "app-1");
         expect(jobLines(renderCronFile(ctx, app1) as string).map((j) => j.command)).to.deep.equal([
+            `${CRON_JOB_SCRIPT} pgdump ${OPS_SCRIPTS.pgdump}`,
             `${CRON_JOB_SCRIPT} backup ${OPS_SCRIPTS.backup}`,
             `${CRON_JOB_SCRIPT} zodbpack ${ZODBPACK_SCRIPT} full`,
         ]);
         expect(renderCronFile(ctx, host(ctx, "app-2"))).to.equal(undefined);
-        const files = Object.fromEntries(renderCronFiles(ctx, app1).map((f) => [f.path, f]));
+        const files = Object.fromEntries([...renderCronFiles(ctx, app1), ...renderOperationsFiles(ctx, app1)].map((f) => [f.path, f]));
         const conf = files[`${PATHS.configDir}/plone/zodbpack.conf`];
         expect([conf.mode, conf.owner, conf.group, conf.secret]).to.deep.equal(["0640", "root", "plone", true]);
         const pgpass = files[`${PATHS.configDir}/plone/pgpass`];
@@ -121,8 +124,9 @@ describe("render: RelStorage packing", () => {
         const script = renderZodbpackScript(ctx);
         expect(script).to.include("DAYS=3").and.include("TRUNCATE_REFS=1").and.include("TRUNCATE object_ref, object_refs_added");
         expect(script).not.to.include(ctx.secrets.dbPassword as string);
-        expect(setupPackages(ctx, app1)).to.include("postgresql-client");
-        expect(setupPackages(ctx, host(ctx, "app-2"))).not.to.include("postgresql-client");
+        // psql comes with postgresql-client-<engine major>, installed by the setup step.
+        expect(renderSetupScript(ctx, app1)).to.include(`${POSTGRESQL_CLIENT_SCRIPT} install`);
+        expect(renderSetupScript(ctx, host(ctx, "app-2"))).not.to.include(`${POSTGRESQL_CLIENT_SCRIPT} install`);
     });
 
     it("configures zodbpack with the database, gc, history and the shared blob directory", () => {
@@ -147,6 +151,7 @@ describe("render: RelStorage packing", () => {
         ctx.secrets.dbPassword = String.raw`it's$a:b\c`;
         expect(renderZodbpackConf(ctx)).to.include(String.raw`password='it\'s$$a:b\\c'`);
         expect(renderZodbpackConf(ctx)).to.include("shared-blob-dir false").and.include("blob-cache-size 1gb");
-        expect(renderPgpass(ctx)).to.match(/:plone:plone:it's\$a\\:b\\\\c\n$/);
+        // Any database of the server (ops restore may create one): the database field is *.
+        expect(renderPgpass(ctx)).to.match(/:5432:\*:plone:it's\$a\\:b\\\\c\n$/);
     });
 });

@@ -10,7 +10,7 @@ import { appLayout } from "../app/layout";
 import { putFileCommand, rootFile, scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 import { VOLUMES_SCRIPT } from "../storage/volumes";
 import { monitoringPackages, monitoringSetupCommands, monitoringSetupFiles } from "../monitoring";
-import { operationsPackages } from "../operations";
+import { operationsPackages, operationsSetupCommands, operationsSetupFiles } from "../operations";
 import { runsBuild } from "../../layers";
 
 /** Security updates daily (the 50unattended-upgrades of Debian selects the security origin). */
@@ -39,10 +39,6 @@ export function setupPackages(ctx: RenderContext, host: HostPlan): string[] {
     packages.add("tzdata");
     // nvme-cli reads the attachment name of an NVMe volume when no volume id is passed.
     if (host.volumes.length > 0) ["xfsprogs", "nvme-cli"].forEach((p) => packages.add(p));
-    const { plone } = ctx.spec;
-    if (plone.storage === "relstorage" && plone.pack.truncateRefs && ctx.topology.endpoints.packingHost === host.name) {
-        packages.add("postgresql-client");
-    }
     for (const p of [...operationsPackages(ctx, host), ...monitoringPackages(ctx)]) packages.add(p);
     return [...packages].sort();
 }
@@ -70,6 +66,7 @@ export function renderSystemFiles(ctx: RenderContext, host: HostPlan): RenderedF
         ...renderLogrotateFiles(ctx, host),
         ...renderCronFiles(ctx, host),
         ...monitoringSetupFiles(ctx),
+        ...operationsSetupFiles(ctx, host),
     ];
 }
 
@@ -112,9 +109,7 @@ ensure_dir ${PATHS.runtimeDir} root:${DEPLOY_USER} 0775
 ${buildout ? `ensure_dir ${PATHS.deployRoot} root:root 0755\nensure_dir ${layout.deployTo} ${DEPLOY_USER}:${DEPLOY_USER} 0755\n` : ""}
 if [ "$timezone_changed" -eq 1 ] && service_running cron cron; then service_restart cron cron; else service_ensure cron cron; fi
 finish
-${monitoringSetupCommands(ctx)
-    .map((c) => `${c}\n`)
-    .join("")}
+${[...operationsSetupCommands(ctx, host), ...monitoringSetupCommands(ctx)].map((c) => `${c}\n`).join("")}
 # Storage, in order: volumes, then the blob server, then the blob mount.
 ${storageSteps.map((s) => (s === VOLUMES_SCRIPT ? `${s} "$@"` : s)).join("\n")}
 `;

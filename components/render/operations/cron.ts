@@ -8,6 +8,7 @@ import { appLayout } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { copiesOffsite } from "./backup";
+import { dumpsDatabase } from "./database";
 import { OPS_SCRIPTS } from "./scripts";
 
 export const CRON_JOB_SCRIPT = `${PATHS.sbinDir}/plone-cron-job`;
@@ -83,9 +84,17 @@ export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: Ho
             });
         }
     }
+    if (dumpsDatabase(ctx, host)) {
+        jobs.push({
+            comment: `dump of the RelStorage database (pg_dump -Fc) to S3, keeping ${ctx.spec.database?.dump.keepDays} days (plone-pgdump)`,
+            schedule: ctx.spec.database!.dump.schedule,
+            name: "pgdump",
+            command: OPS_SCRIPTS.pgdump,
+        });
+    }
     if (plone.storage === "relstorage" && copiesOffsite(ctx, host)) {
         jobs.push({
-            comment: "copy of the blobs to S3 (plone-backup); the database has RDS's automated backups",
+            comment: `copy of the blobs to S3 (plone-backup)${dumpsDatabase(ctx, host) ? ", after the database dump" : "; the database has RDS's automated backups"}`,
             schedule: plone.backups.schedule,
             name: "backup",
             command: OPS_SCRIPTS.backup,
@@ -235,13 +244,6 @@ export function renderZodbpackConf(ctx: RenderContext): string {
     ].join("\n");
 }
 
-/** ~/.pgpass line for psql (clearing the object_ref tables), with ':' and '\' escaped. */
-export function renderPgpass(ctx: RenderContext): string {
-    const db = databaseOf(ctx);
-    const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/:/g, "\\:");
-    return `${[db.host, String(db.port), db.name, db.user, db.password].map(esc).join(":")}\n`;
-}
-
 /** plone-zodbpack [full|prepack|pack]: RelStorage's zodbpack, then (truncateRefs) clear the ref tables. */
 export function renderZodbpackScript(ctx: RenderContext): string {
     const { plone } = ctx.spec;
@@ -290,9 +292,6 @@ export function renderCronFiles(ctx: RenderContext, host: HostPlan): RenderedFil
             { path: ZODBPACK_SCRIPT, content: renderZodbpackScript(ctx), mode: "0755", owner: "root", group: "root" },
             { path: appLayout(ctx.spec).zodbpackConf, content: renderZodbpackConf(ctx), mode: "0640", owner: "root", group: DEPLOY_USER, secret: true },
         );
-        if (ctx.spec.plone.pack.truncateRefs) {
-            files.push({ path: appLayout(ctx.spec).pgpass, content: renderPgpass(ctx), mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER, secret: true });
-        }
     }
     return files;
 }

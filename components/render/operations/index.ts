@@ -14,6 +14,18 @@ import { renderStatusScript } from "./status";
 import { OPERATIONS_TOOLKIT, renderOperationsToolkit } from "./toolkit";
 import { renderVarnishPurgeScript } from "./varnishPurge";
 import { runsBuild } from "../../layers";
+import {
+    dumpsDatabase,
+    needsPostgresqlClient,
+    pgdumpEnvPath,
+    pgpassFile,
+    POSTGRESQL_CLIENT_SCRIPT,
+    renderDumpRestoreScript,
+    renderPgdumpEnv,
+    renderPgdumpScript,
+    renderPostgresqlClientScript,
+    restoresDumps,
+} from "./database";
 
 export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const script = (path: string, content: string) => rootFile(path, content, "0755");
@@ -32,10 +44,28 @@ export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): Rende
     }
     if (backups) files.push(script(OPS_SCRIPTS.backup, renderBackupScript(ctx)));
     if (restores) files.push(script(OPS_SCRIPTS.restore, renderRestoreScript(ctx)));
+    // RelStorage: the database dump and its restore (operations/database.ts).
+    const dumps = dumpsDatabase(ctx, host);
+    const restoresDump = restoresDumps(ctx, host);
+    if (dumps || restoresDump) files.push({ path: pgdumpEnvPath(ctx), content: renderPgdumpEnv(ctx, host), mode: "0640", owner: "root", group: DEPLOY_USER });
+    if (dumps) files.push(script(OPS_SCRIPTS.pgdump, renderPgdumpScript(ctx)));
+    if (restoresDump) files.push(script(OPS_SCRIPTS.restore, renderDumpRestoreScript(ctx)));
+    const pgpass = pgpassFile(ctx, host);
+    if (pgpass) files.push(pgpass);
     return files;
+}
+
+/** The setup step's scripts of the operations (installed before the packages they add). */
+export function operationsSetupFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
+    return needsPostgresqlClient(ctx, host) ? [rootFile(POSTGRESQL_CLIENT_SCRIPT, renderPostgresqlClientScript(ctx), "0755")] : [];
+}
+
+/** What the setup step runs after the packages: the PostgreSQL client of the engine's version. */
+export function operationsSetupCommands(ctx: RenderContext, host: HostPlan): string[] {
+    return needsPostgresqlClient(ctx, host) ? [`${POSTGRESQL_CLIENT_SCRIPT} install`] : [];
 }
 
 /** apt packages the operations scripts need on a host (awscli for the copies to S3). */
 export function operationsPackages(ctx: RenderContext, host: HostPlan): string[] {
-    return copiesOffsite(ctx, host) || restoresBackups(ctx, host) ? ["awscli"] : [];
+    return copiesOffsite(ctx, host) || restoresBackups(ctx, host) || dumpsDatabase(ctx, host) || restoresDumps(ctx, host) ? ["awscli"] : [];
 }

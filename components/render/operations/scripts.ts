@@ -11,4 +11,5 @@ export const OPS_SCRIPTS = {
     pack: `${PATHS.sbinDir}/plone-pack`,
     backup: `${PATHS.sbinDir}/plone-backup`,
     restore: `${PATHS.sbinDir}/plone-restore`,
+    pgdump: `${PATHS.sbinDir}/plone-pgdump`,
 } as const;

@@ -5,7 +5,8 @@ import type { Layer } from "../../../components/config/schema";
 import type { StackSpec } from "../../../components/config/spec";
 import { keepsBackups, restoresBackups } from "../../../components/render/operations/backup";
 import { OPS_SCRIPTS } from "../../../components/render/operations/scripts";
-import { zeoHostOf } from "../../../components/topology/offsite";
+import { databaseDumpHost, zeoHostOf } from "../../../components/topology/offsite";
+import { dumpsDatabase, restoresDumps } from "../../../components/render/operations/database";
 import { packNowCommand } from "../../../components/render/operations/pack";
 import { systemServices } from "../../../components/render/operations/services";
 import { supervisorPrograms } from "../../../components/render/app/supervisor";
@@ -61,6 +62,8 @@ export interface OpsOptions {
     force: boolean;
     /** restore: whose backups (the source stack). */
     source?: string;
+    /** restore --database NAME (RelStorage): into this database of the target's server instead of the stack's own. */
+    database?: string;
 }
 
 interface StackView {
@@ -173,6 +176,7 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
         if (options.args.length) throw new OpsError(`${command} takes no argument (${options.args.join(" ")})`);
     };
     // rebuild and rollback restart with the hosts' RESTART_CONCURRENCY (deploy.env, from plone.maxUnavailable).
+    if (options.database !== undefined && command !== "restore") throw new OpsError("--database applies to restore only");
     if (options.maxUnavailable !== undefined && command !== "restart")
         throw new OpsError(`--max-unavailable applies to restart only (rebuild and rollback restart as plone.maxUnavailable says: set it and pulumi up)`);
     switch (command) {
@@ -257,12 +261,18 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
         }
         case "backup": {
             noArgs();
-            const hosts = topology.hosts.filter((h) => keepsBackups(view, h));
+            // The database dump first: the blobs copied after it hold every blob it names.
+            const hosts = topology.hosts.filter((h) => dumpsDatabase(view, h) || keepsBackups(view, h));
             if (hosts.length === 0)
                 throw new OpsError(
-                    "backup: this stack keeps no backups on a host (RelStorage with blobs in the database: RDS's automated backups and snapshots cover it)",
+                    "backup: this stack keeps no backups on a host (RelStorage without database.dump and with blobs in the database: RDS's automated backups and snapshots cover it)",
                 );
-            return plan(select(view, hosts, options, command).map((h) => step(h, "back up now, and copy to S3", [OPS_SCRIPTS.backup])));
+            return plan(
+                select(view, hosts, options, command).flatMap((h) => [
+                    ...(dumpsDatabase(view, h) ? [step(h, "dump the database now (pg_dump -Fc), and copy it to S3", [OPS_SCRIPTS.pgdump])] : []),
+                    ...(keepsBackups(view, h) ? [step(h, "back up now, and copy to S3", [OPS_SCRIPTS.backup])] : []),
+                ]),
+            );
         }
         case "restore":
             noArgs();
@@ -281,11 +291,8 @@ function planRestore(view: StackView, options: OpsOptions): OpsPlan {
     if (!options.from) throw new OpsError("restore needs --from DATE (YYYY-MM-DD, YYYY-MM-DD-HH-MM-SS in UTC, or latest)");
     if (options.hosts.length || options.layers.length)
         throw new OpsError("restore runs on the target stack's ZEO server and app hosts: --host and --layer do not apply");
-    if (spec.plone.storage !== "zeo") {
-        throw new OpsError(
-            `${spec.stackName} uses RelStorage: its database is restored with RDS point-in-time recovery (docs/operations.md, "Restore a RelStorage stack"), not with repozo`,
-        );
-    }
+    if (spec.plone.storage !== "zeo") return planDumpRestore(view, options);
+    if (options.database) throw new OpsError(`--database applies to RelStorage stacks; ${spec.stackName} uses ZEO`);
     const zeoName = zeoHostOf(topology);
     const zeo = topology.hosts.find((h) => h.name === zeoName);
     if (!zeo || !restoresBackups(view, zeo)) {
@@ -309,6 +316,61 @@ function planRestore(view: StackView, options: OpsOptions): OpsPlan {
                 .reverse()
                 .map((h) => step(h, "stop the clients (drained) and workers, remove their ZEO caches", [OPS_SCRIPTS.program, "stop", "app", "--clear-cache"])),
             step(zeo, `restore ${source}'s backup of ${options.from}`, restore),
+            ...start,
+        ],
+        continueOnFailure: false,
+        recover: start,
+    };
+}
+
+/**
+ * restore of a RelStorage stack (view is the target): a dump of the source stack into a database on
+ * the target's server, from the target's dump host. Into the stack's own database: check first
+ * (the refusal of a database that holds data comes before anything stops), stop the clients and
+ * workers on every app host and memcached (RelStorage's shared cache would serve the old state),
+ * restore, start them again. Into another database (--database): nothing stops.
+ */
+function planDumpRestore(view: StackView, options: OpsOptions): OpsPlan {
+    const { spec, topology } = view;
+    const hostName = databaseDumpHost(view);
+    const host = topology.hosts.find((h) => h.name === hostName);
+    if (!host || !restoresDumps(view, host)) {
+        throw new OpsError(
+            `${spec.stackName} reads no off-site database dumps: set plone-aws:offsiteBackups.enabled, or list the source stack in offsiteBackups.restoreFrom (docs/operations.md, "Restore a RelStorage stack", for RDS point-in-time recovery)`,
+        );
+    }
+    const source = options.source ?? spec.stackName;
+    if (source !== spec.stackName && !spec.offsiteBackups.restoreFrom.includes(source)) {
+        throw new OpsError(
+            `${spec.stackName} may not read ${source}'s dumps: add ${source} to plone-aws:offsiteBackups.restoreFrom of ${spec.stackName} (and pulumi up)`,
+        );
+    }
+    const own = spec.database!.name;
+    const database = options.database ?? own;
+    const restore = [
+        OPS_SCRIPTS.restore,
+        "--from",
+        options.from!,
+        "--source",
+        source,
+        ...(options.database ? ["--database", options.database] : []),
+        ...(options.force ? ["--force"] : []),
+    ];
+    const check = step(host, `check ${source}'s dump of ${options.from} and the database "${database}"`, [...restore, "--check"]);
+    const restoreStep = step(host, `restore ${source}'s dump of ${options.from} into the database "${database}"`, restore);
+    if (database !== own) return { steps: [check, restoreStep], continueOnFailure: false, recover: [] };
+    const appHosts = plans(topology, topology.roles.appHosts);
+    const caches = topology.hosts.filter((h) => h.layers.includes("memcached"));
+    const start = [
+        ...caches.map((h) => step(h, "start memcached (empty)", [OPS_SCRIPTS.service, "start", "memcached"])),
+        ...appHosts.map((h) => step(h, "start the clients and workers", [OPS_SCRIPTS.program, "start", "app"])),
+    ];
+    return {
+        steps: [
+            check,
+            ...[...appHosts].reverse().map((h) => step(h, "stop the clients (drained) and workers", [OPS_SCRIPTS.program, "stop", "app"])),
+            ...caches.map((h) => step(h, "stop memcached (RelStorage's shared cache of the old database)", [OPS_SCRIPTS.service, "stop", "memcached"])),
+            restoreStep,
             ...start,
         ],
         continueOnFailure: false,

@@ -1,4 +1,5 @@
 // The offline plan as text (a resource tree, a per-host summary, totals) or as JSON.
+import { cronJobs } from "../../../components/render/operations/cron";
 import type { StackSpec } from "../../../components/config/spec";
 import { buildTopology, Topology } from "../../../components/topology";
 import { crossHostDependencies, hostStepNames } from "../../../components/render/hostSteps";
@@ -292,6 +293,14 @@ export function planText(ctx: PlanContext): string {
         out.push(`  ${o.host.padEnd(width)}  ${chain}`);
     }
     out.push("");
+
+    // The backups, dumps and packs the hosts run on their own (cron), with their schedules.
+    const jobs = topology.hosts.flatMap((h) => cronJobs({ spec, topology }, h).map((j) => [h.name, j.schedule, j.name, j.comment]));
+    if (jobs.length) {
+        out.push(`Scheduled jobs (cron, the hosts' time zone ${spec.plone.timezone})`);
+        out.push(...table(jobs).map((l) => `  ${l}`));
+        out.push("");
+    }
 
     const t = totals(run);
     out.push(`Totals: ${t.resources} resources in ${t.components} components`);

@@ -162,6 +162,16 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
                 `RDS automated backups are not replicated${spec.snapshots.crossRegionCopy ? ` to ${spec.snapshots.crossRegionCopy.region}` : ""}: staging's database is a copy already`,
             );
         }
+        if (spec.database.dump.enabled) {
+            const dump = edit.map(database, "dump") ?? edit.addMap(database, "dump");
+            edit.set(dump, "enabled", false);
+            edit.commentOn(
+                dump,
+                "enabled",
+                `staging's database is a copy already: npm run ops -- ${o.from} restore --from latest restores ${o.from}'s dump into it`,
+            );
+            changes.push(`the database is not dumped to S3: staging's database is a copy already (it restores ${o.from}'s dumps)`);
+        }
         if (spec.database.host) {
             edit.delete(database, "host");
             edit.commentOn(database, "multiAz", `${o.from} used the existing server ${spec.database.host}; staging gets an RDS instance of its own`);
