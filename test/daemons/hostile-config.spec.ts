@@ -6,371 +6,53 @@
 // servers, supervisor programs, VCL backends, nginx servers), the changed files pass their daemon's
 // validator, and running every changed script with --help (and bash -n) creates no file. Raw keys
 // may change only the files their daemon validates before they go live (nginx, buildout).
+//
+// The keys are shared out over three files so that they run side by side (test/helpers/hostileChecks.ts):
+// this one has the sections the other two do not, the coverage checks, and the secrets.
 import { expect } from "chai";
-import fc from "fast-check";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { StackSpec } from "../../components/config/spec";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
-import type { RenderedFile } from "../../components/render/context";
-import { renderFrontendFiles } from "../../components/render/frontend";
-import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
-import { buildoutPython, parseBuildout } from "../helpers/buildout";
-import { prepareDebianFiles, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
-import { FullStack, fullStacks, Raw, rawMayChange, renderEverything, RenderedStack, secretsOf, shapeOf, validate } from "../helpers/hostileConfig";
-import { StringLeaf, stringLeaves, withLeaf } from "../helpers/schemaLeaves";
-import { relocate } from "../helpers/standin";
-import { describeAsRoot } from "../helpers/privileges";
-import { requireBinaries, run, tempDir } from "../helpers/system";
+import { checkOne, describeHostileKeys, PAYLOADS, parsedSection, stacks, tryValue } from "../helpers/hostileChecks";
+import { validate } from "../helpers/hostileConfig";
+import { stringLeaves, withLeaf } from "../helpers/schemaLeaves";
 
-/** A file the injected commands would create; it must never exist. */
-const SENTINEL = path.join(os.tmpdir(), `plone-aws-pwned-${process.pid}`);
+describeHostileKeys("rest", () => {
+    const leaves = stringLeaves();
 
-/** The hostile values, each named for the report. */
-const PAYLOADS: [string, string][] = [
-    ["a line break and a haproxy server", "/ok\n    server evil 203.0.113.66:80"],
-    ["a line break and a supervisor program", `x\n[program:evil]\ncommand=/bin/sh -c 'touch ${SENTINEL}'`],
-    ["a line break and a shell command", `x\ntouch ${SENTINEL}`],
-    ["a carriage return", "x\r\nInjected: 1"],
-    ["both quote kinds", `it's a "quoted" value`],
-    ["a command substitution", `$(touch ${SENTINEL})`],
-    ["backquotes", `\`touch ${SENTINEL}\``],
-    ["a semicolon and a command", `x; touch ${SENTINEL}`],
-    ["a NUL", "x\u0000y"],
-    ["an option", "--output=/etc/cron.d/x"],
-    ["a short option and a path", "-o /etc/cron.d/x"],
-    ["substitutions", "%(here)s ${buildout:directory} $HOME"],
-    ["dot-dot segments", "../../etc/passwd"],
-    ["a closing brace and a new block", `x; }\nserver { listen 8080; location / { return 200; } }`],
-    ["a VCL string break", `x" + req.http.Cookie + "`],
-    ["100 kB", "a".repeat(100_000)],
-];
+    it("every string key of the schema has a declared kind", () => {
+        expect(leaves.filter((l) => !l.kind).map((l) => l.name)).to.deep.equal([]);
+        expect(leaves.length).to.be.at.least(90);
+    });
 
-interface Outcome {
-    refused: boolean;
-    detail?: string;
-}
+    it("the full stacks are valid and set every string key, so each is tried", () => {
+        for (const s of stacks) expect(validate(s.raw, s.name).errors, s.name).to.deep.equal([]);
+        const uncovered = leaves.filter((l) => !stacks.some((s) => withLeaf(parsedSection(s.raw, l.section), l.steps, "x")));
+        expect(uncovered.map((l) => l.name)).to.deep.equal([]);
+    });
 
-const stacks = fullStacks();
-const baselines = new Map<string, { spec: StackSpec; rendered: RenderedStack }>();
-
-function baseline(stack: FullStack): { spec: StackSpec; rendered: RenderedStack } {
-    let b = baselines.get(stack.name);
-    if (!b) {
-        const r = validate(stack.raw, stack.name);
-        if (!r.spec) throw new Error(`${stack.name}: ${JSON.stringify(r.errors)}`);
-        b = { spec: r.spec, rendered: renderEverything(r.spec, secretsOf(stack.raw, r.spec)) };
-        baselines.set(stack.name, b);
-    }
-    return b;
-}
-
-function parsedSection(raw: Raw, section: string): unknown {
-    const v = raw[`plone-aws:${section}`];
-    if (v === undefined) return undefined;
-    try {
-        return JSON.parse(v);
-    } catch {
-        return v;
-    }
-}
-
-/** The key path as configuration errors name it: plone-aws:app.cacheArchives[0].user. */
-function keyPathOf(section: string, parts: (string | number)[]): string {
-    let out = `plone-aws:${section}`;
-    for (const p of parts) out += typeof p === "number" ? `[${p}]` : `.${p}`;
-    return out;
-}
-
-/** Puts `value` at the leaf in every full stack that has it; checks each outcome. */
-function tryValue(leaf: StringLeaf, value: string): Outcome[] {
-    const outcomes: Outcome[] = [];
-    for (const stack of stacks) {
-        const section = parsedSection(stack.raw, leaf.section);
-        const placed = withLeaf(section, leaf.steps, value);
-        if (!placed) continue;
-        const raw = { ...stack.raw, [`plone-aws:${leaf.section}`]: typeof placed.section === "string" ? placed.section : JSON.stringify(placed.section) };
-        outcomes.push(checkOne(stack, raw, leaf.name, keyPathOf(leaf.section, placed.keyPath), value));
-    }
-    return outcomes;
-}
-
-function checkOne(stack: FullStack, raw: Raw, leafName: string, keyPath: string, value: string): Outcome {
-    let result;
-    try {
-        result = validate(raw, stack.name);
-    } catch (e) {
-        throw new Error(`${leafName} = ${JSON.stringify(value.slice(0, 60))} in ${stack.name}: validation threw ${(e as Error).stack}`);
-    }
-    if (!result.spec) {
-        // Refused: by this key (or, for a record key, by the record's path), one line per error.
-        const parent = keyPath.slice(0, keyPath.lastIndexOf(keyPath.endsWith("]") ? "[" : "."));
-        const named = result.errors.filter(
-            (e) =>
-                e.path === keyPath ||
-                e.path.startsWith(`${keyPath}.`) ||
-                e.path.startsWith(`${keyPath}[`) ||
-                (leafName.endsWith("{key}") && e.path.startsWith(parent)),
-        );
-        expect(
-            named,
-            `${leafName} = ${JSON.stringify(value.slice(0, 60))} in ${stack.name} was refused, but not by its key ${keyPath}: ${JSON.stringify(result.errors)}`,
-        ).not.to.deep.equal([]);
-        for (const e of result.errors) {
-            expect(e.message, "an error is one line").not.to.match(/[\r\n]/);
-            expect(e.message.length, "an error quotes at most the start of a value").to.be.below(2000);
+    it("single-line keys refuse every line break, whatever their kind", () => {
+        for (const leaf of leaves.filter((l) => l.kind !== "raw")) {
+            for (const o of tryValue(leaf, "x\ny")) expect(o.refused, leaf.name).to.equal(true);
         }
-        return { refused: true };
-    }
-    checkRendered(stack, raw, result.spec, leafName, value);
-    return { refused: false };
-}
+    });
 
-function checkRendered(stack: FullStack, raw: Raw, spec: StackSpec, leafName: string, value: string): void {
-    const what = `${leafName} = ${JSON.stringify(value.slice(0, 60))} in ${stack.name}`;
-    const base = baseline(stack);
-    let rendered: RenderedStack;
-    try {
-        rendered = renderEverything(spec, secretsOf(raw, spec));
-    } catch (e) {
-        throw new Error(`${what}: accepted, but rendering threw ${(e as Error).stack}`);
-    }
-    expect([...rendered.files.keys()].sort(), `${what}: the same files`).to.deep.equal([...base.rendered.files.keys()].sort());
-    const changed = [...rendered.files.entries()].filter(([k, f]) => base.rendered.files.get(k)!.content !== f.content);
-    const raw_ = leafName.split(".").some((p) => p.startsWith("raw"));
-    for (const [key, file] of changed) {
-        if (raw_) {
-            expect(rawMayChange(leafName, key), `${what}: a raw key changed ${key}`).to.equal(true);
-        } else if (!key.includes(" step:")) {
-            expect(shapeOf(file), `${what}: the shape of ${key}`).to.deep.equal(shapeOf(base.rendered.files.get(key)!));
-        }
-    }
-    validateChanged(spec, raw, changed, what);
-    expect(fs.existsSync(SENTINEL), `${what}: a rendered file ran the injected command`).to.equal(false);
-}
-
-/** The changed files through their validators; changed scripts with bash -n and --help. */
-function validateChanged(spec: StackSpec, raw: Raw, changed: [string, RenderedFile][], what: string): void {
-    const tmp = tempDir("hostile");
-    // varnishd and nginx read their files as their own users.
-    fs.chmodSync(tmp.dir, 0o755);
-    try {
-        // Each front end's daemons check that front end's changed files only.
-        const frontends = new Map<string, Set<"haproxy" | "varnish" | "nginx">>();
-        for (const [key, file] of changed) {
-            const daemon = (["haproxy", "varnish", "nginx"] as const).find((d) => file.path.includes(`/${d}/`) || file.path.includes(`/${d}.`));
-            if (!daemon || key.includes(" step:")) continue;
-            const host = key.split(" ")[0];
-            frontends.set(host, new Set([...(frontends.get(host) ?? []), daemon]));
-        }
-        if (frontends.size > 0) checkFrontends(spec, raw, tmp.dir, what, frontends);
-        for (const [key, file] of changed) {
-            const target = path.join(tmp.dir, key.replace(/[^A-Za-z0-9_.-]+/g, "_"));
-            fs.writeFileSync(target, file.content, { mode: 0o700 });
-            if (file.path.startsWith("/etc/supervisor/")) checkSupervisor(file, tmp.dir, what);
-            if (file.path.endsWith("/deploy.cfg")) {
-                if (!leafIsRaw(what)) parseBuildout(file.content);
-            }
-            if (file.path.endsWith(".ini")) {
-                const r = run("python3", [
-                    "-c",
-                    "import configparser,sys; c=configparser.ConfigParser(); c.read(sys.argv[1]); [c.get(s,o) for s in c.sections() for o in c[s]]",
-                    target,
-                ]);
-                expect(r.status, `${what}: ${file.path}: ${r.stderr}`).to.equal(0);
-            }
-            if (file.path.endsWith(".json")) expect(() => JSON.parse(file.content), `${what}: ${file.path}`).not.to.throw();
-            if (isScript(file)) checkScript(target, key, what, tmp.dir);
-        }
-    } finally {
-        tmp.cleanup();
-    }
-}
-
-const leafIsRaw = (what: string) =>
-    what
-        .split(" = ")[0]
-        .split(".")
-        .some((p) => p.startsWith("raw"));
-
-function isScript(file: RenderedFile): boolean {
-    return file.content.startsWith("#!") || file.path.startsWith("step:");
-}
-
-/** bash -n, then --help in an empty directory: a script's help creates no file. */
-function checkScript(target: string, key: string, what: string, dir: string): void {
-    const content = fs.readFileSync(target, "utf8");
-    if (!/^#!\/(usr\/bin\/env bash|bin\/bash)/.test(content) && !key.includes(" step:")) return;
-    const syntax = run("bash", ["-n", target]);
-    expect(syntax.status, `${what}: bash -n ${key}: ${syntax.stderr}`).to.equal(0);
-    // Only scripts that answer --help before doing anything are run (every host script and step does).
-    expect(/-h \| --help|--help\)|-h\|--help/.test(content), `${what}: ${key} has no --help`).to.equal(true);
-    const cwd = fs.mkdtempSync(path.join(dir, "help-"));
-    const r = run("bash", [target, "--help"], { cwd, env: { PATH: process.env.PATH, HOME: cwd, PLONE_AWS_ROOT: cwd } });
-    expect(r.status, `${what}: ${key} --help: ${r.stderr.slice(0, 500)}`).to.be.oneOf([0, 2]);
-    expect(fs.readdirSync(cwd), `${what}: ${key} --help created files`).to.deep.equal([]);
-    expect(fs.existsSync(SENTINEL), `${what}: ${key} --help ran the injected command`).to.equal(false);
-}
-
-function checkSupervisor(file: RenderedFile, dir: string, what: string): void {
-    fs.mkdirSync(path.join(dir, "var/log/supervisor"), { recursive: true });
-    const conf = path.join(dir, "supervisor-programs.conf");
-    fs.writeFileSync(conf, relocate(file.content, dir).replace(/^user=.*$/gm, "user=root"));
-    const main = path.join(dir, "supervisord.conf");
-    fs.writeFileSync(main, `[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\n[include]\nfiles = ${conf}\n`);
-    const parse = [
-        "import sys",
-        "from supervisor.options import ServerOptions",
-        "o = ServerOptions()",
-        "o.realize(args=['-c', sys.argv[1]])",
-        "print('\\n'.join(sorted(g.name for g in o.process_group_configs)))",
-    ].join("\n");
-    // Debian's python3 has the supervisor package (a pyenv python3 earlier on PATH may not).
-    const r = run(buildoutPython() ?? "/usr/bin/python3", ["-c", parse, main]);
-    expect(r.status, `${what}: supervisord refuses ${file.path}: ${r.stderr.slice(-800)}`).to.equal(0);
-}
-
-/** haproxy -c, varnishd -C and nginx -t on every front end's files, rendered under a temporary root. */
-function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, daemons: Map<string, Set<"haproxy" | "varnish" | "nginx">>): void {
-    const ctx = { ...offlineRenderContext(spec), secrets: secretsOf(raw, spec) };
-    for (const fe of ctx.topology.hosts.filter((h) => daemons.has(h.name))) {
-        const changed = daemons.get(fe.name)!;
-        const root = fs.mkdtempSync(path.join(dir, `${fe.name}-`));
-        fs.chmodSync(root, 0o755);
-        const layout = rootedLayout(root);
-        prepareDebianFiles(layout);
-        writeFiles(root, renderFrontendFiles(ctx, fe, layout));
-        if (changed.has("haproxy")) {
-            const haproxy = run("haproxy", ["-c", "-f", layout.paths.haproxyConfig]);
-            expect(haproxy.status, `${what}: haproxy -c on ${fe.name}: ${haproxy.stdout}${haproxy.stderr}`).to.equal(0);
-        }
-        if (changed.has("varnish")) {
-            const varnish = run("varnishd", ["-C", "-n", path.join(root, "varnish-n"), "-f", layout.paths.varnishVcl]);
-            expect(varnish.status, `${what}: varnishd -C on ${fe.name}`).to.equal(0);
-        }
-        if (changed.has("nginx")) {
-            const nginx = run("nginx", ["-t", "-c", `${layout.paths.nginxDir}/nginx.conf`]);
-            // A raw nginx key may make nginx -t fail: the configure step then puts everything back (test/hostScripts/install.spec.ts).
-            if (!leafIsRaw(what)) expect(nginx.status, `${what}: nginx -t on ${fe.name}: ${nginx.stderr}`).to.equal(0);
-        }
-    }
-}
-
-describeAsRoot(
-    "hostile configuration values: every string key of the schema (property test)",
-    "varnishd -C and nginx -t check the files as the daemons' own users",
-    function () {
-        const leaves = stringLeaves();
-        const counts = { values: 0, refused: 0, accepted: 0 };
-
-        before(function () {
-            requireBinaries(this, "haproxy", "varnishd", "nginx", "python3", "supervisord");
-            fs.rmSync(SENTINEL, { force: true });
-        });
-        after(() => {
-            fs.rmSync(SENTINEL, { force: true });
-            console.log(
-                `      ${leaves.length} string keys, ${PAYLOADS.length} hostile values each: ${counts.values} placements in dev/prod, ${counts.refused} refused by their key, ${counts.accepted} accepted with every file keeping its shape`,
-            );
-        });
-
-        it("every string key of the schema has a declared kind", () => {
-            expect(leaves.filter((l) => !l.kind).map((l) => l.name)).to.deep.equal([]);
-            expect(leaves.length).to.be.at.least(90);
-        });
-
-        it("the full stacks are valid and set every string key, so each is tried", () => {
-            for (const s of stacks) expect(validate(s.raw, s.name).errors, s.name).to.deep.equal([]);
-            const uncovered = leaves.filter((l) => !stacks.some((s) => withLeaf(parsedSection(s.raw, l.section), l.steps, "x")));
-            expect(uncovered.map((l) => l.name)).to.deep.equal([]);
-        });
-
-        for (const leaf of leaves) {
-            it(`${leaf.name} (${leaf.kind})`, () => {
-                for (const [, value] of PAYLOADS) {
-                    for (const o of tryValue(leaf, value)) {
-                        counts.values++;
-                        if (o.refused) counts.refused++;
-                        else counts.accepted++;
-                    }
-                }
-            });
-        }
-
-        it("single-line keys refuse every line break, whatever their kind", () => {
-            for (const leaf of leaves.filter((l) => l.kind !== "raw")) {
-                for (const o of tryValue(leaf, "x\ny")) expect(o.refused, leaf.name).to.equal(true);
-            }
-        });
-
-        it("the secrets: hostile values are refused by key, or reach no file unencoded", () => {
-            const hostile = PAYLOADS.map(([, v]) => v);
-            for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
-                for (const value of hostile) {
-                    for (const stack of stacks.slice(0, 2)) {
-                        checkOne(stack, { ...stack.raw, [`plone-aws:${key}`]: value }, `secret ${key}`, `plone-aws:${key}`, value);
-                    }
+    it("the secrets: hostile values are refused by key, or reach no file unencoded", () => {
+        const hostile = PAYLOADS.map(([, v]) => v);
+        for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
+            for (const value of hostile) {
+                for (const stack of stacks.slice(0, 2)) {
+                    checkOne(stack, { ...stack.raw, [`plone-aws:${key}`]: value }, `secret ${key}`, `plone-aws:${key}`, value);
                 }
             }
-            for (const value of hostile.filter((v) => !v.includes("\u0000"))) {
-                const stack = stacks[0];
-                checkOne(
-                    stack,
-                    { ...stack.raw, "plone-aws:appSecrets": JSON.stringify({ SENTRY_DSN: value }) },
-                    "secret appSecrets.SENTRY_DSN",
-                    "plone-aws:appSecrets.SENTRY_DSN",
-                    value,
-                );
-            }
-        });
-
-        it("random strings of quoting, control and syntax characters (fast-check, fixed seed)", () => {
-            const alphabet = [
-                "a",
-                "Z",
-                "0",
-                "/",
-                ".",
-                "-",
-                "_",
-                " ",
-                "\n",
-                "\r",
-                "\t",
-                "\u0000",
-                "'",
-                '"',
-                "`",
-                "$",
-                "(",
-                ")",
-                "{",
-                "}",
-                "[",
-                "]",
-                ";",
-                "&",
-                "|",
-                "<",
-                ">",
-                "#",
-                "%",
-                "\\",
-                ":",
-                "=",
-                "*",
-                "@",
-                "\u2028",
-            ];
-            const hostile = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 24 }).map((cs) => cs.join(""));
-            const oneLeaf = fc.constantFrom(...leaves);
-            fc.assert(
-                fc.property(oneLeaf, hostile, (leaf, value) => {
-                    tryValue(leaf, value);
-                }),
-                { numRuns: 300, seed: 20261202 },
+        }
+        for (const value of hostile.filter((v) => !v.includes("\u0000"))) {
+            const stack = stacks[0];
+            checkOne(
+                stack,
+                { ...stack.raw, "plone-aws:appSecrets": JSON.stringify({ SENTRY_DSN: value }) },
+                "secret appSecrets.SENTRY_DSN",
+                "plone-aws:appSecrets.SENTRY_DSN",
+                value,
             );
-        });
-    },
-);
+        }
+    });
+});

@@ -157,7 +157,13 @@ export function fullStacks(): FullStack[] {
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
         // A development stack may send every mail to a sandbox address (production refuses it).
-        "plone-aws:mail": { senderAddress: "noreply@mail.dev.example.org", senderName: "Dev site", domain: "dev.example.org", redirectTo: "qa@example.org" },
+        "plone-aws:mail": {
+            senderAddress: "noreply@mail.dev.example.org",
+            senderName: "Dev site",
+            domain: "dev.example.org",
+            mailFromSubdomain: "bounces",
+            redirectTo: "qa@example.org",
+        },
     }) as Record<string, unknown>;
     const prodBase = repoRaw("prod");
     const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) =>
@@ -182,6 +188,7 @@ export function fullStacks(): FullStack[] {
             backupWindow: "02:00-03:00",
             maintenanceWindow: "sun:03:30-sun:04:30",
             backupReplication: { kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/2222-3333" },
+            dump: { schedule: "15 20 * * *", keepDays: 30 },
         }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
     }) as Record<string, unknown>;
@@ -189,6 +196,8 @@ export function fullStacks(): FullStack[] {
     const external = merge(prod, {
         "plone-aws:database": { host: "db.example.internal", port: 5432 },
         "plone-aws:access": { bastion: { host: "bastion.example.org" } },
+        // A relay of the operator's own instead of SES.
+        "plone-aws:mail": { ses: false, relay: { host: "smtp.example.internal", port: 587 } },
     }) as Record<string, unknown>;
     return [
         { name: "dev", raw: rawOf(dev) },
