@@ -9,6 +9,7 @@ import { frontDoorKind } from "../topology/frontDoor";
 import { APP_HOST_LAYERS, layerInfo, singleInstanceLayers } from "../layers";
 import { LAYER_RULES, type LayerRuleContext } from "./layerRules";
 import { operationsIssues } from "./operationsRules";
+import { scalingIssues } from "./scalingRules";
 import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
 /** Names supervisor programs get from the stack itself; app.initCommands must not reuse them. */
@@ -269,5 +270,8 @@ export function crossFieldIssues(
     const operations = operationsIssues(s, ctx);
     errors.push(...operations.errors);
     warnings.push(...operations.warnings);
+    const scaled = scalingIssues(s);
+    errors.push(...scaled.errors);
+    warnings.push(...scaled.warnings);
     return { errors, warnings };
 }

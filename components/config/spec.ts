@@ -11,6 +11,7 @@ import type {
     OffsiteBackupsConfig,
     PloneConfig,
     QuotasConfig,
+    ScalingConfig,
     SecretKey,
     SnapshotsConfig,
     Tier,
@@ -47,6 +48,8 @@ export interface StackSpec {
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
     quotas: QuotasConfig;
+    /** Auto Scaling groups of app hosts (plone-aws:scaling). */
+    scaling: ScalingConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
     /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
@@ -68,6 +71,7 @@ export interface ParsedSections {
     monitoring: MonitoringConfig;
     offsiteBackups: OffsiteBackupsConfig;
     quotas: QuotasConfig;
+    scaling: ScalingConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */
