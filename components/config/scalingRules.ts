@@ -39,8 +39,7 @@ export function scalingIssues(s: Partial<ParsedSections>): { errors: ConfigIssue
             const why = whyNotScaled(layer);
             if (why) err(at("layers"), `a scaled group cannot carry ${layer}: ${why}. Put ${layer} on a host in plone-aws:hosts`);
         }
-        if (!g.layers.includes("plone_instances"))
-            err(at("layers"), "a scaled group runs Zope clients: its layers must include plone_instances");
+        if (!g.layers.includes("plone_instances")) err(at("layers"), "a scaled group runs Zope clients: its layers must include plone_instances");
         if (plone?.blobs === "local") {
             err(
                 at(),
@@ -82,7 +81,10 @@ export function scalingIssues(s: Partial<ParsedSections>): { errors: ConfigIssue
         }
         const architectures = new Set(g.instanceTypes.map(architectureOfInstanceType));
         if (architectures.size > 1)
-            err(at("instanceTypes"), `${g.instanceTypes.join(", ")} mix ${[...architectures].join(" and ")}: a group boots one image, so pick one architecture`);
+            err(
+                at("instanceTypes"),
+                `${g.instanceTypes.join(", ")} mix ${[...architectures].join(" and ")}: a group boots one image, so pick one architecture`,
+            );
 
         g.steps.forEach((step, j) => {
             const path = (key?: string) => at("steps", j, ...(key ? [key] : []));

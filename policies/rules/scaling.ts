@@ -38,11 +38,14 @@ export const scaledGroupsStateless: ResourceValidationPolicy = {
         const tags = groupTags(group);
         const layers = (tags[LAYER_TAG] ?? "").split(/\s+/).filter(Boolean);
         if (layers.length === 0) {
-            reportViolation(`${args.name} has no ${LAYER_TAG} tag, so what it runs cannot be checked: tag it with its layers (the ScaledGroup component does).`);
+            reportViolation(
+                `${args.name} has no ${LAYER_TAG} tag, so what it runs cannot be checked: tag it with its layers (the ScaledGroup component does).`,
+            );
         }
         for (const layer of layers) {
             const why = (LAYERS as readonly string[]).includes(layer) ? whyNotScaled(layer as Layer) : `${layer} is not a plone-aws layer`;
-            if (why) reportViolation(`${args.name} carries ${layer}: ${why}. Remove it from the group's layers in plone-aws:scaling and put it on a fixed host.`);
+            if (why)
+                reportViolation(`${args.name} carries ${layer}: ${why}. Remove it from the group's layers in plone-aws:scaling and put it on a fixed host.`);
         }
         const blobs = tags[BLOBS_TAG];
         if (blobs === undefined || blobs === "local") {
@@ -54,7 +57,8 @@ export const scaledGroupsStateless: ResourceValidationPolicy = {
         const min = count(() => group.minSize);
         const max = count(() => group.maxSize);
         const desired = count(() => group.desiredCapacity);
-        if (min !== undefined && max !== undefined && min > max) reportViolation(`${args.name}: minSize ${min} is above maxSize ${max}; max >= desired >= min.`);
+        if (min !== undefined && max !== undefined && min > max)
+            reportViolation(`${args.name}: minSize ${min} is above maxSize ${max}; max >= desired >= min.`);
         if (desired !== undefined && max !== undefined && desired > max)
             reportViolation(`${args.name}: desiredCapacity ${desired} is above maxSize ${max}; max >= desired >= min.`);
         if (desired !== undefined && min !== undefined && desired < min)

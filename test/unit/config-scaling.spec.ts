@@ -99,7 +99,9 @@ describe("config: plone-aws:scaling", () => {
 
     it("max >= desired >= min, for the group and for each schedule", () => {
         expect(errorsOf(config({ ...base, min: 5, max: 2 }))).to.include("plone-aws:scaling.groups[0].min: min (5) is above max (2): max >= desired >= min");
-        expect(errorsOf(config({ ...base, desired: 9 }))).to.include("plone-aws:scaling.groups[0].desired: desired (9) is above max (4): max >= desired >= min");
+        expect(errorsOf(config({ ...base, desired: 9 }))).to.include(
+            "plone-aws:scaling.groups[0].desired: desired (9) is above max (4): max >= desired >= min",
+        );
         expect(errorsOf(config({ ...base, min: 2, desired: 1 }))).to.include(
             "plone-aws:scaling.groups[0].desired: desired (1) is below min (2): max >= desired >= min",
         );
@@ -120,7 +122,9 @@ describe("config: plone-aws:scaling", () => {
         expect(errorsOf(config({ ...base, instanceTypes: ["c6i.large", "c6i.xlarge"] })).join("\n")).to.include(
             "plone-aws:scaling.groups[0].instanceTypes: c6i.large, c6i.xlarge have different vCPU counts",
         );
-        expect(errorsOf(config({ ...base, instanceTypes: ["c6i.large", "c7g.large"] })).join("\n")).to.include("a group boots one image, so pick one architecture");
+        expect(errorsOf(config({ ...base, instanceTypes: ["c6i.large", "c7g.large"] })).join("\n")).to.include(
+            "a group boots one image, so pick one architecture",
+        );
         expect(errorsOf(config({ ...base, instanceTypes: ["zz9.large"] }))).to.include(
             "plone-aws:scaling.groups[0].instanceTypes[0]: the vCPU count of zz9.large is not in plone-aws's table, so its client count cannot be derived: set scaling.groups[0].vcpus or plone.clientCount",
         );
@@ -167,10 +171,26 @@ describe("config: plone-aws:scaling", () => {
         ["a huge max", { max: 1e9 }, "plone-aws:scaling.groups[0].max"],
         ["min as a string", { min: "1" }, "plone-aws:scaling.groups[0].min"],
         ["an unknown key", { spot: true }, "plone-aws:scaling.groups[0].spot"],
-        ["a recurrence with a command", { schedules: [{ name: "x", recurrence: "$(reboot) * * * *", min: 1 }] }, "plone-aws:scaling.groups[0].schedules[0].recurrence"],
-        ["a recurrence of six fields", { schedules: [{ name: "x", recurrence: "0 0 8 * * *", min: 1 }] }, "plone-aws:scaling.groups[0].schedules[0].recurrence"],
-        ["an unknown time zone", { schedules: [{ name: "x", recurrence: "0 8 * * *", timeZone: "Mars/Olympus", min: 1 }] }, "plone-aws:scaling.groups[0].schedules[0].timeZone"],
-        ["a time zone with a path", { schedules: [{ name: "x", recurrence: "0 8 * * *", timeZone: "../../etc/passwd", min: 1 }] }, "plone-aws:scaling.groups[0].schedules[0].timeZone"],
+        [
+            "a recurrence with a command",
+            { schedules: [{ name: "x", recurrence: "$(reboot) * * * *", min: 1 }] },
+            "plone-aws:scaling.groups[0].schedules[0].recurrence",
+        ],
+        [
+            "a recurrence of six fields",
+            { schedules: [{ name: "x", recurrence: "0 0 8 * * *", min: 1 }] },
+            "plone-aws:scaling.groups[0].schedules[0].recurrence",
+        ],
+        [
+            "an unknown time zone",
+            { schedules: [{ name: "x", recurrence: "0 8 * * *", timeZone: "Mars/Olympus", min: 1 }] },
+            "plone-aws:scaling.groups[0].schedules[0].timeZone",
+        ],
+        [
+            "a time zone with a path",
+            { schedules: [{ name: "x", recurrence: "0 8 * * *", timeZone: "../../etc/passwd", min: 1 }] },
+            "plone-aws:scaling.groups[0].schedules[0].timeZone",
+        ],
         ["a CPU target of 100", { targetCpu: { averageCpu: 100 } }, "plone-aws:scaling.groups[0].targetCpu.averageCpu"],
         ["a step on cpu", { steps: [{ metric: "cpu", scaleOutAbove: 80, scaleInBelow: 20 }] }, "plone-aws:scaling.groups[0].steps[0].metric"],
         ["a NaN threshold", { steps: [{ metric: "load", scaleOutAbove: Number.NaN, scaleInBelow: 1 }] }, "plone-aws:scaling.groups[0].steps[0].scaleOutAbove"],
