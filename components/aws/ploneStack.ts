@@ -19,6 +19,7 @@ import { WebFirewall } from "./webFirewall";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts, sshAddressOf } from "./provisionHosts";
+import { scaleGroups, type ScaledGroup } from "./scaledGroup";
 import { resourceTags } from "./tags";
 import type { StackSecrets } from "./stackSecrets";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontend/layout";
@@ -98,6 +99,8 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly monitoring: Monitoring;
     /** The remote commands that provision each host, by host name. */
     public readonly provisioners: Record<string, Provisioner>;
+    /** The Auto Scaling groups of app hosts (plone-aws:scaling), by group name. */
+    public readonly scaledGroups: Record<string, ScaledGroup>;
 
     /** What the program exports as the stack's outputs (registered as this component's outputs too). */
     public readonly outputs: StackOutputs;
@@ -347,6 +350,24 @@ export class PloneStack extends pulumi.ComponentResource {
             // Setup runs apt and git: a private host waits for its NAT route, a public one for its internet route.
             egress: Object.fromEntries(topology.hosts.map((h) => [h.name, this.network.egressOf(h.subnet, h.az)])),
             offsite,
+        });
+
+        this.scaledGroups = scaleGroups(this, name, {
+            spec,
+            topology,
+            hosts: this.hosts,
+            secrets: args.secrets,
+            vpcId: this.network.vpc.id,
+            subnets: (tier, az) => this.network.subnet(tier, az),
+            securityGroupIds: (roles) => this.network.securityGroupIds(roles),
+            amiFor,
+            keyName: keyPair.keyName,
+            role,
+            database:
+                this.database && pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
+            efsDnsName: this.blobFileSystem?.fileSystem.dnsName,
+            offsite,
+            alarmTopicArn: this.monitoring.topic.arn,
         });
 
         const frontendEip = this.frontDoor.elasticIp?.publicIp;

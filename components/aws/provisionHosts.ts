@@ -66,30 +66,10 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     // secretness follows the secrets' token into the configure scripts.
     const contexts: Record<string, RenderContext> = {};
     let secrets: RenderSecrets | undefined;
-    const secretsReady: pulumi.Output<boolean> = pulumi
-        .all([
-            args.secrets.haproxyStatsPassword,
-            args.secrets.dbPassword,
-            args.secrets.deployKey,
-            args.secrets.cacheArchivePassword,
-            args.secrets.newRelicLicenseKey,
-            args.secrets.repositoryToken,
-            args.secrets.appSecrets,
-        ])
-        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets]) => {
-            const placeholders = maskedSecrets(spec);
-            secrets = {
-                haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
-                dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
-                deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
-                cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
-                newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
-                repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
-                // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
-                appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
-            };
-            return true;
-        });
+    const secretsReady: pulumi.Output<boolean> = renderSecretsOf(spec, args.secrets).apply((s) => {
+        secrets = s;
+        return true;
+    });
     const offsite = args.offsite ?? pulumi.output(undefined);
     const skeleton = { spec, topology, database: undefined, efsDnsName: undefined, secrets: maskedSecrets(spec) };
     /** A host's masked context: resolved once the addresses it reads (and the database, EFS) are known. */
@@ -181,4 +161,31 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
         provisioners[plan.name] = provisioner;
     }
     return provisioners;
+}
+
+/** The secrets the renderers get: the stack's values, for exactly the secrets the spec uses (placeholders for unset optional ones). */
+export function renderSecretsOf(spec: StackSpec, stackSecrets: StackSecrets): pulumi.Output<RenderSecrets> {
+    return pulumi
+        .all([
+            stackSecrets.haproxyStatsPassword,
+            stackSecrets.dbPassword,
+            stackSecrets.deployKey,
+            stackSecrets.cacheArchivePassword,
+            stackSecrets.newRelicLicenseKey,
+            stackSecrets.repositoryToken,
+            stackSecrets.appSecrets,
+        ])
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets]) => {
+            const placeholders = maskedSecrets(spec);
+            return {
+                haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
+                dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
+                deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
+                cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
+                newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
+                repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
+                // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
+                appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
+            };
+        }) as pulumi.Output<RenderSecrets>;
 }

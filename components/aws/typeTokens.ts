@@ -16,4 +16,6 @@ export const COMPONENT_TYPES = {
     webFirewall: "plone-aws:waf:WebFirewall",
     monitoring: "plone-aws:monitoring:Monitoring",
     provisioner: "plone-aws:provision:Provisioner",
+    scaledGroups: "plone-aws:scaling:ScaledGroups",
+    scaledGroup: "plone-aws:scaling:ScaledGroup",
 } as const;

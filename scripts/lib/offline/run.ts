@@ -235,6 +235,13 @@ class MockCloud implements pulumi.runtime.Mocks {
                 return { ...base, name };
             case "command:remote:Command":
                 return { stdout: "", stderr: "" };
+            // The elastic app layer (plone-aws:scaling): what the launch template's user data reads.
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                return { ...base, versionId: shortHash(`${name}\0${String(inputs.content ?? "")}`, 32) };
+            case "aws:ec2/launchTemplate:LaunchTemplate":
+                return { ...base, latestVersion: 1 };
+            case "aws:autoscaling/group:Group":
+                return { ...base, name: inputs.name ?? name };
             default:
                 return base;
         }
