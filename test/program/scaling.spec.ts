@@ -19,7 +19,7 @@ const SCALED = path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaled.yaml
 function byType(run: OfflineRun, type: string): CapturedResource[] {
     return run.resources.filter((r) => r.type === type);
 }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs of many resource types
+
 const plain = (r: CapturedResource): Record<string, any> => unwrapSecrets(r.inputs) as Record<string, any>;
 
 /** The files a shell archive writes (the bundle: base64 heredocs), by name. */
