@@ -2,19 +2,10 @@
 // and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
 import type { HostConfig, Layer, VolumeKind } from "../config/schema";
 import type { StackSpec } from "../config/spec";
-import {
-    isSingleInstance,
-    layerInfo,
-    LISTENING_LAYERS,
-    runsBuild,
-    type IngressContext,
-    type LayerIngress,
-    type RuleSource,
-    type SecurityGroupRole,
-} from "../layers";
+import { layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { frontDoorKind } from "./frontDoor";
-import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
+import { architectureOfInstanceType, Architecture, instanceTypeInfo, supportsRecovery } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 import { restartPlan, type RestartPlan } from "./restarts";
 import { planDiscovery, planScaledGroup, type DiscoveryPlan, type ScaledGroupPlan } from "./scaling";
@@ -73,7 +64,7 @@ export interface HostPlan {
     securityGroups: SecurityGroupRole[];
     /** apt packages the host's layers need (before the app's own os packages). */
     packages: string[];
-    /** Carries a single-instance layer: EC2 recovers it in place when its hardware fails. */
+    /** EC2 recovers it onto healthy hardware when its system status check fails (its instance type supports it). */
     autoRecovery: boolean;
 }
 
@@ -292,7 +283,7 @@ export function buildTopology(spec: StackSpec): Topology {
             volumes,
             securityGroups: securityGroupsOf(h.layers),
             packages: packagesFor(spec, h.layers),
-            autoRecovery: h.layers.some((l) => isSingleInstance(l, plone.blobs)),
+            autoRecovery: supportsRecovery(h.instanceType),
         };
     };
     const hosts: HostPlan[] = spec.hosts.map(planHost);
