@@ -30,6 +30,8 @@ export interface ProvisioningArgs {
     egress?: Record<string, pulumi.Resource[]>;
     /** The S3 buckets of the off-site backups (known once the account id is). */
     offsite?: pulumi.Output<OffsiteTarget | undefined>;
+    /** The scaled groups' bucket (plone-aws:scaling): the first app host publishes its build cache there. */
+    scalingBucket?: pulumi.Output<string>;
 }
 
 /**
@@ -80,12 +82,14 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                 database: topology.endpoints.database ? { address: "db.invalid", port: PORTS.postgres } : undefined,
                 efsDnsName: topology.efs ? "fs.invalid" : undefined,
                 offsite: args.offsite ? { bucket: "bucket.invalid", sourceBuckets: {} } : undefined,
+                scalingBucket: args.scalingBucket ? "bucket.invalid" : undefined,
             },
             plan,
         );
         const addresses = pulumi.all(Object.fromEntries(used.map((n) => [n, args.hosts[n].instance.privateIp])));
-        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), offsite]).apply(([a, db, efsDnsName, o]) => {
-            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName, offsite: o };
+        const scalingBucket = args.scalingBucket ?? pulumi.output(undefined);
+        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), offsite, scalingBucket]).apply(([a, db, efsDnsName, o, sb]) => {
+            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName, offsite: o, ...(sb ? { scalingBucket: sb } : {}) };
             return true;
         });
     };

@@ -14,7 +14,7 @@ import type { OffsiteTarget } from "../topology/offsite";
 import { LOAD_METRIC, MEMORY_METRIC } from "../topology/scaling";
 import { maskedSecrets, type RenderContext, type RenderSecrets } from "../render/context";
 import { renderScaledBundle, scaledSecretParameters } from "../render/scaling/bundle";
-import { renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
+import { buildCacheKey, renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
 import type { Host } from "./host";
 import type { HostRole } from "./hostRole";
 import { renderSecretsOf } from "./provisionHosts";
@@ -493,12 +493,13 @@ export class ScaledGroup extends pulumi.ComponentResource {
 }
 
 export interface ScaleGroupsArgs {
+    /** The bucket and namespace the groups share (created before the fixed hosts' provisioning, which publishes the build cache). */
+    shared: ScaledGroups;
     spec: StackSpec;
     topology: Topology;
     /** The fixed hosts: a scaled host's files name the servers it uses by their private addresses. */
     hosts: Record<string, Host>;
     secrets: StackSecrets;
-    vpcId: pulumi.Input<string>;
     subnets: (tier: SubnetTier, az: number) => aws.ec2.Subnet;
     securityGroupIds: (roles: SecurityGroupRole[]) => pulumi.Output<string>[];
     amiFor: (architecture: Architecture) => pulumi.Output<string>;
@@ -510,20 +511,9 @@ export interface ScaleGroupsArgs {
     alarmTopicArn?: pulumi.Input<string>;
 }
 
-/** Where the fixed app hosts publish their build cache, and the scaled ones read it. */
-export function buildCacheKey(spec: Pick<StackSpec, "app">): string {
-    return `build-cache/${spec.app.name}.tar.gz`;
-}
-
-/** The scaled groups of a stack (none: nothing is created, and nothing the fixed hosts get changes). */
+/** The scaled groups of a stack, in the bucket and namespace they share. */
 export function scaleGroups(parent: pulumi.ComponentResource, name: string, args: ScaleGroupsArgs): Record<string, ScaledGroup> {
-    const { spec, topology } = args;
-    if (!topology.discovery || topology.scaledGroups.length === 0) return {};
-    const shared = new ScaledGroups(
-        `${name}-scaling`,
-        { stackName: spec.stackName, vpcId: args.vpcId, namespace: topology.discovery.namespace, protect: spec.tier === "production" },
-        { parent },
-    );
+    const { spec, topology, shared } = args;
     const masked = maskedSecrets(spec);
     const addresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, args.hosts[h.name].instance.privateIp])));
     const database =

@@ -19,6 +19,7 @@ import { renderOperationsFiles } from "./operations";
 import { redactionFile, redactionTexts, redactStage, secretValues } from "./host/redaction";
 import { runsBuild } from "../layers";
 import { daemonServices, renderDaemonFiles } from "./daemons";
+import { publishBuildCacheLines } from "./scaling/instance";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -255,8 +256,10 @@ export function renderHostStep(ctx: RenderContext, host: HostPlan, step: Exclude
             return setupScript(ctx, host, volumeIds);
         case "configure":
             return configureScript(ctx, host);
-        case "build":
-            return logged("build", `${DEPLOY} build`);
+        case "build": {
+            const publish = publishBuildCacheLines(ctx, host);
+            return logged("build", publish.length ? [`${DEPLOY} build || exit $?`, ...publish].join("\n") : `${DEPLOY} build`);
+        }
         case "activate":
             return activateScript(ctx);
     }

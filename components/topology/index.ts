@@ -222,6 +222,8 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
         if (spec.plone.blobs === "gluster") add("glusterfs-client");
     }
     for (const layer of layers) add(...layerInfo(layer).packages(spec));
+    // The app hosts of a stack with scaled groups: the first publishes the build cache to S3, the scaled ones fetch theirs.
+    if (spec.scaling.groups.length > 0 && layers.includes("plone_instances")) add("awscli");
     return [...packages].sort();
 }
 

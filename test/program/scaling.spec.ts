@@ -178,6 +178,17 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         expect(stagedFile(files["configure.sh"], "/etc/supervisor/conf.d/plone.conf")).to.include("--bind 0.0.0.0");
     });
 
+    it("build once, deploy many: the first fixed app host publishes its build cache where the scaled instances read it", () => {
+        const build = run.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaled-app-1-provision-build")!;
+        const script = String(plain(build).stdin);
+        expect(script).to.include("/usr/local/sbin/plone-deploy build || exit $?");
+        expect(script).to.match(/aws --region eu-west-1 s3 cp --only-show-errors --sse aws:kms - s3:\/\/scaled-scaling-bundles\/build-cache\/plone\.tar\.gz/);
+        const other = run.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaled-app-2-provision-build")!;
+        expect(String(plain(other).stdin)).not.to.include("build-cache");
+        expect(userData).to.include("BUILD_CACHE_KEY=build-cache/plone.tar.gz");
+        expect(userData).to.include("BUCKET=scaled-scaling-bundles");
+    });
+
     it("stacks without a scaled group register none of it", async () => {
         for (const stack of ["dev", "prod"]) {
             const loaded = loadRepoStack(stack);

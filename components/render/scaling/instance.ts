@@ -10,7 +10,9 @@
 // Parameter Store, and that build cache, so its own build finds every egg locally: no download, no
 // compiler run, only the buildout's scripts and parts for its own deploy.cfg.
 import * as crypto from "crypto";
-import type { RenderedFile } from "../context";
+import type { StackSpec } from "../../config/spec";
+import { appLayout } from "../app/layout";
+import type { RenderContext, RenderedFile } from "../context";
 import { PATHS } from "../../topology/ports";
 import { DISCOVERY_TTL_SECONDS, LOAD_METRIC } from "../../topology/scaling";
 import { shellQuote } from "../shell";
@@ -29,6 +31,35 @@ export const SCALED_PATHS = {
     watch: `${PATHS.sbinDir}/plone-instance-watch`,
     watchUnit: "/etc/systemd/system/plone-instance-watch.service",
 } as const;
+
+/** Where the first fixed app host publishes its build cache, and the scaled instances read it. */
+export function buildCacheKey(spec: Pick<StackSpec, "app">): string {
+    return `build-cache/${spec.app.name}.tar.gz`;
+}
+
+/** What of a build the cache holds, under the app's deploy directory: the venv, the eggs and downloads, the git mirror. */
+export const BUILD_CACHE_DIRS = ["shared/env", "shared/eggs", "shared/downloads", "shared/extends", "shared/repository.git"] as const;
+
+/**
+ * The lines the build step of the first fixed app host ends with when the stack has a scaled
+ * group: its build cache to S3 (build once, deploy many). A failed upload only warns: the scaled
+ * instances then build from scratch, slower but the same.
+ */
+export function publishBuildCacheLines(ctx: Pick<RenderContext, "spec" | "topology" | "scalingBucket">, host: { name: string }): string[] {
+    if (!ctx.scalingBucket || ctx.topology.scaledGroups.length === 0 || ctx.topology.roles.appHosts[0] !== host.name) return [];
+    const deployTo = appLayout(ctx.spec).deployTo.replace(/^\//, "");
+    const target = `s3://${ctx.scalingBucket}/${buildCacheKey(ctx.spec)}`;
+    return [
+        "# The build cache of the scaled groups (plone-aws:scaling): what this build downloaded and compiled.",
+        "cache=()",
+        `for d in ${BUILD_CACHE_DIRS.join(" ")}; do if [ -e ${shellQuote(`/${deployTo}`)}/"$d" ]; then cache+=(${shellQuote(deployTo)}/"$d"); fi; done`,
+        `if tar -czf - -C / "\${cache[@]}" | aws --region ${shellQuote(ctx.spec.region)} s3 cp --only-show-errors --sse aws:kms - ${shellQuote(target)}; then`,
+        `  echo "plone-aws: published the build cache to ${target}"`,
+        "else",
+        `  echo "plone-aws: WARNING: publishing the build cache to ${target} failed; scaled instances build from scratch" >&2`,
+        "fi",
+    ];
+}
 
 /** The environment variable the configure step of a scaled host reads its secret files from. */
 export const SECRET_FILES_VAR = "PLONE_AWS_SECRET_FILES";
