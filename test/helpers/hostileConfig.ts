@@ -194,7 +194,7 @@ export function fullStacks(): FullStack[] {
                     max: 6,
                     desired: 2,
                     healthCheckGracePeriod: 900,
-                    schedules: [{ name: "office-hours", recurrence: "0 8 * * 1-5", timeZone: "Europe/Berlin", min: 2, max: 6, desired: 3 }],
+                    schedules: [{ name: "office-hours", recurrence: "0 8 * * 1-5", timeZone: "Etc/GMT-1", min: 2, max: 6, desired: 3 }],
                     targetCpu: { averageCpu: 60, disableScaleIn: false },
                     steps: [{ metric: "memory", scaleOutAbove: 85, scaleInBelow: 40, adjustment: 1, evaluationMinutes: 5 }],
                     cooldowns: { scaleOut: 300, scaleIn: 600, warmup: 300 },

@@ -103,6 +103,8 @@ const NEEDS_OTHER_KEYS: Record<string, string> = {
     "plone-aws:hosts[].volumes{key}": "a volume kind the host carries: test/unit/topology.spec.ts (sizes per kind)",
     "plone-aws:frontend.subsites{key}": "rawSubsiteServer names the subsites: test/unit/render-nginx.spec.ts",
     "plone-aws:frontend.rawSubsiteServer{key}": "must name a subsite: test/unit/render-nginx.spec.ts",
+    "plone-aws:scaling.groups[].layers[]":
+        "plone_instances is the only layer a scaled group may carry today (the catalogue: every other holds state, runs once or is a front end): test/unit/config-scaling.spec.ts refuses each other one",
 };
 
 /** One leaf per key: a key that takes a number or a string (plone.maxUnavailable) is tried in its first form. */
