@@ -11,7 +11,7 @@ import { restartPlan, type RestartPlan } from "./restarts";
 import { planDiscovery, planScaledGroup, type DiscoveryPlan, type ScaledGroupPlan } from "./scaling";
 
 export { DEPLOY_USER, PATHS, PORTS } from "./ports";
-export type { DiscoveryPlan, DiscoveryService, ScaledGroupPlan } from "./scaling";
+export type { ScaledGroupPlan } from "./scaling";
 
 export interface ClientPlan {
     /** client1 .. clientN, the buildout part and supervisor program suffix. */
