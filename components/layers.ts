@@ -69,6 +69,11 @@ export interface LayerInfo {
      * limits that to NFS blobs (GlusterFS peers are replicas). `why` is what an operator is told.
      */
     instances: { count: "any" } | { count: "one"; when?: "nfs-blobs"; why: string };
+    /**
+     * It keeps data an instance of an Auto Scaling group would lose when the group stops it (a
+     * database, files, an index, a queue): what an operator is told when a scaled group lists it.
+     */
+    holdsState?: string;
     /** A stack needs at least one host carrying it: the error when none does. */
     required?: string;
     /** It runs from the buildout of a plone_instances host, so it only rides on one. */
@@ -164,6 +169,7 @@ export const LAYER_CATALOGUE = {
     zeoserver: {
         runs: "the ZEO server from the buildout, and the repozo backups",
         instances: { count: "one", why: "the Zope clients connect to one ZEO server; a second one holds a diverging copy of the site's database" },
+        holdsState: "the ZEO server keeps the site's database (Data.fs) on its volume",
         ridesOnAppHost: false,
         runsBuild: true,
         packages: none,
@@ -187,6 +193,7 @@ export const LAYER_CATALOGUE = {
             when: "nfs-blobs",
             why: "the clients mount one NFS server; a second one holds blobs no client reads (GlusterFS allows replicas)",
         },
+        holdsState: "the blob server keeps the blob files on its volume",
         ridesOnAppHost: false,
         runsBuild: false,
         packages: (spec) => (spec.plone.blobs === "gluster" ? ["glusterfs-server", "attr"] : ["nfs-kernel-server"]),
@@ -215,6 +222,7 @@ export const LAYER_CATALOGUE = {
     memcached: {
         runs: "memcached, RelStorage's shared cache",
         instances: { count: "any" },
+        holdsState: "the Zope clients list each memcached server by address in deploy.cfg, and its cache goes with the instance",
         ridesOnAppHost: false,
         runsBuild: false,
         packages: () => ["memcached"],
@@ -229,6 +237,7 @@ export const LAYER_CATALOGUE = {
     solr: {
         runs: "Solr from the buildout",
         instances: { count: "one", why: "the clients index into and search one Solr core; a second one serves a stale index" },
+        holdsState: "Solr keeps the search index on its volume",
         ridesOnAppHost: false,
         runsBuild: true,
         packages: () => ["default-jre-headless"],
@@ -243,6 +252,7 @@ export const LAYER_CATALOGUE = {
     redis: {
         runs: "Redis, the celery broker",
         instances: { count: "one", why: "the celery workers share one broker; a second one splits the task queue" },
+        holdsState: "Redis keeps the celery task queue",
         ridesOnAppHost: false,
         runsBuild: false,
         packages: () => ["redis-server"],
@@ -308,4 +318,17 @@ export const LISTENING_LAYERS: readonly Layer[] = layersWhere((l) => l.securityG
 
 function layersWhere(test: (info: LayerInfo, layer: Layer) => boolean): Layer[] {
     return LAYERS.filter((layer) => test(layerInfo(layer), layer));
+}
+
+/**
+ * Why a scaled group (plone-aws:scaling) may not carry `layer`, or undefined when it may: an
+ * instance the group stops takes its state with it, and a single-instance layer would run once per
+ * instance. Front ends are fixed hosts: the load balancer or the Elastic IP names them.
+ */
+export function whyNotScaled(layer: Layer): string | undefined {
+    const info = layerInfo(layer);
+    if (info.holdsState) return `it holds state (${info.holdsState}), which goes when the group stops an instance`;
+    if (info.instances.count === "one") return `it runs on one host only (${info.instances.why}), and a group runs it on every instance`;
+    if (layer === "frontend") return "front ends are fixed hosts: the load balancer or the Elastic IP points at them, and they find the scaled clients";
+    return undefined;
 }

@@ -4,6 +4,7 @@ import type { HostPlan } from "../topology";
 import type { BlobMode, VolumesConfig } from "../config/schema";
 import { BLOBS_TAG, resourceTags, SNAPSHOT_TAG, Tags } from "./tags";
 import { COMPONENT_TYPES } from "./typeTokens";
+import { isSingleInstance } from "../layers";
 
 export interface HostArgs {
     /** Stack name, for the plone-aws:stack tag. */
@@ -139,7 +140,9 @@ export class Host extends pulumi.ComponentResource {
             new aws.cloudwatch.MetricAlarm(
                 `${name}-recovery`,
                 {
-                    alarmDescription: `Recover ${name} (it carries ${plan.layers.join(", ")}, which run on one host only) when its hardware fails`,
+                    alarmDescription: plan.layers.some((l) => isSingleInstance(l, args.blobMode))
+                        ? `Recover ${name} (it carries ${plan.layers.join(", ")}, which run on one host only) when its hardware fails`
+                        : `Recover ${name} (${plan.layers.join(", ")}) onto healthy hardware when its system status check fails: same instance, addresses and volumes`,
                     namespace: "AWS/EC2",
                     metricName: "StatusCheckFailed_System",
                     dimensions: { InstanceId: this.instance.id },

@@ -20,6 +20,7 @@ import { Mail, type MailDnsRecord } from "./mail";
 import { stackLogGroups } from "../render/monitoring/cloudwatchAgent";
 import type { Provisioner } from "./provisioner";
 import { provisionHosts, sshAddressOf } from "./provisionHosts";
+import { scaleGroups, ScaledGroups, type ScaledGroup } from "./scaledGroup";
 import { resourceTags } from "./tags";
 import type { StackSecrets } from "./stackSecrets";
 import { loadBalancerIdleTimeoutSeconds } from "../render/frontend/layout";
@@ -107,6 +108,8 @@ export class PloneStack extends pulumi.ComponentResource {
     public readonly mail?: Mail;
     /** The remote commands that provision each host, by host name. */
     public readonly provisioners: Record<string, Provisioner>;
+    /** The Auto Scaling groups of app hosts (plone-aws:scaling), by group name. */
+    public readonly scaledGroups: Record<string, ScaledGroup>;
 
     /** What the program exports as the stack's outputs (registered as this component's outputs too). */
     public readonly outputs: StackOutputs;
@@ -350,6 +353,14 @@ export class PloneStack extends pulumi.ComponentResource {
                 parent,
             );
         }
+        // What the scaled groups share (plone-aws:scaling): before the provisioning, whose first app host publishes the build cache there.
+        const scaling =
+            topology.discovery &&
+            new ScaledGroups(
+                `${name}-scaling`,
+                { stackName: spec.stackName, vpcId: this.network.vpc.id, namespace: topology.discovery.namespace, protect: production },
+                parent,
+            );
 
         this.provisioners = provisionHosts(this, name, {
             spec,
@@ -371,7 +382,29 @@ export class PloneStack extends pulumi.ComponentResource {
             // Setup runs apt and git: a private host waits for its NAT route, a public one for its internet route.
             egress: Object.fromEntries(topology.hosts.map((h) => [h.name, this.network.egressOf(h.subnet, h.az)])),
             offsite,
+            scalingBucket: scaling?.bucket.bucket,
         });
+
+        this.scaledGroups = !scaling
+            ? {}
+            : scaleGroups(this, name, {
+                  shared: scaling,
+                  spec,
+                  topology,
+                  hosts: this.hosts,
+                  secrets: args.secrets,
+                  subnets: (tier, az) => this.network.subnet(tier, az),
+                  securityGroupIds: (roles) => this.network.securityGroupIds(roles),
+                  amiFor,
+                  keyName: keyPair.keyName,
+                  role,
+                  database:
+                      this.database &&
+                      pulumi.all([this.database.instance.address, this.database.instance.port]).apply(([address, port]) => ({ address, port })),
+                  efsDnsName: this.blobFileSystem?.fileSystem.dnsName,
+                  offsite,
+                  alarmTopicArn: this.monitoring.topic.arn,
+              });
 
         const frontendEip = this.frontDoor.elasticIp?.publicIp;
         this.outputs = {

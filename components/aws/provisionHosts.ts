@@ -30,6 +30,8 @@ export interface ProvisioningArgs {
     egress?: Record<string, pulumi.Resource[]>;
     /** The S3 buckets of the off-site backups (known once the account id is). */
     offsite?: pulumi.Output<OffsiteTarget | undefined>;
+    /** The scaled groups' bucket (plone-aws:scaling): the first app host publishes its build cache there. */
+    scalingBucket?: pulumi.Output<string>;
 }
 
 /**
@@ -66,32 +68,10 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     // secretness follows the secrets' token into the configure scripts.
     const contexts: Record<string, RenderContext> = {};
     let secrets: RenderSecrets | undefined;
-    const secretsReady: pulumi.Output<boolean> = pulumi
-        .all([
-            args.secrets.haproxyStatsPassword,
-            args.secrets.dbPassword,
-            args.secrets.deployKey,
-            args.secrets.cacheArchivePassword,
-            args.secrets.newRelicLicenseKey,
-            args.secrets.repositoryToken,
-            args.secrets.appSecrets,
-            args.secrets.smtpCredentials,
-        ])
-        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets, smtpCredentials]) => {
-            const placeholders = maskedSecrets(spec);
-            secrets = {
-                haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
-                dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
-                deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
-                cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
-                newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
-                repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
-                // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
-                appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
-                smtpCredentials: placeholders.smtpCredentials === undefined ? undefined : smtpCredentials,
-            };
-            return true;
-        });
+    const secretsReady: pulumi.Output<boolean> = renderSecretsOf(spec, args.secrets).apply((s) => {
+        secrets = s;
+        return true;
+    });
     const offsite = args.offsite ?? pulumi.output(undefined);
     const skeleton = { spec, topology, database: undefined, efsDnsName: undefined, secrets: maskedSecrets(spec) };
     /** A host's masked context: resolved once the addresses it reads (and the database, EFS) are known. */
@@ -102,12 +82,14 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
                 database: topology.endpoints.database ? { address: "db.invalid", port: PORTS.postgres } : undefined,
                 efsDnsName: topology.efs ? "fs.invalid" : undefined,
                 offsite: args.offsite ? { bucket: "bucket.invalid", sourceBuckets: {} } : undefined,
+                scalingBucket: args.scalingBucket ? "bucket.invalid" : undefined,
             },
             plan,
         );
         const addresses = pulumi.all(Object.fromEntries(used.map((n) => [n, args.hosts[n].instance.privateIp])));
-        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), offsite]).apply(([a, db, efsDnsName, o]) => {
-            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName, offsite: o };
+        const scalingBucket = args.scalingBucket ?? pulumi.output(undefined);
+        return pulumi.all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), offsite, scalingBucket]).apply(([a, db, efsDnsName, o, sb]) => {
+            contexts[plan.name] = { ...skeleton, addresses: a, database: db, efsDnsName, offsite: o, ...(sb ? { scalingBucket: sb } : {}) };
             return true;
         });
     };
@@ -183,4 +165,33 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
         provisioners[plan.name] = provisioner;
     }
     return provisioners;
+}
+
+/** The secrets the renderers get: the stack's values, for exactly the secrets the spec uses (placeholders for unset optional ones). */
+export function renderSecretsOf(spec: StackSpec, stackSecrets: StackSecrets): pulumi.Output<RenderSecrets> {
+    return pulumi
+        .all([
+            stackSecrets.haproxyStatsPassword,
+            stackSecrets.dbPassword,
+            stackSecrets.deployKey,
+            stackSecrets.cacheArchivePassword,
+            stackSecrets.newRelicLicenseKey,
+            stackSecrets.repositoryToken,
+            stackSecrets.appSecrets,
+            stackSecrets.smtpCredentials,
+        ])
+        .apply(([haproxyStatsPassword, dbPassword, deployKey, cacheArchivePassword, newRelicLicenseKey, repositoryToken, appSecrets, smtpCredentials]) => {
+            const placeholders = maskedSecrets(spec);
+            return {
+                haproxyStatsPassword: haproxyStatsPassword ?? placeholders.haproxyStatsPassword,
+                dbPassword: placeholders.dbPassword === undefined ? undefined : dbPassword,
+                deployKey: placeholders.deployKey === undefined ? undefined : deployKey,
+                cacheArchivePassword: placeholders.cacheArchivePassword === undefined ? undefined : cacheArchivePassword,
+                newRelicLicenseKey: placeholders.newRelicLicenseKey === undefined ? undefined : newRelicLicenseKey,
+                repositoryToken: placeholders.repositoryToken === undefined ? undefined : repositoryToken,
+                // Only the names the configuration checked (spec.appSecretNames) reach the hosts.
+                appSecrets: Object.fromEntries(spec.appSecretNames.map((n) => [n, appSecrets?.[n] ?? placeholders.appSecrets[n]])),
+                smtpCredentials: placeholders.smtpCredentials === undefined ? undefined : smtpCredentials,
+            };
+        }) as pulumi.Output<RenderSecrets>;
 }

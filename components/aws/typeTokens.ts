@@ -17,4 +17,6 @@ export const COMPONENT_TYPES = {
     monitoring: "plone-aws:monitoring:Monitoring",
     mail: "plone-aws:mail:Mail",
     provisioner: "plone-aws:provision:Provisioner",
+    scaledGroups: "plone-aws:scaling:ScaledGroups",
+    scaledGroup: "plone-aws:scaling:ScaledGroup",
 } as const;

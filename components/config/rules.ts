@@ -10,6 +10,7 @@ import { APP_HOST_LAYERS, layerInfo, singleInstanceLayers } from "../layers";
 import { LAYER_RULES, type LayerRuleContext } from "./layerRules";
 import { operationsIssues } from "./operationsRules";
 import { mailIssues } from "./mailRules";
+import { scalingIssues } from "./scalingRules";
 import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
 /** Names supervisor programs get from the stack itself; app.initCommands must not reuse them. */
@@ -278,5 +279,8 @@ export function crossFieldIssues(
     const mail = mailIssues(s, ctx);
     errors.push(...mail.errors);
     warnings.push(...mail.warnings);
+    const scaled = scalingIssues(s);
+    errors.push(...scaled.errors);
+    warnings.push(...scaled.warnings);
     return { errors, warnings };
 }

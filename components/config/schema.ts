@@ -833,6 +833,118 @@ export const mailSchema = z
     })
     .strict();
 
+/** An IANA time zone (Europe/Berlin, UTC) that the node runtime knows, as AWS's scheduled actions take it. */
+const timeZone = kind.format(
+    /^(UTC|GMT|Etc\/[A-Za-z0-9+-]{1,16}|[A-Z][A-Za-z_-]{1,30}(\/[A-Za-z0-9_+-]{1,30}){1,2})$/,
+    "an IANA time zone such as Europe/Berlin, America/New_York or UTC",
+    64,
+    (v) => {
+        try {
+            new Intl.DateTimeFormat("en", { timeZone: v });
+            return true;
+        } catch {
+            return false;
+        }
+    },
+);
+
+/** Instances in a scaled group: AWS allows far more, a stack of app hosts needs no more than this. */
+export const MAX_SCALED_INSTANCES = 100;
+const instanceCount = z.number().int().min(0).max(MAX_SCALED_INSTANCES);
+const seconds = (max: number) => z.number().int().min(0).max(max);
+
+/** A time-based change of a scaled group's size (OpsWorks' time-based instances): from this time on, these sizes. */
+const scalingSchedule = z
+    .object({
+        name: kind.name(/^[a-z][a-z0-9-]{0,62}$/, "a schedule name (lower-case letters, digits and '-', starting with a letter)"),
+        /** When the sizes apply: a cron schedule in timeZone (a later schedule sets them back). */
+        recurrence: cron,
+        timeZone: timeZone.default("UTC"),
+        min: instanceCount.optional(),
+        max: instanceCount.optional(),
+        desired: instanceCount.optional(),
+    })
+    .strict();
+
+/** What a step rule scales on, per instance of the group: memory used in percent, or the 1-minute load average. */
+export const SCALING_STEP_METRICS = ["memory", "load"] as const;
+
+/** A load-based rule on memory or load (OpsWorks' thresholds): add instances above, remove below. */
+const scalingStep = z
+    .object({
+        metric: z.enum(SCALING_STEP_METRICS),
+        /** Scale out when the group's average is above this for evaluationMinutes. */
+        scaleOutAbove: z.number().min(0).max(1000),
+        /** Scale in when the group's average is below this for evaluationMinutes. */
+        scaleInBelow: z.number().min(0).max(1000),
+        /** Instances added or removed per step. */
+        adjustment: z.number().int().min(1).max(MAX_SCALED_INSTANCES).default(1),
+        /** Minutes the threshold must hold before the step runs (OpsWorks' ThresholdsWaitTime). */
+        evaluationMinutes: z.number().int().min(1).max(60).default(5),
+    })
+    .strict();
+
+/**
+ * A group of app hosts that AWS starts and stops (an Auto Scaling group): the hosts provision
+ * themselves at boot from the release artifact the stack writes, and the front ends find them by DNS.
+ */
+const scaledGroup = z
+    .object({
+        /** The group's name; its instances are <name>-<instance id>. */
+        name: hostName,
+        layers: z
+            .array(z.enum(LAYERS))
+            .min(1, "a scaled group needs at least one layer")
+            .refine((ls) => new Set(ls).size === ls.length, "lists a layer twice")
+            .default(["plone_instances"]),
+        /** Instance types, the first preferred; the others are used when EC2 has none of it left. */
+        instanceTypes: z
+            .array(instanceType)
+            .min(1, "a scaled group needs at least one instance type")
+            .max(20)
+            .refine((ts) => new Set(ts).size === ts.length, "lists an instance type twice"),
+        /** vCPUs of the instance types, for types the built-in table does not know. */
+        vcpus: z.number().int().min(1).max(448).optional(),
+        rootVolumeSize: z.number().int().min(8).max(1024).default(20),
+        min: instanceCount,
+        max: instanceCount,
+        /** Instances right after `pulumi up`; defaults to min. Schedules and rules change it later. */
+        desired: instanceCount.optional(),
+        /** Seconds after launch before a failed health check replaces an instance (the boot script's time to serve). */
+        healthCheckGracePeriod: seconds(7200).default(600),
+        schedules: z.array(scalingSchedule).max(50).default([]),
+        /** Target tracking: keep the group's average CPU near this percent (OpsWorks' CpuThreshold). */
+        targetCpu: z
+            .object({
+                averageCpu: z.number().min(10).max(90),
+                /** Never remove instances for low CPU (schedules and step rules still may). */
+                disableScaleIn: z.boolean().default(false),
+            })
+            .strict()
+            .optional(),
+        steps: z.array(scalingStep).max(10).default([]),
+        cooldowns: z
+            .object({
+                /** Seconds after a scale-out before the next step rule runs. */
+                scaleOut: seconds(86400).default(300),
+                /** Seconds after a scale-in before the next step rule runs (OpsWorks' IgnoreMetricsTime). */
+                scaleIn: seconds(86400).default(600),
+                /** Seconds a new instance's metrics are left out of the group's (boot and warm-up). */
+                warmup: seconds(3600).default(300),
+            })
+            .strict()
+            .prefault({}),
+        /** Seconds a terminating instance may take to drain its clients before it is stopped anyway. */
+        drainTimeout: z.number().int().min(30).max(7200).default(300),
+    })
+    .strict();
+
+export const scalingSchema = z
+    .object({
+        groups: z.array(scaledGroup).max(10).default([]),
+    })
+    .strict();
+
 /** The structured keys of the plone-aws namespace, each parsed by its own schema. */
 export const SECTION_SCHEMAS = {
     tier: z.enum(TIERS).default("development"),
@@ -849,6 +961,7 @@ export const SECTION_SCHEMAS = {
     offsiteBackups: offsiteBackupsSchema.prefault({}),
     quotas: quotasSchema.prefault({}),
     mail: mailSchema.optional(),
+    scaling: scalingSchema.prefault({}),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -869,3 +982,5 @@ export type MonitoringConfig = z.output<typeof monitoringSchema>;
 export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;
 export type QuotasConfig = z.output<typeof quotasSchema>;
 export type MailConfig = z.output<typeof mailSchema>;
+export type ScalingConfig = z.output<typeof scalingSchema>;
+export type ScaledGroupConfig = z.output<typeof scaledGroup>;

@@ -13,6 +13,7 @@ import {
     type OffsiteBackupsConfig,
     type PloneConfig,
     type QuotasConfig,
+    type ScalingConfig,
     type SecretKey,
     type SnapshotsConfig,
     type Tier,
@@ -86,6 +87,8 @@ export interface StackSpec {
     quotas: QuotasConfig;
     /** Outbound mail (plone-aws:mail); unset, no host relays mail. */
     mail?: MailSpec;
+    /** Auto Scaling groups of app hosts (plone-aws:scaling). */
+    scaling: ScalingConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
     /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
@@ -108,6 +111,7 @@ export interface ParsedSections {
     offsiteBackups: OffsiteBackupsConfig;
     quotas: QuotasConfig;
     mail?: MailConfig;
+    scaling: ScalingConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */

@@ -18,6 +18,8 @@ export interface RenderContext {
     secrets: RenderSecrets;
     /** The S3 buckets of the offsite backups (offsiteBackups.enabled), once the account is known. */
     offsite?: OffsiteTarget;
+    /** The bucket of the scaled groups' bundles and build cache (plone-aws:scaling), when the stack has a group. */
+    scalingBucket?: string;
 }
 
 export interface RenderSecrets {

@@ -20,6 +20,7 @@ import { redactionFile, redactionTexts, redactStage, secretValues } from "./host
 import { runsBuild } from "../layers";
 import { daemonServices, renderDaemonFiles } from "./daemons";
 import { mailRelayServices, renderMailRelayFiles } from "./mail/relay";
+import { publishBuildCacheLines } from "./scaling/instance";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -163,12 +164,35 @@ function setupScript(ctx: RenderContext, host: HostPlan, volumeIds: Record<strin
     return logged("setup", `set -- ${args.join(" ")}\n${renderSetupScript(ctx, host)}`);
 }
 
-function configureScript(ctx: RenderContext, host: HostPlan): string {
+function configureScript(ctx: RenderContext, host: HostPlan, stagedSecret?: (file: RenderedFile) => string): string {
     const after = host.layers.includes("frontend") && ctx.spec.frontend.tls.mode === "certbot" ? [TLS_ENABLE_COMMAND] : [];
     const removed = [...(host.layers.includes("frontend") ? frontendRemovedFiles(ctx, host) : []), ...appRemovedFiles(ctx, host)];
     // Every secret the files hold is blanked out of a failing validator's message and of the step's output.
     const secrets = secretValues(ctx.secrets);
-    return logged("configure", renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redactionTexts(secrets)), secrets);
+    return logged(
+        "configure",
+        renderInstallScript(hostFiles(ctx, host), hostServices(ctx, host), removed, after, redactionTexts(secrets), stagedSecret),
+        secrets,
+    );
+}
+
+/**
+ * The steps of a scaled group's host, as its instances run them at boot (render/scaling): the
+ * same setup, configure, build and activate as a fixed host's, rendered with the secrets masked;
+ * the configure step reads each secret file from `stagedSecret` (fetched from SSM at boot).
+ */
+export function scaledHostSteps(
+    masked: RenderContext,
+    host: HostPlan,
+    stagedSecret: (file: RenderedFile) => string,
+): Record<Exclude<StepName, "ready">, string> {
+    if (host.volumes.length > 0) throw new Error(`a scaled host has no data volume, but ${host.name} would get ${host.volumes.map((v) => v.kind).join(", ")}`);
+    return {
+        setup: setupScript(masked, host, {}),
+        configure: configureScript(masked, host, stagedSecret),
+        build: renderHostStep(masked, host, "build", {}),
+        activate: renderHostStep(masked, host, "activate", {}),
+    };
 }
 
 const DEPLOY = `${PATHS.sbinDir}/plone-deploy`;
@@ -235,8 +259,10 @@ export function renderHostStep(ctx: RenderContext, host: HostPlan, step: Exclude
             return setupScript(ctx, host, volumeIds);
         case "configure":
             return configureScript(ctx, host);
-        case "build":
-            return logged("build", `${DEPLOY} build`);
+        case "build": {
+            const publish = publishBuildCacheLines(ctx, host);
+            return logged("build", publish.length ? [`${DEPLOY} build || exit $?`, ...publish].join("\n") : `${DEPLOY} build`);
+        }
         case "activate":
             return activateScript(ctx);
     }

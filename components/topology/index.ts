@@ -1,24 +1,17 @@
 // Topology: StackSpec -> hosts with their layers, clients, volumes, packages and security groups,
 // and the endpoints the layers find each other by. Pure: no Pulumi, no I/O.
-import type { Layer, VolumeKind } from "../config/schema";
+import type { HostConfig, Layer, VolumeKind } from "../config/schema";
 import type { StackSpec } from "../config/spec";
-import {
-    isSingleInstance,
-    layerInfo,
-    LISTENING_LAYERS,
-    runsBuild,
-    type IngressContext,
-    type LayerIngress,
-    type RuleSource,
-    type SecurityGroupRole,
-} from "../layers";
+import { layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type LayerIngress, type RuleSource, type SecurityGroupRole } from "../layers";
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { frontDoorKind } from "./frontDoor";
-import { architectureOfInstanceType, Architecture, instanceTypeInfo } from "./instanceTypes";
+import { architectureOfInstanceType, Architecture, instanceTypeInfo, supportsRecovery } from "./instanceTypes";
 import { clientPort, PATHS, PORTS } from "./ports";
 import { restartPlan, type RestartPlan } from "./restarts";
+import { planDiscovery, planScaledGroup, type DiscoveryPlan, type ScaledGroupPlan } from "./scaling";
 
 export { DEPLOY_USER, PATHS, PORTS } from "./ports";
+export type { ScaledGroupPlan } from "./scaling";
 
 export interface ClientPlan {
     /** client1 .. clientN, the buildout part and supervisor program suffix. */
@@ -71,7 +64,7 @@ export interface HostPlan {
     securityGroups: SecurityGroupRole[];
     /** apt packages the host's layers need (before the app's own os packages). */
     packages: string[];
-    /** Carries a single-instance layer: EC2 recovers it in place when its hardware fails. */
+    /** EC2 recovers it onto healthy hardware when its system status check fails (its instance type supports it). */
     autoRecovery: boolean;
 }
 
@@ -149,6 +142,13 @@ export interface Topology {
     efs: boolean;
     /** Highest client count on any app host, for the client port range. */
     maxClientsPerHost: number;
+    /**
+     * Auto Scaling groups of app hosts (plone-aws:scaling), each with the host its instances are
+     * (same layers, clients, packages and security groups as a fixed host: they run the same files).
+     */
+    scaledGroups: { plan: ScaledGroupPlan; host: HostPlan }[];
+    /** The private DNS namespace and resolver the front ends find the scaled clients by; only with scaled groups. */
+    discovery?: DiscoveryPlan;
 }
 
 /** Hosts carrying a layer, in the order of the stack file. */
@@ -227,6 +227,8 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
         if (spec.plone.blobs === "gluster") add("glusterfs-client");
     }
     for (const layer of layers) add(...layerInfo(layer).packages(spec));
+    // The app hosts of a stack with scaled groups: the first publishes the build cache to S3, the scaled ones fetch theirs.
+    if (spec.scaling.groups.length > 0 && layers.includes("plone_instances")) add("awscli");
     return [...packages].sort();
 }
 
@@ -262,7 +264,7 @@ export function buildTopology(spec: StackSpec): Topology {
     // The host that keeps local blobs: the one app host (local), or the ZEO server (zeo).
     const blobHost = plone.blobs === "local" ? appHosts[0] : plone.blobs === "zeo" ? hostsWithLayer(spec, "zeoserver")[0] : undefined;
 
-    const hosts: HostPlan[] = spec.hosts.map((h) => {
+    const planHost = (h: Pick<HostConfig, "name" | "instanceType" | "az" | "layers" | "vcpus" | "volumes" | "rootVolumeSize">): HostPlan => {
         const vcpus = vcpusOf(h) ?? 1;
         const clientCount = h.layers.includes("plone_instances") ? clientsPerHost(spec, vcpus) : 0;
         const singleFrontend = frontDoor === "eip" && h.layers.includes("frontend");
@@ -289,8 +291,14 @@ export function buildTopology(spec: StackSpec): Topology {
             volumes,
             securityGroups: securityGroupsOf(h.layers),
             packages: packagesFor(spec, h.layers),
-            autoRecovery: h.layers.some((l) => isSingleInstance(l, plone.blobs)),
+            autoRecovery: supportsRecovery(h.instanceType),
         };
+    };
+    const hosts: HostPlan[] = spec.hosts.map(planHost);
+    // A group's instances are one host: no fixed AZ (the group spans them), no data volume (its layers keep no state).
+    const scaledGroups = spec.scaling.groups.map((g) => {
+        const host = planHost({ ...g, instanceType: g.instanceTypes[0], az: 0, volumes: {} });
+        return { plan: planScaledGroup(spec, g, host.clients), host: { ...host, autoRecovery: false } };
     });
 
     const first = (layer: Layer) => hostsWithLayer(spec, layer)[0];
@@ -332,7 +340,7 @@ export function buildTopology(spec: StackSpec): Topology {
         packingHost: first("db_packing"),
     };
 
-    const maxClientsPerHost = Math.max(1, ...hosts.map((h) => h.clients.length));
+    const maxClientsPerHost = Math.max(1, ...[...hosts, ...scaledGroups.map((g) => g.host)].map((h) => h.clients.length));
     const { groups, rules } = planSecurityGroups(spec, hosts, endpoints, frontDoor, bastion, maxClientsPerHost);
     const natGateways = network.natGateways === "none" ? 0 : network.natGateways === "single" ? 1 : network.azCount;
 
@@ -357,6 +365,8 @@ export function buildTopology(spec: StackSpec): Topology {
         bastion,
         efs: plone.blobs === "efs",
         maxClientsPerHost,
+        scaledGroups,
+        discovery: scaledGroups.length > 0 ? planDiscovery(spec) : undefined,
     };
 }
 

@@ -111,3 +111,21 @@ export function instanceTypeInfo(instanceType: string): InstanceTypeInfo | undef
 export function architectureOfInstanceType(instanceType: string): Architecture {
     return architectureOf(instanceType.split(".")[0] ?? "");
 }
+
+/** Instance classes whose types carry instance store or accelerators: EC2 cannot recover them onto other hardware. */
+const NOT_RECOVERABLE_CLASSES = new Set(["i", "im", "is", "d", "h", "mac", "f", "p", "g", "inf", "trn", "dl", "vt", "u", "hpc"]);
+
+/**
+ * Whether EC2 can recover an instance of this type onto healthy hardware (the CloudWatch recover
+ * action): EBS-only types. Not metal sizes, not types with instance store (a "d" among the family's
+ * attributes: c5d, m6id, r5dn, z1d; the storage classes i, d, h), not Mac or accelerated types.
+ */
+export function supportsRecovery(instanceType: string): boolean {
+    const [family, size] = instanceType.split(".");
+    if (!family || !size || size.includes("metal")) return false;
+    const m = /^([a-z]+?)(\d+)([a-z-]*)$/.exec(family);
+    if (!m) return false;
+    const [, cls, , attributes] = m;
+    if (NOT_RECOVERABLE_CLASSES.has(cls)) return false;
+    return !attributes.replace(/-flex$/, "").includes("d");
+}

@@ -15,6 +15,7 @@ import {
 } from "./exposure";
 import { noCredentialsInInputs, remoteCommandSecretLogging } from "./secrets";
 import { glusterfsPeers, singleInstanceLayers } from "./singleInstance";
+import { scaledGroupsStateless } from "./scaling";
 import { dlmCoversSnapshotTags, dlmCrossRegionCopy, dlmRetention, ebsVolumeSnapshotTag } from "./snapshots";
 import { requiredTags } from "./tagging";
 import { backupBucketsProtected } from "./backups";
@@ -26,6 +27,7 @@ export const PACK_NAME = "plone-guard";
 export const ploneGuardPolicies: Policies = [
     singleInstanceLayers,
     glusterfsPeers,
+    scaledGroupsStateless,
     ebsVolumeSnapshotTag,
     dlmCoversSnapshotTags,
     dlmRetention,

@@ -12,6 +12,7 @@ export { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, SNAPSHOT_TAG, STACK_TAG };
 export const TYPES = {
     instance: "aws:ec2/instance:Instance",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    autoscalingGroup: "aws:autoscaling/group:Group",
     volume: "aws:ebs/volume:Volume",
     subnet: "aws:ec2/subnet:Subnet",
     securityGroup: "aws:ec2/securityGroup:SecurityGroup",

@@ -28,6 +28,8 @@ export interface Variant {
     network?: Section;
     access?: Section;
     database?: Section;
+    /** plone-aws:scaling (Auto Scaling groups of app hosts). */
+    scaling?: Section;
 }
 
 /** The dev stack's shape (one host with every layer), with sections replaced or merged. */
@@ -46,6 +48,7 @@ export function variantContext(v: Variant = {}, stackName = "variant"): RenderCo
             ...v.access,
         },
         ...(v.database ? { "plone-aws:database": v.database } : {}),
+        ...(v.scaling ? { "plone-aws:scaling": v.scaling } : {}),
         ...ALL_SECRETS,
     };
     const loaded = parseObjects(config, stackName);

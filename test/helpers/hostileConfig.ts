@@ -191,6 +191,27 @@ export function fullStacks(): FullStack[] {
             dump: { schedule: "15 20 * * *", keepDays: 30 },
         }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
+        // An Auto Scaling group of app hosts with every key set.
+        "plone-aws:scaling": {
+            groups: [
+                {
+                    name: "app-auto",
+                    layers: ["plone_instances"],
+                    instanceTypes: ["c6i.xlarge", "m6i.xlarge"],
+                    vcpus: 4,
+                    rootVolumeSize: 30,
+                    min: 1,
+                    max: 6,
+                    desired: 2,
+                    healthCheckGracePeriod: 900,
+                    schedules: [{ name: "office-hours", recurrence: "0 8 * * 1-5", timeZone: "Etc/GMT-1", min: 2, max: 6, desired: 3 }],
+                    targetCpu: { averageCpu: 60, disableScaleIn: false },
+                    steps: [{ metric: "memory", scaleOutAbove: 85, scaleInBelow: 40, adjustment: 1, evaluationMinutes: 5 }],
+                    cooldowns: { scaleOut: 300, scaleIn: 600, warmup: 300 },
+                    drainTimeout: 300,
+                },
+            ],
+        },
     }) as Record<string, unknown>;
     prod["plone-aws:frontend"] = { ...(prod["plone-aws:frontend"] as object) };
     const external = merge(prod, {

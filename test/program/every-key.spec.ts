@@ -105,6 +105,8 @@ const NEEDS_OTHER_KEYS: Record<string, string> = {
     "plone-aws:frontend.rawSubsiteServer{key}": "must name a subsite: test/unit/render-nginx.spec.ts",
     "plone-aws:mail.domain":
         "must hold mail.senderAddress, which changes with it: test/unit/render-mail.spec.ts and the SES identity in test/program/mail.spec.ts",
+    "plone-aws:scaling.groups[].layers[]":
+        "plone_instances is the only layer a scaled group may carry today (the catalogue: every other holds state, runs once or is a front end): test/unit/config-scaling.spec.ts refuses each other one",
 };
 
 /** One leaf per key: a key that takes a number or a string (plone.maxUnavailable) is tried in its first form. */

@@ -148,10 +148,19 @@ describe("the program under mocks", function () {
         expect(http.defaultActions[0].redirect).to.deep.include({ protocol: "HTTPS", statusCode: "HTTP_301" });
     });
 
-    it("recovers single-instance layer hosts automatically", () => {
+    it("recovers every fixed host automatically, saying why in the alarm", () => {
         const recovery = byType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-recovery"));
-        expect(recovery.map((a) => a.name)).to.deep.equal(["prod-app-1-recovery"]);
-        expect(plain(recovery[0]).alarmActions).to.deep.equal(["arn:aws:automate:eu-west-1:ec2:recover"]);
+        expect(recovery.map((a) => a.name).sort()).to.deep.equal(
+            ["app-1", "app-2", "blobs-1", "blobs-2", "cache-1", "web-1", "web-2"].map((h) => `prod-${h}-recovery`),
+        );
+        for (const r of recovery) expect(plain(r).alarmActions).to.deep.equal(["arn:aws:automate:eu-west-1:ec2:recover"]);
+        const description = (host: string) => plain(recovery.find((a) => a.name === `prod-${host}-recovery`)!).alarmDescription;
+        expect(description("app-1")).to.equal(
+            "Recover prod-app-1 (it carries plone_instances, db_packing, which run on one host only) when its hardware fails",
+        );
+        expect(description("web-1")).to.equal(
+            "Recover prod-web-1 (frontend) onto healthy hardware when its system status check fails: same instance, addresses and volumes",
+        );
     });
 
     it("nests resources under their components, named after them", () => {

@@ -215,6 +215,7 @@ describe("a second pulumi up", function () {
                 "delete prod-web-1-provision-configure",
                 "delete prod-web-1-provision-ready",
                 "delete prod-web-1-provision-setup",
+                "delete prod-web-1-recovery",
             ]);
             expect(changeOf(removed.changes, "aws:lb/targetGroupAttachment:TargetGroupAttachment", "prod-front-door-web-2").change).to.equal("same");
             expectStateful(removed.changes);

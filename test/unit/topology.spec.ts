@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { buildTopology, clientsPerHost, IngressRule, PORTS, Topology } from "../../components/topology";
+import { supportsRecovery } from "../../components/topology/instanceTypes";
 import { planSubnet, subnetOf, cidrContains } from "../../components/topology/addressing";
 import { instanceTypeInfo } from "../../components/topology/instanceTypes";
 import { ALL_SECRETS, loadRepoStack, parseObjects } from "../helpers/stacks";
@@ -202,10 +203,25 @@ describe("topology", () => {
             expect(prod.hosts.find((h) => h.name === "app-1")!.volumes).to.deep.equal([]);
         });
 
-        it("flags hosts of single-instance layers for auto-recovery", () => {
+        it("flags every fixed host whose instance type EC2 can recover for auto-recovery", () => {
             const prod = buildTopology(loadRepoStack("prod").spec);
-            expect(prod.hosts.filter((h) => h.autoRecovery).map((h) => h.name)).to.deep.equal(["app-1"]);
+            expect(prod.hosts.filter((h) => h.autoRecovery).map((h) => h.name)).to.deep.equal(prod.hosts.map((h) => h.name));
             expect(buildTopology(loadRepoStack("dev").spec).hosts[0].autoRecovery).to.equal(true);
+            const types = [
+                "c6i.large",
+                "t3.small",
+                "m7i-flex.large",
+                "r6g.xlarge",
+                "c5d.large",
+                "m6id.xlarge",
+                "r5dn.large",
+                "z1d.large",
+                "i4i.large",
+                "c6i.metal",
+                "mac2.metal",
+                "p3.2xlarge",
+            ];
+            expect(types.filter(supportsRecovery)).to.deep.equal(["c6i.large", "t3.small", "m7i-flex.large", "r6g.xlarge"]);
         });
 
         it("installs what each host's layers need", () => {

@@ -13,6 +13,7 @@ import {
     FrontendLayout,
     HAPROXY_BACKEND,
     managedHeader,
+    serverTemplates,
     STICKY_COOKIE,
 } from "./layout";
 import { PATHS } from "../../topology";
@@ -34,6 +35,9 @@ export function haproxyCheckIntervals(spec: Pick<StackSpec, "frontend">): { inte
     return { inter, fastinter: Math.max(1000, Math.round(inter / 10)), downinter: Math.max(1000, Math.round(inter / 2)) };
 }
 
+/** The name of haproxy's resolvers section (the VPC's DNS). */
+export const RESOLVERS = "vpc";
+
 export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     assertFrontend(frontend);
     const { haproxy } = ctx.spec.frontend;
@@ -45,6 +49,9 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
 
     const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
     const cookie = plone.stickySessions;
+    const templates = serverTemplates(ctx);
+    const resolver = layout.dnsResolver ?? ctx.topology.discovery?.resolver;
+    if (templates.length > 0 && !resolver) throw new Error("scaled groups need topology.discovery: the resolver of their SRV records");
 
     const lines: string[] = [];
     const add = (...l: string[]) => lines.push(...l);
@@ -88,6 +95,27 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         "    timeout http-keep-alive 75s",
         "    load-server-state-from-file global",
         "",
+        ...(templates.length > 0 && resolver
+            ? [
+                  "# The scaled app hosts (plone-aws:scaling) register their clients in AWS Cloud Map, which",
+                  "# answers their SRV records through the VPC's resolver: haproxy fills and empties the",
+                  "# server-template slots below from them at run time, without a reload or a new file.",
+                  `resolvers ${RESOLVERS}`,
+                  `    nameserver vpc ${resolver.address}:${resolver.port}`,
+                  "    accepted_payload_size 8192",
+                  "    resolve_retries 3",
+                  "    timeout resolve 1s",
+                  "    timeout retry 1s",
+                  "    # A record that is gone frees its slot after 10 s; a failed lookup keeps the last answer.",
+                  "    hold valid 10s",
+                  "    hold obsolete 10s",
+                  "    hold nx 10s",
+                  "    hold other 30s",
+                  "    hold refused 30s",
+                  "    hold timeout 30s",
+                  "",
+              ]
+            : []),
         `frontend ${HAPROXY_BACKEND}`,
         "    # Varnish is the only client; operators reach Zope (and the ZMI) through an SSH tunnel to this port.",
         `    bind 127.0.0.1:${ports.haproxy}`,
@@ -126,7 +154,9 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
             "    # Sticky sessions: the cookie names the server (unique across hosts). postonly: it is set",
             "    # only on responses to POST (a login, a form), so cacheable anonymous pages never carry a",
             "    # Set-Cookie and varnish can still cache them; indirect: Zope never sees it.",
-            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly`,
+            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly${templates.length > 0 ? " dynamic" : ""}`,
+            // The slots of the scaled clients get a cookie from their address and this key.
+            ...(templates.length > 0 ? [`    dynamic-cookie-key ${haproxyWord(ctx.spec.stackName, "the stack name")}`] : []),
         );
     }
     add(
@@ -146,6 +176,12 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     );
     for (const s of servers) {
         add(`    server ${s.name} ${s.address}:${s.port} maxconn ${plone.zserverThreads}${cookie ? ` cookie ${s.name}` : ""} ${agentCheck(layout, s.client)}`);
+    }
+    for (const t of templates) {
+        add(
+            `    # ${t.client} of every instance of the scaled group: slots filled from ${t.srvName} (SRV), empty until an instance registers.`,
+            `    server-template ${t.prefix} ${t.slots} ${t.srvName} resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr none maxconn ${plone.zserverThreads} ${agentCheck(layout, t.client)}`,
+        );
     }
     add(
         "",

@@ -26,6 +26,8 @@ export interface FrontendLayout {
     };
     /** Address nginx listens on; "" is every address (the hosts). */
     nginxBind: string;
+    /** Where haproxy resolves the scaled clients' SRV records; undefined: the VPC's resolver (topology.discovery). */
+    dnsResolver?: { address: string; port: number };
     paths: {
         /** Runtime state of the app hosts; the rotation files live in <runtimeDir>/rotation. */
         runtimeDir: string;
@@ -123,6 +125,30 @@ export function backendServers(ctx: RenderContext): BackendServer[] {
 /** Private IPs of the plone_instances hosts (each once), in stack-file order. */
 export function appHostAddresses(ctx: RenderContext): string[] {
     return unique(ctx.topology.roles.appHosts.map((name) => addressOf(name, ctx.addresses)));
+}
+
+/**
+ * The subnets the scaled app hosts launch into (plone-aws:scaling): their addresses are unknown at
+ * `pulumi up`, so what lists app hosts by address (the purge ACL, the NFS exports) admits these.
+ */
+export function scaledAppSubnets(ctx: Pick<RenderContext, "topology">): string[] {
+    return unique(ctx.topology.scaledGroups.flatMap((g) => g.plan.subnets.map((s) => s.cidr)));
+}
+
+/** One haproxy server-template of a scaled group: as many slots as the group's max, one per client index. */
+export interface ServerTemplate {
+    /** Slot names are <prefix><n>: app-auto-client1-1 ... */
+    prefix: string;
+    slots: number;
+    /** The SRV name the slots are filled from. */
+    srvName: string;
+    client: string;
+}
+
+export function serverTemplates(ctx: Pick<RenderContext, "topology">): ServerTemplate[] {
+    return ctx.topology.scaledGroups.flatMap((g) =>
+        g.plan.discovery.map((d) => ({ prefix: `${g.plan.name}-${d.client}-`, slots: Math.max(1, g.plan.max), srvName: d.srvName, client: d.client })),
+    );
 }
 
 export function assertFrontend(frontend: HostPlan): void {

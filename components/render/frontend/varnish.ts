@@ -5,7 +5,17 @@ import type { HostPlan } from "../../topology";
 import { PATHS } from "../../topology";
 import { addressOf, RenderContext, RenderedFile } from "../context";
 import { vclString } from "../encode";
-import { appHostAddresses, assertFrontend, backendChainSeconds, DEFAULT_FRONTEND_LAYOUT, FrontendLayout, managedHeader, STICKY_COOKIE, unique } from "./layout";
+import {
+    appHostAddresses,
+    scaledAppSubnets,
+    assertFrontend,
+    backendChainSeconds,
+    DEFAULT_FRONTEND_LAYOUT,
+    FrontendLayout,
+    managedHeader,
+    STICKY_COOKIE,
+    unique,
+} from "./layout";
 
 /**
  * Cookies Plone needs, as regular expressions of their names (the login cookie __ac and those of
@@ -41,6 +51,20 @@ export function varnishdArgs(ctx: RenderContext, frontend: HostPlan, layout: Fro
         "-s",
         ctx.spec.frontend.varnish.storage,
     ];
+}
+
+/** The subnets of the scaled app hosts (their addresses are unknown at \`pulumi up\`), as ACL entries. */
+function scaledPurgers(ctx: RenderContext): string {
+    const subnets = scaledAppSubnets(ctx);
+    if (subnets.length === 0) return "";
+    return [
+        "",
+        "    # The scaled app hosts (plone-aws:scaling): the subnets they launch into.",
+        ...subnets.map((cidr) => {
+            const [address, prefix] = cidr.split("/");
+            return `    ${vclString(address)}/${Number(prefix)};`;
+        }),
+    ].join("\n");
 }
 
 export function renderVarnishVcl(ctx: RenderContext, frontend: HostPlan, layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
@@ -88,7 +112,7 @@ backend haproxy {
 # Who may PURGE and BAN: this host, and the private IPs of the plone_instances hosts (Plone's
 # caching add-on purges from the Zope clients). Re-rendered when the app hosts change.
 acl plone_purgers {
-${purgers.map((a) => `    ${vclString(a)};`).join("\n")}
+${purgers.map((a) => `    ${vclString(a)};`).join("\n")}${scaledPurgers(ctx)}
 }
 
 sub vcl_recv {

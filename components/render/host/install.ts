@@ -69,6 +69,12 @@ export function renderInstallScript(
     after: string[] = [],
     /** Secret values to blank out of validator messages (a failing step's output is shown). */
     redact: string[] = [],
+    /**
+     * Where the content of each secret file is read at run time instead of being embedded (the
+     * scaled hosts: their script is stored in S3, the secret files come from SSM at boot): a shell
+     * word naming a file of base64 content. Undefined: every file is embedded.
+     */
+    stagedSecret?: (file: RenderedFile) => string,
 ): string {
     const duplicates = files.map((f) => f.path).filter((p, i, all) => all.indexOf(p) !== i);
     if (duplicates.length) throw new Error(`two renderers write ${duplicates[0]}`);
@@ -102,6 +108,10 @@ export function renderInstallScript(
         ...(services.some((sv) => sv.validate) ? failureFunctions(redact) : []),
     ];
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
+        if (f.secret && stagedSecret) {
+            lines.push(`stage ${shellQuote(f.path)} ${f.mode} ${f.owner} ${f.group} <${stagedSecret(f)}`);
+            continue;
+        }
         const data = Buffer.from(f.content, "utf8")
             .toString("base64")
             .replace(/(.{76})/g, "$1\n");

@@ -98,12 +98,17 @@ export function stackLogGroups(spec: StackSpec, topology: Topology): { kind: Log
 export function renderCloudwatchAgentConfig(ctx: RenderContext, host: HostPlan): string {
     const mounts = ["/", ...host.volumes.map((v) => v.mountPoint)];
     const logs = shippedLogs(ctx, host);
+    const scaled = ctx.topology.scaledGroups.some((g) => g.host.name === host.name);
     const config = {
         agent: { metrics_collection_interval: 60, run_as_user: "root", omit_hostname: true },
         metrics: {
             namespace: CLOUDWATCH_AGENT_NAMESPACE,
-            // Only the instance id: the alarms name exactly these dimensions.
-            append_dimensions: { InstanceId: "${aws:InstanceId}" },
+            // Only the instance id: the alarms name exactly these dimensions. A scaled group's
+            // instances add their group, and the agent sums them by group for its step rules.
+            append_dimensions: scaled
+                ? { InstanceId: "${aws:InstanceId}", AutoScalingGroupName: "${aws:AutoScalingGroupName}" }
+                : { InstanceId: "${aws:InstanceId}" },
+            ...(scaled ? { aggregation_dimensions: [["AutoScalingGroupName"]] } : {}),
             metrics_collected: {
                 mem: { measurement: ["mem_used_percent"] },
                 swap: { measurement: ["swap_used_percent"] },

@@ -2,6 +2,7 @@
 // ports the security groups name), and the clients' fstab line.
 import { DEPLOY_USER, PATHS, PORTS, type HostPlan } from "../../topology";
 import { addressOf, type RenderContext, type RenderedFile } from "../context";
+import { scaledAppSubnets } from "../frontend/layout";
 import { putFileCommand, rootFile, scriptHeader, sh } from "../scriptKit";
 
 type NfsBlobs = { mode: "nfs"; server: string; exportPath: string; mountPoint: string };
@@ -23,10 +24,16 @@ export const NFS_EXPORT_OPTIONS = "rw,sync,no_subtree_check,root_squash";
 /** /etc/exports: the blob export, to each client's own address (a /32) and nothing else. */
 export function renderExports(ctx: RenderContext): string {
     const { exportPath, server } = nfsBlobs(ctx);
-    const clients = nfsClientHosts(ctx).map((h) => `${addressOf(h, ctx.addresses)}/32(${NFS_EXPORT_OPTIONS})`);
+    const subnets = scaledAppSubnets(ctx);
+    const clients = [
+        ...nfsClientHosts(ctx).map((h) => `${addressOf(h, ctx.addresses)}/32(${NFS_EXPORT_OPTIONS})`),
+        ...subnets.map((cidr) => `${cidr}(${NFS_EXPORT_OPTIONS})`),
+    ];
     const lines = [
         `# /etc/exports of ${server}: the Plone blob storage, to the hosts that mount it. Written by plone-aws.`,
-        "# One /32 per client (the app hosts and the ZEO server), never a whole network.",
+        subnets.length
+            ? "# One /32 per fixed client (the app hosts and the ZEO server), and the subnets the scaled app hosts launch into."
+            : "# One /32 per client (the app hosts and the ZEO server), never a whole network.",
         `# root_squash, not the cookbook's no_root_squash: the clients write as ${DEPLOY_USER}, whose UID and GID`,
         `# are pinned to app.deployUserUid (${ctx.spec.app.deployUserUid}) on every host, so ownership matches without`,
         "# trusting a client's root.",

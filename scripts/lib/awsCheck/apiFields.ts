@@ -36,6 +36,14 @@ const REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
 const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
 const IP_SET = "aws:wafv2/ipSet:IpSet";
 const REGEX_SET = "aws:wafv2/regexPatternSet:RegexPatternSet";
+const ASG = "aws:autoscaling/group:Group";
+const SCHEDULE = "aws:autoscaling/schedule:Schedule";
+const HOOK = "aws:autoscaling/lifecycleHook:LifecycleHook";
+const SCALING_POLICY = "aws:autoscaling/policy:Policy";
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+const DISCOVERY_SERVICE = "aws:servicediscovery/service:Service";
+const NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace";
+const PARAMETER = "aws:ssm/parameter:Parameter";
 
 export const API_FIELDS: ApiField[] = [
     // EC2
@@ -266,4 +274,30 @@ export const API_FIELDS: ApiField[] = [
         service: "s3",
         api: "PutBucketReplication:ReplicationConfiguration.Rules[].DeleteMarkerReplication.Status",
     },
+
+    // The elastic app layer (plone-aws:scaling): the names the group, its schedules and hook,
+    // the launch template, the discovery services and the secret files' parameters get.
+    { type: ASG, input: "name", service: "autoscaling", api: "CreateAutoScalingGroup:AutoScalingGroupName" },
+    { type: ASG, input: "healthCheckType", service: "autoscaling", api: "CreateAutoScalingGroup:HealthCheckType" },
+    { type: ASG, input: "tags[].key", service: "autoscaling", api: "CreateAutoScalingGroup:Tags[].Key" },
+    { type: ASG, input: "tags[].value", service: "autoscaling", api: "CreateAutoScalingGroup:Tags[].Value" },
+    { type: SCHEDULE, input: "scheduledActionName", service: "autoscaling", api: "PutScheduledUpdateGroupAction:ScheduledActionName" },
+    { type: SCHEDULE, input: "recurrence", service: "autoscaling", api: "PutScheduledUpdateGroupAction:Recurrence" },
+    { type: SCHEDULE, input: "timeZone", service: "autoscaling", api: "PutScheduledUpdateGroupAction:TimeZone" },
+    { type: HOOK, input: "name", service: "autoscaling", api: "PutLifecycleHook:LifecycleHookName" },
+    { type: SCALING_POLICY, input: "policyType", service: "autoscaling", api: "PutScalingPolicy:PolicyType" },
+    { type: SCALING_POLICY, input: "adjustmentType", service: "autoscaling", api: "PutScalingPolicy:AdjustmentType" },
+    { type: LAUNCH_TEMPLATE, input: "metadataOptions.httpTokens", service: "ec2", api: "CreateLaunchTemplate:LaunchTemplateData.MetadataOptions.HttpTokens" },
+    { type: LAUNCH_TEMPLATE, input: "description", service: "ec2", api: "CreateLaunchTemplate:VersionDescription" },
+    { type: DISCOVERY_SERVICE, input: "name", service: "servicediscovery", api: "CreateService:Name" },
+    { type: DISCOVERY_SERVICE, input: "description", service: "servicediscovery", api: "CreateService:Description" },
+    { type: DISCOVERY_SERVICE, input: "dnsConfig.routingPolicy", service: "servicediscovery", api: "CreateService:DnsConfig.RoutingPolicy" },
+    { type: DISCOVERY_SERVICE, input: "dnsConfig.dnsRecords[].type", service: "servicediscovery", api: "CreateService:DnsConfig.DnsRecords[].Type" },
+    { type: NAMESPACE, input: "name", service: "servicediscovery", api: "CreatePrivateDnsNamespace:Name" },
+    { type: NAMESPACE, input: "description", service: "servicediscovery", api: "CreatePrivateDnsNamespace:Description" },
+    { type: PARAMETER, input: "name", service: "ssm", api: "PutParameter:Name" },
+    { type: PARAMETER, input: "type", service: "ssm", api: "PutParameter:Type" },
+    { type: PARAMETER, input: "tier", service: "ssm", api: "PutParameter:Tier" },
+    { type: PARAMETER, input: "description", service: "ssm", api: "PutParameter:Description" },
+    { type: "aws:s3/bucketObjectv2:BucketObjectv2", input: "key", service: "s3", api: "PutObject:Key" },
 ];

@@ -66,6 +66,14 @@ export const AUTONAME_RULES: AutoNameRule[] = [
     },
     { type: "aws:sns/topic:Topic", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:cloudwatch/metricAlarm:MetricAlarm", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
+    {
+        type: "aws:ec2/launchTemplate:LaunchTemplate",
+        input: "name",
+        maxLength: 128,
+        separator: "-",
+        source: "EC2 API CreateLaunchTemplate: LaunchTemplateName is 3-128 characters (the scaled groups' launch templates are auto-named)",
+    },
+    { type: "aws:autoscaling/policy:Policy", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:cloudwatch/logGroup:LogGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     {
         type: "aws:efs/fileSystem:FileSystem",

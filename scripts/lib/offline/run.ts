@@ -242,6 +242,13 @@ class MockCloud implements pulumi.runtime.Mocks {
                     arn: `arn:aws:ses:${this.region}:${account}:identity/${String(inputs.emailIdentity)}`,
                     dkimSigningAttributes: { ...(inputs.dkimSigningAttributes as object), tokens: [1, 2, 3].map((i) => shortHash(`${name}-dkim-${i}`, 32)) },
                 };
+            // The elastic app layer (plone-aws:scaling): what the launch template's user data reads.
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                return { ...base, versionId: shortHash(`${name}\0${String(inputs.content ?? "")}`, 32) };
+            case "aws:ec2/launchTemplate:LaunchTemplate":
+                return { ...base, latestVersion: 1 };
+            case "aws:autoscaling/group:Group":
+                return { ...base, name: inputs.name ?? name };
             default:
                 return base;
         }

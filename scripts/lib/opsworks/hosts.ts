@@ -7,6 +7,7 @@ import { instanceTypeInfo } from "../../../components/topology/instanceTypes";
 import { estimatedVcpus } from "../stacks/stagingTypes";
 import { ImportedHost, readInstances } from "./instances";
 import { Conversion } from "./conversion";
+import { splitScaledInstances } from "./scaling";
 
 /** Why the imported stack needs no host of a layer its instances carry (undefined: it needs it). */
 type UnusedLayer = ((c: Conversion, storage: "zeo" | "relstorage", blobs: BlobMode) => string | undefined) | null;
@@ -169,7 +170,7 @@ export function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage",
     c.issues.push(...read.issues);
     for (const n of read.notes) c.note(n);
     if (read.issues.length > 0) return undefined;
-    const hosts = read.hosts;
+    let hosts = read.hosts;
     if (read.region) c.instancesRegion = { region: read.region, zones: read.zones };
     const azCount = Math.min(3, Math.max(2, read.zones.length));
     c.set("network.azCount", azCount, read.zones.length ? `${file} availability zones (${read.zones.join(", ")})` : "(assumed)");
@@ -208,6 +209,8 @@ export function hostsFromInstances(c: Conversion, storage: "zeo" | "relstorage",
             c.note(`${h.name}: layer ${layer} dropped: ${carriers[0].name} carries it, and the cookbook used the first instance of a ${layer} layer only`);
         }
     }
+    // Load- and time-based instances: an Auto Scaling group instead of fixed hosts.
+    hosts = splitScaledInstances(c, read.autoScaling, hosts, blobs);
     const firstApp = hosts.find((h) => h.layers.includes("plone_instances"));
     for (const layer of APP_HOST_LAYERS) {
         for (const h of hosts.filter((x) => x.layers.includes(layer) && !x.layers.includes("plone_instances"))) {

@@ -29,6 +29,10 @@ const instanceSchema = z
         /** The EBS volumes of the instance's layers, by mount point. */
         volumes: z.array(z.object({ mount_point: z.string().startsWith("/"), size: z.number().int().min(1) }).strict()).default([]),
         root_volume_size: z.number().int().min(8).max(1024).optional(),
+        /** OpsWorks' instance id (describe-instances InstanceId): what describe-time-based-auto-scaling names. */
+        instance_id: z.string().min(1).max(64).optional(),
+        /** OpsWorks' AutoScalingType: a load-based or time-based instance (absent: 24/7). */
+        auto_scaling_type: z.enum(["load", "timer"]).optional(),
     })
     .strict();
 
@@ -36,6 +40,12 @@ const fileSchema = z
     .object({
         layers: z.record(z.string(), z.enum(LAYERS).nullable()).default({}),
         instances: z.array(instanceSchema).min(1, "list at least one instance"),
+        /** OpsWorks layer ids (describe-layers LayerId) -> plone-aws layer, for the load-based configurations. */
+        layer_ids: z.record(z.string(), z.enum(LAYERS).nullable()).default({}),
+        /** The output of `aws opsworks describe-load-based-auto-scaling`. */
+        load_based_auto_scaling: z.unknown().optional(),
+        /** The output of `aws opsworks describe-time-based-auto-scaling`. */
+        time_based_auto_scaling: z.unknown().optional(),
     })
     .strict();
 
@@ -87,6 +97,21 @@ export interface ImportedHost {
     rootVolumeSize?: number;
     /** The OpsWorks hostname, for comments. */
     hostname: string;
+    /** The OpsWorks instance id, when the file gives it. */
+    instanceId?: string;
+    /** OpsWorks' AutoScalingType: started by load or by time (undefined: 24/7). */
+    autoScaling?: "load" | "timer";
+    /** Its index in the file's instances (undefined: an assumed host). */
+    index?: number;
+}
+
+/** What the instances file says of OpsWorks' load- and time-based instances (scripts/lib/opsworks/scaling.ts reads it). */
+export interface AutoScalingInput {
+    layerIds: Record<string, Layer | null>;
+    loadBased?: unknown;
+    timeBased?: unknown;
+    /** The report path of one of the file's instances: ["instances", 3] or [3]. */
+    instanceParts(i: number): (string | number)[];
 }
 
 export interface ImportedInstances {
@@ -96,6 +121,7 @@ export interface ImportedInstances {
     zones: string[];
     notes: string[];
     issues: ConfigIssue[];
+    autoScaling?: AutoScalingInput;
 }
 
 /** Reads the parsed JSON of an instances file; `file` names it in issue paths. */
@@ -157,9 +183,18 @@ export function readInstances(json: unknown, file: string, names: LayerNames): I
             layers: LAYERS.filter((l) => layers.has(l)),
             volumes,
             rootVolumeSize: inst.root_volume_size,
+            instanceId: inst.instance_id,
+            autoScaling: inst.auto_scaling_type,
+            index: i,
         };
     });
-    return { hosts, region: regions[0], zones, notes, issues };
+    const autoScaling: AutoScalingInput = {
+        layerIds: parsed.data.layer_ids,
+        loadBased: parsed.data.load_based_auto_scaling,
+        timeBased: parsed.data.time_based_auto_scaling,
+        instanceParts: (i) => (Array.isArray(json) ? [i] : ["instances", i]),
+    };
+    return { hosts, region: regions[0], zones, notes, issues, autoScaling };
 }
 
 /** A plone-aws host name (2-30 characters: a-z, 0-9, '-', starting with a letter) for a hostname. */

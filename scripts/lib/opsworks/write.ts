@@ -13,7 +13,21 @@ import { findCredential } from "./credentials";
 import { ImportedHost } from "./instances";
 import { Conversion, Json, PLACEHOLDERS, SCRUBBED_LENGTH, isObject } from "./conversion";
 
-const SECTION_ORDER = ["tier", "hosts", "app", "plone", "database", "frontend", "snapshots", "network", "access", "volumes", "monitoring", "offsiteBackups"];
+const SECTION_ORDER = [
+    "tier",
+    "hosts",
+    "app",
+    "plone",
+    "database",
+    "frontend",
+    "snapshots",
+    "network",
+    "access",
+    "volumes",
+    "monitoring",
+    "offsiteBackups",
+    "scaling",
+];
 
 export function writeStack(c: Conversion, hosts: ImportedHost[], blobs: BlobMode): void {
     const o = c.o;

@@ -67,7 +67,35 @@ const KEY_INPUTS: Record<string, string[]> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": ["metricName", "alarmActions"],
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
     "aws:ec2/keyPair:KeyPair": ["publicKey"],
+    // The elastic app layer (plone-aws:scaling).
+    "aws:autoscaling/group:Group": ["name", "minSize", "maxSize", "desiredCapacity", "healthCheckGracePeriod"],
+    "aws:autoscaling/schedule:Schedule": ["recurrence", "timeZone", "minSize", "maxSize", "desiredCapacity"],
+    "aws:autoscaling/policy:Policy": ["policyType", "scalingAdjustment", "cooldown", "targetTrackingConfiguration.targetValue"],
+    "aws:autoscaling/lifecycleHook:LifecycleHook": ["name", "lifecycleTransition", "heartbeatTimeout"],
+    "aws:ec2/launchTemplate:LaunchTemplate": ["metadataOptions.httpTokens", "blockDeviceMappings"],
+    "aws:servicediscovery/service:Service": ["name"],
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ["name"],
+    "aws:ssm/parameter:Parameter": ["name", "type", "value"],
+    "aws:s3/bucketObjectv2:BucketObjectv2": ["key", "serverSideEncryption"],
 };
+
+/** The scaled groups of a stack as the plan shows them (none: the key is left out of the JSON). */
+export function scaledGroupSummaries(topology: Topology): Record<string, unknown>[] {
+    return topology.scaledGroups.map(({ plan, host }) => ({
+        name: plan.name,
+        instanceTypes: plan.instanceTypes,
+        layers: host.layers,
+        clientsPerInstance: host.clients.length,
+        subnets: plan.subnets.map((s) => s.cidr),
+        size: { min: plan.min, max: plan.max, desired: plan.desired },
+        schedules: plan.schedules,
+        targetCpu: plan.targetCpu,
+        steps: plan.steps,
+        cooldowns: plan.cooldowns,
+        lifecycleHook: { transition: "terminating", drainTimeout: plan.drainTimeout },
+        discovery: plan.discovery.map((d) => `${d.srvName} (port ${d.port})`),
+    }));
+}
 
 function pick(obj: unknown, path: string): unknown {
     // Tag keys contain dots-free colons; split on the first segments only.
@@ -171,6 +199,7 @@ export function planJson(ctx: PlanContext): Record<string, unknown> {
         unsetSecrets: ctx.unsetSecrets,
         deployBlockers: ctx.deployBlockers ?? [],
         hosts: hostSummaries(spec, run),
+        ...(spec.scaling.groups.length ? { scaledGroups: scaledGroupSummaries(buildTopology(spec)) } : {}),
         provisioning: provisioningOrder(spec),
         resources: run.resources.map((r) => ({
             urn: r.urn,
@@ -284,6 +313,31 @@ export function planText(ctx: PlanContext): string {
     }
     out.push(...table(rows).map((l) => `  ${l}`));
     out.push("");
+
+    if (topology.scaledGroups.length) {
+        out.push("Scaled groups (Auto Scaling; each instance provisions itself at boot from the bundle in S3 and registers in Cloud Map)");
+        for (const g of scaledGroupSummaries(topology)) {
+            const size = g.size as { min: number; max: number; desired: number };
+            out.push(
+                `  ${g.name}: ${(g.instanceTypes as string[]).join(", ")}; min ${size.min}, max ${size.max}, desired ${size.desired}; ${g.clientsPerInstance} clients per instance`,
+            );
+            for (const s of g.schedules as { name: string; recurrence: string; timeZone: string; min?: number; max?: number; desired?: number }[]) {
+                const sizes = (["min", "max", "desired"] as const).filter((k) => s[k] !== undefined).map((k) => `${k} ${s[k]}`);
+                out.push(`    schedule ${s.name}: ${s.recurrence} (${s.timeZone}) -> ${sizes.join(", ")}`);
+            }
+            const cpu = g.targetCpu as { averageCpu: number } | undefined;
+            if (cpu) out.push(`    target tracking: average CPU ${cpu.averageCpu}%`);
+            for (const st of g.steps as { metric: string; scaleOutAbove: number; scaleInBelow: number; adjustment: number; evaluationMinutes: number }[]) {
+                out.push(
+                    `    step rule on ${st.metric}: +${st.adjustment} above ${st.scaleOutAbove}, -${st.adjustment} below ${st.scaleInBelow} (for ${st.evaluationMinutes} min)`,
+                );
+            }
+            const hook = g.lifecycleHook as { drainTimeout: number };
+            out.push(`    termination hook: drain through the haproxy agent (up to ${hook.drainTimeout}s), deregister, complete`);
+            out.push(`    discovery: ${(g.discovery as string[]).join(", ")}`);
+        }
+        out.push("");
+    }
 
     out.push("Provisioning (remote commands over SSH, in this order on each host; hosts in parallel otherwise)");
     const order = provisioningOrder(spec, topology);
