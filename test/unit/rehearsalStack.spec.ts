@@ -1,6 +1,7 @@
 // The stack as the rehearsal provisions it: the run's key and generated secrets, nothing else changed.
 import { expect } from "chai";
-import { generatedPassword, withRehearsalApp, withRehearsalSecrets } from "../../scripts/lib/rehearsal/stack";
+import { generatedPassword, STANDIN_POSTGRESQL_MAJOR, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "../../scripts/lib/rehearsal/stack";
+import { postgresqlMajor } from "../../components/render/operations/database";
 import { STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 import { loadRepoStack } from "../helpers/stacks";
 
@@ -26,6 +27,25 @@ describe("the rehearsal's stack configuration", () => {
         expect(prod.config.raw["plone-aws:dbPassword"]).to.match(/^[A-Za-z0-9]{32}$/);
         expect(prod.config.secretKeys).to.include.members(["plone-aws:sshPrivateKey", "plone-aws:dbPassword", "plone-aws:deployKey"]);
         expect(prod.spec.hosts.map((h) => h.name)).to.deep.equal(loadRepoStack("prod").spec.hosts.map((h) => h.name));
+    });
+
+    it("plays RDS's engine with the stand-in's PostgreSQL major, says so, and leaves an external database or a ZEO stack alone", () => {
+        const prod = loadRepoStack("prod");
+        const { config, changes } = withRehearsalDatabase(prod.config);
+        const spec = withRehearsalSecrets({ ...prod, config }, keys).spec;
+        expect(postgresqlMajor(spec)).to.equal(STANDIN_POSTGRESQL_MAJOR);
+        expect(changes.join(" ")).to.match(/database\.engineVersion 15 \(the stack's is (16|the default)\).*apt\.postgresql\.org/);
+        // Everything else of the database section stays the stack's.
+        const { engineVersion: _after, ...rest } = JSON.parse(config.raw["plone-aws:database"]) as Record<string, unknown>;
+        const { engineVersion: _before, ...original } = JSON.parse(prod.config.raw["plone-aws:database"]) as Record<string, unknown>;
+        expect(rest).to.deep.equal(original);
+
+        const external = { ...prod.config, raw: { ...prod.config.raw, "plone-aws:database": JSON.stringify({ host: "db.example.internal", port: 5432 }) } };
+        expect(withRehearsalDatabase(external)).to.deep.equal({ config: external, changes: [] });
+        const dev = loadRepoStack("dev");
+        expect(withRehearsalDatabase(dev.config)).to.deep.equal({ config: dev.config, changes: [] });
+        const already = { ...prod.config, raw: { ...prod.config.raw, "plone-aws:database": JSON.stringify({ engineVersion: "15.4" }) } };
+        expect(withRehearsalDatabase(already).changes).to.deep.equal([]);
     });
 
     it("generates passwords from letters and digits only", () => {

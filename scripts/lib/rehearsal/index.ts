@@ -20,7 +20,7 @@ import { buildTopology } from "../../../components/topology";
 import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence";
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
-import { RehearsalApp, withRehearsalApp, withRehearsalSecrets } from "./stack";
+import { RehearsalApp, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "./stack";
 import { RdsStandin, rdsStandinOf, rdsStandinScript } from "./awsStandins";
 import { planMismatches, plannedSteps } from "./planMatch";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
@@ -157,7 +157,8 @@ export class Rehearsal {
      */
     async plan(app: Partial<RehearsalApp> = {}): Promise<void> {
         this.app = { ...this.app, ...app };
-        const withApp = withRehearsalApp(this.loaded.config, this.app);
+        const withDatabase = withRehearsalDatabase(this.loaded.config);
+        const withApp = withRehearsalApp(withDatabase.config, this.app);
         const rehearsal = withRehearsalSecrets(
             { ...this.loaded, config: withApp.config },
             {
@@ -166,7 +167,7 @@ export class Rehearsal {
                 deployKey: this.deployKey,
             },
         );
-        this.appChanges = withApp.changes;
+        this.appChanges = [...withDatabase.changes, ...withApp.changes];
         this.spec = rehearsal.spec;
         this.secretValues = rehearsal.secretValues;
         this.program = await runOffline(rehearsal.config, { addresses: addressPlan(this.spec), program: this.options.program });

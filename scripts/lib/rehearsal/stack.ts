@@ -134,3 +134,38 @@ export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { conf
     }
     return { config: { ...config, raw: { ...config.raw, [key]: JSON.stringify(next) } }, changes };
 }
+
+/** The PostgreSQL major the RDS stand-in runs: Debian bookworm's (the test hosts' release), the only one reachable here. */
+export const STANDIN_POSTGRESQL_MAJOR = "15";
+
+/**
+ * The stack's database as the RDS stand-in can play it: RDS runs the engine version the stack asks
+ * for (16 by default), the stand-in runs Debian's PostgreSQL. The hosts install the client of the
+ * engine's major (pg_dump refuses a newer server), from apt.postgresql.org when Debian lacks it, which
+ * is out of reach here: so the rehearsal sets the stand-in's major, and `changes` says so.
+ * An external database (database.host) or a stack without one is left as it is.
+ */
+export function withRehearsalDatabase(config: StackConfig): { config: StackConfig; changes: string[] } {
+    const key = `${NAMESPACE}:database`;
+    if (config.raw[key] === undefined) return { config, changes: [] };
+    let current: Record<string, unknown>;
+    try {
+        const parsed: unknown = JSON.parse(config.raw[key]);
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { config, changes: [] };
+        current = parsed as Record<string, unknown>;
+    } catch {
+        // an invalid database value: parseStackConfig reports it
+        return { config, changes: [] };
+    }
+    if (current.host !== undefined) return { config, changes: [] };
+    const asked = typeof current.engineVersion === "string" ? current.engineVersion : "the default";
+    if (typeof current.engineVersion === "string" && current.engineVersion.split(".")[0] === STANDIN_POSTGRESQL_MAJOR) return { config, changes: [] };
+    const next = { ...current, engineVersion: STANDIN_POSTGRESQL_MAJOR };
+    return {
+        config: { ...config, raw: { ...config.raw, [key]: JSON.stringify(next) } },
+        changes: [
+            `database.engineVersion ${STANDIN_POSTGRESQL_MAJOR} (the stack's is ${asked}): the RDS stand-in is Debian's PostgreSQL ${STANDIN_POSTGRESQL_MAJOR}, ` +
+                `and the hosts' client must be of the server's major (apt.postgresql.org, where RDS's newer clients come from, is out of reach here)`,
+        ],
+    };
+}
