@@ -263,7 +263,8 @@ export function albStandinConfig(alb: AlbStandin, domain: string): string {
         `# plone-aws rehearsal: the application load balancer ${alb.dnsName}, played by haproxy (stand-in).`,
         "global",
         `    stats socket ${ALB_STANDIN_SOCKET} mode 600 level admin`,
-        "    maxconn 20000",
+        // A test host's processes may open 1024 files: haproxy needs two per connection.
+        "    maxconn 400",
         "",
         "defaults",
         "    mode http",
