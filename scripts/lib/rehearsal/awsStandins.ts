@@ -323,8 +323,9 @@ export function albStandinScript(alb: AlbStandin, domain: string): string {
     return [
         "set -euo pipefail",
         "export DEBIAN_FRONTEND=noninteractive",
-        "command -v haproxy >/dev/null && command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy openssl >/dev/null; }",
-        // The package starts its own haproxy with Debian's config: the stand-in runs its own instead.
+        "command -v haproxy >/dev/null && command -v openssl >/dev/null && command -v socat >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy openssl socat >/dev/null; }",
+        // socat: the smoke checks read the runtime API. The package starts its own haproxy with
+        // Debian's config: the stand-in runs its own instead.
         "[ -x /etc/init.d/haproxy ] && /etc/init.d/haproxy stop >/dev/null 2>&1 || true",
         ...(https
             ? [
@@ -335,6 +336,6 @@ export function albStandinScript(alb: AlbStandin, domain: string): string {
         `haproxy -q -c -f ${ALB_STANDIN_CONFIG}`,
         `[ -s /run/plone-aws-alb-standin.pid ] && kill "$(cat /run/plone-aws-alb-standin.pid)" 2>/dev/null || true`,
         `haproxy -D -p /run/plone-aws-alb-standin.pid -f ${ALB_STANDIN_CONFIG}`,
-        "haproxy -v | head -1 | awk '{print \"haproxy \" $3}'",
+        "haproxy -v | awk 'NR == 1 {print \"haproxy \" $3}'",
     ].join("\n");
 }
