@@ -53,6 +53,9 @@ const describeLoad = (l: LoadResult) =>
     `${l.requests} requests, ${l.failed} failed, p50 ${l.p50Ms.toFixed(1)}ms, p99 ${l.p99Ms.toFixed(1)}ms over ${l.durationSeconds.toFixed(1)}s`;
 
 describe("rehearsal of prod as it runs", function () {
+    // The hang guard only (.mocharc.yml): prod's first provisioning of ten test hosts takes 10 to 15
+    // minutes on 2 busy cores, its smoke checks a few more.
+    this.timeout(45 * 60_000);
     const prod = loadRepoStack("prod");
     /** The hosts that build the app (the build step), in rolling order. */
     const buildHosts = buildTopology(prod.spec).roles.buildHosts;
