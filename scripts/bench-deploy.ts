@@ -1,8 +1,9 @@
 // npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]
 //
 // Rehearses a stack with two app hosts or more (by default the reduced prod-like stack,
-// test/fixtures/stacks/Pulumi.prodlike.yaml) and, under constant load through its front doors
-// (wrk from the run's VPC, requests varnish passes to the Zope clients), measures in the same run:
+// test/fixtures/stacks/Pulumi.prodlike.yaml) and, under constant load through its front door (wrk
+// from the run's VPC through the application load balancer's stand-in when the stack has one, else
+// to each front end; requests varnish passes to the Zope clients), measures in the same run:
 //   (a) the rolling restart one client of the stack at a time: plone-restart --concurrency 1 on
 //       each app host in turn (ops restart --max-unavailable 1; the order before maxUnavailable);
 //   (b) the rolling restart in the stack's restart waves (plone.maxUnavailable): the hosts of a
@@ -89,8 +90,12 @@ async function main(argv: string[]): Promise<number> {
             print("the smoke checks failed: nothing to measure");
             return 1;
         }
+        const forward = rehearsal.alb?.listeners.find((l) => l.action.kind === "forward");
+        const through = rehearsal.alb
+            ? `through the application load balancer's stand-in ${rehearsal.alb.host} (${forward!.protocol} ${forward!.port}) to ${rehearsal.frontendHosts.join(" and ")}`
+            : `over ${rehearsal.frontendHosts.join(" and ")} (port 80)`;
         print(
-            `\nLoad: wrk, ${connections} connections over ${rehearsal.frontendHosts.join(" and ")} (port 80, Host ${rehearsal.spec.frontend.domain}), ` +
+            `\nLoad: wrk, ${connections} connections ${through}, Host ${rehearsal.spec.frontend.domain}, ` +
                 "every request with Plone's login cookie so varnish passes it to the clients; 5 s before and 10 s after each restart.",
         );
         const { oneAtATime, rolling, naive } = await benchRestarts(rehearsal, { connections, print, oneAtATime: true });

@@ -207,7 +207,8 @@ export function standInCheckout(repoRoot: string, dir: string): void {
         recursive: true,
         filter: (source) => {
             const name = path.basename(source);
-            if (name === ".git") return false;
+            // .rehearsal: the rehearsal's cache (test hosts' roots, with device nodes), no part of a checkout.
+            if (name === ".git" || (name === ".rehearsal" && path.dirname(source) === repoRoot)) return false;
             if (name === "node_modules") {
                 fs.symlinkSync(source, path.join(dir, path.relative(repoRoot, source)));
                 return false;

@@ -1,44 +1,185 @@
-// prod rehearsed as it runs (PLONE_AWS_REHEARSAL=1 and PLONE_AWS_REHEARSAL_PROD=1, root): the unchanged Pulumi.prod.yaml, every
-// host a test host, RDS played by a PostgreSQL test host, the commands through the bastion with
-// ProxyJump. It must run exactly the plan's provisioning steps, end with every smoke check green
-// (every Zope client using the database, cache-1's memcached and the shared blobs), and a second
-// run must change and restart nothing.
+// prod rehearsed as it runs (PLONE_AWS_REHEARSAL=1, root): the unchanged Pulumi.prod.yaml, every
+// host a test host, what AWS provides played by stand-ins (RDS by a PostgreSQL test host, the
+// application load balancer by haproxy on a test host with the target group's health check), the
+// commands through the bastion with ProxyJump. It must run exactly the plan's provisioning steps,
+// end with every smoke check green (every Zope client using the database, cache-1's memcached and
+// the shared blobs; the load balancer with every front end healthy), and a second run must change
+// and restart nothing. Then, on the same hosts, what operators do next, each under load through
+// the load balancer's stand-in, none of which may fail a request: a deploy of a new revision, a
+// deploy whose build fails on one app host (activates nothing), a rollback, and (the control that
+// the load reaches the clients) a restart of all clients at once, which does fail requests. (These ran on the reduced prod-like stack before prod could be rehearsed;
+// prod covers them now, in one provisioning.)
+//
+// The Plone buildout cannot be built here (no PyPI): the fixture buildout's stand-in build makes
+// the clients small python3 HTTP apps that use every service deploy.cfg names
+// (scripts/lib/rehearsal/standin.ts). Everything else is real.
 import { expect } from "chai";
+import * as fs from "fs";
 import * as path from "path";
-import { rehearse } from "../../scripts/lib/rehearsal";
+import { LoadResult, runWaves, settle, underLoad } from "../../scripts/lib/rehearsal/benchDeploy";
+import { planOps } from "../../scripts/lib/ops/commands";
+import { stepGroups } from "../../scripts/lib/ops/run";
+import { Rehearsal, secondRun } from "../../scripts/lib/rehearsal";
+import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMatch";
+import type { RunnerResult } from "../../scripts/lib/rehearsal/runner";
+import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChecks";
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
+import { buildTopology } from "../../components/topology";
 import { loadRepoStack, REPO } from "../helpers/stacks";
-import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
+import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
+
+/** The release `current` points at on a host, and the commit it was built from. */
+async function currentRelease(rehearsal: Rehearsal, host: string): Promise<{ release: string; commit: string }> {
+    const out = await rehearsal.root(host, 'd=$(readlink -f /srv/www/plone/current); basename "$d"; sed -n \'s/^commit=//p\' "$d/.plone-aws-release"');
+    const [release, commit] = out.trim().split("\n");
+    return { release, commit };
+}
+
+/** Host -> release of the answers to `n` passed requests through each front end. */
+async function servedReleases(rehearsal: Rehearsal, n = 12): Promise<Map<string, Set<string>>> {
+    const byHost = new Map<string, Set<string>>();
+    const hostOf = new Map([...rehearsal.hosts.hosts.values()].map((h) => [h.hostname, h.name]));
+    for (const fe of rehearsal.frontendHosts) {
+        for (let i = 0; i < n; i++) {
+            const a = await frontDoorGet(rehearsal.hosts, rehearsal.addresses[fe], rehearsal.spec, `/which-release?${i}`, { cookie: PASS_COOKIE });
+            expect(a.status, `${fe}: ${a.body}`).to.equal(200);
+            const [hostname, , release] = (a.headers["x-standin"] ?? "").split(" ");
+            const host = hostOf.get(hostname) ?? hostname;
+            byHost.set(host, new Set([...(byHost.get(host) ?? []), release]));
+        }
+    }
+    return byHost;
+}
+
+/** `npm run ops` without options. */
+const OPS_DEFAULTS = { hosts: [], layers: [], args: [], servers: false, force: false };
+
+const describeLoad = (l: LoadResult) =>
+    `${l.requests} requests, ${l.failed} failed, p50 ${l.p50Ms.toFixed(1)}ms, p99 ${l.p99Ms.toFixed(1)}ms over ${l.durationSeconds.toFixed(1)}s`;
 
 describe("rehearsal of prod as it runs", function () {
-    before(function () {
+    // The hang guard only (.mocharc.yml): prod's first provisioning of ten test hosts takes 10 to 15
+    // minutes on 2 busy cores, its smoke checks a few more.
+    this.timeout(45 * 60_000);
+    const prod = loadRepoStack("prod");
+    /** The hosts that build the app (the build step), in rolling order. */
+    const buildHosts = buildTopology(prod.spec).roles.buildHosts;
+    let rehearsal: Rehearsal;
+    let first: RunnerResult;
+    const lines: string[] = [];
+    const commits: Record<string, string> = {};
+
+    before(async function () {
         requireRehearsal(this);
-        // Not yet in CI: one run takes 10 to 17 minutes (on top of dev and the prod-like stack, it
-        // would take .ci/run past its 50 minutes), and prod's ALB and EFS stand-ins are still to come.
-        if (process.env.PLONE_AWS_REHEARSAL_PROD !== "1") {
-            console.log("      (skipped: the prod rehearsal runs with PLONE_AWS_REHEARSAL_PROD=1 as well)");
-            this.skip();
-        }
+        rehearsal = await Rehearsal.start({ stackFile: path.join(REPO, "Pulumi.prod.yaml"), cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l) });
+        await rehearsal.startHosts();
+        commits.v1 = rehearsal.repo.git("rev-parse", "HEAD");
     });
 
-    it("provisions every host through the bastion, runs the plan's steps, wires every client, and a second run changes nothing", async () => {
-        const lines: string[] = [];
-        const started = Date.now();
-        const report = await rehearse({ stackFile: path.join(REPO, "Pulumi.prod.yaml"), cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l) });
-        const output = lines.join("\n");
-        expect(report.exitCode, output).to.equal(0);
-        const bastion = plannedHostAddresses(loadRepoStack("prod").spec).bastion;
-        expect(output).to.contain(`connecting through the bastion admin@${bastion}`);
-        expect(report.planMismatches).to.deep.equal([]);
-        expect(report.standins.join("\n")).to.match(/^RDS endpoint prod-db-instance\..*\.rds\.amazonaws\.com:5432: PostgreSQL on test host rds-standin/);
-        const wiring = report.smoke.find((s) => s.name === "every Zope client uses every service its deploy.cfg names");
-        expect(wiring?.ok, output).to.equal(true);
-        expect(wiring?.detail).to.contain("memcached").and.contain("database").and.contain("blobs");
-        expect(report.second?.daemonChanges).to.deep.equal([]);
-        expect(report.second?.problems).to.deep.equal([]);
-        console.log(
-            `      prod: first provisioning ${report.result!.seconds.toFixed(1)}s, second ${report.second!.result.seconds.toFixed(1)}s, ` +
-                `whole rehearsal ${((Date.now() - started) / 1000).toFixed(0)}s`,
+    after(async function () {
+        if (!rehearsal) return;
+        const pids = [...rehearsal.hosts.hosts.values()].map((h) => Number(fs.readFileSync(h.pidfile, "utf8")));
+        const { leftovers } = await rehearsal.hosts.teardown();
+        expect(leftovers).to.deep.equal([]);
+        expect(traces(rehearsal.hosts.runId, rehearsal.hosts.runDir, pids)).to.deep.equal({
+            netns: [],
+            links: [],
+            mounts: [],
+            processes: [],
+            loops: [],
+            pidfileProcesses: [],
+        });
+    });
+
+    it("provisions every host through the bastion, runs the plan's steps, and every smoke check is green with the stand-ins named", async () => {
+        first = await rehearsal.provision();
+        const output = () => lines.join("\n");
+        expect(first.ok, output()).to.equal(true);
+        const bastion = plannedHostAddresses(prod.spec).bastion;
+        expect(output()).to.contain(`connecting through the bastion admin@${bastion}`);
+        expect(planMismatches(plannedSteps(rehearsal.spec), first.results)).to.deep.equal([]);
+        expect(rehearsal.standins[0]).to.match(/^RDS endpoint prod-db-instance\..*\.rds\.amazonaws\.com:5432: PostgreSQL on test host rds-standin/);
+        expect(rehearsal.standins[1]).to.match(
+            /^application load balancer prod-front-door-alb-\d+\.eu-west-1\.elb\.amazonaws\.com: played by haproxy [\d.]+\S* on test host alb-standin \(10\.40\.0\.200\) \(stand-in\)$/,
         );
+
+        const smoke = await rehearsal.smoke();
+        expect(
+            smoke.filter((s) => !s.ok),
+            lines.slice(-14).join("\n"),
+        ).to.deep.equal([]);
+        const wiring = smoke.find((s) => s.name === "every Zope client uses every service its deploy.cfg names");
+        expect(wiring?.detail).to.contain("memcached").and.contain("database").and.contain("blobs");
+        const alb = smoke.find((s) => s.name === "the application load balancer has every front end healthy and serves the site through each");
+        expect(alb?.detail).to.contain("web-1, web-2 healthy by GET /_health every 15s").and.contain("HTTP 80 redirects (301)");
+        console.log(`      prod: first provisioning ${first.seconds.toFixed(1)}s; the load balancer: ${alb?.detail}`);
+    });
+
+    it("provisions the same hosts again changing nothing, restarting no daemon", async () => {
+        const second = await secondRun(rehearsal);
+        expect(second.result.ok).to.equal(true);
+        expect(second.daemonChanges).to.deep.equal([]);
+        expect(second.problems).to.deep.equal([]);
+        console.log(
+            `      prod: second provisioning ${second.result.seconds.toFixed(1)}s vs ${first.seconds.toFixed(1)}s the first time; ` +
+                `${second.daemons} daemons watched, none restarted`,
+        );
+    });
+
+    it("deploys a new revision under load through the load balancer, in restart waves, without failing a request", async () => {
+        commits.v2 = rehearsal.repo.commit("v2: a new feature", (dir) => fs.writeFileSync(path.join(dir, "feature.txt"), "v2\n"));
+        rehearsal.repo.tag("v2");
+        await rehearsal.plan({ revision: "v2" });
+        const { load, value: result } = await underLoad(rehearsal, () => rehearsal.provision());
+        expect(result.ok, lines.slice(-30).join("\n")).to.equal(true);
+        for (const host of buildHosts) expect((await currentRelease(rehearsal, host)).commit, host).to.equal(commits.v2);
+        const served = await servedReleases(rehearsal);
+        for (const host of rehearsal.appHosts) expect([...served.get(host)!]).to.deep.equal([(await currentRelease(rehearsal, host)).release]);
+        expect(load.failed, JSON.stringify(load.statuses)).to.equal(0);
+        console.log(`      deploy of v2 in ${result.seconds.toFixed(1)}s under load: ${describeLoad(load)}`);
+    });
+
+    it("a build that fails on one app host activates nothing anywhere: the site keeps serving the previous release", async () => {
+        const app2 = rehearsal.hosts.host("app-2").hostname;
+        const before = Object.fromEntries(await Promise.all(rehearsal.appHosts.map(async (h) => [h, await currentRelease(rehearsal, h)] as const)));
+        commits.v3 = rehearsal.repo.commit("v3: builds everywhere but on app-2", (dir) => fs.writeFileSync(path.join(dir, "FAIL_BUILD_ON"), `${app2}\n`));
+        rehearsal.repo.tag("v3");
+        await rehearsal.plan({ revision: "v3" });
+        const { load, value: result } = await underLoad(rehearsal, () => rehearsal.provision());
+        expect(result.ok).to.equal(false);
+        expect(result.failed).to.include({ host: "app-2", step: "build" });
+        expect(result.failed!.tail!.join("\n")).to.contain(`stand-in build: FAIL_BUILD_ON names ${app2}, failing`);
+        const status = Object.fromEntries(result.results.map((r) => [`${r.host}/${r.step}`, r.status]));
+        expect(status["app-1/build"]).to.equal("ok");
+        for (const host of buildHosts) expect(status[`${host}/activate`], host).to.equal("not-run");
+        for (const host of rehearsal.appHosts) expect(await currentRelease(rehearsal, host), host).to.deep.equal(before[host]);
+        const served = await servedReleases(rehearsal);
+        for (const host of rehearsal.appHosts) expect([...served.get(host)!], host).to.deep.equal([before[host].release]);
+        expect(load.failed, JSON.stringify(load.statuses)).to.equal(0);
+        console.log(`      failed build of v3 on app-2 under load: ${describeLoad(load)}; current stays at v2 on every app host`);
+    });
+
+    it("a rollback as `npm run ops -- prod rollback` runs it (in restart waves) restores the previous release everywhere, without failing a request", async () => {
+        const plan = planOps({ spec: rehearsal.spec, topology: buildTopology(rehearsal.spec) }, "rollback", OPS_DEFAULTS);
+        const waves = stepGroups(plan.steps).map((group) => group.map((s) => ({ host: s.host, command: s.command.join(" ") })));
+        const { load } = await underLoad(rehearsal, () => runWaves(waves, (host, command) => rehearsal.root(host, command, 600_000)));
+        for (const host of rehearsal.appHosts) expect((await currentRelease(rehearsal, host)).commit, host).to.equal(commits.v1);
+        const served = await servedReleases(rehearsal);
+        for (const host of rehearsal.appHosts) expect([...served.get(host)!]).to.deep.equal([(await currentRelease(rehearsal, host)).release]);
+        expect(load.failed, JSON.stringify(load.statuses)).to.equal(0);
+        console.log(`      rollback of ${waves.map((w) => w.map((c) => c.host).join(" + ")).join(", then ")} to v1 under load: ${describeLoad(load)}`);
+    });
+
+    // The restart waves dropped nothing above (the deploy's activation, the rollback); bench:deploy
+    // (npm run bench:deploy -- prod) measures them beside one at a time. The control: the load reaches
+    // the clients, so restarting them all at once fails requests.
+    it("restarting every client at once under the same load fails requests: the load reaches the clients", async () => {
+        await settle(rehearsal);
+        const { load } = await underLoad(rehearsal, () =>
+            Promise.all(rehearsal.appHosts.map((host) => rehearsal.root(host, "plone-restart --all-at-once", 600_000))),
+        );
+        expect(load.failed, JSON.stringify(load.statuses)).to.be.above(0);
+        await settle(rehearsal);
+        console.log(`      all clients at once under load: ${describeLoad(load)}`);
     });
 });

@@ -1,8 +1,9 @@
 // The rehearsal runs what prod runs, without hosts: the plan's provisioning steps against the
-// commands a rehearsal executed, and the RDS stand-in as the program's rds.Instance says.
+// commands a rehearsal executed, the RDS stand-in as the program's rds.Instance says, and the
+// application load balancer's stand-in as the program's listeners and target group say.
 import { expect } from "chai";
 import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline/run";
-import { rdsStandinOf } from "../../scripts/lib/rehearsal/awsStandins";
+import { albStandinConfig, albStandinOf, rdsStandinOf } from "../../scripts/lib/rehearsal/awsStandins";
 import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMatch";
 import { stepsFromRun } from "../../scripts/lib/rehearsal/runner";
 import { loadRepoStack } from "../helpers/stacks";
@@ -81,5 +82,51 @@ describe("the rehearsal against the plan", function () {
         const dev = loadRepoStack("dev");
         const run = await runOffline(dev.config, { addresses: addressPlan(dev.spec) });
         expect(rdsStandinOf(run, dev.spec)).to.equal(undefined);
+    });
+
+    it("plays prod's load balancer with the listeners, target group, health check and targets the program registers", async function () {
+        const run = await runOffline(prod.config, { addresses: addressPlan(prod.spec) });
+        const addresses = plannedHostAddresses(prod.spec);
+        const alb = albStandinOf(run, prod.spec, addresses)!;
+        const group = run.resources.find((r) => r.type === "aws:lb/targetGroup:TargetGroup")!;
+        const registered = (group.inputs as { healthCheck: Record<string, unknown> }).healthCheck;
+        expect(alb.targetGroup.healthCheck).to.deep.equal({
+            path: registered.path,
+            port: "traffic-port",
+            matcher: registered.matcher,
+            intervalSeconds: registered.interval,
+            timeoutSeconds: registered.timeout,
+            healthyThreshold: registered.healthyThreshold,
+            unhealthyThreshold: registered.unhealthyThreshold,
+        });
+        expect(alb.targetGroup.targets).to.deep.equal([
+            { host: "web-1", address: addresses["web-1"], port: 80 },
+            { host: "web-2", address: addresses["web-2"], port: 80 },
+        ]);
+        // prod's ACM certificate: HTTPS forwards, HTTP redirects to it.
+        expect(alb.listeners).to.deep.include({ port: 443, protocol: "HTTPS", action: { kind: "forward" } });
+        expect(alb.listeners).to.deep.include({ port: 80, protocol: "HTTP", action: { kind: "redirect", protocol: "HTTPS", port: 443, statusCode: 301 } });
+        expect(alb.dnsName).to.match(/\.eu-west-1\.elb\.amazonaws\.com$/);
+        // In AZ 0's public subnet, where no planned instance is.
+        expect(Object.values(addresses)).to.not.include(alb.address);
+        const config = albStandinConfig(alb, prod.spec.frontend.domain);
+        expect(config).to.contain(`http-check send meth GET uri ${registered.path} ver HTTP/1.1`);
+        expect(config).to.contain(`default-server inter ${registered.interval}s rise ${registered.healthyThreshold} fall ${registered.unhealthyThreshold}`);
+        expect(config).to.contain(`server ${addresses["web-1"]}:80 ${addresses["web-1"]}:80 check`);
+    });
+
+    it("follows the target group the program registers: another health check there is another one in the stand-in", async function () {
+        const run = await runOffline(prod.config, { addresses: addressPlan(prod.spec) });
+        const group = run.resources.find((r) => r.type === "aws:lb/targetGroup:TargetGroup")!;
+        const inputs = group.inputs as { healthCheck: Record<string, unknown> };
+        inputs.healthCheck = { ...inputs.healthCheck, path: "/elsewhere", interval: 7, healthyThreshold: 4, matcher: "200-204" };
+        const config = albStandinConfig(albStandinOf(run, prod.spec, plannedHostAddresses(prod.spec))!, prod.spec.frontend.domain);
+        expect(config).to.contain("uri /elsewhere ver").and.contain("inter 7s rise 4 fall 3").and.contain("http-check expect status 200-204");
+    });
+
+    it("plays no load balancer where one front end has an Elastic IP", async function () {
+        const dev = loadRepoStack("dev");
+        const run = await runOffline(dev.config, { addresses: addressPlan(dev.spec) });
+        expect(albStandinOf(run, dev.spec, plannedHostAddresses(dev.spec))).to.equal(undefined);
     });
 });

@@ -5,6 +5,7 @@ import type { StackSpec } from "../../../components/config/spec";
 import { intToIp, parseCidr, planSubnet } from "../../../components/topology/addressing";
 import { OfflineRun, unwrapSecrets } from "../offline/run";
 import { RehearsalError } from "./runner";
+import { shellQuote } from "../../../components/render/shell";
 
 const RDS_TYPE = "aws:rds/instance:Instance";
 
@@ -82,5 +83,259 @@ export function rdsStandinScript(rds: RdsStandin, vpcCidr: string): string {
         'pg_ctlcluster "$version" main status >/dev/null 2>&1 && pg_ctlcluster "$version" main restart || pg_ctlcluster "$version" main start',
         `runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p ${rds.port} <<'SQL'\n${sql}\nSQL`,
         'echo "PostgreSQL $version"',
+    ].join("\n");
+}
+
+// The application load balancer: a test host in AZ 0's public subnet (where the ALB's nodes
+// live) runs haproxy with the listeners, target group and health check the program registers
+// (aws.lb.Listener, aws.lb.TargetGroup, aws.lb.TargetGroupAttachment): the FrontDoor component
+// stays the one owner of those values, and the stand-in reads them as AWS would receive them.
+
+const LB_TYPE = "aws:lb/loadBalancer:LoadBalancer";
+const TARGET_GROUP_TYPE = "aws:lb/targetGroup:TargetGroup";
+const LISTENER_TYPE = "aws:lb/listener:Listener";
+const ATTACHMENT_TYPE = "aws:lb/targetGroupAttachment:TargetGroupAttachment";
+const INSTANCE_TYPE = "aws:ec2/instance:Instance";
+
+/** The name of the ALB stand-in's test host. */
+export const ALB_STANDIN_HOST = "alb-standin";
+
+/** The target group's health check as AWS runs it (the registered values; AWS's defaults for what the program leaves out). */
+export interface AlbHealthCheck {
+    path: string;
+    /** The target's own port ("traffic-port") or another. */
+    port: number | "traffic-port";
+    /** The status codes that count as healthy, in ALB's matcher syntax ("200", "200,202", "200-299"). */
+    matcher: string;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    /** Consecutive successes before a target receives requests. */
+    healthyThreshold: number;
+    /** Consecutive failures before it stops receiving them. */
+    unhealthyThreshold: number;
+}
+
+export interface AlbTarget {
+    /** The plone-aws host (the instance the attachment names). */
+    host: string;
+    address: string;
+    port: number;
+}
+
+export type AlbListenerAction = { kind: "forward" } | { kind: "redirect"; protocol: "HTTPS" | "HTTP"; port: number; statusCode: number };
+
+export interface AlbListener {
+    port: number;
+    protocol: "HTTP" | "HTTPS";
+    action: AlbListenerAction;
+}
+
+/** The application load balancer the program creates, as the stand-in must play it. */
+export interface AlbStandin {
+    host: string;
+    /** In AZ 0's public subnet, above the planned instances. */
+    address: string;
+    /** The load balancer's DNS name (what the site's DNS points at). */
+    dnsName: string;
+    idleTimeoutSeconds: number;
+    listeners: AlbListener[];
+    targetGroup: { name: string; port: number; healthCheck: AlbHealthCheck; targets: AlbTarget[] };
+}
+
+/** ELBv2's defaults for an HTTP target group's health check (CreateTargetGroup), for what the program leaves unset. */
+const AWS_HEALTH_CHECK_DEFAULTS = { path: "/", matcher: "200", interval: 30, timeout: 5, healthyThreshold: 5, unhealthyThreshold: 2 };
+
+/**
+ * The ALB stand-in for a captured run, or undefined when the program creates no load balancer
+ * (one front end on an Elastic IP). The listeners, the target group's health check and its
+ * targets come from the resources the program registered; a target's address is the planned
+ * private IP of the instance its attachment names.
+ */
+export function albStandinOf(run: OfflineRun, spec: StackSpec, hostAddresses: Record<string, string>): AlbStandin | undefined {
+    const of = (type: string) => run.resources.filter((r) => r.type === type);
+    const lbs = of(LB_TYPE);
+    if (lbs.length === 0) return undefined;
+    const groups = of(TARGET_GROUP_TYPE);
+    if (lbs.length > 1 || groups.length !== 1) {
+        throw new RehearsalError(`the program creates ${lbs.length} load balancer(s) and ${groups.length} target group(s); the rehearsal plays one of each`);
+    }
+    const inputsOf = (r: { inputs: unknown }) => unwrapSecrets(r.inputs) as Record<string, unknown>;
+    const stateOf = (r: { state: unknown }) => unwrapSecrets(r.state) as Record<string, unknown>;
+    const lb = { inputs: inputsOf(lbs[0]), state: stateOf(lbs[0]) };
+    const group = { name: groups[0].name, inputs: inputsOf(groups[0]), state: stateOf(groups[0]) };
+    if (group.inputs.protocol !== "HTTP")
+        throw new RehearsalError(`${group.name}: the stand-in plays HTTP target groups, not ${String(group.inputs.protocol)}`);
+    const hc = (group.inputs.healthCheck ?? {}) as Record<string, unknown>;
+    if (hc.enabled === false) throw new RehearsalError(`${group.name}: the health check is off; the stand-in plays a checked target group`);
+    if (hc.protocol !== undefined && hc.protocol !== "HTTP")
+        throw new RehearsalError(`${group.name}: the stand-in plays HTTP health checks, not ${String(hc.protocol)}`);
+    const num = (v: unknown, fallback: number) => (v === undefined ? fallback : Number(v));
+    const healthCheck: AlbHealthCheck = {
+        path: String(hc.path ?? AWS_HEALTH_CHECK_DEFAULTS.path),
+        port: hc.port === undefined || hc.port === "traffic-port" ? "traffic-port" : Number(hc.port),
+        matcher: String(hc.matcher ?? AWS_HEALTH_CHECK_DEFAULTS.matcher),
+        intervalSeconds: num(hc.interval, AWS_HEALTH_CHECK_DEFAULTS.interval),
+        timeoutSeconds: num(hc.timeout, AWS_HEALTH_CHECK_DEFAULTS.timeout),
+        healthyThreshold: num(hc.healthyThreshold, AWS_HEALTH_CHECK_DEFAULTS.healthyThreshold),
+        unhealthyThreshold: num(hc.unhealthyThreshold, AWS_HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
+    };
+    if (!/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(healthCheck.matcher)) throw new RehearsalError(`${group.name}: not an ALB matcher: ${healthCheck.matcher}`);
+    if (!/^\/[!-~]*$/.test(healthCheck.path)) throw new RehearsalError(`${group.name}: not a health check path: ${healthCheck.path}`);
+
+    const hostByAddress = new Map(Object.entries(hostAddresses).map(([host, ip]) => [ip, host]));
+    const instances = new Map(of(INSTANCE_TYPE).map((r) => [r.id, String(stateOf(r).privateIp ?? "")]));
+    const groupPort = Number(group.inputs.port);
+    const targets = of(ATTACHMENT_TYPE)
+        .map((r) => ({ name: r.name, inputs: inputsOf(r) }))
+        .filter((a) => a.inputs.targetGroupArn === group.state.arn)
+        .map((a): AlbTarget => {
+            const address = instances.get(String(a.inputs.targetId)) ?? "";
+            const host = hostByAddress.get(address);
+            if (!host) throw new RehearsalError(`${a.name}: the target ${String(a.inputs.targetId)} is not a planned instance`);
+            return { host, address, port: num(a.inputs.port, groupPort) };
+        });
+    if (!targets.length) throw new RehearsalError(`${group.name}: no target is attached`);
+
+    const listeners = of(LISTENER_TYPE).map((r): AlbListener => {
+        const inputs = inputsOf(r);
+        const protocol = inputs.protocol;
+        if (protocol !== "HTTP" && protocol !== "HTTPS")
+            throw new RehearsalError(`${r.name}: the stand-in plays HTTP and HTTPS listeners, not ${String(protocol)}`);
+        const actions = (inputs.defaultActions ?? []) as Record<string, unknown>[];
+        if (actions.length !== 1) throw new RehearsalError(`${r.name}: the stand-in plays one default action, not ${actions.length}`);
+        const action = actions[0];
+        if (action.type === "forward") {
+            if (action.targetGroupArn !== group.state.arn) throw new RehearsalError(`${r.name}: forwards to another target group`);
+            return { port: Number(inputs.port), protocol, action: { kind: "forward" } };
+        }
+        if (action.type === "redirect") {
+            const redirect = (action.redirect ?? {}) as Record<string, unknown>;
+            const to = String(redirect.protocol ?? "#{protocol}");
+            if (to !== "HTTPS" && to !== "HTTP") throw new RehearsalError(`${r.name}: the stand-in plays redirects to HTTP or HTTPS, not ${to}`);
+            return {
+                port: Number(inputs.port),
+                protocol,
+                action: {
+                    kind: "redirect",
+                    protocol: to,
+                    port: Number(redirect.port ?? inputs.port),
+                    statusCode: Number(String(redirect.statusCode).replace("HTTP_", "")),
+                },
+            };
+        }
+        throw new RehearsalError(`${r.name}: the stand-in plays forward and redirect actions, not ${String(action.type)}`);
+    });
+    if (!listeners.some((l) => l.action.kind === "forward")) throw new RehearsalError("no listener of the load balancer forwards to the front ends");
+
+    const subnet = planSubnet(spec.network.cidr, "public", 0);
+    return {
+        host: ALB_STANDIN_HOST,
+        address: intToIp(parseCidr(subnet.cidr).base + STANDIN_OFFSET),
+        dnsName: String(lb.state.dnsName ?? ""),
+        idleTimeoutSeconds: num(lb.inputs.idleTimeout, 60),
+        listeners,
+        targetGroup: { name: String(group.inputs.name ?? group.name), port: groupPort, healthCheck, targets },
+    };
+}
+
+/** The stand-in haproxy's runtime API (on its test host). */
+export const ALB_STANDIN_SOCKET = "/run/plone-aws-alb-standin.sock";
+/** Its backend: the target group. */
+export const ALB_STANDIN_BACKEND = "target_group";
+const ALB_STANDIN_CONFIG = "/etc/haproxy/plone-aws-alb-standin.cfg";
+const ALB_STANDIN_PEM = "/etc/haproxy/plone-aws-alb-standin.pem";
+
+/** The name of a target in the stand-in's target group: its address and port, as ALB's health check names it in its Host header. */
+export const albTargetName = (t: AlbTarget) => `${t.address}:${t.port}`;
+
+/**
+ * The stand-in's haproxy.cfg. Per listener a frontend (HTTPS with a self-signed certificate for
+ * the site: the ACM certificate stays in AWS); the target group a backend that checks each
+ * target as ALB does (GET path, Host <ip>:<port>, ELB's user agent, every interval, healthy after
+ * healthyThreshold successes, unhealthy after unhealthyThreshold failures, the matcher's codes)
+ * and sends each request, round robin, to a healthy one with X-Forwarded-For/-Proto/-Port. When
+ * no target is healthy, ALB fails open (every target gets requests): the same targets as backup
+ * servers without a check do that here.
+ */
+export function albStandinConfig(alb: AlbStandin, domain: string): string {
+    const hc = alb.targetGroup.healthCheck;
+    const lines = [
+        `# plone-aws rehearsal: the application load balancer ${alb.dnsName}, played by haproxy (stand-in).`,
+        "global",
+        `    stats socket ${ALB_STANDIN_SOCKET} mode 600 level admin`,
+        // A test host's processes may open 1024 files: haproxy needs two per connection.
+        "    maxconn 400",
+        "",
+        "defaults",
+        "    mode http",
+        "    timeout connect 10s",
+        `    timeout client ${alb.idleTimeoutSeconds}s`,
+        `    timeout server ${alb.idleTimeoutSeconds}s`,
+        `    timeout check ${hc.timeoutSeconds}s`,
+        "",
+    ];
+    for (const l of alb.listeners) {
+        lines.push(
+            `frontend listener_${l.protocol.toLowerCase()}_${l.port}`,
+            `    bind ${alb.address}:${l.port}${l.protocol === "HTTPS" ? ` ssl crt ${ALB_STANDIN_PEM}` : ""}`,
+        );
+        if (l.action.kind === "redirect") {
+            const { protocol, port, statusCode } = l.action;
+            const defaultPort = protocol === "HTTPS" ? 443 : 80;
+            lines.push(
+                `    http-request redirect location ${protocol.toLowerCase()}://%[req.hdr(host),field(1,:)]${port === defaultPort ? "" : `:${port}`}%[capture.req.uri] code ${statusCode}`,
+            );
+        } else {
+            lines.push(
+                "    option forwardfor",
+                `    http-request set-header X-Forwarded-Proto ${l.protocol.toLowerCase()}`,
+                `    http-request set-header X-Forwarded-Port ${l.port}`,
+                `    default_backend ${ALB_STANDIN_BACKEND}`,
+            );
+        }
+        lines.push("");
+    }
+    lines.push(
+        `backend ${ALB_STANDIN_BACKEND}`,
+        `    # target group ${alb.targetGroup.name}; the site: ${domain}`,
+        "    balance roundrobin",
+        "    option allbackups",
+        "    option httpchk",
+        `    http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host "%[srv_name]" hdr User-Agent ELB-HealthChecker/2.0`,
+        `    http-check expect status ${hc.matcher}`,
+        `    default-server inter ${hc.intervalSeconds}s rise ${hc.healthyThreshold} fall ${hc.unhealthyThreshold}`,
+        ...alb.targetGroup.targets.map(
+            (t) => `    server ${albTargetName(t)} ${t.address}:${t.port} check${hc.port === "traffic-port" ? "" : ` port ${hc.port}`}`,
+        ),
+        ...alb.targetGroup.targets.map((t) => `    server fail-open-${albTargetName(t)} ${t.address}:${t.port} backup`),
+        "",
+    );
+    return lines.join("\n");
+}
+
+/**
+ * The root script that makes a test host play the ALB: Debian's haproxy with albStandinConfig,
+ * a self-signed certificate for the site when a listener is HTTPS, checked (haproxy -c) and
+ * started. Prints the haproxy version.
+ */
+export function albStandinScript(alb: AlbStandin, domain: string): string {
+    const https = alb.listeners.some((l) => l.protocol === "HTTPS");
+    return [
+        "set -euo pipefail",
+        "export DEBIAN_FRONTEND=noninteractive",
+        "command -v haproxy >/dev/null && command -v openssl >/dev/null && command -v socat >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy openssl socat >/dev/null; }",
+        // socat: the smoke checks read the runtime API. The package starts its own haproxy with
+        // Debian's config: the stand-in runs its own instead.
+        "[ -x /etc/init.d/haproxy ] && /etc/init.d/haproxy stop >/dev/null 2>&1 || true",
+        ...(https
+            ? [
+                  `[ -s ${ALB_STANDIN_PEM} ] || { openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj ${shellQuote(`/CN=${domain}`)} -addext ${shellQuote(`subjectAltName=DNS:${domain},DNS:${alb.dnsName}`)} -keyout /tmp/alb.key -out /tmp/alb.crt 2>/dev/null && cat /tmp/alb.crt /tmp/alb.key > ${ALB_STANDIN_PEM} && rm -f /tmp/alb.key /tmp/alb.crt && chmod 600 ${ALB_STANDIN_PEM}; }`,
+              ]
+            : []),
+        `cat > ${ALB_STANDIN_CONFIG} <<'EOF'\n${albStandinConfig(alb, domain)}EOF`,
+        `haproxy -q -c -f ${ALB_STANDIN_CONFIG}`,
+        `[ -s /run/plone-aws-alb-standin.pid ] && kill "$(cat /run/plone-aws-alb-standin.pid)" 2>/dev/null || true`,
+        `haproxy -D -p /run/plone-aws-alb-standin.pid -f ${ALB_STANDIN_CONFIG}`,
+        "haproxy -v | awk 'NR == 1 {print \"haproxy \" $3}'",
     ].join("\n");
 }

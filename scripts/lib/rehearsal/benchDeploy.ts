@@ -1,7 +1,8 @@
 // Load through the front door of a rehearsed stack while something happens to it (a restart, a
 // deploy, a rollback): wrk from the run's VPC namespace, its threads spread over the front ends
-// (the ALB does not exist here), every request one varnish passes to the Zope clients (Plone's
-// login cookie), bounded in time. bench:deploy (scripts/bench-deploy.ts) compares the rolling
+// or the load balancer, every request one varnish passes to the Zope clients (Plone's
+// login cookie), bounded in time. wrk sends it where visitors go: through the application load
+// balancer's stand-in when the stack has one, else to each front end (its Elastic IP). bench:deploy (scripts/bench-deploy.ts) compares the rolling
 // restart of every client in the stack's restart waves (plone.maxUnavailable) with the same
 // restart one client at a time, and with the naive restart of all of them at once; the rehearsal
 // tests use the same load to prove that deploys and rollbacks drop no request.
@@ -10,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_FRONTEND_LAYOUT } from "../../../components/render/frontend/layout";
 import type { Rehearsal } from ".";
-import { frontDoorSettles, PASS_COOKIE } from "./smokeChecks";
+import { albTargetsHealthy, frontDoorSettles, PASS_COOKIE } from "./smokeChecks";
 import type { StackSpec } from "../../../components/config/spec";
 import { buildTopology } from "../../../components/topology";
 import { planOps, type OpsOptions } from "../ops/commands";
@@ -129,13 +130,17 @@ export async function underLoad<T>(
     action: () => Promise<T>,
     options: LoadOptions = {},
 ): Promise<{ load: LoadResult; actionSeconds: number; value: T }> {
-    const frontends = rehearsal.frontendHosts.map((h) => rehearsal.addresses[h]);
-    if (!frontends.length) throw new BenchError("the stack has no front end to send load to");
-    const port = DEFAULT_FRONTEND_LAYOUT.ports.http;
+    const alb = rehearsal.alb;
+    const forward = alb?.listeners.find((l) => l.action.kind === "forward");
+    // Through the load balancer (its forwarding listener) when there is one, else to each front end.
+    const targets = alb ? [alb.address] : rehearsal.frontendHosts.map((h) => rehearsal.addresses[h]);
+    if (!targets.length) throw new BenchError("the stack has no front end to send load to");
+    const port = forward?.port ?? DEFAULT_FRONTEND_LAYOUT.ports.http;
+    const scheme = forward?.protocol === "HTTPS" ? "https" : "http";
     const scriptFile = path.join(rehearsal.hosts.runDir, "logs", "bench.lua");
-    fs.writeFileSync(scriptFile, wrkScript(frontends, port));
-    // One thread per front end (at least two): thread i loads front end i mod n.
-    const threads = Math.max(2, frontends.length);
+    fs.writeFileSync(scriptFile, wrkScript(targets, port));
+    // One thread per target (at least two): thread i loads target i mod n.
+    const threads = Math.max(2, targets.length);
     const connections = Math.max(threads, options.connections ?? 16);
     const maxSeconds = options.maxSeconds ?? 600;
     const argv = [
@@ -155,7 +160,7 @@ export async function underLoad<T>(
         `Host: ${rehearsal.spec.frontend.domain}`,
         "-H",
         `Cookie: ${PASS_COOKIE}`,
-        `http://${frontends[0]}:${port}${options.path ?? "/bench"}`,
+        `${scheme}://${targets[0]}:${port}${options.path ?? "/bench"}`,
     ];
     const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -180,9 +185,10 @@ export async function underLoad<T>(
     return { load: parseWrkOutput(stdout), actionSeconds, value };
 }
 
-/** Waits until every front end is healthy with every client UP (between two measurements). */
+/** Waits until every front end is healthy with every client UP, and healthy in the load balancer (between two measurements). */
 export async function settle(rehearsal: Rehearsal): Promise<void> {
     await frontDoorSettles.run(rehearsal.smokeContext());
+    if (rehearsal.alb) await albTargetsHealthy(rehearsal.smokeContext(), rehearsal.alb);
 }
 
 export interface BenchRow {

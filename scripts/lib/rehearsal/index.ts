@@ -21,7 +21,7 @@ import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
 import { RehearsalApp, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "./stack";
-import { RdsStandin, rdsStandinOf, rdsStandinScript } from "./awsStandins";
+import { AlbStandin, albStandinOf, albStandinScript, RdsStandin, rdsStandinOf, rdsStandinScript } from "./awsStandins";
 import { planMismatches, plannedSteps } from "./planMatch";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
@@ -49,7 +49,7 @@ export const WHAT_IS_REAL = [
     "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app.",
     "Everything else is real: the scripts pulumi up sends over SSH, apt, git, releases, supervisor, haproxy, varnish,",
     "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices. What AWS itself",
-    "provides (RDS) is played by a stand-in test host, named below.",
+    "provides (RDS, the application load balancer) is played by stand-in test hosts, named below.",
 ].join("\n");
 
 export interface RehearsalStartOptions extends StackSelection {
@@ -88,6 +88,10 @@ export class Rehearsal {
     readonly addresses: Record<string, string>;
     /** The RDS instance of the plan, played by a PostgreSQL test host (none without RDS). */
     rds?: RdsStandin;
+    /** The application load balancer of the plan, played by haproxy on a test host (none with an Elastic IP). */
+    alb?: AlbStandin;
+    /** What plays each stand-in (e.g. "haproxy 2.6.12"), once startHosts() has set it up. */
+    private standinVersions: { rds?: string; alb?: string } = {};
     private app: RehearsalApp;
     private readonly deployKey: string;
 
@@ -184,6 +188,7 @@ export class Rehearsal {
         }
         this.steps = steps;
         this.rds = rdsStandinOf(this.program, this.spec);
+        this.alb = albStandinOf(this.program, this.spec, this.addresses);
     }
 
     /** Starts a test host for every planned instance, with its EBS volumes. */
@@ -196,24 +201,49 @@ export class Rehearsal {
                 volumes: (volumes[name] ?? []).map(({ volumeId, sizeGiB }) => ({ volumeId, sizeGiB })),
             })),
             ...(this.rds ? [{ name: this.rds.host, address: this.rds.address, dnsNames: [this.rds.endpoint] }] : []),
+            ...(this.alb ? [{ name: this.alb.host, address: this.alb.address, dnsNames: [this.alb.dnsName] }] : []),
         ]);
         for (const h of started) {
             const vols = h.volumes.map((v) => `${v.device}=${v.volumeId} (${v.sizeGiB} GiB, ${v.loop})`).join(", ");
             this.print(`[${h.name}] test host ${h.address} (${h.hostname}) up in ${seconds(h.startSeconds)}${vols ? `; EBS volumes ${vols}` : ""}`);
         }
-        if (this.rds) {
-            const t = Date.now();
-            const version = (await this.root(this.rds.host, rdsStandinScript(this.rds, this.spec.network.cidr), 600_000)).trim().split("\n").pop();
-            this.print(
-                `[stand-in] RDS ${this.rds.endpoint}:${this.rds.port} is played by ${version} on test host ${this.rds.host} (${this.rds.address}), ` +
-                    `database ${this.rds.dbName}, master user ${this.rds.username} with the password the program sets (${seconds((Date.now() - t) / 1000)})`,
-            );
-        }
+        const lastLine = (out: string) => out.trim().split("\n").pop() ?? "";
+        await Promise.all([
+            (async () => {
+                if (!this.rds) return;
+                const t = Date.now();
+                this.standinVersions.rds = lastLine(await this.root(this.rds.host, rdsStandinScript(this.rds, this.spec.network.cidr), 600_000));
+                this.print(
+                    `[stand-in] RDS ${this.rds.endpoint}:${this.rds.port} is played by ${this.standinVersions.rds} on test host ${this.rds.host} (${this.rds.address}), ` +
+                        `database ${this.rds.dbName}, master user ${this.rds.username} with the password the program sets (${seconds((Date.now() - t) / 1000)})`,
+                );
+            })(),
+            (async () => {
+                if (!this.alb) return;
+                const t = Date.now();
+                this.standinVersions.alb = lastLine(await this.root(this.alb.host, albStandinScript(this.alb, this.spec.frontend.domain), 600_000));
+                const hc = this.alb.targetGroup.healthCheck;
+                this.print(
+                    `[stand-in] the application load balancer ${this.alb.dnsName} is played by ${this.standinVersions.alb} on test host ${this.alb.host} (${this.alb.address}): ` +
+                        `listeners ${this.alb.listeners.map((l) => `${l.protocol} ${l.port} (${l.action.kind === "forward" ? "forward" : `redirect to ${l.action.protocol} ${l.action.port}`})`).join(", ")}; ` +
+                        `target group ${this.alb.targetGroup.name} (${this.alb.targetGroup.targets.map((x) => `${x.host} ${x.address}:${x.port}`).join(", ")}) checked as ALB does: ` +
+                        `GET ${hc.path} every ${hc.intervalSeconds}s (timeout ${hc.timeoutSeconds}s), healthy after ${hc.healthyThreshold}, unhealthy after ${hc.unhealthyThreshold}, matcher ${hc.matcher} ` +
+                        `(${seconds((Date.now() - t) / 1000)})`,
+                );
+            })(),
+        ]);
     }
 
     /** The AWS parts this rehearsal plays with local stand-ins, one line each. */
     get standins(): string[] {
-        return [...(this.rds ? [`RDS endpoint ${this.rds.endpoint}:${this.rds.port}: PostgreSQL on test host ${this.rds.host} (${this.rds.address})`] : [])];
+        return [
+            ...(this.rds ? [`RDS endpoint ${this.rds.endpoint}:${this.rds.port}: PostgreSQL on test host ${this.rds.host} (${this.rds.address})`] : []),
+            ...(this.alb
+                ? [
+                      `application load balancer ${this.alb.dnsName}: played by ${this.standinVersions.alb ?? "haproxy"} on test host ${this.alb.host} (${this.alb.address}) (stand-in)`,
+                  ]
+                : []),
+        ];
     }
 
     /** Runs every step of the current plan, as a `pulumi up` that creates or replaces them all. */
@@ -236,6 +266,7 @@ export class Rehearsal {
             addresses: this.addresses,
             steps: this.steps,
             standins: this.rds ? { [this.rds.endpoint]: `RDS, played by ${this.rds.host}` } : {},
+            alb: this.alb,
         };
     }
 

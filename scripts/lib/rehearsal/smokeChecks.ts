@@ -1,7 +1,8 @@
 // Smoke checks: what the rehearsal asserts once every provisioning command has run. Each check
 // gets the stack, the captured program run and the live test hosts; it throws (or rejects) to
 // fail, and may return a one-line detail for the summary. Every request goes from the run's VPC
-// namespace to a test host (the ALB does not exist here: each front end is asked in turn).
+// namespace to a test host: each front end in turn, and, where the stack has an application load
+// balancer, its stand-in (awsStandins.ts) as visitors reach the site.
 import * as crypto from "crypto";
 import type { StackSpec } from "../../../components/config/spec";
 import { blobStorageDir } from "../../../components/topology";
@@ -11,6 +12,7 @@ import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../../components
 import type { OfflineRun } from "../offline/run";
 import type { RehearsalStep } from "./runner";
 import { ebsByIdName, TestHostRun } from "./testHosts";
+import { ALB_STANDIN_BACKEND, ALB_STANDIN_SOCKET, AlbStandin, albTargetName } from "./awsStandins";
 import { blobSharingProblems, expectedServices, parseWiringReport, WiringReport, wiringProblems } from "./wiring";
 
 export interface SmokeContext {
@@ -22,6 +24,8 @@ export interface SmokeContext {
     steps: RehearsalStep[];
     /** The names of what AWS stand-ins play (an RDS endpoint), with what to call them in a failure. */
     standins?: Record<string, string>;
+    /** The application load balancer's stand-in (none when the front end has an Elastic IP). */
+    alb?: AlbStandin;
 }
 
 export interface SmokeCheck {
@@ -92,13 +96,16 @@ export async function frontDoorGet(
     address: string,
     spec: StackSpec,
     urlPath: string,
-    options: { cookie?: string; port?: number } = {},
+    options: { cookie?: string; port?: number; https?: boolean } = {},
 ): Promise<HttpAnswer> {
-    const url = `http://${address}:${options.port ?? DEFAULT_FRONTEND_LAYOUT.ports.http}${urlPath}`;
-    const r = await hosts.inVpc(
-        ["curl", "-sS", "-i", "-m", "20", "-H", `Host: ${spec.frontend.domain}`, ...(options.cookie ? ["-H", `Cookie: ${options.cookie}`] : []), url],
-        { timeoutMs: 30_000 },
-    );
+    const port = options.port ?? DEFAULT_FRONTEND_LAYOUT.ports.http;
+    // HTTPS (the ALB stand-in's listener): the site's name resolved to the address, so that SNI and
+    // Host are the site's; its certificate is the stand-in's own, self-signed.
+    const url = options.https ? `https://${spec.frontend.domain}:${port}${urlPath}` : `http://${address}:${port}${urlPath}`;
+    const target = options.https ? ["-k", "--resolve", `${spec.frontend.domain}:${port}:${address}`] : ["-H", `Host: ${spec.frontend.domain}`];
+    const r = await hosts.inVpc(["curl", "-sS", "-i", "-m", "20", ...target, ...(options.cookie ? ["-H", `Cookie: ${options.cookie}`] : []), url], {
+        timeoutMs: 30_000,
+    });
     if (r.status !== 0) throw new SmokeFailure(`GET ${url}: curl exit ${r.status}: ${r.stderr.trim()}`);
     return parseCurlOutput(r.stdout);
 }
@@ -124,20 +131,53 @@ function hostOfHostname(hosts: TestHostRun, hostname: string): string | undefine
 
 const unique = () => `/smoke-${crypto.randomBytes(4).toString("hex")}`;
 
-/** The state haproxy gives each server of the Zope clients' backend on a front end (show stat). */
-export async function haproxyServerStates(hosts: TestHostRun, frontend: string): Promise<Record<string, string>> {
-    const stat = await hosts.ssh(frontend, `echo "show stat" | socat -t 5 stdio unix-connect:${DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket}`, {
-        user: "root",
-        timeoutMs: 20_000,
-    });
-    if (stat.status !== 0) throw new SmokeFailure(`${frontend}: haproxy's runtime API: ${stat.stderr.trim()}`);
+/** The rows of a haproxy's `show stat` (its runtime API on a test host) for one backend's servers: name -> fields. */
+async function haproxyServerStats(hosts: TestHostRun, host: string, socket: string, backend: string): Promise<Record<string, string[]>> {
+    const stat = await hosts.ssh(host, `echo "show stat" | socat -t 5 stdio unix-connect:${socket}`, { user: "root", timeoutMs: 20_000 });
+    if (stat.status !== 0) throw new SmokeFailure(`${host}: haproxy's runtime API: ${stat.stderr.trim()}`);
     return Object.fromEntries(
         stat.stdout
             .split("\n")
-            .filter((l) => l.startsWith(`${HAPROXY_BACKEND},`) && !/^[^,]*,(BACKEND|FRONTEND),/.test(l))
+            .filter((l) => l.startsWith(`${backend},`) && !/^[^,]*,(BACKEND|FRONTEND),/.test(l))
             .map((l) => l.split(","))
-            .map((f) => [f[1], f[17]]),
+            .map((f) => [f[1], f]),
     );
+}
+
+/** The state haproxy gives each server of the Zope clients' backend on a front end (show stat). */
+export async function haproxyServerStates(hosts: TestHostRun, frontend: string): Promise<Record<string, string>> {
+    const stats = await haproxyServerStats(hosts, frontend, DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket, HAPROXY_BACKEND);
+    return Object.fromEntries(Object.entries(stats).map(([name, f]) => [name, f[17]]));
+}
+
+/** Each target of the ALB stand-in's target group: its health (UP: healthy) and the requests it was sent (show stat's status and stot). */
+async function albTargetStats(ctx: SmokeContext, alb: AlbStandin): Promise<Record<string, { host: string; status: string; requests: number }>> {
+    const stats = await haproxyServerStats(ctx.hosts, alb.host, ALB_STANDIN_SOCKET, ALB_STANDIN_BACKEND);
+    return Object.fromEntries(
+        alb.targetGroup.targets.map((t) => {
+            const f = stats[albTargetName(t)];
+            return [t.host, { host: t.host, status: f?.[17] ?? "missing", requests: Number(f?.[7] ?? 0) }];
+        }),
+    );
+}
+
+/**
+ * Waits until the ALB stand-in has every target healthy: after a first deploy, its health check
+ * needs healthyThreshold good answers in a row, one every interval, once the front end answers.
+ * Returns the seconds it took; throws naming the unhealthy targets after the longest that takes.
+ */
+export async function albTargetsHealthy(ctx: SmokeContext, alb: AlbStandin): Promise<number> {
+    const hc = alb.targetGroup.healthCheck;
+    const bound = SETTLE_SECONDS + hc.intervalSeconds * (hc.healthyThreshold + 1) + hc.timeoutSeconds;
+    const started = Date.now();
+    for (;;) {
+        const unhealthy = Object.values(await albTargetStats(ctx, alb)).filter((t) => t.status !== "UP");
+        if (!unhealthy.length) return (Date.now() - started) / 1000;
+        if (Date.now() - started > bound * 1000) {
+            throw new SmokeFailure(`after ${bound}s the application load balancer (stand-in) has ${unhealthy.map((t) => `${t.host} ${t.status}`).join(", ")}`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
 }
 
 /** Seconds the front ends may take to see the clients started by the activate step (see frontDoorSettles). */
@@ -236,6 +276,54 @@ export const everyClientThroughHaproxy: SmokeCheck = {
             if (missing.length) throw new SmokeFailure(`${fe}: no answer from ${missing.join(", ")} (answered: ${[...seen].join(", ")})`);
         }
         return `${expected.size} clients (${[...expected].join(", ")}) through ${frontends(ctx.spec).join(", ")}`;
+    },
+};
+
+/**
+ * The application load balancer (its stand-in) has every front end healthy by the target group's
+ * own health check, and serves the site through each: a listener that redirects answers with its
+ * redirect, the forwarding listener passes a page to a front end with X-Forwarded-Proto (nginx
+ * then asks Zope for the site under that scheme), and every target gets requests.
+ */
+export const loadBalancerServesTheSite: SmokeCheck = {
+    name: "the application load balancer has every front end healthy and serves the site through each",
+    async run(ctx) {
+        const alb = ctx.alb;
+        if (!alb) return "no load balancer: the front end has an Elastic IP";
+        const waited = await albTargetsHealthy(ctx, alb);
+        const forward = alb.listeners.find((l) => l.action.kind === "forward")!;
+        const https = forward.protocol === "HTTPS";
+        const said: string[] = [];
+        for (const l of alb.listeners) {
+            if (l.action.kind !== "redirect") continue;
+            const path = `${unique()}/page?x=1`;
+            const a = await frontDoorGet(ctx.hosts, alb.address, ctx.spec, path, { port: l.port, https: l.protocol === "HTTPS" });
+            const port = l.action.port === (l.action.protocol === "HTTPS" ? 443 : 80) ? "" : `:${l.action.port}`;
+            const location = `${l.action.protocol.toLowerCase()}://${ctx.spec.frontend.domain}${port}${path}`;
+            if (a.status !== l.action.statusCode || a.headers.location !== location) {
+                throw new SmokeFailure(`${l.protocol} ${l.port}: ${a.status} to ${a.headers.location ?? "nowhere"}, not ${l.action.statusCode} to ${location}`);
+            }
+            said.push(`${l.protocol} ${l.port} redirects (${a.status})`);
+        }
+        const before = await albTargetStats(ctx, alb);
+        const targets = alb.targetGroup.targets;
+        const scheme = https ? "https" : "http";
+        for (let i = 0; i < 4 * targets.length; i++) {
+            const a = await frontDoorGet(ctx.hosts, alb.address, ctx.spec, `${unique()}/front-page`, { port: forward.port, https, cookie: PASS_COOKIE });
+            if (a.status !== 200 || !standinOf(a))
+                throw new SmokeFailure(`${forward.protocol} ${forward.port}: ${a.status} without X-Standin: ${a.body.slice(0, 200)}`);
+            const vhost = `/VirtualHostBase/${scheme}/${ctx.spec.frontend.domain}:${forward.port}/${ctx.spec.plone.siteId}/VirtualHostRoot/`;
+            if (!a.body.includes(vhost)) throw new SmokeFailure(`through the load balancer, the client was not asked for ${vhost}: ${a.body.trim()}`);
+        }
+        const after = await albTargetStats(ctx, alb);
+        const idle = targets.filter((t) => after[t.host].requests <= before[t.host].requests).map((t) => t.host);
+        if (idle.length) throw new SmokeFailure(`the load balancer sent no request to ${idle.join(", ")}`);
+        const hc = alb.targetGroup.healthCheck;
+        said.push(`${forward.protocol} ${forward.port} serves the site (${scheme}) through ${targets.map((t) => t.host).join(", ")}`);
+        return (
+            `${alb.host} ${alb.address} (stand-in): ${targets.map((t) => t.host).join(", ")} healthy by GET ${hc.path} every ${hc.intervalSeconds}s ` +
+            `(${hc.healthyThreshold} to enter, ${hc.unhealthyThreshold} to leave, ${hc.matcher}) ${waited.toFixed(1)}s after the front ends; ${said.join("; ")}`
+        );
     },
 };
 
@@ -346,6 +434,7 @@ export const SMOKE_CHECKS: SmokeCheck[] = [
     hostsAnswerAtTheirAddresses,
     volumesMountedByUuid,
     frontDoorSettles,
+    loadBalancerServesTheSite,
     pageThroughFrontDoor,
     secondGetIsCacheHit,
     everyClientThroughHaproxy,
