@@ -52,9 +52,14 @@ export interface MailSpec extends Omit<MailConfig, "domain" | "relay" | "require
     requireTlsDelivery: boolean;
 }
 
+/** The domain SES verifies and signs for: mail.domain, or the sender address's domain. */
+export function mailDomainOf(mail: Pick<MailConfig, "domain" | "senderAddress">): string {
+    return mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
+}
+
 /** mail with its defaults resolved. */
 export function toMailSpec(mail: MailConfig, ctx: { region: string; tier: Tier }): MailSpec {
-    const domain = mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
+    const domain = mailDomainOf(mail);
     const tls = mail.relay.tls ?? (IMPLICIT_TLS_PORTS.includes(mail.relay.port) ? "implicit" : "starttls");
     return {
         ...mail,
