@@ -28,21 +28,25 @@ function sesDomainIssues(mail: NonNullable<ParsedSections["mail"]>): { key: stri
             },
         ];
     }
-    const issues: { key: string; message: string }[] = [];
     if (DKIM_RECORD_PREFIX + domain.length > DNS_NAME_MAX) {
-        issues.push({
-            key: domainKey,
-            message: `SES's DKIM records <token>._domainkey.${domain} would be ${DKIM_RECORD_PREFIX + domain.length} characters, and a DNS name has at most ${DNS_NAME_MAX}: the domain SES signs for may have at most ${DNS_NAME_MAX - DKIM_RECORD_PREFIX} (it has ${domain.length})`,
-        });
+        return [
+            {
+                key: domainKey,
+                message: `SES's DKIM records <token>._domainkey.${domain} would be ${DKIM_RECORD_PREFIX + domain.length} characters, and a DNS name has at most ${DNS_NAME_MAX}: the domain SES signs for may have at most ${DNS_NAME_MAX - DKIM_RECORD_PREFIX} (it has ${domain.length})`,
+            },
+        ];
     }
+    // With a domain that fits DKIM's records, only a long subdomain makes the MAIL FROM domain too long.
     const mailFrom = `${mail.mailFromSubdomain}.${domain}`;
     if (mailFrom.length > DNS_NAME_MAX) {
-        issues.push({
-            key: "mailFromSubdomain",
-            message: `the MAIL FROM domain ${mailFrom} would be ${mailFrom.length} characters, and a DNS name has at most ${DNS_NAME_MAX}: use a shorter mailFromSubdomain or domain`,
-        });
+        return [
+            {
+                key: "mailFromSubdomain",
+                message: `the MAIL FROM domain ${mailFrom} would be ${mailFrom.length} characters, and a DNS name has at most ${DNS_NAME_MAX}: use a shorter mailFromSubdomain or domain`,
+            },
+        ];
     }
-    return issues;
+    return [];
 }
 
 /** True when `address`'s domain is `domain` or one of its subdomains (SES: a verified domain covers its subdomains). */
