@@ -2,7 +2,7 @@
 // in the domain SES signs for, SES takes TLS only, a production stack never relays in clear, and the
 // domains SES gets (the identity, its DKIM records, the MAIL FROM domain) are DNS names that fit.
 // crossFieldIssues (rules.ts) runs them with the others.
-import { mailDomainOf, type ParsedSections } from "./spec";
+import { mailDomainOf, mailFromDomainOf, type ParsedSections } from "./spec";
 import type { SecretKey } from "./schema";
 import { ConfigIssue, keyPath, setSecretCommand } from "./issues";
 import { dnsName } from "./kinds";
@@ -15,7 +15,7 @@ const DOMAIN_NAME = dnsName();
 
 /**
  * Why SES cannot verify `domain` as the stack's identity, with `mailFromSubdomain` as its MAIL FROM
- * domain: a name that is no DNS name, or records longer than DNS allows. Keyed by the mail key to change.
+ * domain: a name that is no DNS name, or records longer than DNS allows; each on the mail key to change.
  */
 function sesDomainIssues(mail: NonNullable<ParsedSections["mail"]>): { key: string; message: string }[] {
     const domain = mailDomainOf(mail);
@@ -37,7 +37,7 @@ function sesDomainIssues(mail: NonNullable<ParsedSections["mail"]>): { key: stri
         ];
     }
     // With a domain that fits DKIM's records, only a long subdomain makes the MAIL FROM domain too long.
-    const mailFrom = `${mail.mailFromSubdomain}.${domain}`;
+    const mailFrom = mailFromDomainOf(mail, domain);
     if (mailFrom.length > DNS_NAME_MAX) {
         return [
             {

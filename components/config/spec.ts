@@ -57,6 +57,11 @@ export function mailDomainOf(mail: Pick<MailConfig, "domain" | "senderAddress">)
     return mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
 }
 
+/** The MAIL FROM (bounce) domain: <mailFromSubdomain>.<domain>. */
+export function mailFromDomainOf(mail: Pick<MailConfig, "mailFromSubdomain">, domain: string): string {
+    return `${mail.mailFromSubdomain}.${domain}`;
+}
+
 /** mail with its defaults resolved. */
 export function toMailSpec(mail: MailConfig, ctx: { region: string; tier: Tier }): MailSpec {
     const domain = mailDomainOf(mail);
@@ -64,7 +69,7 @@ export function toMailSpec(mail: MailConfig, ctx: { region: string; tier: Tier }
     return {
         ...mail,
         domain,
-        mailFromDomain: `${mail.mailFromSubdomain}.${domain}`,
+        mailFromDomain: mailFromDomainOf(mail, domain),
         relay: { ...mail.relay, host: mail.relay.host ?? sesSmtpEndpoint(ctx.region), tls },
         requireTlsDelivery: mail.requireTlsDelivery ?? ctx.tier === "production",
     };
