@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailSpec } from "../config/spec";
+import { sesResourceNames } from "../config/awsRules";
 import { resourceTags } from "./tags";
 import { COMPONENT_TYPES } from "./typeTokens";
 
@@ -85,12 +86,13 @@ export class Mail extends pulumi.ComponentResource {
         const s = args.settings;
         const tags = resourceTags(args.stackName, name, "plone_instances");
         const child = { parent: this };
-        const base = `plone-aws-${args.stackPrefix}`;
+        // Fixed names: the configuration refuses a stack name that makes them too long (config/awsRules.ts).
+        const names = sesResourceNames(args.stackPrefix);
 
         this.configurationSet = new aws.sesv2.ConfigurationSet(
             `${name}-configuration-set`,
             {
-                configurationSetName: base,
+                configurationSetName: names.configurationSet,
                 deliveryOptions: { tlsPolicy: s.requireTlsDelivery ? "REQUIRE" : "OPTIONAL" },
                 reputationOptions: { reputationMetricsEnabled: true },
                 sendingOptions: { sendingEnabled: true },
@@ -117,7 +119,7 @@ export class Mail extends pulumi.ComponentResource {
             child,
         );
 
-        this.smtpUser = new aws.iam.User(`${name}-smtp-user`, { name: `${base}-ses-smtp`, path: "/plone-aws/", tags }, child);
+        this.smtpUser = new aws.iam.User(`${name}-smtp-user`, { name: names.smtpUser, path: "/plone-aws/", tags }, child);
         const sesArn = (resource: pulumi.Input<string>) => pulumi.interpolate`arn:aws:ses:${args.region}:${args.accountId}:${resource}`;
         new aws.iam.UserPolicy(
             `${name}-smtp-send`,

@@ -1,7 +1,9 @@
 // What only a real deployment refuses: the example values of the stack files (key, certificate,
 // documentation address ranges) and secret values RDS rejects. What AWS refuses of the topology
-// (load balancer AZs, security groups per interface, pinned AZs) is in topology/checks.ts.
-import type { StackSpec } from "./spec";
+// (load balancer AZs, security groups per interface, pinned AZs) is in topology/checks.ts. And the
+// names the stack gives AWS resources after its own name, where a long stack name would make them
+// longer than AWS allows: the configuration refuses the stack rather than shorten them.
+import { resourcePrefixOf, type ParsedSections, type StackSpec } from "./spec";
 import { ConfigIssue, keyPath } from "./issues";
 import { publicKeyProblem } from "./sshKeys";
 import { parseCidr } from "../topology/addressing";
@@ -74,4 +76,39 @@ export function rdsMasterPasswordProblem(password: string): string | undefined {
     ]
         .filter(Boolean)
         .join("; ");
+}
+
+/** The names of a stack's SES resources (components/aws/mail.ts registers them; both are fixed names, not auto-names). */
+export function sesResourceNames(resourcePrefix: string): { configurationSet: string; smtpUser: string } {
+    const base = `plone-aws-${resourcePrefix}`;
+    return { configurationSet: base, smtpUser: `${base}-ses-smtp` };
+}
+
+/**
+ * Longest names AWS takes (the offline check's api-constraints.json and providerRules.ts hold the
+ * same limits; test/unit/config-aws-rules.spec.ts compares them): IAM CreateUser UserName, and SES
+ * CreateConfigurationSet ConfigurationSetName (the SES API reference; the model gives no limit).
+ */
+export const AWS_NAME_LIMITS = { iamUserName: 64, sesConfigurationSetName: 64 } as const;
+
+/**
+ * Names the stack derives from its own name that would be longer than AWS allows, reported on the
+ * key that creates the resource. Pulumi's stack name is no key: the way out is a shorter stack name.
+ */
+export function stackNameIssues(s: Partial<ParsedSections>, ctx: { stackName: string }): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const prefix = resourcePrefixOf(ctx.stackName);
+    const tooLong = (key: PropertyKey[], what: string, name: string, max: number, api: string) => {
+        if (name.length <= max) return;
+        issues.push({
+            path: keyPath(key),
+            message: `${what} is named ${name} after the stack ${ctx.stackName}: ${name.length} characters, and ${api} allows ${max}. Use a stack name whose resource prefix ("${prefix}": lower case, '-' for other characters) has at most ${prefix.length - (name.length - max)} characters`,
+        });
+    };
+    if (s.mail?.ses) {
+        const names = sesResourceNames(prefix);
+        tooLong(["mail"], "the SES configuration set", names.configurationSet, AWS_NAME_LIMITS.sesConfigurationSetName, "SES (CreateConfigurationSet)");
+        tooLong(["mail"], "the SES SMTP user", names.smtpUser, AWS_NAME_LIMITS.iamUserName, "IAM (CreateUser)");
+    }
+    return issues;
 }

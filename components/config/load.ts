@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AWS_REGIONS } from "./kinds";
 import { SECRET_KEYS, SECTION_SCHEMAS, STRING_SECTIONS, SectionName } from "./schema";
 import { crossFieldIssues } from "./rules";
+import { stackNameIssues } from "./awsRules";
 import { ConfigIssue, keyPath, NAMESPACE } from "./issues";
 import { environmentSecretIssues, readSecrets } from "./secrets";
 import { APP_SECRETS_KEY } from "./secretNames";
@@ -172,6 +173,7 @@ export function parseConfig(raw: Record<string, string>, ctx: { stackName: strin
 
     const cross = crossFieldIssues(sections as Partial<ParsedSections>, { secrets, region });
     errors.push(...cross.errors);
+    errors.push(...stackNameIssues(sections as Partial<ParsedSections>, ctx));
     warnings.push(...cross.warnings);
     if (errors.length > 0) return { errors: dedupe(errors), warnings };
 

@@ -53,14 +53,24 @@ export interface MailSpec extends Omit<MailConfig, "domain" | "relay" | "require
     requireTlsDelivery: boolean;
 }
 
+/** The domain SES verifies and signs for: mail.domain, or the sender address's domain. */
+export function mailDomainOf(mail: Pick<MailConfig, "domain" | "senderAddress">): string {
+    return mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
+}
+
+/** The MAIL FROM (bounce) domain: <mailFromSubdomain>.<domain>. */
+export function mailFromDomainOf(mail: Pick<MailConfig, "mailFromSubdomain">, domain: string): string {
+    return `${mail.mailFromSubdomain}.${domain}`;
+}
+
 /** mail with its defaults resolved. */
 export function toMailSpec(mail: MailConfig, ctx: { region: string; tier: Tier }): MailSpec {
-    const domain = mail.domain ?? mail.senderAddress.split("@")[1].toLowerCase();
+    const domain = mailDomainOf(mail);
     const tls = mail.relay.tls ?? (IMPLICIT_TLS_PORTS.includes(mail.relay.port) ? "implicit" : "starttls");
     return {
         ...mail,
         domain,
-        mailFromDomain: `${mail.mailFromSubdomain}.${domain}`,
+        mailFromDomain: mailFromDomainOf(mail, domain),
         relay: { ...mail.relay, host: mail.relay.host ?? sesSmtpEndpoint(ctx.region), tls },
         requireTlsDelivery: mail.requireTlsDelivery ?? ctx.tier === "production",
     };

@@ -157,11 +157,13 @@ export function fullStacks(): FullStack[] {
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
         // A development stack may send every mail to a sandbox address (production refuses it).
+        // Its own bounce subdomain and relay host (SES still set up: a warning, not an error).
         "plone-aws:mail": {
             senderAddress: "noreply@mail.dev.example.org",
             senderName: "Dev site",
             domain: "dev.example.org",
-            mailFromSubdomain: "bounces",
+            mailFromSubdomain: "bounce-dev",
+            relay: { host: "smtp.dev.example.org" },
             redirectTo: "qa@example.org",
         },
     }) as Record<string, unknown>;
@@ -188,7 +190,7 @@ export function fullStacks(): FullStack[] {
             backupWindow: "02:00-03:00",
             maintenanceWindow: "sun:03:30-sun:04:30",
             backupReplication: { kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/2222-3333" },
-            dump: { schedule: "15 20 * * *", keepDays: 30 },
+            dump: { schedule: "30 19 * * *" },
         }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
         // An Auto Scaling group of app hosts with every key set.

@@ -8,7 +8,7 @@ import { loadStack } from "../../scripts/lib/offline/loadStack";
 import { parseStackText } from "../../scripts/lib/offline/stackFile";
 import { validateStack } from "../../scripts/lib/offline/loadStack";
 import { checkAwsConstraints, formatAwsIssues, siblingStacks } from "../../scripts/lib/awsCheck";
-import { elasticIpsOf } from "../../scripts/lib/awsCheck/quotas";
+import { elasticIpsOf, policySize } from "../../scripts/lib/awsCheck/quotas";
 import type { StackSpec } from "../../components/config/spec";
 import { REPO } from "../helpers/stacks";
 import { STORAGE_VARIANT_CONFIGS } from "../helpers/storageVariants";
@@ -90,6 +90,35 @@ describe("the offline check against AWS's and the provider's constraints", funct
         });
     });
 
+    describe("the mail's names for a long stack name", () => {
+        /** A stack name of `n` characters (its own resource prefix). */
+        const stackOf = (n: number) => `production-${"x".repeat(n - 11)}`;
+
+        it("passes the longest stack name prod's IAM role auto-names allow, with its SES names", async () => {
+            // 31: <prefix>-backups-replication-role plus Pulumi's 8 is IAM's 64 for a role; one more is refused.
+            const { spec, run } = await planFile(path.join(REPO, "Pulumi.prod.yaml"), stackOf(31));
+            const issues = checkAwsConstraints(run, { spec });
+            expect(issues, formatAwsIssues(issues, stackOf(31))).to.deep.equal([]);
+            expect(one(run, "aws:iam/user:User").inputs.name).to.equal(`plone-aws-${stackOf(31)}-ses-smtp`);
+            expect(one(run, "aws:sesv2/configurationSet:ConfigurationSet").inputs.configurationSetName).to.equal(`plone-aws-${stackOf(31)}`);
+            const alarms = run.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && r.name.includes("-mail-"));
+            expect(alarms.map((a) => a.inputs.name)).to.deep.equal([
+                `plone-aws-${stackOf(31)}-mail-bounce-rate`,
+                `plone-aws-${stackOf(31)}-mail-complaint-rate`,
+            ]);
+            const longer = await planFile(path.join(REPO, "Pulumi.prod.yaml"), stackOf(32));
+            expect(checkAwsConstraints(longer.run, { spec: longer.spec }).map((i) => i.resource)).to.deep.equal([`${stackOf(32)}-backups-replication-role`]);
+        });
+
+        it("refuses, in the configuration, a stack name that makes the SMTP user's name longer than IAM's 64", () => {
+            const loaded = loadStack({ stackFile: path.join(REPO, "Pulumi.prod.yaml"), stack: stackOf(46) });
+            expect(loaded.spec).to.equal(undefined);
+            expect(loaded.errors.map((e) => `${e.path}: ${e.message.split(":")[0]}`)).to.deep.equal([
+                `plone-aws:mail: the SES SMTP user is named plone-aws-${stackOf(46)}-ses-smtp after the stack ${stackOf(46)}`,
+            ]);
+        });
+    });
+
     describe("catches what AWS or the provider refuses", () => {
         /** A copy of the run with a resource changed the way an older or broken program registered it. */
         function registered(run: OfflineRun, type: string, change: (inputs: Record<string, any>) => void, name?: string): OfflineRun {
@@ -151,6 +180,63 @@ describe("the offline check against AWS's and the provider's constraints", funct
                 "prod-waf-acl name",
                 "prod-waf-acl visibilityConfig.metricName",
                 "prod-waf-acl rules[4].statement.rateBasedStatement.limit",
+            ]);
+        });
+
+        it("the SES and IAM inputs of the mail: names, domains, enums", () => {
+            let run = registered(prod.run, "aws:sesv2/configurationSet:ConfigurationSet", (i) => {
+                i.configurationSetName = "plone-aws-prod.eu";
+                i.deliveryOptions.tlsPolicy = "Require";
+            });
+            run = registered(run, "aws:iam/user:User", (i) => {
+                i.name = "plone aws prod ses smtp";
+                i.path = "plone-aws";
+            });
+            run = registered(run, "aws:sesv2/emailIdentity:EmailIdentity", (i) => (i.emailIdentity = "-plone-.example.org"));
+            run = registered(run, "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes", (i) => {
+                i.emailIdentity = "plone.example.org";
+                i.mailFromDomain = "plone.example.org";
+            });
+            const issues = checkAwsConstraints(run, { spec: prod.spec });
+            expect(issues.map((i) => `${i.resource} ${i.field}: ${i.message} [${i.source.split(" (")[0]}]`)).to.deep.equal([
+                "prod-mail-smtp-user name: does not match [\\w+=,.@-]+ [AWS API model]",
+                "prod-mail-smtp-user path: does not match (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F) [AWS API model]",
+                "prod-mail-configuration-set deliveryOptions.tlsPolicy: must be one of REQUIRE, OPTIONAL [AWS API model]",
+                "prod-mail-configuration-set configurationSetName: may only contain letters, digits, '_' and '-' [Amazon SES API v2 reference]",
+                `prod-mail-identity emailIdentity: has the label "-plone-": labels are 1 to 63 letters, digits and '-', not at either end [Amazon SES API v2 reference]`,
+                "prod-mail-mail-from mailFromDomain: is the identity plone.example.org itself: the MAIL FROM domain must be one of its subdomains (bounce.plone.example.org) [Amazon SES API v2 reference]",
+            ]);
+            const elsewhere = registered(prod.run, "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes", (i) => {
+                i.mailFromDomain = "bounce.plone.example.net";
+            });
+            expect(checkAwsConstraints(elsewhere, { spec: prod.spec }).map((i) => i.message)).to.deep.equal([
+                "is not a subdomain of the identity plone.example.org",
+            ]);
+            const longSet = registered(prod.run, "aws:sesv2/configurationSet:ConfigurationSet", (i) => (i.configurationSetName = "s".repeat(65)));
+            expect(checkAwsConstraints(longSet, { spec: prod.spec }).map((i) => i.message)).to.deep.equal(["is 65 characters, at most 64 are allowed"]);
+        });
+
+        it("an inline user policy larger than IAM's quota, and a user policy auto-name longer than IAM's", () => {
+            // IAM counts a user's inline policies together, white space left out: the size of prod's is what it has to spare.
+            const user = one(prod.run, "aws:iam/userPolicy:UserPolicy");
+            const size = policySize(user.inputs.policy as string);
+            expect(size).to.be.within(300, 2048);
+            const big = registered(prod.run, "aws:iam/userPolicy:UserPolicy", (i) => {
+                const doc = JSON.parse(i.policy);
+                doc.Statement[0].Condition.StringLike["ses:FromAddress"].push(`*@${"x".repeat(2048 - size)}.org`);
+                i.policy = JSON.stringify(doc, null, 4);
+            });
+            const issues = checkAwsConstraints(big, { spec: prod.spec });
+            expect(issues.map((i) => [i.resource, i.field, i.source])).to.deep.equal([
+                ["prod-mail-smtp-send", "policy", "IAM quota: inline policies of an IAM user (2048 characters, white space not counted)"],
+            ]);
+            expect(issues[0].message).to.match(
+                /^the inline policies of the IAM user plone-aws-prod-ses-smtp \(prod-mail-smtp-send 2\d{3}\) are 2\d{3} characters without white space, and IAM allows 2048/,
+            );
+            const renamed = registered(prod.run, "aws:iam/userPolicy:UserPolicy", () => undefined);
+            renamed.resources.find((r) => r.type === "aws:iam/userPolicy:UserPolicy")!.name = `prod-${"m".repeat(116)}`;
+            expect(checkAwsConstraints(renamed, { spec: prod.spec }).map((i) => `${i.field}: ${i.message}`)).to.deep.equal([
+                "name: (the name Pulumi generates) is 129 characters, at most 128 are allowed",
             ]);
         });
 

@@ -118,7 +118,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             check: (r) =>
                 expect(lines(r, "unsupported")).to.deep.equal([
                     'apt.unattended_upgrades.package_blacklist: ["newrelic-sysmond"]: no package is held back (newrelic-sysmond is gone)',
-                    'apt.unattended_upgrades.mail: "you@example.com": the hosts send no mail',
+                    "apt.unattended_upgrades.mail: \"you@example.com\": unattended-upgrades mails no report: plone-aws:mail relays the app's mail (Plone, celery) from the app hosts only; the cookbook has no mail attribute of Plone's own (it left MailHost to the buildout)",
                 ]),
         },
         {

@@ -1,8 +1,11 @@
 // What AWS refuses, checked with the configuration: load balancer AZs, security groups per network
 // interface, pinned AZs, the certificate's region, host renames and volume snapshots; and what a
-// real deployment refuses (deploymentIssues) and the RDS master password (rdsMasterPasswordProblem).
+// real deployment refuses (deploymentIssues) and the RDS master password (rdsMasterPasswordProblem);
+// the SES and IAM names a long stack name would make too long, and domains SES cannot verify.
 import { expect } from "chai";
-import { deploymentIssues, rdsMasterPasswordProblem } from "../../components/config/awsRules";
+import { AWS_NAME_LIMITS, deploymentIssues, rdsMasterPasswordProblem, sesResourceNames } from "../../components/config/awsRules";
+import { API_CONSTRAINTS } from "../../scripts/lib/awsCheck";
+import { FIELD_RULES } from "../../scripts/lib/awsCheck/providerRules";
 import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvkQPoy6QUHsZJxs2nNZC9QlAlPnqV+dqx1XKwGfOAn ops@example.org";
@@ -191,5 +194,79 @@ describe("config: what a real deployment refuses", () => {
         expect(rdsErrors.map((e) => e.message.split(":")[0])).to.include("RDS refuses this master password (contains / @ a space)");
         const external = parse({ ...base, "plone-aws:database": { host: "pg.example.net" }, "plone-aws:hosts": hosts, "plone-aws:dbPassword": "any/thing" });
         expect(external.filter((e) => e.path === "plone-aws:dbPassword")).to.deep.equal([]);
+    });
+});
+
+describe("config: the names and domains of the SES resources (plone-aws:mail)", () => {
+    const mail = (m: Record<string, unknown> = {}) => ({ "plone-aws:mail": { senderAddress: "noreply@example.org", ...m } });
+    const errorsOf = (extra: Record<string, unknown>, stackName = "test") =>
+        parseObjects(config(extra), stackName).errors.map((e) => `${e.path}: ${e.message}`);
+    /** A stack name whose resource prefix has `n` characters. */
+    const stackOf = (n: number) => `production-${"x".repeat(n - 11)}`;
+    /** A DNS name of `n` characters: labels of 49 characters (and the rest), and .org. */
+    const domainOf = (n: number) => {
+        const labels: string[] = [];
+        let left = n - ".org".length;
+        for (; left > 50; left -= 50) labels.push("d".repeat(49));
+        labels.push("d".repeat(left));
+        return `${labels.join(".")}.org`;
+    };
+
+    it("the limits the configuration checks are AWS's, as the offline check holds them", () => {
+        const userName = API_CONSTRAINTS.constraints.find((c) => c.api === "iam CreateUser:UserName")!;
+        expect(AWS_NAME_LIMITS.iamUserName).to.equal(userName.max);
+        const setName = FIELD_RULES.find((r) => r.type === "aws:sesv2/configurationSet:ConfigurationSet" && r.input === "configurationSetName")!;
+        const limit = AWS_NAME_LIMITS.sesConfigurationSetName;
+        expect([setName.check("a".repeat(limit), {}), setName.check("a".repeat(limit + 1), {})]).to.deep.equal([
+            undefined,
+            `is ${limit + 1} characters, at most ${limit} are allowed`,
+        ]);
+        expect(sesResourceNames("prod")).to.deep.equal({ configurationSet: "plone-aws-prod", smtpUser: "plone-aws-prod-ses-smtp" });
+    });
+
+    it("refuses a stack name that makes the SMTP user's or the configuration set's name too long, naming plone-aws:mail", () => {
+        expect(stackOf(45)).to.have.length(45);
+        expect(errorsOf(mail(), stackOf(45))).to.deep.equal([]);
+        expect(errorsOf(mail(), stackOf(46))).to.deep.equal([
+            `plone-aws:mail: the SES SMTP user is named plone-aws-${stackOf(46)}-ses-smtp after the stack ${stackOf(46)}: 65 characters, and IAM (CreateUser) allows 64. Use a stack name whose resource prefix ("${stackOf(46)}": lower case, '-' for other characters) has at most 45 characters`,
+        ]);
+        // Longer still: the configuration set's name too, both at once.
+        expect(errorsOf(mail(), stackOf(55)).map((e) => e.split(" is named")[0])).to.deep.equal([
+            "plone-aws:mail: the SES configuration set",
+            "plone-aws:mail: the SES SMTP user",
+        ]);
+        // The prefix is what counts: upper case and dots become lower case and '-'.
+        const dotted = `Production.EU.${"X".repeat(40)}`;
+        expect(errorsOf(mail(), dotted)[0]).to.include(`plone-aws-production-eu-${"x".repeat(40)}-ses-smtp after the stack ${dotted}: 73 characters`);
+        // Without SES the stack creates neither, and nothing is refused.
+        expect(errorsOf(mail({ ses: false, relay: { host: "smtp.example.net" } }), stackOf(60))).to.deep.equal([]);
+        expect(errorsOf({}, stackOf(60))).to.deep.equal([]);
+    });
+
+    it("refuses a sender domain that is no DNS name when SES verifies it (mail.domain unset)", () => {
+        for (const address of ["noreply@-plone-.example.org", `noreply@${"l".repeat(64)}.example.org`, "noreply@plone.example.o-g.org.-x.org"]) {
+            const domain = address.split("@")[1];
+            expect(errorsOf(mail({ senderAddress: address })), address).to.deep.equal([
+                `plone-aws:mail.senderAddress: its domain ${domain} is the identity SES verifies (mail.domain is unset) and is not a DNS name (labels of letters, digits and '-', not at either end, at most 63 characters each): correct the address or set mail.domain`,
+            ]);
+        }
+        // Upper case is the same domain to SES: the stack verifies it in lower case.
+        expect(errorsOf(mail({ senderAddress: "NoReply@Plone.Example.ORG" }))).to.deep.equal([]);
+        // A relay of one's own verifies nothing with SES.
+        expect(errorsOf(mail({ senderAddress: "noreply@-plone-.example.org", ses: false, relay: { host: "smtp.example.net" } }))).to.deep.equal([]);
+    });
+
+    it("refuses a domain whose DKIM records or MAIL FROM domain would be longer than DNS allows", () => {
+        expect(domainOf(209)).to.have.length(209);
+        expect(errorsOf(mail({ domain: domainOf(209), senderAddress: `noreply@${domainOf(209)}` }))).to.deep.equal([]);
+        expect(errorsOf(mail({ domain: domainOf(210), senderAddress: `noreply@${domainOf(210)}` }))).to.deep.equal([
+            `plone-aws:mail.domain: SES's DKIM records <token>._domainkey.${domainOf(210)} would be 254 characters, and a DNS name has at most 253: the domain SES signs for may have at most 209 (it has 210)`,
+        ]);
+        // The MAIL FROM domain: <mailFromSubdomain>.<domain>.
+        const sub = "b".repeat(63);
+        expect(errorsOf(mail({ domain: domainOf(189), senderAddress: `noreply@${domainOf(189)}`, mailFromSubdomain: sub }))).to.deep.equal([]);
+        expect(errorsOf(mail({ domain: domainOf(190), senderAddress: `noreply@${domainOf(190)}`, mailFromSubdomain: sub }))).to.deep.equal([
+            `plone-aws:mail.mailFromSubdomain: the MAIL FROM domain ${sub}.${domainOf(190)} would be 254 characters, and a DNS name has at most 253: use a shorter mailFromSubdomain or domain`,
+        ]);
     });
 });

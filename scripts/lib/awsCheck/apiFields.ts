@@ -44,6 +44,11 @@ const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 const DISCOVERY_SERVICE = "aws:servicediscovery/service:Service";
 const NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace";
 const PARAMETER = "aws:ssm/parameter:Parameter";
+const SES_IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity";
+const SES_MAIL_FROM = "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes";
+const SES_CONFIGURATION_SET = "aws:sesv2/configurationSet:ConfigurationSet";
+const IAM_USER = "aws:iam/user:User";
+const IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy";
 
 export const API_FIELDS: ApiField[] = [
     // EC2
@@ -214,6 +219,30 @@ export const API_FIELDS: ApiField[] = [
     { type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", input: "policyArn", service: "iam", api: "AttachRolePolicy:PolicyArn" },
     { type: "aws:iam/instanceProfile:InstanceProfile", input: "name", service: "iam", api: "CreateInstanceProfile:InstanceProfileName" },
     ...tagFields("aws:iam/instanceProfile:InstanceProfile", "iam", "CreateInstanceProfile:Tags[]"),
+    { type: IAM_USER, input: "name", service: "iam", api: "CreateUser:UserName" },
+    { type: IAM_USER, input: "path", service: "iam", api: "CreateUser:Path" },
+    ...tagFields(IAM_USER, "iam", "CreateUser:Tags[]"),
+    { type: IAM_USER_POLICY, input: "name", service: "iam", api: "PutUserPolicy:PolicyName" },
+    { type: IAM_USER_POLICY, input: "user", service: "iam", api: "PutUserPolicy:UserName" },
+    { type: IAM_USER_POLICY, input: "policy", service: "iam", api: "PutUserPolicy:PolicyDocument" },
+
+    // SES (v2): the model constrains the enums and little else; providerRules.ts has the names and domains.
+    { type: SES_IDENTITY, input: "emailIdentity", service: "sesv2", api: "CreateEmailIdentity:EmailIdentity" },
+    {
+        type: SES_IDENTITY,
+        input: "dkimSigningAttributes.nextSigningKeyLength",
+        service: "sesv2",
+        api: "CreateEmailIdentity:DkimSigningAttributes.NextSigningKeyLength",
+    },
+    { type: SES_MAIL_FROM, input: "emailIdentity", service: "sesv2", api: "PutEmailIdentityMailFromAttributes:EmailIdentity" },
+    { type: SES_MAIL_FROM, input: "behaviorOnMxFailure", service: "sesv2", api: "PutEmailIdentityMailFromAttributes:BehaviorOnMxFailure" },
+    { type: SES_CONFIGURATION_SET, input: "deliveryOptions.tlsPolicy", service: "sesv2", api: "CreateConfigurationSet:DeliveryOptions.TlsPolicy" },
+    {
+        type: SES_CONFIGURATION_SET,
+        input: "suppressionOptions.suppressedReasons[]",
+        service: "sesv2",
+        api: "CreateConfigurationSet:SuppressionOptions.SuppressedReasons[]",
+    },
 
     // EFS
     { type: "aws:efs/fileSystem:FileSystem", input: "creationToken", service: "efs", api: "CreateFileSystem:CreationToken" },

@@ -55,6 +55,7 @@ export const AUTONAME_RULES: AutoNameRule[] = [
     },
     { type: "aws:iam/instanceProfile:InstanceProfile", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:iam/rolePolicy:RolePolicy", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
+    { type: "aws:iam/userPolicy:UserPolicy", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:rds/subnetGroup:SubnetGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     { type: "aws:rds/parameterGroup:ParameterGroup", input: "name", maxLength: 255, separator: "-", source: BRIDGE_DEFAULT },
     {
@@ -145,6 +146,22 @@ const VOLUME_SIZES: Record<string, [number, number]> = {
 
 /** CloudWatch Logs retention values (terraform-provider-aws internal/service/logs/group.go). */
 const LOG_RETENTION = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/**
+ * Why a value is no DNS name SES takes as a domain: at most 253 characters, at least two labels of
+ * 1 to 63 letters, digits and '-' (not at either end). SES API v2 reference, CreateEmailIdentity
+ * EmailIdentity ("the email address or domain") and "Creating a domain identity"; RFC 1035 2.3.
+ */
+export function domainNameProblem(v: string): string | undefined {
+    if (v.length > 253) return `is ${v.length} characters, and a domain name has at most 253`;
+    const labels = v.split(".");
+    if (labels.length < 2) return "is not a domain name (one label)";
+    const bad = labels.find((l) => !/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+    if (bad !== undefined) return `has the label "${bad}": labels are 1 to 63 letters, digits and '-', not at either end`;
+    return undefined;
+}
+
+const SES = "Amazon SES API v2 reference";
 
 const SG_RULES = ["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"];
 
@@ -302,6 +319,41 @@ export const FIELD_RULES: FieldRule[] = [
         input: "name",
         source: "SNS API reference (CreateTopic Name: 1 to 256 letters, digits, '_' and '-')",
         check: all(lenBetween(1, 256), matches(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' and '-'")),
+    },
+    {
+        type: "aws:sesv2/configurationSet:ConfigurationSet",
+        input: "configurationSetName",
+        source: `${SES} (CreateConfigurationSet ConfigurationSetName: up to 64 letters, digits, '_' and '-'); ${TF} internal/service/sesv2/configuration_set.go (StringLenBetween(1, 64))`,
+        check: all(lenBetween(1, 64), matches(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' and '-'")),
+    },
+    {
+        type: "aws:sesv2/emailIdentity:EmailIdentity",
+        input: "emailIdentity",
+        source: `${SES} (CreateEmailIdentity EmailIdentity: an email address or a domain)`,
+        check: (v) => {
+            const value = String(v);
+            const at = value.lastIndexOf("@");
+            if (at < 0) return domainNameProblem(value);
+            if (at === 0) return "is an address without a local part";
+            const problem = domainNameProblem(value.slice(at + 1));
+            return problem && `is an address whose domain ${problem}`;
+        },
+    },
+    {
+        type: "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes",
+        input: "mailFromDomain",
+        source: `${SES} (PutEmailIdentityMailFromAttributes MailFromDomain: a subdomain of the verified identity, not the identity itself)`,
+        check: (v, inputs) => {
+            const value = String(v).toLowerCase();
+            const problem = domainNameProblem(value);
+            if (problem) return problem;
+            const identity = String(inputs.emailIdentity ?? "").toLowerCase();
+            const domain = identity.slice(identity.lastIndexOf("@") + 1);
+            if (!domain) return undefined; // The identity is an output not known offline.
+            if (value === domain) return `is the identity ${domain} itself: the MAIL FROM domain must be one of its subdomains (bounce.${domain})`;
+            if (!value.endsWith(`.${domain}`)) return `is not a subdomain of the identity ${domain}`;
+            return undefined;
+        },
     },
     {
         type: "aws:s3/bucket:Bucket",

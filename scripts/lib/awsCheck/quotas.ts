@@ -1,6 +1,7 @@
 // Quotas a stack can hit on its own: security groups per network interface (a host carries one per
 // listening layer), Elastic IPs per region (counted over the stack files of the repository, which
-// usually share an account), and the two AZs an application load balancer needs.
+// usually share an account), the two AZs an application load balancer needs, and the size of the
+// inline policies of an IAM user or role.
 import * as fs from "fs";
 import * as path from "path";
 import type { StackSpec } from "../../../components/config/spec";
@@ -43,6 +44,49 @@ function plain(r: CapturedResource): Record<string, unknown> {
     return unwrapSecrets(r.inputs) as Record<string, unknown>;
 }
 
+/**
+ * IAM's quotas on inline policies, all of a user's (or role's) together, white space not counted
+ * (IAM user guide, "IAM and AWS STS quotas": user policy size 2,048 characters, role policy size
+ * 10,240; terraform-provider-aws internal/service/iam/user_policy.go ValidIAMPolicyJSON(2048)).
+ */
+export const INLINE_POLICY_LIMITS = [
+    { type: "aws:iam/userPolicy:UserPolicy", owner: "user", what: "IAM user", max: 2048 },
+    { type: "aws:iam/rolePolicy:RolePolicy", owner: "role", what: "IAM role", max: 10240 },
+] as const;
+
+/** The characters of a policy document IAM counts against its quotas. */
+export function policySize(document: string): number {
+    return document.replace(/\s/g, "").length;
+}
+
+function inlinePolicyIssues(custom: CapturedResource[]): QuotaIssue[] {
+    const issues: QuotaIssue[] = [];
+    for (const limit of INLINE_POLICY_LIMITS) {
+        const byOwner = new Map<string, CapturedResource[]>();
+        for (const r of custom.filter((x) => x.type === limit.type)) {
+            const owner = String(plain(r)[limit.owner]);
+            byOwner.set(owner, [...(byOwner.get(owner) ?? []), r]);
+        }
+        for (const [owner, policies] of byOwner) {
+            const sizes = policies.map((r) => {
+                const policy = plain(r).policy;
+                return typeof policy === "string" ? policySize(policy) : 0;
+            });
+            const total = sizes.reduce((a, b) => a + b, 0);
+            if (total <= limit.max) continue;
+            const last = policies[policies.length - 1];
+            issues.push({
+                resource: last.name,
+                type: last.type,
+                field: "policy",
+                message: `the inline policies of the ${limit.what} ${owner} (${policies.map((r, i) => `${r.name} ${sizes[i]}`).join(", ")}) are ${total} characters without white space, and IAM allows ${limit.max}: shorten them or use a managed policy`,
+                source: `IAM quota: inline policies of an ${limit.what} (${limit.max} characters, white space not counted)`,
+            });
+        }
+    }
+    return issues;
+}
+
 export function quotaIssues(run: OfflineRun, spec: StackSpec, siblings: { file: string; stack: string; region: string; elasticIps: number }[]): QuotaIssue[] {
     const issues: QuotaIssue[] = [];
     const custom = run.resources.filter((r) => r.custom);
@@ -81,6 +125,8 @@ export function quotaIssues(run: OfflineRun, spec: StackSpec, siblings: { file: 
             });
         }
     }
+
+    issues.push(...inlinePolicyIssues(custom));
 
     const own = custom.filter((x) => x.type === "aws:ec2/eip:Eip").length;
     const sameRegion = siblings.filter((s) => s.region === spec.region);
