@@ -48,13 +48,18 @@ describe("bench:deploy: the restart orders it compares", () => {
         const log: string[] = [];
         const running = new Set<string>();
         let most = 0;
+        // app-1 ends only after app-2 has (progress, not a timer): the wave must wait for its slowest command.
+        let app2Ended: () => void = () => undefined;
+        const app2Done = new Promise<void>((r) => (app2Ended = r));
         const run = async (host: string) => {
             running.add(host);
             most = Math.max(most, running.size);
             log.push(`${host} start`);
-            await new Promise((r) => setTimeout(r, host === "app-1" ? 30 : 5));
+            if (host === "app-1") await app2Done;
+            else await new Promise((r) => setImmediate(r));
             running.delete(host);
             log.push(`${host} end`);
+            if (host === "app-2") app2Ended();
         };
         const wave = (...hosts: string[]) => hosts.map((host) => ({ host, command: "plone-restart" }));
         await runWaves([wave("app-1", "app-2"), wave("app-3")], run);
@@ -64,10 +69,17 @@ describe("bench:deploy: the restart orders it compares", () => {
 
     it("a failure in a wave lets the rest of the wave finish, runs no later wave, and is thrown", async () => {
         const log: string[] = [];
+        // app-2 finishes only after app-1 has failed (progress, not a timer): the wave waits for it.
+        let app1Failed: () => void = () => undefined;
+        const app1Done = new Promise<void>((r) => (app1Failed = r));
         const run = async (host: string) => {
-            await new Promise((r) => setTimeout(r, host === "app-2" ? 20 : 1));
+            if (host === "app-2") await app1Done;
+            else await new Promise((r) => setImmediate(r));
             log.push(host);
-            if (host === "app-1") throw new Error("app-1: exit 1");
+            if (host === "app-1") {
+                app1Failed();
+                throw new Error("app-1: exit 1");
+            }
         };
         const wave = (...hosts: string[]) => hosts.map((host) => ({ host, command: "plone-restart" }));
         let error: Error | undefined;
