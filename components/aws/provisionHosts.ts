@@ -56,13 +56,7 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
     const privateKey = args.secrets.sshPrivateKey;
     if (!privateKey) throw new Error("plone-aws:sshPrivateKey is required to provision the hosts");
 
-    const database =
-        args.database ??
-        pulumi.output(
-            topology.endpoints.database?.kind === "external"
-                ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port }
-                : undefined,
-        );
+    const database = databaseEndpointOf(topology, args.database);
     // The render contexts are kept out of the Outputs: Pulumi copies every value an Output carries,
     // and a context holds the whole spec and topology. The Outputs carry only "ready" tokens;
     // secretness follows the secrets' token into the configure scripts.
@@ -168,6 +162,15 @@ export function provisionHosts(parent: pulumi.ComponentResource, name: string, a
 }
 
 /** The secrets the renderers get: the stack's values, for exactly the secrets the spec uses (placeholders for unset optional ones). */
+/** The database the hosts reach: RDS's endpoint when the stack creates it, else the external one the topology names (or none). */
+export function databaseEndpointOf(
+    topology: Topology,
+    rds: pulumi.Output<{ address: string; port: number }> | undefined,
+): pulumi.Output<{ address: string; port: number } | undefined> {
+    const endpoint = topology.endpoints.database;
+    return rds ?? pulumi.output(endpoint?.kind === "external" ? { address: endpoint.address, port: endpoint.port } : undefined);
+}
+
 export function renderSecretsOf(spec: StackSpec, stackSecrets: StackSecrets): pulumi.Output<RenderSecrets> {
     return pulumi
         .all([

@@ -17,7 +17,7 @@ import { renderScaledBundle, scaledSecretParameters } from "../render/scaling/bu
 import { buildCacheKey, renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
 import type { Host } from "./host";
 import type { HostRole } from "./hostRole";
-import { renderSecretsOf } from "./provisionHosts";
+import { databaseEndpointOf, renderSecretsOf } from "./provisionHosts";
 import type { StackSecrets } from "./stackSecrets";
 import { closeBucket, tlsOnlyStatement } from "./privateBucket";
 import { BLOBS_TAG, LAYER_TAG, resourceTags, STACK_TAG } from "./tags";
@@ -516,13 +516,7 @@ export function scaleGroups(parent: pulumi.ComponentResource, name: string, args
     const { spec, topology, shared } = args;
     const masked = maskedSecrets(spec);
     const addresses = pulumi.all(Object.fromEntries(topology.hosts.map((h) => [h.name, args.hosts[h.name].instance.privateIp])));
-    const database =
-        args.database ??
-        pulumi.output(
-            topology.endpoints.database?.kind === "external"
-                ? { address: topology.endpoints.database.address, port: topology.endpoints.database.port }
-                : undefined,
-        );
+    const database = databaseEndpointOf(topology, args.database);
     const context = (secrets: pulumi.Output<RenderSecrets>): pulumi.Output<RenderContext> =>
         pulumi
             .all([addresses, database, args.efsDnsName ?? pulumi.output(undefined), args.offsite ?? pulumi.output(undefined), secrets])
