@@ -8,7 +8,6 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as path from "path";
 import type { RenderContext } from "../../components/render/context";
 import { renderFrontendFiles } from "../../components/render/frontend";
@@ -20,7 +19,7 @@ import type { HostPlan } from "../../components/topology";
 import { PATHS } from "../../components/topology";
 import { firstFrontend, variantContext } from "../helpers/frontend";
 import { freePorts } from "../helpers/ports";
-import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 const DOMAIN = "chain.plone.example.org";
@@ -95,17 +94,6 @@ function request(port: number, urlPath: string, opts: { method?: string; headers
         );
         req.on("error", reject);
         req.end();
-    });
-}
-
-function haproxyCommand(socket: string, command: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        let out = "";
-        const c = net.connect(socket, () => c.write(command + "\n"));
-        c.setEncoding("utf8");
-        c.on("data", (d) => (out += d));
-        c.on("end", () => resolve(out));
-        c.on("error", reject);
     });
 }
 

@@ -9,14 +9,13 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as path from "path";
 import type { RenderContext } from "../../components/render/context";
 import { renderFrontendFiles } from "../../components/render/frontend";
 import type { FrontendLayout } from "../../components/render/frontend/layout";
 import { firstFrontend, variantContext } from "../helpers/frontend";
 import { freePorts } from "../helpers/ports";
-import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { describeAsRoot } from "../helpers/privileges";
 import { REPO } from "../helpers/stacks";
 import { requireBinaries, tempDir } from "../helpers/system";
@@ -40,17 +39,6 @@ class Server(http.server.ThreadingHTTPServer):
         pass
 Server(("127.0.0.1", port), Handler).serve_forever()
 `;
-
-function haproxyCommand(socket: string, command: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        let out = "";
-        const c = net.connect(socket, () => c.write(command + "\n"));
-        c.setEncoding("utf8");
-        c.on("data", (d) => (out += d));
-        c.on("end", () => resolve(out));
-        c.on("error", reject);
-    });
-}
 
 function get(port: number): Promise<{ status: number; client: string }> {
     return new Promise((resolve, reject) => {

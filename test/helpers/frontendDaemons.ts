@@ -3,6 +3,7 @@
 // processes that are always cleaned up.
 import { ChildProcess, spawn, SpawnOptions } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import type { RenderedFile } from "../../components/render/context";
 import { DEFAULT_FRONTEND_LAYOUT, FrontendLayout } from "../../components/render/frontend/layout";
@@ -157,4 +158,16 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     } catch {
         // already gone
     }
+}
+
+/** One command on haproxy's runtime API socket (show stat, show info, ...): its whole answer. */
+export function haproxyCommand(socket: string, command: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        let out = "";
+        const c = net.connect(socket, () => c.write(command + "\n"));
+        c.setEncoding("utf8");
+        c.on("data", (d) => (out += d));
+        c.on("end", () => resolve(out));
+        c.on("error", reject);
+    });
 }
