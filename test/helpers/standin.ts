@@ -1,6 +1,7 @@
 // Helpers of the app-script tests: the stand-in Plone (scripts/lib/rehearsal/standin.ts, shared with the
 // rehearsal) in a fixture repository on a local path, and the app files of a host installed under a
 // temp dir with the host's paths and ports moved there.
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
@@ -94,11 +95,56 @@ export function installTestHost(
     });
 }
 
-/** Runs one of the host scripts installed under `root` (set PLONE_AWS_TEST_VERBOSE=1 to see its output). */
-export function runHostScript(root: string, name: string, ...args: string[]): RunResult {
+/** The environment the host scripts run with in tests: the tester's PLONE_DEPLOY_ENV left out. */
+function hostScriptEnv(): NodeJS.ProcessEnv {
     const env = { ...process.env };
     delete env.PLONE_DEPLOY_ENV;
+    return env;
+}
+
+/** Runs one of the host scripts installed under `root` (set PLONE_AWS_TEST_VERBOSE=1 to see its output). */
+export function runHostScript(root: string, name: string, ...args: string[]): RunResult {
+    const env = hostScriptEnv();
     const r = run(`${root}/usr/local/sbin/${name}`, args, { env });
     if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${r.status}\n${r.stdout}${r.stderr}`);
     return r;
+}
+
+/** A host script running in the background, for tests that act while it runs. */
+export interface RunningHostScript {
+    /** Resolves once its stdout or stderr holds `text` (rejects if it exits without). */
+    printed(text: string): Promise<void>;
+    /** Resolves when it exits. */
+    exited: Promise<RunResult>;
+}
+
+/** Starts one of the host scripts installed under `root` without waiting for it (stdin /dev/null, as runHostScript). */
+export function startHostScript(root: string, name: string, ...args: string[]): RunningHostScript {
+    const child = spawn(`${root}/usr/local/sbin/${name}`, args, { env: hostScriptEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const watchers: { text: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const notify = () => {
+        for (const w of [...watchers]) {
+            if (!(stdout + stderr).includes(w.text)) continue;
+            watchers.splice(watchers.indexOf(w), 1);
+            w.resolve();
+        }
+    };
+    child.stdout.on("data", (d: Buffer) => ((stdout += d.toString()), notify()));
+    child.stderr.on("data", (d: Buffer) => ((stderr += d.toString()), notify()));
+    const exited = new Promise<RunResult>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code) => {
+            for (const w of watchers.splice(0)) w.reject(new Error(`${name} exited (${code}) without printing '${w.text}':\n${stdout}${stderr}`));
+            if (process.env.PLONE_AWS_TEST_VERBOSE) console.log(`--- ${name} ${args.join(" ")} -> ${code}\n${stdout}${stderr}`);
+            resolve({ status: code ?? -1, stdout, stderr });
+        });
+    });
+    const printed = (text: string) =>
+        new Promise<void>((resolve, reject) => {
+            watchers.push({ text, resolve, reject });
+            notify();
+        });
+    return { printed, exited };
 }

@@ -38,6 +38,7 @@ if control and os.path.exists(os.path.join(control, "hang-" + name)):
 
 
 WIRING_TIMEOUT = 5
+HOLD_LIMIT_SECONDS = 300  # a forgotten hold file must not hang a test run
 
 def split_address(address, default_port):
     host, _, port = address.rpartition(":")
@@ -209,6 +210,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        # A test holds a client's answers (not its health check) while the file hold-<name> exists
+        # in $STANDIN_CONTROL: it stays in its warm-up until the test lets it go.
+        hold = os.path.join(control, "hold-" + name) if control else ""
+        held = 0.0
+        while url.path != "/ok" and hold and os.path.exists(hold) and held < HOLD_LIMIT_SECONDS:
+            time.sleep(0.05)
+            held += 0.05
         if url.path == "/slow":
             time.sleep(float(parse_qs(url.query).get("s", ["3"])[0]))
         elif response_ms and url.path != "/ok":
