@@ -35,6 +35,36 @@ export function registryDir(cacheDir: string): string {
     return path.join(path.resolve(cacheDir), "active");
 }
 
+/**
+ * Every run's record, whatever its cache directory: namespaces are machine-wide, so a rehearsal
+ * with another cache (another checkout) must see that a run it did not start is still running.
+ * On tmpfs, like the namespaces: both go at a reboot.
+ */
+export const MACHINE_RUNS_DIR = "/run/plone-aws-rehearsal";
+
+/** Writes a run's record in its cache's registry and in the machine's. */
+export function writeRunRecord(cacheDir: string, record: RunRecord): void {
+    for (const dir of [registryDir(cacheDir), MACHINE_RUNS_DIR]) {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, `${record.runId}.json`), JSON.stringify(record, null, 2));
+    }
+}
+
+/** The records of a directory of them, by run id (unreadable ones are skipped: their namespaces are still found by name). */
+function readRunRecords(dir: string): Map<string, RunRecord> {
+    const records = new Map<string, RunRecord>();
+    if (!fs.existsSync(dir)) return records;
+    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+        try {
+            const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as RunRecord;
+            records.set(r.runId, r);
+        } catch {
+            // see above
+        }
+    }
+    return records;
+}
+
 export function nsIdentity(file: string): string | undefined {
     try {
         const s = fs.statSync(file);
@@ -246,7 +276,9 @@ export async function teardownRun(
             for (const d of ["hosts", "vpc", "ssh", "git"]) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
         }
     }
-    if (!leftovers.length) fs.rmSync(path.join(registryDir(cacheDir), `${rec.runId}.json`), { force: true });
+    if (!leftovers.length) {
+        for (const dir of [registryDir(cacheDir), MACHINE_RUNS_DIR]) fs.rmSync(path.join(dir, `${rec.runId}.json`), { force: true });
+    }
     return leftovers;
 }
 
@@ -281,17 +313,8 @@ export interface StaleReport {
  */
 export async function teardownStale(options: { cacheDir?: string; includeKept?: boolean; only?: string[] } = {}): Promise<StaleReport> {
     const cacheDir = path.resolve(options.cacheDir ?? DEFAULT_CACHE_DIR);
-    const records = new Map<string, RunRecord>();
-    if (fs.existsSync(registryDir(cacheDir))) {
-        for (const f of fs.readdirSync(registryDir(cacheDir)).filter((f) => f.endsWith(".json"))) {
-            try {
-                const r = JSON.parse(fs.readFileSync(path.join(registryDir(cacheDir), f), "utf8")) as RunRecord;
-                records.set(r.runId, r);
-            } catch {
-                // an unreadable record: its namespaces are still found by name below
-            }
-        }
-    }
+    // The cache's own records first; the machine's tell about runs of other caches (never tear down a live one).
+    const records = new Map([...readRunRecords(MACHINE_RUNS_DIR), ...readRunRecords(registryDir(cacheDir))]);
     const runIds = new Set<string>([...records.keys()]);
     for (const n of listNetns()) {
         const m = new RegExp(`^(${RUN_PREFIX}[0-9a-f]{6})-`).exec(n);

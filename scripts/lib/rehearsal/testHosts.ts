@@ -42,7 +42,7 @@ import {
     processesInNetns,
     processStartTime,
     pruneOldRunLogs,
-    registryDir,
+    writeRunRecord,
     RUN_PREFIX,
     RunRecord,
     teardownRun,
@@ -252,8 +252,7 @@ export class TestHostRun {
             netns: [this.vpcNetns, ...[...this.hosts.values()].map((h) => h.netns)],
             loops: [...this.hosts.values()].flatMap((h) => h.volumes.map((v) => ({ device: v.loop, file: v.image }))),
         };
-        fs.mkdirSync(registryDir(this.cacheDir), { recursive: true });
-        fs.writeFileSync(path.join(registryDir(this.cacheDir), `${this.runId}.json`), JSON.stringify(record, null, 2));
+        writeRunRecord(this.cacheDir, record);
     }
 
     private async createVpc(mirrors: string[]): Promise<void> {
