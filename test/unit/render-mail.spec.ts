@@ -93,15 +93,19 @@ describe("mail relay: postfix as a null client", () => {
         expect(ctx.topology.hosts.find((h) => h.name === "web")!.packages).to.not.include("postfix");
     });
 
-    it("checks the staged files with postconf, postfix check and the password map before postfix reloads them", () => {
+    it("checks the staged files with postconf, postfix check and the password map before postfix restarts (main.cf) or reloads (the passwords)", () => {
         const { ctx, host } = contextOf(specOf(MAIL));
         const [service] = mailRelayServices(ctx, "app-1");
-        expect(service.paths).to.deep.equal([POSTFIX_MAIN_CF, POSTFIX_SASL_PASSWORDS]);
+        // A reload keeps the sockets the package's postfix opened on every address: main.cf takes a restart.
+        expect(service.restartPaths).to.deep.equal([POSTFIX_MAIN_CF]);
+        expect(service.paths).to.deep.equal([POSTFIX_SASL_PASSWORDS]);
+        expect(service.restart).to.match(/systemctl restart postfix; else .*postfix stop; fi; service postfix start/);
         expect(service.validate).to.include('postconf -c "$root"/etc/postfix -n');
         expect(service.validate).to.include('postfix -c "$root"/etc/postfix check');
         expect(service.validate).to.include("postmap -c \"$root\"/etc/postfix -q '[email-smtp.eu-west-1.amazonaws.com]:587' texthash:");
         expect(mailRelayServices(ctx, "web")).to.deep.equal([]);
         const configure = renderHostStep(ctx, host("app-1"), "configure", {});
+        expect(configure).to.include("plone-aws: restarting postfix (the mail relay)");
         expect(configure).to.include("plone-aws: reloading postfix (the mail relay)");
     });
 

@@ -59,8 +59,10 @@ export function renderPostfixMainCf(mail: MailSpec, options: MainCfOptions = {})
         "append_dot_mydomain = no",
         "",
         `relayhost = ${postfixValue(relayNextHop(mail), "mail.relay.host and port")}`,
-        "# DNS first, then /etc/hosts (a relay named in /etc/hosts, a VPC-internal name).",
-        "smtp_host_lookup = dns, native",
+        "# The relay host is found as every program on the host finds a name (nsswitch: /etc/hosts, then",
+        '# the VPC\'s resolver). No MX lookup: the relay is bracketed. ("dns, native" would not fall back',
+        "# to /etc/hosts when the resolver fails rather than answers.)",
+        "smtp_host_lookup = native",
         "",
         "# AUTH with the SMTP user and password (plone-aws:smtpCredentials), never without TLS but where",
         "# mail.relay.tls says none.",
@@ -141,11 +143,22 @@ export function postfixCheckCommand(mail: MailSpec, dir: string): string {
 }
 
 /**
- * postfix reads main.cf and the password map at a reload (texthash: maps are read when a process
- * starts, and a reload restarts them). Started when it is not running (a host where it never ran).
+ * postfix reads the password map at a reload (texthash: maps are read when a process starts, and
+ * a reload restarts them). Started when it is not running, by systemd or, without it, by Debian's
+ * init script: both first copy what the chrooted daemons need (/etc/hosts, resolv.conf, services)
+ * into /var/spool/postfix; a bare `postfix start` would not.
  */
 export const POSTFIX_RELOAD =
-    "if postfix status >/dev/null 2>&1; then postfix reload; elif [ -d /run/systemd/system ]; then systemctl restart postfix; else postfix start; fi";
+    "if postfix status >/dev/null 2>&1; then postfix reload; elif [ -d /run/systemd/system ]; then systemctl restart postfix; else service postfix start; fi";
+
+/**
+ * main.cf takes a restart: a reload keeps the listening sockets, and the package starts postfix on
+ * every address (IPv6 too) with Debian's main.cf before this one is written. Kept, those sockets
+ * would leave port 25 open beyond loopback, and smtpd, now IPv4 only, would drop every connection
+ * to ::1, where "localhost" goes first. The queue survives a restart.
+ */
+export const POSTFIX_RESTART =
+    "if [ -d /run/systemd/system ]; then systemctl restart postfix; else if postfix status >/dev/null 2>&1; then postfix stop; fi; service postfix start; fi";
 
 /** How the configure step checks and applies a changed relay configuration. */
 export function mailRelayServices(ctx: Pick<RenderContext, "spec" | "topology">, hostName: string): ServiceReload[] {
@@ -154,9 +167,11 @@ export function mailRelayServices(ctx: Pick<RenderContext, "spec" | "topology">,
     return [
         {
             name: "postfix (the mail relay)",
-            paths: [POSTFIX_MAIN_CF, POSTFIX_SASL_PASSWORDS],
+            paths: [POSTFIX_SASL_PASSWORDS],
+            restartPaths: [POSTFIX_MAIN_CF],
             validate: postfixCheckCommand(mail, `"$root"${POSTFIX_DIR}`),
             reload: POSTFIX_RELOAD,
+            restart: POSTFIX_RESTART,
         },
     ];
 }
