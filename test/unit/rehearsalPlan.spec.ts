@@ -3,7 +3,17 @@
 // application load balancer's stand-in as the program's listeners and target group say.
 import { expect } from "chai";
 import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline/run";
-import { albStandinConfig, albStandinOf, rdsStandinOf } from "../../scripts/lib/rehearsal/awsStandins";
+import {
+    albStandinConfig,
+    albStandinOf,
+    parseSmtpSpool,
+    rdsStandinOf,
+    smtpRelayStandinOf,
+    smtpRelayStandinScript,
+    trustSmtpStandinScript,
+} from "../../scripts/lib/rehearsal/awsStandins";
+import { RehearsalError } from "../../scripts/lib/rehearsal/runner";
+import { shellQuote } from "../../components/render/shell";
 import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMatch";
 import { stepsFromRun } from "../../scripts/lib/rehearsal/runner";
 import { loadRepoStack } from "../helpers/stacks";
@@ -128,5 +138,55 @@ describe("the rehearsal against the plan", function () {
         const dev = loadRepoStack("dev");
         const run = await runOffline(dev.config, { addresses: addressPlan(dev.spec) });
         expect(albStandinOf(run, dev.spec, plannedHostAddresses(dev.spec))).to.equal(undefined);
+    });
+
+    it("plays prod's SMTP relay, Amazon SES's endpoint of its region, with the user and password of plone-aws:smtpCredentials", function () {
+        const smtp = smtpRelayStandinOf(prod.spec, "rehearsal-smtp:pass:word")!;
+        expect(smtp).to.include({
+            endpoint: "email-smtp.eu-west-1.amazonaws.com",
+            port: 587,
+            tls: "starttls",
+            user: "rehearsal-smtp",
+            password: "pass:word",
+            plays: "Amazon SES",
+        });
+        // Outside the VPC's planned hosts and beside the ALB's stand-in, never on one of them.
+        const alb = Object.values(plannedHostAddresses(prod.spec));
+        expect(alb).to.not.include(smtp.address);
+        expect(smtp.address).to.equal("10.40.0.201");
+        const script = smtpRelayStandinScript(smtp);
+        const start = script.split("\n").find((l) => l.startsWith("nohup python3"))!;
+        expect(start).to.contain("--listen 10.40.0.201 --port 587").and.not.contain("--implicit-tls");
+        expect(script).to.contain("subjectAltName=DNS:email-smtp.eu-west-1.amazonaws.com");
+    });
+
+    it("keeps a hostile SMTP password as data in the stand-in's root script, and refuses what it cannot play", function () {
+        const hostile = `it's $(touch /tmp/pwned) \`id\` "x" ; rm -rf /`;
+        const script = smtpRelayStandinScript(smtpRelayStandinOf(prod.spec, `u:${hostile}`)!);
+        expect(script).to.contain(`printf '%s\\n' ${shellQuote(hostile)} >`);
+        expect(() => smtpRelayStandinOf(prod.spec, undefined)).to.throw(RehearsalError, /smtpCredentials/);
+        expect(() => smtpRelayStandinOf(prod.spec, "no-colon")).to.throw(RehearsalError, /USER:PASSWORD/);
+        const byAddress = { ...prod.spec, mail: { ...prod.spec.mail!, relay: { ...prod.spec.mail!.relay, host: "10.1.2.3" } } };
+        expect(() => smtpRelayStandinOf(byAddress, "u:p")).to.throw(RehearsalError, /reached by name/);
+        expect(smtpRelayStandinOf({ ...prod.spec, mail: undefined }, "u:p")).to.equal(undefined);
+    });
+
+    it("makes the mail relays trust only a certificate: anything else in its place is refused, not run", function () {
+        const pem = "-----BEGIN CERTIFICATE-----\nMIIB+zCC\nAbc=\n-----END CERTIFICATE-----\n";
+        expect(trustSmtpStandinScript(pem)).to.contain("update-ca-certificates");
+        expect(() => trustSmtpStandinScript(`${pem}PLONE_AWS_EOF\nrm -rf /\n`)).to.throw(RehearsalError, /no certificate/);
+        expect(() => trustSmtpStandinScript("")).to.throw(RehearsalError, /no certificate/);
+    });
+
+    it("reads the SMTP stand-in's spool: one mail per line, its user and whether TLS was on", function () {
+        const spool = [
+            JSON.stringify({ mailFrom: "a@x", recipients: ["b@y"], user: "u", tls: true, data: "Subject: s\r\n\r\nbody" }),
+            JSON.stringify({ mailFrom: "a@x", recipients: ["b@y"], user: null, tls: false, data: "Subject: t" }),
+            "",
+        ].join("\n");
+        expect(parseSmtpSpool(spool)).to.deep.equal([
+            { user: "u", tls: true, data: "Subject: s\r\n\r\nbody" },
+            { user: null, tls: false, data: "Subject: t" },
+        ]);
     });
 });

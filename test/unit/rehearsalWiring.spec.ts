@@ -8,7 +8,16 @@ import * as path from "path";
 import { renderDeployCfg } from "../../components/render/app/deployCfg";
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { StandinRepo } from "../../scripts/lib/rehearsal/standin";
-import { blobSharingProblems, expectedServices, parseWiringReport, WiringReport, WiringReportError, wiringProblems } from "../../scripts/lib/rehearsal/wiring";
+import {
+    blobSharingProblems,
+    expectedServices,
+    mailDeliveryProblems,
+    parseWiringReport,
+    WiringReport,
+    WiringReportError,
+    wiringMailSubject,
+    wiringProblems,
+} from "../../scripts/lib/rehearsal/wiring";
 import { allStacks, repoStack } from "../helpers/appStacks";
 import { loadRepoStack } from "../helpers/stacks";
 import { run } from "../helpers/system";
@@ -178,6 +187,39 @@ describe("the rehearsal's wiring checks", function () {
                 "app-1 client2: blobs /srv/shared-blobs/blobstorage: does not see the files written by app-2 client1",
                 "app-2 client1: blobs /srv/shared-blobs/blobstorage: does not see the files written by app-1 client1, app-1 client2",
             ]);
+        });
+    });
+
+    describe("the mail check's second half: what reached the SMTP stand-in for SES", function () {
+        const sent = [
+            { hostname: "ip-10-40-128-11", client: "client1" },
+            { hostname: "ip-10-40-144-11", client: "client1" },
+        ];
+        const mail = (hostname: string, client: string, user: string | null, tls: boolean) => ({
+            user,
+            tls,
+            data: `From: x\r\nSubject: ${wiringMailSubject("t0k3n", hostname, client)}\r\n\r\nbody`,
+        });
+
+        it("passes when every client's mail arrived over TLS as the stack's SMTP user", function () {
+            const spool = [mail("ip-10-40-144-11", "client1", "smtp-user", true), mail("ip-10-40-128-11", "client1", "smtp-user", true)];
+            expect(mailDeliveryProblems(sent, "t0k3n", spool, "smtp-user")).to.deep.equal([]);
+        });
+
+        it("names the client whose mail never arrived, or arrived without TLS or as another user", function () {
+            expect(mailDeliveryProblems(sent, "t0k3n", [mail("ip-10-40-128-11", "client1", "smtp-user", true)], "smtp-user")).to.deep.equal([
+                "ip-10-40-144-11 client1: its mail through localhost:25 never reached the SMTP stand-in for SES",
+            ]);
+            const spool = [mail("ip-10-40-128-11", "client1", "smtp-user", false), mail("ip-10-40-144-11", "client1", "someone", true)];
+            expect(mailDeliveryProblems(sent, "t0k3n", spool, "smtp-user")).to.deep.equal([
+                "ip-10-40-128-11 client1: its mail reached the SMTP stand-in without TLS or as smtp-user, not smtp-user",
+                "ip-10-40-144-11 client1: its mail reached the SMTP stand-in without TLS or as someone, not smtp-user",
+            ]);
+        });
+
+        it("does not take another run's mail (another token) for this one's", function () {
+            const other = { user: "smtp-user", tls: true, data: `Subject: ${wiringMailSubject("other", "ip-10-40-128-11", "client1")}` };
+            expect(mailDeliveryProblems(sent.slice(0, 1), "t0k3n", [other], "smtp-user")).to.have.length(1);
         });
     });
 });

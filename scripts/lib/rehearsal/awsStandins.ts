@@ -6,6 +6,8 @@ import { intToIp, parseCidr, planSubnet } from "../../../components/topology/add
 import { OfflineRun, unwrapSecrets } from "../offline/run";
 import { RehearsalError } from "./runner";
 import { shellQuote } from "../../../components/render/shell";
+import { sesSmtpEndpoint } from "../../../components/config/spec";
+import { STANDIN_SMTP } from "./standin";
 
 const RDS_TYPE = "aws:rds/instance:Instance";
 
@@ -338,4 +340,129 @@ export function albStandinScript(alb: AlbStandin, domain: string): string {
         `haproxy -D -p /run/plone-aws-alb-standin.pid -f ${ALB_STANDIN_CONFIG}`,
         "haproxy -v | awk 'NR == 1 {print \"haproxy \" $3}'",
     ].join("\n");
+}
+
+// The SMTP relay the hosts' postfix sends Plone's mail to (Amazon SES's SMTP endpoint, or
+// mail.relay.host): a test host in AZ 0's public subnet (the relay is outside the VPC) reached by
+// the relay's name, running the SMTP stand-in (standin/smtp.py) with STARTTLS or TLS as the relay
+// speaks it, AUTH with the SMTP user and password of the run's plone-aws:smtpCredentials, and a
+// spool the mail check reads. Its certificate is made on the stand-in for the relay's name, and the
+// mail relays trust it through the system's CA store, where SES's own chain is trusted on EC2.
+
+/** The name of the SMTP relay stand-in's test host. */
+export const SMTP_STANDIN_HOST = "smtp-standin";
+/** Every mail the stand-in accepted, one JSON object per line (standin/smtp.py). */
+export const SMTP_STANDIN_SPOOL = "/var/lib/plone-aws-smtp-standin/spool.jsonl";
+const SMTP_STANDIN_DIR = "/etc/plone-aws-smtp-standin";
+/** Where the mail relays find the stand-in's certificate: update-ca-certificates adds it to the system's CA bundle. */
+const SMTP_STANDIN_TRUSTED_CERT = "/usr/local/share/ca-certificates/plone-aws-smtp-standin.crt";
+
+/** The SMTP relay the mail relays send to, as the stand-in must play it. */
+export interface SmtpRelayStandin {
+    host: string;
+    /** In AZ 0's public subnet, above the planned instances and the ALB stand-in. */
+    address: string;
+    /** The relay's name, as postfix's relayhost gives it. */
+    endpoint: string;
+    port: number;
+    tls: "starttls" | "implicit" | "none";
+    user: string;
+    password: string;
+    /** What the stand-in plays: "Amazon SES" for SES's endpoint, else "the SMTP relay". */
+    plays: string;
+}
+
+/**
+ * The SMTP relay stand-in for a stack, or undefined when no host relays mail. `smtpCredentials`
+ * is the run's plone-aws:smtpCredentials (USER:PASSWORD). A relay given as an IP address is not
+ * played: the stand-in answers a name, as the VPC's resolver would.
+ */
+export function smtpRelayStandinOf(spec: StackSpec, smtpCredentials: string | undefined): SmtpRelayStandin | undefined {
+    if (!spec.mail) return undefined;
+    const { host, port, tls } = spec.mail.relay;
+    if (/^[\d.]+$|:/.test(host)) throw new RehearsalError(`mail.relay.host ${host}: the rehearsal plays a relay reached by name, not by address`);
+    const colon = smtpCredentials?.indexOf(":") ?? -1;
+    if (!smtpCredentials || colon < 1) throw new RehearsalError("plone-aws:smtpCredentials: the run has no USER:PASSWORD for the SMTP relay");
+    const subnet = planSubnet(spec.network.cidr, "public", 0);
+    return {
+        host: SMTP_STANDIN_HOST,
+        address: intToIp(parseCidr(subnet.cidr).base + STANDIN_OFFSET + 1),
+        endpoint: host,
+        port,
+        tls,
+        user: smtpCredentials.slice(0, colon),
+        password: smtpCredentials.slice(colon + 1),
+        plays: host === sesSmtpEndpoint(spec.region) ? "Amazon SES" : "the SMTP relay",
+    };
+}
+
+/**
+ * The root script that makes a test host play the SMTP relay: Debian's python3-aiosmtpd, a
+ * certificate for the relay's name, the stand-in listening on the relay's port (restarted with
+ * this run's password), the spool emptied. Prints the certificate (PEM) the mail relays must
+ * trust, then "aiosmtpd <version>" as its last line.
+ */
+export function smtpRelayStandinScript(smtp: SmtpRelayStandin): string {
+    if (smtp.tls === "none") throw new RehearsalError(`mail.relay.tls none: the SMTP stand-in plays a relay with TLS, as SES is`);
+    const dir = SMTP_STANDIN_DIR;
+    const spoolDir = SMTP_STANDIN_SPOOL.replace(/\/[^/]+$/, "");
+    const args = [
+        "--listen",
+        smtp.address,
+        "--port",
+        String(smtp.port),
+        "--cert",
+        `${dir}/cert.pem`,
+        "--key",
+        `${dir}/key.pem`,
+        "--user",
+        smtp.user,
+        "--password-file",
+        `${dir}/password`,
+        "--spool",
+        SMTP_STANDIN_SPOOL,
+        ...(smtp.tls === "implicit" ? ["--implicit-tls"] : []),
+    ].map(shellQuote);
+    return [
+        "set -euo pipefail",
+        "export DEBIAN_FRONTEND=noninteractive",
+        "python3 -c 'import aiosmtpd' 2>/dev/null && command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-aiosmtpd openssl >/dev/null; }",
+        `install -d -m 700 ${dir} && install -d -m 755 ${spoolDir}`,
+        `[ -s ${dir}/cert.pem ] || openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj ${shellQuote(`/CN=${smtp.endpoint}`)} -addext ${shellQuote(`subjectAltName=DNS:${smtp.endpoint}`)} -keyout ${dir}/key.pem -out ${dir}/cert.pem 2>/dev/null`,
+        `(umask 077 && printf '%s\\n' ${shellQuote(smtp.password)} > ${dir}/password)`,
+        `cat > ${dir}/smtp.py <<'PLONE_AWS_EOF'\n${STANDIN_SMTP}PLONE_AWS_EOF`,
+        `[ -s ${dir}/pid ] && kill "$(cat ${dir}/pid)" 2>/dev/null && sleep 0.5 || true`,
+        `: > ${SMTP_STANDIN_SPOOL}`,
+        `nohup python3 ${dir}/smtp.py ${args.join(" ")} > /var/log/plone-aws-smtp-standin.log 2>&1 < /dev/null &`,
+        `echo $! > ${dir}/pid`,
+        // Listening once it printed its banner line; a stand-in that died says why.
+        `for _ in $(seq 1 300); do grep -q 'SMTP stand-in' /var/log/plone-aws-smtp-standin.log && break; kill -0 "$(cat ${dir}/pid)" 2>/dev/null || { cat /var/log/plone-aws-smtp-standin.log >&2; exit 1; }; sleep 0.1; done`,
+        `grep -q 'SMTP stand-in' /var/log/plone-aws-smtp-standin.log || { echo 'the SMTP stand-in did not start' >&2; exit 1; }`,
+        `cat ${dir}/cert.pem`,
+        `python3 -c 'import aiosmtpd; print("aiosmtpd", aiosmtpd.__version__)'`,
+    ].join("\n");
+}
+
+/** The root script that makes a host trust the SMTP stand-in's certificate (the system's CA bundle, which postfix reads). */
+export function trustSmtpStandinScript(certificatePem: string): string {
+    if (!/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/.test(certificatePem)) {
+        throw new RehearsalError("the SMTP stand-in printed no certificate");
+    }
+    return [
+        "set -euo pipefail",
+        `install -d ${SMTP_STANDIN_TRUSTED_CERT.replace(/\/[^/]+$/, "")}`,
+        `cat > ${SMTP_STANDIN_TRUSTED_CERT} <<'PLONE_AWS_EOF'\n${certificatePem.trimEnd()}\nPLONE_AWS_EOF`,
+        "update-ca-certificates >/dev/null",
+    ].join("\n");
+}
+
+/** The mails the SMTP stand-in accepted (its spool), as mailDeliveryProblems reads them. */
+export function parseSmtpSpool(text: string): { user: string | null; tls: boolean; data: string }[] {
+    return text
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => {
+            const m = JSON.parse(l) as { user?: unknown; tls?: unknown; data?: unknown };
+            return { user: typeof m.user === "string" ? m.user : null, tls: m.tls === true, data: typeof m.data === "string" ? m.data : "" };
+        });
 }

@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
+import { NAMESPACE } from "../../../components/config/issues";
 import { formatIssues } from "../../../components/config/load";
 import type { StackSpec } from "../../../components/config/spec";
 import type { StackOutputs } from "../../../components/aws/ploneStack";
@@ -21,7 +22,18 @@ import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
 import { RehearsalApp, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "./stack";
-import { AlbStandin, albStandinOf, albStandinScript, RdsStandin, rdsStandinOf, rdsStandinScript } from "./awsStandins";
+import {
+    AlbStandin,
+    albStandinOf,
+    albStandinScript,
+    RdsStandin,
+    rdsStandinOf,
+    rdsStandinScript,
+    SmtpRelayStandin,
+    smtpRelayStandinOf,
+    smtpRelayStandinScript,
+    trustSmtpStandinScript,
+} from "./awsStandins";
 import { planMismatches, plannedSteps } from "./planMatch";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
@@ -49,7 +61,7 @@ export const WHAT_IS_REAL = [
     "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app.",
     "Everything else is real: the scripts pulumi up sends over SSH, apt, git, releases, supervisor, haproxy, varnish,",
     "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices. What AWS itself",
-    "provides (RDS, the application load balancer) is played by stand-in test hosts, named below.",
+    "provides (RDS, the application load balancer, SES's SMTP endpoint) is played by stand-in test hosts, named below.",
 ].join("\n");
 
 export interface RehearsalStartOptions extends StackSelection {
@@ -90,8 +102,10 @@ export class Rehearsal {
     rds?: RdsStandin;
     /** The application load balancer of the plan, played by haproxy on a test host (none with an Elastic IP). */
     alb?: AlbStandin;
+    /** The SMTP relay the mail relays send to (SES's endpoint), played by the SMTP stand-in (none without plone-aws:mail). */
+    smtp?: SmtpRelayStandin;
     /** What plays each stand-in (e.g. "haproxy 2.6.12"), once startHosts() has set it up. */
-    private standinVersions: { rds?: string; alb?: string } = {};
+    private standinVersions: { rds?: string; alb?: string; smtp?: string } = {};
     private app: RehearsalApp;
     private readonly deployKey: string;
 
@@ -189,6 +203,7 @@ export class Rehearsal {
         this.steps = steps;
         this.rds = rdsStandinOf(this.program, this.spec);
         this.alb = albStandinOf(this.program, this.spec, this.addresses);
+        this.smtp = smtpRelayStandinOf(this.spec, rehearsal.config.raw[`${NAMESPACE}:smtpCredentials`]);
     }
 
     /** Starts a test host for every planned instance, with its EBS volumes. */
@@ -202,6 +217,7 @@ export class Rehearsal {
             })),
             ...(this.rds ? [{ name: this.rds.host, address: this.rds.address, dnsNames: [this.rds.endpoint] }] : []),
             ...(this.alb ? [{ name: this.alb.host, address: this.alb.address, dnsNames: [this.alb.dnsName] }] : []),
+            ...(this.smtp ? [{ name: this.smtp.host, address: this.smtp.address, dnsNames: [this.smtp.endpoint] }] : []),
         ]);
         for (const h of started) {
             const vols = h.volumes.map((v) => `${v.device}=${v.volumeId} (${v.sizeGiB} GiB, ${v.loop})`).join(", ");
@@ -231,6 +247,21 @@ export class Rehearsal {
                         `(${seconds((Date.now() - t) / 1000)})`,
                 );
             })(),
+            (async () => {
+                if (!this.smtp) return;
+                const smtp = this.smtp;
+                const t = Date.now();
+                const out = await this.root(smtp.host, smtpRelayStandinScript(smtp), 600_000);
+                this.standinVersions.smtp = lastLine(out);
+                const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(out)?.[0] ?? "";
+                const relays = buildTopology(this.spec).roles.mailRelays;
+                await Promise.all(relays.map((h) => this.root(h, trustSmtpStandinScript(certificate))));
+                this.print(
+                    `[stand-in] ${smtp.plays} ${smtp.endpoint}:${smtp.port} is played by the SMTP stand-in (${this.standinVersions.smtp}) on test host ${smtp.host} (${smtp.address}): ` +
+                        `${smtp.tls === "implicit" ? "TLS" : "STARTTLS"}, AUTH as ${smtp.user} with the password of the run's plone-aws:smtpCredentials; ` +
+                        `its certificate for ${smtp.endpoint} is trusted by ${relays.join(", ")} (${seconds((Date.now() - t) / 1000)})`,
+                );
+            })(),
         ]);
     }
 
@@ -241,6 +272,11 @@ export class Rehearsal {
             ...(this.alb
                 ? [
                       `application load balancer ${this.alb.dnsName}: played by ${this.standinVersions.alb ?? "haproxy"} on test host ${this.alb.host} (${this.alb.address}) (stand-in)`,
+                  ]
+                : []),
+            ...(this.smtp
+                ? [
+                      `${this.smtp.plays} SMTP ${this.smtp.endpoint}:${this.smtp.port}: the SMTP stand-in (${this.standinVersions.smtp ?? "aiosmtpd"}) on test host ${this.smtp.host} (${this.smtp.address}) (stand-in)`,
                   ]
                 : []),
         ];
@@ -265,8 +301,12 @@ export class Rehearsal {
             hosts: this.hosts,
             addresses: this.addresses,
             steps: this.steps,
-            standins: this.rds ? { [this.rds.endpoint]: `RDS, played by ${this.rds.host}` } : {},
+            standins: {
+                ...(this.rds ? { [this.rds.endpoint]: `RDS, played by ${this.rds.host}` } : {}),
+                ...(this.smtp ? { [this.smtp.endpoint]: `${this.smtp.plays}, played by ${this.smtp.host}` } : {}),
+            },
             alb: this.alb,
+            smtp: this.smtp,
         };
     }
 

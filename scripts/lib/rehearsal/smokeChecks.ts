@@ -12,8 +12,8 @@ import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../../components
 import type { OfflineRun } from "../offline/run";
 import type { RehearsalStep } from "./runner";
 import { ebsByIdName, TestHostRun } from "./testHosts";
-import { ALB_STANDIN_BACKEND, ALB_STANDIN_SOCKET, AlbStandin, albTargetName } from "./awsStandins";
-import { blobSharingProblems, expectedServices, parseWiringReport, WiringReport, wiringProblems } from "./wiring";
+import { ALB_STANDIN_BACKEND, ALB_STANDIN_SOCKET, AlbStandin, albTargetName, parseSmtpSpool, SMTP_STANDIN_SPOOL, SmtpRelayStandin } from "./awsStandins";
+import { blobSharingProblems, expectedServices, mailDeliveryProblems, parseWiringReport, WiringReport, wiringProblems } from "./wiring";
 
 export interface SmokeContext {
     spec: StackSpec;
@@ -26,6 +26,8 @@ export interface SmokeContext {
     standins?: Record<string, string>;
     /** The application load balancer's stand-in (none when the front end has an Elastic IP). */
     alb?: AlbStandin;
+    /** The SMTP relay's stand-in for SES (none without plone-aws:mail). */
+    smtp?: SmtpRelayStandin;
 }
 
 export interface SmokeCheck {
@@ -399,6 +401,48 @@ async function askClient(ctx: SmokeContext, host: string, port: number, token: s
     return parseWiringReport(r.stdout);
 }
 
+/** How long a mail relay may keep mail in its queue before the check calls it hung: not a budget (postfix hands a mail on in well under a second). */
+const MAIL_QUEUE_HANG_GUARD_MS = 5 * 60_000;
+
+/**
+ * Waits until postfix on `host` holds no mail it is still handing on (maildrop, incoming, active);
+ * returns why each mail it deferred was deferred ("host[ip] said: ..."), none when all left.
+ */
+async function settledMailQueue(ctx: SmokeContext, host: string): Promise<string[]> {
+    const until = Date.now() + MAIL_QUEUE_HANG_GUARD_MS;
+    for (;;) {
+        const r = await ctx.hosts.ssh(host, "postqueue -j", { user: "root", timeoutMs: 60_000 });
+        if (r.status !== 0) throw new SmokeFailure(`${host}: postqueue -j: ${(r.stdout + r.stderr).trim()}`);
+        const queued = r.stdout
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as { queue_name: string; recipients?: { address: string; delay_reason?: string }[] });
+        if (!queued.some((m) => ["maildrop", "incoming", "active"].includes(m.queue_name))) {
+            return queued.flatMap((m) =>
+                (m.recipients ?? []).map((x) => `${host} ${m.queue_name} mail to ${x.address}: ${x.delay_reason ?? "no reason given"}`),
+            );
+        }
+        if (Date.now() > until) throw new SmokeFailure(`${host}: postfix still hands on mail after ${MAIL_QUEUE_HANG_GUARD_MS / 60_000} min`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+/**
+ * The mail check's second half: every mail a client handed to the relay on its host (localhost:25)
+ * left that host and reached the SMTP stand-in for SES, over TLS, as the stack's SMTP user.
+ */
+async function mailDeliveries(ctx: SmokeContext, smtp: SmtpRelayStandin, reports: { host: string; report: WiringReport }[], token: string): Promise<string[]> {
+    const sent = reports
+        .filter(({ report }) => report.checks.some((c) => c.service === "mail" && c.ok))
+        .map(({ host, report }) => ({ host, hostname: ctx.hosts.hosts.get(host)?.hostname ?? host, client: report.client }));
+    const relays = [...new Set(sent.map((s) => s.host))];
+    const deferred = (await Promise.all(relays.map((h) => settledMailQueue(ctx, h)))).flat();
+    const r = await ctx.hosts.ssh(smtp.host, `cat ${SMTP_STANDIN_SPOOL}`, { user: "root", timeoutMs: 60_000 });
+    if (r.status !== 0) throw new SmokeFailure(`${smtp.host}: the SMTP stand-in's spool: ${r.stderr.trim()}`);
+    const problems = mailDeliveryProblems(sent, token, parseSmtpSpool(r.stdout), smtp.user);
+    return problems.length ? [...problems, ...deferred] : [];
+}
+
 /** Every Zope client uses every service its deploy.cfg names, and shared blobs are shared. */
 export const everyClientUsesItsServices: SmokeCheck = {
     name: "every Zope client uses every service its deploy.cfg names",
@@ -424,9 +468,12 @@ export const everyClientUsesItsServices: SmokeCheck = {
         if (topology.endpoints.blobs.mode === "gluster" || topology.endpoints.blobs.mode === "nfs" || topology.endpoints.blobs.mode === "efs") {
             problems.push(...blobSharingProblems(reports, (host) => ctx.hosts.hosts.get(host)?.hostname ?? host));
         }
+        if (ctx.smtp && expected.includes("mail")) problems.push(...(await mailDeliveries(ctx, ctx.smtp, reports, token)));
         if (problems.length) throw new SmokeFailure(problems.join("; "));
         const used = [...new Set(reports.flatMap((r) => r.report.checks.map((c) => `${c.service} ${c.target}`)))];
-        return `${clients.length} clients used ${used.join(", ")}`;
+        const mail =
+            ctx.smtp && expected.includes("mail") ? `; every mail reached ${ctx.smtp.plays} (played by ${ctx.smtp.host}) over TLS as ${ctx.smtp.user}` : "";
+        return `${clients.length} clients used ${used.join(", ")}${mail}`;
     },
 };
 

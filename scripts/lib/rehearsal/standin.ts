@@ -33,6 +33,9 @@ export const STANDIN_APP = fs.readFileSync(path.join(STANDIN_SOURCES, "app.py"),
  */
 const STANDIN_BUILD = fs.readFileSync(path.join(STANDIN_SOURCES, "build.py"), "utf8");
 
+/** The SMTP stand-in for Amazon SES (standin/smtp.py): STARTTLS or TLS, AUTH, every mail kept in a spool. */
+export const STANDIN_SMTP = fs.readFileSync(path.join(STANDIN_SOURCES, "smtp.py"), "utf8");
+
 /** Bootstrap and build commands for the stand-in buildout, as app.bootstrapCommand / app.buildCommand. */
 export const STANDIN_COMMANDS = {
     bootstrapCommand: `mkdir -p bin && "$VENV/bin/python" -c 'import sys; print("stand-in bootstrap with", sys.prefix)'`,
