@@ -236,6 +236,25 @@ describeAsRoot(
             expect(after).to.have.length(recent.length + 2);
         });
 
+        it("run as root, re-runs itself as the deploy user with every argument it was given", function () {
+            // The hosts' deploy user is plone; here a user that may read neither the password file
+            // nor the buckets: what it stops at shows the arguments reached the second run.
+            const settings = path.join(tmp.dir, "pgdump-as-nobody.env");
+            fs.writeFileSync(settings, `${fs.readFileSync(`${root}/etc/plone-aws/plone/pgdump.env`, "utf8")}DEPLOY_USER=nobody\n`, { mode: 0o644 });
+            const mode = fs.statSync(tmp.dir).mode & 0o777;
+            fs.chmodSync(tmp.dir, 0o755);
+            try {
+                const r = run(`${root}/usr/local/sbin/plone-restore`, ["--from", "latest", "--database", "as_nobody", "--check"], {
+                    env: { ...env, PLONE_PGDUMP_ENV: settings },
+                });
+                expect(r.stderr).not.to.include("usage:");
+                expect(r.status, r.stderr).to.equal(1);
+                expect(r.stderr).to.match(/cannot read \S+pgpass \(the configure step writes it\)/);
+            } finally {
+                fs.chmodSync(tmp.dir, mode);
+            }
+        });
+
         it("refuses a source stack it may not read and a --from it cannot parse", function () {
             const other = script("plone-restore", "--from", "latest", "--source", "prod");
             expect(other.status).to.equal(1);

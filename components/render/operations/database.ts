@@ -248,18 +248,22 @@ source_stack=""
 database=""
 force=false
 check=false
-while [ $# -gt 0 ]; do
-  case $1 in
-    --from) [ $# -ge 2 ] || usage; from=$2; shift ;;
-    --source) [ $# -ge 2 ] || usage; source_stack=$2; shift ;;
-    --database) [ $# -ge 2 ] || usage; database=$2; shift ;;
-    --force) force=true ;;
-    --check) check=true ;;
-    -h | --help) sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '$d'; exit 0 ;;
-    *) usage ;;
-  esac
-  shift
-done
+# In a function: its shifts leave the script's own arguments for the re-run as the deploy user.
+parse_arguments() {
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --from) [ $# -ge 2 ] || usage; from=$2; shift ;;
+      --source) [ $# -ge 2 ] || usage; source_stack=$2; shift ;;
+      --database) [ $# -ge 2 ] || usage; database=$2; shift ;;
+      --force) force=true ;;
+      --check) check=true ;;
+      -h | --help) sed -n '2,/^set /s/^# \{0,1\}//p' "$0" | sed '$d'; exit 0 ;;
+      *) usage ;;
+    esac
+    shift
+  done
+}
+parse_arguments "$@"
 [ -n "$from" ] || usage
 `;
 
