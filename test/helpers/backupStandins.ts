@@ -191,9 +191,13 @@ else:
 export function installAwsStandin(file: string, root: string, writable: string[]): string {
     fs.mkdirSync(root, { recursive: true });
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const text = AWS_STANDIN.replace("__ROOT__", JSON.stringify(root)).replace("__WRITABLE__", JSON.stringify(writable));
-    fs.writeFileSync(file, text, { mode: 0o755 });
+    fs.writeFileSync(file, awsStandinText(root, writable), { mode: 0o755 });
     return file;
+}
+
+/** The aws stand-in's program for the buckets under `root`, writable under the `writable` key prefixes only. */
+export function awsStandinText(root: string, writable: string[]): string {
+    return AWS_STANDIN.replace("__ROOT__", JSON.stringify(root)).replace("__WRITABLE__", JSON.stringify(writable));
 }
 
 /** The calls the aws stand-in received, one per line. */

@@ -90,24 +90,46 @@ export class TempPostgres {
      * and every sequence with its last value: equal for two databases with the same contents.
      */
     contents(database: string): Record<string, string> {
-        const relations = this.query(
-            database,
-            "SELECT c.relkind::text || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
-                "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1;",
-        )
-            .split("\n")
-            .filter(Boolean)
-            .map((line) => ({ kind: line.slice(0, 1), name: line.slice(2) }));
+        const relations = parseRelations(this.query(database, RELATIONS_SQL));
         if (relations.length === 0) return {};
-        // One query for all of them: a row per relation.
-        const sql = relations
-            .map(({ kind, name }, i) =>
-                kind === "S"
-                    ? `SELECT ${i} AS i, 'sequence at ' || last_value AS v FROM ${name}`
-                    : `SELECT ${i}, count(*) || ' rows, md5 ' || coalesce(md5(string_agg(r::text, E'\\n' ORDER BY r::text)), '-') FROM ${name} r`,
-            )
-            .join("\nUNION ALL\n");
-        const values = this.query(database, `SELECT v FROM (${sql}) AS contents ORDER BY i;`).split("\n");
-        return Object.fromEntries(relations.map(({ name }, i) => [name, values[i]]));
+        return contentsOf(relations, this.query(database, contentsSql(relations)));
     }
+}
+
+// A database's contents in two queries, for TempPostgres and for a PostgreSQL on a test host alike.
+
+/** Lists the user tables (r) and sequences (S) of a database, one "<kind> <schema>.<name>" per line. */
+export const RELATIONS_SQL =
+    "SELECT c.relkind::text || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+    "WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1;";
+
+export interface Relation {
+    kind: string;
+    name: string;
+}
+
+/** RELATIONS_SQL's answer. */
+export function parseRelations(out: string): Relation[] {
+    return out
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => ({ kind: line.slice(0, 1), name: line.slice(2) }));
+}
+
+/** One query for all of them: a row per relation, in their order (each SELECT names its columns: the first may be either kind). */
+export function contentsSql(relations: Relation[]): string {
+    const sql = relations
+        .map(({ kind, name }, i) =>
+            kind === "S"
+                ? `SELECT ${i} AS i, 'sequence at ' || last_value AS v FROM ${name}`
+                : `SELECT ${i} AS i, count(*) || ' rows, md5 ' || coalesce(md5(string_agg(r::text, E'\\n' ORDER BY r::text)), '-') AS v FROM ${name} r`,
+        )
+        .join("\nUNION ALL\n");
+    return `SELECT v FROM (${sql}) AS contents ORDER BY i;`;
+}
+
+/** contentsSql's answer, by relation name. */
+export function contentsOf(relations: Relation[], out: string): Record<string, string> {
+    const values = out.trim().split("\n");
+    return Object.fromEntries(relations.map(({ name }, i) => [name, values[i]]));
 }

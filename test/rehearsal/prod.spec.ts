@@ -1,9 +1,10 @@
 // prod rehearsed as it runs (PLONE_AWS_REHEARSAL=1, root): the unchanged Pulumi.prod.yaml, every
 // host a test host, what AWS provides played by stand-ins (RDS by a PostgreSQL test host, the
-// application load balancer by haproxy on a test host with the target group's health check), the
-// commands through the bastion with ProxyJump. It must run exactly the plan's provisioning steps,
-// end with every smoke check green (every Zope client using the database, cache-1's memcached and
-// the shared blobs; the load balancer with every front end healthy), and a second run must change
+// application load balancer by haproxy on a test host with the target group's health check, SES's
+// SMTP endpoint by an SMTP server on a test host), the commands through the bastion with ProxyJump.
+// It must run exactly the plan's provisioning steps, end with every smoke check green (every Zope
+// client using the database, cache-1's memcached and the shared blobs, and sending a mail that
+// postfix relays to SES; the load balancer with every front end healthy), and a second run must change
 // and restart nothing. Then, on the same hosts, what operators do next, each under load through
 // the load balancer's stand-in, none of which may fail a request: a deploy of a new revision, a
 // deploy whose build fails on one app host (activates nothing), a rollback, and (the control that
@@ -24,9 +25,14 @@ import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMa
 import type { RunnerResult } from "../../scripts/lib/rehearsal/runner";
 import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChecks";
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
-import { buildTopology } from "../../components/topology";
+import { buildTopology, DEPLOY_USER } from "../../components/topology";
 import { loadRepoStack, REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
+import { awsStandinText } from "../helpers/backupStandins";
+import { contentsOf, contentsSql, parseRelations, RELATIONS_SQL } from "../helpers/postgres";
+import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
+import { pgdumpEnvPath } from "../../components/render/operations/database";
+import { shellQuote } from "../../components/render/shell";
 
 /** The release `current` points at on a host, and the commit it was built from. */
 async function currentRelease(rehearsal: Rehearsal, host: string): Promise<{ release: string; commit: string }> {
@@ -71,13 +77,6 @@ describe("rehearsal of prod as it runs", function () {
 
     before(async function () {
         requireRehearsal(this);
-        // Opt-in again for now: on this session's merged main (mail, the database dump, scaled
-        // groups) its first test failed once and the cause is not yet known; CI must not go red
-        // on it. It ran green on its own branch (issue-14-standins).
-        if (process.env.PLONE_AWS_REHEARSAL_PROD !== "1") {
-            console.log("      (skipped: the prod rehearsal runs with PLONE_AWS_REHEARSAL_PROD=1 as well)");
-            this.skip();
-        }
         rehearsal = await Rehearsal.start({ stackFile: path.join(REPO, "Pulumi.prod.yaml"), cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l) });
         await rehearsal.startHosts();
         commits.v1 = rehearsal.repo.git("rev-parse", "HEAD");
@@ -109,6 +108,9 @@ describe("rehearsal of prod as it runs", function () {
         expect(rehearsal.standins[1]).to.match(
             /^application load balancer prod-front-door-alb-\d+\.eu-west-1\.elb\.amazonaws\.com: played by haproxy [\d.]+\S* on test host alb-standin \(10\.40\.0\.200\) \(stand-in\)$/,
         );
+        expect(rehearsal.standins[2]).to.match(
+            /^Amazon SES SMTP email-smtp\.eu-west-1\.amazonaws\.com:587: the SMTP stand-in \(aiosmtpd [\d.]+\) on test host smtp-standin \(10\.40\.0\.201\) \(stand-in\)$/,
+        );
 
         const smoke = await rehearsal.smoke();
         expect(
@@ -117,6 +119,8 @@ describe("rehearsal of prod as it runs", function () {
         ).to.deep.equal([]);
         const wiring = smoke.find((s) => s.name === "every Zope client uses every service its deploy.cfg names");
         expect(wiring?.detail).to.contain("memcached").and.contain("database").and.contain("blobs");
+        // Plone's mail: each client hands one to the relay on its host (localhost:25), postfix relays it to SES.
+        expect(wiring?.detail).to.contain("mail localhost:25").and.contain("every mail reached Amazon SES (played by smtp-standin) over TLS as rehearsal-smtp");
         const alb = smoke.find((s) => s.name === "the application load balancer has every front end healthy and serves the site through each");
         expect(alb?.detail).to.contain("web-1, web-2 healthy by GET /_health every 15s").and.contain("HTTP 80 redirects (301)");
         console.log(`      prod: first provisioning ${first.seconds.toFixed(1)}s; the load balancer: ${alb?.detail}`);
@@ -188,5 +192,58 @@ describe("rehearsal of prod as it runs", function () {
         expect(load.failed, JSON.stringify(load.statuses)).to.be.above(0);
         await settle(rehearsal);
         console.log(`      all clients at once under load: ${describeLoad(load)}`);
+    });
+
+    // database.dump and `ops restore` for RelStorage (issue 15), on prod's own hosts and the RDS
+    // stand-in. S3 is played by the aws stand-in of the backup tests (test/helpers/backupStandins.ts):
+    // a directory on the dump host, writable only under the stack's prefix of the off-site bucket, as
+    // the host role's policy allows.
+    it("`ops backup` dumps the RelStorage database to S3, and `ops restore --database` brings it back into a new database, table for table", async () => {
+        const view = { spec: rehearsal.spec, topology: buildTopology(rehearsal.spec) };
+        const dump = planOps(view, "backup", OPS_DEFAULTS).steps.find((s) => s.command[0] === OPS_SCRIPTS.pgdump);
+        expect(dump, "prod's backup has a database dump step").to.not.equal(undefined);
+        const host = dump!.host;
+        const [bucket, prefix] = (await rehearsal.root(host, `source ${pgdumpEnvPath(rehearsal)}; printf '%s\\n%s\\n' "$BUCKET" "$PREFIX"`)).trim().split("\n");
+        const s3 = "/var/lib/plone-aws-s3-standin";
+        await rehearsal.root(
+            host,
+            [
+                `install -d -o ${DEPLOY_USER} ${s3}`,
+                `cat > /usr/local/bin/aws <<'PLONE_AWS_EOF'\n${awsStandinText(s3, [`${bucket}/${prefix}/`])}PLONE_AWS_EOF`,
+                "chmod 755 /usr/local/bin/aws",
+            ].join("\n"),
+        );
+        const run = (command: string[]) => rehearsal.root(host, command.map(shellQuote).join(" "), 600_000);
+        const dumped = await run(dump!.command);
+        expect(dumped).to.match(new RegExp(`copied \\S+\\.dump .*to s3://${bucket}/${prefix}/pgdump/`));
+
+        const restored = "plone_restored";
+        const restore = planOps(view, "restore", { ...OPS_DEFAULTS, from: "latest", database: restored });
+        // Into another database nothing stops: the check, then the restore, on the dump host.
+        expect(restore.steps.map((s) => s.host)).to.deep.equal([host, host]);
+        for (const step of restore.steps) await run(step.command);
+
+        const rds = rehearsal.rds!;
+        const psql = (database: string, sql: string) =>
+            rehearsal.root(
+                rds.host,
+                `cd / && runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 -p ${rds.port} -d ${shellQuote(database)} <<'SQL'\n${sql}\nSQL`,
+            );
+        const contents = async (database: string) => {
+            const relations = parseRelations(await psql(database, RELATIONS_SQL));
+            return relations.length ? contentsOf(relations, await psql(database, contentsSql(relations))) : {};
+        };
+        const original = await contents(rds.dbName);
+        // The stand-in clients wrote rows in the wiring checks: the dump holds something.
+        expect(
+            Object.values(original).some((v) => /^[1-9]\d* rows/.test(v)),
+            JSON.stringify(original),
+        ).to.equal(true);
+        expect(await contents(restored)).to.deep.equal(original);
+        console.log(
+            `      database dump of ${rds.dbName} on ${host}, restored into ${restored}: ${Object.entries(original)
+                .map(([t, v]) => `${t} ${v.split(",")[0]}`)
+                .join(", ")}`,
+        );
     });
 });
