@@ -326,11 +326,15 @@ export class AwsStandin {
     /** What each part of AWS is played by, one line each, for the output. */
     describe(): string[] {
         const gateways = [...new Set([...this.hosts.hosts.values()].map((h) => h.gateway))];
-        const api = `the AWS stand-in (${path.relative(process.cwd(), path.join(CLOUD_DIR, "aws_standin.py"))}, in the VPC namespace; API on port ${AWS_STANDIN_API_PORT} of the subnets' gateways ${gateways.join(", ")})`;
+        const standin = `the AWS stand-in (${path.relative(process.cwd(), path.join(CLOUD_DIR, "aws_standin.py"))}, in the VPC namespace)`;
+        const s3 = `S3 (s3://${this.scaling.bucket}: ${this.scaling.objects.map((o) => `${o.key} version ${o.versionId}`).join(", ")}; the build cache)`;
+        const hooks = this.scaling.groups.map((g) => `group ${g.name}, lifecycle hook ${g.lifecycleHook.name}`).join("; ");
         return [
-            `the instance metadata service (IMDSv2, ${IMDS_ADDRESS}): ${api}`,
-            `S3 (s3://${this.scaling.bucket}: ${this.scaling.objects.map((o) => `${o.key} version ${o.versionId}`).join(", ")}; the build cache), SSM Parameter Store (${Object.keys(this.scaling.parameters).length} parameters), AWS Cloud Map (namespace ${this.scaling.namespace}), Auto Scaling (${this.scaling.groups.map((g) => `group ${g.name}, lifecycle hook ${g.lifecycleHook.name}`).join("; ")}) and CloudWatch: ${api}, called by an aws CLI stand-in (/usr/local/bin/aws on the hosts that call AWS)`,
-            `the VPC resolver's answers for ${this.scaling.namespace} (Cloud Map's SRV and A records): ${api.replace(/; API on .*\)$/, ")")}, at ${this.scaling.resolver.address}:${this.scaling.resolver.port}`,
+            `the instance metadata service (IMDSv2): ${standin} at ${IMDS_ADDRESS}`,
+            `${s3}, SSM Parameter Store (${Object.keys(this.scaling.parameters).length} parameters), AWS Cloud Map (namespace ${this.scaling.namespace}), ` +
+                `Auto Scaling (${hooks}) and CloudWatch: ${standin}, its API on port ${AWS_STANDIN_API_PORT} of the subnets' gateways (${gateways.join(", ")}), ` +
+                "called by an aws CLI stand-in (/usr/local/bin/aws on the hosts that call AWS)",
+            `the VPC resolver's answers for ${this.scaling.namespace} (Cloud Map's SRV and A records): ${standin} at ${this.scaling.resolver.address}:${this.scaling.resolver.port}`,
         ];
     }
 
