@@ -3,9 +3,9 @@
 // when a record goes, with no reload and no new file (same process, same start time).
 //
 // Stand-ins, each for what only AWS provides: the DNS that AWS Cloud Map answers through the VPC
-// resolver is a tiny Python DNS server (test/helpers/dnsStandin.py) serving SRV and A records from
-// a file the test rewrites; the scaled instances' Zope clients are small Python HTTP apps (Plone
-// cannot be installed here) answering /ok like Plone's ok view.
+// resolver is a tiny Python DNS server (scripts/lib/rehearsal/cloud/dns_standin.py, the rehearsal's
+// too) serving SRV and A records from a file the test rewrites; the scaled instances' Zope clients
+// are small Python HTTP apps (Plone cannot be installed here) answering /ok like Plone's ok view.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
@@ -114,7 +114,7 @@ describeAsRoot("scaled app hosts: haproxy server-template slots from SRV records
         writeFiles(tmp.dir, renderFrontendFiles(ctx, firstFrontend(ctx), layout));
         fs.writeFileSync(layout.paths.haproxyStateFile, "1\n");
         fs.writeFileSync(path.join(tmp.dir, "client.py"), CLIENT);
-        procs.start("dns", "python3", [path.join(REPO, "test", "helpers", "dnsStandin.py"), String(dns), records]);
+        procs.start("dns", "python3", [path.join(REPO, "scripts", "lib", "rehearsal", "cloud", "dns_standin.py"), String(dns), records]);
         procs.start("instance-a", "python3", [path.join(tmp.dir, "client.py"), "instance-a", String(a)]);
         procs.start("instance-b", "python3", [path.join(tmp.dir, "client.py"), "instance-b", String(b)]);
         procs.start("haproxy", "haproxy", ["-db", "-f", layout.paths.haproxyConfig]);

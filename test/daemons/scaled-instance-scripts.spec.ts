@@ -161,7 +161,7 @@ describe("the scripts of a scaled instance", function () {
             // A bundle whose steps record what they were given; the setup step stops the boot after them.
             stage = path.join(tmp.dir, "stage");
             fs.mkdirSync(stage);
-            const record = (name: string) => `#!/bin/bash\nprintf '%s\\n' "${name} ${"$"}{${SECRET_FILES_VAR}:-}" >>${stage}/steps\n`;
+            const record = (name: string) => `#!/bin/bash\nprintf '%s\\n' "${name} ${"$"}{${SECRET_FILES_VAR}:-} $(umask)" >>${stage}/steps\n`;
             bundleContent = renderBundle({
                 "setup.sh": record("setup"),
                 "configure.sh": `${record("configure")}cp -r "$${SECRET_FILES_VAR}" ${stage}/secrets\nexit 7\n`,
@@ -206,7 +206,8 @@ describe("the scripts of a scaled instance", function () {
                 .join(`${root}/etc`)
                 .split("/usr/local/sbin")
                 .join(`${root}/sbin`);
-            for (const d of ["etc", "sbin"]) fs.mkdirSync(path.join(root, d), { recursive: true });
+            // /usr/local/sbin is on every Debian; /etc/plone-aws is not (the boot makes it).
+            fs.mkdirSync(path.join(root, "sbin"), { recursive: true });
             fs.writeFileSync(path.join(root, "boot.sh"), script);
             fs.rmSync(path.join(tmp.dir, "standin", "calls"), { force: true });
             const r = run("bash", [path.join(root, "boot.sh")], {
@@ -242,7 +243,10 @@ describe("the scripts of a scaled instance", function () {
             );
             const steps = fs.readFileSync(path.join(stage, "steps"), "utf8").trim().split("\n");
             expect(steps.map((s) => s.split(" ")[0])).to.deep.equal(["setup", "configure"]);
-            expect(steps[0]).to.equal("setup ", "the setup step does not see the secret files");
+            // The setup step does not see the secret files; the steps run with a fixed host's umask
+            // (the boot's own, 077, would keep the haproxy agent from reading the rotation files).
+            expect(steps[0]).to.equal("setup  0022");
+            expect(steps[1]).to.match(/^configure \S+ 0022$/);
             const decode = (id: string) => Buffer.from(fs.readFileSync(path.join(stage, "secrets", id), "utf8"), "base64").toString("utf8");
             expect(decode("aaaa")).to.equal("first half\n");
             expect(decode("bbbb")).to.equal("second\n");

@@ -3,7 +3,13 @@
 import { expect } from "chai";
 import { addressOf } from "../../components/render/context";
 import { blobStorageDir } from "../../components/topology";
-import { renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/storage/blobs";
+import * as path from "path";
+import { BLOBS_SCRIPT, renderBlobsScript, renderBlobServerScript, renderStorageFiles } from "../../components/render/storage/blobs";
+import { renderSetupScript } from "../../components/render/host/system";
+import { shippedLogs } from "../../components/render/monitoring/cloudwatchAgent";
+import { loadStack } from "../../scripts/lib/offline/loadStack";
+import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
+import { REPO } from "../helpers/stacks";
 import { efsFstabLine } from "../../components/render/storage/efs";
 import { glusterFstabLine, renderGlusterdVol, renderGlusterScript } from "../../components/render/storage/gluster";
 import {
@@ -15,7 +21,7 @@ import {
     renderNfsKernelServerDefaults,
 } from "../../components/render/storage/nfs";
 import { renderVolumeScript } from "../../components/render/storage/volumes";
-import { PATHS, PORTS } from "../../components/topology";
+import { PATHS, PORTS, type HostPlan } from "../../components/topology";
 import { host, VARIANTS } from "../helpers/storageVariants";
 
 /** key=value pairs by [section] of an nfs.conf file. */
@@ -159,6 +165,22 @@ describe("render: GlusterFS blobs", () => {
         for (const h of ["web-1", "app-1", "cache-1"]) expect(renderBlobServerScript(ctx, host(ctx, h))).to.equal(undefined);
         for (const h of ["app-1", "app-2"]) expect(renderBlobsScript(ctx, host(ctx, h))).to.be.a("string");
         for (const h of ["web-1", "blobs-1", "cache-1"]) expect(renderBlobsScript(ctx, host(ctx, h))).to.equal(undefined);
+    });
+});
+
+describe("render: the blobs of a scaled group's host", () => {
+    it("mounts the shared blobs at setup as a fixed app host does, and ships the GlusterFS client's log", () => {
+        const ctx = offlineRenderContext(loadStack({ stackFile: path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaled.yaml") }).spec!);
+        const scaled = ctx.topology.scaledGroups[0].host;
+        expect(renderBlobsScript(ctx, scaled)).to.include(glusterFstabLine(ctx));
+        expect(renderSetupScript(ctx, scaled)).to.match(new RegExp(`^${BLOBS_SCRIPT}$`, "m"));
+        const glusterLogs = (h: HostPlan) =>
+            shippedLogs(ctx, h)
+                .filter((l) => l.kind === "glusterfs")
+                .map((l) => l.path);
+        expect(glusterLogs(scaled))
+            .to.deep.equal(glusterLogs(host(ctx, "app-1")))
+            .and.to.have.length(1);
     });
 });
 

@@ -115,10 +115,18 @@ ${storageSteps.map((s) => (s === VOLUMES_SCRIPT ? `${s} "$@"` : s)).join("\n")}
 `;
 }
 
+/**
+ * Set (to 1) by the boot script of a scaled instance (render/scaling/instance.ts), which is the
+ * launch template's user data: cloud-init runs it and is not done until it ends, so a step it runs
+ * must not wait for cloud-init to be done (`cloud-init status --wait` would never return).
+ */
+export const IN_BOOT_VAR = "PLONE_AWS_IN_BOOT";
+
 const SETUP_LOGIC = sh`
 # Packages: skip apt when everything is there (a second run is quick).
-# On a fresh instance cloud-init may still be running apt: wait for it, and for the dpkg lock.
-if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi
+# On a fresh instance cloud-init may still be running apt: wait for it, and for the dpkg lock;
+# not inside cloud-init itself (the boot of a scaled instance), which waits for this script.
+if [ -z "$\{${IN_BOOT_VAR}:-}" ] && command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi
 apt_get() {
   local log
   log=$(mktemp)

@@ -10,6 +10,7 @@ import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { supervisorPrograms } from "../app/supervisor";
 import { cronJobs } from "../operations/cron";
 import { runsBuild } from "../../layers";
+import { usesBlobs } from "../storage/blobs";
 
 /** GlusterFS names a brick's or a mount's log after its path, '/' turned into '-' (/srv/shared-blobs -> srv-shared-blobs.log). */
 function glusterLogName(path: string): string {
@@ -82,7 +83,7 @@ export function shippedLogs(ctx: Pick<RenderContext, "spec" | "topology">, host:
             add(`${GLUSTER_LOG_DIR}/glusterd.log`, "glusterfs");
             add(`${GLUSTER_LOG_DIR}/bricks/${glusterLogName(blobs.brickPath)}`, "glusterfs");
         }
-        if (ctx.topology.roles.blobUsers.includes(host.name)) add(`${GLUSTER_LOG_DIR}/${glusterLogName(blobs.mountPoint)}`, "glusterfs");
+        if (usesBlobs(ctx.topology, host)) add(`${GLUSTER_LOG_DIR}/${glusterLogName(blobs.mountPoint)}`, "glusterfs");
     }
     return logs;
 }

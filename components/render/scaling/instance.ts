@@ -17,6 +17,7 @@ import { PATHS } from "../../topology/ports";
 import { DISCOVERY_TTL_SECONDS, LOAD_METRIC } from "../../topology/scaling";
 import { shellQuote } from "../shell";
 import { hostScript } from "../hostScripts/frame";
+import { IN_BOOT_VAR } from "../host/system";
 
 /** Where a scaled instance keeps what its boot brought. */
 export const SCALED_PATHS = {
@@ -30,7 +31,12 @@ export const SCALED_PATHS = {
     drain: `${PATHS.sbinDir}/plone-drain-instance`,
     watch: `${PATHS.sbinDir}/plone-instance-watch`,
     watchUnit: "/etc/systemd/system/plone-instance-watch.service",
+    /** The watch's output where there is no systemd (its journal on EC2). */
+    watchLog: `${PATHS.logDir}/instance-watch.log`,
 } as const;
+
+/** The instance metadata service's address (EC2's, link-local): the boot script and the watch ask it. */
+export const IMDS_ADDRESS = "169.254.169.254";
 
 /** Where the first fixed app host publishes its build cache, and the scaled instances read it. */
 export function buildCacheKey(spec: Pick<StackSpec, "app">): string {
@@ -209,8 +215,10 @@ ${assignment("REGION", s.region)}
 ${assignment("GROUP", s.group)}
 ${assignment("HEALTH_PATH", s.healthPath)}
 ${servicesLine(s)}
-IMDS=\${PLONE_AWS_IMDS:-http://169.254.169.254}
+IMDS=\${PLONE_AWS_IMDS:-http://${IMDS_ADDRESS}}
 AWS=\${PLONE_AWS_CLI:-aws}
+# cloud-init runs this script and is not done until it ends: the steps must not wait for it.
+export ${IN_BOOT_VAR}=1
 work=${SCALED_PATHS.bundleDir}
 secrets=${SCALED_PATHS.secretFiles}
 
@@ -263,6 +271,8 @@ while read -r -a entry; do
   done
 done <"$work/secret-files.list"
 
+# A fresh instance has no ${PATHS.configDir} yet (the setup makes it, with these owner and mode).
+install -d -m 0755 ${PATHS.configDir}
 {
   printf '# The scaled instance (plone-aws boot). Read by plone-drain-instance and plone-instance-watch.\\n'
   printf 'INSTANCE_ID=%q\\n' "$instance_id"
@@ -274,6 +284,10 @@ chmod 0600 ${SCALED_PATHS.instanceEnv}
 install -m 0755 "$work/drain.sh" ${SCALED_PATHS.drain}
 install -m 0755 "$work/watch.sh" ${SCALED_PATHS.watch}
 
+# The steps, and the watch and drain started below, run with the umask a fixed host's steps get
+# (an SSH session's): what they make for the daemons must be readable by them (the haproxy agent,
+# as the deploy user, reads the rotation files the restart and the drain write as root).
+umask 022
 say "setup"
 bash "$work/setup.sh"
 say "configure"
@@ -338,7 +352,7 @@ PLONE_AWS_UNIT
   systemctl daemon-reload
   systemctl enable --now plone-instance-watch.service
 else
-  nohup ${SCALED_PATHS.watch} >>${PATHS.logDir}/instance-watch.log 2>&1 &
+  nohup ${SCALED_PATHS.watch} >>${SCALED_PATHS.watchLog} 2>&1 &
 fi
 say "serving: boot took \${SECONDS}s"
 `;
@@ -406,7 +420,7 @@ export function renderWatchScript(): string {
 set -uo pipefail
 # shellcheck source=/dev/null
 source ${SCALED_PATHS.instanceEnv}
-IMDS=\${PLONE_AWS_IMDS:-http://169.254.169.254}
+IMDS=\${PLONE_AWS_IMDS:-http://${IMDS_ADDRESS}}
 AWS=\${PLONE_AWS_CLI:-aws}
 INTERVAL=\${PLONE_AWS_WATCH_INTERVAL:-5}
 aws_() { "$AWS" --region "$REGION" "$@"; }

@@ -1,7 +1,7 @@
 // Where a stack keeps its blobs, and the storage scripts of one host: plone-volumes (EBS),
 // plone-blob-server (the NFS server or a GlusterFS peer) and plone-blobs (the blob mount of an app
 // or ZEO host, and the blob directory on it).
-import { blobStorageDir, DEPLOY_USER, PATHS, SHARED_BLOB_DIR, type BlobEndpoint, type HostPlan } from "../../topology";
+import { blobStorageDir, DEPLOY_USER, PATHS, SHARED_BLOB_DIR, type BlobEndpoint, type HostPlan, type Topology } from "../../topology";
 import type { RenderContext, RenderedFile } from "../context";
 import { efsFstabLine } from "./efs";
 import { glusterFstabLine, renderGlusterScript } from "./gluster";
@@ -11,13 +11,22 @@ import { volumeScriptFile } from "./volumes";
 
 export const BLOB_SERVER_SCRIPT = `${PATHS.sbinDir}/plone-blob-server`;
 export const BLOBS_SCRIPT = `${PATHS.sbinDir}/plone-blobs`;
+/**
+ * Whether a host's Zope clients or ZEO server use the blobs: a fixed blob user (roles.blobUsers),
+ * or a scaled group's host, whose instances are in no fixed role list (its setup must mount the
+ * shared blobs as a fixed app host's does, or its build refuses to deploy).
+ */
+export function usesBlobs(topology: Pick<Topology, "roles" | "scaledGroups">, host: Pick<HostPlan, "name">): boolean {
+    return topology.roles.blobUsers.includes(host.name) || topology.scaledGroups.some((g) => g.host.name === host.name);
+}
+
 /** What a host does for the blobs: serve them (NFS server, GlusterFS peer) and/or mount them. */
 export function blobRoles(ctx: RenderContext, host: HostPlan): { server: boolean; client: boolean } {
     const { mode } = ctx.topology.endpoints.blobs;
     const shared = mode === "nfs" || mode === "gluster" || mode === "efs";
     return {
         server: (mode === "nfs" || mode === "gluster") && host.layers.includes("shared_blobs"),
-        client: shared && ctx.topology.roles.blobUsers.includes(host.name),
+        client: shared && usesBlobs(ctx.topology, host),
     };
 }
 

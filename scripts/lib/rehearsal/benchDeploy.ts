@@ -199,9 +199,9 @@ export interface BenchRow {
 
 const ms = (v: number) => `${v.toFixed(1)}ms`;
 
-/** The comparison table bench:deploy prints. */
-export function formatBenchTable(rows: BenchRow[]): string {
-    const header = ["", "requests", "failed", "non-2xx/3xx", "socket errors", "p50", "p99", "duration", "restart took"];
+/** The comparison table bench:deploy (and bench:scale, its actions named by `actionLabel`) prints. */
+export function formatBenchTable(rows: BenchRow[], actionLabel = "restart took"): string {
+    const header = ["", "requests", "failed", "non-2xx/3xx", "socket errors", "p50", "p99", "duration", actionLabel];
     const body = rows.map((r) => {
         const s = r.load.socketErrors;
         const socket = s.connect + s.read + s.write + s.timeout;

@@ -35,6 +35,7 @@ import { intToIp, ipToInt, parseCidr, SUBNET_BITS } from "../../../components/to
 import { DEFAULT_MIRROR_HOSTS } from "./aptProxy";
 import {
     DEFAULT_CACHE_DIR,
+    killRecordedInit,
     netnsIdentity,
     nsIdentity,
     nsPids,
@@ -182,6 +183,8 @@ export class TestHostRun {
     private readonly bridges = new Map<string, string>();
     private baseDir = "";
     private serveGit = false;
+    /** Veth names are h0, h1, ...: never reused, since a stopped host's veth goes only some time after its namespace. */
+    private vethCount = 0;
     private tearingDown?: Promise<{ leftovers: string[] }>;
 
     private constructor(opts: TestHostRunOptions, runId: string) {
@@ -391,7 +394,7 @@ export class TestHostRun {
             "",
         ].join("\n");
         // Namespaces and links first, one after the other (ip is quick), then the hosts boot together.
-        const prepared = specs.map((spec, i) => this.prepareHost(spec, this.hosts.size + i, hostsFile));
+        const prepared = specs.map((spec) => this.prepareHost(spec, this.vethCount++, hostsFile));
         this.record();
         const hosts = await Promise.all(prepared.map((p) => this.bootHost(p)));
         for (const h of hosts) this.hosts.set(h.name, h);
@@ -527,6 +530,26 @@ export class TestHostRun {
         if (probe.status !== 0) throw new TestHostError(`test host ${host.name} (${host.address}) does not accept the run key: ${probe.stderr.trim()}`);
         host.startSeconds = (Date.now() - started) / 1000;
         return host;
+    }
+
+    /**
+     * Stops one test host as EC2 terminates an instance (a scale-in): its PID 1 goes, and with it
+     * every process and mount of the host, then its network namespace. Its directory (the
+     * overlay's upper layer: its disk) goes with the run's at teardown; the other hosts keep running.
+     */
+    async stopHost(name: string, timeoutMs = 15_000): Promise<void> {
+        const host = this.host(name);
+        const netns = netnsIdentity(host.netns);
+        killRecordedInit(host.pidfile, `PLONE_AWS_RUN=${this.runId}`, netns);
+        const deadline = Date.now() + timeoutMs;
+        while (netns !== undefined && processesInNetns(new Set([netns])).length > 0) {
+            if (Date.now() > deadline) throw new TestHostError(`test host ${name} did not stop within ${timeoutMs / 1000}s`);
+            await sleep(50);
+        }
+        run("ip", ["netns", "delete", host.netns]);
+        for (const v of host.volumes) run("losetup", ["--detach", v.loop], { allowFailure: true });
+        this.hosts.delete(name);
+        this.record();
     }
 
     host(name: string): TestHost {

@@ -40,6 +40,10 @@ def options(name, seen=()):
     base = own.get("<")
     merged = dict(options(base, seen + (name,))) if base and base not in seen else {}
     merged.update({k: v for k, v in own.items() if k != "<"})
+    if name == "buildout":
+        # buildout's own default: ${buildout:directory} is the buildout's directory (ZEO clients'
+        # blob cache lives under it).
+        merged.setdefault("directory", release)
     return merged
 
 def substitute(value, section, depth=0):
