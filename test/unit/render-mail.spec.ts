@@ -99,7 +99,9 @@ describe("mail relay: postfix as a null client", () => {
         // A reload keeps the sockets the package's postfix opened on every address: main.cf takes a restart.
         expect(service.restartPaths).to.deep.equal([POSTFIX_MAIN_CF]);
         expect(service.paths).to.deep.equal([POSTFIX_SASL_PASSWORDS]);
-        expect(service.restart).to.match(/systemctl restart postfix; else .*postfix stop; fi; service postfix start/);
+        expect(service.restart).to.match(
+            /systemctl restart postfix; elif postfix status .*; then postfix stop && service postfix start; else service postfix start; fi$/,
+        );
         expect(service.validate).to.include('postconf -c "$root"/etc/postfix -n');
         expect(service.validate).to.include('postfix -c "$root"/etc/postfix check');
         expect(service.validate).to.include("postmap -c \"$root\"/etc/postfix -q '[email-smtp.eu-west-1.amazonaws.com]:587' texthash:");

@@ -158,7 +158,7 @@ export const POSTFIX_RELOAD =
  * to ::1, where "localhost" goes first. The queue survives a restart.
  */
 export const POSTFIX_RESTART =
-    "if [ -d /run/systemd/system ]; then systemctl restart postfix; else if postfix status >/dev/null 2>&1; then postfix stop; fi; service postfix start; fi";
+    "if [ -d /run/systemd/system ]; then systemctl restart postfix; elif postfix status >/dev/null 2>&1; then postfix stop && service postfix start; else service postfix start; fi";
 
 /** How the configure step checks and applies a changed relay configuration. */
 export function mailRelayServices(ctx: Pick<RenderContext, "spec" | "topology">, hostName: string): ServiceReload[] {
