@@ -4,7 +4,8 @@
 // test hosts and must end with every smoke check green, the wiring check included: every Zope client
 // uses what its deploy.cfg names for that mode (the ZEO server's port, or the database with a row
 // written and read back) and its blob directory. (nfs and efs need an NFS server and client in the
-// kernel, which this machine lacks: see test/README.md.)
+// kernel, which this machine lacks: see test/README.md.) Opt-in with PLONE_AWS_REHEARSAL_BLOB_MODES=1 as
+// well, for now: about 5 minutes that CI's 50-minute budget cannot yet be shown to hold beside prod's.
 import { expect } from "chai";
 import * as path from "path";
 import { Rehearsal } from "../../scripts/lib/rehearsal";
@@ -22,6 +23,10 @@ describe("rehearsal of the zeo and database blob modes", function () {
 
     before(function () {
         requireRehearsal(this);
+        if (process.env.PLONE_AWS_REHEARSAL_BLOB_MODES !== "1") {
+            console.log("      (skipped: the blob-mode rehearsals run with PLONE_AWS_REHEARSAL_BLOB_MODES=1 as well)");
+            this.skip();
+        }
     });
 
     for (const { file, blobs, service } of STACKS) {
