@@ -17,6 +17,19 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * `content` in base64, for `base64 -d` in a heredoc: a line break after every 76 characters (none
+ * after a shorter last line). Sliced rather than matched with a regex: the configure step of a
+ * host carries every file of it this way.
+ */
+export function base64Lines(content: string): string {
+    const data = Buffer.from(content, "utf8").toString("base64");
+    const full = data.length - (data.length % 76);
+    let out = "";
+    for (let i = 0; i < full; i += 76) out += `${data.slice(i, i + 76)}\n`;
+    return out + data.slice(full);
+}
+
 /** A bash array literal: ('a' 'b c'). */
 export function shellArray(values: readonly string[]): string {
     return `(${values.map(shellQuote).join(" ")})`;

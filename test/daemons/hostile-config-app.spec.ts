@@ -10,7 +10,7 @@
 // The keys are shared out over three files so that they run side by side (test/helpers/hostileChecks.ts):
 // this one has the app's, Plone's and the database's keys, and random strings at any key.
 import fc from "fast-check";
-import { describeHostileKeys, tryValue } from "../helpers/hostileChecks";
+import { describeHostileKeys, tryValue, withChecks } from "../helpers/hostileChecks";
 import { stringLeaves } from "../helpers/schemaLeaves";
 
 describeHostileKeys("app", () => {
@@ -56,11 +56,13 @@ describeHostileKeys("app", () => {
         ];
         const hostile = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 24 }).map((cs) => cs.join(""));
         const oneLeaf = fc.constantFrom(...leaves);
-        fc.assert(
-            fc.property(oneLeaf, hostile, (leaf, value) => {
-                tryValue(leaf, value);
-            }),
-            { numRuns: 300, seed: 20261202 },
+        withChecks(() =>
+            fc.assert(
+                fc.property(oneLeaf, hostile, (leaf, value) => {
+                    tryValue(leaf, value);
+                }),
+                { numRuns: 300, seed: 20261202 },
+            ),
         );
     });
 });

@@ -89,13 +89,7 @@ describeAsRoot("supervisord runs the rendered programs", "supervisord switches t
 
         supervisord = new TempSupervisord(path.join(root, "supervisord"), `${confDir}/*.conf`);
         supervisord.start();
-        let states: Record<string, string> = {};
-        for (let i = 0; i < 60; i++) {
-            states = supervisord.states();
-            if (Object.values(states).every((s) => s === "RUNNING") && Object.keys(states).length === 6) break;
-            run("sleep", ["0.25"]);
-        }
-        expect(states, supervisord.log()).to.deep.equal({
+        expect(supervisord.settled(), supervisord.log()).to.deep.equal({
             "plone-client1": "RUNNING",
             "plone-client2": "RUNNING",
             "plone-haproxy-agent": "RUNNING",

@@ -9,16 +9,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { StackSpec } from "../../components/config/spec";
-import type { RenderedFile } from "../../components/render/context";
+import type { RenderContext, RenderedFile } from "../../components/render/context";
 import { renderFrontendFiles } from "../../components/render/frontend";
-import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
-import { buildoutPython, parseBuildout } from "./buildout";
+import { buildoutPython } from "./buildout";
 import { prepareDebianFiles, rootedLayout, writeFiles } from "./frontendDaemons";
 import { FullStack, fullStacks, Raw, rawMayChange, renderEverything, RenderedStack, secretsOf, shapeOf, validate } from "./hostileConfig";
 import { StringLeaf, stringLeaves, withLeaf } from "./schemaLeaves";
 import { relocate } from "./standin";
 import { describeAsRoot } from "./privileges";
-import { requireBinaries, run, tempDir } from "./system";
+import { BatchedResult, BatchedRun, requireBinaries, run, runAll, tempDir } from "./system";
 
 /** A file the injected commands would create; it must never exist. */
 export const SENTINEL = path.join(os.tmpdir(), `plone-aws-pwned-${process.pid}`);
@@ -143,46 +142,86 @@ function checkRendered(stack: FullStack, raw: Raw, spec: StackSpec, leafName: st
             expect(shapeOf(file), `${what}: the shape of ${key}`).to.deep.equal(shapeOf(base.rendered.files.get(key)!));
         }
     }
-    validateChanged(spec, raw, changed, what);
+    validateChanged(rendered.ctx, changed, what);
     expect(fs.existsSync(SENTINEL), `${what}: a rendered file ran the injected command`).to.equal(false);
 }
 
-/** The changed files through their validators; changed scripts with bash -n and --help. */
-function validateChanged(spec: StackSpec, raw: Raw, changed: [string, RenderedFile][], what: string): void {
+/**
+ * The checks of the running test that need other programs (the daemons' validators, bash, python),
+ * run together when it ends: one bash and one python process for all its values instead of one
+ * process per file and value. Each check keeps its assertion and message.
+ */
+interface PendingChecks {
+    /** The test's scratch directory: a directory per accepted value, with its files. */
+    dir: string;
+    values: number;
+    runs: { run: BatchedRun; then: (r: BatchedResult) => void }[];
+    python: { job: PythonJob; then: (r: PythonResult) => void }[];
+}
+
+let pending: PendingChecks | undefined;
+
+/**
+ * Runs a test body that places hostile values (tryValue, checkOne), then the checks of every value
+ * it accepted that other programs make.
+ */
+export function withChecks(body: () => void): void {
+    if (pending) throw new Error("withChecks inside withChecks");
     const tmp = tempDir("hostile");
     // varnishd and nginx read their files as their own users.
     fs.chmodSync(tmp.dir, 0o755);
+    pending = { dir: tmp.dir, values: 0, runs: [], python: [] };
     try {
-        // Each front end's daemons check that front end's changed files only.
-        const frontends = new Map<string, Set<"haproxy" | "varnish" | "nginx">>();
-        for (const [key, file] of changed) {
-            const daemon = (["haproxy", "varnish", "nginx"] as const).find((d) => file.path.includes(`/${d}/`) || file.path.includes(`/${d}.`));
-            if (!daemon || key.includes(" step:")) continue;
-            const host = key.split(" ")[0];
-            frontends.set(host, new Set([...(frontends.get(host) ?? []), daemon]));
-        }
-        if (frontends.size > 0) checkFrontends(spec, raw, tmp.dir, what, frontends);
-        for (const [key, file] of changed) {
-            const target = path.join(tmp.dir, key.replace(/[^A-Za-z0-9_.-]+/g, "_"));
-            fs.writeFileSync(target, file.content, { mode: 0o700 });
-            if (file.path.startsWith("/etc/supervisor/")) checkSupervisor(file, tmp.dir, what);
-            if (file.path.endsWith("/deploy.cfg")) {
-                if (!leafIsRaw(what)) parseBuildout(file.content);
-            }
-            if (file.path.endsWith(".ini")) {
-                const r = run("python3", [
-                    "-c",
-                    "import configparser,sys; c=configparser.ConfigParser(); c.read(sys.argv[1]); [c.get(s,o) for s in c.sections() for o in c[s]]",
-                    target,
-                ]);
-                expect(r.status, `${what}: ${file.path}: ${r.stderr}`).to.equal(0);
-            }
-            if (file.path.endsWith(".json")) expect(() => JSON.parse(file.content), `${what}: ${file.path}`).not.to.throw();
-            if (isScript(file)) checkScript(target, key, what, tmp.dir);
-        }
+        body();
+        const { runs, python } = pending;
+        runAll(
+            runs.map((r) => r.run),
+            tmp.dir,
+            SENTINEL,
+        ).forEach((r, i) => runs[i].then(r));
+        pythonChecks(
+            python.map((p) => p.job),
+            tmp.dir,
+        ).forEach((r, i) => python[i].then(r));
+        expect(fs.existsSync(SENTINEL), "a check ran the injected command").to.equal(false);
     } finally {
+        pending = undefined;
         tmp.cleanup();
     }
+}
+
+function checks(): PendingChecks {
+    if (!pending) throw new Error("hostile values are placed inside withChecks(), which runs the validators when the test ends");
+    return pending;
+}
+
+/** The changed files through their validators; changed scripts with bash -n and --help. */
+function validateChanged(ctx: RenderContext, changed: [string, RenderedFile][], what: string): void {
+    const batch = checks();
+    const dir = path.join(batch.dir, String(batch.values++));
+    fs.mkdirSync(dir, { mode: 0o755 });
+    // Each front end's daemons check that front end's changed files only.
+    const frontends = new Map<string, Set<"haproxy" | "varnish" | "nginx">>();
+    for (const [key, file] of changed) {
+        const daemon = (["haproxy", "varnish", "nginx"] as const).find((d) => file.path.includes(`/${d}/`) || file.path.includes(`/${d}.`));
+        if (!daemon || key.includes(" step:")) continue;
+        const host = key.split(" ")[0];
+        frontends.set(host, new Set([...(frontends.get(host) ?? []), daemon]));
+    }
+    if (frontends.size > 0) checkFrontends(ctx, dir, what, frontends);
+    changed.forEach(([key, file], i) => {
+        const target = path.join(dir, key.replace(/[^A-Za-z0-9_.-]+/g, "_"));
+        fs.writeFileSync(target, file.content, { mode: 0o700 });
+        if (file.path.startsWith("/etc/supervisor/")) checkSupervisor(file, path.join(dir, `supervisor-${i}`), what);
+        if (file.path.endsWith("/deploy.cfg")) {
+            if (!leafIsRaw(what)) batch.python.push({ job: { kind: "buildout", text: file.content }, then: throwUnparsedBuildout });
+        }
+        if (file.path.endsWith(".ini")) {
+            batch.python.push({ job: { kind: "ini", path: target }, then: (r) => expect(r.status, `${what}: ${file.path}: ${r.error}`).to.equal(0) });
+        }
+        if (file.path.endsWith(".json")) expect(() => JSON.parse(file.content), `${what}: ${file.path}`).not.to.throw();
+        if (isScript(file)) checkScript(target, file.content, key, what, dir);
+    });
 }
 
 const leafIsRaw = (what: string) =>
@@ -196,18 +235,24 @@ function isScript(file: RenderedFile): boolean {
 }
 
 /** bash -n, then --help in an empty directory: a script's help creates no file. */
-function checkScript(target: string, key: string, what: string, dir: string): void {
-    const content = fs.readFileSync(target, "utf8");
+function checkScript(target: string, content: string, key: string, what: string, dir: string): void {
     if (!/^#!\/(usr\/bin\/env bash|bin\/bash)/.test(content) && !key.includes(" step:")) return;
-    const syntax = run("bash", ["-n", target]);
-    expect(syntax.status, `${what}: bash -n ${key}: ${syntax.stderr}`).to.equal(0);
+    const batch = checks();
+    batch.runs.push({
+        run: { command: "bash", args: ["-n", target], cwd: dir },
+        then: (syntax) => expect(syntax.status, `${what}: bash -n ${key}: ${syntax.output}`).to.equal(0),
+    });
     // Only scripts that answer --help before doing anything are run (every host script and step does).
     expect(/-h \| --help|--help\)|-h\|--help/.test(content), `${what}: ${key} has no --help`).to.equal(true);
     const cwd = fs.mkdtempSync(path.join(dir, "help-"));
-    const r = run("bash", [target, "--help"], { cwd, env: { PATH: process.env.PATH, HOME: cwd, PLONE_AWS_ROOT: cwd } });
-    expect(r.status, `${what}: ${key} --help: ${r.stderr.slice(0, 500)}`).to.be.oneOf([0, 2]);
-    expect(fs.readdirSync(cwd), `${what}: ${key} --help created files`).to.deep.equal([]);
-    expect(fs.existsSync(SENTINEL), `${what}: ${key} --help ran the injected command`).to.equal(false);
+    batch.runs.push({
+        run: { command: "bash", args: [target, "--help"], cwd, env: { PATH: process.env.PATH ?? "", HOME: cwd, PLONE_AWS_ROOT: cwd } },
+        then: (r) => {
+            expect(r.status, `${what}: ${key} --help: ${r.output.slice(0, 500)}`).to.be.oneOf([0, 2]);
+            expect(fs.readdirSync(cwd), `${what}: ${key} --help created files`).to.deep.equal([]);
+            expect(r.watched, `${what}: ${key} --help ran the injected command`).to.equal(false);
+        },
+    });
 }
 
 function checkSupervisor(file: RenderedFile, dir: string, what: string): void {
@@ -216,21 +261,15 @@ function checkSupervisor(file: RenderedFile, dir: string, what: string): void {
     fs.writeFileSync(conf, relocate(file.content, dir).replace(/^user=.*$/gm, "user=root"));
     const main = path.join(dir, "supervisord.conf");
     fs.writeFileSync(main, `[supervisord]\nlogfile=${dir}/supervisord.log\npidfile=${dir}/supervisord.pid\n[include]\nfiles = ${conf}\n`);
-    const parse = [
-        "import sys",
-        "from supervisor.options import ServerOptions",
-        "o = ServerOptions()",
-        "o.realize(args=['-c', sys.argv[1]])",
-        "print('\\n'.join(sorted(g.name for g in o.process_group_configs)))",
-    ].join("\n");
-    // Debian's python3 has the supervisor package (a pyenv python3 earlier on PATH may not).
-    const r = run(buildoutPython() ?? "/usr/bin/python3", ["-c", parse, main]);
-    expect(r.status, `${what}: supervisord refuses ${file.path}: ${r.stderr.slice(-800)}`).to.equal(0);
+    checks().python.push({
+        job: { kind: "supervisor", path: main },
+        then: (r) => expect(r.status, `${what}: supervisord refuses ${file.path}: ${r.error.slice(-800)}`).to.equal(0),
+    });
 }
 
 /** haproxy -c, varnishd -C and nginx -t on every front end's files, rendered under a temporary root. */
-function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, daemons: Map<string, Set<"haproxy" | "varnish" | "nginx">>): void {
-    const ctx = { ...offlineRenderContext(spec), secrets: secretsOf(raw, spec) };
+function checkFrontends(ctx: RenderContext, dir: string, what: string, daemons: Map<string, Set<"haproxy" | "varnish" | "nginx">>): void {
+    const batch = checks();
     for (const fe of ctx.topology.hosts.filter((h) => daemons.has(h.name))) {
         const changed = daemons.get(fe.name)!;
         const root = fs.mkdtempSync(path.join(dir, `${fe.name}-`));
@@ -239,19 +278,79 @@ function checkFrontends(spec: StackSpec, raw: Raw, dir: string, what: string, da
         prepareDebianFiles(layout);
         writeFiles(root, renderFrontendFiles(ctx, fe, layout));
         if (changed.has("haproxy")) {
-            const haproxy = run("haproxy", ["-c", "-f", layout.paths.haproxyConfig]);
-            expect(haproxy.status, `${what}: haproxy -c on ${fe.name}: ${haproxy.stdout}${haproxy.stderr}`).to.equal(0);
+            batch.runs.push({
+                run: { command: "haproxy", args: ["-c", "-f", layout.paths.haproxyConfig], cwd: dir },
+                then: (haproxy) => expect(haproxy.status, `${what}: haproxy -c on ${fe.name}: ${haproxy.output}`).to.equal(0),
+            });
         }
         if (changed.has("varnish")) {
-            const varnish = run("varnishd", ["-C", "-n", path.join(root, "varnish-n"), "-f", layout.paths.varnishVcl]);
-            expect(varnish.status, `${what}: varnishd -C on ${fe.name}`).to.equal(0);
+            batch.runs.push({
+                run: { command: "varnishd", args: ["-C", "-n", path.join(root, "varnish-n"), "-f", layout.paths.varnishVcl], cwd: dir },
+                then: (varnish) => expect(varnish.status, `${what}: varnishd -C on ${fe.name}`).to.equal(0),
+            });
         }
         if (changed.has("nginx")) {
-            const nginx = run("nginx", ["-t", "-c", `${layout.paths.nginxDir}/nginx.conf`]);
-            // A raw nginx key may make nginx -t fail: the configure step then puts everything back (test/hostScripts/install.spec.ts).
-            if (!leafIsRaw(what)) expect(nginx.status, `${what}: nginx -t on ${fe.name}: ${nginx.stderr}`).to.equal(0);
+            batch.runs.push({
+                run: { command: "nginx", args: ["-t", "-c", `${layout.paths.nginxDir}/nginx.conf`], cwd: dir },
+                // A raw nginx key may make nginx -t fail: the configure step then puts everything back (test/hostScripts/install.spec.ts).
+                then: (nginx) => {
+                    if (!leafIsRaw(what)) expect(nginx.status, `${what}: nginx -t on ${fe.name}: ${nginx.output}`).to.equal(0);
+                },
+            });
         }
     }
+}
+
+/** A check of python's: zc.buildout's parser on a deploy.cfg, supervisord's on its configuration, configparser on an .ini. */
+type PythonJob = { kind: "buildout"; text: string } | { kind: "supervisor"; path: string } | { kind: "ini"; path: string };
+
+interface PythonResult {
+    status: number;
+    error: string;
+}
+
+/** The parsers of the python jobs, in one process (importing supervisor alone costs python half a second). */
+const PYTHON_CHECKS = `
+import configparser, contextlib, io, json, sys, traceback
+out = []
+for job in json.load(sys.stdin):
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            if job["kind"] == "buildout":
+                import zc.buildout.configparser as p
+                p.parse(io.StringIO(job["text"]), "deploy.cfg")
+            elif job["kind"] == "supervisor":
+                from supervisor.options import ServerOptions
+                o = ServerOptions()
+                o.realize(args=["-c", job["path"]])
+                sorted(g.name for g in o.process_group_configs)
+            else:
+                c = configparser.ConfigParser()
+                c.read(job["path"])
+                [c.get(s, o) for s in c.sections() for o in c[s]]
+        out.append({"status": 0, "error": ""})
+    except SystemExit as e:
+        out.append({"status": e.code if isinstance(e.code, int) else 1, "error": err.getvalue()})
+    except BaseException:
+        out.append({"status": 1, "error": err.getvalue() + traceback.format_exc()})
+json.dump(out, sys.stdout)
+`;
+
+export function pythonChecks(jobs: PythonJob[], dir: string): PythonResult[] {
+    if (jobs.length === 0) return [];
+    // Debian's python3 has zc.buildout and supervisor (a pyenv python3 earlier on PATH may not).
+    const python = buildoutPython();
+    if (!python && jobs.some((j) => j.kind === "buildout")) throw new Error("no python3 with zc.buildout (apt-get install python3-zc.buildout)");
+    const input = path.join(dir, "python-jobs.json");
+    fs.writeFileSync(input, JSON.stringify(jobs));
+    const r = run("bash", ["-c", `exec "$1" -c "$2" < "$3"`, "python-checks", python ?? "/usr/bin/python3", PYTHON_CHECKS, input], { maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`the python checks failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as PythonResult[];
+}
+
+function throwUnparsedBuildout(r: PythonResult): void {
+    if (r.status !== 0) throw new Error(`zc.buildout could not parse the configuration:\n${r.error}`);
 }
 
 /** Which spec file tries a key's section: about the same time each (frontend files are validated by three daemons). */
@@ -288,15 +387,16 @@ export function describeHostileKeys(shard: Shard, more?: (counts: Counts) => voi
             });
 
             for (const leaf of leaves) {
-                it(`${leaf.name} (${leaf.kind})`, () => {
-                    for (const [, value] of PAYLOADS) {
-                        for (const o of tryValue(leaf, value)) {
-                            counts.values++;
-                            if (o.refused) counts.refused++;
-                            else counts.accepted++;
+                it(`${leaf.name} (${leaf.kind})`, () =>
+                    withChecks(() => {
+                        for (const [, value] of PAYLOADS) {
+                            for (const o of tryValue(leaf, value)) {
+                                counts.values++;
+                                if (o.refused) counts.refused++;
+                                else counts.accepted++;
+                            }
                         }
-                    }
-                });
+                    }));
             }
             more?.(counts);
         },

@@ -9,7 +9,7 @@ import type { LoadResult } from "../../components/config/load";
 import { parseStackConfig } from "../../components/stackConfig";
 import { SECRET_KEYS, SecretKey } from "../../components/config/schema";
 import type { StackSpec } from "../../components/config/spec";
-import { RenderedFile, RenderSecrets, secretPlaceholder } from "../../components/render/context";
+import { RenderContext, RenderedFile, RenderSecrets, secretPlaceholder } from "../../components/render/context";
 import { hostFiles, hostStepNames, renderHostStep } from "../../components/render/hostSteps";
 import { PATHS } from "../../components/topology/ports";
 import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
@@ -252,6 +252,8 @@ export function secretsOf(raw: Raw, spec: StackSpec): RenderSecrets {
 export interface RenderedStack {
     /** "<host> <path>" -> the file; step scripts are "<host> step:<name>". */
     files: Map<string, RenderedFile>;
+    /** What they were rendered with. */
+    ctx: RenderContext;
 }
 
 /** Every file and step script of every host, as `pulumi up` would install and run them. */
@@ -266,7 +268,7 @@ export function renderEverything(spec: StackSpec, secrets: RenderSecrets): Rende
             files.set(`${host.name} step:${step}`, { path: `step:${step}`, content, mode: "0700", owner: "root", group: "root" });
         }
     }
-    return { files };
+    return { files, ctx };
 }
 
 /** What a value may never change in a file: its lines, and the entities its daemon serves. */

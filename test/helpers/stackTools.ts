@@ -9,7 +9,16 @@ import { LoadedStack, validateStack } from "../../scripts/lib/offline/loadStack"
 import { parseStackText } from "../../scripts/lib/offline/stackFile";
 import type { StackSpec } from "../../components/config/spec";
 import { REPO } from "./stacks";
-import { checkPolicies, defaultPolicyConfigFile, exitCodeFor, loadPolicyConfig, PolicyReport } from "../../scripts/lib/plan/policyCheck";
+import {
+    checkPolicies,
+    defaultPolicyConfigFile,
+    exitCodeFor,
+    loadPolicyConfig,
+    PolicyCheckOptions,
+    PolicyReport,
+    startPolicyPack,
+} from "../../scripts/lib/plan/policyCheck";
+import type { PolicyPackProcess } from "../../scripts/lib/plan/policyPack";
 import { run, RunResult } from "./system";
 import { checkAwsConstraints, formatAwsIssues } from "../../scripts/lib/awsCheck";
 
@@ -20,10 +29,43 @@ export interface CheckedStack {
 }
 
 /**
+ * The policy pack of a spec file's checks: starting one costs about two seconds of CPU, and each
+ * check configures it afresh (policy config, stack), as `pulumi preview` configures the one it
+ * starts. It starts with the first check and stops after the tests of the suite that made it (call
+ * this at the top of a spec file: after the file's tests).
+ */
+export function sharedPolicyPack(): SharedPolicyPack {
+    const shared = new SharedPolicyPack();
+    after(() => shared.stop());
+    return shared;
+}
+
+export class SharedPolicyPack {
+    private pack?: PolicyPackProcess;
+    private last: Promise<unknown> = Promise.resolve();
+
+    /** checkPolicies with this pack, one check at a time (a check configures the pack for its run). */
+    check(run: OfflineRun, options: Pick<PolicyCheckOptions, "config" | "configFile"> = {}): Promise<PolicyReport> {
+        const report = this.last.then(() => {
+            this.pack ??= startPolicyPack();
+            return checkPolicies(run, { ...options, pack: this.pack, keepPack: true });
+        });
+        // A check that failed may leave the pack unusable: the next one starts another.
+        this.last = report.catch(() => this.stop());
+        return report;
+    }
+
+    stop(): void {
+        this.pack?.stop();
+        this.pack = undefined;
+    }
+}
+
+/**
  * Validates a stack file's text (unset secrets become placeholders, as in the offline plan) and
  * plans it under mocks. Fails the test with every configuration error.
  */
-export async function checkStackText(text: string, stackName: string, expected: { mandatory?: string[] } = {}): Promise<CheckedStack> {
+export async function checkStackText(text: string, stackName: string, pack: SharedPolicyPack, expected: { mandatory?: string[] } = {}): Promise<CheckedStack> {
     const loaded = validateStack(parseStackText(text, `Pulumi.${stackName}.yaml`, stackName));
     expect(loaded.errors, `configuration errors of ${stackName}`).to.deep.equal([]);
     const spec = loaded.spec!;
@@ -34,7 +76,7 @@ export async function checkStackText(text: string, stackName: string, expected: 
     // As `npm run policy` does: the real pack over gRPC, with the stack's (or its tier's) policy config.
     const { config, configFile, errors } = loadPolicyConfig(defaultPolicyConfigFile(stackName, spec.tier));
     expect(errors, "policy config").to.deep.equal([]);
-    const policy = await checkPolicies(planned, { config, configFile });
+    const policy = await pack.check(planned, { config, configFile });
     const mandatory = policy.violations.filter((v) => v.level === "mandatory");
     const unexpected = mandatory.filter((v) => !(expected.mandatory ?? []).includes(v.policy));
     expect(

@@ -1,14 +1,42 @@
 // A supervisord of the test's own: temp config, socket and logs in the test's directory, the
 // rendered program files included from there, stopped by its pid when the test ends.
+//
+// The test reads supervisord's state over its XML-RPC interface (what supervisorctl calls) with
+// curl: a supervisorctl run costs about half a second of CPU (python importing pkg_resources), and
+// the tests poll the states. The host scripts under test still run the real supervisorctl.
 import * as fs from "fs";
 import * as path from "path";
 import { run, RunResult } from "./system";
+
+/** States a program passes through on its way to a settled one (RUNNING, STOPPED, EXITED, FATAL). */
+const TRANSITIONAL = new Set(["STARTING", "BACKOFF", "STOPPING"]);
+
+/** A program as supervisord's getAllProcessInfo describes it. */
+interface ProcessInfo {
+    /** As supervisorctl names it: group:name, or name when the group is the program's own. */
+    name: string;
+    state: string;
+    pid: number;
+    /** When it was last started (0: never, since supervisord added it). */
+    start: number;
+}
+
+const xmlText = (s: string) =>
+    s
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, "&");
+const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export class TempSupervisord {
     readonly conf: string;
     private readonly pidFile: string;
 
     /** `include`: a glob of program files (e.g. <dir>/etc/supervisor/conf.d/*.conf). */
+    private readonly socket: string;
+
     constructor(
         readonly dir: string,
         include: string,
@@ -16,11 +44,12 @@ export class TempSupervisord {
         fs.mkdirSync(dir, { recursive: true });
         this.conf = path.join(dir, "supervisord.conf");
         this.pidFile = path.join(dir, "supervisord.pid");
+        this.socket = path.join(dir, "supervisor.sock");
         fs.writeFileSync(
             this.conf,
             [
                 "[unix_http_server]",
-                `file=${path.join(dir, "supervisor.sock")}`,
+                `file=${this.socket}`,
                 "[supervisord]",
                 `logfile=${path.join(dir, "supervisord.log")}`,
                 `pidfile=${this.pidFile}`,
@@ -28,7 +57,7 @@ export class TempSupervisord {
                 "[rpcinterface:supervisor]",
                 "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
                 "[supervisorctl]",
-                `serverurl=unix://${path.join(dir, "supervisor.sock")}`,
+                `serverurl=unix://${this.socket}`,
                 "[include]",
                 `files = ${include}`,
                 "",
@@ -36,32 +65,87 @@ export class TempSupervisord {
         );
     }
 
+    /** Starts supervisord and waits until it answers, as long as it runs. */
     start(): void {
         const r = run("supervisord", ["-c", this.conf]);
         if (r.status !== 0) throw new Error(`supervisord did not start: ${r.stdout}${r.stderr}`);
-        for (let i = 0; i < 50; i++) {
-            if (this.ctl("pid").status === 0) return;
+        for (;;) {
+            if (this.rpc("supervisor.getPID").ok) return;
+            const pid = this.pid();
+            if (pid && !alive(pid)) throw new Error(`supervisord exited: ${this.log()}`);
             run("sleep", ["0.1"]);
         }
-        throw new Error(`supervisord did not answer: ${this.log()}`);
     }
 
     ctl(...args: string[]): RunResult {
         return run("supervisorctl", ["-c", this.conf, ...args]);
     }
 
-    /** program -> state (RUNNING, STOPPED, FATAL, ...). */
+    /** program -> state (RUNNING, STOPPED, FATAL, ...), as `supervisorctl status` lists them. */
     states(): Record<string, string> {
-        const out: Record<string, string> = {};
-        for (const line of this.ctl("status").stdout.split("\n")) {
-            const m = /^(\S+)\s+(\S+)/.exec(line);
-            if (m) out[m[1]] = m[2];
+        return Object.fromEntries(this.processes().map((p) => [p.name, p.state]));
+    }
+
+    /**
+     * Waits until every program (or the ones named) has settled: none on its way to a state
+     * (starting, backing off, stopping, or added and not started yet). Returns the states.
+     */
+    settled(...programs: string[]): Record<string, string> {
+        for (;;) {
+            const all = this.processes();
+            const watched = programs.length ? all.filter((p) => programs.includes(p.name)) : all;
+            const moving = watched.filter((p) => TRANSITIONAL.has(p.state) || (p.state === "STOPPED" && p.start === 0));
+            if (moving.length === 0 && watched.length >= programs.length) return Object.fromEntries(all.map((p) => [p.name, p.state]));
+            run("sleep", ["0.25"]);
         }
-        return out;
     }
 
     pidOf(program: string): number {
-        return Number(this.ctl("pid", program).stdout.trim());
+        const info = this.call("supervisor.getProcessInfo", program);
+        return Number(member(info, "pid"));
+    }
+
+    /** Every program supervisord knows. */
+    private processes(): ProcessInfo[] {
+        return this.call("supervisor.getAllProcessInfo")
+            .split("<struct>")
+            .slice(1)
+            .map((struct) => {
+                const name = member(struct, "name");
+                const group = member(struct, "group");
+                return {
+                    name: group === name ? name : `${group}:${name}`,
+                    state: member(struct, "statename"),
+                    pid: Number(member(struct, "pid")),
+                    start: Number(member(struct, "start")),
+                };
+            });
+    }
+
+    /** The response of an XML-RPC call; a fault or no answer fails the test. */
+    private call(method: string, ...params: string[]): string {
+        const r = this.rpc(method, ...params);
+        if (!r.ok) throw new Error(`supervisord: ${method}(${params.join(", ")}): ${r.error}`);
+        return r.body;
+    }
+
+    private rpc(method: string, ...params: string[]): { ok: boolean; body: string; error: string } {
+        const args = params.map((p) => `<param><value><string>${xmlEscape(p)}</string></value></param>`).join("");
+        const request = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${args}</params></methodCall>`;
+        const r = run("curl", ["-sS", "--unix-socket", this.socket, "-H", "Content-Type: text/xml", "--data-binary", "@-", "http://localhost/RPC2"], {
+            input: request,
+        });
+        if (r.status !== 0) return { ok: false, body: "", error: `no answer (curl: ${r.stderr.trim()})` };
+        if (r.stdout.includes("<fault>")) return { ok: false, body: r.stdout, error: member(r.stdout, "faultString") };
+        return { ok: true, body: r.stdout, error: "" };
+    }
+
+    private pid(): number {
+        try {
+            return Number(fs.readFileSync(this.pidFile, "utf8").trim());
+        } catch {
+            return 0;
+        }
     }
 
     log(): string {
@@ -74,16 +158,19 @@ export class TempSupervisord {
 
     /** Shuts down supervisord (stopping its programs), then makes sure its pid is gone. */
     stop(): void {
-        let pid = 0;
-        try {
-            pid = Number(fs.readFileSync(this.pidFile, "utf8").trim());
-        } catch {
-            return;
-        }
-        this.ctl("shutdown");
+        const pid = this.pid();
+        if (!pid) return;
+        this.rpc("supervisor.shutdown");
         for (let i = 0; i < 100 && alive(pid); i++) run("sleep", ["0.1"]);
         if (alive(pid)) process.kill(pid, "SIGKILL");
     }
+}
+
+/** The value of a struct member (its first occurrence in `xml`). */
+function member(xml: string, name: string): string {
+    const m = new RegExp(`<name>${name}</name>\\s*<value><(?:string|int|i4|boolean)>([\\s\\S]*?)</`).exec(xml);
+    if (!m) throw new Error(`supervisord's answer has no ${name}: ${xml.slice(0, 500)}`);
+    return xmlText(m[1]);
 }
 
 function alive(pid: number): boolean {

@@ -3,6 +3,7 @@ import { spawnSync, SpawnSyncOptions, StdioOptions } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { shellQuote } from "../../components/render/shell";
 
 export interface RunResult {
     status: number;
@@ -48,4 +49,56 @@ export function requireBinaries(ctx: Mocha.Context, ...names: string[]): void {
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plone-aws-${prefix}-`));
     return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One program of runAll: as run() takes it, with the working directory and, when given, the whole environment. */
+export interface BatchedRun {
+    command: string;
+    args: string[];
+    cwd: string;
+    env?: Record<string, string>;
+}
+
+export interface BatchedResult {
+    status: number;
+    /** stdout and stderr together. */
+    output: string;
+    /** Whether runAll's `watch` path existed after this program ran. */
+    watched: boolean;
+}
+
+/**
+ * Runs programs one after the other from one bash process, each with stdin /dev/null, and returns
+ * what run() would tell of each (stdout and stderr together). For checks that run a validator over
+ * many files: a spawn from a test process costs more than a `bash -n` or an `nginx -t` itself.
+ * `watch`: a path whose existence is recorded after each program (a file a payload would create).
+ */
+export function runAll(runs: BatchedRun[], dir: string, watch = ""): BatchedResult[] {
+    if (runs.length === 0) return [];
+    const boundary = `@@plone-aws-run-all-${process.pid}-${Date.now()}@@`;
+    const script = [
+        `boundary=${shellQuote(boundary)} watch=${shellQuote(watch)}`,
+        "one() {",
+        "  local dir=$1 status watched=0; shift",
+        '  printf "%s start\\n" "$boundary"',
+        '  (cd "$dir" && exec "$@") </dev/null 2>&1',
+        "  status=$?",
+        '  if [ -n "$watch" ] && [ -e "$watch" ]; then watched=1; fi',
+        '  printf "\\n%s end %s %s\\n" "$boundary" "$status" "$watched"',
+        "}",
+        ...runs.map((r) => {
+            const env = r.env ? ["env", "-i", ...Object.entries(r.env).map(([k, v]) => `${k}=${v}`)] : [];
+            return ["one", r.cwd, ...env, r.command, ...r.args].map(shellQuote).join(" ");
+        }),
+        "",
+    ].join("\n");
+    const file = path.join(dir, "run-all.sh");
+    fs.writeFileSync(file, script);
+    const r = run("bash", [file], { maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`runAll: bash exited ${r.status}: ${r.stderr}`);
+    const results: BatchedResult[] = [];
+    const ends = new RegExp(`${boundary} start\\n([\\s\\S]*?)\\n${boundary} end (\\d+) ([01])\\n`, "g");
+    for (const m of r.stdout.matchAll(ends)) results.push({ output: m[1], status: Number(m[2]), watched: m[3] === "1" });
+    if (results.length !== runs.length) throw new Error(`runAll: ${results.length} results for ${runs.length} programs:\n${r.stdout.slice(-2000)}`);
+    return results;
 }

@@ -58,10 +58,7 @@ describeAsRoot(
         };
         const appendTransactions = (bytes: number) => fs.appendFileSync(datafs(), crypto.randomBytes(bytes));
         const keep = (label: string) => (copies[label] = { datafs: fs.readFileSync(datafs()), blobs: treeOf(blobDir()) });
-        const waitRunning = (program: string) => {
-            for (let i = 0; i < 60 && supervisord!.states()[program] !== "RUNNING"; i++) run("sleep", ["0.25"]);
-            expect(supervisord!.states()[program], program).to.equal("RUNNING");
-        };
+        const waitRunning = (program: string) => expect(supervisord!.settled(program)[program], program).to.equal("RUNNING");
 
         before(async function () {
             requireBinaries(this, "supervisord", "supervisorctl", "python3", "curl", "ss", "flock", "numfmt", "runuser");

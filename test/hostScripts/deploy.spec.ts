@@ -142,12 +142,7 @@ describeAsRoot("plone-deploy, plone-rollback and plone-restart (for real, in a t
         expect(answer(2)).to.equal(`client2 ${release}`);
         expect(httpGet(client(1), "/").body.trim()).to.equal(`client1 ${release} / test`);
         // supervisor calls a program RUNNING once it has lived startsecs (3 s).
-        let states = supervisord!.states();
-        for (let i = 0; i < 40 && Object.values(states).some((x) => x !== "RUNNING"); i++) {
-            run("sleep", ["0.25"]);
-            states = supervisord!.states();
-        }
-        expect(states).to.deep.equal({
+        expect(supervisord!.settled()).to.deep.equal({
             "plone-client1": "RUNNING",
             "plone-client2": "RUNNING",
             "plone-haproxy-agent": "RUNNING",

@@ -8,7 +8,7 @@ import { contextOf, variantSpec } from "../helpers/appStacks";
 import { freePortRange, freePorts } from "../helpers/ports";
 import { FixtureRepo, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
-import { requireBinaries, run, tempDir } from "../helpers/system";
+import { requireBinaries, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot("plone-deploy: first deploy with the programs already loaded (FATAL) by supervisord", "plone-deploy runs as root", function () {
@@ -40,13 +40,7 @@ describeAsRoot("plone-deploy: first deploy with the programs already loaded (FAT
         fs.mkdirSync(`${root}/var/log/supervisor`, { recursive: true });
         fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\nexec sleep 3600\n", { mode: 0o755 });
         supervisord.start();
-        let states: Record<string, string> = {};
-        for (let i = 0; i < 80; i++) {
-            states = supervisord.states();
-            if (states["plone-client1"] === "FATAL" && states["plone-zeoserver"] === "FATAL") break;
-            run("sleep", ["0.25"]);
-        }
-        expect(states).to.include({ "plone-client1": "FATAL", "plone-zeoserver": "FATAL" });
+        expect(supervisord.settled("plone-client1", "plone-zeoserver")).to.include({ "plone-client1": "FATAL", "plone-zeoserver": "FATAL" });
 
         const r = runHostScript(root, "plone-deploy");
         expect(r.status, r.stdout + r.stderr).to.equal(0);

@@ -48,10 +48,7 @@ describeAsRoot(
             return r;
         };
         const states = () => supervisord!.states();
-        const waitState = (program: string, state: string) => {
-            for (let i = 0; i < 60 && states()[program] !== state; i++) run("sleep", ["0.25"]);
-            expect(states()[program], program).to.equal(state);
-        };
+        const waitState = (program: string, state: string) => expect(supervisord!.settled(program)[program], program).to.equal(state);
 
         before(async function () {
             requireBinaries(this, "git", "supervisord", "supervisorctl", "python3", "curl", "ss", "flock", "runuser");

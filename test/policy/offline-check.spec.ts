@@ -19,6 +19,7 @@ import {
 import { LAYER_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { TAGGABLE_TYPES } from "../../policies/rules/tagging";
 import { REPO } from "../helpers/stacks";
+import { sharedPolicyPack } from "../helpers/stackTools";
 import { run as runProgram, tempDir } from "../helpers/system";
 
 const SECRET_SIG = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
@@ -30,9 +31,12 @@ async function offlineRun(file: string): Promise<OfflineRun> {
     return runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
 }
 
+/** One pack for the checks of this file (each configures it afresh); the CLI's way of running it has a test of its own. */
+const policyPack = sharedPolicyPack();
+
 function check(run: OfflineRun, configName: string): Promise<PolicyReport> {
     const { config, configFile } = loadPolicyConfig(path.join(POLICY_PACK_DIR, configName));
-    return checkPolicies(run, { config, configFile });
+    return policyPack.check(run, { config, configFile });
 }
 
 /** A copy of a run with some captured resources changed (inputs and outputs alike). */
@@ -226,7 +230,7 @@ describe("the policy check over gRPC (real pack, offline runs)", function () {
         });
 
         it("an invalid policy config stops before anything is analyzed: exit code 1", async () => {
-            const report = await checkPolicies(prod, { config: { "rds-multi-az": "strict", "dlm-retention": { minRetain: 0 } }, configFile: "bad.json" });
+            const report = await policyPack.check(prod, { config: { "rds-multi-az": "strict", "dlm-retention": { minRetain: 0 } }, configFile: "bad.json" });
             expect(exitCodeFor(report)).to.equal(1);
             expect(report.configErrors).to.deep.equal([
                 'bad.json: rds-multi-az: "strict" is not an enforcement level (advisory, mandatory, remediate, disabled)',

@@ -5,11 +5,12 @@
 import { expect } from "chai";
 import * as path from "path";
 import { addressPlan, CapturedResource, OfflineRun, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
-import { checkPolicies, exitCodeFor, loadPolicyConfig, POLICY_PACK_DIR } from "../../scripts/lib/plan/policyCheck";
+import { exitCodeFor, loadPolicyConfig, POLICY_PACK_DIR } from "../../scripts/lib/plan/policyCheck";
 import { CLOUDWATCH_AGENT_CONFIG, CLOUDWATCH_AGENT_SCRIPT } from "../../components/render/monitoring/cloudwatchAgent";
 import { backupEnvPath } from "../../components/render/operations/backup";
 import { STACK_TAG } from "../../components/aws/tags";
 import { loadRepoStack } from "../helpers/stacks";
+import { sharedPolicyPack } from "../helpers/stackTools";
 
 type Inputs = Record<string, any>;
 
@@ -43,6 +44,9 @@ async function runRepoStack(stack: string): Promise<OfflineRun> {
     const loaded = loadRepoStack(stack);
     return runOffline(loaded.config, { addresses: addressPlan(loaded.spec) });
 }
+
+/** One policy pack for this file's policy checks. */
+const policyPack = sharedPolicyPack();
 
 describe("monitoring and off-site backups under mocks", function () {
     let dev: OfflineRun;
@@ -251,7 +255,7 @@ describe("monitoring and off-site backups under mocks", function () {
 
     it("the real pack over gRPC fails a stack whose backup bucket lost its versioning or its public access block", async () => {
         const { config, configFile } = loadPolicyConfig(path.join(POLICY_PACK_DIR, "config.prod.json"));
-        const passed = await checkPolicies(prod, { config, configFile });
+        const passed = await policyPack.check(prod, { config, configFile });
         expect(passed.violations.filter((v) => v.policy === "backup-buckets-protected")).to.deep.equal([]);
         const broken = structuredClone(prod);
         for (const r of broken.resources) {
@@ -260,7 +264,7 @@ describe("monitoring and off-site backups under mocks", function () {
             }
         }
         broken.resources = broken.resources.filter((r) => r.name !== "prod-backups-bucket-public-access");
-        const report = await checkPolicies(broken, { config, configFile });
+        const report = await policyPack.check(broken, { config, configFile });
         expect(exitCodeFor(report)).to.equal(2);
         const hits = report.violations.filter((v) => v.policy === "backup-buckets-protected");
         expect(hits.map((v) => v.resource?.name).sort()).to.deep.equal(["prod-backups-bucket", "prod-backups-replica"]);

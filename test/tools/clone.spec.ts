@@ -6,11 +6,13 @@ import { CloneError, CloneOptions, cloneStack } from "../../scripts/lib/stacks/c
 import { collapsedInstanceType, stagingDbClass, stagingInstanceType } from "../../scripts/lib/stacks/stagingTypes";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript } from "../helpers/stackTools";
+import { checkStackText, configOf, ofType, runScript, sharedPolicyPack } from "../helpers/stackTools";
 
 const PROD = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
 const DEV = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
 const NOW = new Date("2026-03-01T12:00:00Z");
+/** One policy pack for this file's policy checks. */
+const policyPack = sharedPolicyPack();
 
 function options(over: Partial<CloneOptions> = {}): CloneOptions {
     return {
@@ -143,7 +145,7 @@ describe("clone-stack: prod into staging", function () {
     });
 
     it("validates and plans: one instance (and the bastion), an Elastic IP, no load balancer", async function () {
-        const { loaded, run } = await checkStackText(result.text, "staging");
+        const { loaded, run } = await checkStackText(result.text, "staging", policyPack);
         expect(loaded.spec.tier).to.equal("staging");
         expect(loaded.spec.database).to.include({ multiAz: false, deletionProtection: false, finalSnapshot: false });
         expect(ofType(run, "aws:lb/loadBalancer:LoadBalancer")).to.have.length(0);
@@ -198,7 +200,7 @@ describe("clone-stack --keep-topology", function () {
     });
 
     it("validates and plans with the load balancer and every host", async function () {
-        const { run } = await checkStackText(result.text, "staging");
+        const { run } = await checkStackText(result.text, "staging", policyPack);
         expect(ofType(run, "aws:lb/loadBalancer:LoadBalancer")).to.have.length(1);
         expect(ofType(run, "aws:wafv2/webAclAssociation:WebAclAssociation")).to.have.length(1);
         expect(ofType(run, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).to.have.length(0);
@@ -213,7 +215,7 @@ describe("clone-stack: other sources", function () {
         const hosts = section(configOf(result.text), "hosts") as unknown as Section[];
         expect(hosts).to.deep.equal([{ name: "staging-1", instanceType: "t3.large", az: 0, layers: ["frontend", "plone_instances", "zeoserver"] }]);
         expect(section(configOf(result.text), "frontend").tls).to.deep.equal({ mode: "none" });
-        const { run } = await checkStackText(result.text, "staging");
+        const { run } = await checkStackText(result.text, "staging", policyPack);
         expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(1);
         expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(0);
     });
@@ -266,7 +268,7 @@ describe("clone-stack: other sources", function () {
             "celerybeat",
             "db_packing",
         ]);
-        const { run } = await checkStackText(result.text, "staging");
+        const { run } = await checkStackText(result.text, "staging", policyPack);
         expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(1);
     });
 

@@ -10,10 +10,12 @@ import { displayValue, findCredential, secretEnvReason, splitUrlCredentials } fr
 import { importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { REPO } from "../helpers/stacks";
 import { run, tempDir } from "../helpers/system";
-import { checkStackText, configOf, runScript } from "../helpers/stackTools";
+import { checkStackText, configOf, runScript, sharedPolicyPack } from "../helpers/stackTools";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");
+/** One policy pack for this file's policy checks. */
+const policyPack = sharedPolicyPack();
 const HOSTILE = "hostile-secrets.json";
 
 function fixture(name: string): Record<string, Json> {
@@ -189,7 +191,7 @@ describe("import-opsworks: a Custom JSON full of secrets", function () {
     });
 
     it("validates and plans", async function () {
-        await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
+        await checkStackText(r.text!, "imported", policyPack, { mandatory: ["site-served-over-tls"] });
     });
 });
 

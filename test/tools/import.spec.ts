@@ -9,10 +9,12 @@ import { HANDLERS } from "../../scripts/lib/opsworks/handlers";
 import { debianPackages } from "../../scripts/lib/opsworks/packages";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript } from "../helpers/stackTools";
+import { checkStackText, configOf, ofType, runScript, sharedPolicyPack } from "../helpers/stackTools";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");
+/** One policy pack for this file's policy checks. */
+const policyPack = sharedPolicyPack();
 
 function fixture(name: string): Json {
     return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as Json;
@@ -157,7 +159,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             t.check?.(r);
             // The cookbook's examples set up no TLS: production refuses plain HTTP until a certificate is given.
             expect(r.notes.join("\n")).to.match(/no TLS, and the production policy refuses/);
-            const { loaded, run } = await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
+            const { loaded, run } = await checkStackText(r.text!, "imported", policyPack, { mandatory: ["site-served-over-tls"] });
             expect(loaded.spec.plone.storage).to.equal(t.storage);
             expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(t.hosts.length + 1); // + the bastion
             expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(t.storage === "relstorage" ? 1 : 0);
@@ -201,7 +203,7 @@ describe("import-opsworks: the Custom JSON examples of the cookbook README", fun
             'deploy.zeoserver.environment: {"DEPLOYMENT":"STAGING"}: the same as deploy.plone_instances.environment: plone-aws builds every layer from one app',
         );
         expect(r.placeholders).to.deep.equal(["plone-aws:access.publicKey", "plone-aws:network.adminCidrs"]);
-        await checkStackText(r.text!, "imported", { mandatory: ["site-served-over-tls"] });
+        await checkStackText(r.text!, "imported", policyPack, { mandatory: ["site-served-over-tls"] });
     });
 });
 
@@ -315,7 +317,7 @@ describe("import-opsworks: a production stack with its instances", function () {
     });
 
     it("validates and plans: every host, the existing database (no RDS), one front end on an Elastic IP", async function () {
-        const { loaded, run } = await checkStackText(r.text!, "prod");
+        const { loaded, run } = await checkStackText(r.text!, "prod", policyPack);
         expect(loaded.spec.tier).to.equal("production");
         expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(8);
         expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(0);

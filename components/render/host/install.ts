@@ -2,7 +2,7 @@
 // changed, and only then reload those services. A file that fails validation puts every changed
 // file back as it was, so a host never runs half of a change.
 import type { RenderedFile } from "../context";
-import { shellQuote } from "../shell";
+import { base64Lines, shellQuote } from "../shell";
 
 /** A service whose configuration files the configure step may change. */
 export interface ServiceReload {
@@ -112,9 +112,7 @@ export function renderInstallScript(
             lines.push(`stage ${shellQuote(f.path)} ${f.mode} ${f.owner} ${f.group} <${stagedSecret(f)}`);
             continue;
         }
-        const data = Buffer.from(f.content, "utf8")
-            .toString("base64")
-            .replace(/(.{76})/g, "$1\n");
+        const data = base64Lines(f.content);
         const tag = heredocDelimiter(data);
         lines.push(`stage ${shellQuote(f.path)} ${f.mode} ${f.owner} ${f.group} <<'${tag}'`, data, tag);
     }

@@ -15,7 +15,7 @@ import { appLayout } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { PATHS } from "../../topology/ports";
 import { DISCOVERY_TTL_SECONDS, LOAD_METRIC } from "../../topology/scaling";
-import { shellQuote } from "../shell";
+import { base64Lines, shellQuote } from "../shell";
 import { hostScript } from "../hostScripts/frame";
 import { IN_BOOT_VAR } from "../host/system";
 
@@ -135,9 +135,7 @@ export function renderBundle(files: Record<string, string>): string {
     ];
     for (const [name, content] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
         if (!/^[a-z][a-z0-9.-]*$/.test(name)) throw new Error(`bundle file name ${name}: lower-case letters, digits, '.' and '-'`);
-        const data = Buffer.from(content, "utf8")
-            .toString("base64")
-            .replace(/(.{76})/g, "$1\n");
+        const data = base64Lines(content);
         lines.push(`base64 -d >"$dir/${name}" <<'PLONE_AWS_BUNDLE_EOF'`, data, "PLONE_AWS_BUNDLE_EOF");
     }
     lines.push('chmod 0700 "$dir"/*', "");

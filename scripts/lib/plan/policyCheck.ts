@@ -163,12 +163,14 @@ export interface PolicyCheckOptions {
     config?: Record<string, unknown>;
     /** Where it came from, for the report and error messages. */
     configFile?: string;
-    /** A pack started early with startPolicyPack; checkPolicies stops it. */
+    /** A pack started early with startPolicyPack; checkPolicies stops it unless keepPack. */
     pack?: PolicyPackProcess;
+    /** Leave `pack` running: its owner checks more runs with it (each check configures it afresh) and stops it. */
+    keepPack?: boolean;
     packDir?: string;
 }
 
-/** Runs the policy pack over the resources of an offline run. Always stops the pack. */
+/** Runs the policy pack over the resources of an offline run. Stops the pack (unless keepPack). */
 export async function checkPolicies(run: OfflineRun, options: PolicyCheckOptions = {}): Promise<PolicyReport> {
     const pack = options.pack ?? startPolicyPack(options.packDir);
     let client: AnalyzerClient | undefined;
@@ -260,7 +262,7 @@ export async function checkPolicies(run: OfflineRun, options: PolicyCheckOptions
         return report;
     } finally {
         client?.close();
-        pack.stop();
+        if (!options.keepPack) pack.stop();
     }
 }
 
