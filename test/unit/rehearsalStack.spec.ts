@@ -29,6 +29,21 @@ describe("the rehearsal's stack configuration", () => {
         expect(prod.spec.hosts.map((h) => h.name)).to.deep.equal(loadRepoStack("prod").spec.hosts.map((h) => h.name));
     });
 
+    it("keeps the generated secrets of a run across its plans, as a stack keeps its secrets between two pulumi up", () => {
+        // A new RDS password on the plan of a new revision locked every host out of the stand-in
+        // database, which still had the first one (the prod rehearsal's dump after its deploys).
+        const generated = new Map<string, string>();
+        const prod = loadRepoStack("prod");
+        const first = withRehearsalSecrets(prod, { ...keys, generated });
+        const second = withRehearsalSecrets(prod, { ...keys, generated });
+        for (const key of ["plone-aws:dbPassword", "plone-aws:haproxyStatsPassword", "plone-aws:smtpCredentials"]) {
+            expect(first.config.raw[key], key).to.be.a("string");
+            expect(second.config.raw[key], key).to.equal(first.config.raw[key]);
+        }
+        // Another run has its own.
+        expect(withRehearsalSecrets(prod, keys).config.raw["plone-aws:dbPassword"]).to.not.equal(first.config.raw["plone-aws:dbPassword"]);
+    });
+
     it("plays RDS's engine with the stand-in's PostgreSQL major, says so, and leaves an external database or a ZEO stack alone", () => {
         const prod = loadRepoStack("prod");
         const { config, changes } = withRehearsalDatabase(prod.config);

@@ -108,6 +108,8 @@ export class Rehearsal {
     private standinVersions: { rds?: string; alb?: string; smtp?: string } = {};
     private app: RehearsalApp;
     private readonly deployKey: string;
+    /** The secrets generated for this run, kept across plans (render/stack.ts withRehearsalSecrets). */
+    private readonly generatedSecrets = new Map<string, string>();
 
     private constructor(
         readonly loaded: LoadedStack & { spec: StackSpec },
@@ -183,6 +185,7 @@ export class Rehearsal {
                 privateKey: this.hosts.privateKey,
                 publicKey: this.hosts.publicKey,
                 deployKey: this.deployKey,
+                generated: this.generatedSecrets,
             },
         );
         this.appChanges = [...withDatabase.changes, ...withApp.changes];

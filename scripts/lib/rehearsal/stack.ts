@@ -20,6 +20,12 @@ export interface RehearsalKeys {
     publicKey: string;
     /** A second key pair's private half, for plone-aws:deployKey. */
     deployKey: string;
+    /**
+     * The values generated for the other secrets, by key: kept by the run and given again on every
+     * plan, as a stack keeps its secrets between two `pulumi up` (a new RDS password on a new
+     * revision would lock the hosts out of the database, which has the first one).
+     */
+    generated?: Map<string, string>;
 }
 
 export interface RehearsalStack {
@@ -53,14 +59,14 @@ export function withRehearsalSecrets(loaded: LoadedStack, keys: RehearsalKeys): 
     for (const key of Object.keys(SECRET_KEYS) as SecretKey[]) {
         const full = `${NAMESPACE}:${key}`;
         if (raw[full] === undefined) continue;
+        const generated = keys.generated ?? new Map<string, string>();
         const value =
             key === "sshPrivateKey"
                 ? keys.privateKey
                 : key === "deployKey"
                   ? keys.deployKey
-                  : key === "smtpCredentials"
-                    ? `${REHEARSAL_SMTP_USER}:${generatedPassword()}`
-                    : generatedPassword();
+                  : (generated.get(full) ?? (key === "smtpCredentials" ? `${REHEARSAL_SMTP_USER}:${generatedPassword()}` : generatedPassword()));
+        if (key !== "sshPrivateKey" && key !== "deployKey") generated.set(full, value);
         raw[full] = value;
         if (!secretKeys.includes(full)) secretKeys.push(full);
         secretValues.push(value);
