@@ -8,9 +8,9 @@ import * as path from "path";
 import { CapturedResource, OfflineRun, runOffline, addressPlan } from "../../scripts/lib/offline/run";
 import { PlannedChange, secondUp, statefulLosses } from "../../scripts/lib/plan/secondUp";
 import { REPLACE_ON_CHANGES } from "../../scripts/lib/plan/replaceOnChanges";
-import { validateStack } from "../../scripts/lib/offline/loadStack";
+import { loadStack, validateStack } from "../../scripts/lib/offline/loadStack";
 import { afterEdit, edited, Planned, planRepoStack, summary } from "../helpers/secondUp";
-import { REPO } from "../helpers/stacks";
+import { ALL_SECRETS, REPO } from "../helpers/stacks";
 import { STORAGE_VARIANT_CONFIGS } from "../helpers/storageVariants";
 import { parseStackText } from "../../scripts/lib/offline/stackFile";
 
@@ -67,7 +67,10 @@ describe("a second pulumi up", function () {
                 const loaded = validateStack(parseStackText(text, `Pulumi.${name.toLowerCase()}.yaml`, name.toLowerCase()));
                 variants.push(await runOffline(loaded.config, { addresses: addressPlan(loaded.spec!) }));
             }
-            runs = [dev.run, prod.run, ...variants];
+            // A scaled group (plone-aws:scaling) registers types no other stack does.
+            const scaled = loadStack({ stackFile: path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaled.yaml") });
+            const scaledRun = await runOffline({ ...scaled.config, raw: { ...scaled.config.raw, ...ALL_SECRETS } }, { addresses: addressPlan(scaled.spec!) });
+            runs = [dev.run, prod.run, ...variants, scaledRun];
         });
 
         it("has an entry for every resource type the program registers, and none it does not", () => {

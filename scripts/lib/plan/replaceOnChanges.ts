@@ -87,6 +87,84 @@ export const REPLACE_ON_CHANGES: Record<string, ReplaceRule> = {
         deleteBeforeReplace: true,
         source: "efs/mount_target.go; pulumi-aws provider/resources.go (aws_efs_mount_target: DeleteBeforeReplace, one mount target per AZ)",
     },
+    // The elastic app layer (plone-aws:scaling).
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": {
+        inputs: ["name", "vpc"],
+        source: "servicediscovery/private_dns_namespace.go (description: UpdatePrivateDnsNamespace)",
+    },
+    "aws:servicediscovery/service:Service": {
+        inputs: [
+            "dnsConfig.dnsRecords.type",
+            "dnsConfig.namespaceId",
+            "dnsConfig.routingPolicy",
+            "healthCheckConfig.type",
+            "healthCheckCustomConfig",
+            "name",
+            "namespaceId",
+            "type",
+        ],
+        source: "servicediscovery/service.go (description, the records' ttl and the rest of healthCheckConfig: UpdateService)",
+    },
+    "aws:s3/bucketObjectv2:BucketObjectv2": {
+        inputs: ["bucket", "key"],
+        source: "s3/object.go (aws_s3_object; a new content is uploaded in place: a new versionId, no replacement)",
+    },
+    "aws:ssm/parameter:Parameter": {
+        inputs: ["dataType", "name"],
+        source: "ssm/parameter.go (the rest PutParameter with Overwrite; CustomizeDiff replaces on tier Advanced -> Standard only)",
+    },
+    "aws:ec2/launchTemplate:LaunchTemplate": {
+        inputs: ["name", "namePrefix"],
+        source: "ec2/ec2_launch_template.go (any other change is a new version of the same template)",
+    },
+    "aws:autoscaling/group:Group": {
+        inputs: ["initialLifecycleHook", "name", "namePrefix"],
+        source: "autoscaling/group.go (the rest UpdateAutoScalingGroup)",
+    },
+    "aws:autoscaling/lifecycleHook:LifecycleHook": { inputs: ["name"], source: "autoscaling/lifecycle_hook.go (the rest PutLifecycleHook)" },
+    "aws:autoscaling/notification:Notification": { inputs: ["topicArn"], source: "autoscaling/notification.go (groupNames, notifications: in place)" },
+    "aws:autoscaling/policy:Policy": { inputs: ["autoscalingGroupName", "name"], source: "autoscaling/policy.go (the rest PutScalingPolicy)" },
+    "aws:autoscaling/schedule:Schedule": {
+        inputs: ["autoscalingGroupName", "scheduledActionName"],
+        source: "autoscaling/schedule.go (the rest PutScheduledUpdateGroupAction)",
+    },
+    // EC2 Image Builder's components, recipes and images are immutable: only their tags update.
+    "aws:imagebuilder/component:Component": {
+        inputs: ["changeDescription", "data", "description", "kmsKeyId", "name", "platform", "supportedOsVersions", "uri", "version"],
+        source: "imagebuilder/component.go (every argument but tags and skip_destroy: ForceNew)",
+    },
+    "aws:imagebuilder/imageRecipe:ImageRecipe": {
+        inputs: [
+            "blockDeviceMappings",
+            "components",
+            "description",
+            "name",
+            "parentImage",
+            "systemsManagerAgent",
+            "userDataBase64",
+            "version",
+            "workingDirectory",
+        ],
+        source: "imagebuilder/image_recipe.go (every argument but tags: ForceNew)",
+    },
+    "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": {
+        inputs: ["name"],
+        source: "imagebuilder/infrastructure_configuration.go (name: ForceNew; the rest UpdateInfrastructureConfiguration)",
+    },
+    "aws:imagebuilder/image:Image": {
+        inputs: [
+            "containerRecipeArn",
+            "distributionConfigurationArn",
+            "enhancedImageMetadataEnabled",
+            "executionRole",
+            "imageRecipeArn",
+            "imageScanningConfiguration",
+            "imageTestsConfiguration",
+            "infrastructureConfigurationArn",
+            "workflows",
+        ],
+        source: "imagebuilder/image.go (every argument but tags: ForceNew)",
+    },
     "aws:iam/instanceProfile:InstanceProfile": { inputs: ["name", "namePrefix", "path"], source: "iam/instance_profile.go" },
     "aws:iam/role:Role": { inputs: ["name", "namePrefix", "path"], source: "iam/role.go" },
     "aws:iam/user:User": { inputs: [], source: "iam/user.go (name and path: UpdateUser in place)" },
