@@ -15,6 +15,8 @@ import { LOAD_METRIC, MEMORY_METRIC } from "../topology/scaling";
 import { maskedSecrets, type RenderContext, type RenderSecrets } from "../render/context";
 import { renderScaledBundle, scaledSecretParameters } from "../render/scaling/bundle";
 import { buildCacheKey, renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
+import { imageVersion, renderImageBuildUserData, renderImageComponent, renderImageScript } from "../render/scaling/image";
+import { GroupImage, ROOT_DEVICE } from "./groupImage";
 import type { Host } from "./host";
 import type { HostRole } from "./hostRole";
 import { databaseEndpointOf, renderSecretsOf } from "./provisionHosts";
@@ -22,9 +24,6 @@ import type { StackSecrets } from "./stackSecrets";
 import { closeBucket, tlsOnlyStatement } from "./privateBucket";
 import { BLOBS_TAG, LAYER_TAG, resourceTags, STACK_TAG } from "./tags";
 import { COMPONENT_TYPES } from "./typeTokens";
-
-/** The Debian AMI's root device. */
-const ROOT_DEVICE = "/dev/xvda";
 
 export interface ScaledGroupsArgs {
     /** Stack name, for the plone-aws:stack tag and the SSM parameter names. */
@@ -90,8 +89,10 @@ export interface ScaledGroupArgs {
     subnetIds: pulumi.Input<string>[];
     /** The host's security groups, in the order of host.securityGroups. */
     securityGroupIds: pulumi.Input<string>[];
-    /** The Debian 12 AMI for the host's architecture. */
+    /** The Debian 12 AMI for the host's architecture (what the group's baked image is built on). */
     amiId: pulumi.Input<string>;
+    /** The group's baked image (plan.bakedImage): the Image Builder component document that installs its packages. */
+    imageComponent?: string;
     keyName: pulumi.Input<string>;
     instanceProfileArn: pulumi.Input<string>;
     /** The host role: the group adds what its instances do (bundle, secret files, Cloud Map, the lifecycle action). */
@@ -138,6 +139,24 @@ export class ScaledGroup extends pulumi.ComponentResource {
         const parent = { parent: this };
         const tags = resourceTags(args.stackName, name, host.layers);
         const bundleKey = `groups/${plan.name}/bundle.sh`;
+        const imageId = args.imageComponent
+            ? new GroupImage(
+                  `${name}-image`,
+                  {
+                      imageName: args.groupName,
+                      componentDocument: args.imageComponent,
+                      version: imageVersion(`${args.imageComponent}\0${host.rootVolumeSize}`),
+                      parentImage: args.amiId,
+                      buildUserData: renderImageBuildUserData(args.region),
+                      rootVolumeSize: host.rootVolumeSize,
+                      instanceType: plan.instanceTypes[0],
+                      subnetId: args.subnetIds[0],
+                      securityGroupIds: args.securityGroupIds,
+                      tags,
+                  },
+                  parent,
+              ).amiId
+            : args.amiId;
         const hookName = `${plan.name}-drain`;
 
         this.bundle = new aws.s3.BucketObjectv2(
@@ -306,7 +325,7 @@ export class ScaledGroup extends pulumi.ComponentResource {
             `${name}-template`,
             {
                 description: `plone-aws ${args.stackName}: an instance of ${plan.name} (${host.layers.join(", ")})`,
-                imageId: args.amiId,
+                imageId,
                 keyName: args.keyName,
                 iamInstanceProfile: { arn: args.instanceProfileArn },
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
@@ -546,6 +565,7 @@ export function scaleGroups(parent: pulumi.ComponentResource, name: string, args
                 subnetIds: plan.subnets.map((s) => args.subnets(plan.subnet, s.az).id),
                 securityGroupIds: args.securityGroupIds(host.securityGroups),
                 amiId: args.amiFor(host.architecture),
+                imageComponent: plan.bakedImage ? renderImageComponent(renderImageScript(names, host, plan.name), plan.name) : undefined,
                 keyName: args.keyName,
                 instanceProfileArn: args.role.instanceProfile.arn,
                 hostRoleName: args.role.role.name,

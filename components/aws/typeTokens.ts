@@ -19,4 +19,5 @@ export const COMPONENT_TYPES = {
     provisioner: "plone-aws:provision:Provisioner",
     scaledGroups: "plone-aws:scaling:ScaledGroups",
     scaledGroup: "plone-aws:scaling:ScaledGroup",
+    groupImage: "plone-aws:scaling:GroupImage",
 } as const;

@@ -936,6 +936,11 @@ const scaledGroup = z
             .prefault({}),
         /** Seconds a terminating instance may take to drain its clients before it is stopped anyway. */
         drainTimeout: z.number().int().min(30).max(7200).default(300),
+        /**
+         * Launch from an image with the instances' packages baked in (EC2 Image Builder, rebuilt when
+         * the package list changes), so a new instance skips apt; false: Debian's own AMI, and apt at every boot.
+         */
+        bakedImage: z.boolean().default(true),
     })
     .strict();
 

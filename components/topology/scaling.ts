@@ -43,6 +43,8 @@ export interface ScaledGroupPlan {
     desired: number;
     healthCheckGracePeriod: number;
     drainTimeout: number;
+    /** Whether the instances launch from the group's baked image (EC2 Image Builder) or Debian's AMI. */
+    bakedImage: boolean;
     schedules: ScalingSchedulePlan[];
     targetCpu?: ScaledGroupConfig["targetCpu"];
     steps: ScaledGroupConfig["steps"];
@@ -90,6 +92,7 @@ export function planScaledGroup(
         desired: group.desired ?? group.min,
         healthCheckGracePeriod: group.healthCheckGracePeriod,
         drainTimeout: group.drainTimeout,
+        bakedImage: group.bakedImage,
         schedules: group.schedules.map((s) => ({
             name: s.name,
             recurrence: cronFields(s.recurrence).join(" "),

@@ -9,6 +9,7 @@
 // objects and SSM parameters from a directory and records each call. The steps themselves (setup,
 // configure, build, activate) are replaced by scripts that record their environment: a fixed
 // host runs the same ones, tested in test/hostScripts and the rehearsal.
+import { imageComponentScript, renderImageBuildUserData, renderImageComponent, renderImageScript } from "../../components/render/scaling/image";
 import { expect } from "chai";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -77,13 +78,19 @@ describe("the scripts of a scaled instance", function () {
         requireBinaries(this, "shellcheck", "python3");
     });
 
-    it("are shellcheck-clean: boot, watch, and the drain with common.sh and the group host's deploy.env", () => {
+    it("are shellcheck-clean: boot, watch, the drain with common.sh and the group host's deploy.env, the image's build and its build instance's user data", () => {
         const { dir, cleanup } = tempDir("scaled-shellcheck");
         try {
             const app = renderAppFiles(scaledContext(ctx, group), group.host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
             for (const f of app) fs.writeFileSync(path.join(dir, path.basename(f.path)), f.content);
             const boot = renderBootScript(settings("sha", [{ id: "srv-1", client: "client1", port: 8081 }]));
-            const files = { boot: boot, watch: renderWatchScript(), drain: renderDrainScript() };
+            const files = {
+                boot: boot,
+                watch: renderWatchScript(),
+                drain: renderDrainScript(),
+                image: imageComponentScript(renderImageComponent(renderImageScript(scaledContext(ctx, group), group.host, group.plan.name), group.plan.name)),
+                "image-user-data": renderImageBuildUserData(loaded.spec!.region),
+            };
             for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
             const r = run("shellcheck", ["-s", "bash", "-x", "-P", dir, "-f", "gcc", ...Object.keys(files).map((n) => path.join(dir, n))]);
             expect(r.stdout + r.stderr).to.equal("");

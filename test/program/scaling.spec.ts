@@ -13,6 +13,7 @@ import { scaledGroupsStateless } from "../../policies/rules/scaling";
 import { imdsv2Required } from "../../policies/rules/exposure";
 import { storageEncrypted } from "../../policies/rules/durability";
 import { TYPES } from "../../policies/rules/common";
+import { imageComponentScript } from "../../components/render/scaling/image";
 
 const SCALED = path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaled.yaml");
 
@@ -133,6 +134,53 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         expect(await runResourcePolicy(storageEncrypted, TYPES.launchTemplate, lt)).to.deep.equal([]);
         const group = plain(byType(run, "aws:autoscaling/group:Group")[0]);
         expect(await runResourcePolicy(scaledGroupsStateless, TYPES.autoscalingGroup, group)).to.deep.equal([]);
+    });
+
+    it("boots from the group's baked image: EC2 Image Builder installs every package the instances' setup would (bakedImage, the default)", async () => {
+        const [component] = byType(run, "aws:imagebuilder/component:Component").map(plain);
+        const [recipe] = byType(run, "aws:imagebuilder/imageRecipe:ImageRecipe").map(plain);
+        const [infrastructure] = byType(run, "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration").map(plain);
+        const [image] = byType(run, "aws:imagebuilder/image:Image");
+        expect(component).to.include({ name: "scaled-app-auto-packages", platform: "Linux" });
+        expect(recipe.version)
+            .to.equal(component.version)
+            .and.match(/^1\.0\.\d+$/);
+        expect(recipe.parentImage, "built on the Debian AMI").to.match(/^ami-/);
+        expect(recipe.blockDeviceMappings[0].ebs).to.include({ encrypted: "true", volumeType: "gp3" });
+        expect(recipe.systemsManagerAgent).to.deep.equal({ uninstallAfterBuild: true });
+        expect(Buffer.from(recipe.userDataBase64, "base64").toString("utf8")).to.contain("amazon-ssm-agent.deb");
+        expect(infrastructure.instanceMetadataOptions).to.include({ httpTokens: "required" });
+        expect(infrastructure.terminateInstanceOnFailure).to.equal(true);
+        expect(byType(run, "aws:imagebuilder/imageRecipe:ImageRecipe")[0].options?.ignoreChanges ?? []).to.include("parentImage");
+        // The launch template boots the AMI Image Builder made, not Debian's.
+        const ami = (unwrapSecrets(image.state) as Record<string, any>).outputResources[0].amis[0].image;
+        expect(plain(byType(run, "aws:ec2/launchTemplate:LaunchTemplate")[0]).imageId)
+            .to.equal(ami)
+            .and.not.equal(recipe.parentImage);
+
+        // Every package the setup in the bundle installs is in the image: an instance's setup skips apt.
+        const script = imageComponentScript(component.data);
+        const arrayOf = (text: string) => /^PACKAGES=\((.*)\)$/m.exec(text)![1].split(" ");
+        const setupPackages = arrayOf(files["setup.sh"]);
+        expect(setupPackages.length).to.be.greaterThan(10);
+        expect(arrayOf(script)).to.include.members([...setupPackages, "awscli"]);
+
+        // bakedImage: false boots Debian's AMI and makes no image.
+        const loaded = loadStack({ stackFile: SCALED });
+        const groups = JSON.parse(loaded.config.raw["plone-aws:scaling"]) as { groups: Record<string, unknown>[] };
+        const plainAmi = await runOffline(
+            {
+                ...loaded.config,
+                raw: {
+                    ...loaded.config.raw,
+                    ...ALL_SECRETS,
+                    "plone-aws:scaling": JSON.stringify({ groups: groups.groups.map((g) => ({ ...g, bakedImage: false })) }),
+                },
+            },
+            { addresses: addressPlan(loaded.spec!) },
+        );
+        expect(plainAmi.resources.filter((r) => r.type.startsWith("aws:imagebuilder/"))).to.deep.equal([]);
+        expect(plain(byType(plainAmi, "aws:ec2/launchTemplate:LaunchTemplate")[0]).imageId).to.equal(recipe.parentImage);
     });
 
     it("keeps every secret out of the user data and the bundle: the secret files are SSM SecureString parameters", () => {

@@ -91,6 +91,9 @@ describe("rehearsal of a scaled group: scale-out and scale-in under load", funct
         const log = await scaled.bootLog(instance.host);
         expect(log).to.contain(`plone-aws boot: instance ${instance.instanceId} (${instance.address}) of group ${group.name}`);
         expect(log).to.contain("plone-aws boot: unpacking the build cache");
+        // It booted the group's baked image (bakedImage, the default): its setup found every package.
+        expect(scaled.group.image, "the group has a baked image").to.not.equal(undefined);
+        expect(log).to.not.contain("plone-setup: installing");
         expect(log).to.match(/plone-aws boot: serving: boot took \d+s/);
         const fromInstance = scaled.aws.calls().filter((c) => c.from === instance.address);
         expect(fromInstance.find((c) => c.call === "s3 get-object")?.params).to.deep.include({ key: "groups/app-auto/bundle.sh" });

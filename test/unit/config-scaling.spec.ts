@@ -33,7 +33,7 @@ function errorsOf(raw: Record<string, unknown>): string[] {
 }
 
 describe("config: plone-aws:scaling", () => {
-    it("no groups by default; a group's defaults: plone_instances, desired = min, grace 600 s, cooldowns 300/600 s, drain 300 s", () => {
+    it("no groups by default; a group's defaults: plone_instances, desired = min, grace 600 s, cooldowns 300/600 s, drain 300 s, a baked image", () => {
         expect(parseObjects(config(undefined)).spec!.scaling).to.deep.equal({ groups: [] });
         const { spec, errors } = parseObjects(config({ ...base, targetCpu: { averageCpu: 60 } }));
         expect(errors).to.deep.equal([]);
@@ -50,6 +50,7 @@ describe("config: plone-aws:scaling", () => {
             steps: [],
             cooldowns: { scaleOut: 300, scaleIn: 600, warmup: 300 },
             drainTimeout: 300,
+            bakedImage: true,
         });
     });
 

@@ -122,7 +122,12 @@ ${storageSteps.map((s) => (s === VOLUMES_SCRIPT ? `${s} "$@"` : s)).join("\n")}
  */
 export const IN_BOOT_VAR = "PLONE_AWS_IN_BOOT";
 
-const SETUP_LOGIC = sh`
+/**
+ * The packages of PACKAGES (a bash array of "name" or "name=version"), installed when any is missing
+ * or at another version: the setup's first part, and all of a scaled group's image recipe
+ * (render/scaling/image.ts), so an instance of a baked image finds every package and skips apt.
+ */
+export const PACKAGES_LOGIC = sh`
 # Packages: skip apt when everything is there (a second run is quick).
 # On a fresh instance cloud-init may still be running apt: wait for it, and for the dpkg lock;
 # not inside cloud-init itself (the boot of a scaled instance), which waits for this script.
@@ -151,7 +156,11 @@ if [ "$\{#missing[@]}" -gt 0 ]; then
   apt_get install "$\{missing[@]}"
   note_change "installed $\{missing[*]}"
 fi
+`;
 
+const SETUP_LOGIC =
+    PACKAGES_LOGIC +
+    sh`
 # The deploy user: the same UID and GID on every host, so NFS and GlusterFS ownership matches.
 gid=$(getent group "$DEPLOY_USER" | cut -d: -f3 || true)
 if [ -z "$gid" ]; then

@@ -43,6 +43,9 @@ const SCALING_POLICY = "aws:autoscaling/policy:Policy";
 const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 const DISCOVERY_SERVICE = "aws:servicediscovery/service:Service";
 const NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace";
+const IMAGE_COMPONENT = "aws:imagebuilder/component:Component";
+const IMAGE_RECIPE = "aws:imagebuilder/imageRecipe:ImageRecipe";
+const IMAGE_INFRASTRUCTURE = "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration";
 const PARAMETER = "aws:ssm/parameter:Parameter";
 const SES_IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity";
 const SES_MAIL_FROM = "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes";
@@ -329,4 +332,15 @@ export const API_FIELDS: ApiField[] = [
     { type: PARAMETER, input: "tier", service: "ssm", api: "PutParameter:Tier" },
     { type: PARAMETER, input: "description", service: "ssm", api: "PutParameter:Description" },
     { type: "aws:s3/bucketObjectv2:BucketObjectv2", input: "key", service: "s3", api: "PutObject:Key" },
+    // A scaled group's baked image (EC2 Image Builder).
+    { type: IMAGE_COMPONENT, input: "name", service: "imagebuilder", api: "CreateComponent:name" },
+    { type: IMAGE_COMPONENT, input: "version", service: "imagebuilder", api: "CreateComponent:semanticVersion" },
+    { type: IMAGE_COMPONENT, input: "description", service: "imagebuilder", api: "CreateComponent:description" },
+    { type: IMAGE_COMPONENT, input: "platform", service: "imagebuilder", api: "CreateComponent:platform" },
+    { type: IMAGE_COMPONENT, input: "data", service: "imagebuilder", api: "CreateComponent:data" },
+    { type: IMAGE_RECIPE, input: "name", service: "imagebuilder", api: "CreateImageRecipe:name" },
+    { type: IMAGE_RECIPE, input: "version", service: "imagebuilder", api: "CreateImageRecipe:semanticVersion" },
+    { type: IMAGE_RECIPE, input: "description", service: "imagebuilder", api: "CreateImageRecipe:description" },
+    { type: IMAGE_INFRASTRUCTURE, input: "name", service: "imagebuilder", api: "CreateInfrastructureConfiguration:name" },
+    { type: IMAGE_INFRASTRUCTURE, input: "description", service: "imagebuilder", api: "CreateInfrastructureConfiguration:description" },
 ];

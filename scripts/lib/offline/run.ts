@@ -249,6 +249,12 @@ class MockCloud implements pulumi.runtime.Mocks {
                 return { ...base, latestVersion: 1 };
             case "aws:autoscaling/group:Group":
                 return { ...base, name: inputs.name ?? name };
+            // What EC2 Image Builder answers once the image is built: the AMI it made.
+            case "aws:imagebuilder/image:Image":
+                return {
+                    ...base,
+                    outputResources: [{ amis: [{ image: `ami-${shortHash(`${name}\0${String(inputs.imageRecipeArn)}`, 17)}`, region: this.region }] }],
+                };
             default:
                 return base;
         }

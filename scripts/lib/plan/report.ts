@@ -77,6 +77,9 @@ const KEY_INPUTS: Record<string, string[]> = {
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ["name"],
     "aws:ssm/parameter:Parameter": ["name", "type", "value"],
     "aws:s3/bucketObjectv2:BucketObjectv2": ["key", "serverSideEncryption"],
+    "aws:imagebuilder/component:Component": ["name", "version"],
+    "aws:imagebuilder/imageRecipe:ImageRecipe": ["name", "version", "parentImage"],
+    "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": ["instanceTypes", "subnetId"],
 };
 
 /** The scaled groups of a stack as the plan shows them (none: the key is left out of the JSON). */
@@ -92,6 +95,7 @@ export function scaledGroupSummaries(topology: Topology): Record<string, unknown
         targetCpu: plan.targetCpu,
         steps: plan.steps,
         cooldowns: plan.cooldowns,
+        image: plan.bakedImage ? "baked (EC2 Image Builder: Debian 12 and the group's packages)" : "Debian 12 (packages installed at boot)",
         lifecycleHook: { transition: "terminating", drainTimeout: plan.drainTimeout },
         discovery: plan.discovery.map((d) => `${d.srvName} (port ${d.port})`),
     }));

@@ -7,9 +7,12 @@
 // is played by the stand-ins of scaledStandins.ts. bench:scale (scripts/bench-scale.ts) and
 // test/rehearsal/scale.spec.ts run it under load through the front door.
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import type { Rehearsal } from ".";
 import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, serverTemplates } from "../../../components/render/frontend/layout";
 import { SCALED_PATHS } from "../../../components/render/scaling/instance";
+import { imageComponentScript } from "../../../components/render/scaling/image";
 import { buildTopology } from "../../../components/topology";
 import { intToIp, parseCidr } from "../../../components/topology/addressing";
 import { BenchRow, formatBenchTable } from "./benchDeploy";
@@ -45,6 +48,29 @@ export interface TemplateSlot {
     /** Requests haproxy sent it (stot). */
     requests: number;
 }
+
+/** A group's image as the rehearsal keeps it: a layer over the base root. */
+export interface BakedImage {
+    dir: string;
+    /** Made by this call (false: the cached one). */
+    built: boolean;
+    seconds: number;
+}
+
+/** What makes an instance itself, removed from an image's disk (cloud-init's clean; host-init.sh makes them anew). */
+const IMAGE_IDENTITY_FILES = [
+    "etc/hostname",
+    "etc/hosts",
+    "etc/resolv.conf",
+    "etc/machine-id",
+    "etc/ssh/ssh_host_ed25519_key",
+    "etc/ssh/ssh_host_ed25519_key.pub",
+    "etc/ssh/ssh_host_ecdsa_key",
+    "etc/ssh/ssh_host_ecdsa_key.pub",
+    "etc/apt/apt.conf.d/00plone-aws-rehearsal-proxy",
+    "root/.ssh",
+    "home/admin/.ssh",
+];
 
 /** The phases of an instance's boot, from its boot log (seconds, 1 s resolution). */
 export interface BootPhase {
@@ -189,6 +215,12 @@ export class ScaledGroupRehearsal {
             `the group's launch of an instance: a test host in the group's subnet (${this.group.plan.subnets[0].cidr}), its first boot running the launch template's user data ` +
                 `(${this.group.userData.length} bytes from the metadata service, as root) through a cloud-init stand-in; what Debian's AMI and EC2 give it that a test host lacks: ` +
                 "cloud-init (its stand-in: run-user-data, status --wait), the CloudWatch agent (a stand-in package: Amazon's is in their S3 buckets, out of reach)",
+            ...(this.group.image
+                ? [
+                      `EC2 Image Builder's image of the group (component ${this.group.image.version}): its build script run as root on a test host from the base root (Debian's AMI), ` +
+                          "that host's disk, less its identity, kept as the layer the instances boot from (cached under .rehearsal/images, as the AMI stays in the account)",
+                  ]
+                : []),
             ...this.aws.describe(),
             `the termination lifecycle hook ${this.group.lifecycleHook.name}: the stand-in sets the instance Terminating:Wait and its target-lifecycle-state Terminated, waits for complete-lifecycle-action (or ${this.group.lifecycleHook.heartbeatTimeout}s without a heartbeat, then ${this.group.lifecycleHook.defaultResult}), then stops the test host`,
         ];
@@ -241,6 +273,43 @@ export class ScaledGroupRehearsal {
     }
 
     /**
+     * The group's baked image (scaling.groups[].bakedImage), as EC2 Image Builder makes it at
+     * `pulumi up`: a fresh test host from the base root (Debian's AMI) runs the build script of the
+     * image component the program wrote, as root; then its disk, less the instance's identity (what
+     * cloud-init's clean removes before an AMI is taken), is the layer the instances boot from.
+     * Cached per component version under <cacheDir>/images, as an AMI stays in the account: only
+     * the first run pays the build. Undefined for a group on Debian's own AMI.
+     */
+    async bakedImage(print: (line: string) => void = () => undefined): Promise<BakedImage | undefined> {
+        const image = this.group.image;
+        if (!image) return undefined;
+        const hosts = this.rehearsal.hosts;
+        const dir = path.join(hosts.cacheDir, "images", `${this.group.plan.name}-${image.version}`);
+        const done = `${dir}.done`;
+        if (fs.existsSync(done) && fs.existsSync(dir)) return { dir, built: false, seconds: 0 };
+        const started = Date.now();
+        const name = `${this.group.plan.name}-image`;
+        await hosts.startHosts([{ name, address: this.freeAddress() }]);
+        print(`[${name}] making the group's image: the image component's build script (${image.version}) on Debian's base`);
+        const upper = path.join(hosts.host(name).dir, "upper");
+        try {
+            await this.rehearsal.root(name, imageComponentScript(image.document), 1_800_000);
+        } catch (e) {
+            throw new RehearsalError(
+                `the image of ${this.group.plan.name} failed (EC2 Image Builder would fail the image): ${(e as Error).message.split("\n").slice(-20).join("\n")}`,
+            );
+        } finally {
+            await hosts.stopHost(name);
+        }
+        for (const identity of IMAGE_IDENTITY_FILES) fs.rmSync(path.join(upper, identity), { force: true, recursive: true });
+        fs.mkdirSync(path.dirname(dir), { recursive: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(upper, dir);
+        fs.writeFileSync(done, `${image.version}\n`);
+        return { dir, built: true, seconds: seconds(started) };
+    }
+
+    /**
      * Scale-out: the group launches an instance. A test host starts in the group's subnet; what
      * the AMI brings that the test hosts lack is installed (cloud-init: its stand-in; the aws CLI:
      * its stand-in, which the boot script would otherwise install from Debian; the CloudWatch
@@ -253,9 +322,11 @@ export class ScaledGroupRehearsal {
         const address = this.freeAddress();
         const host = `${this.group.plan.name}-${++this.launched}`;
         const clients = this.group.services.length;
+        const image = await this.bakedImage(print);
+        if (image) print(`[${host}] from the group's image ${image.built ? `(made in ${image.seconds.toFixed(1)}s)` : "(cached)"}`);
         const launchedAt = Date.now();
         this.aws.launch(this.group, instanceId, address);
-        await hosts.startHosts([{ name: host, address }]);
+        await hosts.startHosts([{ name: host, address, image: image?.dir }]);
         const hostSeconds = seconds(launchedAt);
         print(
             `[${host}] instance ${instanceId} (${address}) launched: test host up in ${hostSeconds.toFixed(1)}s; first boot: the launch template's user data`,

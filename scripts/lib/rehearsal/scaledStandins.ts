@@ -33,6 +33,7 @@ const TYPES = {
     parameter: "aws:ssm/parameter:Parameter",
     service: "aws:servicediscovery/service:Service",
     namespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
+    imageComponent: "aws:imagebuilder/component:Component",
 } as const;
 
 /** One Cloud Map service of a group: the SRV records of one Zope client of every instance. */
@@ -56,6 +57,8 @@ export interface ScaledGroupStandin {
     userData: string;
     lifecycleHook: { name: string; heartbeatTimeout: number; defaultResult: string };
     services: DiscoveryServiceStandin[];
+    /** The group's baked image (EC2 Image Builder): its component's version and document, absent on Debian's AMI. */
+    image?: { version: string; document: string };
 }
 
 /** Everything the stand-in plays for a stack's scaled groups. */
@@ -136,6 +139,14 @@ export function scalingStandinOf(run: OfflineRun, spec: StackSpec): ScalingStand
         const planned = topology.scaledGroups.find((g) => g.plan.discovery.every((d) => services.some((s) => s.name === d.serviceName)));
         if (!planned) throw new RehearsalError(`${component.name}: no planned group has the services ${services.map((s) => s.name).join(", ")}`);
         const hookInputs = plainInputs(hook);
+        const images = of(COMPONENT_TYPES.groupImage, component.urn);
+        const imageComponents = images.flatMap((i) => of(TYPES.imageComponent, i.urn));
+        if (images.length > 1 || imageComponents.length !== images.length)
+            throw new RehearsalError(`${component.name}: the stand-in plays an image with one component`);
+        const image = imageComponents.map((c) => ({
+            version: text(c, plainInputs(c).version, "the image component's version"),
+            document: text(c, plainInputs(c).data, "the image component's document"),
+        }))[0];
         return {
             name: text(group, plainInputs(group).name, "the group's name"),
             plan: planned.plan,
@@ -149,6 +160,7 @@ export function scalingStandinOf(run: OfflineRun, spec: StackSpec): ScalingStand
                 const s = services.find((x) => x.name === d.serviceName)!;
                 return { ...s, srvName: d.srvName, client: d.client, port: d.port };
             }),
+            image,
         };
     });
     return { region: spec.region, bucket: bucket!, objects, parameters, namespace, resolver: topology.discovery.resolver, groups };

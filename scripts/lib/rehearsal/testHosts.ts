@@ -66,6 +66,11 @@ export interface TestHostSpec {
     volumes?: TestVolume[];
     /** More names the VPC's resolver answers with its address (an AWS stand-in's endpoint: RDS's). */
     dnsNames?: string[];
+    /**
+     * An image layer over the base root (a directory: the disk of a host that made it, as an AMI
+     * is made from an instance's): the host boots from that image instead of the bare base.
+     */
+    image?: string;
 }
 
 export interface TestVolume {
@@ -513,7 +518,8 @@ export class TestHostRun {
                 stdio: ["ignore", out, out],
                 env: {
                     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    PLONE_AWS_BASE: this.baseDir,
+                    // overlayfs' lower layers, the uppermost first.
+                    PLONE_AWS_BASE: host.image ? `${host.image}:${this.baseDir}` : this.baseDir,
                     HOST_DIR: host.dir,
                     HOST_HOSTNAME: host.hostname,
                     HOST_READY: ready,

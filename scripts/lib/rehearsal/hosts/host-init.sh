@@ -7,7 +7,7 @@
 # host lives in its PID namespace, so killing this process ends them all, and its mounts vanish
 # with its mount namespace: nothing is left on the machine.
 # Environment (all required):
-#   PLONE_AWS_BASE   the base root (lower layer, never written)
+#   PLONE_AWS_BASE   the base root (the lower layers, never written: an image's, then the base)
 #   HOST_DIR         upper/, work/, root/ of this host; identity/ holds the files below
 #   HOST_HOSTNAME    the hostname
 #   HOST_READY       file to create once sshd listens
