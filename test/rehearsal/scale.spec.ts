@@ -94,6 +94,10 @@ describe("rehearsal of a scaled group: scale-out and scale-in under load", funct
         // It booted the group's baked image (bakedImage, the default): its setup found every package.
         expect(scaled.group.image, "the group has a baked image").to.not.equal(undefined);
         expect(log).to.not.contain("plone-setup: installing");
+        // Its supervisord, not running in the image, started every client at once on the new
+        // release; the activation only waited for them (no client restarted a second time, one by one).
+        expect(log).to.contain("starting supervisord");
+        expect(log).to.not.match(/client\d+: restarting/);
         expect(log).to.match(/plone-aws boot: serving: boot took \d+s/);
         const fromInstance = scaled.aws.calls().filter((c) => c.from === instance.address);
         expect(fromInstance.find((c) => c.call === "s3 get-object")?.params).to.deep.include({ key: "groups/app-auto/bundle.sh" });

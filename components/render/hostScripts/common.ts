@@ -199,11 +199,16 @@ sv_do() {
   fi
 }
 
+# SUPERVISORD_STARTED=1 once this run started supervisord: it started every program at once
+# (autostart) on the current release, none of them in rotation yet, so the restart only waits
+# until each client is ready (an instance booted from an image whose supervisor is not running).
+SUPERVISORD_STARTED=0
 ensure_supervisord() {
   if sv pid >/dev/null 2>&1; then return 0; fi
   [[ -z \${SUPERVISOR_CONF:-} ]] || die "supervisord ($SUPERVISOR_CONF) is not running"
   step "starting supervisord"
   svc start supervisor
+  SUPERVISORD_STARTED=1
   local deadline=$((SECONDS + 30))
   until sv pid >/dev/null 2>&1; do
     ((SECONDS < deadline)) || die "supervisord did not start within 30s"
@@ -439,8 +444,8 @@ restart_clients_rolling() {
   for entry in "\${CLIENTS[@]}"; do
     name=\${entry%%:*}
     port=\${entry##*:}
-    if [[ \${PROGRAM_STATE[$APP-$name]:-} == available ]]; then
-      client_ready "$name" "$port" # just added and started by supervisor
+    if [[ \${PROGRAM_STATE[$APP-$name]:-} == available ]] || ((SUPERVISORD_STARTED)); then
+      client_ready "$name" "$port" # just started by supervisor
       continue
     fi
     while ((\${#CLIENT_JOBS[@]} >= limit)); do reap_client_job; done

@@ -265,10 +265,10 @@ export class ScaledGroupRehearsal {
     }
 
     /** A free address in the group's first subnet, as EC2 would assign one. */
-    private freeAddress(): string {
+    private freeAddress(from = 100, to = 200): string {
         const taken = new Set([...this.rehearsal.hosts.hosts.values()].map((h) => h.address));
         const base = parseCidr(this.group.plan.subnets[0].cidr).base;
-        for (let n = 100; n < 200; n++) if (!taken.has(intToIp(base + n))) return intToIp(base + n);
+        for (let n = from; n < to; n++) if (!taken.has(intToIp(base + n))) return intToIp(base + n);
         throw new RehearsalError(`no free address in ${this.group.plan.subnets[0].cidr}`);
     }
 
@@ -289,7 +289,8 @@ export class ScaledGroupRehearsal {
         if (fs.existsSync(done) && fs.existsSync(dir)) return { dir, built: false, seconds: 0 };
         const started = Date.now();
         const name = `${this.group.plan.name}-image`;
-        await hosts.startHosts([{ name, address: this.freeAddress() }]);
+        // Image Builder's build instance: an address the group's instances do not take first.
+        await hosts.startHosts([{ name, address: this.freeAddress(200, 250) }]);
         print(`[${name}] making the group's image: the image component's build script (${image.version}) on Debian's base`);
         const upper = path.join(hosts.host(name).dir, "upper");
         try {

@@ -553,6 +553,9 @@ export class TestHostRun {
             await sleep(50);
         }
         run("ip", ["netns", "delete", host.netns]);
+        // The VPC's router would otherwise keep the gone host's MAC for its address for half a
+        // minute or more, and a host started on the same address (a new instance) is unreachable meanwhile.
+        this.ipIn(this.vpcNetns, ["neigh", "flush", "to", host.address]);
         for (const v of host.volumes) run("losetup", ["--detach", v.loop], { allowFailure: true });
         this.hosts.delete(name);
         this.record();
