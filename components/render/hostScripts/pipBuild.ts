@@ -59,9 +59,11 @@ print(c.get("settings", "requirements-out", fallback="requirements-mxdev.txt"))'
 
 # Merges the stack's instance configuration over the project's instance.yaml (the stack's keys win,
 # the project keeps the others): one cookiecutter configuration per instance, <out>/<name>.yaml
-# (0600: it may hold the database password), whose names it prints. The system python3 with
-# python3-yaml: the release's environment may not have PyYAML.
-MERGE_INSTANCE_CONFIG='import os, sys, yaml
+# (0600: it may hold the database password), whose names it prints. It writes JSON, which YAML
+# readers read as it is. Debian's python3 with python3-yaml (SYSTEM_PYTHON): the release's
+# environment, first on the build's PATH, may not have PyYAML.
+SYSTEM_PYTHON=/usr/bin/python3
+MERGE_INSTANCE_CONFIG='import json, os, sys, yaml
 project_file, stack_file, out_dir = sys.argv[1:4]
 project = {}
 if os.path.exists(project_file):
@@ -75,7 +77,7 @@ for name, own in stack["instances"].items():
     context = {**(project.get("default_context") or {}), **stack["default_context"], **own}
     fd = os.open(os.path.join(out_dir, name + ".yaml"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        yaml.safe_dump({"default_context": context}, f, default_flow_style=False)
+        json.dump({"default_context": context}, f, indent=1, sort_keys=True)
     print(name)'
 
 install_requirements() {
@@ -107,7 +109,7 @@ generate_instances() {
       die "'$INSTANCE_TEMPLATE_REVISION' is not a branch, tag or commit of $INSTANCE_TEMPLATE (app.pip.instanceTemplateRevision)"
     as_deploy git -C "$template" checkout --quiet --detach "$rev"
     install -m 0600 -o "$DEPLOY_USER" -g "$(deploy_group)" "$CONFIG_DIR/instance.yaml" "$instances/plone-aws.yaml"
-    out=$(as_deploy python3 -c "$MERGE_INSTANCE_CONFIG" "$BACKEND/$INSTANCE_CONFIG" "$instances/plone-aws.yaml" "$instances") ||
+    out=$(as_deploy "$SYSTEM_PYTHON" -c "$MERGE_INSTANCE_CONFIG" "$BACKEND/$INSTANCE_CONFIG" "$instances/plone-aws.yaml" "$instances") ||
       die "merging $INSTANCE_CONFIG (app.pip.instanceConfig) with the stack's instance configuration failed"
     mapfile -t names <<<"$out"
     for name in "\${names[@]}"; do
@@ -126,7 +128,7 @@ generate_instances() {
 
 cmd_build() {
   local commit cfg_hash newest reason name release
-  need git flock runuser sha256sum mountpoint python3
+  need git flock runuser sha256sum mountpoint "$SYSTEM_PYTHON"
   [[ -r $CONFIG_DIR/instance.yaml || -r $CONFIG_DIR/zeo.conf ]] || die "$CONFIG_DIR has neither instance.yaml nor zeo.conf (pulumi up writes them)"
   prepare_directories
   update_mirror
