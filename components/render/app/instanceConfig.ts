@@ -151,7 +151,13 @@ export function pipBuildFiles(ctx: RenderContext, host: HostPlan): RenderedFile[
     const { pip } = appLayout(ctx.spec);
     const files: RenderedFile[] = [];
     if (host.clients.length > 0) {
-        const file: RenderedFile = { path: pip.stackInstanceConfig, content: renderStackInstanceConfig(ctx, host), mode: "0600", owner: DEPLOY_USER, group: DEPLOY_USER };
+        const file: RenderedFile = {
+            path: pip.stackInstanceConfig,
+            content: renderStackInstanceConfig(ctx, host),
+            mode: "0600",
+            owner: DEPLOY_USER,
+            group: DEPLOY_USER,
+        };
         // The RelStorage DSN holds the database password.
         files.push(ctx.spec.plone.storage === "relstorage" ? { ...file, secret: true } : file);
     }

@@ -65,6 +65,11 @@ export interface PipLayout {
     zeoConf: string;
 }
 
+/** A path of a pip release relative to the release (`current`): <backendPath>/<path>. */
+export function pipReleasePath(spec: Pick<StackSpec, "app">, path: string): string {
+    return spec.app.backendPath ? `${spec.app.backendPath}/${path}` : path;
+}
+
 /** The instances folder inside a pip release's backend folder. */
 export const PIP_INSTANCES_DIR = "instances";
 /** The virtual environment inside a pip release's backend folder. */

@@ -5,7 +5,8 @@
 import type { InitCommand } from "../../config/schema";
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, PORTS } from "../../topology/ports";
-import { appLayout, type AppLayout, PIP_INSTANCES_DIR, PIP_VENV_DIR, programName } from "./layout";
+import { appLayout, type AppLayout, PIP_INSTANCES_DIR, PIP_VENV_DIR, pipReleasePath, programName } from "./layout";
+import type { StackSpec } from "../../config/spec";
 import { addressOf, type RenderContext } from "../context";
 import { supervisorValue } from "../encode";
 import { HAPROXY_AGENT, haproxyAgentFile } from "./haproxyAgent";
@@ -55,7 +56,7 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
     const add = (p: Omit<SupervisorProgram, "environment" | "user">) => programs.push({ ...p, user: DEPLOY_USER, environment: env });
 
     // The pip builder: the release's own virtual environment and generated instances (render/app/instanceConfig.ts).
-    const pip = app.builder === "pip" ? pipPrograms(layout) : undefined;
+    const pip = app.builder === "pip" ? pipPrograms(ctx.spec, layout) : undefined;
     if (host.layers.includes("zeoserver")) {
         add({
             name: programName(app.name, "zeoserver"),
@@ -108,14 +109,14 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
  * instance (instances/<client>/etc/zope.ini), runzeo with the zeo.conf plone-deploy copied into the
  * release. The ZEO server restarts when its script or its configuration changed.
  */
-function pipPrograms(layout: AppLayout) {
-    const prefix = layout.pip.backendPath ? `${layout.pip.backendPath}/` : "";
+function pipPrograms(spec: Pick<StackSpec, "app">, layout: AppLayout) {
+    const runzeo = pipReleasePath(spec, `${PIP_VENV_DIR}/bin/runzeo`);
     return {
-        runwsgi: `${prefix}${PIP_VENV_DIR}/bin/runwsgi`,
-        runzeo: `${prefix}${PIP_VENV_DIR}/bin/runzeo`,
+        runwsgi: pipReleasePath(spec, `${PIP_VENV_DIR}/bin/runwsgi`),
+        runzeo,
         zopeIni: (client: string) => `${layout.pip.instances}/${client}/etc/zope.ini`,
         zeoConf: `${layout.pip.instances}/zeoserver/zeo.conf`,
-        zeoFingerprint: [`${prefix}${PIP_VENV_DIR}/bin/runzeo`, `${prefix}${PIP_INSTANCES_DIR}/zeoserver`],
+        zeoFingerprint: [runzeo, pipReleasePath(spec, `${PIP_INSTANCES_DIR}/zeoserver`)],
     };
 }
 

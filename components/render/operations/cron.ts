@@ -4,7 +4,7 @@
 // logs to PATHS.logDir.
 import { cronFields } from "../../config/schema";
 import { blobStorageDir, DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout } from "../app/layout";
+import { appLayout, PIP_VENV_DIR, pipReleasePath } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { copiesOffsite } from "./backup";
@@ -248,6 +248,9 @@ export function renderZodbpackConf(ctx: RenderContext): string {
 export function renderZodbpackScript(ctx: RenderContext): string {
     const { plone } = ctx.spec;
     const db = databaseOf(ctx);
+    // RelStorage's console script: the buildout's bin/, or the pip release's own environment.
+    const zodbpack = ctx.spec.app.builder === "pip" ? `${pipReleasePath(ctx.spec, PIP_VENV_DIR)}/bin/zodbpack` : "bin/zodbpack";
+    const made = ctx.spec.app.builder === "pip" ? "the project's requirements must install RelStorage" : "the buildout must build RelStorage's zodbpack script";
     return `${scriptHeader(
         "plone-zodbpack",
         [
@@ -267,9 +270,9 @@ case $stage in
   pack) stage_args=(--use-prepack-state) ;;
   *) die "usage: $SCRIPT_NAME [full|prepack|pack]" ;;
 esac
-[ -x bin/zodbpack ] || die "bin/zodbpack not found in $PWD: the buildout must build RelStorage's zodbpack script on the db_packing host"
+[ -x ${zodbpack} ] || die "${zodbpack} not found in $PWD: ${made} on the db_packing host"
 [ -r "$CONFIG" ] || die "$CONFIG is missing or unreadable"
-bin/zodbpack --days "$DAYS" "$\{stage_args[@]}" "$CONFIG"
+${zodbpack} --days "$DAYS" "$\{stage_args[@]}" "$CONFIG"
 if [ "$TRUNCATE_REFS" -eq 1 ] && [ "$stage" != prepack ]; then
   # The next pack rebuilds the reference tables from scratch: they stop growing without bound.
   PGPASSFILE=${appLayout(ctx.spec).pgpass} psql -X -q -w -v ON_ERROR_STOP=1 -h ${shellQuote(db.host)} -p ${db.port} -U ${shellQuote(db.user)} -d ${shellQuote(db.name)} \\

@@ -89,7 +89,8 @@ export class StandinPipProject extends FixtureGit {
     addMxIni(): string {
         return this.commit("mxdev", (dir) =>
             writeFiles(dir, {
-                "backend/mx.ini": "[settings]\nrequirements-in = requirements-mx-in.txt\nrequirements-out = requirements-mxdev.txt\nconstraints-out = constraints-mxdev.txt\n",
+                "backend/mx.ini":
+                    "[settings]\nrequirements-in = requirements-mx-in.txt\nrequirements-out = requirements-mxdev.txt\nconstraints-out = constraints-mxdev.txt\n",
                 "backend/requirements-mx-in.txt": "-c constraints.txt\nstandin-zope\n",
             }),
         );
