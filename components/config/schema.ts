@@ -188,7 +188,7 @@ const pipBuild = z
             .gitUrl("a template needs no password: use a public repository or a file:// path")
             .default("https://github.com/plone/cookiecutter-zope-instance"),
         /** Its branch, tag or commit (cookiecutter --checkout): pin it so that a release builds the same files. */
-        instanceTemplateRevision: kind.gitRevision().default("main"),
+        instanceTemplateRevision: kind.gitRevision().default("3.1.0"),
         /** The build's own tools, installed into each release's environment before the project's requirements. */
         tools: z.array(pipRequirement).default(["mxdev", "cookiecutter"]),
     })

@@ -108,11 +108,12 @@ export function rsyslogString(value: string, what = "a value"): string {
  * zope.ini). cookiecutter renders every string of its context as a Jinja template before it uses it,
  * so a value with "{" could run Jinja code: such a value becomes a Jinja string literal whose
  * characters other than letters, digits and a few plain ones are \xHH or \uHHHH escapes, which
- * Jinja turns back into exactly the value. A plain value stays as it is.
+ * Jinja turns back into exactly the value. A value without "{" stays as it is.
  */
 export function cookiecutterValue(value: string, what = "a value"): string {
     oneLine(value, what, "a generated instance configuration");
-    if (/^[A-Za-z0-9 ._:/@+=,-]*$/.test(value)) return value;
+    // Jinja's delimiters all start with "{" ({{, {%, {#; line statements are off in cookiecutter).
+    if (!value.includes("{")) return value;
     const escaped = [...value]
         .map((c) => {
             if (/[A-Za-z0-9 ._:/@+=,-]/.test(c)) return c;

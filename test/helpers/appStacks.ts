@@ -160,7 +160,7 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
                 { name: "app-1", layers: ["plone_instances", "db_packing"] },
             ],
             {
-                app: { builder: "pip", pip: { instanceTemplateRevision: "2.1.1", tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"] } },
+                app: { builder: "pip", pip: { instanceTemplateRevision: "3.1.0", tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"] } },
                 plone: { storage: "relstorage", blobs: "database", clientCount: 2, relstorage: { cacheLocalDir: "/srv/relstorage-cache" } },
                 database: {},
             },

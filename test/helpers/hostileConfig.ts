@@ -264,7 +264,7 @@ export function pipFullStacks(): FullStack[] {
                 constraints: "constraints.txt",
                 instanceConfig: "instance.yaml",
                 instanceTemplate: "https://github.com/plone/cookiecutter-zope-instance",
-                instanceTemplateRevision: "2.1.1",
+                instanceTemplateRevision: "3.1.0",
                 tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"],
             },
         };

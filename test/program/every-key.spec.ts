@@ -71,7 +71,10 @@ const COMPANIONS: Record<string, (s: Sections) => void> = {
 
 function asPip(s: Sections): void {
     pipReady(s);
+    // The tools and the backend folder in the stack file, so that there are values to change.
     s.app.builder = "pip";
+    s.app.backendPath = "backend";
+    s.app.pip = { tools: ["mxdev", "cookiecutter"] };
 }
 const PIP_COMPANIONS: Record<string, (s: Sections) => void> = {
     "plone-aws:app.builder": pipReady,
