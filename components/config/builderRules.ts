@@ -19,16 +19,6 @@ export function builderIssues(s: Partial<ParsedSections>): ConfigIssue[] {
             ["plone", "solr", "enabled"],
             "the pip builder runs no Solr (bin/solr-instance comes from a buildout): set it to false, or use app.builder buildout",
         );
-    if (plone?.storage === "zeo" && plone.backups.enabled)
-        err(
-            ["plone", "backups", "enabled"],
-            "the pip builder has no repozo backups yet (collective.recipe.backup's bin/backup is a buildout part): set it to false and keep the EBS snapshots (plone-aws:snapshots), or use RelStorage, whose database RDS backs up",
-        );
-    if (plone?.storage === "zeo" && plone.pack.enabled)
-        err(
-            ["plone", "pack", "enabled"],
-            "the pip builder has no scheduled zeopack yet (bin/zeopack is a buildout part): set it to false, or use RelStorage (zodbpack runs from the release's environment)",
-        );
     if (plone?.storage === "relstorage" && (plone.relstorage.cacheServers.length > 0 || hosts?.some((h) => h.layers.includes("memcached"))))
         err(
             ["plone", "relstorage", "cacheServers"],

@@ -149,7 +149,7 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
             ],
             {
                 app: { builder: "pip", backendPath: "backend" },
-                plone: { storage: "zeo", blobs: "nfs", clientCount: 2, zodbCacheSize: 50000, backups: { enabled: false }, pack: { enabled: false } },
+                plone: { storage: "zeo", blobs: "nfs", clientCount: 2, zodbCacheSize: 50000, backups: { keep: 3 } },
             },
         ),
     // The pip builder with RelStorage, blobs in the database, zodbpack from the release's environment.

@@ -11,7 +11,11 @@ import { renderStackInstanceConfig } from "../../components/render/app/instanceC
 import { renderCronFiles } from "../../components/render/operations/cron";
 import { contextOf, variantConfig, VARIANTS } from "../helpers/appStacks";
 import { parseObjects } from "../helpers/stacks";
-import { run } from "../helpers/system";
+import * as fs from "fs";
+import * as path from "path";
+import { renderOperationsFiles } from "../../components/render/operations";
+import { BACKUP_LOCATIONS } from "../../components/topology/ports";
+import { run, tempDir } from "../helpers/system";
 
 /** What Jinja (cookiecutter's StrictEnvironment: StrictUndefined) renders each template to. */
 function jinjaRender(templates: string[]): string[] | undefined {
@@ -113,6 +117,51 @@ describe("the pip builder's files", function () {
         expect(zodbpack).to.include(".venv/bin/zodbpack --days");
     });
 
+    it("a ZEO server: zeopack and repozo from the release's environment; the backup keeps plone.backups.keep full backups", function () {
+        const { ctx, host } = contextOf(VARIANTS.pipZeo());
+        const zeo = host("zeo-1");
+        const cron = renderCronFiles(ctx, zeo);
+        expect(cron.find((f) => f.path.endsWith("/cron.d/plone-aws-plone"))?.content ?? cron[0].content).to.match(
+            /plone-cron-job zeopack \/usr\/local\/sbin\/plone-zeopack$/m,
+        );
+        const zeopack = cron.find((f) => f.path === "/usr/local/sbin/plone-zeopack")!.content;
+        expect(zeopack).to.include("ZEOPACK=backend/.venv/bin/zeopack\nCONF=backend/instances/zeoserver/zeo.conf\nDAYS=7\n");
+        const env = renderOperationsFiles(ctx, zeo).find((f) => f.path.endsWith("/backup.env"))!.content;
+        expect(env).to.include("REPOZO=backend/.venv/bin/repozo");
+        const command = /^BACKUP_COMMAND=(.*)$/m.exec(env)![1]; // shell-quoted, as deploy.env is sourced
+
+        // The command for real: a stand-in repozo that makes a full backup, three older full backups with their incrementals.
+        const { dir, cleanup } = tempDir("pip-repozo");
+        try {
+            const backups = `${dir}${BACKUP_LOCATIONS.location}`;
+            fs.mkdirSync(`${dir}/backend/.venv/bin`, { recursive: true });
+            fs.mkdirSync(backups, { recursive: true });
+            fs.writeFileSync(`${dir}/backend/.venv/bin/repozo`, `#!/bin/sh\n# stand-in repozo: a full backup now\ntouch "$4/2026-12-02-10-00-00.fsz"\n`, {
+                mode: 0o755,
+            });
+            for (const name of [
+                "2026-11-01-00-00-00.fsz",
+                "2026-11-02-00-00-00.deltafsz",
+                "2026-11-10-00-00-00.fsz",
+                "2026-11-20-00-00-00.fsz",
+                "2026-11-21-00-00-00.deltafsz",
+            ])
+                fs.writeFileSync(path.join(backups, name), "");
+            fs.writeFileSync(`${dir}/backup.env`, `BACKUP_COMMAND=${command.replaceAll(BACKUP_LOCATIONS.location, backups)}\n`);
+            const r = run("bash", ["-c", `source ./backup.env && bash -c "$BACKUP_COMMAND"`], { cwd: dir });
+            expect(r.status, r.stderr).to.equal(0);
+            // keep: 3 full backups, and the incrementals after the oldest of them.
+            expect(fs.readdirSync(backups).sort()).to.deep.equal([
+                "2026-11-10-00-00-00.fsz",
+                "2026-11-20-00-00-00.fsz",
+                "2026-11-21-00-00-00.deltafsz",
+                "2026-12-02-10-00-00.fsz",
+            ]);
+        } finally {
+            cleanup();
+        }
+    });
+
     it("refuses what it does not build, naming the key and what to do", function () {
         const errors = (sections: Record<string, Record<string, unknown>>, layers = ["plone_instances", "zeoserver"]) =>
             parseObjects(
@@ -125,12 +174,8 @@ describe("the pip builder's files", function () {
                 ),
             ).errors.map((e) => `${e.path}: ${e.message}`);
         const pip = { builder: "pip" };
-        expect(errors({ app: pip })).to.deep.equal([
-            "plone-aws:plone.backups.enabled: the pip builder has no repozo backups yet (collective.recipe.backup's bin/backup is a buildout part): set it to false and keep the EBS snapshots (plone-aws:snapshots), or use RelStorage, whose database RDS backs up",
-            "plone-aws:plone.pack.enabled: the pip builder has no scheduled zeopack yet (bin/zeopack is a buildout part): set it to false, or use RelStorage (zodbpack runs from the release's environment)",
-        ]);
-        const ok = { backups: { enabled: false }, pack: { enabled: false } };
-        expect(errors({ app: pip, plone: ok })).to.deep.equal([]);
+        expect(errors({ app: pip })).to.deep.equal([]);
+        const ok = {};
         expect(errors({ app: { ...pip, rawBuildoutConfig: "[x]\ny = 1" }, plone: ok })).to.deep.equal([
             "plone-aws:app.rawBuildoutConfig: a buildout setting, and app.builder is pip: remove it (the pip builder's tools are app.pip.tools)",
         ]);
