@@ -243,6 +243,7 @@ export function pipReady(s: Sections): void {
     s.plone.backups = { ...(s.plone.backups as object), enabled: false };
     s.plone.pack = { ...(s.plone.pack as object), enabled: false };
     s.plone.relstorage = { ...(s.plone.relstorage as object), cacheServers: [] };
+    if (s.scaling) s.scaling = { groups: [] };
     const hosts = (s.hosts as unknown as { layers: string[] }[])
         .map((h) => ({ ...h, layers: h.layers.filter((l) => !["celerybeat", "redis", "memcached", "solr"].includes(l)) }))
         .filter((h) => h.layers.length > 0);

@@ -183,5 +183,8 @@ describe("the pip builder's files", function () {
             /^plone-aws:plone.celery.enabled: the pip builder runs no celery programs/,
         );
         expect(errors({ app: { ...pip, backendPath: "../x" }, plone: ok })[0]).to.match(/^plone-aws:app.backendPath: /);
+        expect(errors({ app: pip, scaling: { groups: [{ name: "auto", instanceTypes: ["c6i.large"], min: 1, max: 2 }] } })).to.include(
+            "plone-aws:scaling.groups: a scaled instance starts from the build cache of a buildout (shared/env, eggs, downloads); the pip builder has none yet: use fixed app hosts, or app.builder buildout",
+        );
     });
 });
