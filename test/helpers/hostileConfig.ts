@@ -67,6 +67,16 @@ const COMMON_OVERLAY = {
         bootstrapCommand: '"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap',
         buildCommand: "bin/buildout -c deploy.cfg",
         buildoutFlags: "-N",
+        // The pip builder's keys (inactive with builder buildout; pipFullStacks turns them on).
+        backendPath: "backend",
+        pip: {
+            requirements: "requirements.txt",
+            constraints: "constraints.txt",
+            instanceConfig: "instance.yaml",
+            instanceTemplate: "https://github.com/plone/cookiecutter-zope-instance",
+            instanceTemplateRevision: "3.1.0",
+            tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"],
+        },
     },
     "plone-aws:plone": {
         glusterVolume: "blobs",
@@ -256,19 +266,7 @@ export function pipFullStacks(): FullStack[] {
         const sections: Sections = {};
         for (const [k, v] of Object.entries(raw)) if (k.startsWith("plone-aws:") && /^[[{]/.test(v)) sections[k.slice(10)] = JSON.parse(v);
         pipReady(sections);
-        sections.app = {
-            ...sections.app,
-            builder: "pip",
-            backendPath: "backend",
-            pip: {
-                requirements: "requirements.txt",
-                constraints: "constraints.txt",
-                instanceConfig: "instance.yaml",
-                instanceTemplate: "https://github.com/plone/cookiecutter-zope-instance",
-                instanceTemplateRevision: "3.1.0",
-                tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"],
-            },
-        };
+        sections.app = { ...sections.app, builder: "pip" };
         const pipRaw = { ...raw, ...Object.fromEntries(Object.entries(sections).map(([k, v]) => [`plone-aws:${k}`, JSON.stringify(v)])) };
         return { name: `${name}-pip`, raw: pipRaw };
     });
