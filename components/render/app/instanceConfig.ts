@@ -14,7 +14,8 @@ import { DEPLOY_USER, PATHS, PORTS } from "../../topology/ports";
 import { appLayout } from "./layout";
 import { hostStorage } from "./storage";
 import { addressOf, resolveEndpoint, type RenderContext, type RenderedFile } from "../context";
-import { commentName, cookiecutterValue, libpqValue, zconfigValue } from "../encode";
+import { commentName, cookiecutterValue, zconfigValue } from "../encode";
+import { relstorageDsn } from "./deployCfg";
 
 type Context = Record<string, string | boolean>;
 
@@ -56,13 +57,7 @@ function commonContext(ctx: RenderContext, host: HostPlan): Context {
         const database = ctx.spec.database;
         const password = ctx.secrets.dbPassword;
         if (!db || !database || password === undefined) throw new Error("RelStorage needs the database address, plone-aws:database and plone-aws:dbPassword");
-        const dsn = [
-            `dbname=${libpqValue(database.name)}`,
-            `user=${libpqValue(database.user)}`,
-            `host=${libpqValue(db.address)}`,
-            `port=${libpqValue(String(db.port))}`,
-            `password=${libpqValue(password)}`,
-        ].join(" ");
+        const dsn = relstorageDsn(db, database, password);
         const rs = plone.relstorage;
         out.db_storage = "relstorage";
         out.db_relstorage = "postgresql";

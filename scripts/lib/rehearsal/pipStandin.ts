@@ -9,52 +9,12 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { STANDIN_APP, StandinRepoError } from "./standin";
+import { FixtureGit, STANDIN_APP, writeFixtureFiles } from "./standin";
 
 const STANDIN_SOURCES = path.join(__dirname, "standin");
 
 /** The build's tools in the stand-in index, as app.pip.tools (for mxdev and cookiecutter). */
 export const STANDIN_PIP_TOOLS = ["standin-mxdev", "standin-cookiecutter"];
-
-/** A git working tree with one commit on main. */
-class FixtureGit {
-    readonly url: string;
-
-    constructor(
-        readonly dir: string,
-        files: Record<string, string>,
-        message: string,
-    ) {
-        fs.mkdirSync(dir, { recursive: true });
-        this.git("init", "--quiet", "--initial-branch=main");
-        this.git("config", "user.email", "tests@plone-aws.invalid");
-        this.git("config", "user.name", "plone-aws tests");
-        this.url = `file://${dir}`;
-        this.commit(message, (d) => writeFiles(d, files));
-    }
-
-    git(...args: string[]): string {
-        const r = spawnSync("git", ["-C", this.dir, ...args], { encoding: "utf8", timeout: 60_000 });
-        if (r.error) throw new StandinRepoError(`git ${args.join(" ")}: ${r.error.message}`);
-        if (r.status !== 0) throw new StandinRepoError(`git ${args.join(" ")}: ${r.stderr}`);
-        return r.stdout.trim();
-    }
-
-    /** Commits the working tree (after `change`), returning the commit id. */
-    commit(message: string, change?: (dir: string) => void): string {
-        change?.(this.dir);
-        this.git("add", "-A");
-        this.git("commit", "--quiet", "--allow-empty", "-m", message);
-        return this.git("rev-parse", "HEAD");
-    }
-}
-
-function writeFiles(dir: string, files: Record<string, string>): void {
-    for (const [name, content] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), content);
-    }
-}
 
 /** The project's own instance.yaml: what a cookieplone backend keeps there (the stack overrides the storage, port and threads). */
 export const STANDIN_PROJECT_INSTANCE_YAML = `default_context:
@@ -71,6 +31,9 @@ export const STANDIN_PROJECT_INSTANCE_YAML = `default_context:
  * constraints, the project's instance.yaml. `withMxIni` adds the mx.ini mxdev reads.
  */
 export class StandinPipProject extends FixtureGit {
+    /** app.repository of the stack. */
+    readonly url = `file://${this.dir}`;
+
     constructor(dir: string) {
         super(
             dir,
@@ -88,7 +51,7 @@ export class StandinPipProject extends FixtureGit {
     /** Adds an mx.ini whose requirements-in names the project's requirements (and through them the constraints). */
     addMxIni(): string {
         return this.commit("mxdev", (dir) =>
-            writeFiles(dir, {
+            writeFixtureFiles(dir, {
                 "backend/mx.ini":
                     "[settings]\nrequirements-in = requirements-mx-in.txt\nrequirements-out = requirements-mxdev.txt\nconstraints-out = constraints-mxdev.txt\n",
                 "backend/requirements-mx-in.txt": "-c constraints.txt\nstandin-zope\n",
@@ -121,6 +84,9 @@ const TEMPLATE_DEFAULTS = {
 
 /** The fixture instance template (app.pip.instanceTemplate): a repository with a cookiecutter.json. */
 export class StandinInstanceTemplate extends FixtureGit {
+    /** app.pip.instanceTemplate of the stack. */
+    readonly url = `file://${this.dir}`;
+
     constructor(dir: string) {
         super(
             dir,
