@@ -64,6 +64,13 @@ fi
 if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
   missing+=(python3-aiosmtpd)
 fi
+# The pip builder (test/hostScripts/pip-deploy): a venv per release with pip, the instance
+# configuration merged with PyYAML; Jinja checks the values cookiecutter renders (unit/render-pip).
+for module in venv:python3-venv ensurepip:python3-venv yaml:python3-yaml jinja2:python3-jinja2; do
+  if ! /usr/bin/python3 -c "import ${module%%:*}" >/dev/null 2>&1; then
+    missing+=("${module#*:}")
+  fi
+done
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -11,6 +11,7 @@ import { LAYER_RULES, type LayerRuleContext } from "./layerRules";
 import { operationsIssues } from "./operationsRules";
 import { mailIssues } from "./mailRules";
 import { scalingIssues } from "./scalingRules";
+import { builderIssues } from "./builderRules";
 import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
 /** Names supervisor programs get from the stack itself; app.initCommands must not reuse them. */
@@ -279,6 +280,7 @@ export function crossFieldIssues(
     const mail = mailIssues(s, ctx);
     errors.push(...mail.errors);
     warnings.push(...mail.warnings);
+    errors.push(...builderIssues(s));
     const scaled = scalingIssues(s);
     errors.push(...scaled.errors);
     warnings.push(...scaled.warnings);

@@ -103,6 +103,29 @@ export function rsyslogString(value: string, what = "a value"): string {
     return `"${oneLine(value, what, "an rsyslog string").replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * A value cookiecutter puts into the files it generates (cookiecutter-zope-instance's zope.conf and
+ * zope.ini). cookiecutter renders every string of its context as a Jinja template before it uses it,
+ * so a value with "{" could run Jinja code: such a value becomes a Jinja string literal whose
+ * characters other than letters, digits and a few plain ones are \xHH or \uHHHH escapes, which
+ * Jinja turns back into exactly the value. A value without "{" stays as it is.
+ */
+export function cookiecutterValue(value: string, what = "a value"): string {
+    oneLine(value, what, "a generated instance configuration");
+    // Jinja's delimiters all start with "{" ({{, {%, {#; line statements are off in cookiecutter).
+    if (!value.includes("{")) return value;
+    const escaped = [...value]
+        .map((c) => {
+            if (/[A-Za-z0-9 ._:/@+=,-]/.test(c)) return c;
+            const code = c.codePointAt(0)!;
+            if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+            if (code < 0x10000) return `\\u${code.toString(16).padStart(4, "0")}`;
+            return `\\U${code.toString(16).padStart(8, "0")}`;
+        })
+        .join("");
+    return `{{ '${escaped}' }}`;
+}
+
 /** A YAML scalar: a JSON string is a valid YAML double-quoted scalar. */
 export function yamlString(value: string): string {
     return JSON.stringify(value);

@@ -219,6 +219,8 @@ function packagesFor(spec: StackSpec, layers: Layer[]): string[] {
     const add = (...names: string[]) => names.forEach((n) => packages.add(n));
     if (runsBuild({ layers })) {
         add(...BUILD_PACKAGES, ...spec.app.osPackages);
+        // The pip builder merges the project's instance.yaml with the stack's settings using the system python.
+        if (spec.app.builder === "pip") add("python3-yaml");
         if (spec.plone.storage === "relstorage") add("libpq-dev");
         // deploy.cfg adds pylibmc (RelStorage's memcached client), which builds against libmemcached.
         const memcached = hostsWithLayer(spec, "memcached").length > 0 || spec.plone.relstorage.cacheServers.length > 0;

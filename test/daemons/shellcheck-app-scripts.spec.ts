@@ -23,10 +23,15 @@ function shellcheck(files: RenderedFile[]): { status: number; output: string } {
 }
 
 describe("shellcheck on the rendered app scripts", function () {
-    const stacks = allStacks().filter(([name]) => ["dev", "prod", "celery", "solr"].includes(name));
-    const hosts = stacks.flatMap(([stack, { ctx }]) =>
-        ctx.topology.hosts.map((host) => ({ name: `${stack} ${host.name}`, files: renderAppFiles(ctx, host) })).filter((h) => h.files.length > 0),
-    );
+    const hostsOf = (names: string[]) =>
+        allStacks()
+            .filter(([name]) => names.includes(name))
+            .flatMap(([stack, { ctx }]) =>
+                ctx.topology.hosts.map((host) => ({ name: `${stack} ${host.name}`, files: renderAppFiles(ctx, host) })).filter((h) => h.files.length > 0),
+            );
+    const hosts = hostsOf(["dev", "prod", "celery", "solr"]);
+    // The pip builder's plone-deploy differs in its build; the other scripts are the same.
+    const pipHosts = hostsOf(["pipZeo", "pipRelstorage"]);
 
     before(function () {
         requireBinaries(this, "shellcheck");
@@ -48,8 +53,18 @@ describe("shellcheck on the rendered app scripts", function () {
         });
     }
 
+    it("the pip builder's plone-deploy, with its client host's and its ZEO server's deploy.env", function () {
+        for (const which of ["pipZeo app-1", "pipZeo zeo-1", "pipRelstorage app-1"]) {
+            const files = pipHosts.find((h) => h.name === which)!.files.filter((f) => SCRIPTS.test(f.path) || f.path.endsWith("/deploy.env"));
+            expect(files.find((f) => f.path.endsWith("/plone-deploy"))!.content, which).to.include("generate_instances");
+            const r = shellcheck(files);
+            expect(r.output, which).to.equal("");
+            expect(r.status, which).to.equal(0);
+        }
+    });
+
     it("every host's deploy.env", function () {
-        for (const h of hosts) {
+        for (const h of [...hosts, ...pipHosts]) {
             const r = shellcheck(h.files.filter((f) => f.path.endsWith("/deploy.env")));
             expect(r.output, h.name).to.equal("");
             expect(r.status, h.name).to.equal(0);

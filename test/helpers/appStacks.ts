@@ -139,6 +139,32 @@ export const APP_VARIANT_CONFIGS: Record<string, () => Record<string, unknown>> 
                 database: { host: "pg.example.net", port: 6432, name: "site", user: "zope" },
             },
         ),
+    // The pip builder (Plone 6): a cookieplone project's backend folder, ZEO on its own host with shared blobs on NFS.
+    pipZeo: () =>
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances"] },
+                { name: "zeo-1", layers: ["zeoserver", "shared_blobs"] },
+            ],
+            {
+                app: { builder: "pip", backendPath: "backend" },
+                plone: { storage: "zeo", blobs: "nfs", clientCount: 2, zodbCacheSize: 50000, backups: { keep: 3 } },
+            },
+        ),
+    // The pip builder with RelStorage, blobs in the database, zodbpack from the release's environment.
+    pipRelstorage: () =>
+        variantConfig(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "db_packing"] },
+            ],
+            {
+                app: { builder: "pip", pip: { instanceTemplateRevision: "3.1.0", tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"] } },
+                plone: { storage: "relstorage", blobs: "database", clientCount: 2, relstorage: { cacheLocalDir: "/srv/relstorage-cache" } },
+                database: {},
+            },
+        ),
 };
 
 /** The variants as specs. */

@@ -67,6 +67,16 @@ const COMMON_OVERLAY = {
         bootstrapCommand: '"$VENV/bin/pip" install -r requirements.txt && "$VENV/bin/buildout" -c deploy.cfg bootstrap',
         buildCommand: "bin/buildout -c deploy.cfg",
         buildoutFlags: "-N",
+        // The pip builder's keys (inactive with builder buildout; pipFullStacks turns them on).
+        backendPath: "backend",
+        pip: {
+            requirements: "requirements.txt",
+            constraints: "constraints.txt",
+            instanceConfig: "instance.yaml",
+            instanceTemplate: "https://github.com/plone/cookiecutter-zope-instance",
+            instanceTemplateRevision: "3.1.0",
+            tools: ["mxdev==4.1.1", "cookiecutter==2.6.0"],
+        },
     },
     "plone-aws:plone": {
         glusterVolume: "blobs",
@@ -229,6 +239,39 @@ export function fullStacks(): FullStack[] {
     ];
 }
 
+/** Sections of a configuration as objects (structured values parsed). */
+export type Sections = Record<string, Record<string, unknown>>;
+
+/**
+ * The configuration sections of a full stack made acceptable to the pip builder: without what only a
+ * buildout builds (components/config/builderRules.ts); the builder itself is left as it is.
+ */
+export function pipReady(s: Sections): void {
+    for (const key of ["rawBuildoutConfig", "buildoutExtends", "partsToInclude", "cacheArchives", "pipPackages"]) delete s.app[key];
+    s.plone.celery = { enabled: false };
+    s.plone.solr = { enabled: false };
+    s.plone.backups = { ...(s.plone.backups as object), enabled: false };
+    s.plone.pack = { ...(s.plone.pack as object), enabled: false };
+    s.plone.relstorage = { ...(s.plone.relstorage as object), cacheServers: [] };
+    if (s.scaling) s.scaling = { groups: [] };
+    const hosts = (s.hosts as unknown as { layers: string[] }[])
+        .map((h) => ({ ...h, layers: h.layers.filter((l) => !["celerybeat", "redis", "memcached", "solr"].includes(l)) }))
+        .filter((h) => h.layers.length > 0);
+    s.hosts = hosts as unknown as Record<string, unknown>;
+}
+
+/** The full stacks built with the pip builder (a cookieplone project's backend folder, every pip key set). */
+export function pipFullStacks(): FullStack[] {
+    return fullStacks().map(({ name, raw }) => {
+        const sections: Sections = {};
+        for (const [k, v] of Object.entries(raw)) if (k.startsWith("plone-aws:") && /^[[{]/.test(v)) sections[k.slice(10)] = JSON.parse(v);
+        pipReady(sections);
+        sections.app = { ...sections.app, builder: "pip" };
+        const pipRaw = { ...raw, ...Object.fromEntries(Object.entries(sections).map(([k, v]) => [`plone-aws:${k}`, JSON.stringify(v)])) };
+        return { name: `${name}-pip`, raw: pipRaw };
+    });
+}
+
 export function validate(raw: Raw, stackName: string): LoadResult {
     return parseStackConfig(raw, { stackName });
 }
@@ -287,7 +330,18 @@ export function shapeOf(file: RenderedFile): Record<string, unknown> {
         shape.locations = matching(/^\s*location\s+(.*)\{/).length;
     }
     if (file.path.endsWith(".cfg") || file.path.endsWith(".ini")) shape.sections = matching(/^\[([^\]]+)\]/);
+    // The pip builder's instance configuration: the keys of each context, and the instances.
+    if (file.path.endsWith("/instance.yaml")) shape.yamlKeys = keyPaths(YAML.parse(file.content));
+    if (file.path.endsWith("/zeo.conf")) shape.sections = matching(/^\s*<\/?([a-z]+)/);
     return shape;
+}
+
+/** Every key path of a parsed YAML mapping (a.b.c), sorted. */
+function keyPaths(node: unknown, prefix = ""): string[] {
+    if (!node || typeof node !== "object" || Array.isArray(node)) return [prefix];
+    return Object.entries(node as Record<string, unknown>)
+        .flatMap(([k, v]) => keyPaths(v, prefix ? `${prefix}.${k}` : k))
+        .sort();
 }
 
 /** Files a raw key may change: the ones its daemon validates (nginx, buildout), and the step scripts that install them. */

@@ -88,7 +88,8 @@ export function installTestHost(
         .map(([k, v]) => `${k}='${String(v)}'`)
         .join("\n");
     return installRelocated(renderAppFiles(ctx, host), root, (file, content) => {
-        if (file.path.endsWith("/deploy.cfg")) return remapPorts(content, ports);
+        // deploy.cfg (buildout), the stack's instance configuration and zeo.conf (pip) name the ports.
+        if (/\/(deploy\.cfg|instance\.yaml|zeo\.conf)$/.test(file.path)) return remapPorts(content, ports);
         if (file.path.endsWith("/deploy.env")) return `${remapPorts(content, ports)}# Test overrides\n${overrides}\n`;
         if (file.path.endsWith(".conf")) return content.replace(/^user=plone$/gm, "user=root");
         return content;

@@ -70,7 +70,7 @@ describe("pull-request.yml replayed: the run: blocks as a runner runs them", fun
     it("stacks: lists every Pulumi.<stack>.yaml, the new one included, as the matrix's JSON", () => {
         const r = replay("stacks", {});
         expect(r.status, r.steps.map((s) => s.stderr).join("")).to.equal(0);
-        expect(JSON.parse(r.outputs.list.stacks)).to.deep.equal(["dev", "prod", "qa"]);
+        expect(JSON.parse(r.outputs.list.stacks)).to.deep.equal(["dev", "plone6", "prod", "qa"]);
     });
 
     it("stacks: refuses a stack file whose name Pulumi would not take, naming it", () => {

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { SchemaLeaf, schemaDef, schemaLeaves, Step } from "../../components/config/stringKeys";
 import type { StackSpec } from "../../components/config/spec";
 import { addressPlan, runOffline, unwrapSecrets } from "../../scripts/lib/offline/run";
-import { FullStack, fullStacks, Raw, renderEverything, secretsOf, validate } from "../helpers/hostileConfig";
+import { FullStack, fullStacks, pipReady, Raw, renderEverything, secretsOf, validate } from "../helpers/hostileConfig";
 
 type Leaf = SchemaLeaf;
 
@@ -68,6 +68,23 @@ const COMPANIONS: Record<string, (s: Sections) => void> = {
         s.frontend.tls = { mode: "none" };
     },
 };
+
+function asPip(s: Sections): void {
+    pipReady(s);
+    // The tools and the backend folder in the stack file, so that there are values to change.
+    s.app.builder = "pip";
+    s.app.backendPath = "backend";
+    s.app.pip = { tools: ["mxdev", "cookiecutter"] };
+}
+const PIP_COMPANIONS: Record<string, (s: Sections) => void> = {
+    "plone-aws:app.builder": pipReady,
+    ...Object.fromEntries(
+        ["backendPath", "pip.requirements", "pip.constraints", "pip.instanceConfig", "pip.instanceTemplate", "pip.instanceTemplateRevision", "pip.tools[]"].map(
+            (k) => [`plone-aws:app.${k}`, asPip],
+        ),
+    ),
+};
+Object.assign(COMPANIONS, PIP_COMPANIONS);
 
 type HostEntry = { name: string; layers: string[]; volumes?: unknown };
 function hostsOf(s: Sections): HostEntry[] {

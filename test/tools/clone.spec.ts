@@ -220,6 +220,16 @@ describe("clone-stack: other sources", function () {
         expect(ofType(run, "aws:rds/instance:Instance")).to.have.length(0);
     });
 
+    it("clones the Plone 6 stack (pip builder, RelStorage) with its builder's keys, into a valid stack", async function () {
+        const source = fs.readFileSync(path.join(REPO, "Pulumi.plone6.yaml"), "utf8");
+        const result = cloneStack(source, options({ from: "plone6", sourceFile: "Pulumi.plone6.yaml", domain: "staging.example.org" }));
+        const app = section(configOf(result.text), "app");
+        expect(app).to.deep.include({ builder: "pip", backendPath: "backend" });
+        expect(app.pip).to.deep.equal(section(configOf(source), "app").pip);
+        const { run } = await checkStackText(result.text, "staging", policyPack);
+        expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(2); // the host and the bastion
+    });
+
     it("never copies secure values or the secrets provider, and lists them with their commands", function () {
         const source = `encryptionsalt: v1:c2FsdA==:v1:AAAA:BBBB\n${PROD.replace("config:\n", "config:\n  plone-aws:dbPassword:\n    secure: v1:ZW5jcnlwdGVk\n  plone-aws:haproxyStatsPassword: hunter2-plain\n  aws:secretKey:\n    secure: v1:b3RoZXI=\n")}`;
         const result = cloneStack(source, options({ certbotEmail: "ops@example.org" }));

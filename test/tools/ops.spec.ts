@@ -57,6 +57,14 @@ describe("ops: the plan of each command", () => {
         expect(waves(dev, "restart")).to.deep.equal(["1 dev-1"]);
     });
 
+    it("a pip stack (Plone 6): rebuild and rollback as a buildout's, develop-up refused with what to do instead", () => {
+        const pip = VARIANTS.pipZeo();
+        const v = { spec: pip, topology: buildTopology(pip) };
+        expect(steps(v, "rebuild")).to.deep.equal(["zeo-1: /usr/local/sbin/plone-deploy rebuild", "app-1: /usr/local/sbin/plone-deploy rebuild"]);
+        expect(steps(v, "rollback")).to.deep.equal(["zeo-1: /usr/local/sbin/plone-rollback", "app-1: /usr/local/sbin/plone-rollback"]);
+        expect(() => steps(v, "develop-up")).to.throw(OpsError, /the pip builder checks mx.ini's sources out in every build: ops rebuild/);
+    });
+
     it("restart --max-unavailable: waves for that limit instead of plone.maxUnavailable, checked as the schema checks it", () => {
         const waves = (options: Partial<OpsOptions>) => {
             const p = planOps(prod, "restart", { ...NO_OPTIONS, ...options });

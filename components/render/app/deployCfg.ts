@@ -105,6 +105,17 @@ class BuildoutConfig {
     }
 }
 
+/** RelStorage's libpq connection string (before the ZConfig escaping of zope.conf): the pip builder's instance configuration uses it too. */
+export function relstorageDsn(db: { address: string; port: number }, database: { name: string; user: string }, password: string): string {
+    return [
+        `dbname=${libpqValue(database.name)}`,
+        `user=${libpqValue(database.user)}`,
+        `host=${libpqValue(db.address)}`,
+        `port=${libpqValue(String(db.port))}`,
+        `password=${libpqValue(password)}`,
+    ].join(" ");
+}
+
 /** The parts deploy.cfg adds for a host, in the order buildout installs them. */
 export function generatedParts(ctx: RenderContext, host: HostPlan): string[] {
     const { plone } = ctx.spec;
@@ -169,13 +180,7 @@ export function renderDeployCfg(ctx: RenderContext, host: HostPlan): string {
         if (!db || !database) throw new Error("RelStorage needs the database address (RenderContext.database) and plone-aws:database");
         const password = ctx.secrets.dbPassword;
         if (password === undefined) throw new Error("RelStorage needs the database password (RenderContext.secrets.dbPassword)");
-        const dsn = [
-            `dbname=${libpqValue(database.name)}`,
-            `user=${libpqValue(database.user)}`,
-            `host=${libpqValue(db.address)}`,
-            `port=${libpqValue(String(db.port))}`,
-            `password=${libpqValue(password)}`,
-        ].join(" ");
+        const dsn = relstorageDsn(db, database, password);
         cfg.comment("relstorage", `PostgreSQL for RelStorage: ${endpoints.database?.kind === "external" ? "the external server" : "RDS"}`)
             .set("relstorage", "type", "postgresql")
             .set("relstorage", "dbname", database.name)

@@ -3,7 +3,7 @@
 // bash arrays, so nothing in the stack configuration can run as a command.
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../../topology/ports";
-import { appLayout, BUILDOUT_SHARED_DIRS } from "./layout";
+import { appLayout, BUILDOUT_SHARED_DIRS, PIP_INSTANCES_DIR, PIP_VENV_DIR } from "./layout";
 import { hostStorage } from "./storage";
 import { resolveEndpoint, type RenderContext } from "../context";
 import type { StackSpec } from "../../config/spec";
@@ -49,6 +49,23 @@ export function readyGraceSeconds(spec: Pick<StackSpec, "frontend">): number {
 /** Seconds each warm-up request may take (a cold Plone page renders slowly). */
 export const WARMUP_TIMEOUT_SECONDS = 120;
 
+/** What plone-deploy's pip build reads (render/hostScripts/pipBuild.ts). */
+function pipVariables(ctx: RenderContext) {
+    const { pip, backendPath } = ctx.spec.app;
+    return {
+        // The release's backend folder ("": the repository's root) and what the build makes in it.
+        BACKEND_PATH: backendPath ?? "",
+        VENV_DIR: PIP_VENV_DIR,
+        INSTANCES_DIR: PIP_INSTANCES_DIR,
+        PIP_TOOLS: pip.tools,
+        REQUIREMENTS: pip.requirements,
+        CONSTRAINTS: pip.constraints,
+        INSTANCE_CONFIG: pip.instanceConfig,
+        INSTANCE_TEMPLATE: pip.instanceTemplate,
+        INSTANCE_TEMPLATE_REVISION: pip.instanceTemplateRevision,
+    };
+}
+
 export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
     const { app, plone } = ctx.spec;
     const layout = appLayout(ctx.spec);
@@ -56,8 +73,13 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
     const programs = supervisorPrograms(ctx, host);
     const servers = programs.filter((p) => p.role === "server");
     const workers = programs.filter((p) => p.role === "worker");
-    const links = Object.entries({ ...Object.fromEntries(BUILDOUT_SHARED_DIRS.map((d) => [d, d])), ...app.symlinkBeforeMigrate });
+    const pip = app.builder === "pip";
+    // A buildout release links eggs, downloads, extends and var into shared/; a pip release keeps its
+    // environment to itself and writes only to shared/var (the clients' homes and logs).
+    const sharedDirs: readonly string[] = pip ? [] : BUILDOUT_SHARED_DIRS;
+    const links = Object.entries({ ...Object.fromEntries(sharedDirs.map((d) => [d, d])), ...app.symlinkBeforeMigrate });
     const unique = (xs: string[]) => [...new Set(xs)];
+    const sharedVarDirs = pip ? ["var/log", ...host.clients.map((c) => `var/${c.name}`)] : BUILDOUT_SHARED_DIRS;
 
     const vars = {
         APP: app.name,
@@ -80,8 +102,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         // shared/<SYMLINK_FROM[i]> is linked at <release>/<SYMLINK_TO[i]>.
         SYMLINK_FROM: links.map(([from]) => from),
         SYMLINK_TO: links.map(([, to]) => to),
-        PURGE_BEFORE_SYMLINK: unique([...BUILDOUT_SHARED_DIRS, ...app.purgeBeforeSymlink]),
-        CREATE_DIRS_BEFORE_SYMLINK: unique([...BUILDOUT_SHARED_DIRS, ...app.createDirsBeforeSymlink]),
+        PURGE_BEFORE_SYMLINK: unique([...sharedDirs, ...app.purgeBeforeSymlink]),
+        CREATE_DIRS_BEFORE_SYMLINK: unique([...sharedVarDirs, ...app.createDirsBeforeSymlink]),
         CACHE_ARCHIVE_URLS: app.cacheArchives.map((a) => a.url),
         CACHE_ARCHIVE_PATHS: app.cacheArchives.map((a) => a.path),
         CACHE_ARCHIVE_USERS: app.cacheArchives.map((a) => a.user ?? ""),
@@ -114,6 +136,7 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         SERVER_FINGERPRINTS: servers.map((p) => p.server!.fingerprint.join(" ")),
         SERVER_PORTS: servers.map((p) => String(p.server!.port ?? "")),
         AGENT_PROGRAM: programs.find((p) => p.role === "agent")?.name ?? "",
+        ...(pip ? pipVariables(ctx) : {}),
     };
     return [
         `# Deploy settings of app ${app.name} on host ${host.name} (stack ${ctx.spec.stackName}), read by`,

@@ -15,26 +15,30 @@ import { renderSupervisorPrograms } from "./supervisor";
 import { APP_ENV_PROGRAM, GIT_ASKPASS_PROGRAM, renderAppEnvScript, renderGitAskpassScript } from "../hostScripts/appEnv";
 import { shellAssignments } from "../shell";
 import { runsBuild } from "../../layers";
+import type { Builder } from "../../config/schema";
+import { pipBuildFiles } from "./instanceConfig";
 
-/** The host scripts by name under PATHS.sbinDir. */
-export const HOST_SCRIPTS = {
+/** The host scripts by name under PATHS.sbinDir (plone-deploy builds with the app's builder). */
+const HOST_SCRIPTS: Record<string, (builder: Builder) => string> = {
     "plone-deploy": renderDeployScript,
     "plone-rollback": renderRollbackScript,
     "plone-restart": renderRestartScript,
-} as const;
+};
 
 export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     if (!runsBuild(host)) return [];
     const layout = appLayout(ctx.spec);
     const root = (path: string, content: string, mode: string): RenderedFile => ({ path, content, mode, owner: "root", group: "root" });
+    const pip = ctx.spec.app.builder === "pip";
     const files: RenderedFile[] = [
-        deployCfgFile(ctx, host),
+        // deploy.cfg for a buildout; the instance configuration and zeo.conf for the pip builder.
+        ...(pip ? pipBuildFiles(ctx, host) : [deployCfgFile(ctx, host)]),
         // No secrets; the haproxy agent reads it as the deploy user.
         { path: layout.deployEnv, content: renderDeployEnv(ctx, host), mode: "0640", owner: "root", group: DEPLOY_USER },
         root(layout.supervisorConf, renderSupervisorPrograms(ctx, host), "0644"),
         // Sourced, not run.
         root(`${PATHS.toolkitDir}/common.sh`, renderCommonScript(), "0644"),
-        ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(), "0755")),
+        ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(ctx.spec.app.builder), "0755")),
         root(APP_ENV_PROGRAM, renderAppEnvScript(), "0755"),
         root(GIT_ASKPASS_PROGRAM, renderGitAskpassScript(), "0755"),
     ];

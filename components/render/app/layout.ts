@@ -41,7 +41,39 @@ export interface AppLayout {
     /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
     supervisorConf: string;
     supervisorLogDir: string;
+    /** The pip builder's paths (app.builder pip). */
+    pip: PipLayout;
 }
+
+/**
+ * Where a pip release keeps its parts, relative to the release (the backend folder first): the
+ * virtual environment, and one generated instance per Zope client (instances/<client>/etc/zope.ini)
+ * and for the ZEO server (instances/zeoserver/zeo.conf).
+ */
+export interface PipLayout {
+    /** The backend folder in the release: app.backendPath, or "" for the repository's root. */
+    backendPath: string;
+    /** <current>/<backend>: where the programs run. */
+    backend: string;
+    /** <current>/<backend>/.venv: the release's own virtual environment. */
+    venv: string;
+    /** <current>/<backend>/instances. */
+    instances: string;
+    /** The stack's part of every instance's configuration (the file the build merges with the project's instance.yaml); it may hold the database password. */
+    stackInstanceConfig: string;
+    /** The ZEO server's configuration (a zeoserver host), copied into each release. */
+    zeoConf: string;
+}
+
+/** A path of a pip release relative to the release (`current`): <backendPath>/<path>. */
+export function pipReleasePath(spec: Pick<StackSpec, "app">, path: string): string {
+    return spec.app.backendPath ? `${spec.app.backendPath}/${path}` : path;
+}
+
+/** The instances folder inside a pip release's backend folder. */
+export const PIP_INSTANCES_DIR = "instances";
+/** The virtual environment inside a pip release's backend folder. */
+export const PIP_VENV_DIR = ".venv";
 
 export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
     const app = spec.app.name;
@@ -64,6 +96,19 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         pgpass: `${configDir}/pgpass`,
         supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
         supervisorLogDir: SUPERVISOR_LOG_DIR,
+        pip: pipLayout(`${deployTo}/current`, spec.app.backendPath ?? "", configDir),
+    };
+}
+
+function pipLayout(current: string, backendPath: string, configDir: string): PipLayout {
+    const backend = backendPath ? `${current}/${backendPath}` : current;
+    return {
+        backendPath,
+        backend,
+        venv: `${backend}/${PIP_VENV_DIR}`,
+        instances: `${backend}/${PIP_INSTANCES_DIR}`,
+        stackInstanceConfig: `${configDir}/instance.yaml`,
+        zeoConf: `${configDir}/zeo.conf`,
     };
 }
 

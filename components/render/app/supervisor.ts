@@ -5,7 +5,8 @@
 import type { InitCommand } from "../../config/schema";
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, PORTS } from "../../topology/ports";
-import { appLayout, programName } from "./layout";
+import { appLayout, type AppLayout, PIP_INSTANCES_DIR, PIP_VENV_DIR, pipReleasePath, programName } from "./layout";
+import type { StackSpec } from "../../config/spec";
 import { addressOf, type RenderContext } from "../context";
 import { supervisorValue } from "../encode";
 import { HAPROXY_AGENT, haproxyAgentFile } from "./haproxyAgent";
@@ -54,12 +55,14 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
     const programs: SupervisorProgram[] = [];
     const add = (p: Omit<SupervisorProgram, "environment" | "user">) => programs.push({ ...p, user: DEPLOY_USER, environment: env });
 
+    // The pip builder: the release's own virtual environment and generated instances (render/app/instanceConfig.ts).
+    const pip = app.builder === "pip" ? pipPrograms(ctx.spec, layout) : undefined;
     if (host.layers.includes("zeoserver")) {
         add({
             name: programName(app.name, "zeoserver"),
             role: "server",
-            command: bin("bin/zeoserver", "fg"),
-            server: { fingerprint: ["bin/zeoserver", "parts/zeoserver/etc"], port: PORTS.zeo },
+            command: pip ? bin(pip.runzeo, `-C ${pip.zeoConf}`) : bin("bin/zeoserver", "fg"),
+            server: pip ? { fingerprint: pip.zeoFingerprint, port: PORTS.zeo } : { fingerprint: ["bin/zeoserver", "parts/zeoserver/etc"], port: PORTS.zeo },
             priority: 100,
         });
     }
@@ -76,7 +79,7 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
         add({
             name: programName(app.name, client.name),
             role: "client",
-            command: bin(`bin/${client.name}`, "console"),
+            command: pip ? bin(pip.runwsgi, pip.zopeIni(client.name)) : bin(`bin/${client.name}`, "console"),
             client: { name: client.name, port: client.port },
             priority: 500,
         });
@@ -99,6 +102,22 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
         });
     }
     return programs;
+}
+
+/**
+ * What the programs of a pip release run, relative to `current`: runwsgi of each client's own
+ * instance (instances/<client>/etc/zope.ini), runzeo with the zeo.conf plone-deploy copied into the
+ * release. The ZEO server restarts when its script or its configuration changed.
+ */
+function pipPrograms(spec: Pick<StackSpec, "app">, layout: AppLayout) {
+    const runzeo = pipReleasePath(spec, `${PIP_VENV_DIR}/bin/runzeo`);
+    return {
+        runwsgi: pipReleasePath(spec, `${PIP_VENV_DIR}/bin/runwsgi`),
+        runzeo,
+        zopeIni: (client: string) => `${layout.pip.instances}/${client}/etc/zope.ini`,
+        zeoConf: `${layout.pip.instances}/zeoserver/zeo.conf`,
+        zeoFingerprint: [runzeo, pipReleasePath(spec, `${PIP_INSTANCES_DIR}/zeoserver`)],
+    };
 }
 
 /** app.initCommands (the cookbook's buildout_init_commands): programs, or event listeners run as root. */
@@ -146,7 +165,7 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
         const command = p.role === "agent" ? `${p.command} --bind ${addressOf(host.name, ctx.addresses)}` : p.command;
         const lines: [string, string | number | boolean | undefined][] = [
             ["command", supervisorValue(command, `the command of ${p.name}`)],
-            ["directory", p.role === "agent" ? "/" : layout.current],
+            ["directory", p.role === "agent" ? "/" : ctx.spec.app.builder === "pip" ? layout.pip.backend : layout.current],
             ["user", p.user],
             ["environment", Object.keys(p.environment).length > 0 ? supervisorEnvironment(p.environment) : undefined],
             ["events", p.events?.join(",")],

@@ -1,9 +1,9 @@
 // plone-deploy (PATHS.sbinDir): Capistrano-style build and activation of the app's buildout.
 import { hostScript } from "./frame";
+import type { Builder } from "../../config/schema";
+import { PIP_BUILD } from "./pipBuild";
 
-export function renderDeployScript(): string {
-    return hostScript(
-        `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
+const BUILDOUT_USAGE = `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
   build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
             deploy.cfg, link the shared dirs, run the bootstrap and build commands as the deploy
             user. Nothing is built when the newest release already has that commit and that
@@ -18,8 +18,10 @@ export function renderDeployScript(): string {
             without touching the release the clients run (ops rebuild).
   develop-up  bin/develop up (mr.developer) in the current release as the deploy user; nothing
             is restarted (ops develop-up).
-  (none)    build, then activate.`,
-        `BUILDING=""
+  (none)    build, then activate.`;
+
+/** The functions both builders share, up to cmd_build. */
+const FUNCTIONS = `BUILDING=""
 # Exit hook: a release that did not finish building never stays behind.
 discard_unfinished_build() {
   if [[ -n $BUILDING && -d $BUILDING ]]; then
@@ -159,7 +161,10 @@ run_in_release() { # run_in_release <release dir> <what> <command line>
   ((rc == 0)) || die "$2 failed (exit $rc) in releases/\${1##*/}: $3"
 }
 
-cmd_build() {
+`;
+
+/** cmd_build of the buildout builder: deploy.cfg, the bootstrap and build commands. */
+const BUILDOUT_BUILD = `cmd_build() {
   local commit cfg_hash newest reason name release
   need git curl flock runuser sha256sum mountpoint
   [[ -r $CONFIG_DIR/deploy.cfg ]] || die "$CONFIG_DIR/deploy.cfg is missing (pulumi up writes it)"
@@ -212,7 +217,10 @@ cmd_build() {
   log "built $(describe_release "$name")"
 }
 
-cmd_activate() {
+`;
+
+/** Activation, rebuild, develop-up and the entry point, the same for both builders. */
+const ACTIVATE = `cmd_activate() {
   local target previous
   target=$(newest_release)
   [[ -n $target ]] || die "no release has been built: run plone-deploy build"
@@ -281,6 +289,13 @@ main() {
 }
 
 main "$@"
-`,
-    );
+`;
+
+/**
+ * plone-deploy for the app's builder: the buildout one, or the pip one (a fresh virtual environment
+ * per release, render/hostScripts/pipBuild.ts). Releases, activation and rollback are the same.
+ */
+export function renderDeployScript(builder: Builder = "buildout"): string {
+    if (builder === "pip") return hostScript(PIP_BUILD.usage, FUNCTIONS + PIP_BUILD.functions + ACTIVATE);
+    return hostScript(BUILDOUT_USAGE, FUNCTIONS + BUILDOUT_BUILD + ACTIVATE);
 }

@@ -4,7 +4,8 @@
 // with repozo, and the blobs). The scheduled job (operations/cron.ts) and `ops backup` run the same
 // plone-backup; `ops restore` runs plone-restore between stopping and starting the clients.
 import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout, programName } from "../app/layout";
+import { BACKUP_LOCATIONS } from "../../topology/ports";
+import { appLayout, PIP_VENV_DIR, pipReleasePath, programName } from "../app/layout";
 import type { RenderContext } from "../context";
 import { scriptHeader, sh } from "../scriptKit";
 import { hostScript } from "../hostScripts/frame";
@@ -41,6 +42,24 @@ function offsiteOf(ctx: RenderContext): OffsiteTarget {
     return ctx.offsite;
 }
 
+/**
+ * The pip builder's backup: repozo -B (incremental, compressed) of Data.fs into the backups volume,
+ * then the full backups beyond plone.backups.keep removed with the incrementals that follow them (as
+ * collective.recipe.backup's keep does). The blobs are on their volume's snapshots and, with
+ * offsiteBackups, in S3.
+ */
+function pipRepozoCommand(spec: RenderContext["spec"]): string {
+    const repozo = pipReleasePath(spec, `${PIP_VENV_DIR}/bin/repozo`);
+    const dir = BACKUP_LOCATIONS.location;
+    return [
+        `mkdir -p ${dir}`,
+        `${repozo} -B -z -r ${dir} -f ${PATHS.filestorage}/Data.fs`,
+        // The oldest full backup kept; every file named before it goes.
+        `keep=$(ls ${dir} | grep -E '^[0-9]{4}(-[0-9]{2}){5}[.]fsz?$' | sort | tail -n ${spec.plone.backups.keep} | head -n 1)`,
+        `for f in ${dir}/*; do n=\${f##*/}; if [ -n "$keep" ] && [[ $n =~ ^[0-9]{4}(-[0-9]{2}){5}[.] ]] && [[ \${n:0:19} < \${keep:0:19} ]]; then rm -f -- "$f"; fi; done`,
+    ].join(" && ");
+}
+
 export function renderBackupEnv(ctx: RenderContext, host: HostPlan): string {
     const { spec } = ctx;
     const layout = appLayout(spec);
@@ -57,9 +76,10 @@ export function renderBackupEnv(ctx: RenderContext, host: HostPlan): string {
         DEPLOY_USER,
         RELEASE: layout.current,
         LOG_DIR: PATHS.logDir,
-        // collective.recipe.backup's incremental repozo backup (the scheduled job's command).
-        BACKUP_COMMAND: repozo ? "bin/backup -q" : "",
-        REPOZO,
+        // collective.recipe.backup's incremental repozo backup (the scheduled job's command); with the pip
+        // builder, repozo itself from the release's environment, keeping plone.backups.keep full backups.
+        BACKUP_COMMAND: repozo ? (spec.app.builder === "pip" ? pipRepozoCommand(spec) : "bin/backup -q") : "",
+        REPOZO: spec.app.builder === "pip" ? pipReleasePath(spec, `${PIP_VENV_DIR}/bin/repozo`) : REPOZO,
         REPOZO_DIR: repozo ? (plan?.repozoDir ?? "") : "",
         FILESTORAGE: zeo ? `${PATHS.filestorage}/Data.fs` : "",
         // Where plone-restore fetches repozo's files: the backups volume when there is one.
@@ -81,7 +101,8 @@ export function renderBackupEnv(ctx: RenderContext, host: HostPlan): string {
     return [
         `# Backup settings of ${spec.app.name} on ${host.name} (stack ${spec.stackName}), read by plone-backup and`,
         "# plone-restore. Written by plone-aws on every `pulumi up`.",
-        "# shellcheck shell=bash disable=SC2034",
+        // The pip builder's BACKUP_COMMAND is kept unexpanded ($keep is set when it runs).
+        spec.app.builder === "pip" && repozo ? "# shellcheck shell=bash disable=SC2034,SC2016" : "# shellcheck shell=bash disable=SC2034",
         shellAssignments(vars),
         "",
     ].join("\n");

@@ -4,7 +4,7 @@
 // logs to PATHS.logDir.
 import { cronFields } from "../../config/schema";
 import { blobStorageDir, DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
-import { appLayout } from "../app/layout";
+import { appLayout, PIP_INSTANCES_DIR, PIP_VENV_DIR, pipReleasePath } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
 import { copiesOffsite } from "./backup";
@@ -13,6 +13,8 @@ import { OPS_SCRIPTS } from "./scripts";
 
 export const CRON_JOB_SCRIPT = `${PATHS.sbinDir}/plone-cron-job`;
 export const ZODBPACK_SCRIPT = `${PATHS.sbinDir}/plone-zodbpack`;
+/** zeopack of a pip-built ZEO server (the buildout's bin/zeopack knows the address; ZEO's own script is told it). */
+export const ZEOPACK_SCRIPT = `${PATHS.sbinDir}/plone-zeopack`;
 
 const WEEKDAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
@@ -69,7 +71,7 @@ export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: Ho
     if (plone.storage === "zeo" && host.layers.includes("zeoserver")) {
         if (plone.backups.enabled) {
             jobs.push({
-                comment: `repozo backup of the ZEO server (collective.recipe.backup's bin/backup -q) to ${PATHS.backups}, keeping ${plone.backups.keep} full backups${copiesOffsite(ctx, host) ? ", then the copy to S3" : ""} (plone-backup)`,
+                comment: `repozo backup of the ZEO server (${ctx.spec.app.builder === "pip" ? "repozo -B from the release's environment" : "collective.recipe.backup's bin/backup -q"}) to ${PATHS.backups}, keeping ${plone.backups.keep} full backups${copiesOffsite(ctx, host) ? ", then the copy to S3" : ""} (plone-backup)`,
                 schedule: plone.backups.schedule,
                 name: "backup",
                 command: OPS_SCRIPTS.backup,
@@ -80,7 +82,7 @@ export function cronJobs(ctx: Pick<RenderContext, "spec" | "topology">, host: Ho
                 comment: `pack the ZODB, keeping ${plone.pack.days} days of history`,
                 schedule: plone.pack.schedule,
                 name: "zeopack",
-                command: `bin/zeopack -D ${plone.pack.days}`,
+                command: ctx.spec.app.builder === "pip" ? ZEOPACK_SCRIPT : `bin/zeopack -D ${plone.pack.days}`,
             });
         }
     }
@@ -248,6 +250,9 @@ export function renderZodbpackConf(ctx: RenderContext): string {
 export function renderZodbpackScript(ctx: RenderContext): string {
     const { plone } = ctx.spec;
     const db = databaseOf(ctx);
+    // RelStorage's console script: the buildout's bin/, or the pip release's own environment.
+    const zodbpack = ctx.spec.app.builder === "pip" ? `${pipReleasePath(ctx.spec, PIP_VENV_DIR)}/bin/zodbpack` : "bin/zodbpack";
+    const made = ctx.spec.app.builder === "pip" ? "the project's requirements must install RelStorage" : "the buildout must build RelStorage's zodbpack script";
     return `${scriptHeader(
         "plone-zodbpack",
         [
@@ -267,15 +272,41 @@ case $stage in
   pack) stage_args=(--use-prepack-state) ;;
   *) die "usage: $SCRIPT_NAME [full|prepack|pack]" ;;
 esac
-[ -x bin/zodbpack ] || die "bin/zodbpack not found in $PWD: the buildout must build RelStorage's zodbpack script on the db_packing host"
+[ -x ${zodbpack} ] || die "${zodbpack} not found in $PWD: ${made} on the db_packing host"
 [ -r "$CONFIG" ] || die "$CONFIG is missing or unreadable"
-bin/zodbpack --days "$DAYS" "$\{stage_args[@]}" "$CONFIG"
+${zodbpack} --days "$DAYS" "$\{stage_args[@]}" "$CONFIG"
 if [ "$TRUNCATE_REFS" -eq 1 ] && [ "$stage" != prepack ]; then
   # The next pack rebuilds the reference tables from scratch: they stop growing without bound.
   PGPASSFILE=${appLayout(ctx.spec).pgpass} psql -X -q -w -v ON_ERROR_STOP=1 -h ${shellQuote(db.host)} -p ${db.port} -U ${shellQuote(db.user)} -d ${shellQuote(db.name)} \\
     -c 'TRUNCATE object_ref, object_refs_added' || die "clearing the object_ref tables failed"
   say "cleared the object_ref tables"
 fi
+`;
+}
+
+/**
+ * plone-zeopack: ZEO's zeopack from the pip release's environment, against the address of the
+ * zeo.conf the ZEO server of that release runs (its private address, known to the stack only at
+ * `pulumi up`). Run by plone-cron-job and plone-pack in the current release.
+ */
+export function renderZeopackScript(ctx: RenderContext): string {
+    const zeopack = pipReleasePath(ctx.spec, `${PIP_VENV_DIR}/bin/zeopack`);
+    const conf = pipReleasePath(ctx.spec, `${PIP_INSTANCES_DIR}/zeoserver/zeo.conf`);
+    return `${scriptHeader(
+        "plone-zeopack",
+        [
+            `packs the ZODB of ${ctx.spec.app.name} on this ZEO server, keeping ${ctx.spec.plone.pack.days} days of history.`,
+            "Run in the current release by plone-cron-job; ZEO's zeopack from the release's environment.",
+        ],
+        [],
+    )}
+ZEOPACK=${zeopack}
+CONF=${conf}
+DAYS=${ctx.spec.plone.pack.days}
+[ -x "$ZEOPACK" ] || die "$ZEOPACK not found in $PWD: the project's requirements must install ZEO on the ZEO server"
+address=$(sed -n 's/^[[:space:]]*address[[:space:]][[:space:]]*//p' "$CONF" | head -n 1)
+[ -n "$address" ] || die "no address in $CONF"
+"$ZEOPACK" -d "$DAYS" "$address"
 `;
 }
 
@@ -287,6 +318,7 @@ export function renderCronFiles(ctx: RenderContext, host: HostPlan): RenderedFil
         { path: cronFilePath(ctx), content: cron, mode: "0644", owner: "root", group: "root" },
         { path: CRON_JOB_SCRIPT, content: renderCronJobScript(ctx), mode: "0755", owner: "root", group: "root" },
     ];
+    if (cron.includes(ZEOPACK_SCRIPT)) files.push({ path: ZEOPACK_SCRIPT, content: renderZeopackScript(ctx), mode: "0755", owner: "root", group: "root" });
     if (cron.includes(ZODBPACK_SCRIPT)) {
         files.push(
             { path: ZODBPACK_SCRIPT, content: renderZodbpackScript(ctx), mode: "0755", owner: "root", group: "root" },

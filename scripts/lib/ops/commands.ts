@@ -209,6 +209,11 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             );
         case "develop-up":
             noArgs();
+            // mr.developer's bin/develop is a buildout's; the pip builder runs mxdev in every build.
+            if (spec.app.builder === "pip")
+                throw new OpsError(
+                    "develop-up updates mr.developer checkouts of a buildout; the pip builder checks mx.ini's sources out in every build: ops rebuild",
+                );
             return plan(
                 select(view, rollingOrder(topology), options, command).map((h) =>
                     step(h, "bin/develop up in the current release (no restart)", [sbin("plone-deploy"), "develop-up"]),

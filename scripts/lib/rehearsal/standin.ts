@@ -44,20 +44,18 @@ export const STANDIN_COMMANDS = {
 
 export class StandinRepoError extends Error {}
 
-/**
- * The fixture buildout repository: a git working tree holding the stand-in (standin/app.py,
- * standin/build.py), one commit on `main` to start with.
- */
-export class StandinRepo {
-    constructor(readonly dir: string) {
-        fs.mkdirSync(path.join(dir, "standin"), { recursive: true });
+/** A git working tree on `main` with the tests' identity; `files` are its first commit. */
+export class FixtureGit {
+    constructor(
+        readonly dir: string,
+        files: Record<string, string>,
+        message: string,
+    ) {
+        fs.mkdirSync(dir, { recursive: true });
         this.git("init", "--quiet", "--initial-branch=main");
         this.git("config", "user.email", "tests@plone-aws.invalid");
         this.git("config", "user.name", "plone-aws tests");
-        fs.writeFileSync(path.join(dir, "standin", "app.py"), STANDIN_APP);
-        fs.writeFileSync(path.join(dir, "standin", "build.py"), STANDIN_BUILD);
-        fs.writeFileSync(path.join(dir, "README.txt"), "fixture buildout for plone-aws: a stand-in for the Plone buildout (no PyPI here)\n");
-        this.commit("stand-in buildout");
+        this.commit(message, (d) => writeFixtureFiles(d, files));
     }
 
     git(...args: string[]): string {
@@ -73,6 +71,32 @@ export class StandinRepo {
         this.git("add", "-A");
         this.git("commit", "--quiet", "--allow-empty", "-m", message);
         return this.git("rev-parse", "HEAD");
+    }
+}
+
+/** Writes `files` (path relative to `dir` -> content) into `dir`. */
+export function writeFixtureFiles(dir: string, files: Record<string, string>): void {
+    for (const [name, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), content);
+    }
+}
+
+/**
+ * The fixture buildout repository: a git working tree holding the stand-in (standin/app.py,
+ * standin/build.py), one commit on `main` to start with.
+ */
+export class StandinRepo extends FixtureGit {
+    constructor(dir: string) {
+        super(
+            dir,
+            {
+                "standin/app.py": STANDIN_APP,
+                "standin/build.py": STANDIN_BUILD,
+                "README.txt": "fixture buildout for plone-aws: a stand-in for the Plone buildout (no PyPI here)\n",
+            },
+            "stand-in buildout",
+        );
     }
 
     /** Tags the current commit (moving the tag if it exists). */
