@@ -15,8 +15,6 @@ for dir in /usr/local/sbin /usr/sbin /sbin; do
 done
 export PATH
 bash scripts/ensure-test-packages.sh
-echo "Type-checking (tsc --noEmit)"
-npx --no-install tsc --noEmit -p .
 # One mocha pass over the given specs. As root: one run. As a user with passwordless sudo: the
 # rest as the user, then the @root suites alone under sudo; both run, and either failing fails it.
 ROOT_TAG=@root
@@ -36,12 +34,28 @@ suites() {
 }
 
 if [ $# -gt 0 ]; then
+  echo "Type-checking (tsc --noEmit)"
+  npx --no-install tsc --noEmit -p .
   suites "$@"
   exit
 fi
 # The whole suite also runs the checks that keep the code's shape: lint and format, no import
-# cycle, no unused export (each says what to change).
-npm run --silent check
+# cycle, no unused export (each says what to change). They and the type check are single-threaded:
+# side by side on two cores, the check's output printed whole once the type check has ended.
+echo "Type-checking (tsc --noEmit), and the checks of the code's shape (npm run check) beside it"
+check_log=$(mktemp)
+npm run --silent check >"$check_log" 2>&1 &
+check_pid=$!
+tsc_status=0
+npx --no-install tsc --noEmit -p . || tsc_status=$?
+check_status=0
+wait "$check_pid" || check_status=$?
+cat "$check_log"
+rm -f "$check_log"
+if [ "$tsc_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
+  echo "npm test: the type check or npm run check failed (above); no test ran" >&2
+  exit 1
+fi
 # Most specs wait on daemons and scripts rather than compute, so several spec files run at once
 # (PLONE_AWS_TEST_JOBS, 4 by default: the figure measured on 2 cores). The rehearsal's test hosts
 # (namespaces, a bridge per subnet, the teardown of stale runs) run alone after them.
