@@ -42,6 +42,19 @@ function packCommand(packDir: string, runner: PackRunner): string[] {
     return ["-r", require.resolve("ts-node/register/transpile-only"), "index.ts"];
 }
 
+/** The CPU time (user + system, in clock ticks) a process has used, from Linux's /proc; undefined elsewhere. */
+function processCpuTicks(pid: number | undefined): number | undefined {
+    if (pid === undefined) return undefined;
+    try {
+        // The fields after the command name (which may hold spaces) start at the state: utime and stime are the 12th and 13th.
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return Number(fields[11]) + Number(fields[12]);
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Starts the policy pack in its own directory (its package.json gives the version). The pack
  * prints its port and serves until stopped. Start it early and hand it to checkPolicies: it
@@ -71,10 +84,19 @@ export function startPolicyPack(packDir = POLICY_PACK_DIR, runner: PackRunner = 
     let stderr = "";
     const ready = new Promise<number>((resolve, reject) => {
         let stdout = "";
-        const timer = setTimeout(
-            () => reject(new Error(`the policy pack in ${packDir} did not start within ${PACK_START_TIMEOUT_MS / 1000} s`)),
-            PACK_START_TIMEOUT_MS,
-        );
+        // A hang guard that waits on progress: a pack still loading (its CPU time grew since the
+        // last look) on a busy machine gets another period; one that did nothing for a period fails.
+        let cpuSeen = processCpuTicks(child.pid);
+        const check = (): void => {
+            const cpu = processCpuTicks(child.pid);
+            if (cpu !== undefined && cpuSeen !== undefined && cpu > cpuSeen) {
+                cpuSeen = cpu;
+                timer = setTimeout(check, PACK_START_TIMEOUT_MS);
+                return;
+            }
+            reject(new Error(`the policy pack in ${packDir} did not start: nothing from it for ${PACK_START_TIMEOUT_MS / 1000} s`));
+        };
+        let timer = setTimeout(check, PACK_START_TIMEOUT_MS);
         child.stdout!.on("data", (chunk: Buffer) => {
             stdout += chunk.toString();
             const line = stdout.split("\n")[0];
