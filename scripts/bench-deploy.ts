@@ -16,62 +16,22 @@
 import * as fs from "fs";
 import * as path from "path";
 import { benchRestarts, formatBenchTable, formatRatio } from "./lib/rehearsal/benchDeploy";
-import { exitWith, takeOption, usageError } from "./lib/cli";
-import { parseStackArgs } from "./lib/offline/loadStack";
-import { InvalidStackError, Rehearsal, STANDIN_ENVIRONMENT, WHAT_IS_REAL } from "./lib/rehearsal";
+import { exitWith } from "./lib/cli";
+import { STANDIN_ENVIRONMENT, WHAT_IS_REAL } from "./lib/rehearsal";
 import { RehearsalStackError } from "./lib/rehearsal/stack";
 import { RehearsalError } from "./lib/rehearsal/runner";
 import { BenchError } from "./lib/rehearsal/benchDeploy";
 import { StackFileError } from "./lib/offline/stackFile";
-import { DEFAULT_CACHE_DIR } from "./lib/rehearsal/runs";
-import { machineProblems } from "./lib/rehearsal/machine";
+import { endBench, startBench } from "./lib/rehearsal/benchRun";
 import { TestHostError } from "./lib/rehearsal/processes";
 
-const USAGE = "usage: npm run bench:deploy -- [<stack> | --stack-file FILE] [--connections N] [--keep] [--cache-dir DIR]";
 const DEFAULT_STACK_FILE = path.join(__dirname, "..", "test", "fixtures", "stacks", "Pulumi.prodlike.yaml");
 
 async function main(argv: string[]): Promise<number> {
-    const cache = takeOption(argv, "--cache-dir");
-    const conns = takeOption(cache.rest, "--connections");
-    if (cache.missing || conns.missing) return usageError("--cache-dir and --connections need a value", USAGE);
-    const { selection, flags, rest } = parseStackArgs(conns.rest, ["--keep", "--help"]);
-    if (flags.has("--help")) {
-        console.log(USAGE);
-        return 0;
-    }
-    if (rest.length) return usageError(`unknown argument ${rest[0]}`, USAGE);
-    const connections = Number(conns.value ?? 16);
-    if (!Number.isInteger(connections) || connections < 2) return usageError("--connections needs a whole number of at least 2", USAGE);
-    if (!selection.stack && !selection.stackFile) selection.stackFile = DEFAULT_STACK_FILE;
-    const problems = machineProblems();
-    if (problems.length) {
-        console.error(`bench:deploy rehearses the stack on test hosts, which this machine cannot run:\n  ${problems.join("\n  ")}`);
-        return 2;
-    }
-
-    const started = Date.now();
-    let rehearsal: Rehearsal;
-    try {
-        rehearsal = await Rehearsal.start({ ...selection, cacheDir: cache.value ?? DEFAULT_CACHE_DIR });
-    } catch (e) {
-        if (e instanceof InvalidStackError) {
-            console.error(e.message);
-            return 1;
-        }
-        throw e;
-    }
+    const run = await startBench("bench:deploy", argv, DEFAULT_STACK_FILE);
+    if (typeof run === "number") return run;
+    const { rehearsal, connections, started } = run;
     const print = rehearsal.print;
-    // Ctrl-C: the test hosts go (or stay, with --keep) before the process ends.
-    const onSignal = (signal: NodeJS.Signals) => {
-        print(`\n${signal}: stopping; ${flags.has("--keep") ? "keeping" : "removing"} the test hosts of ${rehearsal.hosts.runId}`);
-        if (flags.has("--keep")) {
-            print(rehearsal.hosts.keep().join("\n"));
-            process.exit(130);
-        }
-        void rehearsal.hosts.teardown().then(() => process.exit(130));
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
     try {
         if (rehearsal.appHosts.length < 2) {
             print(`bench:deploy needs a stack with two app hosts or more; ${rehearsal.stackName} has ${rehearsal.appHosts.join(", ") || "none"}`);
@@ -116,11 +76,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return dropped === 0 ? 0 : 1;
     } finally {
-        if (flags.has("--keep")) print(rehearsal.hosts.keep().join("\n"));
-        else {
-            const { leftovers } = await rehearsal.hosts.teardown();
-            for (const l of leftovers) print(`warning: teardown left ${l}`);
-        }
+        await endBench(run);
     }
 }
 

@@ -4,6 +4,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { machineProblems } from "../../scripts/lib/rehearsal/machine";
 import { runLeftovers } from "../../scripts/lib/rehearsal/runs";
+import type { Rehearsal } from "../../scripts/lib/rehearsal";
+import { everyClientUsesItsServices, type SmokeResult } from "../../scripts/lib/rehearsal/smokeChecks";
+import type { TestHostRun } from "../../scripts/lib/rehearsal/testHosts";
+import { expect } from "chai";
 import { REPO } from "./stacks";
 
 /** The cache the rehearsal CLI uses in this checkout: the base root is built once for both. */
@@ -35,4 +39,28 @@ export function traces(
         }
     };
     return { ...left, pidfileProcesses: pidfiles.filter(alive) };
+}
+
+/** What traces() finds once a run is gone. */
+export const NO_TRACES = { netns: [], links: [], mounts: [], processes: [], loops: [], pidfileProcesses: [] };
+
+/** Tears a rehearsal's test hosts down and asserts nothing of them is left on the machine. */
+export async function tearDownLeavingNothing(hosts: TestHostRun): Promise<void> {
+    const pids = [...hosts.hosts.values()].map((h) => Number(fs.readFileSync(h.pidfile, "utf8")));
+    const { leftovers } = await hosts.teardown();
+    expect(leftovers).to.deep.equal([]);
+    expect(traces(hosts.runId, hosts.runDir, pids)).to.deep.equal(NO_TRACES);
+}
+
+/**
+ * Runs the smoke checks and asserts every one green (the end of the run's output as the message);
+ * `wiring` is the wiring check's detail: which services the clients used.
+ */
+export async function greenSmoke(rehearsal: Rehearsal, lines: string[]): Promise<{ results: SmokeResult[]; wiring: string }> {
+    const results = await rehearsal.smoke();
+    expect(
+        results.filter((s) => !s.ok),
+        lines.slice(-14).join("\n"),
+    ).to.deep.equal([]);
+    return { results, wiring: results.find((s) => s.name === everyClientUsesItsServices.name)?.detail ?? "" };
 }

@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { Rehearsal } from "../../scripts/lib/rehearsal";
-import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
+import { greenSmoke, REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
 import { REPO } from "../helpers/stacks";
 
 const STACKS = [
@@ -42,16 +42,11 @@ describe("rehearsal of the zeo and database blob modes", function () {
                 await rehearsal.startHosts();
                 const result = await rehearsal.provision();
                 expect(result.ok, lines.join("\n")).to.equal(true);
-                const smoke = await rehearsal.smoke();
-                expect(
-                    smoke.filter((s) => !s.ok),
-                    lines.slice(-14).join("\n"),
-                ).to.deep.equal([]);
-                const wiring = smoke.find((s) => s.name === "every Zope client uses every service its deploy.cfg names");
-                expect(wiring?.detail)
+                const { wiring } = await greenSmoke(rehearsal, lines);
+                expect(wiring)
                     .to.match(new RegExp(`(used |, )${service} `))
                     .and.contain("blobs /");
-                console.log(`      ${blobs} blobs: provisioning ${result.seconds.toFixed(1)}s; ${wiring?.detail}`);
+                console.log(`      ${blobs} blobs: provisioning ${result.seconds.toFixed(1)}s; ${wiring}`);
             } finally {
                 const { leftovers } = await rehearsal.hosts.teardown();
                 expect(leftovers).to.deep.equal([]);

@@ -27,7 +27,7 @@ import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChec
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { buildTopology, DEPLOY_USER } from "../../components/topology";
 import { loadRepoStack, REPO } from "../helpers/stacks";
-import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
+import { greenSmoke, REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
 import { awsStandinText } from "../helpers/backupStandins";
 import { contentsOf, contentsSql, parseRelations, RELATIONS_SQL } from "../helpers/postgres";
 import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
@@ -84,17 +84,7 @@ describe("rehearsal of prod as it runs", function () {
 
     after(async function () {
         if (!rehearsal) return;
-        const pids = [...rehearsal.hosts.hosts.values()].map((h) => Number(fs.readFileSync(h.pidfile, "utf8")));
-        const { leftovers } = await rehearsal.hosts.teardown();
-        expect(leftovers).to.deep.equal([]);
-        expect(traces(rehearsal.hosts.runId, rehearsal.hosts.runDir, pids)).to.deep.equal({
-            netns: [],
-            links: [],
-            mounts: [],
-            processes: [],
-            loops: [],
-            pidfileProcesses: [],
-        });
+        await tearDownLeavingNothing(rehearsal.hosts);
     });
 
     it("provisions every host through the bastion, runs the plan's steps, and every smoke check is green with the stand-ins named", async () => {
@@ -112,15 +102,10 @@ describe("rehearsal of prod as it runs", function () {
             /^Amazon SES SMTP email-smtp\.eu-west-1\.amazonaws\.com:587: the SMTP stand-in \(aiosmtpd [\d.]+\) on test host smtp-standin \(10\.40\.0\.201\) \(stand-in\)$/,
         );
 
-        const smoke = await rehearsal.smoke();
-        expect(
-            smoke.filter((s) => !s.ok),
-            lines.slice(-14).join("\n"),
-        ).to.deep.equal([]);
-        const wiring = smoke.find((s) => s.name === "every Zope client uses every service its deploy.cfg names");
-        expect(wiring?.detail).to.contain("memcached").and.contain("database").and.contain("blobs");
+        const { results: smoke, wiring } = await greenSmoke(rehearsal, lines);
+        expect(wiring).to.contain("memcached").and.contain("database").and.contain("blobs");
         // Plone's mail: each client hands one to the relay on its host (localhost:25), postfix relays it to SES.
-        expect(wiring?.detail).to.contain("mail localhost:25").and.contain("every mail reached Amazon SES (played by smtp-standin) over TLS as rehearsal-smtp");
+        expect(wiring).to.contain("mail localhost:25").and.contain("every mail reached Amazon SES (played by smtp-standin) over TLS as rehearsal-smtp");
         const alb = smoke.find((s) => s.name === "the application load balancer has every front end healthy and serves the site through each");
         expect(alb?.detail).to.contain("web-1, web-2 healthy by GET /_health every 15s").and.contain("HTTP 80 redirects (301)");
         console.log(`      prod: first provisioning ${first.seconds.toFixed(1)}s; the load balancer: ${alb?.detail}`);

@@ -13,7 +13,7 @@ import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { rehearse, RehearsalReport } from "../../scripts/lib/rehearsal";
 import type { StepResult } from "../../scripts/lib/rehearsal/runner";
 import { loadRepoStack, REPO } from "../helpers/stacks";
-import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
+import { NO_TRACES, REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
 
 const PROD = path.join(REPO, "Pulumi.prod.yaml");
 const addresses = plannedHostAddresses(loadRepoStack("prod").spec);
@@ -162,13 +162,6 @@ describe("rehearsal runner over SSH", function () {
         expect(out).to.match(/INTERRUPTED \(SIGINT\)\s*$/);
         expect(out).to.not.contain("[smoke]");
         const runId = /run (parh-[0-9a-f]{6})/.exec(out)![1];
-        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal({
-            netns: [],
-            links: [],
-            mounts: [],
-            processes: [],
-            loops: [],
-            pidfileProcesses: [],
-        });
+        expect(traces(runId, path.join(REHEARSAL_CACHE, "runs", runId), [])).to.deep.equal(NO_TRACES);
     });
 });

@@ -12,7 +12,6 @@
 // Cloud Map and its DNS, Auto Scaling's lifecycle hook, and the aws CLI that calls them. The Plone
 // buildout cannot be built here (no PyPI): the clients are the rehearsal's stand-in app.
 import { expect } from "chai";
-import * as fs from "fs";
 import * as path from "path";
 import { LoadResult, settle, underLoad } from "../../scripts/lib/rehearsal/benchDeploy";
 import { Rehearsal } from "../../scripts/lib/rehearsal";
@@ -20,7 +19,7 @@ import { planMismatches, plannedSteps } from "../../scripts/lib/rehearsal/planMa
 import { HaproxyProcess, isFilledBy, reloadedFrontends, ScaledGroupRehearsal, ScaleOut } from "../../scripts/lib/rehearsal/scale";
 import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChecks";
 import { REPO } from "../helpers/stacks";
-import { REHEARSAL_CACHE, requireRehearsal, traces } from "../helpers/rehearsal";
+import { REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
 
 const SCALEDEV = path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaledev.yaml");
 
@@ -44,17 +43,7 @@ describe("rehearsal of a scaled group: scale-out and scale-in under load", funct
     after(async function () {
         if (!rehearsal) return;
         await scaled?.stop();
-        const pids = [...rehearsal.hosts.hosts.values()].map((h) => Number(fs.readFileSync(h.pidfile, "utf8")));
-        const { leftovers } = await rehearsal.hosts.teardown();
-        expect(leftovers).to.deep.equal([]);
-        expect(traces(rehearsal.hosts.runId, rehearsal.hosts.runDir, pids)).to.deep.equal({
-            netns: [],
-            links: [],
-            mounts: [],
-            processes: [],
-            loops: [],
-            pidfileProcesses: [],
-        });
+        await tearDownLeavingNothing(rehearsal.hosts);
     });
 
     afterEach(function () {
