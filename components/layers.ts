@@ -9,7 +9,7 @@
 // UNUSED_LAYER). docs/architecture.md walks through it. Pure: no Pulumi, no I/O.
 import { LAYERS, type BlobMode, type Layer, type VolumeKind } from "./config/schema";
 import type { StackSpec } from "./config/spec";
-import { clientPort, PORTS } from "./topology/ports";
+import { clientPort, PORTS, voltoPort } from "./topology/ports";
 
 /** Security groups by role: one per listening layer, plus the infrastructure around the hosts. */
 export type SecurityGroupRole = Layer | "host" | "alb" | "bastion" | "database" | "efs";
@@ -35,6 +35,10 @@ export interface IngressContext {
     adminSources: RuleSource[];
     /** The most clients any app host runs: the width of the client port range. */
     maxClientsPerHost: number;
+    /** The most Volto SSR processes any volto host runs: the width of the Volto port range. */
+    maxVoltoPerHost: number;
+    /** The layers some host of the stack carries. */
+    present: ReadonlySet<Layer>;
     /** The groups of the hosts that keep blobs (the app hosts, and the ZEO server when there is one). */
     blobClients: SecurityGroupRole[];
 }
@@ -131,7 +135,7 @@ export const LAYER_CATALOGUE = {
         services: () => ["nginx", "varnish", "haproxy"].map((name) => ({ ...service(name), frontend: true })),
         securityGroup: {
             description: () => "nginx, varnish and haproxy",
-            ingress: ({ spec, frontDoor, adminSources }) => [
+            ingress: ({ spec, frontDoor, adminSources, present }) => [
                 ...(frontDoor === "alb"
                     ? [tcp(PORTS.http, PORTS.http, { role: "alb" }, "HTTP from the load balancer")]
                     : [
@@ -140,6 +144,8 @@ export const LAYER_CATALOGUE = {
                       ]),
                 ...adminSources.map((source) => tcp(PORTS.haproxyStats, PORTS.haproxyStats, source, "haproxy statistics from the admin sources")),
                 tcp(PORTS.varnish, PORTS.varnish, { role: "plone_instances" }, "PURGE from the Zope clients"),
+                // Volto renders pages from the backend's REST API through haproxy (its internal API path).
+                ...(present.has("volto") ? [tcp(PORTS.haproxy, PORTS.haproxy, { role: "volto" }, "the REST API for Volto's server-side rendering")] : []),
             ],
         },
         volumes: none,
@@ -282,6 +288,27 @@ export const LAYER_CATALOGUE = {
         packages: none,
         services: none,
         volumes: none,
+        opsworksNames: [],
+    },
+    volto: {
+        runs: "Volto's server-side rendering: Node processes (volto1..N) under supervisor, behind haproxy",
+        instances: { count: "any" },
+        ridesOnAppHost: false,
+        runsBuild: false,
+        // Node comes from volto.node.mirror as a tarball (xz) checked against its SHASUMS256.txt (git
+        // and curl are every host's); supervisor runs the processes and the haproxy agent; native
+        // modules of the project build with the compiler.
+        packages: () => ["xz-utils", "supervisor", "build-essential"],
+        services: none,
+        securityGroup: {
+            description: () => "Volto's server-side rendering",
+            ingress: ({ maxVoltoPerHost }) => [
+                tcp(voltoPort(1), voltoPort(maxVoltoPerHost), { role: "frontend" }, "Volto processes from haproxy"),
+                tcp(PORTS.haproxyAgent, PORTS.haproxyAgent, { role: "frontend" }, "haproxy agent checks"),
+            ],
+        },
+        volumes: none,
+        // OpsWorks stacks predate Volto.
         opsworksNames: [],
     },
 } satisfies Record<Layer, LayerInfo>;

@@ -102,4 +102,6 @@ export const LAYER_RULES = {
             err(["hosts"], "RelStorage packing is enabled (plone.pack.enabled) but no host carries db_packing: add it to exactly one plone_instances host");
         }
     },
+    // Volto needs nothing of plone-aws:plone: it reaches the backend through the front ends' haproxy.
+    volto: null,
 } satisfies Record<Layer, LayerRule | null>;

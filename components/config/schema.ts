@@ -3,10 +3,10 @@
 // parsed values and never invent their own.
 import { z } from "zod";
 import * as kind from "./kinds";
-import { MAX_CLIENTS_PER_HOST, PORTS } from "../topology/ports";
+import { MAX_CLIENTS_PER_HOST, MAX_VOLTO_PER_HOST, PORTS } from "../topology/ports";
 
 /** The OpsWorks layers, under the names the cookbook's users know. */
-export const LAYERS = ["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis", "celerybeat", "db_packing"] as const;
+export const LAYERS = ["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis", "celerybeat", "db_packing", "volto"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 /** Kinds of EBS data volume a host can carry, each tied to the layer that needs it. */
@@ -191,6 +191,71 @@ const pipBuild = z
         instanceTemplateRevision: kind.gitRevision().default("3.1.0"),
         /** The build's own tools, installed into each release's environment before the project's requirements. */
         tools: z.array(pipRequirement).default(["mxdev", "cookiecutter"]),
+    })
+    .strict();
+
+/** A Node.js release as nodejs.org names it: major.minor.patch. */
+const nodeVersion = kind.format(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/, "a Node.js release such as 22.23.5 (major.minor.patch)", 16);
+
+/** A URL path prefix nginx sends to the backend instead of Volto: /@@name, /folder/@@name, /++resource++x. */
+const backendPathPrefix = kind.format(
+    /^\/[A-Za-z0-9@+._~-][A-Za-z0-9@+._~\/-]{0,254}$/,
+    "a URL path prefix such as /@@overview-controlpanel or /++resource++plone.app (letters, digits and '@', '+', '.', '_', '~', '-', '/')",
+    256,
+    (v) => !v.split("/").some((s) => s === "." || s === ".."),
+);
+
+/**
+ * The Volto frontend (hosts carrying the volto layer): Node's server-side rendering, built once per
+ * revision in its own release folder, N processes per host under supervisor behind haproxy. nginx
+ * sends /++api++ (and backendPaths) to the backend, everything else to Volto.
+ */
+export const voltoSchema = z
+    .object({
+        /** The Volto project's folder in app.repository (a cookieplone project's frontend). */
+        path: relativePath.default("frontend"),
+        /** Its own repository, when the frontend is not in app.repository (then app.deployKey / repositoryToken apply too). */
+        repository: kind
+            .gitUrl(
+                "the password or token of an https repository is the secret plone-aws:repositoryToken (pulumi config set --secret plone-aws:repositoryToken)",
+            )
+            .optional(),
+        /** Branch, tag or commit of volto.repository; app.revision when the frontend lives in app.repository. */
+        revision: kind.gitRevision().optional(),
+        node: z
+            .object({
+                /** The Node.js release the hosts install (an LTS that the project's Volto supports: Volto 18 runs on 20 and 22). */
+                version: nodeVersion.default("22.23.5"),
+                /**
+                 * Where the hosts download it: a nodejs.org/dist layout (v<version>/node-v<version>-linux-<arch>.tar.xz
+                 * and its SHASUMS256.txt, checked before unpacking). A mirror of your own works the same.
+                 */
+                mirror: kind
+                    .url(["https", "http"], "a Node.js mirror needs no password: use a public or VPC-internal mirror")
+                    .default("https://nodejs.org/dist"),
+            })
+            .strict()
+            .prefault({}),
+        /** The npm registry pnpm (through corepack) and the build install from. */
+        npmRegistry: kind
+            .url(["https", "http"], "a registry token is not supported: use a public or VPC-internal registry")
+            .default("https://registry.npmjs.org"),
+        /** Volto SSR processes per vCPU on each volto host (Node renders on one core). */
+        processesPerCpu: z.number().positive().max(8).default(1),
+        /** A fixed count per volto host, instead of processesPerCpu. */
+        processCount: z.number().int().min(1).max(MAX_VOLTO_PER_HOST).optional(),
+        /** The build, run in the frontend folder of a new release (pnpm comes from corepack, at the project's packageManager version). */
+        buildCommand: kind.shellCommand().default("pnpm install --frozen-lockfile && pnpm build"),
+        /** What each process runs, from the frontend folder, with PORT, RAZZLE_API_PATH and RAZZLE_INTERNAL_API_PATH set. */
+        startCommand: kind.shellCommand().default("pnpm start:prod"),
+        /** haproxy's health check of a process: a path that answers 200 without the backend (Volto's /ok). */
+        healthPath: kind.urlPath().default("/ok"),
+        /** Classic views and resources nginx sends to the backend besides /++api++ (path prefixes). */
+        backendPaths: z.array(backendPathPrefix).max(50).default([]),
+        /** Environment of the build and the processes (RAZZLE_*, VOLTO_*, ...); the stack sets the API paths and PORT. */
+        environment: z.record(envName, kind.envValue()).default({}),
+        /** Seconds a process may take to answer its health check after a restart before the rolling restart stops. */
+        startTimeout: z.number().int().min(5).max(600).default(60),
     })
     .strict();
 
@@ -1011,6 +1076,7 @@ export const SECTION_SCHEMAS = {
     quotas: quotasSchema.prefault({}),
     mail: mailSchema.optional(),
     scaling: scalingSchema.prefault({}),
+    volto: voltoSchema.prefault({}),
 } as const;
 export type SectionName = keyof typeof SECTION_SCHEMAS;
 
@@ -1032,4 +1098,5 @@ export type OffsiteBackupsConfig = z.output<typeof offsiteBackupsSchema>;
 export type QuotasConfig = z.output<typeof quotasSchema>;
 export type MailConfig = z.output<typeof mailSchema>;
 export type ScalingConfig = z.output<typeof scalingSchema>;
+export type VoltoConfig = z.output<typeof voltoSchema>;
 export type ScaledGroupConfig = z.output<typeof scaledGroup>;

@@ -18,6 +18,7 @@ import {
     type SnapshotsConfig,
     type Tier,
     type VolumesConfig,
+    type VoltoConfig,
 } from "./schema";
 
 /** The Pulumi project name, and so the configuration namespace. */
@@ -99,6 +100,8 @@ export interface StackSpec {
     mail?: MailSpec;
     /** Auto Scaling groups of app hosts (plone-aws:scaling). */
     scaling: ScalingConfig;
+    /** The Volto frontend of the hosts carrying the volto layer (plone-aws:volto). */
+    volto: VoltoConfig;
     /** Which secrets are set; the values themselves never enter the spec. */
     secrets: Record<SecretKey, boolean>;
     /** Names of the app's secret environment variables (plone-aws:appSecrets); their values never enter the spec. */
@@ -122,6 +125,7 @@ export interface ParsedSections {
     quotas: QuotasConfig;
     mail?: MailConfig;
     scaling: ScalingConfig;
+    volto: VoltoConfig;
 }
 
 /** Lower-case, DNS-safe form of a stack name. */

@@ -6,7 +6,7 @@ import { layerInfo, LISTENING_LAYERS, runsBuild, type IngressContext, type Layer
 import { planSubnet, SubnetPlan, SubnetTier } from "./addressing";
 import { frontDoorKind } from "./frontDoor";
 import { architectureOfInstanceType, Architecture, instanceTypeInfo, supportsRecovery } from "./instanceTypes";
-import { clientPort, PATHS, PORTS } from "./ports";
+import { clientPort, MAX_VOLTO_PER_HOST, PATHS, PORTS, voltoPort } from "./ports";
 import { restartPlan, type RestartPlan } from "./restarts";
 import { planDiscovery, planScaledGroup, type DiscoveryPlan, type ScaledGroupPlan } from "./scaling";
 
@@ -15,6 +15,13 @@ export type { ScaledGroupPlan } from "./scaling";
 
 export interface ClientPlan {
     /** client1 .. clientN, the buildout part and supervisor program suffix. */
+    name: string;
+    index: number;
+    port: number;
+}
+
+/** A Volto SSR process of a volto host: volto1 .. voltoN, each a supervisor program on its port. */
+export interface VoltoProcessPlan {
     name: string;
     index: number;
     port: number;
@@ -60,6 +67,8 @@ export interface HostPlan {
     elasticIp: boolean;
     rootVolumeSize: number;
     clients: ClientPlan[];
+    /** Volto SSR processes (volto layer), none elsewhere. */
+    voltoProcesses: VoltoProcessPlan[];
     volumes: VolumePlan[];
     securityGroups: SecurityGroupRole[];
     /** apt packages the host's layers need (before the app's own os packages). */
@@ -123,6 +132,8 @@ export interface HostRoles {
      * clients, the celery workers and the db_packing and celerybeat programs run. None without mail.
      */
     mailRelays: string[];
+    /** Hosts that run Volto's server-side rendering (the volto layer). */
+    voltoHosts: string[];
 }
 
 export interface Topology {
@@ -159,6 +170,11 @@ export function hostsWithLayer(spec: Pick<StackSpec, "hosts">, layer: Layer): st
 /** vCPUs of a host: its override, or the instance type table. */
 export function vcpusOf(host: { instanceType: string; vcpus?: number }): number | undefined {
     return host.vcpus ?? instanceTypeInfo(host.instanceType)?.vcpus;
+}
+
+/** Volto SSR processes on a volto host: the fixed count, or processesPerCpu x vCPUs (at least 1). */
+export function voltoProcessesPerHost(spec: Pick<StackSpec, "volto">, vcpus: number): number {
+    return spec.volto.processCount ?? Math.min(MAX_VOLTO_PER_HOST, Math.max(1, Math.ceil(vcpus * spec.volto.processesPerCpu)));
 }
 
 /** Clients on a plone_instances host: the fixed count, or clientsPerCpu x vCPUs (at least 1). */
@@ -252,6 +268,7 @@ export function buildTopology(spec: StackSpec): Topology {
         ),
         blobUsers: spec.hosts.filter((h) => h.layers.includes("plone_instances") || h.layers.includes("zeoserver")).map((h) => h.name),
         mailRelays: spec.mail ? appHosts : [],
+        voltoHosts: hostsWithLayer(spec, "volto"),
     };
     const bastion: BastionPlan | undefined =
         access.via === "bastion"
@@ -269,6 +286,7 @@ export function buildTopology(spec: StackSpec): Topology {
     const planHost = (h: Pick<HostConfig, "name" | "instanceType" | "az" | "layers" | "vcpus" | "volumes" | "rootVolumeSize">): HostPlan => {
         const vcpus = vcpusOf(h) ?? 1;
         const clientCount = h.layers.includes("plone_instances") ? clientsPerHost(spec, vcpus) : 0;
+        const voltoCount = h.layers.includes("volto") ? voltoProcessesPerHost(spec, vcpus) : 0;
         const singleFrontend = frontDoor === "eip" && h.layers.includes("frontend");
         const publicSubnet = access.via === "publicIp" || singleFrontend;
         const volumes = volumeKindsFor(spec, h.layers, blobHost, h.name).map(([kind, layer], i) => ({
@@ -290,6 +308,7 @@ export function buildTopology(spec: StackSpec): Topology {
             elasticIp: singleFrontend,
             rootVolumeSize: h.rootVolumeSize,
             clients: Array.from({ length: clientCount }, (_, i) => ({ name: `client${i + 1}`, index: i + 1, port: clientPort(i + 1) })),
+            voltoProcesses: Array.from({ length: voltoCount }, (_, i) => ({ name: `volto${i + 1}`, index: i + 1, port: voltoPort(i + 1) })),
             volumes,
             securityGroups: securityGroupsOf(h.layers),
             packages: packagesFor(spec, h.layers),
@@ -343,7 +362,8 @@ export function buildTopology(spec: StackSpec): Topology {
     };
 
     const maxClientsPerHost = Math.max(1, ...[...hosts, ...scaledGroups.map((g) => g.host)].map((h) => h.clients.length));
-    const { groups, rules } = planSecurityGroups(spec, hosts, endpoints, frontDoor, bastion, maxClientsPerHost);
+    const maxVoltoPerHost = Math.max(1, ...[...hosts, ...scaledGroups.map((g) => g.host)].map((h) => h.voltoProcesses.length));
+    const { groups, rules } = planSecurityGroups(spec, hosts, endpoints, frontDoor, bastion, { maxClientsPerHost, maxVoltoPerHost });
     const natGateways = network.natGateways === "none" ? 0 : network.natGateways === "single" ? 1 : network.azCount;
 
     return {
@@ -425,7 +445,7 @@ function planSecurityGroups(
     endpoints: Endpoints,
     frontDoor: "alb" | "eip",
     bastion: BastionPlan | undefined,
-    maxClients: number,
+    widths: { maxClientsPerHost: number; maxVoltoPerHost: number },
 ): { groups: SecurityGroupPlan[]; rules: IngressRule[] } {
     const present = new Set<Layer>(hosts.flatMap((h) => h.layers));
     const groups: SecurityGroupPlan[] = [{ role: "host", description: "every plone-aws host: SSH from the admin sources", egress: "all" }];
@@ -444,7 +464,7 @@ function planSecurityGroups(
 
     // One group per listening layer the hosts carry, with the rules its catalogue record gives.
     const blobClients: SecurityGroupRole[] = present.has("zeoserver") ? ["plone_instances", "zeoserver"] : ["plone_instances"];
-    const ctx: IngressContext = { spec, frontDoor, adminSources, maxClientsPerHost: maxClients, blobClients };
+    const ctx: IngressContext = { spec, frontDoor, adminSources, ...widths, present, blobClients };
     for (const layer of LISTENING_LAYERS) {
         const group = layerInfo(layer).securityGroup;
         if (!group || !present.has(layer)) continue;

@@ -36,6 +36,10 @@ export const PORTS = {
     /** One port per brick from 49152; plone-aws hosts carry one brick each, a few spare. */
     glusterBricksFirst: 49152,
     glusterBricksLast: 49161,
+    /** Volto SSR process n listens on voltoBase + n (3001, 3002, ...), on the private address. */
+    voltoBase: 3000,
+    /** haproxy's frontend for Volto (loopback): nginx sends every page that is not the backend's here. */
+    haproxyVolto: 8070,
     /** The mail relay on every app host (loopback only): Plone's MailHost default, localhost:25. */
     smtp: 25,
 } as const;
@@ -92,6 +96,14 @@ export const DEPLOY_USER = "plone";
 
 /** The most Zope clients one host runs (plone.clientCount); their ports follow PORTS.clientBase. */
 export const MAX_CLIENTS_PER_HOST = 64;
+
+/** The most Volto SSR processes one host runs (volto.processCount); their ports follow PORTS.voltoBase. */
+export const MAX_VOLTO_PER_HOST = 32;
+
+/** Port of Volto process number n (1-based). */
+export function voltoPort(n: number): number {
+    return PORTS.voltoBase + n;
+}
 
 /** Port of Zope client number n (1-based). */
 export function clientPort(n: number): number {

@@ -42,7 +42,7 @@ describe("the layer catalogue", () => {
     const stacks = allStacks();
 
     it("gives a host the security group of each listening layer it carries, and only those", () => {
-        expect(LISTENING_LAYERS).to.deep.equal(["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis"]);
+        expect(LISTENING_LAYERS).to.deep.equal(["frontend", "plone_instances", "zeoserver", "shared_blobs", "memcached", "solr", "redis", "volto"]);
         for (const [name, { ctx }] of stacks) {
             for (const host of ctx.topology.hosts) {
                 expect(host.securityGroups, `${name}: ${host.name}`).to.deep.equal(["host", ...LISTENING_LAYERS.filter((l) => host.layers.includes(l))]);

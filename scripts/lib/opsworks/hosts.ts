@@ -43,6 +43,8 @@ const UNUSED_LAYER = {
     db_packing: (_, storage) => (storage === "relstorage" ? undefined : "packing RelStorage; ZEO packs on the zeoserver host"),
     frontend: null,
     plone_instances: null,
+    // OpsWorks stacks predate Volto: no instances file names the layer.
+    volto: null,
 } satisfies Record<Layer, UnusedLayer>;
 
 /** Previous-generation instance types and their current equivalents (same size). */

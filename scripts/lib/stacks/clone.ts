@@ -299,6 +299,7 @@ const WITHOUT_ON_ONE_HOST: Record<Layer, (spec: StackSpec, blobs: StackSpec["plo
     redis: () => undefined,
     celerybeat: () => undefined,
     db_packing: () => undefined,
+    volto: () => undefined,
 };
 
 interface CollapsedHosts {
