@@ -488,3 +488,21 @@ function planSecurityGroups(
     }
     return { groups, rules };
 }
+
+/**
+ * The front end whose haproxy (PORTS.haproxy) a volto host's processes fetch the REST API from
+ * (Volto's internal API path): the host itself when it is a front end (loopback), else a front end
+ * in its availability zone (no cross-AZ hop), else the first one.
+ */
+export function voltoApiFrontend(topology: Pick<Topology, "hosts" | "roles">, hostName: string): { host: string; loopback: boolean } {
+    const { frontends } = topology.roles;
+    if (frontends.includes(hostName)) return { host: hostName, loopback: true };
+    const az = topology.hosts.find((h) => h.name === hostName)?.az;
+    const sameAz = frontends.find((f) => topology.hosts.find((h) => h.name === f)?.az === az);
+    return { host: sameAz ?? frontends[0], loopback: false };
+}
+
+/** Whether the front ends' haproxy must also listen on their private address: some volto host is not a front end. */
+export function haproxyServesVoltoHosts(topology: Pick<Topology, "roles">): boolean {
+    return topology.roles.voltoHosts.some((h) => !topology.roles.frontends.includes(h));
+}
