@@ -108,7 +108,12 @@ export function restartWaves(hosts: RollingHost[], maxUnavailable: number, volto
     const plain = ({ volto: _v, ...h }: RollingHost) => h;
     const waves: RestartingHost[][] = servers.map((h) => [{ ...plain(h), concurrency: 1 }]);
     if (rolling.length > 0 && clientHosts.length <= maxUnavailable && voltoHosts.length <= voltoMaxUnavailable) {
-        const clientShare = clientHosts.length ? shareLimit(clientHosts.map((h) => h.clients), maxUnavailable) : [];
+        const clientShare = clientHosts.length
+            ? shareLimit(
+                  clientHosts.map((h) => h.clients),
+                  maxUnavailable,
+              )
+            : [];
         const voltoShare = voltoHosts.length ? shareLimit(voltoHosts.map(volto), voltoMaxUnavailable) : [];
         waves.push(
             rolling.map((h) => ({

@@ -98,7 +98,13 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
     }
     // Volto's server-side rendering: plone-volto runs volto.startCommand from the frontend's release.
     for (const p of host.voltoProcesses) {
-        add({ name: programName(app.name, p.name), role: "volto", command: `${VOLTO_PROGRAM} ${p.port}`, client: { name: p.name, port: p.port }, priority: 500 });
+        add({
+            name: programName(app.name, p.name),
+            role: "volto",
+            command: `${VOLTO_PROGRAM} ${p.port}`,
+            client: { name: p.name, port: p.port },
+            priority: 500,
+        });
     }
     if (host.clients.length > 0 || host.voltoProcesses.length > 0 || host.layers.includes("plone_instances")) {
         // One agent answers for the clients and the Volto processes of the host (one rotation directory).
