@@ -89,6 +89,13 @@ function voltoVariables(ctx: RenderContext, host: HostPlan) {
     const { volto, app } = ctx.spec;
     const layout = appLayout(ctx.spec).volto;
     return {
+        // What the host deploys: the backend (its build) and the Volto frontend.
+        BACKEND_BUILD: runsBuild(host),
+        VOLTO_DEPLOY_TO: layout.deployTo,
+        // name:port of each Volto process on this host; the supervisor program is $APP-<name>.
+        VOLTO_PROCESSES: host.voltoProcesses.map((p) => `${p.name}:${p.port}`),
+        // voltoN listens on VOLTO_PORT_BASE + N (to drain a process this host no longer runs).
+        VOLTO_PORT_BASE: PORTS.voltoBase,
         VOLTO_REPOSITORY: volto.repository ?? app.repository,
         VOLTO_REVISION: volto.revision ?? app.revision,
         VOLTO_PATH: volto.path,
@@ -184,13 +191,8 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         SERVER_PORTS: servers.map((p) => String(p.server!.port ?? "")),
         AGENT_PROGRAM: programs.find((p) => p.role === "agent")?.name ?? "",
         ...(pip ? pipVariables(ctx) : {}),
-        // What the host deploys: the backend (its build) and, with the volto layer, the Volto frontend.
-        BACKEND_BUILD: runsBuild(host),
-        VOLTO_DEPLOY_TO: appLayout(ctx.spec).volto.deployTo,
-        // name:port of each Volto process on this host; the supervisor program is $APP-<name>.
-        VOLTO_PROCESSES: host.voltoProcesses.map((p) => `${p.name}:${p.port}`),
-        // voltoN listens on VOLTO_PORT_BASE + N (to drain a process this host no longer runs).
-        VOLTO_PORT_BASE: PORTS.voltoBase,
+        // Only on volto hosts (common.sh reads their absence as a backend-only host): an unchanged
+        // deploy.env on the others restarts nothing at the next `pulumi up`.
         ...(host.voltoProcesses.length > 0 ? voltoVariables(ctx, host) : {}),
     };
     return [

@@ -173,6 +173,8 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
         "; Written by plone-aws on every `pulumi up`: change the stack configuration instead of this file.",
         `; They run from ${layout.current}: plone-deploy switches it to a new release, and`,
         "; plone-restart restarts the clients one at a time behind haproxy (never `supervisorctl restart all`).",
+        // Only on volto hosts: an unchanged file on the others restarts nothing at the next `pulumi up`.
+        ...(host.voltoProcesses.length > 0 ? [`; The Volto processes run from ${layout.volto.current} (plone-volto), restarted the same way.`] : []),
         "",
     ];
     for (const p of supervisorPrograms(ctx, host)) {

@@ -1,6 +1,6 @@
 // common.sh (PATHS.toolkitDir): the functions plone-deploy, plone-rollback and plone-restart share:
 // messages, the deploy lock, services (systemd or not), supervisor, releases and the rolling restart.
-import { PATHS } from "../../topology/ports";
+import { PATHS, PORTS } from "../../topology/ports";
 import { GIT_ASKPASS_PROGRAM } from "./appEnv";
 
 export function renderCommonScript(): string {
@@ -252,8 +252,8 @@ apply_added_and_removed() {
         # A client the host no longer runs: out of rotation and idle before it stops.
         drain_client "\${BASH_REMATCH[1]}" "$((CLIENT_PORT_BASE + BASH_REMATCH[2]))"
       elif [[ $name =~ ^$APP-(volto([0-9]+))$ ]]; then
-        # The same for a Volto process (volto.processCount went down).
-        drain_client "\${BASH_REMATCH[1]}" "$((VOLTO_PORT_BASE + BASH_REMATCH[2]))"
+        # The same for a Volto process (volto.processCount went down, or the host left the volto layer).
+        drain_client "\${BASH_REMATCH[1]}" "$((\${VOLTO_PORT_BASE:-${PORTS.voltoBase}} + BASH_REMATCH[2]))"
       fi
       step "stopping and removing $name (no longer configured)"
       sv_do update "$name" || die "supervisor could not remove $name"

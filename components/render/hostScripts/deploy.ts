@@ -254,6 +254,7 @@ cmd_activate() {
     for part in "\${switched[@]}"; do
       root=$(part_root "$part")
       prune_releases "$root"
+      if [[ $part == volto ]]; then prune_node; fi
       log "deployed $(describe_release "\${TARGET[$part]}" "$root")"
     done
     return 0

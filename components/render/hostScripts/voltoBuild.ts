@@ -82,6 +82,22 @@ ensure_node() {
   log "installed Node.js $("$NODE_DIR/bin/node" --version) in $NODE_DIR"
 }
 
+# Removes the Node.js releases that no frontend release kept on this host was built with (each
+# records its node=), but never the one NODE_VERSION names.
+prune_node() {
+  local d used
+  [[ -d $NODE_ROOT ]] || return 0
+  used=$(for r in $(built_releases "$VOLTO_DEPLOY_TO"); do release_value "$r" node "$VOLTO_DEPLOY_TO"; done)
+  for d in "$NODE_ROOT"/node-v*-linux-*/; do
+    d=\${d%/}
+    [[ -f $d/.plone-aws-installed ]] || continue
+    [[ \${d##*/} != "node-v$NODE_VERSION-linux-"* ]] || continue
+    if grep -qxF -- "$d" <<<"$used"; then continue; fi
+    log "removing Node.js \${d##*/} (no frontend release on this host uses it)"
+    rm -rf -- "$d"
+  done
+}
+
 # The environment of the Volto build (as the deploy user, in a clean environment): Node.js and
 # pnpm first on the PATH, corepack's cache and pnpm's store in the frontend's shared/, the npm
 # registry, volto.environment, and the public API path the stack sets (RAZZLE_API_PATH).
