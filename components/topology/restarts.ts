@@ -89,8 +89,9 @@ function shareLimit(counts: number[], limit: number): number[] {
  * under a limit of `maxUnavailable` clients and `voltoMaxUnavailable` Volto processes:
  * - no more hosts of either pool than its limit allows: every rolling host in one wave, and each
  *   pool's limit shared among its hosts so that the wave ends soonest (shareLimit);
- * - else: waves filled in rolling order while neither pool has more hosts in the wave than its
- *   limit, one client and one Volto process at a time each.
+ * - else: each wave takes, in rolling order, every remaining host that keeps both pools within
+ *   their limits (a wave of client hosts and volto hosts side by side), one client and one Volto
+ *   process at a time each.
  * Hosts with neither (ZEO, Solr servers) come first, each a wave of its own.
  */
 export function restartWaves(hosts: RollingHost[], maxUnavailable: number, voltoMaxUnavailable = 1): RestartPlan {
@@ -123,17 +124,19 @@ export function restartWaves(hosts: RollingHost[], maxUnavailable: number, volto
             })),
         );
     } else {
-        let wave: RestartingHost[] = [];
-        for (const h of rolling) {
-            const clients = wave.filter((w) => w.clients > 0).length + (h.clients > 0 ? 1 : 0);
-            const voltos = wave.filter((w) => (w.volto ?? 0) > 0).length + (volto(h) > 0 ? 1 : 0);
-            if (wave.length > 0 && (clients > maxUnavailable || voltos > voltoMaxUnavailable)) {
-                waves.push(wave);
-                wave = [];
+        // Each wave takes, in rolling order, every remaining host that keeps both pools within their limits.
+        let remaining = rolling;
+        while (remaining.length > 0) {
+            const wave: RestartingHost[] = [];
+            for (const h of remaining) {
+                const clients = wave.filter((w) => w.clients > 0).length + (h.clients > 0 ? 1 : 0);
+                const voltos = wave.filter((w) => (w.volto ?? 0) > 0).length + (volto(h) > 0 ? 1 : 0);
+                if (wave.length > 0 && (clients > maxUnavailable || voltos > voltoMaxUnavailable)) continue;
+                wave.push({ ...plain(h), concurrency: 1, ...(volto(h) > 0 ? { volto: volto(h), voltoConcurrency: 1 } : {}) });
             }
-            wave.push({ ...plain(h), concurrency: 1, ...(volto(h) > 0 ? { volto: volto(h), voltoConcurrency: 1 } : {}) });
+            waves.push(wave);
+            remaining = remaining.filter((h) => !wave.some((w) => w.name === h.name));
         }
-        if (wave.length > 0) waves.push(wave);
     }
     return { maxUnavailable, voltoMaxUnavailable, waves };
 }
