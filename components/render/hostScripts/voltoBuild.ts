@@ -20,7 +20,8 @@ const USAGE = `  On a host carrying the volto layer, build and activate also dep
             is removed; frontend/current and the running processes are not touched.
   activate  also point frontend/current at the newest frontend release (after every volto host
             has built) and restart the Volto processes behind haproxy, VOLTO_RESTART_CONCURRENCY at
-            a time, each drained and back in rotation once it answers VOLTO_HEALTH_PATH.`;
+            a time, each drained and back in rotation once it answers VOLTO_HEALTH_PATH.
+  rebuild   also build a new frontend release from the commit of the current one.`;
 
 const FUNCTIONS = `# --- Node.js and the Volto frontend ---------------------------------------------------------------
 
