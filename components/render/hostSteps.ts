@@ -1,10 +1,11 @@
 // The provisioning steps of one host, as the scripts the remote commands run: setup (packages,
 // user, volumes, blob storage), configure (every rendered file, validated, then reloaded), and on
-// the hosts that run the buildout, build and activate (the release and the rolling restart).
+// the hosts that deploy releases (the buildout's, the Volto frontend's), build and activate (the
+// release and the rolling restart).
 // Pure: the Provisioner component sends these scripts; the rehearsal and the review render read them.
 import * as crypto from "crypto";
 import type { HostPlan } from "../topology";
-import { PATHS } from "../topology";
+import { deploysRelease, PATHS } from "../topology";
 import { appRemovedFiles, renderAppFiles } from "./app";
 import { appLayout } from "./app/layout";
 import { renderStorageFiles } from "./storage/blobs";
@@ -31,7 +32,7 @@ export function stepLogPath(step: StepName): string {
 
 /** The steps of a host, in order. "ready" waits for SSH and the end of the boot. */
 export function hostStepNames(host: HostPlan): StepName[] {
-    return runsBuild(host) ? ["ready", "setup", "configure", "build", "activate"] : ["ready", "setup", "configure"];
+    return deploysRelease(host) ? ["ready", "setup", "configure", "build", "activate"] : ["ready", "setup", "configure"];
 }
 
 /** Whether a step's script carries secrets, known before any value is (it decides the command's logging). */
@@ -48,7 +49,8 @@ export function hostFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
         ...renderStorageFiles(ctx, host),
         ...(host.layers.includes("frontend") ? renderFrontendFiles(ctx, host) : []),
         ...renderAppFiles(ctx, host),
-        ...(host.layers.includes("plone_instances") ? [haproxyAgentFile()] : []),
+        // The agent answers for the Zope clients and the Volto processes alike.
+        ...(host.layers.includes("plone_instances") || host.voltoProcesses.length > 0 ? [haproxyAgentFile()] : []),
         ...renderDaemonFiles(ctx, host),
         ...renderMailRelayFiles(ctx, host.name),
         ...renderOperationsFiles(ctx, host),
@@ -92,7 +94,7 @@ export function crossHostDependencies(ctx: Pick<RenderContext, "spec" | "topolog
     const waves = ctx.topology.restarts.waves.map((w) => w.map((h) => h.name));
     waves.forEach((wave, i) => {
         for (const h of wave) {
-            if (i === 0) for (const b of ctx.topology.hosts.filter((x) => runsBuild(x))) add(h, "activate", { host: b.name, step: "build" });
+            if (i === 0) for (const b of ctx.topology.hosts.filter((x) => deploysRelease(x))) add(h, "activate", { host: b.name, step: "build" });
             else for (const before of waves[i - 1]) add(h, "activate", { host: before, step: "activate" });
         }
     });
@@ -109,7 +111,7 @@ function hostServices(ctx: RenderContext, host: HostPlan): ServiceReload[] {
             services.push({ name: s.service, paths: s.reloadOn, restartPaths: s.restartOn, validate: s.check, reload: s.reload, restart: s.restart });
         }
     }
-    if (runsBuild(host)) {
+    if (deploysRelease(host)) {
         // Never `supervisorctl update` here: it would restart every changed client at once. The
         // activate step rolls the change through the clients one at a time.
         const layout = appLayout(ctx.spec);
@@ -198,15 +200,17 @@ export function scaledHostSteps(
 const DEPLOY = `${PATHS.sbinDir}/plone-deploy`;
 const RESTART = `${PATHS.sbinDir}/plone-restart`;
 
-function activateScript(ctx: RenderContext): string {
-    const current = appLayout(ctx.spec).current;
+function activateScript(ctx: RenderContext, host: HostPlan): string {
+    const layout = appLayout(ctx.spec);
+    // The backend's current and, on a volto host, the frontend's: a new release of either restarts.
+    const currents = [...(runsBuild(host) ? [layout.current] : []), ...(host.voltoProcesses.length > 0 ? [layout.volto.current] : [])].join(" ");
     return logged(
         "activate",
         [
-            `before=$(readlink -f ${current} 2>/dev/null || true)`,
+            `before=$(readlink -f ${currents} 2>/dev/null || true)`,
             `${DEPLOY} activate`,
-            `after=$(readlink -f ${current} 2>/dev/null || true)`,
-            "# The programs' settings changed without a new release: roll them through the clients.",
+            `after=$(readlink -f ${currents} 2>/dev/null || true)`,
+            "# The programs' settings changed without a new release: roll them through the clients (and Volto processes).",
             `if [ "$before" = "$after" ] && [ -e ${RESTART_PENDING} ]; then ${RESTART}; fi`,
             `rm -f ${RESTART_PENDING}`,
         ].join("\n"),
@@ -264,7 +268,7 @@ export function renderHostStep(ctx: RenderContext, host: HostPlan, step: Exclude
             return logged("build", publish.length ? [`${DEPLOY} build || exit $?`, ...publish].join("\n") : `${DEPLOY} build`);
         }
         case "activate":
-            return activateScript(ctx);
+            return activateScript(ctx, host);
     }
 }
 

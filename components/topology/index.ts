@@ -134,6 +134,11 @@ export interface HostRoles {
     mailRelays: string[];
     /** Hosts that run Volto's server-side rendering (the volto layer). */
     voltoHosts: string[];
+    /**
+     * Hosts that deploy a release (plone-deploy): the build hosts in their order, then the volto
+     * hosts that build nothing else. The order of the activations and of the rolling restarts.
+     */
+    releaseHosts: string[];
 }
 
 export interface Topology {
@@ -143,7 +148,7 @@ export interface Topology {
     natGateways: number;
     hosts: HostPlan[];
     roles: HostRoles;
-    /** Rolling restarts: waves of build hosts and clients per host at once, within plone.maxUnavailable. */
+    /** Rolling restarts: waves of release hosts, clients and Volto processes per host at once, within plone.maxUnavailable. */
     restarts: RestartPlan;
     endpoints: Endpoints;
     securityGroups: SecurityGroupPlan[];
@@ -160,6 +165,14 @@ export interface Topology {
     scaledGroups: { plan: ScaledGroupPlan; host: HostPlan }[];
     /** The private DNS namespace and resolver the front ends find the scaled clients by; only with scaled groups. */
     discovery?: DiscoveryPlan;
+}
+
+/**
+ * Whether a host deploys releases with plone-deploy: it runs the app's build (the backend), or
+ * Volto (the frontend's own releases), or both.
+ */
+export function deploysRelease(host: { layers: readonly Layer[] }): boolean {
+    return runsBuild(host) || host.layers.includes("volto");
 }
 
 /** Hosts carrying a layer, in the order of the stack file. */
@@ -260,15 +273,18 @@ export function buildTopology(spec: StackSpec): Topology {
     const frontends = hostsWithLayer(spec, "frontend");
     const appHosts = hostsWithLayer(spec, "plone_instances");
     const build = spec.hosts.filter((h) => runsBuild(h));
+    const buildHosts = [...build.filter((h) => !h.layers.includes("plone_instances")), ...build.filter((h) => h.layers.includes("plone_instances"))].map(
+        (h) => h.name,
+    );
+    const voltoHosts = hostsWithLayer(spec, "volto");
     const roles: HostRoles = {
         frontends,
         appHosts,
-        buildHosts: [...build.filter((h) => !h.layers.includes("plone_instances")), ...build.filter((h) => h.layers.includes("plone_instances"))].map(
-            (h) => h.name,
-        ),
+        buildHosts,
         blobUsers: spec.hosts.filter((h) => h.layers.includes("plone_instances") || h.layers.includes("zeoserver")).map((h) => h.name),
         mailRelays: spec.mail ? appHosts : [],
-        voltoHosts: hostsWithLayer(spec, "volto"),
+        voltoHosts,
+        releaseHosts: [...buildHosts, ...voltoHosts.filter((h) => !buildHosts.includes(h))],
     };
     const bastion: BastionPlan | undefined =
         access.via === "bastion"
@@ -378,7 +394,10 @@ export function buildTopology(spec: StackSpec): Topology {
         roles,
         restarts: restartPlan(
             spec,
-            roles.buildHosts.map((name) => ({ name, clients: hosts.find((h) => h.name === name)!.clients.length })),
+            roles.releaseHosts.map((name) => {
+                const h = hosts.find((x) => x.name === name)!;
+                return { name, clients: h.clients.length, volto: h.voltoProcesses.length };
+            }),
         ),
         endpoints,
         securityGroups: groups,

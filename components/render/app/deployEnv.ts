@@ -3,15 +3,17 @@
 // bash arrays, so nothing in the stack configuration can run as a command.
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../../topology/ports";
-import { appLayout, BUILDOUT_SHARED_DIRS, PIP_INSTANCES_DIR, PIP_VENV_DIR } from "./layout";
+import { appLayout, BUILDOUT_SHARED_DIRS, NODE_ROOT, PIP_INSTANCES_DIR, PIP_VENV_DIR } from "./layout";
 import { hostStorage } from "./storage";
-import { resolveEndpoint, type RenderContext } from "../context";
+import { addressOf, resolveEndpoint, type RenderContext } from "../context";
 import type { StackSpec } from "../../config/spec";
 import { haproxyCheckIntervals } from "../frontend/haproxy";
 import { shellAssignments } from "../shell";
 import { supervisorPrograms } from "./supervisor";
 import { newRelicEnvironment } from "../monitoring/newRelic";
-import { restartConcurrencyOf } from "../../topology/restarts";
+import { restartConcurrencyOf, voltoRestartConcurrencyOf } from "../../topology/restarts";
+import { runsBuild } from "../../layers";
+import { voltoApiFrontend } from "../../topology";
 
 /** NAME=value of every variable plone-app-env adds to the app's programs (besides the secrets). */
 function appEnvironmentOf(ctx: RenderContext, host: HostPlan): string[] {
@@ -63,6 +65,58 @@ function pipVariables(ctx: RenderContext) {
         INSTANCE_CONFIG: pip.instanceConfig,
         INSTANCE_TEMPLATE: pip.instanceTemplate,
         INSTANCE_TEMPLATE_REVISION: pip.instanceTemplateRevision,
+    };
+}
+
+/** Volto's public API path (RAZZLE_API_PATH): the site's address, as browsers reach it. */
+export function voltoApiPath(spec: Pick<StackSpec, "frontend">): string {
+    return `${spec.frontend.tls.mode === "none" ? "http" : "https"}://${spec.frontend.domain}`;
+}
+
+/**
+ * Volto's internal API path on a host (RAZZLE_INTERNAL_API_PATH): the Plone site through a front
+ * end's haproxy, which balances the Zope clients and knows which are in rotation: the host's own
+ * haproxy by loopback when it is a front end, else one in its availability zone.
+ */
+export function voltoInternalApiPath(ctx: Pick<RenderContext, "spec" | "topology" | "addresses">, host: HostPlan): string {
+    const api = voltoApiFrontend(ctx.topology, host.name);
+    const address = api.loopback ? "127.0.0.1" : addressOf(api.host, ctx.addresses);
+    return `http://${address}:${PORTS.haproxy}/${ctx.spec.plone.siteId}`;
+}
+
+/** What plone-deploy's Volto build, plone-restart and plone-volto read (render/hostScripts/voltoBuild.ts, voltoProcess.ts). */
+function voltoVariables(ctx: RenderContext, host: HostPlan) {
+    const { volto, app } = ctx.spec;
+    const layout = appLayout(ctx.spec).volto;
+    return {
+        // What the host deploys: the backend (its build) and the Volto frontend.
+        BACKEND_BUILD: runsBuild(host),
+        VOLTO_DEPLOY_TO: layout.deployTo,
+        // name:port of each Volto process on this host; the supervisor program is $APP-<name>.
+        VOLTO_PROCESSES: host.voltoProcesses.map((p) => `${p.name}:${p.port}`),
+        // voltoN listens on VOLTO_PORT_BASE + N (to drain a process this host no longer runs).
+        VOLTO_PORT_BASE: PORTS.voltoBase,
+        VOLTO_REPOSITORY: volto.repository ?? app.repository,
+        VOLTO_REVISION: volto.revision ?? app.revision,
+        VOLTO_PATH: volto.path,
+        VOLTO_BUILD_COMMAND: volto.buildCommand,
+        VOLTO_START_COMMAND: volto.startCommand,
+        VOLTO_HEALTH_PATH: volto.healthPath,
+        VOLTO_START_TIMEOUT: volto.startTimeout,
+        // Volto processes of this host restarted at once: plone.maxUnavailable over the stack's Volto processes, shared in its wave.
+        VOLTO_RESTART_CONCURRENCY: voltoRestartConcurrencyOf(ctx.topology.restarts, host.name),
+        VOLTO_API_PATH: voltoApiPath(ctx.spec),
+        VOLTO_INTERNAL_API_PATH: voltoInternalApiPath(ctx, host),
+        // NAME=value of volto.environment, for the build and the processes.
+        VOLTO_ENVIRONMENT: Object.keys(volto.environment)
+            .sort()
+            .map((k) => `${k}=${volto.environment[k]}`),
+        NODE_VERSION: volto.node.version,
+        NODE_MIRROR: volto.node.mirror.replace(/\/+$/, ""),
+        NODE_ROOT,
+        NPM_REGISTRY: volto.npmRegistry,
+        COREPACK_HOME: layout.corepackHome,
+        PNPM_STORE: layout.pnpmStore,
     };
 }
 
@@ -137,6 +191,9 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
         SERVER_PORTS: servers.map((p) => String(p.server!.port ?? "")),
         AGENT_PROGRAM: programs.find((p) => p.role === "agent")?.name ?? "",
         ...(pip ? pipVariables(ctx) : {}),
+        // Only on volto hosts (common.sh reads their absence as a backend-only host): an unchanged
+        // deploy.env on the others restarts nothing at the next `pulumi up`.
+        ...(host.voltoProcesses.length > 0 ? voltoVariables(ctx, host) : {}),
     };
     return [
         `# Deploy settings of app ${app.name} on host ${host.name} (stack ${ctx.spec.stackName}), read by`,

@@ -1,5 +1,6 @@
-// plone-haproxy-agent: the small TCP service on every app host that haproxy's agent check asks
-// whether a Zope client is in rotation. haproxy sends "<clientName>\n"; the agent answers from the
+// plone-haproxy-agent: the small TCP service on every app host and volto host that haproxy's agent
+// check asks whether a Zope client (or a Volto process) is in rotation. haproxy sends
+// "<clientName>\n" ("volto2\n" for a Volto process); the agent answers from the
 // rotation file the rolling restart writes: "drain" (no new requests, in-flight ones finish),
 // "maint" (out entirely) or, when there is no file, "ready". Python 3 standard library only.
 import type { RenderedFile } from "../context";
@@ -10,11 +11,11 @@ export const HAPROXY_AGENT = "plone-haproxy-agent";
 
 export function renderHaproxyAgent(layout: FrontendLayout = DEFAULT_FRONTEND_LAYOUT): string {
     return `#!/usr/bin/python3
-"""plone-haproxy-agent: answers haproxy's agent checks for the Zope clients of this host.
+"""plone-haproxy-agent: answers haproxy's agent checks for the Zope clients and Volto processes of this host.
 
 Managed by plone-aws; local edits are overwritten by the next \`pulumi up\`.
 
-haproxy connects to this port and sends the client name ("client3\\n"). The answer comes from the
+haproxy connects to this port and sends the client name ("client3\\n", "volto1\\n"). The answer comes from the
 rotation file ${rotationDir(layout)}/<client>:
   no file               -> ready  (in rotation; also cancels an earlier drain or maint)
   file saying "maint"   -> maint  (out of rotation, health checks stop)
@@ -64,7 +65,7 @@ class Server(socketserver.ThreadingTCPServer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="haproxy agent check for the Zope clients of this host")
+    parser = argparse.ArgumentParser(description="haproxy agent check for the Zope clients and Volto processes of this host")
     parser.add_argument("--bind", default=os.environ.get("PLONE_HAPROXY_AGENT_BIND", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PLONE_HAPROXY_AGENT_PORT", "${layout.ports.haproxyAgent}")))
     parser.add_argument("--state-dir", default=os.environ.get("PLONE_ROTATION_DIR", "${rotationDir(layout)}"))

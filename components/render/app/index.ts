@@ -1,6 +1,6 @@
-// Every file a host that runs the app's buildout (plone_instances, zeoserver or solr) needs for
-// deploys and restarts: deploy.cfg, deploy.env, the deploy key, the supervisor programs and the
-// host scripts.
+// Every file a host that deploys releases needs for deploys and restarts: one that runs the app's
+// buildout (plone_instances, zeoserver or solr) gets deploy.cfg (or the pip builder's files); every
+// one, volto hosts too, gets deploy.env, the deploy key, the supervisor programs and the host scripts.
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, PATHS } from "../../topology/ports";
 import { appLayout } from "./layout";
@@ -15,6 +15,8 @@ import { renderSupervisorPrograms } from "./supervisor";
 import { APP_ENV_PROGRAM, GIT_ASKPASS_PROGRAM, renderAppEnvScript, renderGitAskpassScript } from "../hostScripts/appEnv";
 import { shellAssignments } from "../shell";
 import { runsBuild } from "../../layers";
+import { deploysRelease } from "../../topology";
+import { renderVoltoProcessScript, VOLTO_PROGRAM } from "../hostScripts/voltoProcess";
 import type { Builder } from "../../config/schema";
 import { pipBuildFiles } from "./instanceConfig";
 
@@ -26,13 +28,13 @@ const HOST_SCRIPTS: Record<string, (builder: Builder) => string> = {
 };
 
 export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
-    if (!runsBuild(host)) return [];
+    if (!deploysRelease(host)) return [];
     const layout = appLayout(ctx.spec);
     const root = (path: string, content: string, mode: string): RenderedFile => ({ path, content, mode, owner: "root", group: "root" });
     const pip = ctx.spec.app.builder === "pip";
     const files: RenderedFile[] = [
         // deploy.cfg for a buildout; the instance configuration and zeo.conf for the pip builder.
-        ...(pip ? pipBuildFiles(ctx, host) : [deployCfgFile(ctx, host)]),
+        ...(runsBuild(host) ? (pip ? pipBuildFiles(ctx, host) : [deployCfgFile(ctx, host)]) : []),
         // No secrets; the haproxy agent reads it as the deploy user.
         { path: layout.deployEnv, content: renderDeployEnv(ctx, host), mode: "0640", owner: "root", group: DEPLOY_USER },
         root(layout.supervisorConf, renderSupervisorPrograms(ctx, host), "0644"),
@@ -41,6 +43,7 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
         ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(ctx.spec.app.builder), "0755")),
         root(APP_ENV_PROGRAM, renderAppEnvScript(), "0755"),
         root(GIT_ASKPASS_PROGRAM, renderGitAskpassScript(), "0755"),
+        ...(host.voltoProcesses.length > 0 ? [root(VOLTO_PROGRAM, renderVoltoProcessScript(), "0755")] : []),
     ];
     const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
     if (Object.keys(appSecrets).length > 0) {
@@ -75,7 +78,7 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
 
 /** Secret files of the app that the configure step removes when their secret is no longer set. */
 export function appRemovedFiles(ctx: RenderContext, host: HostPlan): string[] {
-    if (!runsBuild(host)) return [];
+    if (!deploysRelease(host)) return [];
     const layout = appLayout(ctx.spec);
     const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
     return [

@@ -43,7 +43,33 @@ export interface AppLayout {
     supervisorLogDir: string;
     /** The pip builder's paths (app.builder pip). */
     pip: PipLayout;
+    /** The Volto frontend's releases (hosts carrying the volto layer). */
+    volto: VoltoLayout;
 }
+
+/**
+ * Where a volto host keeps the Volto frontend: a deploy directory of its own beside the backend's
+ * (<deployTo>/frontend: releases/, current, shared/), so the two release independently: a commit
+ * that changes only the backend neither rebuilds Volto (minutes of pnpm) nor restarts its
+ * processes, and a host that carries only the volto layer has no backend release at all.
+ */
+export interface VoltoLayout {
+    /** <deployTo>/frontend. */
+    deployTo: string;
+    /** <deployTo>/frontend/current, the link plone-deploy switches after every volto host has built. */
+    current: string;
+    /** corepack's cache (COREPACK_HOME): the pnpm release the project names, fetched by the build, used offline by the processes. */
+    corepackHome: string;
+    /** pnpm's content-addressed store, shared by the releases (hard links within one file system). */
+    pnpmStore: string;
+}
+
+/**
+ * Where the hosts unpack Node.js releases: <nodeRoot>/node-v<version>-linux-<arch>, one directory
+ * per release, so that a new one never disturbs the one the running processes use (each Volto
+ * release records the Node it was built with, and its processes run that one).
+ */
+export const NODE_ROOT = "/opt/plone-aws";
 
 /**
  * Where a pip release keeps its parts, relative to the release (the backend folder first): the
@@ -97,6 +123,16 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
         supervisorLogDir: SUPERVISOR_LOG_DIR,
         pip: pipLayout(`${deployTo}/current`, spec.app.backendPath ?? "", configDir),
+        volto: voltoLayout(`${deployTo}/frontend`),
+    };
+}
+
+function voltoLayout(deployTo: string): VoltoLayout {
+    return {
+        deployTo,
+        current: `${deployTo}/current`,
+        corepackHome: `${deployTo}/shared/corepack`,
+        pnpmStore: `${deployTo}/shared/pnpm-store`,
     };
 }
 

@@ -1,7 +1,8 @@
 // The app's supervisor programs on one host (/etc/supervisor/conf.d/<app>.conf): the Zope
 // clients, the ZEO server, Solr, the celery worker and beat, the app's own init commands and event
-// listeners, and the haproxy agent. Commands run from <deployRoot>/<app>/current, so switching
-// `current` and restarting a program picks up the new release.
+// listeners, the Volto processes, and the haproxy agent. Commands run from <deployRoot>/<app>/current
+// (the Volto processes from <deployRoot>/<app>/frontend/current), so switching `current` and
+// restarting a program picks up the new release.
 import type { InitCommand } from "../../config/schema";
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, PORTS } from "../../topology/ports";
@@ -11,13 +12,15 @@ import { addressOf, type RenderContext } from "../context";
 import { supervisorValue } from "../encode";
 import { HAPROXY_AGENT, haproxyAgentFile } from "./haproxyAgent";
 import { APP_ENV_PROGRAM, DEPLOY_ENV_VARIABLE } from "../hostScripts/appEnv";
+import { VOLTO_PROGRAM } from "../hostScripts/voltoProcess";
 
 /**
  * How plone-restart treats a program: clients roll one at a time behind haproxy; servers (ZEO,
- * Solr) restart only when their build changed; workers restart after the clients; the agent is
- * never restarted by a deploy.
+ * Solr) restart only when their build changed; workers restart after the clients; Volto processes
+ * roll behind haproxy like the clients, when the frontend changed; the agent is never restarted
+ * by a deploy.
  */
-export type ProgramRole = "client" | "server" | "worker" | "agent";
+export type ProgramRole = "client" | "server" | "worker" | "volto" | "agent";
 
 export interface SupervisorProgram {
     /** The supervisor name, e.g. plone-client1. */
@@ -29,7 +32,7 @@ export interface SupervisorProgram {
     events?: string[];
     /** Runs as the deploy user; undefined: as root (event listeners, to reach supervisor's socket). */
     user?: string;
-    /** Client: its buildout part (client1) and port. */
+    /** Client: its buildout part (client1) and port; Volto process: its name (volto1) and port. */
     client?: { name: string; port: number };
     /** Worker: seconds to wait before restarting it (app.initCommands delay). */
     delay?: number;
@@ -92,6 +95,19 @@ export function supervisorPrograms(ctx: Pick<RenderContext, "spec" | "topology">
             }
         }
         programs.push(...app.initCommands.map((c) => initCommandProgram(ctx, c)));
+    }
+    // Volto's server-side rendering: plone-volto runs volto.startCommand from the frontend's release.
+    for (const p of host.voltoProcesses) {
+        add({
+            name: programName(app.name, p.name),
+            role: "volto",
+            command: `${VOLTO_PROGRAM} ${p.port}`,
+            client: { name: p.name, port: p.port },
+            priority: 500,
+        });
+    }
+    if (host.clients.length > 0 || host.voltoProcesses.length > 0 || host.layers.includes("plone_instances")) {
+        // One agent answers for the clients and the Volto processes of the host (one rotation directory).
         programs.push({
             name: HAPROXY_AGENT,
             role: "agent",
@@ -157,6 +173,8 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
         "; Written by plone-aws on every `pulumi up`: change the stack configuration instead of this file.",
         `; They run from ${layout.current}: plone-deploy switches it to a new release, and`,
         "; plone-restart restarts the clients one at a time behind haproxy (never `supervisorctl restart all`).",
+        // Only on volto hosts: an unchanged file on the others restarts nothing at the next `pulumi up`.
+        ...(host.voltoProcesses.length > 0 ? [`; The Volto processes run from ${layout.volto.current} (plone-volto), restarted the same way.`] : []),
         "",
     ];
     for (const p of supervisorPrograms(ctx, host)) {
@@ -165,7 +183,8 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
         const command = p.role === "agent" ? `${p.command} --bind ${addressOf(host.name, ctx.addresses)}` : p.command;
         const lines: [string, string | number | boolean | undefined][] = [
             ["command", supervisorValue(command, `the command of ${p.name}`)],
-            ["directory", p.role === "agent" ? "/" : ctx.spec.app.builder === "pip" ? layout.pip.backend : layout.current],
+            // plone-volto changes to the frontend's release itself (where `current` points when it starts).
+            ["directory", p.role === "agent" || p.role === "volto" ? "/" : ctx.spec.app.builder === "pip" ? layout.pip.backend : layout.current],
             ["user", p.user],
             ["environment", Object.keys(p.environment).length > 0 ? supervisorEnvironment(p.environment) : undefined],
             ["events", p.events?.join(",")],
@@ -175,7 +194,8 @@ export function renderSupervisorPrograms(ctx: RenderContext, host: HostPlan): st
             ["startretries", 3],
             ["stopsignal", "TERM"],
             ["stopwaitsecs", p.role === "agent" || p.events ? 10 : STOP_WAIT_SECONDS],
-            // Kill what the program started too (celery pool workers, Solr's JVM under its wrapper).
+            // Kill what the program started too (celery pool workers, Solr's JVM under its wrapper,
+            // the node server pnpm starts for a Volto process).
             ["stopasgroup", true],
             ["killasgroup", true],
             ["priority", p.priority],

@@ -1,13 +1,13 @@
 // common.sh (PATHS.toolkitDir): the functions plone-deploy, plone-rollback and plone-restart share:
 // messages, the deploy lock, services (systemd or not), supervisor, releases and the rolling restart.
-import { PATHS } from "../../topology/ports";
+import { PATHS, PORTS } from "../../topology/ports";
 import { GIT_ASKPASS_PROGRAM } from "./appEnv";
 
 export function renderCommonScript(): string {
     return `# shellcheck shell=bash
 # plone-aws host toolkit, sourced by plone-deploy, plone-rollback and plone-restart: messages, the
-# deploy lock, services and supervisor, releases, and the rolling restart of the Zope clients
-# behind haproxy. Written by plone-aws on every \`pulumi up\`.
+# deploy lock, services and supervisor, releases, and the rolling restart of the Zope clients and
+# the Volto processes behind haproxy. Written by plone-aws on every \`pulumi up\`.
 #
 # Settings come from deploy.env: $PLONE_DEPLOY_ENV, or the only ${PATHS.configDir}/<app>/deploy.env.
 # A library: the scripts that source it run with \`set -euo pipefail\`.
@@ -89,6 +89,12 @@ read_deploy_env() {
   for v in APP DEPLOY_TO CONFIG_DIR RUNTIME_DIR REPOSITORY REVISION DEPLOY_USER KEEP_RELEASES; do
     [[ -n \${!v:-} ]] || die "$file does not set $v"
   done
+  # What this host deploys: the backend (the app's build) and/or the Volto frontend.
+  : "\${BACKEND_BUILD:=true}"
+  if ! declare -p VOLTO_PROCESSES >/dev/null 2>&1; then VOLTO_PROCESSES=(); fi
+  HOST_PARTS=()
+  if [[ $BACKEND_BUILD == true ]]; then HOST_PARTS+=(backend); fi
+  if ((\${#VOLTO_PROCESSES[@]} > 0)); then HOST_PARTS+=(volto); fi
   VENV="$DEPLOY_TO/shared/env"
   STATE_DIR="$DEPLOY_TO/.plone-aws"
   GIT_SSH_COMMAND=""
@@ -245,6 +251,9 @@ apply_added_and_removed() {
       if [[ $name =~ ^$APP-(client([0-9]+))$ ]]; then
         # A client the host no longer runs: out of rotation and idle before it stops.
         drain_client "\${BASH_REMATCH[1]}" "$((CLIENT_PORT_BASE + BASH_REMATCH[2]))"
+      elif [[ $name =~ ^$APP-(volto([0-9]+))$ ]]; then
+        # The same for a Volto process (volto.processCount went down, or the host left the volto layer).
+        drain_client "\${BASH_REMATCH[1]}" "$((\${VOLTO_PORT_BASE:-${PORTS.voltoBase}} + BASH_REMATCH[2]))"
       fi
       step "stopping and removing $name (no longer configured)"
       sv_do update "$name" || die "supervisor could not remove $name"
@@ -260,41 +269,58 @@ apply_added_and_removed() {
 
 # --- releases -----------------------------------------------------------------------------------
 
+# A host has up to two deploy directories, each with releases/, current and shared/: the backend's
+# ($DEPLOY_TO) and the Volto frontend's ($VOLTO_DEPLOY_TO, <deploy dir>/frontend). The release
+# functions take the one they work on as their last argument, the backend's when it is left out.
+
+# part_root <backend|volto>: the deploy directory of a part.
+part_root() { if [[ $1 == volto ]]; then printf '%s\n' "$VOLTO_DEPLOY_TO"; else printf '%s\n' "$DEPLOY_TO"; fi; }
+
+# How messages name a deploy directory's releases: "releases/" or "frontend/releases/".
+releases_label() {
+  local root=\${1:-$DEPLOY_TO}
+  if [[ $root == "$DEPLOY_TO" ]]; then printf 'releases/'; else printf '%s/releases/' "\${root#"$DEPLOY_TO"/}"; fi
+}
+
 # Finished releases (they have a marker), oldest first.
 built_releases() {
-  local d
-  for d in "$DEPLOY_TO"/releases/*/; do
+  local root=\${1:-$DEPLOY_TO} d
+  for d in "$root"/releases/*/; do
     if [[ -f $d$RELEASE_MARKER ]]; then basename "$d"; fi
   done
 }
 
-newest_release() { built_releases | tail -n 1; }
+newest_release() { built_releases "\${1:-$DEPLOY_TO}" | tail -n 1; }
 
 current_release() {
   local target
-  if target=$(readlink "$DEPLOY_TO/current"); then basename "$target"; fi
+  if target=$(readlink "\${1:-$DEPLOY_TO}/current"); then basename "$target"; fi
 }
 
-release_value() { sed -n "s/^$2=//p" "$DEPLOY_TO/releases/$1/$RELEASE_MARKER"; }
+release_value() { sed -n "s/^$2=//p" "\${3:-$DEPLOY_TO}/releases/$1/$RELEASE_MARKER"; }
 
-describe_release() { printf 'releases/%s (commit %.12s)' "$1" "$(release_value "$1" commit)"; }
+describe_release() { printf '%s%s (commit %.12s)' "$(releases_label "\${2:-}")" "$1" "$(release_value "$1" commit "\${2:-}")"; }
 
 # Atomic: a new link renamed over the old one, so \`current\` always points at a whole release.
 switch_current() {
-  ln -sfn "$DEPLOY_TO/releases/$1" "$DEPLOY_TO/current.new"
-  mv -Tf "$DEPLOY_TO/current.new" "$DEPLOY_TO/current"
+  local root=\${2:-$DEPLOY_TO}
+  ln -sfn "$root/releases/$1" "$root/current.new"
+  mv -Tf "$root/current.new" "$root/current"
 }
 
-remove_release() { rm -rf -- "\${DEPLOY_TO:?}/releases/$1"; }
+remove_release() {
+  local root=\${2:-$DEPLOY_TO}
+  rm -rf -- "\${root:?}/releases/$1"
+}
 
 prune_releases() {
-  local releases=() current i
-  mapfile -t releases < <(built_releases)
-  current=$(current_release)
+  local root=\${1:-$DEPLOY_TO} releases=() current i
+  mapfile -t releases < <(built_releases "$root")
+  current=$(current_release "$root")
   for ((i = 0; i < \${#releases[@]} - KEEP_RELEASES; i++)); do
     if [[ \${releases[i]} != "$current" ]]; then
-      log "removing old release releases/\${releases[i]} (keeping $KEEP_RELEASES)"
-      remove_release "\${releases[i]}"
+      log "removing old release $(releases_label "$root")\${releases[i]} (keeping $KEEP_RELEASES)"
+      remove_release "\${releases[i]}" "$root"
     fi
   done
 }
@@ -382,6 +408,27 @@ client_ready() { # client_ready <client> <port>
   log "$1: back in rotation"
 }
 
+# A started Volto process answers volto.healthPath and goes back into rotation (no warm-up: it
+# renders from the backend, which is warm). One that does not answer stays drained and the
+# rollout stops, naming it.
+volto_ready() { # volto_ready <process> <port>
+  local rotation="$RUNTIME_DIR/rotation/$1"
+  step "$1: waiting for $VOLTO_HEALTH_PATH on port $2"
+  if ! wait_http "http://127.0.0.1:$2$VOLTO_HEALTH_PATH" "$VOLTO_START_TIMEOUT"; then
+    printf 'drain\n' >"$rotation"
+    die "the Volto process $1 ($APP-$1) did not answer $VOLTO_HEALTH_PATH on port $2 within \${VOLTO_START_TIMEOUT}s (volto.startTimeout); it stays out of rotation (drain) and the rollout stops"
+  fi
+  rm -f -- "$rotation"
+  log "$1: back in rotation"
+}
+
+# process_ready <client|volto> <name> <port>
+process_ready() {
+  if [[ $1 == volto ]]; then volto_ready "$2" "$3"; else client_ready "$2" "$3"; fi
+}
+
+# Drains a Zope client or a Volto process: both are servers of haproxy backends whose agent checks
+# read the same rotation directory.
 drain_client() { # drain_client <client> <port>
   local open
   step "$1: draining it in haproxy"
@@ -406,8 +453,8 @@ wait_taken_back() { # wait_taken_back <client>
   fi
 }
 
-restart_client() { # restart_client <client> <port>
-  local name=$1 port=$2 program="$APP-$1"
+restart_client() { # restart_client <client|volto> <name> <port>
+  local kind=$1 name=$2 port=$3 program="$APP-$2"
   drain_client "$name" "$port"
   step "$name: restarting $program"
   if [[ \${PROGRAM_STATE[$program]:-} == changed ]]; then
@@ -415,13 +462,14 @@ restart_client() { # restart_client <client> <port>
   else
     sv_do restart "$program" || die "$name ($program) did not start; it stays out of rotation (drain)"
   fi
-  client_ready "$name" "$port"
+  process_ready "$kind" "$name" "$port"
   wait_taken_back "$name"
 }
 
 # The rolling restart: at most RESTART_CONCURRENCY clients of this host out of rotation at once
-# (deploy.env: the stack's plone.maxUnavailable, shared among the hosts of a restart wave). Each
-# client restarts in a job of its own (drained, restarted, checked, warmed up, back in rotation,
+# (deploy.env: the stack's plone.maxUnavailable, shared among the hosts of a restart wave), and
+# then at most VOLTO_RESTART_CONCURRENCY of its Volto processes (the same limit over the stack's
+# Volto processes). Each client (or process) restarts in a job of its own (drained, restarted, checked, warmed up, back in rotation,
 # taken back by the front ends); its slot frees when the job ends. After a failure no client is
 # taken out of rotation any more: the jobs running finish, then the restart fails naming them.
 declare -A CLIENT_JOBS=()
@@ -435,29 +483,38 @@ reap_client_job() {
   unset "CLIENT_JOBS[$pid]"
 }
 
+# restart_clients_rolling [client|volto]: the Zope clients (CLIENTS), or the Volto processes (VOLTO_PROCESSES).
 restart_clients_rolling() {
-  local entry name port launched=0 limit=\${RESTART_CONCURRENCY:-1}
-  [[ $limit =~ ^[1-9][0-9]*$ ]] || die "RESTART_CONCURRENCY must be a whole number of at least 1, not '$limit'"
-  if ((limit > 1)); then log "restarting up to $limit clients of $HOST at once"; fi
+  local kind=\${1:-client} entry name port launched=0 limit entries=() what=clients setting=RESTART_CONCURRENCY
+  if [[ $kind == volto ]]; then
+    entries=("\${VOLTO_PROCESSES[@]}")
+    what="Volto processes"
+    setting=VOLTO_RESTART_CONCURRENCY
+  else
+    entries=("\${CLIENTS[@]}")
+  fi
+  limit=\${!setting:-1}
+  [[ $limit =~ ^[1-9][0-9]*$ ]] || die "$setting must be a whole number of at least 1, not '$limit'"
+  if ((limit > 1)); then log "restarting up to $limit $what of $HOST at once"; fi
   CLIENT_JOBS=()
   CLIENT_JOBS_FAILED=()
-  for entry in "\${CLIENTS[@]}"; do
+  for entry in "\${entries[@]}"; do
     name=\${entry%%:*}
     port=\${entry##*:}
     if [[ \${PROGRAM_STATE[$APP-$name]:-} == available ]] || ((SUPERVISORD_STARTED)); then
-      client_ready "$name" "$port" # just started by supervisor
+      process_ready "$kind" "$name" "$port" # just started by supervisor
       continue
     fi
     while ((\${#CLIENT_JOBS[@]} >= limit)); do reap_client_job; done
     ((\${#CLIENT_JOBS_FAILED[@]} == 0)) || break
-    if ((launched > 0 && RESTART_DELAY > 0)); then
+    if [[ $kind == client ]] && ((launched > 0 && RESTART_DELAY > 0)); then
       log "waiting \${RESTART_DELAY}s before the next client (restart delay)"
       sleep "$RESTART_DELAY"
     fi
     # A job is a subshell: its own failure report, since traps do not reach it.
     (
       trap 'report_failure $?' EXIT
-      restart_client "$name" "$port"
+      restart_client "$kind" "$name" "$port"
     ) &
     CLIENT_JOBS[$!]=$name
     launched=$((launched + 1))
@@ -468,10 +525,11 @@ restart_clients_rolling() {
   fi
 }
 
-# The naive restart, for comparison: every client at once, no draining.
-restart_clients_at_once() {
-  local entry programs=() name
-  for entry in "\${CLIENTS[@]}"; do
+# The naive restart, for comparison: every client (or Volto process) at once, no draining.
+restart_clients_at_once() { # restart_clients_at_once [client|volto]
+  local kind=\${1:-client} entry programs=() name entries=()
+  if [[ $kind == volto ]]; then entries=("\${VOLTO_PROCESSES[@]}"); else entries=("\${CLIENTS[@]}"); fi
+  for entry in "\${entries[@]}"; do
     name="$APP-\${entry%%:*}"
     case \${PROGRAM_STATE[$name]:-} in
     available) ;;
@@ -480,11 +538,11 @@ restart_clients_at_once() {
     esac
   done
   if ((\${#programs[@]} > 0)); then
-    step "restarting every client at once: \${programs[*]}"
+    step "restarting every $kind at once: \${programs[*]}"
     sv restart "\${programs[@]}" || die "supervisorctl restart \${programs[*]} failed"
   fi
-  for entry in "\${CLIENTS[@]}"; do
-    client_ready "\${entry%%:*}" "\${entry##*:}"
+  for entry in "\${entries[@]}"; do
+    process_ready "$kind" "\${entry%%:*}" "\${entry##*:}"
   done
 }
 
@@ -510,21 +568,38 @@ restart_workers() {
   done
 }
 
-# restart_programs <rolling|all-at-once> <force servers: true|false>: apply supervisor program
-# changes and restart the app: servers that changed, then the clients, then the workers.
+# restart_programs <rolling|all-at-once> <force servers: true|false> [parts]: apply supervisor
+# program changes and restart the app: of the backend, the servers that changed, then the
+# clients, then the workers; then the Volto processes. parts: "backend", "volto" or both
+# (space-separated; every part of this host when left out), what a deploy or rollback changed.
 restart_programs() {
-  [[ -e $DEPLOY_TO/current ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  local parts=\${3:-\${HOST_PARTS[*]}}
+  if [[ " $parts " == *" backend "* ]]; then
+    [[ -e $DEPLOY_TO/current ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  fi
+  if [[ " $parts " == *" volto "* ]]; then
+    [[ -e $VOLTO_DEPLOY_TO/current ]] || die "no Volto release is active in $VOLTO_DEPLOY_TO: run plone-deploy first"
+  fi
   mkdir -p "$RUNTIME_DIR/rotation"
   ensure_supervisord
   reread_programs
   apply_added_and_removed
-  restart_servers "$2"
-  if [[ $1 == all-at-once ]]; then
-    restart_clients_at_once
-  else
-    restart_clients_rolling
+  if [[ " $parts " == *" backend "* ]]; then
+    restart_servers "$2"
+    if [[ $1 == all-at-once ]]; then
+      restart_clients_at_once client
+    else
+      restart_clients_rolling client
+    fi
+    restart_workers
   fi
-  restart_workers
+  if [[ " $parts " == *" volto "* ]]; then
+    if [[ $1 == all-at-once ]]; then
+      restart_clients_at_once volto
+    else
+      restart_clients_rolling volto
+    fi
+  fi
 }
 
 # Runs restart_programs in a subshell with errexit on and leaves its exit status in RESTART_RC,

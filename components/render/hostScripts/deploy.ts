@@ -2,6 +2,7 @@
 import { hostScript } from "./frame";
 import type { Builder } from "../../config/schema";
 import { PIP_BUILD } from "./pipBuild";
+import { VOLTO_BUILD } from "./voltoBuild";
 
 const BUILDOUT_USAGE = `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
   build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
@@ -26,7 +27,7 @@ const FUNCTIONS = `BUILDING=""
 discard_unfinished_build() {
   if [[ -n $BUILDING && -d $BUILDING ]]; then
     rm -rf -- "$BUILDING"
-    log "removed the unfinished release releases/\${BUILDING##*/}; current and the running programs are untouched"
+    log "removed the unfinished release $(releases_label "\${BUILDING%/releases/*}")\${BUILDING##*/}; current and the running programs are untouched"
   fi
 }
 
@@ -53,15 +54,16 @@ prepare_directories() {
 }
 
 MIRROR=""
-update_mirror() {
-  MIRROR="$DEPLOY_TO/shared/repository.git"
-  step "fetching $REPOSITORY"
+update_mirror() { # update_mirror [repository] [deploy directory]: the backend's, unless told otherwise
+  local repository=\${1:-$REPOSITORY}
+  MIRROR="\${2:-$DEPLOY_TO}/shared/repository.git"
+  step "fetching $repository"
   if [[ ! -d $MIRROR ]]; then
     as_deploy git init --quiet --bare "$MIRROR"
-    as_deploy git -C "$MIRROR" remote add origin "$REPOSITORY"
+    as_deploy git -C "$MIRROR" remote add origin "$repository"
     as_deploy git -C "$MIRROR" config remote.origin.fetch '+refs/heads/*:refs/heads/*'
   fi
-  as_deploy git -C "$MIRROR" remote set-url origin "$REPOSITORY"
+  as_deploy git -C "$MIRROR" remote set-url origin "$repository"
   as_deploy git -C "$MIRROR" fetch --quiet --force --prune --prune-tags --tags origin
 }
 
@@ -113,10 +115,10 @@ unpack_cache_archives() {
   done
 }
 
-new_release_name() {
-  local name
+new_release_name() { # new_release_name [deploy directory]
+  local name root=\${1:-$DEPLOY_TO}
   name=$(date -u +%Y%m%d%H%M%S)
-  while [[ -e $DEPLOY_TO/releases/$name ]]; do
+  while [[ -e $root/releases/$name ]]; do
     sleep 1
     name=$(date -u +%Y%m%d%H%M%S)
   done
@@ -124,14 +126,14 @@ new_release_name() {
 }
 
 # Releases without a marker were interrupted (a reboot during a build): nothing points at them.
-remove_unfinished_releases() {
-  local d current
-  current=$(current_release)
-  for d in "$DEPLOY_TO"/releases/*/; do
+remove_unfinished_releases() { # remove_unfinished_releases [deploy directory]
+  local d current root=\${1:-$DEPLOY_TO}
+  current=$(current_release "$root")
+  for d in "$root"/releases/*/; do
     [[ -d $d ]] || continue
     d=\${d%/}
     if [[ ! -f $d/$RELEASE_MARKER && \${d##*/} != "$current" ]]; then
-      log "removing the unfinished release releases/\${d##*/}"
+      log "removing the unfinished release $(releases_label "$root")\${d##*/}"
       rm -rf -- "$d"
     fi
   done
@@ -164,7 +166,7 @@ run_in_release() { # run_in_release <release dir> <what> <command line>
 `;
 
 /** cmd_build of the buildout builder: deploy.cfg, the bootstrap and build commands. */
-const BUILDOUT_BUILD = `cmd_build() {
+const BUILDOUT_BUILD = `build_backend() {
   local commit cfg_hash newest reason name release
   need git curl flock runuser sha256sum mountpoint
   [[ -r $CONFIG_DIR/deploy.cfg ]] || die "$CONFIG_DIR/deploy.cfg is missing (pulumi up writes it)"
@@ -220,40 +222,80 @@ const BUILDOUT_BUILD = `cmd_build() {
 `;
 
 /** Activation, rebuild, develop-up and the entry point, the same for both builders. */
-const ACTIVATE = `cmd_activate() {
-  local target previous
-  target=$(newest_release)
-  [[ -n $target ]] || die "no release has been built: run plone-deploy build"
-  previous=$(current_release)
-  if [[ $target == "$previous" ]]; then
-    log "$(describe_release "$target") is already active"
-    return 0
-  fi
-  step "activating $(describe_release "$target")\${previous:+ instead of releases/$previous}"
-  switch_current "$target"
-  try_restart_programs rolling false
+const ACTIVATE = `# Builds what this host deploys: the backend (the app's build), then the Volto frontend.
+cmd_build() {
+  if [[ $BACKEND_BUILD == true ]]; then build_backend; fi
+  if ((\${#VOLTO_PROCESSES[@]} > 0)); then build_volto; fi
+}
+
+# Points \`current\` of each part (backend, Volto frontend) at its newest built release and restarts
+# what changed; if that does not run, every part switched goes back to its previous release.
+cmd_activate() {
+  local part root target previous switched=() described=() back=() failed=()
+  declare -A TARGET=() PREVIOUS=()
+  for part in "\${HOST_PARTS[@]}"; do
+    root=$(part_root "$part")
+    target=$(newest_release "$root")
+    [[ -n $target ]] || die "no release has been built in $root: run plone-deploy build"
+    previous=$(current_release "$root")
+    if [[ $target == "$previous" ]]; then
+      log "$(describe_release "$target" "$root") is already active"
+      continue
+    fi
+    step "activating $(describe_release "$target" "$root")\${previous:+ instead of $(releases_label "$root")$previous}"
+    switch_current "$target" "$root"
+    TARGET[$part]=$target
+    PREVIOUS[$part]=$previous
+    switched+=("$part")
+  done
+  ((\${#switched[@]} > 0)) || return 0
+  try_restart_programs rolling false "\${switched[*]}"
   if ((RESTART_RC == 0)); then
-    prune_releases
-    log "deployed $(describe_release "$target")"
+    for part in "\${switched[@]}"; do
+      root=$(part_root "$part")
+      prune_releases "$root"
+      if [[ $part == volto ]]; then prune_node; fi
+      log "deployed $(describe_release "\${TARGET[$part]}" "$root")"
+    done
     return 0
   fi
-  if [[ -z $previous || ! -d $DEPLOY_TO/releases/$previous ]]; then
-    die "releases/$target does not run (see above) and there is no earlier release to go back to"
-  fi
-  step "rolling back to releases/$previous: releases/$target does not run (see above)"
-  switch_current "$previous"
-  try_restart_programs rolling false
+  for part in "\${switched[@]}"; do
+    root=$(part_root "$part")
+    failed+=("$(releases_label "$root")\${TARGET[$part]}")
+    previous=\${PREVIOUS[$part]}
+    if [[ -z $previous || ! -d $root/releases/$previous ]]; then
+      die "$(releases_label "$root")\${TARGET[$part]} does not run (see above) and there is no earlier release to go back to"
+    fi
+  done
+  for part in "\${switched[@]}"; do
+    root=$(part_root "$part")
+    step "rolling back to $(releases_label "$root")\${PREVIOUS[$part]}: $(releases_label "$root")\${TARGET[$part]} does not run (see above)"
+    switch_current "\${PREVIOUS[$part]}" "$root"
+    back+=("$(releases_label "$root")\${PREVIOUS[$part]}")
+  done
+  try_restart_programs rolling false "\${switched[*]}"
   if ((RESTART_RC != 0)); then
-    die "the deploy of releases/$target failed, and so did the restart on releases/$previous (see above): current is releases/$previous"
+    die "the deploy of \${failed[*]} failed, and so did the restart on \${back[*]} (see above): current is \${back[*]}"
   fi
-  remove_release "$target"
-  die "the deploy of releases/$target failed (see above); rolled back to $(describe_release "$previous"), which is running; releases/$target was removed"
+  for part in "\${switched[@]}"; do
+    root=$(part_root "$part")
+    remove_release "\${TARGET[$part]}" "$root"
+    described+=("$(describe_release "\${PREVIOUS[$part]}" "$root")")
+  done
+  die "the deploy of \${failed[*]} failed (see above); rolled back to \${described[*]}, which is running; \${failed[*]} was removed"
 }
 
 REBUILD_OF=""
+VOLTO_REBUILD_OF=""
 cmd_rebuild() {
-  REBUILD_OF=$(current_release)
-  [[ -n $REBUILD_OF ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  if [[ $BACKEND_BUILD == true ]]; then
+    REBUILD_OF=$(current_release)
+    [[ -n $REBUILD_OF ]] || die "no release is active in $DEPLOY_TO: run plone-deploy first"
+  fi
+  if ((\${#VOLTO_PROCESSES[@]} > 0)); then
+    VOLTO_REBUILD_OF=$(current_release "$VOLTO_DEPLOY_TO")
+    [[ -n $VOLTO_REBUILD_OF ]] || die "no Volto release is active in $VOLTO_DEPLOY_TO: run plone-deploy first"
+  fi
   cmd_build
   cmd_activate
 }
@@ -294,8 +336,10 @@ main "$@"
 /**
  * plone-deploy for the app's builder: the buildout one, or the pip one (a fresh virtual environment
  * per release, render/hostScripts/pipBuild.ts). Releases, activation and rollback are the same.
+ * Every host's plone-deploy can also build the Volto frontend (render/hostScripts/voltoBuild.ts):
+ * the hosts carrying the volto layer do, as their deploy.env says.
  */
 export function renderDeployScript(builder: Builder = "buildout"): string {
-    if (builder === "pip") return hostScript(PIP_BUILD.usage, FUNCTIONS + PIP_BUILD.functions + ACTIVATE);
-    return hostScript(BUILDOUT_USAGE, FUNCTIONS + BUILDOUT_BUILD + ACTIVATE);
+    const usage = `${builder === "pip" ? PIP_BUILD.usage : BUILDOUT_USAGE}\n${VOLTO_BUILD.usage}`;
+    return hostScript(usage, FUNCTIONS + (builder === "pip" ? PIP_BUILD.functions : BUILDOUT_BUILD) + VOLTO_BUILD.functions + ACTIVATE);
 }

