@@ -145,7 +145,7 @@ export const LAYER_CATALOGUE = {
                 ...adminSources.map((source) => tcp(PORTS.haproxyStats, PORTS.haproxyStats, source, "haproxy statistics from the admin sources")),
                 tcp(PORTS.varnish, PORTS.varnish, { role: "plone_instances" }, "PURGE from the Zope clients"),
                 // Volto renders pages from the backend's REST API through haproxy (its internal API path).
-                ...(present.has("volto") ? [tcp(PORTS.haproxy, PORTS.haproxy, { role: "volto" }, "the REST API for Volto's server-side rendering")] : []),
+                ...(present.has("volto") ? [tcp(PORTS.haproxy, PORTS.haproxy, { role: "volto" }, "the REST API for the server-side rendering of Volto")] : []),
             ],
         },
         volumes: none,
@@ -301,7 +301,8 @@ export const LAYER_CATALOGUE = {
         packages: () => ["xz-utils", "supervisor", "build-essential"],
         services: none,
         securityGroup: {
-            description: () => "Volto's server-side rendering",
+            // EC2 refuses an apostrophe in a group's or a rule's description.
+            description: () => "server-side rendering of Volto",
             ingress: ({ maxVoltoPerHost }) => [
                 tcp(voltoPort(1), voltoPort(maxVoltoPerHost), { role: "frontend" }, "Volto processes from haproxy"),
                 tcp(PORTS.haproxyAgent, PORTS.haproxyAgent, { role: "frontend" }, "haproxy agent checks"),
