@@ -85,13 +85,13 @@ describe("ops: the plan of each command", () => {
             "volto-1: /usr/local/sbin/plone-restart",
         ]);
         expect(steps(v, "restart", { args: ["volto"] })).to.deep.equal([
-            "app-1: /usr/local/sbin/plone-restart --part volto",
-            "web-1: /usr/local/sbin/plone-restart --part volto",
-            "volto-1: /usr/local/sbin/plone-restart --part volto",
+            "app-1: /usr/local/sbin/plone-restart --frontend",
+            "web-1: /usr/local/sbin/plone-restart --frontend",
+            "volto-1: /usr/local/sbin/plone-restart --frontend",
         ]);
         expect(steps(v, "restart", { args: ["backend"] })).to.deep.equal([
-            "zeo-1: /usr/local/sbin/plone-restart --part backend",
-            "app-1: /usr/local/sbin/plone-restart --part backend --concurrency 1",
+            "zeo-1: /usr/local/sbin/plone-restart --backend",
+            "app-1: /usr/local/sbin/plone-restart --backend --concurrency 1",
         ]);
         expect(steps(v, "rollback")).to.deep.equal([
             "zeo-1: /usr/local/sbin/plone-rollback",
@@ -99,7 +99,7 @@ describe("ops: the plan of each command", () => {
             "web-1: /usr/local/sbin/plone-rollback",
             "volto-1: /usr/local/sbin/plone-rollback",
         ]);
-        expect(steps(v, "rollback", { args: ["volto"], hosts: ["volto-1"] })).to.deep.equal(["volto-1: /usr/local/sbin/plone-rollback --part volto"]);
+        expect(steps(v, "rollback", { args: ["volto"], hosts: ["volto-1"] })).to.deep.equal(["volto-1: /usr/local/sbin/plone-rollback --frontend"]);
         expect(steps(v, "rebuild").map((s) => s.split(":")[0])).to.deep.equal(["zeo-1", "app-1", "web-1", "volto-1"]);
         expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["frontend"] })).to.throw(
             OpsError,

@@ -92,14 +92,14 @@ export function rollingOrder(topology: Topology): HostPlan[] {
 /**
  * What of a host's release restart and rollback may be limited to (`ops restart volto`): the
  * backend (the app's build: clients, servers, workers) or the Volto frontend (its processes).
- * plone-restart and plone-rollback take it as PART_OPTION; without it they cover every part.
+ * plone-rollback and plone-restart take it as `option` (render/hostScripts: --backend, --frontend);
+ * without it they cover every part of the host.
  */
 const RELEASE_PARTS = {
-    backend: { carries: (h: HostPlan) => runsBuild(h), what: "the backend's programs (clients, workers)" },
-    volto: { carries: (h: HostPlan) => h.voltoProcesses.length > 0, what: "the Volto processes" },
+    backend: { carries: (h: HostPlan) => runsBuild(h), what: "the backend's programs (clients, workers)", option: "--backend" },
+    volto: { carries: (h: HostPlan) => h.voltoProcesses.length > 0, what: "the Volto processes", option: "--frontend" },
 } as const;
 type ReleasePart = keyof typeof RELEASE_PARTS;
-const PART_OPTION = "--part";
 
 /** restart's and rollback's argument: a part of the release, or none (every part of each host). */
 function releasePart(command: string, args: string[]): ReleasePart | undefined {
@@ -224,11 +224,16 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             if (part === "volto" && options.servers) throw new OpsError("--servers restarts the ZEO server and Solr: it does not apply to restart volto");
             const candidates = rollingOrder(topology).filter((h) => !part || RELEASE_PARTS[part].carries(h));
             const hosts = select(view, candidates, options, part ? `${command} ${part}` : command);
-            const args = [...(options.servers ? ["--servers"] : []), ...(part ? [PART_OPTION, part] : [])];
-            const what = part ? RELEASE_PARTS[part].what : "the app's programs and Volto processes";
+            const args = [...(options.servers ? ["--servers"] : []), ...(part ? [RELEASE_PARTS[part].option] : [])];
+            const what = (h: HostPlan) =>
+                part
+                    ? RELEASE_PARTS[part].what
+                    : !runsBuild(h)
+                      ? "the Volto processes"
+                      : `the app's programs${h.voltoProcesses.length > 0 ? " and Volto processes" : ""}`;
             return rolling(
                 inWaves(view, hosts, options, (h, concurrency) =>
-                    step(h, `rolling restart of ${what}${options.servers ? ", ZEO/Solr servers too" : ""}`, [
+                    step(h, `rolling restart of ${what(h)}${options.servers ? ", ZEO/Solr servers too" : ""}`, [
                         sbin("plone-restart"),
                         ...args,
                         ...(h.clients.length > 0 && part !== "volto" ? ["--concurrency", String(concurrency)] : []),
@@ -262,7 +267,7 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             const what = part === "volto" ? "the Volto frontend" : part === "backend" ? "the backend" : "every part";
             return rolling(
                 inWaves(view, select(view, candidates, options, part ? `${command} ${part}` : command), options, (h) =>
-                    step(h, `${what} back to its previous release (rolling)`, [sbin("plone-rollback"), ...(part ? [PART_OPTION, part] : [])]),
+                    step(h, `${what} back to its previous release (rolling)`, [sbin("plone-rollback"), ...(part ? [RELEASE_PARTS[part].option] : [])]),
                 ),
             );
         }
