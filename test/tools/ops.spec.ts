@@ -240,6 +240,28 @@ describe("ops: the plan of each command", () => {
         );
     });
 
+    it("hostile arguments for Volto's parts and programs are refused before anything runs, the value never reaching a host script", () => {
+        const spec = variantSpec([{ name: "one", layers: ["frontend", "plone_instances", "zeoserver", "volto"] }], {
+            plone: { storage: "zeo", blobs: "local" },
+        });
+        const v = { spec, topology: buildTopology(spec) };
+        for (const hostile of ["volto; touch /tmp/x", "$(touch /tmp/x)", "`id`", "--frontend", "volto\nbackend", "", "x".repeat(100000)]) {
+            for (const command of ["restart", "rollback"] as const) {
+                expect(() => planOps(v, command, { ...NO_OPTIONS, args: [hostile] }), `${command} ${hostile.slice(0, 20)}`).to.throw(
+                    OpsError,
+                    `${command} takes one of backend, volto, or nothing for both`,
+                );
+            }
+            for (const command of ["start", "stop"] as const) {
+                expect(() => planOps(v, command, { ...NO_OPTIONS, args: [hostile] }), `${command} ${hostile.slice(0, 20)}`).to.throw(
+                    OpsError,
+                    "no host runs a service or program of that name",
+                );
+            }
+        }
+        expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["volto", "backend"] })).to.throw(OpsError, "restart takes one of backend, volto");
+    });
+
     it("narrows to --host and --layer, and names what does not exist", () => {
         expect(steps(prod, "status", { layers: ["frontend"] })).to.deep.equal(["web-1: /usr/local/sbin/plone-status", "web-2: /usr/local/sbin/plone-status"]);
         expect(() => planOps(prod, "status", { ...NO_OPTIONS, hosts: ["web-9"] })).to.throw(OpsError, "--host web-9: the stack has no such host");
