@@ -8,11 +8,12 @@ import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 import type { ParsedSections } from "./spec";
 
 /**
- * What each Volto process gets from the stack (render/hostScripts: the process's port, the site's
- * public address for the browser, the front end's haproxy for the server-side rendering): a value
- * of volto.environment would fight them.
+ * What each Volto process gets from the stack (render/hostScripts, plone-volto: the process's port
+ * and address, where haproxy checks it and sends requests; the site's public address for the
+ * browser; the front end's haproxy for the server-side rendering, which knows the Zope clients in
+ * rotation): a value of volto.environment would fight them, or be ignored.
  */
-export const VOLTO_STACK_VARIABLES = ["PORT", "RAZZLE_API_PATH", "RAZZLE_INTERNAL_API_PATH"] as const;
+export const VOLTO_STACK_VARIABLES = ["PORT", "HOST", "RAZZLE_API_PATH", "RAZZLE_INTERNAL_API_PATH"] as const;
 
 export function voltoIssues(s: Partial<ParsedSections>, ctx: { secrets: Record<SecretKey, boolean> }): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
     const errors: ConfigIssue[] = [];
@@ -26,7 +27,7 @@ export function voltoIssues(s: Partial<ParsedSections>, ctx: { secrets: Record<S
         if ((VOLTO_STACK_VARIABLES as readonly string[]).includes(name)) {
             err(
                 path,
-                `is set by the stack for each Volto process (${VOLTO_STACK_VARIABLES.join(", ")}: its port, https://<frontend.domain>, the front end's haproxy): remove it`,
+                `is set by the stack for each Volto process (${VOLTO_STACK_VARIABLES.join(", ")}: its port and address, https://<frontend.domain>, a front end's haproxy): remove it`,
             );
         } else if (looksLikeSecretName(name)) {
             // Razzle compiles every RAZZLE_* variable of the build into the JavaScript it serves.
