@@ -249,6 +249,12 @@ export function fullStacks(): FullStack[] {
         // A relay of the operator's own instead of SES.
         "plone-aws:mail": { ses: false, relay: { host: "smtp.example.internal", port: 587 } },
     }) as Record<string, unknown>;
+    // Volto on hosts of its own here (the front ends' haproxy serves them the REST API on the private address).
+    external["plone-aws:hosts"] = [
+        ...prodHosts.map((h) => ({ ...h, layers: h.layers.filter((l) => l !== "volto") })),
+        { name: "volto-1", instanceType: "c6i.large", az: 0, layers: ["volto"] },
+        { name: "volto-2", instanceType: "c6i.large", az: 1, layers: ["volto"] },
+    ];
     return [
         { name: "dev", raw: rawOf(dev) },
         { name: "prod", raw: rawOf(prod) },
