@@ -145,7 +145,7 @@ export const LAYER_CATALOGUE = {
                 ...adminSources.map((source) => tcp(PORTS.haproxyStats, PORTS.haproxyStats, source, "haproxy statistics from the admin sources")),
                 tcp(PORTS.varnish, PORTS.varnish, { role: "plone_instances" }, "PURGE from the Zope clients"),
                 // Volto renders pages from the backend's REST API through haproxy (its internal API path).
-                ...(present.has("volto") ? [tcp(PORTS.haproxy, PORTS.haproxy, { role: "volto" }, "the REST API for Volto's server-side rendering")] : []),
+                ...(present.has("volto") ? [tcp(PORTS.haproxy, PORTS.haproxy, { role: "volto" }, "the REST API for the server-side rendering of Volto")] : []),
             ],
         },
         volumes: none,
@@ -301,7 +301,8 @@ export const LAYER_CATALOGUE = {
         packages: () => ["xz-utils", "supervisor", "build-essential"],
         services: none,
         securityGroup: {
-            description: () => "Volto's server-side rendering",
+            // EC2 refuses an apostrophe in a group's or a rule's description.
+            description: () => "server-side rendering of Volto",
             ingress: ({ maxVoltoPerHost }) => [
                 tcp(voltoPort(1), voltoPort(maxVoltoPerHost), { role: "frontend" }, "Volto processes from haproxy"),
                 tcp(PORTS.haproxyAgent, PORTS.haproxyAgent, { role: "frontend" }, "haproxy agent checks"),
@@ -357,5 +358,7 @@ export function whyNotScaled(layer: Layer): string | undefined {
     if (info.holdsState) return `it holds state (${info.holdsState}), which goes when the group stops an instance`;
     if (info.instances.count === "one") return `it runs on one host only (${info.instances.why}), and a group runs it on every instance`;
     if (layer === "frontend") return "front ends are fixed hosts: the load balancer or the Elastic IP points at them, and they find the scaled clients";
+    // Not yet: Cloud Map services and haproxy server-templates exist for Zope clients only (topology/scaling.ts).
+    if (layer === "volto") return "the front ends find a group's Zope clients through Cloud Map, and not yet its Volto processes";
     return undefined;
 }

@@ -15,13 +15,14 @@ import { buildTopology } from "../components/topology";
 const USAGE = `usage: npm run ops -- <stack> <command> [arguments] [options]
 commands:
   status                        services, supervisor programs, release in use, disks (every host)
-  restart [--servers] [--max-unavailable N|N%|"N per host"]
-                                rolling restart of the app's programs: hosts side by side in waves, at
-                                most plone.maxUnavailable clients out of rotation (or the value given)
-  start|stop SERVICE            nginx, varnish, haproxy, memcached, redis, ... or clients, client2, workers, app, zeoserver, ...
+  restart [backend|volto] [--servers] [--max-unavailable N|N%|"N per host"]
+                                rolling restart of the app's programs and the Volto processes (or only
+                                those of the backend, or of Volto): hosts side by side in waves, at most
+                                plone.maxUnavailable clients out of rotation (or the value given)
+  start|stop SERVICE            nginx, varnish, haproxy, memcached, redis, ... or clients, client2, workers, app, volto, volto2, zeoserver, ...
   rebuild                       build again from the current release's commit, then activate (in waves)
   develop-up                    bin/develop up in the current release (no restart)
-  rollback                      back to the previous release (in waves)
+  rollback [backend|volto]      back to the previous release (in waves): the backend's and the Volto frontend's, or the one named
   varnish-purge [REGEX...]      ban cached URLs (default: frontend.varnish.purgeUrls)
   pack                          pack the database now (ZEO server or the db_packing host)
   backup                        back up now and copy to S3 (RelStorage: the database dump first)

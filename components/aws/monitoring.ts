@@ -163,9 +163,11 @@ export class Monitoring extends pulumi.ComponentResource {
                 comparisonOperator: "GreaterThanThreshold",
                 treatMissingData: "notBreaching",
             });
+            // With Volto, /_health also fails when haproxy has no live Volto process (render/frontend/haproxy.ts, its monitor).
+            const volto = args.hosts.some((h) => h.layers.includes("volto"));
             alarm(
                 "unhealthy-frontends",
-                "a front end fails the load balancer's health check (/_health: haproxy has no live Zope client, or nginx/varnish/haproxy is down)",
+                `a front end fails the load balancer's health check (/_health: haproxy has no live Zope client${volto ? " or no live Volto process" : ""}, or nginx/varnish/haproxy is down)`,
                 {
                     namespace: "AWS/ApplicationELB",
                     metricName: "UnHealthyHostCount",

@@ -1,10 +1,14 @@
 // What each layer needs from the rest of the configuration, and what makes it pointless: the rules
 // that tie plone-aws:hosts[].layers to plone-aws:plone. A layer added to LAYERS must say here what
 // it needs (or null: nothing beyond the catalogue's instance count and required flag).
-import type { HostConfig, Layer, PloneConfig } from "./schema";
+import { instanceTypeInfo } from "../topology/instanceTypes";
+import type { FrontendConfig, HostConfig, Layer, PloneConfig, VoltoConfig } from "./schema";
 
 export interface LayerRuleContext {
     plone: PloneConfig;
+    /** plone-aws:frontend and plone-aws:volto, when they parsed (a rule reading them skips otherwise). */
+    frontend?: FrontendConfig;
+    volto?: VoltoConfig;
     /** The hosts carrying a layer, with their index in plone-aws:hosts. */
     carriers(layer: Layer): { h: HostConfig; i: number }[];
     err(path: PropertyKey[], message: string): void;
@@ -102,6 +106,32 @@ export const LAYER_RULES = {
             err(["hosts"], "RelStorage packing is enabled (plone.pack.enabled) but no host carries db_packing: add it to exactly one plone_instances host");
         }
     },
-    // Volto needs nothing of plone-aws:plone: it reaches the backend through the front ends' haproxy.
-    volto: null,
+    // Volto needs nothing of plone-aws:plone (it reaches the backend through the front ends' haproxy),
+    // but a name browsers can call, the front end it reads the REST API from, and a process count.
+    volto: ({ carriers, frontend, volto, err, warn }) => {
+        const voltoHosts = carriers("volto");
+        if (voltoHosts.length === 0) return;
+        // The browser calls the REST API at https://<frontend.domain>/++api++ (RAZZLE_API_PATH).
+        if (frontend?.domain.startsWith("*"))
+            err(
+                ["frontend", "domain"],
+                `Volto's pages call the REST API at the site's own name (RAZZLE_API_PATH is https://<frontend.domain>), and ${frontend.domain} is a wildcard: set the site's name here and move the wildcard to frontend.aliases`,
+            );
+        const frontends = carriers("frontend");
+        for (const { h, i } of voltoHosts) {
+            // A front end's own Volto reads the API on loopback; others from a front end in their AZ (topology voltoApiFrontend).
+            if (!h.layers.includes("frontend") && frontends.length > 0 && !frontends.some((f) => f.h.az === h.az)) {
+                warn(
+                    ["hosts", i, "az"],
+                    `${h.name} has no front end in its AZ (${h.az}), so its Volto processes read the REST API from ${frontends[0].h.name} in AZ ${frontends[0].h.az}: traffic across AZs, and no page renders while that AZ is down. Add a front end in AZ ${h.az}, or put volto on the front ends`,
+                );
+            }
+            if (volto && volto.processCount === undefined && h.vcpus === undefined && !instanceTypeInfo(h.instanceType)) {
+                err(
+                    ["hosts", i, "instanceType"],
+                    `the vCPU count of ${h.instanceType} is not in plone-aws's table, so its Volto process count cannot be derived: set hosts[${i}].vcpus or volto.processCount`,
+                );
+            }
+        }
+    },
 } satisfies Record<Layer, LayerRule | null>;

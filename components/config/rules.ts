@@ -12,10 +12,11 @@ import { operationsIssues } from "./operationsRules";
 import { mailIssues } from "./mailRules";
 import { scalingIssues } from "./scalingRules";
 import { builderIssues } from "./builderRules";
+import { voltoIssues } from "./voltoRules";
 import { ConfigIssue, keyPath, NAMESPACE, setSecretCommand } from "./issues";
 
-/** Names supervisor programs get from the stack itself; app.initCommands must not reuse them. */
-const GENERATED_PROGRAMS = /^(client\d+|zeoserver|celery|celerybeat|solr|haproxy-agent)$/;
+/** Names supervisor programs get from the stack itself (volto1..N: the Volto processes); app.initCommands must not reuse them. */
+const GENERATED_PROGRAMS = /^(client\d+|volto\d+|zeoserver|celery|celerybeat|solr|haproxy-agent)$/;
 
 export function crossFieldIssues(
     s: Partial<ParsedSections>,
@@ -73,7 +74,7 @@ export function crossFieldIssues(
         }
 
         if (plone) {
-            const ctx: LayerRuleContext = { plone, carriers: withLayer, err, warn };
+            const ctx: LayerRuleContext = { plone, frontend, volto: s.volto, carriers: withLayer, err, warn };
             for (const layer of LAYERS) LAYER_RULES[layer]?.(ctx);
         }
 
@@ -281,6 +282,9 @@ export function crossFieldIssues(
     errors.push(...mail.errors);
     warnings.push(...mail.warnings);
     errors.push(...builderIssues(s));
+    const volto = voltoIssues(s, ctx);
+    errors.push(...volto.errors);
+    warnings.push(...volto.warnings);
     const scaled = scalingIssues(s);
     errors.push(...scaled.errors);
     warnings.push(...scaled.warnings);

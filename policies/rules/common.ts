@@ -4,7 +4,7 @@
 import type { PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, SNAPSHOT_TAG, STACK_TAG } from "../../components/aws/tags";
 import { COMPONENT_TYPES } from "../../components/aws/typeTokens";
-import { clientPort, MAX_CLIENTS_PER_HOST, PORTS } from "../../components/topology/ports";
+import { clientPort, MAX_CLIENTS_PER_HOST, MAX_VOLTO_PER_HOST, PORTS, voltoPort } from "../../components/topology/ports";
 
 export { BLOBS_TAG, LAYER_TAG, SECURITY_GROUP_TAG, SNAPSHOT_TAG, STACK_TAG };
 
@@ -176,6 +176,9 @@ const SERVICES: { from: number; to: number; name: string }[] = [
     { from: PORTS.glusterdFirst, to: PORTS.glusterdLast, name: "glusterd" },
     { from: PORTS.statd, to: PORTS.lockd, name: "NFS statd/mountd/lockd" },
     { from: PORTS.glusterBricksFirst, to: PORTS.glusterBricksLast, name: "GlusterFS bricks" },
+    // Volto processes: volto1 .. voltoN of the most a host may run (volto.processCount); haproxy's Volto frontend.
+    { from: voltoPort(1), to: voltoPort(MAX_VOLTO_PER_HOST), name: "Volto processes" },
+    { from: PORTS.haproxyVolto, to: PORTS.haproxyVolto, name: "haproxy (Volto)" },
 ];
 
 /** "port 8001 (ZEO)", "ports 0-65535 (every port)". */

@@ -140,7 +140,7 @@ export const sshFromAdminSources: StackValidationPolicy = {
 export const internalPortsFromGroups: StackValidationPolicy = {
     name: "internal-ports-from-groups",
     description:
-        "ZEO, Zope client, NFS, GlusterFS, memcached, Redis, Solr, PostgreSQL, Varnish and haproxy agent ports are reachable only from security groups, never from an address range.",
+        "ZEO, Zope client, Volto, NFS, GlusterFS, memcached, Redis, Solr, PostgreSQL, Varnish and haproxy agent ports are reachable only from security groups, never from an address range.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const p of ingressPermissions(args.resources)) {

@@ -14,7 +14,7 @@ import { REMOTE_SYSLOG_CONF, renderRemoteSyslogConf } from "../../components/ren
 import { renderOperationsFiles } from "../../components/render/operations";
 import { renderSupervisorPrograms } from "../../components/render/app/supervisor";
 import type { HostPlan } from "../../components/topology";
-import { allStacks, BASE_CONFIG, contextOf } from "../helpers/appStacks";
+import { allStacks, BASE_CONFIG, contextOf, variantSpec } from "../helpers/appStacks";
 import { parseObjects } from "../helpers/stacks";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
@@ -61,8 +61,24 @@ function monitoredSpec() {
     return result.spec;
 }
 
+/** Volto on a front end, beside the clients, and on a host of its own. */
+function voltoSpec() {
+    return variantSpec(
+        [
+            { name: "web-1", layers: ["frontend", "volto"] },
+            { name: "app-1", layers: ["plone_instances", "zeoserver", "volto"] },
+            { name: "volto-1", layers: ["volto"] },
+        ],
+        { plone: { storage: "zeo", blobs: "zeo" }, monitoring: { remoteSyslog: { host: "logs.example.org", port: 6514 } } },
+    );
+}
+
 describe("operations and monitoring files of every host", function () {
-    const stacks: [string, { ctx: RenderContext; host: (n: string) => HostPlan }][] = [...allStacks(), ["monitored", contextOf(monitoredSpec())]];
+    const stacks: [string, { ctx: RenderContext; host: (n: string) => HostPlan }][] = [
+        ...allStacks(),
+        ["monitored", contextOf(monitoredSpec())],
+        ["volto", contextOf(voltoSpec())],
+    ];
 
     it("pass shellcheck, with the scripts' sources (common.sh, operations.sh, deploy.env, backup.env) on every host of every stack", function () {
         requireBinaries(this, "shellcheck");
@@ -73,7 +89,12 @@ describe("operations and monitoring files of every host", function () {
         const settings: RenderedFile[] = [];
         for (const [stack, { ctx }] of stacks) {
             for (const host of ctx.topology.hosts) {
-                const app = renderAppFiles(ctx, host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
+                let app = renderAppFiles(ctx, host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
+                // A volto host's plone-program sources the host scripts' common.sh: a build host's until
+                // the volto hosts get their own (render/app, the Volto host branch).
+                const buildHost = ctx.topology.hosts.find((h) => h.layers.includes("plone_instances"));
+                if (app.length === 0 && host.voltoProcesses.length > 0 && buildHost)
+                    app = renderAppFiles(ctx, buildHost).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
                 const files = [...renderOperationsFiles(ctx, host), ...monitoringSetupFiles(ctx), ...app].filter((f) => SHELL.test(f.path));
                 settings.push(...files.filter((f) => f.path.endsWith(".env")).map((f) => ({ ...f, path: `/${stack}-${host.name}-${path.basename(f.path)}` })));
                 const key = files
@@ -131,6 +152,10 @@ describe("operations and monitoring files of every host", function () {
         ]);
         expect(names(prod.ctx, prod.host("app-2"))).to.deep.equal(["operations.sh", "plone-program", "plone-service", "plone-status"]);
         expect(names(prod.ctx, prod.host("blobs-1"))).to.deep.equal(["plone-service", "plone-status"]);
+        // plone-program starts and stops the Volto processes where supervisor runs them.
+        const volto = stacks.find(([n]) => n === "volto")![1];
+        expect(names(volto.ctx, volto.host("volto-1"))).to.deep.equal(["operations.sh", "plone-program", "plone-service", "plone-status"]);
+        expect(names(volto.ctx, volto.host("web-1"))).to.deep.equal(["operations.sh", "plone-program", "plone-service", "plone-status", "plone-varnish-purge"]);
         const dev = stacks.find(([n]) => n === "dev")![1];
         expect(names(dev.ctx, dev.host("dev-1"))).to.deep.equal([
             "backup.env",

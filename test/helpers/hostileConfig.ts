@@ -125,6 +125,19 @@ const COMMON_OVERLAY = {
         newRelic: { infrastructure: true, pythonAgent: true, appName: "Plone site" },
     },
     "plone-aws:offsiteBackups": { restoreFrom: ["prod"] },
+    // The Volto frontend (dev: on its one host; prod: on the front ends), every key set.
+    "plone-aws:volto": {
+        path: "frontend",
+        node: { version: "22.23.5", mirror: "https://nodejs.example.org/dist" },
+        npmRegistry: "https://npm.example.org/registry",
+        processesPerCpu: 1,
+        buildCommand: "pnpm install --frozen-lockfile && pnpm build",
+        startCommand: "pnpm start:prod",
+        healthPath: "/ok",
+        backendPaths: ["/@@overview-controlpanel", "/++resource++plone.app"],
+        environment: { RAZZLE_LEGACY_TRAVERSE: "false", SITE_TITLE: "Plone site" },
+        startTimeout: 90,
+    },
 };
 
 export interface FullStack {
@@ -153,7 +166,7 @@ export function fullStacks(): FullStack[] {
                 name: "dev-1",
                 instanceType: "t3.large",
                 az: 0,
-                layers: ["frontend", "plone_instances", "zeoserver", "celerybeat"],
+                layers: ["frontend", "plone_instances", "zeoserver", "celerybeat", "volto"],
                 previousNames: ["dev-0"],
                 volumeSnapshots: { filestorage: "snap-0123456789abcdef0" },
             },
@@ -164,6 +177,8 @@ export function fullStacks(): FullStack[] {
             aliases: ["www.dev.example.org"],
             tls: { mode: "certbot", email: "ops@example.org" },
         }),
+        // A fixed count of Volto processes on the one host.
+        "plone-aws:volto": merge(COMMON_OVERLAY["plone-aws:volto"], { processCount: 2 }),
         // An existing bucket here; prod keeps the one it creates and replicates it.
         "plone-aws:offsiteBackups": { bucket: "plone-full-backups", restoreFrom: ["prod"] },
         // A development stack may send every mail to a sandbox address (production refuses it).
@@ -179,7 +194,7 @@ export function fullStacks(): FullStack[] {
     }) as Record<string, unknown>;
     const prodBase = repoRaw("prod");
     const prodHosts = (prodBase["plone-aws:hosts"] as { name: string; layers: string[] }[]).map((h) =>
-        h.name === "app-1" ? { ...h, layers: [...h.layers, "celerybeat"] } : h,
+        h.name === "app-1" ? { ...h, layers: [...h.layers, "celerybeat"] } : h.layers.includes("frontend") ? { ...h, layers: [...h.layers, "volto"] } : h,
     );
     const prod = merge(prodBase, {
         ...COMMON_OVERLAY,
@@ -203,6 +218,8 @@ export function fullStacks(): FullStack[] {
             dump: { schedule: "30 19 * * *" },
         }),
         "plone-aws:access": merge(prodBase["plone-aws:access"], { bastion: { user: "admin" } }),
+        // The frontend from a repository of its own, at a revision of its own.
+        "plone-aws:volto": merge(COMMON_OVERLAY["plone-aws:volto"], { repository: "git@github.com:example-org/plone-frontend.git", revision: "v2.0.0" }),
         // An Auto Scaling group of app hosts with every key set.
         "plone-aws:scaling": {
             groups: [
@@ -232,6 +249,12 @@ export function fullStacks(): FullStack[] {
         // A relay of the operator's own instead of SES.
         "plone-aws:mail": { ses: false, relay: { host: "smtp.example.internal", port: 587 } },
     }) as Record<string, unknown>;
+    // Volto on hosts of its own here (the front ends' haproxy serves them the REST API on the private address).
+    external["plone-aws:hosts"] = [
+        ...prodHosts.map((h) => ({ ...h, layers: h.layers.filter((l) => l !== "volto") })),
+        { name: "volto-1", instanceType: "c6i.large", az: 0, layers: ["volto"] },
+        { name: "volto-2", instanceType: "c6i.large", az: 1, layers: ["volto"] },
+    ];
     return [
         { name: "dev", raw: rawOf(dev) },
         { name: "prod", raw: rawOf(prod) },

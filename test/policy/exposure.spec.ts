@@ -146,6 +146,18 @@ describe("policy internal-ports-from-groups", () => {
         expect(messages[1]).to.include("reach ports 8081-8088 (Zope clients)");
         expect(messages[2]).to.include("lets the prefix list pl-123 reach port 2049 (NFS)");
     });
+
+    it("fires on the Volto processes reachable from an address range, and passes them from the front ends' group", async () => {
+        const { stack, groups } = prodLikeNetwork();
+        const volto = stack.group("volto");
+        stack.ingress(volto, [3001, 3002], groups.frontend);
+        stack.ingress(groups.frontend, 8080, volto);
+        expect(await stack.run(internalPortsFromGroups)).to.deep.equal([]);
+        stack.ingress(volto, [3001, 3004], "10.40.0.0/16");
+        const messages = (await stack.run(internalPortsFromGroups)).map((v) => v.message);
+        expect(messages).to.have.length(1);
+        expect(messages[0]).to.include("lets 10.40.0.0/16 reach ports 3001-3004 (Volto processes) on test-network-volto (the volto group)");
+    });
 });
 
 describe("policy rds-not-public", () => {

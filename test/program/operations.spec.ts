@@ -215,6 +215,24 @@ describe("monitoring and off-site backups under mocks", function () {
         expect(plain(one(prod, "prod-backups-host-access")).role).to.equal("prod-host-role-role");
     });
 
+    it("with Volto (plone6): the volto log group, the agent on the volto hosts shipping their processes' logs, the front-door alarm naming Volto", async () => {
+        const plone6 = await runRepoStack("plone6");
+        const groups = new Set(byType(plone6, "aws:cloudwatch/logGroup:LogGroup").map((g) => plain(g).name as string));
+        expect(groups.has("/plone-aws/plone6/volto")).to.equal(true);
+        const agent = JSON.parse(installedFiles(stepScript(plone6, "volto-1", "configure"))[CLOUDWATCH_AGENT_CONFIG]);
+        const collected = agent.logs.logs_collected.files.collect_list as { file_path: string; log_group_name: string }[];
+        expect(collected.map((c) => `${c.log_group_name} ${c.file_path}`)).to.include.members([
+            "/plone-aws/plone6/volto /var/log/supervisor/plone-volto1-stdout.log",
+            "/plone-aws/plone6/volto /var/log/supervisor/plone-volto2-stderr.log",
+            "/plone-aws/plone6/supervisor /var/log/supervisor/supervisord.log",
+        ]);
+        for (const c of collected) expect(groups.has(c.log_group_name), c.log_group_name).to.equal(true);
+        const alarm = byType(plone6, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "plone6-monitoring-unhealthy-frontends")!;
+        expect(plain(alarm).alarmDescription).to.include("haproxy has no live Zope client or no live Volto process");
+        const prodAlarm = byType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.name === "prod-monitoring-unhealthy-frontends")!;
+        expect(plain(prodAlarm).alarmDescription).not.to.include("Volto");
+    });
+
     it("installs the CloudWatch agent at setup and its configuration at configure, every log group of it created by the stack", () => {
         const groups = new Set(byType(prod, "aws:cloudwatch/logGroup:LogGroup").map((g) => plain(g).name as string));
         for (const host of ["web-1", "app-1", "blobs-1"]) {

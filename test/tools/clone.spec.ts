@@ -230,6 +230,21 @@ describe("clone-stack: other sources", function () {
         expect(ofType(run, "aws:ec2/instance:Instance")).to.have.length(2); // the host and the bastion
     });
 
+    it("keeps Volto: plone-aws:volto as the source has it, volto on the one host (or on its own hosts with --keep-topology)", function () {
+        const source = fs.readFileSync(path.join(REPO, "Pulumi.plone6.yaml"), "utf8");
+        const withEnvironment = source.replace("    processesPerCpu: 1\n", "    processesPerCpu: 1\n    environment: { RAZZLE_GA4_CODE: G-PROD }\n");
+        const result = cloneStack(withEnvironment, options({ from: "plone6", sourceFile: "Pulumi.plone6.yaml", domain: "staging.example.org" }));
+        const config = configOf(result.text);
+        expect(section(config, "volto")).to.deep.equal(section(configOf(withEnvironment), "volto"));
+        const hosts = section(config, "hosts") as unknown as { layers: string[] }[];
+        expect(hosts).to.have.length(1);
+        expect(hosts[0].layers).to.include.members(["frontend", "plone_instances", "volto"]);
+        expect(result.warnings.join("\n")).to.include("volto.environment keeps plone6's RAZZLE_GA4_CODE=G-PROD");
+        const kept = cloneStack(source, options({ from: "plone6", sourceFile: "Pulumi.plone6.yaml", domain: "staging.example.org", keepTopology: true }));
+        const keptHosts = section(configOf(kept.text), "hosts") as unknown as { name: string; layers: string[] }[];
+        expect(keptHosts.filter((h) => h.layers.includes("volto")).map((h) => h.name)).to.deep.equal(["volto-1", "volto-2"]);
+    });
+
     it("never copies secure values or the secrets provider, and lists them with their commands", function () {
         const source = `encryptionsalt: v1:c2FsdA==:v1:AAAA:BBBB\n${PROD.replace("config:\n", "config:\n  plone-aws:dbPassword:\n    secure: v1:ZW5jcnlwdGVk\n  plone-aws:haproxyStatsPassword: hunter2-plain\n  aws:secretKey:\n    secure: v1:b3RoZXI=\n")}`;
         const result = cloneStack(source, options({ certbotEmail: "ops@example.org" }));

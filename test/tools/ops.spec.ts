@@ -65,6 +65,69 @@ describe("ops: the plan of each command", () => {
         expect(() => steps(v, "develop-up")).to.throw(OpsError, /the pip builder checks mx.ini's sources out in every build: ops rebuild/);
     });
 
+    it("Volto: status, restart and rollback reach the volto hosts; restart and rollback take a part (backend or volto); start and stop take volto and voltoN", () => {
+        const spec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend", "volto"] },
+                { name: "zeo-1", layers: ["zeoserver"] },
+                { name: "app-1", layers: ["plone_instances", "volto"] },
+                { name: "volto-1", layers: ["volto"] },
+            ],
+            { plone: { storage: "zeo", blobs: "zeo", clientCount: 2 }, volto: { processCount: 2 } },
+        );
+        const v = { spec, topology: buildTopology(spec) };
+        expect(planOps(v, "status", NO_OPTIONS).steps.map((s) => s.host)).to.deep.equal(["web-1", "zeo-1", "app-1", "volto-1"]);
+        // Every release host: the build hosts in their order, then the volto hosts that build nothing else.
+        expect(steps(v, "restart")).to.deep.equal([
+            "zeo-1: /usr/local/sbin/plone-restart",
+            "app-1: /usr/local/sbin/plone-restart --concurrency 1",
+            "web-1: /usr/local/sbin/plone-restart",
+            "volto-1: /usr/local/sbin/plone-restart",
+        ]);
+        expect(steps(v, "restart", { args: ["volto"] })).to.deep.equal([
+            "app-1: /usr/local/sbin/plone-restart --frontend",
+            "web-1: /usr/local/sbin/plone-restart --frontend",
+            "volto-1: /usr/local/sbin/plone-restart --frontend",
+        ]);
+        expect(steps(v, "restart", { args: ["backend"] })).to.deep.equal([
+            "zeo-1: /usr/local/sbin/plone-restart --backend",
+            "app-1: /usr/local/sbin/plone-restart --backend --concurrency 1",
+        ]);
+        expect(steps(v, "rollback")).to.deep.equal([
+            "zeo-1: /usr/local/sbin/plone-rollback",
+            "app-1: /usr/local/sbin/plone-rollback",
+            "web-1: /usr/local/sbin/plone-rollback",
+            "volto-1: /usr/local/sbin/plone-rollback",
+        ]);
+        expect(steps(v, "rollback", { args: ["volto"], hosts: ["volto-1"] })).to.deep.equal(["volto-1: /usr/local/sbin/plone-rollback --frontend"]);
+        expect(steps(v, "rebuild").map((s) => s.split(":")[0])).to.deep.equal(["zeo-1", "app-1", "web-1", "volto-1"]);
+        expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["frontend"] })).to.throw(
+            OpsError,
+            "restart takes one of backend, volto, or nothing for both (not frontend)",
+        );
+        expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["volto"], servers: true })).to.throw(OpsError, "--servers restarts the ZEO server and Solr");
+        expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["volto"], hosts: ["zeo-1"] })).to.throw(
+            OpsError,
+            "restart volto: no selected host runs it (it runs on app-1, web-1, volto-1)",
+        );
+        expect(steps(v, "stop", { args: ["volto"] })).to.deep.equal([
+            "volto-1: /usr/local/sbin/plone-program stop volto",
+            "web-1: /usr/local/sbin/plone-program stop volto",
+            "app-1: /usr/local/sbin/plone-program stop volto",
+        ]);
+        expect(steps(v, "start", { args: ["volto2"], hosts: ["web-1"] })).to.deep.equal(["web-1: /usr/local/sbin/plone-program start volto2"]);
+        expect(steps(v, "start", { args: ["plone-volto1"] }).map((s) => s.split(":")[0])).to.deep.equal(["app-1", "web-1", "volto-1"]);
+        expect(() => planOps(v, "start", { ...NO_OPTIONS, args: ["volto3"] })).to.throw(
+            OpsError,
+            "start volto3: no host runs a service or program of that name",
+        );
+        // Without volto hosts, the part volto is nowhere.
+        expect(() => planOps(prod, "restart", { ...NO_OPTIONS, args: ["volto"] })).to.throw(
+            OpsError,
+            "restart volto: no selected host runs it (no host of the stack runs it)",
+        );
+    });
+
     it("restart --max-unavailable: waves for that limit instead of plone.maxUnavailable, checked as the schema checks it", () => {
         const waves = (options: Partial<OpsOptions>) => {
             const p = planOps(prod, "restart", { ...NO_OPTIONS, ...options });
@@ -175,6 +238,28 @@ describe("ops: the plan of each command", () => {
             OpsError,
             "--database applies to RelStorage stacks",
         );
+    });
+
+    it("hostile arguments for Volto's parts and programs are refused before anything runs, the value never reaching a host script", () => {
+        const spec = variantSpec([{ name: "one", layers: ["frontend", "plone_instances", "zeoserver", "volto"] }], {
+            plone: { storage: "zeo", blobs: "local" },
+        });
+        const v = { spec, topology: buildTopology(spec) };
+        for (const hostile of ["volto; touch /tmp/x", "$(touch /tmp/x)", "`id`", "--frontend", "volto\nbackend", "", "x".repeat(100000)]) {
+            for (const command of ["restart", "rollback"] as const) {
+                expect(() => planOps(v, command, { ...NO_OPTIONS, args: [hostile] }), `${command} ${hostile.slice(0, 20)}`).to.throw(
+                    OpsError,
+                    `${command} takes one of backend, volto, or nothing for both`,
+                );
+            }
+            for (const command of ["start", "stop"] as const) {
+                expect(() => planOps(v, command, { ...NO_OPTIONS, args: [hostile] }), `${command} ${hostile.slice(0, 20)}`).to.throw(
+                    OpsError,
+                    "no host runs a service or program of that name",
+                );
+            }
+        }
+        expect(() => planOps(v, "restart", { ...NO_OPTIONS, args: ["volto", "backend"] })).to.throw(OpsError, "restart takes one of backend, volto");
     });
 
     it("narrows to --host and --layer, and names what does not exist", () => {

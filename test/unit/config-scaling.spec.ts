@@ -88,6 +88,10 @@ describe("config: plone-aws:scaling", () => {
             "plone-aws:scaling.groups[0].layers: a scaled group runs Zope clients: its layers must include plone_instances",
         );
         expect(errorsOf(config({ ...base, layers: ["plone_instances", "frontend"] })).join("\n")).to.include("front ends are fixed hosts");
+        // Not yet: the front ends would not find a group's Volto processes.
+        expect(errorsOf(config({ ...base, layers: ["plone_instances", "volto"] }))).to.include(
+            "plone-aws:scaling.groups[0].layers: a scaled group cannot carry volto: the front ends find a group's Zope clients through Cloud Map, and not yet its Volto processes. Put volto on a host in plone-aws:hosts",
+        );
     });
 
     it("needs shared blobs: local blobs are refused on the group", () => {

@@ -3,7 +3,7 @@
 // Amazon's package (signature checked) and loads the configuration.
 import type { StackSpec } from "../../config/spec";
 import { PATHS, type HostPlan, type Topology } from "../../topology";
-import { appLayout } from "../app/layout";
+import { appLayout, programName } from "../app/layout";
 import type { RenderContext } from "../context";
 import { DEFAULT_FRONTEND_LAYOUT } from "../frontend/layout";
 import { scriptHeader, sh, shellQuote } from "../scriptKit";
@@ -33,6 +33,7 @@ export const CLOUDWATCH_AGENT_KEY_FINGERPRINT = "937616F3450B7D806CBD9725D581673
 export const LOG_KINDS = {
     zope: "the event logs of the Zope clients and the ZEO server",
     supervisor: "supervisord and the stdout/stderr of the app's programs",
+    volto: "the stdout/stderr of the Volto processes (server-side rendering: requests, errors)",
     "nginx-access": "nginx's access log",
     "nginx-error": "nginx's error log",
     haproxy: "haproxy's log",
@@ -56,13 +57,22 @@ export interface ShippedLog {
 /** The log files a host has, and where each goes. */
 export function shippedLogs(ctx: Pick<RenderContext, "spec" | "topology">, host: HostPlan): ShippedLog[] {
     const logs: ShippedLog[] = [];
-    const add = (path: string, kind: LogKind) => logs.push({ path, kind, stream: `${host.name}/${path.split("/").pop()}` });
+    // A file goes to one group, once: the first kind that claims it.
+    const add = (path: string, kind: LogKind) => {
+        if (!logs.some((l) => l.path === path)) logs.push({ path, kind, stream: `${host.name}/${path.split("/").pop()}` });
+    };
+    const layout = appLayout(ctx.spec);
+    // The Volto processes (<app>-volto1..N) log to supervisor's files, as every program does: their own group.
+    for (const p of host.voltoProcesses) {
+        for (const stream of ["stdout", "stderr"]) add(`${layout.supervisorLogDir}/${programName(ctx.spec.app.name, p.name)}-${stream}.log`, "volto");
+    }
     if (runsBuild(host)) {
-        const layout = appLayout(ctx.spec);
         // plone.recipe.zope2instance and plone.recipe.zeoserver write var/log/<part>.log (shared/var).
         for (const client of host.clients) add(`${layout.logDir}/${client.name}.log`, "zope");
         if (host.layers.includes("zeoserver")) add(`${layout.logDir}/zeoserver.log`, "zope");
-        add(`${layout.supervisorLogDir}/supervisord.log`, "supervisor");
+    }
+    if (runsBuild(host) || host.voltoProcesses.length > 0) add(`${layout.supervisorLogDir}/supervisord.log`, "supervisor");
+    if (runsBuild(host)) {
         for (const p of supervisorPrograms(ctx, host)) {
             if (!p.events) add(`${layout.supervisorLogDir}/${p.name}-stdout.log`, "supervisor");
             add(`${layout.supervisorLogDir}/${p.name}-stderr.log`, "supervisor");

@@ -30,7 +30,8 @@ import {
 export function renderOperationsFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const script = (path: string, content: string) => rootFile(path, content, "0755");
     const files: RenderedFile[] = [script(OPS_SCRIPTS.status, renderStatusScript(ctx, host)), script(OPS_SCRIPTS.service, renderServiceScript(ctx, host))];
-    if (runsBuild(host)) {
+    // Where supervisor runs the app's programs or the Volto processes.
+    if (runsBuild(host) || host.voltoProcesses.length > 0) {
         files.push(rootFile(OPERATIONS_TOOLKIT, renderOperationsToolkit()), script(OPS_SCRIPTS.program, renderProgramScript()));
     }
     if (host.layers.includes("frontend")) files.push(script(OPS_SCRIPTS.varnishPurge, renderVarnishPurgeScript(ctx)));

@@ -9,6 +9,7 @@ export function renderProgramScript(): string {
     return hostScript(
         `plone-program start|stop|restart|status TARGET [--clear-cache]: the app's programs on this host.
   TARGET  clients, workers (celery, init commands), app (clients and workers), a client (client2),
+          volto (the Volto processes), a Volto process (volto2),
           or a program (zeoserver, solr, celery, an init command; with or without the app prefix).
   stop     clients leave haproxy's rotation first, finish their open requests, stop, and stay out
            of rotation until they are started; workers and servers stop.
@@ -42,7 +43,7 @@ main() {
   case $action in
   status)
     for entry in "$\{SELECTED_PROGRAMS[@]}"; do sv status "$entry" || true; done
-    for entry in "$\{SELECTED_CLIENTS[@]}"; do sv status "$APP-$\{entry%%:*}" || true; done
+    for entry in "$\{SELECTED_CLIENTS[@]}" "$\{SELECTED_VOLTO[@]}"; do sv status "$APP-$\{entry%%:*}" || true; done
     ;;
   stop)
     stop_selected
@@ -61,6 +62,10 @@ main() {
     for entry in "$\{SELECTED_CLIENTS[@]}"; do
       stop_client "$\{entry%%:*}" "$\{entry##*:}"
       start_client "$\{entry%%:*}" "$\{entry##*:}"
+    done
+    for entry in "$\{SELECTED_VOLTO[@]}"; do
+      stop_client "$\{entry%%:*}" "$\{entry##*:}"
+      start_volto "$\{entry%%:*}" "$\{entry##*:}"
     done
     log "restarted $target on $HOST"
     ;;

@@ -16,7 +16,8 @@ export function systemServices(ctx: Pick<RenderContext, "spec">, host: HostPlan)
         ...layerServices(["frontend"]),
         // haproxy logs through rsyslog; remote syslog forwards through it.
         ...(frontend || spec.monitoring.remoteSyslog ? [{ name: "rsyslog", unit: "rsyslog", init: "rsyslog" }] : []),
-        ...(runsBuild(host) ? [{ name: "supervisor", unit: "supervisor", init: "supervisor" }] : []),
+        // The app's programs, and on volto hosts the Volto processes, run under supervisor.
+        ...(runsBuild(host) || host.voltoProcesses.length > 0 ? [{ name: "supervisor", unit: "supervisor", init: "supervisor" }] : []),
         ...layerServices(LAYERS.filter((l) => l !== "frontend")),
         ...(spec.monitoring.cloudwatchAgent
             ? [{ name: "cloudwatch-agent", unit: "amazon-cloudwatch-agent", init: "", optional: "installed on EC2 hosts only" }]

@@ -1,5 +1,6 @@
 // plone-status (PATHS.sbinDir): what runs on a host, read-only: its system services, the app's
-// supervisor programs and clients out of rotation, the release in use, and its disks.
+// supervisor programs (the Volto processes <app>-volto1..N among them) and clients out of rotation,
+// the release in use, and its disks.
 import { PATHS, type HostPlan } from "../../topology";
 import { appLayout } from "../app/layout";
 import type { RenderContext } from "../context";
@@ -30,6 +31,7 @@ INITS=${shellArray(services.map((s) => s.init))}
 OPTIONAL=${shellArray(services.map((s) => s.optional ?? ""))}
 APP=${shellQuote(ctx.spec.app.name)}
 DEPLOY_TO=${buildout ? layout.deployTo : "''"}
+SUPERVISED=${buildout || host.voltoProcesses.length > 0 ? "yes" : "no"}
 RUNTIME_DIR=$\{PLONE_RUNTIME_DIR:-${PATHS.runtimeDir}}
 SUPERVISOR_CONF=$\{PLONE_SUPERVISOR_CONF:-}
 MOUNTS=${shellArray(["/", ...host.volumes.map((v) => v.mountPoint)])}
@@ -62,7 +64,7 @@ for i in "$\{!NAMES[@]}"; do
   fi
 done
 
-if [ -n "$DEPLOY_TO" ]; then
+if [ "$SUPERVISED" = yes ]; then
   sv() { if [ -n "$SUPERVISOR_CONF" ]; then supervisorctl -c "$SUPERVISOR_CONF" "$@"; else supervisorctl "$@"; fi; }
   echo "programs:"
   if sv pid >/dev/null 2>&1; then
@@ -89,6 +91,9 @@ if [ -n "$DEPLOY_TO" ]; then
       problem "$(basename "$f") is out of rotation ($(cat "$f")): plone-program start $(basename "$f")"
     done
   fi
+fi
+
+if [ -n "$DEPLOY_TO" ]; then
   echo "release:"
   if target=$(readlink "$DEPLOY_TO/current" 2>/dev/null); then
     release=$(basename "$target")

@@ -1,5 +1,6 @@
 // operations.sh (PATHS.toolkitDir): what plone-program and plone-restore share on top of common.sh:
-// finding the app's programs by name, and stopping and starting them without dropping a request.
+// finding the app's programs (and a volto host's Volto processes) by name, and stopping and
+// starting them without dropping a request.
 import { PATHS } from "../../topology/ports";
 import { sh } from "../scriptKit";
 
@@ -28,15 +29,31 @@ client_port() {
 
 program_state() { sv status "$1" 2>/dev/null | awk '{print $2}'; }
 
-# The programs a target names: SELECTED_CLIENTS (name:port) and SELECTED_PROGRAMS (supervisor names).
+# The port of a Volto process of this host (volto1 -> 3001), or status 1.
+volto_port() {
+  local entry
+  for entry in "$\{VOLTO_PROCESSES[@]}"; do
+    if [[ $\{entry%%:*} == "$1" ]]; then
+      printf '%s\n' "$\{entry##*:}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The programs a target names: SELECTED_CLIENTS and SELECTED_VOLTO (name:port), SELECTED_PROGRAMS (supervisor names).
 SELECTED_CLIENTS=()
+SELECTED_VOLTO=()
 SELECTED_PROGRAMS=()
 select_programs() { # select_programs <target>
   local target=$1 name i port
   SELECTED_CLIENTS=()
+  SELECTED_VOLTO=()
   SELECTED_PROGRAMS=()
+  if ! declare -p VOLTO_PROCESSES >/dev/null 2>&1; then VOLTO_PROCESSES=(); fi
   case $target in
   clients) SELECTED_CLIENTS=("$\{CLIENTS[@]}") ;;
+  volto) SELECTED_VOLTO=("$\{VOLTO_PROCESSES[@]}") ;;
   workers) SELECTED_PROGRAMS=("$\{WORKER_PROGRAMS[@]}") ;;
   app)
     SELECTED_CLIENTS=("$\{CLIENTS[@]}")
@@ -48,6 +65,10 @@ select_programs() { # select_programs <target>
       SELECTED_CLIENTS=("$name:$port")
       return 0
     fi
+    if port=$(volto_port "$name"); then
+      SELECTED_VOLTO=("$name:$port")
+      return 0
+    fi
     for i in "$\{WORKER_PROGRAMS[@]}" "$\{SERVER_PROGRAMS[@]}"; do
       if [[ $i == "$APP-$name" ]]; then
         SELECTED_PROGRAMS=("$i")
@@ -57,14 +78,14 @@ select_programs() { # select_programs <target>
     die "$HOST runs no program '$target': its programs are $(describe_programs)"
     ;;
   esac
-  if (($\{#SELECTED_CLIENTS[@]} + $\{#SELECTED_PROGRAMS[@]} == 0)); then
+  if (($\{#SELECTED_CLIENTS[@]} + $\{#SELECTED_VOLTO[@]} + $\{#SELECTED_PROGRAMS[@]} == 0)); then
     die "$HOST runs no $target"
   fi
 }
 
 describe_programs() {
   local entry names=()
-  for entry in "$\{CLIENTS[@]}"; do names+=("$\{entry%%:*}"); done
+  for entry in "$\{CLIENTS[@]}" "$\{VOLTO_PROCESSES[@]}"; do names+=("$\{entry%%:*}"); done
   for entry in "$\{SERVER_PROGRAMS[@]}" "$\{WORKER_PROGRAMS[@]}"; do names+=("$\{entry#"$APP"-}"); done
   printf '%s' "$\{names[*]:-none}"
 }
@@ -105,6 +126,20 @@ start_client() { # start_client <client> <port>
   client_ready "$1" "$2"
 }
 
+# A Volto process leaves haproxy's rotation and stops as a client does (stop_client), and comes
+# back when it answers volto.healthPath (volto_ready, common.sh): Volto has nothing to warm up.
+start_volto() { # start_volto <process> <port>
+  local program="$APP-$1"
+  mkdir -p "$RUNTIME_DIR/rotation"
+  if [[ $(program_state "$program") == RUNNING ]]; then
+    log "$1: already running"
+  else
+    step "$1: starting $program"
+    sv_do start "$program" || die "$1 ($program) did not start; it stays out of rotation"
+  fi
+  volto_ready "$1" "$2"
+}
+
 stop_program() { # stop_program <program>
   if [[ $(program_state "$1") != RUNNING && $(program_state "$1") != STARTING ]]; then
     log "$1: already stopped ($(program_state "$1"))"
@@ -128,11 +163,11 @@ start_program() { # start_program <program>
   fi
 }
 
-# Stops what a target selected: workers first, then the clients one at a time.
+# Stops what a target selected: workers first, then the clients one at a time, then the Volto processes.
 stop_selected() {
   local entry
   for entry in "$\{SELECTED_PROGRAMS[@]}"; do stop_program "$entry"; done
-  for entry in "$\{SELECTED_CLIENTS[@]}"; do stop_client "$\{entry%%:*}" "$\{entry##*:}"; done
+  for entry in "$\{SELECTED_CLIENTS[@]}" "$\{SELECTED_VOLTO[@]}"; do stop_client "$\{entry%%:*}" "$\{entry##*:}"; done
 }
 
 # Starts what a target selected: servers, then the clients one at a time, then the workers.
@@ -145,6 +180,7 @@ start_selected() {
   for entry in "$\{SELECTED_PROGRAMS[@]}"; do
     if [[ -z $(server_port "$entry") ]]; then start_program "$entry"; fi
   done
+  for entry in "$\{SELECTED_VOLTO[@]}"; do start_volto "$\{entry%%:*}" "$\{entry##*:}"; done
 }
 
 # ZEO clients keep a persistent cache (var/*.zec) of the database they last saw; after a restore

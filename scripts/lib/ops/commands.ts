@@ -10,6 +10,7 @@ import { dumpsDatabase, restoresDumps } from "../../../components/render/operati
 import { packNowCommand } from "../../../components/render/operations/pack";
 import { systemServices } from "../../../components/render/operations/services";
 import { supervisorPrograms } from "../../../components/render/app/supervisor";
+import { programName } from "../../../components/render/app/layout";
 import { PATHS, type HostPlan, type Topology } from "../../../components/topology";
 import { runsBuild } from "../../../components/layers";
 import { ploneSchema } from "../../../components/config/schema";
@@ -78,9 +79,35 @@ function plans(topology: Topology, names: string[]): HostPlan[] {
     return names.map((n) => topology.hosts.find((h) => h.name === n)!);
 }
 
-/** Hosts that run the buildout, servers (ZEO, Solr) first, then the client hosts: the deploy's order. */
+/**
+ * Hosts that deploy releases in the deploy's order: those that run the build (servers such as ZEO
+ * and Solr first, then the client hosts), then the volto hosts that build nothing else (their
+ * Volto frontend has releases of its own). The same order as the topology's restart waves.
+ */
 export function rollingOrder(topology: Topology): HostPlan[] {
-    return plans(topology, topology.roles.buildHosts);
+    const { buildHosts, voltoHosts } = topology.roles;
+    return plans(topology, [...buildHosts, ...voltoHosts.filter((h) => !buildHosts.includes(h))]);
+}
+
+/**
+ * What of a host's release restart and rollback may be limited to (`ops restart volto`): the
+ * backend (the app's build: clients, servers, workers) or the Volto frontend (its processes).
+ * plone-rollback and plone-restart take it as `option` (render/hostScripts: --backend, --frontend);
+ * without it they cover every part of the host.
+ */
+const RELEASE_PARTS = {
+    backend: { carries: (h: HostPlan) => runsBuild(h), what: "the backend's programs (clients, workers)", option: "--backend" },
+    volto: { carries: (h: HostPlan) => h.voltoProcesses.length > 0, what: "the Volto processes", option: "--frontend" },
+} as const;
+type ReleasePart = keyof typeof RELEASE_PARTS;
+
+/** restart's and rollback's argument: a part of the release, or none (every part of each host). */
+function releasePart(command: string, args: string[]): ReleasePart | undefined {
+    if (args.length === 0) return undefined;
+    const names = Object.keys(RELEASE_PARTS);
+    if (args.length > 1 || !names.includes(args[0]))
+        throw new OpsError(`${command} takes one of ${names.join(", ")}, or nothing for both (not ${args.join(" ")})`);
+    return args[0] as ReleasePart;
 }
 
 function step(host: HostPlan, what: string, command: string[]): OpsStep {
@@ -111,10 +138,13 @@ function inWaves(
             ? topology.restarts
             : restartPlan(
                   { plone: { ...spec.plone, maxUnavailable: maxUnavailableOption(options.maxUnavailable) } },
-                  rollingOrder(topology).map((h) => ({ name: h.name, clients: h.clients.length })),
+                  rollingOrder(topology).map((h) => ({ name: h.name, clients: h.clients.length, volto: h.voltoProcesses.length })),
               );
     const chosen = new Set(hosts.map((h) => h.name));
-    const steps = plan.waves
+    // A host the plan has no wave for restarts alone, after the others: the safe order for any host.
+    const planned = new Set(plan.waves.flat().map((h) => h.name));
+    const alone = hosts.filter((h) => !planned.has(h.name)).map((h) => [{ name: h.name, clients: h.clients.length, concurrency: 1 }]);
+    const steps = [...plan.waves, ...alone]
         .map((wave) => wave.filter((h) => chosen.has(h.name)))
         .filter((wave) => wave.length > 0)
         .flatMap((wave, i) =>
@@ -152,18 +182,21 @@ function select(view: StackView, candidates: HostPlan[], options: OpsOptions, wh
 function programHosts(view: StackView, target: string): HostPlan[] {
     const app = view.spec.app.name;
     return view.topology.hosts.filter((h) => {
-        if (!runsBuild(h)) return false;
+        const volto = h.voltoProcesses.map((p) => programName(app, p.name));
+        if (!runsBuild(h) && volto.length === 0) return false;
         const programs = supervisorPrograms(view, h);
         const name = target.startsWith(`${app}-`) ? target : `${app}-${target}`;
         switch (target) {
             case "clients":
                 return h.clients.length > 0;
+            case "volto":
+                return volto.length > 0;
             case "workers":
                 return programs.some((p) => p.role === "worker");
             case "app":
                 return programs.some((p) => p.role === "client" || p.role === "worker");
             default:
-                return programs.some((p) => p.name === name && p.role !== "agent");
+                return volto.includes(name) || programs.some((p) => p.name === name && p.role !== "agent");
         }
     });
 }
@@ -187,15 +220,23 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
                 true,
             );
         case "restart": {
-            noArgs();
-            const hosts = select(view, rollingOrder(topology), options, command);
-            const args = options.servers ? ["--servers"] : [];
+            const part = releasePart(command, options.args);
+            if (part === "volto" && options.servers) throw new OpsError("--servers restarts the ZEO server and Solr: it does not apply to restart volto");
+            const candidates = rollingOrder(topology).filter((h) => !part || RELEASE_PARTS[part].carries(h));
+            const hosts = select(view, candidates, options, part ? `${command} ${part}` : command);
+            const args = [...(options.servers ? ["--servers"] : []), ...(part ? [RELEASE_PARTS[part].option] : [])];
+            const what = (h: HostPlan) =>
+                part
+                    ? RELEASE_PARTS[part].what
+                    : !runsBuild(h)
+                      ? "the Volto processes"
+                      : `the app's programs${h.voltoProcesses.length > 0 ? " and Volto processes" : ""}`;
             return rolling(
                 inWaves(view, hosts, options, (h, concurrency) =>
-                    step(h, `rolling restart of the app's programs${options.servers ? ", ZEO/Solr servers too" : ""}`, [
+                    step(h, `rolling restart of ${what(h)}${options.servers ? ", ZEO/Solr servers too" : ""}`, [
                         sbin("plone-restart"),
                         ...args,
-                        ...(h.clients.length > 0 ? ["--concurrency", String(concurrency)] : []),
+                        ...(h.clients.length > 0 && part !== "volto" ? ["--concurrency", String(concurrency)] : []),
                     ]),
                 ),
             );
@@ -215,21 +256,27 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
                     "develop-up updates mr.developer checkouts of a buildout; the pip builder checks mx.ini's sources out in every build: ops rebuild",
                 );
             return plan(
-                select(view, rollingOrder(topology), options, command).map((h) =>
+                select(view, plans(topology, topology.roles.buildHosts), options, command).map((h) =>
                     step(h, "bin/develop up in the current release (no restart)", [sbin("plone-deploy"), "develop-up"]),
                 ),
             );
-        case "rollback":
-            noArgs();
+        case "rollback": {
+            // Every part of each host: the backend's release and the Volto frontend's (plone-rollback).
+            const part = releasePart(command, options.args);
+            const candidates = rollingOrder(topology).filter((h) => !part || RELEASE_PARTS[part].carries(h));
+            const what = part === "volto" ? "the Volto frontend" : part === "backend" ? "the backend" : "every part";
             return rolling(
-                inWaves(view, select(view, rollingOrder(topology), options, command), options, (h) =>
-                    step(h, "back to the previous release (rolling)", [sbin("plone-rollback")]),
+                inWaves(view, select(view, candidates, options, part ? `${command} ${part}` : command), options, (h) =>
+                    step(h, `${what} back to its previous release (rolling)`, [sbin("plone-rollback"), ...(part ? [RELEASE_PARTS[part].option] : [])]),
                 ),
             );
+        }
         case "start":
         case "stop": {
             if (options.args.length !== 1)
-                throw new OpsError(`${command} needs one service or program: ${command} nginx | varnish | haproxy | clients | client2 | zeoserver | ...`);
+                throw new OpsError(
+                    `${command} needs one service or program: ${command} nginx | varnish | haproxy | clients | client2 | volto | volto2 | zeoserver | ...`,
+                );
             const target = options.args[0];
             const system = topology.hosts.filter((h) => systemServices(view, h).some((s) => s.name === target));
             if (system.length > 0) {
@@ -241,7 +288,7 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
             if (hosts.length === 0) {
                 const services = [...new Set(topology.hosts.flatMap((h) => systemServices(view, h).map((s) => s.name)))];
                 throw new OpsError(
-                    `${command} ${target}: no host runs a service or program of that name (services: ${services.join(", ")}; programs: clients, workers, app, clientN, zeoserver, ...)`,
+                    `${command} ${target}: no host runs a service or program of that name (services: ${services.join(", ")}; programs: clients, workers, app, clientN, volto, voltoN, zeoserver, ...)`,
                 );
             }
             const ordered = rollingOrder(topology).filter((h) => hosts.includes(h));

@@ -1,5 +1,6 @@
 // The offline plan as text (a resource tree, a per-host summary, totals) or as JSON.
 import { cronJobs } from "../../../components/render/operations/cron";
+import { programName } from "../../../components/render/app/layout";
 import type { StackSpec } from "../../../components/config/spec";
 import { buildTopology, Topology } from "../../../components/topology";
 import { crossHostDependencies, hostStepNames } from "../../../components/render/hostSteps";
@@ -33,6 +34,8 @@ export interface HostSummary {
     privateIp?: string;
     layers: string[];
     clients: { count: number; ports?: string };
+    /** Volto's server-side rendering processes (volto layer): <app>-volto1..N under supervisor. */
+    volto: { count: number; ports?: string; programs: string[] };
     volumes: { kind: string; mountPoint: string; sizeGiB: number }[];
     /** Ports other stack members (or the world) may open on this host. */
     ports: string[];
@@ -157,6 +160,7 @@ export function hostSummaries(spec: StackSpec, run: OfflineRun, topology: Topolo
         }
         if (h.securityGroups.includes("host")) ports.add("22");
         const clients = h.clients.length;
+        const volto = h.voltoProcesses;
         return {
             name: h.name,
             instanceType: h.instanceType,
@@ -166,6 +170,11 @@ export function hostSummaries(spec: StackSpec, run: OfflineRun, topology: Topolo
             privateIp: ips[h.name],
             layers: h.layers,
             clients: { count: clients, ports: clients ? `${h.clients[0].port}-${h.clients[clients - 1].port}` : undefined },
+            volto: {
+                count: volto.length,
+                ports: volto.length ? `${volto[0].port}-${volto[volto.length - 1].port}` : undefined,
+                programs: volto.map((p) => programName(spec.app.name, p.name)),
+            },
             volumes: h.volumes.map((v) => ({ kind: v.kind, mountPoint: v.mountPoint, sizeGiB: v.sizeGiB })),
             ports: [...ports].sort((a, b) => parseInt(a) - parseInt(b)),
         };
@@ -300,7 +309,7 @@ export function planText(ctx: PlanContext): string {
     out.push("");
 
     out.push("Hosts");
-    const rows = [["host", "type", "vCPU", "az", "subnet", "private ip", "layers", "clients", "volumes (GiB)", "ports"]];
+    const rows = [["host", "type", "vCPU", "az", "subnet", "private ip", "layers", "clients", "volto", "volumes (GiB)", "ports"]];
     for (const h of hostSummaries(spec, run, topology)) {
         rows.push([
             h.name,
@@ -311,6 +320,7 @@ export function planText(ctx: PlanContext): string {
             h.privateIp ?? "-",
             h.layers.join(","),
             h.clients.count ? `${h.clients.count} (${h.clients.ports})` : "-",
+            h.volto.count ? `${h.volto.count} (${h.volto.ports})` : "-",
             h.volumes.length ? h.volumes.map((v) => `${v.kind}:${v.sizeGiB}`).join(",") : "-",
             h.ports.join(" "),
         ]);

@@ -141,6 +141,12 @@ export function cloneStack(sourceText: string, o: CloneOptions): CloneResult {
     const inherited = Object.entries(spec.app.environment).filter(([k]) => !(k in o.environment));
     if (inherited.length > 0)
         warnings.push(`app.environment keeps ${o.from}'s ${inherited.map(([k, v]) => `${k}=${v}`).join(", ")}: override with --set KEY=value`);
+    // Volto's own variables are built into its pages (RAZZLE_*); the API paths follow the clone's domain by themselves.
+    const voltoEnvironment = Object.entries(spec.volto.environment);
+    if (voltoEnvironment.length > 0 && spec.hosts.some((h) => h.layers.includes("volto")))
+        warnings.push(
+            `volto.environment keeps ${o.from}'s ${voltoEnvironment.map(([k, v]) => `${k}=${v}`).join(", ")}: edit them in the clone where staging needs its own (RAZZLE_API_PATH follows its domain by itself)`,
+        );
 
     const database = section("database");
     if (database && spec.database) {
