@@ -136,6 +136,24 @@ describeAsRoot(
             expect(r.stdout).to.match(/client1: draining[\s\S]*client2: back in rotation[\s\S]*volto1: draining[\s\S]*volto2: back in rotation/);
         });
 
+        it("plone-restart --frontend rolls only the Volto processes, --backend only the clients", function () {
+            const clients = clientPids();
+            const volto = voltoPids();
+            const frontend = script("plone-restart", "--frontend");
+            expectOk(frontend);
+            expect(frontend.stdout).to.match(/volto1: draining[\s\S]*volto2: back in rotation/);
+            expect(frontend.stdout).not.to.include("client1: draining");
+            expect(clientPids()).to.deep.equal(clients);
+            expect(voltoPids()[0]).not.to.equal(volto[0]);
+            const restartedVolto = voltoPids();
+            const backend = script("plone-restart", "--backend");
+            expectOk(backend);
+            expect(backend.stdout).to.match(/client1: draining[\s\S]*client2: back in rotation/);
+            expect(backend.stdout).not.to.include("volto1: draining");
+            expect(voltoPids()).to.deep.equal(restartedVolto);
+            expect(clientPids()[0]).not.to.equal(clients[0]);
+        });
+
         it("plone-rollback --frontend takes only the frontend back; plain plone-rollback takes back what can go back", function () {
             const [firstFrontend, secondFrontend] = releasesOf(frontendDir());
             const backend = current(backendDir());

@@ -80,14 +80,28 @@ describe("ops: the plan of each command", () => {
         // Every release host: the build hosts in their order, then the volto hosts that build nothing else.
         expect(steps(v, "restart")).to.deep.equal([
             "zeo-1: /usr/local/sbin/plone-restart",
-            "app-1: /usr/local/sbin/plone-restart --concurrency 1",
-            "web-1: /usr/local/sbin/plone-restart",
-            "volto-1: /usr/local/sbin/plone-restart",
+            "app-1: /usr/local/sbin/plone-restart --concurrency 1 --volto-concurrency 1",
+            "web-1: /usr/local/sbin/plone-restart --volto-concurrency 1",
+            "volto-1: /usr/local/sbin/plone-restart --volto-concurrency 1",
         ]);
         expect(steps(v, "restart", { args: ["volto"] })).to.deep.equal([
-            "app-1: /usr/local/sbin/plone-restart --frontend",
-            "web-1: /usr/local/sbin/plone-restart --frontend",
-            "volto-1: /usr/local/sbin/plone-restart --frontend",
+            "app-1: /usr/local/sbin/plone-restart --frontend --volto-concurrency 1",
+            "web-1: /usr/local/sbin/plone-restart --frontend --volto-concurrency 1",
+            "volto-1: /usr/local/sbin/plone-restart --frontend --volto-concurrency 1",
+        ]);
+        // --max-unavailable gives the Volto processes their share of it too, as the clients get theirs.
+        const wideSpec = variantSpec(
+            [
+                { name: "web-1", layers: ["frontend"] },
+                { name: "app-1", layers: ["plone_instances", "zeoserver"] },
+                { name: "volto-1", layers: ["volto"] },
+            ],
+            { plone: { clientCount: 2 }, volto: { processCount: 4 } },
+        );
+        const wide = { spec: wideSpec, topology: buildTopology(wideSpec) };
+        expect(steps(wide, "restart", { args: ["volto"] })).to.deep.equal(["volto-1: /usr/local/sbin/plone-restart --frontend --volto-concurrency 1"]);
+        expect(steps(wide, "restart", { args: ["volto"], maxUnavailable: "75%" })).to.deep.equal([
+            "volto-1: /usr/local/sbin/plone-restart --frontend --volto-concurrency 2",
         ]);
         expect(steps(v, "restart", { args: ["backend"] })).to.deep.equal([
             "zeo-1: /usr/local/sbin/plone-restart --backend",

@@ -3,7 +3,8 @@ import { hostScript } from "./frame";
 
 export function renderRestartScript(): string {
     return hostScript(
-        `plone-restart [--all-at-once] [--servers] [--concurrency N]: restart the app's programs on this host.
+        `plone-restart [--backend|--frontend] [--all-at-once] [--servers] [--concurrency N] [--volto-concurrency N]:
+  restart the app's programs on this host.
   The Zope clients, RESTART_CONCURRENCY at a time (deploy.env: the stack's plone.maxUnavailable
   shared among the hosts that restart together): each drained in haproxy (rotation file read by
   the haproxy agent), its open requests finished, restarted, checked on the health path, warmed
@@ -12,6 +13,8 @@ export function renderRestartScript(): string {
   on a volto host, the Volto processes the same way, VOLTO_RESTART_CONCURRENCY at a time, each
   back in rotation once it answers VOLTO_HEALTH_PATH (within VOLTO_START_TIMEOUT, or the restart
   stops, naming it).
+  --backend        only the backend's programs (clients, workers, servers), on a host that also runs Volto.
+  --frontend       only the Volto processes, on a host that also runs Zope clients.
   --all-at-once    restart every client (and Volto process) at the same time, without draining (for comparison).
   --servers        also restart the ZEO server and Solr.
   --concurrency N  at most N clients of this host out of rotation at once, instead of
@@ -19,9 +22,11 @@ export function renderRestartScript(): string {
   --volto-concurrency N  at most N Volto processes of this host out of rotation at once,
                    instead of VOLTO_RESTART_CONCURRENCY.`,
         `main() {
-  local mode=rolling servers=false concurrency="" volto_concurrency=""
+  local mode=rolling servers=false concurrency="" volto_concurrency="" only="" part parts=()
   while (($# > 0)); do
     case $1 in
+    --backend) only=backend ;;
+    --frontend) only=volto ;;
     --all-at-once) mode=all-at-once ;;
     --servers) servers=true ;;
     --concurrency)
@@ -43,7 +48,16 @@ export function renderRestartScript(): string {
   if [[ -n $concurrency ]]; then RESTART_CONCURRENCY=$concurrency; fi
   # shellcheck disable=SC2034 # the same
   if [[ -n $volto_concurrency ]]; then VOLTO_RESTART_CONCURRENCY=$volto_concurrency; fi
-  restart_programs "$mode" "$servers"
+  for part in "\${HOST_PARTS[@]}"; do
+    if [[ -z $only || $only == "$part" ]]; then parts+=("$part"); fi
+  done
+  if ((\${#parts[@]} == 0)); then
+    case $only in
+    volto) die "--frontend: $HOST runs no Volto processes" ;;
+    *) die "--backend: $HOST runs no Zope clients" ;;
+    esac
+  fi
+  restart_programs "$mode" "$servers" "\${parts[*]}"
   log "restarted the programs of $APP on $HOST"
 }
 

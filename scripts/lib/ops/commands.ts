@@ -85,8 +85,7 @@ function plans(topology: Topology, names: string[]): HostPlan[] {
  * Volto frontend has releases of its own). The same order as the topology's restart waves.
  */
 export function rollingOrder(topology: Topology): HostPlan[] {
-    const { buildHosts, voltoHosts } = topology.roles;
-    return plans(topology, [...buildHosts, ...voltoHosts.filter((h) => !buildHosts.includes(h))]);
+    return plans(topology, topology.roles.releaseHosts);
 }
 
 /**
@@ -130,7 +129,7 @@ function inWaves(
     view: StackView,
     hosts: HostPlan[],
     options: OpsOptions,
-    command: (host: HostPlan, concurrency: number) => OpsStep,
+    command: (host: HostPlan, concurrency: number, voltoConcurrency: number) => OpsStep,
 ): { steps: OpsStep[]; maxUnavailable: number } {
     const { spec, topology } = view;
     const plan: RestartPlan =
@@ -143,7 +142,7 @@ function inWaves(
     const chosen = new Set(hosts.map((h) => h.name));
     // A host the plan has no wave for restarts alone, after the others: the safe order for any host.
     const planned = new Set(plan.waves.flat().map((h) => h.name));
-    const alone = hosts.filter((h) => !planned.has(h.name)).map((h) => [{ name: h.name, clients: h.clients.length, concurrency: 1 }]);
+    const alone = hosts.filter((h) => !planned.has(h.name)).map((h) => [{ name: h.name, clients: h.clients.length, concurrency: 1, voltoConcurrency: 1 }]);
     const steps = [...plan.waves, ...alone]
         .map((wave) => wave.filter((h) => chosen.has(h.name)))
         .filter((wave) => wave.length > 0)
@@ -152,6 +151,7 @@ function inWaves(
                 ...command(
                     hosts.find((x) => x.name === h.name)!,
                     h.concurrency,
+                    "voltoConcurrency" in h ? (h.voltoConcurrency ?? 1) : 1,
                 ),
                 wave: i + 1,
             })),
@@ -232,11 +232,12 @@ export function planOps(view: StackView, command: OpsCommand, options: OpsOption
                       ? "the Volto processes"
                       : `the app's programs${h.voltoProcesses.length > 0 ? " and Volto processes" : ""}`;
             return rolling(
-                inWaves(view, hosts, options, (h, concurrency) =>
+                inWaves(view, hosts, options, (h, concurrency, voltoConcurrency) =>
                     step(h, `rolling restart of ${what(h)}${options.servers ? ", ZEO/Solr servers too" : ""}`, [
                         sbin("plone-restart"),
                         ...args,
                         ...(h.clients.length > 0 && part !== "volto" ? ["--concurrency", String(concurrency)] : []),
+                        ...(h.voltoProcesses.length > 0 && part !== "backend" ? ["--volto-concurrency", String(voltoConcurrency)] : []),
                     ]),
                 ),
             );
