@@ -30,6 +30,8 @@ export interface Variant {
     database?: Section;
     /** plone-aws:scaling (Auto Scaling groups of app hosts). */
     scaling?: Section;
+    /** plone-aws:volto (the Volto frontend of the hosts carrying the volto layer). */
+    volto?: Section;
 }
 
 /** The dev stack's shape (one host with every layer), with sections replaced or merged. */
@@ -49,6 +51,7 @@ export function variantContext(v: Variant = {}, stackName = "variant"): RenderCo
         },
         ...(v.database ? { "plone-aws:database": v.database } : {}),
         ...(v.scaling ? { "plone-aws:scaling": v.scaling } : {}),
+        ...(v.volto ? { "plone-aws:volto": v.volto } : {}),
         ...ALL_SECRETS,
     };
     const loaded = parseObjects(config, stackName);
