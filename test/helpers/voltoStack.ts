@@ -8,15 +8,16 @@ import { type Variant, variantContext } from "./frontend";
 export const VOLTO_BACKEND_PATHS = ["/@@overview-controlpanel", "/++resource++plone.app.event", "/folder/@@images"];
 
 /** One host with every layer and Volto: two Zope clients, two Volto processes. */
+export function voltoOnFrontendVariant(extra: Variant = {}): Variant {
+    return {
+        hosts: [{ name: "dev-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver", "volto"] }],
+        ...extra,
+        volto: { processCount: 2, backendPaths: VOLTO_BACKEND_PATHS, ...extra.volto },
+    };
+}
+
 export function voltoOnFrontendContext(extra: Variant = {}): RenderContext {
-    return variantContext(
-        {
-            hosts: [{ name: "dev-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver", "volto"] }],
-            ...extra,
-            volto: { processCount: 2, backendPaths: VOLTO_BACKEND_PATHS, ...extra.volto },
-        },
-        "volto-dev",
-    );
+    return variantContext(voltoOnFrontendVariant(extra), "volto-dev");
 }
 
 /** Two front ends behind an ALB, two app hosts, and two volto hosts (one per AZ) with two processes each. */

@@ -126,7 +126,7 @@ function servesVolto(ctx: RenderContext): boolean {
  * that is not a letter, digit or '/' is escaped for PCRE, and anything else is refused.
  */
 export function backendPathRegex(prefix: string): string {
-    if (!/^\/[A-Za-z0-9@+._~\/-]*$/.test(prefix)) {
+    if (!/^\/[A-Za-z0-9@+._~/-]*$/.test(prefix)) {
         throw new UnencodableValueError(`volto.backendPaths entry ${JSON.stringify(prefix)} is not a URL path prefix of letters, digits and @ + . _ ~ - /`);
     }
     return `"^${prefix.replace(/[^A-Za-z0-9/]/g, "\\$&")}"`;
