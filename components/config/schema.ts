@@ -199,7 +199,7 @@ const nodeVersion = kind.format(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/, "a Node.js releas
 
 /** A URL path prefix nginx sends to the backend instead of Volto: /@@name, /folder/@@name, /++resource++x. */
 const backendPathPrefix = kind.format(
-    /^\/[A-Za-z0-9@+._~-][A-Za-z0-9@+._~\/-]{0,254}$/,
+    /^\/[A-Za-z0-9@+._~-][A-Za-z0-9@+._~/-]{0,254}$/,
     "a URL path prefix such as /@@overview-controlpanel or /++resource++plone.app (letters, digits and '@', '+', '.', '_', '~', '-', '/')",
     256,
     (v) => !v.split("/").some((s) => s === "." || s === ".."),
