@@ -60,7 +60,13 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     const lines: string[] = [];
     const add = (...l: string[]) => lines.push(...l);
     add(
-        managedHeader(ctx, frontend, "haproxy: balances the Zope clients of every app host for varnish."),
+        managedHeader(
+            ctx,
+            frontend,
+            volto.length > 0
+                ? "haproxy: balances the Zope clients of every app host for varnish, and Volto's processes for nginx."
+                : "haproxy: balances the Zope clients of every app host for varnish.",
+        ),
         "# It holds the statistics password: mode 0640, root:haproxy.",
         "",
         "global",

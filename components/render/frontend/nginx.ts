@@ -417,7 +417,13 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
     const f = ctx.spec.frontend;
     const mode = nginxMode(ctx);
     const http: string[] = [
-        managedHeader(ctx, frontend, `nginx site: ${f.domain} -> varnish -> haproxy -> Zope.`),
+        managedHeader(
+            ctx,
+            frontend,
+            servesVolto(ctx)
+                ? `nginx site: ${f.domain} -> haproxy -> Volto; /++api++ -> varnish -> haproxy -> Zope.`
+                : `nginx site: ${f.domain} -> varnish -> haproxy -> Zope.`,
+        ),
         "",
         "upstream plone_varnish {",
         `    server 127.0.0.1:${layout.ports.varnish};`,
