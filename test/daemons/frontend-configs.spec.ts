@@ -12,6 +12,7 @@ import { haproxyAgentFile } from "../../components/render/app/haproxyAgent";
 import { NGINX_TLS_SERVERS, NGINX_TLS_SWITCH, nginxTlsEnabledDir } from "../../components/render/frontend/nginx";
 import { VARNISH_DEFAULTS, VARNISH_DROP_IN, varnishdArgs } from "../../components/render/frontend/varnish";
 import { albContext, firstFrontend, frontendsOf, repoContext, variantContext } from "../helpers/frontend";
+import { voltoHostsContext, voltoOnFrontendContext } from "../helpers/voltoStack";
 import { prepareDebianFiles, rootedLayout, selfSignedCertificate, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
@@ -46,6 +47,16 @@ const CASES: Case[] = [
     { name: "ALB without TLS, 3 app hosts, sticky sessions", ctx: () => albContext(3, { plone: { stickySessions: true } }) },
     { name: "certbot, sub-sites, operator text (HTTPS off)", ctx: () => variantContext({ frontend: certbot }) },
     { name: "certbot, sub-sites, operator text (HTTPS on)", ctx: () => variantContext({ frontend: certbot }), tlsOn: true },
+    { name: "Volto on the front end, certbot, sub-sites, operator text (HTTPS on)", ctx: () => voltoOnFrontendContext({ frontend: certbot }), tlsOn: true },
+    { name: "Volto hosts behind two front ends and an ALB, web-2", ctx: () => voltoHostsContext(), frontend: (ctx) => frontendsOf(ctx)[1] },
+    {
+        name: "Volto hosts, ALB with TLS, sticky sessions",
+        ctx: () =>
+            voltoHostsContext({
+                plone: { stickySessions: true },
+                frontend: { tls: { mode: "acm", certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555" } },
+            }),
+    },
     {
         name: "a stats password full of quoting characters",
         ctx: () => {

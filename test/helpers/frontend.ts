@@ -30,11 +30,13 @@ export interface Variant {
     database?: Section;
     /** plone-aws:scaling (Auto Scaling groups of app hosts). */
     scaling?: Section;
+    /** plone-aws:volto (the Volto frontend of the hosts carrying the volto layer). */
+    volto?: Section;
 }
 
-/** The dev stack's shape (one host with every layer), with sections replaced or merged. */
-export function variantContext(v: Variant = {}, stackName = "variant"): RenderContext {
-    const config: Record<string, unknown> = {
+/** The configuration of variantContext, as Pulumi would pass it (before parsing). */
+export function variantConfig(v: Variant = {}): Record<string, unknown> {
+    return {
         "aws:region": "eu-west-1",
         "plone-aws:tier": "development",
         "plone-aws:hosts": v.hosts ?? [{ name: "dev-1", instanceType: "t3.large", layers: ["frontend", "plone_instances", "zeoserver"] }],
@@ -49,9 +51,14 @@ export function variantContext(v: Variant = {}, stackName = "variant"): RenderCo
         },
         ...(v.database ? { "plone-aws:database": v.database } : {}),
         ...(v.scaling ? { "plone-aws:scaling": v.scaling } : {}),
+        ...(v.volto ? { "plone-aws:volto": v.volto } : {}),
         ...ALL_SECRETS,
     };
-    const loaded = parseObjects(config, stackName);
+}
+
+/** The dev stack's shape (one host with every layer), with sections replaced or merged. */
+export function variantContext(v: Variant = {}, stackName = "variant"): RenderContext {
+    const loaded = parseObjects(variantConfig(v), stackName);
     if (!loaded.spec) throw new Error(`invalid variant: ${JSON.stringify(loaded.errors)}`);
     return offlineRenderContext(loaded.spec);
 }

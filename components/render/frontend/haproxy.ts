@@ -12,11 +12,14 @@ import {
     formatDuration,
     FrontendLayout,
     HAPROXY_BACKEND,
+    HAPROXY_VOLTO,
     managedHeader,
     serverTemplates,
     STICKY_COOKIE,
+    unique,
+    voltoServers,
 } from "./layout";
-import { PATHS } from "../../topology";
+import { haproxyServesVoltoHosts, PATHS } from "../../topology";
 import type { StackSpec } from "../../config/spec";
 import { haproxyWord } from "../encode";
 
@@ -46,6 +49,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     const servers = backendServers(ctx);
     if (servers.length === 0) throw new Error("no Zope clients: the stack has no plone_instances host with clients");
     const privateIp = addressOf(frontend.name, ctx.addresses);
+    const volto = voltoServers(ctx);
 
     const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
     const cookie = plone.stickySessions;
@@ -56,7 +60,13 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     const lines: string[] = [];
     const add = (...l: string[]) => lines.push(...l);
     add(
-        managedHeader(ctx, frontend, "haproxy: balances the Zope clients of every app host for varnish."),
+        managedHeader(
+            ctx,
+            frontend,
+            volto.length > 0
+                ? "haproxy: balances the Zope clients of every app host for varnish, and Volto's processes for nginx."
+                : "haproxy: balances the Zope clients of every app host for varnish.",
+        ),
         "# It holds the statistics password: mode 0640, root:haproxy.",
         "",
         "global",
@@ -117,10 +127,16 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
               ]
             : []),
         `frontend ${HAPROXY_BACKEND}`,
-        "    # Varnish is the only client; operators reach Zope (and the ZMI) through an SSH tunnel to this port.",
-        `    bind 127.0.0.1:${ports.haproxy}`,
-        "    # The front-door health URL (the ALB's check, varnish's probe, nginx's health location):",
-        "    # 200 while at least one Zope client is usable, 503 when none is.",
+        ...apiBinds(ctx, privateIp, layout),
+        ...(volto.length > 0
+            ? [
+                  "    # The REST API's health URL (varnish's probe; the Volto frontend's, through varnish):",
+                  "    # 200 while at least one Zope client is usable, 503 when none is.",
+              ]
+            : [
+                  "    # The front-door health URL (the ALB's check, varnish's probe, nginx's health location):",
+                  "    # 200 while at least one Zope client is usable, 503 when none is.",
+              ]),
         `    monitor-uri ${PATHS.frontDoorHealth}`,
         `    monitor fail if { nbsrv(${HAPROXY_BACKEND}) lt 1 }`,
         "    option httplog",
@@ -183,6 +199,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
             `    server-template ${t.prefix} ${t.slots} ${t.srvName} resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr none maxconn ${plone.zserverThreads} ${agentCheck(layout, t.client)}`,
         );
     }
+    if (volto.length > 0) add("", ...voltoSections(ctx, layout));
     add(
         "",
         "listen stats",
@@ -197,4 +214,94 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         "",
     );
     return lines.join("\n");
+}
+
+/**
+ * Connections haproxy sends to one Volto process at a time. Node renders one page at a time on its
+ * core, but a render mostly waits on the REST API, so a few in flight keep the core busy; more would
+ * only queue inside Node, where haproxy can neither hand them to an idle process nor retry them on
+ * another one when the process stops. The excess waits in haproxy's queue (timeout queue).
+ */
+export const VOLTO_MAXCONN = 8;
+
+/** The backend whose one server is this front end's varnish, checked with the front-door health URL: the REST API path nginx uses. */
+export const HAPROXY_API_CHAIN = "api_chain";
+
+/** The bind lines of the REST API frontend (varnish's backend), and the private address when volto hosts elsewhere need it. */
+function apiBinds(ctx: RenderContext, privateIp: string, layout: FrontendLayout): string[] {
+    const port = layout.ports.haproxy;
+    if (!haproxyServesVoltoHosts(ctx.topology)) {
+        return ["    # Varnish is the only client; operators reach Zope (and the ZMI) through an SSH tunnel to this port.", `    bind 127.0.0.1:${port}`];
+    }
+    return [
+        "    # Varnish, and the Volto processes of the volto hosts that are not front ends: their server-side",
+        "    # rendering fetches the REST API here (Volto's internal API path), on the private address, which",
+        "    # the security group opens to the volto hosts only. Operators reach Zope (and the ZMI) through an",
+        "    # SSH tunnel to this port.",
+        ...unique(["127.0.0.1", privateIp]).map((a) => `    bind ${a}:${port}`),
+    ];
+}
+
+/**
+ * The Volto frontend and backend (stacks with volto hosts): nginx sends every page that is not the
+ * backend's to 127.0.0.1:<haproxyVolto>; haproxy balances it over every Volto process of every volto
+ * host, with the health check, the agent check of the rolling restart, and retries on another
+ * process when one stops, so that a drained or restarting process drops no request.
+ */
+function voltoSections(ctx: RenderContext, layout: FrontendLayout): string[] {
+    const { haproxy } = ctx.spec.frontend;
+    const { volto } = ctx.spec;
+    const { ports } = layout;
+    const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
+    const check = (path: string) =>
+        `    http-check send meth GET uri ${haproxyWord(path, "the health check path")} ver HTTP/1.1 hdr Host localhost hdr User-Agent haproxy-check`;
+    return [
+        `frontend ${HAPROXY_VOLTO}`,
+        "    # nginx is the only client: every request that is neither the REST API nor one of volto.backendPaths.",
+        `    bind 127.0.0.1:${ports.haproxyVolto}`,
+        "    # The front-door health URL with Volto (nginx's health location, the ALB's check): 200 while this",
+        "    # front end can serve the site, that is while a Volto process is usable and the REST API answers",
+        `    # through varnish (backend ${HAPROXY_API_CHAIN}: varnish -> haproxy -> a usable Zope client); 503 otherwise.`,
+        `    monitor-uri ${PATHS.frontDoorHealth}`,
+        `    monitor fail if { nbsrv(${HAPROXY_VOLTO}) lt 1 } || { nbsrv(${HAPROXY_API_CHAIN}) lt 1 }`,
+        "    option httplog",
+        "    option dontlognull",
+        "    option forwardfor if-none",
+        `    default_backend ${HAPROXY_VOLTO}`,
+        "",
+        `backend ${HAPROXY_VOLTO}`,
+        `    balance ${haproxy.balance}`,
+        "    # Server-side rendering holds no session: a request may go to any process. A connection that",
+        "    # fails goes to another process at once (redispatch on every retry), and so does a GET or HEAD",
+        "    # whose process closed the connection without answering (one stopped mid-request): nothing a",
+        "    # restart or a crash interrupts reaches the visitor as an error. Other methods are not replayed.",
+        "    option redispatch 1",
+        `    retries ${haproxy.retries}`,
+        "    retry-on conn-failure empty-response",
+        "    http-request disable-l7-retry unless METH_GET",
+        "    option abortonclose",
+        "    # One connection per request, closed after the response, as for the Zope clients: the volto",
+        "    # host's rolling restart counts the established connections on a drained process's port.",
+        "    option http-server-close",
+        "    http-reuse never",
+        "    # Volto's health view (volto.healthPath) answers without the backend: a process is judged on itself.",
+        "    option httpchk",
+        check(volto.healthPath),
+        "    http-check expect status 200",
+        `    default-server check inter ${formatDuration(inter)} fastinter ${formatDuration(fastinter)} downinter ${formatDuration(downinter)} rise ${haproxy.rise} fall ${haproxy.fall} slowstart ${haproxy.slowstart} observe layer4 error-limit 1 on-error mark-down`,
+        "    # A refused connection means the process is gone (stopped, crashed): it is marked down at once",
+        "    # instead of at the next health check, and the health check brings it back.",
+        `    # maxconn ${VOLTO_MAXCONN}: Node renders one page at a time; the excess waits in haproxy's queue.`,
+        '    # Out of rotation: the agent on the volto host answers "drain" or "maint" for voltoN while',
+        "    # <runtime dir>/rotation/voltoN exists (the rolling restart writes it), as for the Zope clients.",
+        ...voltoServers(ctx).map((s) => `    server ${s.name} ${s.address}:${s.port} maxconn ${VOLTO_MAXCONN} ${agentCheck(layout, s.process)}`),
+        "",
+        `backend ${HAPROXY_API_CHAIN}`,
+        "    # No traffic: its one server is this front end's varnish, asked for the front-door health URL, which",
+        "    # varnish passes to haproxy's monitor (a usable Zope client). The Volto frontend's monitor reads it.",
+        "    option httpchk",
+        check(PATHS.frontDoorHealth),
+        "    http-check expect status 200",
+        `    server varnish 127.0.0.1:${ports.varnish} check inter 2s fall 2 rise 1`,
+    ];
 }

@@ -21,8 +21,10 @@ export interface FrontendLayout {
         /** haproxy's frontend, varnish's only backend. */
         haproxy: number;
         haproxyStats: number;
-        /** The agent on each app host (plone-haproxy-agent). */
+        /** The agent on each app host and volto host (plone-haproxy-agent). */
         haproxyAgent: number;
+        /** haproxy's frontend for Volto (loopback): nginx sends Volto's pages here. */
+        haproxyVolto: number;
     };
     /** Address nginx listens on; "" is every address (the hosts). */
     nginxBind: string;
@@ -64,6 +66,7 @@ export const DEFAULT_FRONTEND_LAYOUT: FrontendLayout = {
         haproxy: PORTS.haproxy,
         haproxyStats: PORTS.haproxyStats,
         haproxyAgent: PORTS.haproxyAgent,
+        haproxyVolto: PORTS.haproxyVolto,
     },
     nginxBind: "",
     paths: {
@@ -118,6 +121,35 @@ export function backendServers(ctx: RenderContext): BackendServer[] {
                 address: addressOf(h.name, ctx.addresses),
                 port: c.port,
                 client: c.name,
+            })),
+        );
+}
+
+/** The haproxy backend and frontend of Volto's server-side rendering (stacks with volto hosts). */
+export const HAPROXY_VOLTO = "volto";
+
+/** One Volto SSR process as haproxy sees it. */
+export interface VoltoServer {
+    /** Unique across hosts: <host>-<process>, e.g. web-1-volto2. */
+    name: string;
+    host: string;
+    address: string;
+    port: number;
+    /** The process name the agent is asked about (VoltoProcessPlan.name: volto1 .. voltoN). */
+    process: string;
+}
+
+/** Every Volto process of every volto host, in stack-file order; none in a stack without volto hosts. */
+export function voltoServers(ctx: RenderContext): VoltoServer[] {
+    return ctx.topology.roles.voltoHosts
+        .map((name) => hostPlan(ctx.topology, name))
+        .flatMap((h) =>
+            h.voltoProcesses.map((p) => ({
+                name: `${h.name}-${p.name}`,
+                host: h.name,
+                address: addressOf(h.name, ctx.addresses),
+                port: p.port,
+                process: p.name,
             })),
         );
 }

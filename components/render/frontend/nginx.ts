@@ -9,10 +9,14 @@
 //     not end up in the URLs Plone generates (password-reset mails, cached pages).
 //   main: frontend.domain and frontend.aliases, virtual-hosted under the name asked for.
 //   one per sub-site: frontend.subsites host -> a path below the site.
+//
+// With volto hosts (the volto layer), the catch-all and main servers send Volto's pages to haproxy's
+// Volto frontend, and only the REST API (/++api++) and volto.backendPaths to varnish and the backend.
+// Sub-sites stay Classic UI: a Volto build serves one site, at the public URL its API path names.
 import type { HostPlan } from "../../topology";
 import { PATHS } from "../../topology";
 import type { RenderContext } from "../context";
-import { htmlText } from "../encode";
+import { htmlText, UnencodableValueError } from "../encode";
 import {
     assertFrontend,
     DEFAULT_FRONTEND_LAYOUT,
@@ -104,6 +108,28 @@ interface SiteServer {
     raw: string[];
     /** Operator text for this server's TLS block only. */
     rawTls: string[];
+    /** Volto renders its pages (the stack has volto hosts; not for sub-sites). */
+    volto: boolean;
+}
+
+/** Whether the stack runs Volto: nginx then sends the pages that are not the backend's to haproxy's Volto frontend. */
+function servesVolto(ctx: RenderContext): boolean {
+    return ctx.topology.roles.voltoHosts.length > 0;
+}
+
+/**
+ * The location regex of one of volto.backendPaths (quoted): paths that start with it. A regex, not a
+ * prefix location, so that no prefix can collide with one of the server's own locations (nginx
+ * refuses a duplicate), and those stay first: the exact ones (health, status) and the ^~ ones (the
+ * error pages, ACME challenges) win over any regex, and the refusals (ZMI, virtual-hosting names)
+ * come before these. The kind of the key admits letters, digits and @ + . _ ~ - /; each character
+ * that is not a letter, digit or '/' is escaped for PCRE, and anything else is refused.
+ */
+export function backendPathRegex(prefix: string): string {
+    if (!/^\/[A-Za-z0-9@+._~/-]*$/.test(prefix)) {
+        throw new UnencodableValueError(`volto.backendPaths entry ${JSON.stringify(prefix)} is not a URL path prefix of letters, digits and @ + . _ ~ - /`);
+    }
+    return `"^${prefix.replace(/[^A-Za-z0-9/]/g, "\\$&")}"`;
 }
 
 function siteServers(ctx: RenderContext): SiteServer[] {
@@ -120,6 +146,7 @@ function siteServers(ctx: RenderContext): SiteServer[] {
             zopePath: `/${siteId}`,
             raw: [rawDefaultServer, rawServer],
             rawTls: [rawDefaultSslServer, rawSslServer],
+            volto: servesVolto(ctx),
         },
         {
             kind: "main",
@@ -128,6 +155,7 @@ function siteServers(ctx: RenderContext): SiteServer[] {
             zopePath: `/${siteId}`,
             raw: [rawDefaultServer, rawServer, ...rawFor(mainNames)],
             rawTls: [rawDefaultSslServer, rawSslServer],
+            volto: servesVolto(ctx),
         },
     ];
     for (const [host, path] of Object.entries(f.subsites)) {
@@ -138,6 +166,7 @@ function siteServers(ctx: RenderContext): SiteServer[] {
             zopePath: `/${siteId}/${path.replace(/^\/+|\/+$/g, "")}`,
             raw: [rawServer, ...rawFor([host])],
             rawTls: [rawSslServer],
+            volto: false,
         });
     }
     return servers;
@@ -180,14 +209,7 @@ function commonServerSettings(ctx: RenderContext, mode: NginxMode, tls: boolean)
         "}",
         "",
         "proxy_http_version 1.1;",
-        'proxy_set_header Connection "";',
-        "proxy_set_header Host $host;",
-        "# Also tells varnish the request came through nginx (PURGE/BAN are refused then).",
-        "proxy_set_header X-Real-IP $remote_addr;",
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        `proxy_set_header X-Forwarded-Proto ${scheme};`,
-        "# nginx compresses; varnish keeps one object per URL.",
-        'proxy_set_header Accept-Encoding "";',
+        ...proxyHeaders("$host", scheme),
         "proxy_connect_timeout 10s;",
         `proxy_send_timeout ${timeout}s;`,
         `proxy_read_timeout ${timeout}s;`,
@@ -203,6 +225,20 @@ function commonServerSettings(ctx: RenderContext, mode: NginxMode, tls: boolean)
         ...responseHeaders(mode, tls),
     );
     return lines;
+}
+
+/** The request headers of every proxied request; repeated whole in a location that sets one of its own (nginx then inherits none). */
+function proxyHeaders(host: string, scheme: string, comments = true): string[] {
+    return [
+        'proxy_set_header Connection "";',
+        `proxy_set_header Host ${host};`,
+        ...(comments ? ["# Also tells varnish the request came through nginx (PURGE/BAN are refused then)."] : []),
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        `proxy_set_header X-Forwarded-Proto ${scheme};`,
+        ...(comments ? ["# nginx compresses; varnish keeps one object per URL."] : []),
+        'proxy_set_header Accept-Encoding "";',
+    ];
 }
 
 /** add_header lines of a server; repeated in locations that add headers of their own. */
@@ -229,16 +265,30 @@ function siteLocations(ctx: RenderContext, layout: FrontendLayout, mode: NginxMo
             "}",
         );
     }
-    lines.push(
-        "# Front-door health (the ALB's target health check): 200 while haproxy has a usable Zope",
-        "# client, else 503. Through varnish (which passes it) to haproxy's monitor URL, so it fails",
-        "# when any daemon of the chain is down.",
-        `location = ${PATHS.frontDoorHealth} {`,
-        "    access_log off;",
-        "    proxy_intercept_errors off;",
-        "    proxy_pass http://plone_varnish;",
-        "}",
-    );
+    if (server.volto) {
+        lines.push(
+            "# Front-door health (the ALB's target health check): 200 while this front end can serve the",
+            "# site, else 503. haproxy's Volto frontend answers it: a usable Volto process, and the REST API",
+            "# answering through varnish and haproxy (a usable Zope client); so it fails when any daemon of",
+            "# either chain is down.",
+            `location = ${PATHS.frontDoorHealth} {`,
+            "    access_log off;",
+            "    proxy_intercept_errors off;",
+            "    proxy_pass http://plone_volto;",
+            "}",
+        );
+    } else {
+        lines.push(
+            "# Front-door health (the ALB's target health check): 200 while haproxy has a usable Zope",
+            "# client, else 503. Through varnish (which passes it) to haproxy's monitor URL, so it fails",
+            "# when any daemon of the chain is down.",
+            `location = ${PATHS.frontDoorHealth} {`,
+            "    access_log off;",
+            "    proxy_intercept_errors off;",
+            "    proxy_pass http://plone_varnish;",
+            "}",
+        );
+    }
     if (server.kind === "catch-all" && !opts.tls) {
         lines.push("location = /nginx_status {", "    stub_status;", "    access_log off;", "    allow 127.0.0.1;", "    allow ::1;", "    deny all;", "}");
     }
@@ -258,14 +308,43 @@ function siteLocations(ctx: RenderContext, layout: FrontendLayout, mode: NginxMo
         "    add_header Retry-After 30 always;",
         ...responseHeaders(mode, opts.tls).map((l) => `    ${l}`),
         "}",
-        "location / {",
     );
-    if (opts.redirect) {
-        lines.push("    if ($plone_https_redirect) {", `        return 301 ${opts.redirect}$request_uri;`, "    }");
+    const redirect = opts.redirect ? ["    if ($plone_https_redirect) {", `        return 301 ${opts.redirect}$request_uri;`, "    }"] : [];
+    const classic = [`    rewrite ^/(.*)$ ${vhm} break;`, "    proxy_pass http://plone_varnish;", ...(f.nginx.enableSsi ? ["    ssi on;"] : [])];
+    if (!server.volto) {
+        lines.push("location / {", ...redirect, ...classic, "}");
+        return lines;
     }
-    lines.push(`    rewrite ^/(.*)$ ${vhm} break;`, "    proxy_pass http://plone_varnish;");
-    if (f.nginx.enableSsi) lines.push("    ssi on;");
-    lines.push("}");
+    // Volto's documented rewrite: the API's URLs are the site's own, below /++api++.
+    const api = `/VirtualHostBase/${scheme}/${server.vhHost}:${port}${server.zopePath}/++api++/VirtualHostRoot/$1`;
+    lines.push(
+        "# The REST API (/++api++ and below): to the backend through varnish, virtual-hosted so that the",
+        "# URLs Plone writes are the site's own, below /++api++.",
+        "location ~ ^/\\+\\+api\\+\\+(/|$) {",
+        ...redirect,
+        `    rewrite ^/\\+\\+api\\+\\+/?(.*)$ ${api} break;`,
+        "    proxy_pass http://plone_varnish;",
+        "}",
+    );
+    const prefixes = [...new Set(ctx.spec.volto.backendPaths)];
+    if (prefixes.length > 0) {
+        lines.push("# volto.backendPaths: Classic views and resources the backend serves under the site, through varnish.");
+        for (const prefix of prefixes) lines.push(`location ~ ${backendPathRegex(prefix)} {`, ...redirect, ...classic, "}");
+    }
+    lines.push(
+        "# Every other page: Volto's server-side rendering, through haproxy (which balances the Volto",
+        "# processes of every volto host). Not through varnish, whose rules are the backend's.",
+        "location / {",
+        ...redirect,
+    );
+    if (server.kind === "catch-all") {
+        lines.push(
+            "    # Volto builds its links from Host and X-Forwarded-Proto: this server answers for any name, so",
+            "    # Volto hears the site's. (A location that sets one request header must set them all.)",
+            ...proxyHeaders(server.vhHost, mode.behindAlb ? "$plone_scheme" : "$scheme", false).map((l) => `    ${l}`),
+        );
+    }
+    lines.push("    proxy_pass http://plone_volto;", "}");
     return lines;
 }
 
@@ -338,7 +417,13 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
     const f = ctx.spec.frontend;
     const mode = nginxMode(ctx);
     const http: string[] = [
-        managedHeader(ctx, frontend, `nginx site: ${f.domain} -> varnish -> haproxy -> Zope.`),
+        managedHeader(
+            ctx,
+            frontend,
+            servesVolto(ctx)
+                ? `nginx site: ${f.domain} -> haproxy -> Volto; /++api++ -> varnish -> haproxy -> Zope.`
+                : `nginx site: ${f.domain} -> varnish -> haproxy -> Zope.`,
+        ),
         "",
         "upstream plone_varnish {",
         `    server 127.0.0.1:${layout.ports.varnish};`,
@@ -348,6 +433,18 @@ export function renderNginxSite(ctx: RenderContext, frontend: HostPlan, layout: 
         "}",
         "",
     ];
+    if (servesVolto(ctx)) {
+        http.push(
+            "# haproxy's Volto frontend: it balances the Volto processes of every volto host.",
+            "upstream plone_volto {",
+            `    server 127.0.0.1:${layout.ports.haproxyVolto};`,
+            "    keepalive 32;",
+            "    # haproxy keeps an idle connection 75 s: nginx drops it first.",
+            "    keepalive_timeout 3s;",
+            "}",
+            "",
+        );
+    }
     if (mode.behindAlb) {
         http.push(
             "# Behind the ALB, which alone can reach port 80 (security group): its X-Forwarded-Proto says",
