@@ -2,8 +2,7 @@
 // new key is covered the day it is added), a non-default value of its kind is set in a full stack
 // (dev, prod, prod with an external database: test/helpers/hostileConfig.ts, every optional key
 // set), and the rendered files of some host, or else the offline plan's resources and inputs,
-// must change. A key that changes nothing in any stack fails, unless listed in RUNTIME_ONLY below
-// (or, until the Volto branches are merged, in AWAITING_RENDERERS).
+// must change. A key that changes nothing in any stack fails, unless listed in RUNTIME_ONLY below.
 import { expect } from "chai";
 import { SchemaLeaf, schemaDef, schemaLeaves, Step } from "../../components/config/stringKeys";
 import type { StackSpec } from "../../components/config/spec";
@@ -126,31 +125,6 @@ const NEEDS_OTHER_KEYS: Record<string, string> = {
     "plone-aws:scaling.groups[].layers[]":
         "plone_instances is the only layer a scaled group may carry today (the catalogue: every other holds state, runs once or is a front end): test/unit/config-scaling.spec.ts refuses each other one",
 };
-
-/**
- * Keys of plone-aws:volto that reach only files the other two branches of issue 17's Volto part
- * render (volto-host: render/hostScripts and render/app, the build, deploy.env and the processes;
- * volto-front: render/frontend, nginx's backendPaths and haproxy's health check). They are idle
- * until those are merged; the test fails when one of them changes something, so that it is taken
- * off this list then.
- */
-const AWAITING_RENDERERS: Record<string, string> = Object.fromEntries([
-    ...[
-        "path",
-        "repository",
-        "revision",
-        "node.version",
-        "node.mirror",
-        "npmRegistry",
-        "buildCommand",
-        "startCommand",
-        "environment{key}",
-        "environment{value}",
-        "startTimeout",
-    ].map((k) => [`plone-aws:volto.${k}`, "volto-host: deploy.env (plone-deploy's Volto build, the processes)"]),
-    ["plone-aws:volto.healthPath", "volto-host and volto-front: deploy.env, haproxy's health check of the Volto servers"],
-    ["plone-aws:volto.backendPaths[]", "volto-front: nginx's locations to the backend"],
-]);
 
 /** One leaf per key: a key that takes a number or a string (plone.maxUnavailable) is tried in its first form. */
 function keysOnce(): Leaf[] {
@@ -339,30 +313,19 @@ describe("every key does what it says", function () {
     it("each leaf key of the schema changes a rendered file or the plan in some stack", async function () {
         const idle: string[] = [];
         const untestable: string[] = [];
-        const live: string[] = [];
         for (const leaf of keysOnce()) {
             if (RUNTIME_ONLY[leaf.name] || NEEDS_OTHER_KEYS[leaf.name] || POLICY_ONLY[leaf.name]) continue;
             const { changed, tried } = await effectOf(leaf);
-            if (AWAITING_RENDERERS[leaf.name]) {
-                if (changed) live.push(leaf.name);
-                else if (tried === 0) untestable.push(leaf.name);
-            } else if (!changed) (tried === 0 ? untestable : idle).push(leaf.name);
+            if (!changed) (tried === 0 ? untestable : idle).push(leaf.name);
         }
         // untestable: no full stack could set another valid value (extend the full stacks or the candidates);
-        // idle: the key changes no file and no resource input in any stack (implement or remove it);
-        // live: a key awaiting its renderer now changes something (take it off AWAITING_RENDERERS).
-        expect({ untestable, idle, live }).to.deep.equal({ untestable: [], idle: [], live: [] });
+        // idle: the key changes no file and no resource input in any stack (implement or remove it).
+        expect({ untestable, idle }).to.deep.equal({ untestable: [], idle: [] });
     });
 
     it("the exceptions are keys of the schema", function () {
         const names = new Set(schemaLeaves().map((l) => l.name));
-        for (const key of [
-            ...Object.keys(RUNTIME_ONLY),
-            ...Object.keys(NEEDS_OTHER_KEYS),
-            ...Object.keys(COMPANIONS),
-            ...Object.keys(POLICY_ONLY),
-            ...Object.keys(AWAITING_RENDERERS),
-        ])
+        for (const key of [...Object.keys(RUNTIME_ONLY), ...Object.keys(NEEDS_OTHER_KEYS), ...Object.keys(COMPANIONS), ...Object.keys(POLICY_ONLY)])
             expect(names.has(key), key).to.equal(true);
     });
 
