@@ -6,6 +6,7 @@ import { renderLogrotateFiles } from "../../components/render/host/logrotate";
 import { AUTO_UPGRADES, renderSetupScript, renderSystemFiles, setupPackages } from "../../components/render/host/system";
 import { PATHS } from "../../components/topology";
 import { contextOf, host, VARIANTS, variantConfig } from "../helpers/storageVariants";
+import { voltoHostsContext } from "../helpers/voltoStack";
 
 function scriptVar(script: string, name: string): string {
     const m = new RegExp(`^${name}=(.*)$`, "m").exec(script);
@@ -114,6 +115,11 @@ describe("render: logrotate", () => {
         const prod = VARIANTS.prod();
         expect(renderLogrotateFiles(prod, host(prod, "web-1")).map((f) => f.path)).to.deep.equal(["/etc/logrotate.d/plone-aws", "/etc/logrotate.d/nginx"]);
         expect(renderLogrotateFiles(prod, host(prod, "app-1")).map((f) => f.path)).to.not.include("/etc/logrotate.d/nginx");
+    });
+
+    it("rotates the supervisor logs of the Volto processes on a volto host, which has no app logs of its own", () => {
+        const ctx = voltoHostsContext();
+        expect(renderLogrotateFiles(ctx, host(ctx, "volto-1")).map((f) => f.path)).to.deep.equal(["/etc/logrotate.d/plone-aws", "/etc/logrotate.d/supervisor"]);
     });
 
     it("keeps frontend.nginx.logRetentionDays of nginx's daily logs (the cookbook's log_retention_days)", () => {

@@ -1,6 +1,6 @@
-// logrotate for what plone-aws hosts write: supervisor's program logs and the app's logs on the
-// buildout hosts, and the host scripts' and scheduled jobs' logs everywhere.
-import { DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
+// logrotate for what plone-aws hosts write: supervisor's program logs where a release runs (the
+// build hosts and the volto hosts), the app's logs on the build hosts, and the host scripts' and scheduled jobs' logs everywhere.
+import { deploysRelease, DEPLOY_USER, PATHS, type HostPlan } from "../../topology";
 import type { RenderContext, RenderedFile } from "../context";
 import { rootFile } from "../scriptKit";
 import { appLayout, SUPERVISOR_LOG_DIR } from "../app/layout";
@@ -72,11 +72,8 @@ export function renderNginxLogrotate(ctx: RenderContext): string {
 export function renderLogrotateFiles(ctx: RenderContext, host: HostPlan): RenderedFile[] {
     const files = [rootFile("/etc/logrotate.d/plone-aws", renderPloneAwsLogrotate())];
     if (host.layers.includes("frontend")) files.push(rootFile("/etc/logrotate.d/nginx", renderNginxLogrotate(ctx)));
-    if (runsBuild(host)) {
-        files.push(
-            rootFile("/etc/logrotate.d/supervisor", renderSupervisorLogrotate()),
-            rootFile(`/etc/logrotate.d/plone-aws-${ctx.spec.app.name}`, renderAppLogrotate(ctx)),
-        );
-    }
+    // supervisor runs the app's programs where a release is deployed: the build hosts and the volto hosts.
+    if (deploysRelease(host)) files.push(rootFile("/etc/logrotate.d/supervisor", renderSupervisorLogrotate()));
+    if (runsBuild(host)) files.push(rootFile(`/etc/logrotate.d/plone-aws-${ctx.spec.app.name}`, renderAppLogrotate(ctx)));
     return files;
 }
