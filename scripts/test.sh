@@ -39,6 +39,9 @@ SLOW_FIRST=(
   test/hostScripts/restart.spec.ts
   test/hostScripts/deploy.spec.ts
   test/program/every-key.spec.ts
+  test/hostScripts/volto-combined.spec.ts
+  test/hostScripts/volto-deploy.spec.ts
+  test/daemons/frontend-volto.spec.ts
   test/hostScripts/pip-deploy.spec.ts
   test/hostScripts/backup-restore.spec.ts
   test/hostScripts/ops-host-scripts.spec.ts

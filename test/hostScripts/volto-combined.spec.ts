@@ -9,7 +9,8 @@ import * as path from "path";
 import { contextOf, variantSpec } from "../helpers/appStacks";
 import { freePortRange, freePorts } from "../helpers/ports";
 import { describeAsRoot } from "../helpers/privileges";
-import { FixtureRepo, httpGet, installTestHost, remapPorts, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
+import { FixtureRepo, httpGet, installRelocated, installTestHost, remapPorts, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
+import { renderOperationsFiles } from "../../components/render/operations";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, RunResult, tempDir } from "../helpers/system";
 import { NODE_ROOT } from "../../components/render/app/layout";
@@ -71,6 +72,7 @@ describeAsRoot(
             });
             const { ctx, host } = contextOf(spec);
             const installed = installTestHost(ctx, host("app-1"), root, ports, { SUPERVISOR_CONF: supervisord.conf, NODE_ROOT: `${root}${NODE_ROOT}` });
+            installRelocated(renderOperationsFiles(ctx, host("app-1")), root);
             const conf = installed["/etc/supervisor/conf.d/plone.conf"];
             fs.writeFileSync(conf, remapPorts(fs.readFileSync(conf, "utf8"), ports));
             fs.writeFileSync(`${root}/usr/local/sbin/plone-haproxy-agent`, "#!/bin/sh\n# stand-in for the haproxy agent\nexec sleep 3600\n", { mode: 0o755 });
@@ -100,6 +102,10 @@ describeAsRoot(
             });
             expect(httpGet(ports[3001], "/").body).to.equal(`<h1>Front page</h1><p>volto v1 on port ${ports[3001]}</p>\n`);
             expect(httpGet(ports[8081], "/ok").body).to.match(/^client1 /);
+            // plone-status shows both release trees.
+            const status = script("plone-status");
+            expect(status.stdout).to.match(/release \(\S*\/srv\/www\/plone\):\n  current -> releases\/\d{14} \(commit [0-9a-f]{12}/);
+            expect(status.stdout).to.match(/release \(\S*\/srv\/www\/plone\/frontend\):\n  current -> releases\/\d{14} \(commit [0-9a-f]{12}/);
         });
 
         it("a new frontend commit builds and restarts only Volto: the clients keep running", function () {

@@ -30,7 +30,8 @@ UNITS=${shellArray(services.map((s) => s.unit))}
 INITS=${shellArray(services.map((s) => s.init))}
 OPTIONAL=${shellArray(services.map((s) => s.optional ?? ""))}
 APP=${shellQuote(ctx.spec.app.name)}
-DEPLOY_TO=${buildout ? layout.deployTo : "''"}
+# The release trees of this host: the backend's (build hosts) and the Volto frontend's (volto hosts).
+RELEASE_ROOTS=${shellArray([...(buildout ? [layout.deployTo] : []), ...(host.voltoProcesses.length > 0 ? [layout.volto.deployTo] : [])])}
 SUPERVISED=${buildout || host.voltoProcesses.length > 0 ? "yes" : "no"}
 RUNTIME_DIR=$\{PLONE_RUNTIME_DIR:-${PATHS.runtimeDir}}
 SUPERVISOR_CONF=$\{PLONE_SUPERVISOR_CONF:-}
@@ -93,20 +94,20 @@ if [ "$SUPERVISED" = yes ]; then
   fi
 fi
 
-if [ -n "$DEPLOY_TO" ]; then
-  echo "release:"
-  if target=$(readlink "$DEPLOY_TO/current" 2>/dev/null); then
+for root in "$\{RELEASE_ROOTS[@]}"; do
+  echo "release ($root):"
+  if target=$(readlink "$root/current" 2>/dev/null); then
     release=$(basename "$target")
-    marker=$DEPLOY_TO/releases/$release/.plone-aws-release
+    marker=$root/releases/$release/.plone-aws-release
     commit=$(sed -n 's/^commit=//p' "$marker" 2>/dev/null || true)
     built=$(sed -n 's/^built=//p' "$marker" 2>/dev/null || true)
-    count=$(find "$DEPLOY_TO/releases" -mindepth 1 -maxdepth 1 -type d | wc -l)
+    count=$(find "$root/releases" -mindepth 1 -maxdepth 1 -type d | wc -l)
     echo "  current -> releases/$release (commit $\{commit:0:12}, built $\{built:-?}); $count release(s) on the host"
-    [ -d "$DEPLOY_TO/releases/$release" ] || problem "current points at releases/$release, which does not exist"
+    [ -d "$root/releases/$release" ] || problem "$root: current points at releases/$release, which does not exist"
   else
-    echo "  none deployed yet ($DEPLOY_TO/current does not exist)"
+    echo "  none deployed yet ($root/current does not exist)"
   fi
-fi
+done
 
 echo "disks:"
 for mount in "$\{MOUNTS[@]}"; do
