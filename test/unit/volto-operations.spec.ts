@@ -54,10 +54,10 @@ describe("operations and monitoring of the Volto processes", () => {
         expect(systemServices(ctx, host("web-1")).map((s) => s.name)).to.include("supervisor");
         const status = renderStatusScript(ctx, host("volto-1"));
         expect(status).to.match(/^SUPERVISED=yes$/m);
-        expect(status).to.match(/^DEPLOY_TO=''$/m);
+        expect(status).to.match(/^RELEASE_ROOTS=\(\/srv\/www\/plone\/frontend\)$/m);
         const app = renderStatusScript(ctx, host("app-1"));
         expect(app).to.match(/^SUPERVISED=yes$/m);
-        expect(app).to.match(/^DEPLOY_TO=\/srv\/www\/plone$/m);
+        expect(app).to.match(/^RELEASE_ROOTS=\(\/srv\/www\/plone\)$/m);
     });
 
     it("the plan shows the Volto processes of each host: count, ports and supervisor programs", () => {
