@@ -114,8 +114,8 @@ stop_client() { # stop_client <client> <port>
   log "$1: stopped; out of rotation until it is started"
 }
 
-start_client() { # start_client <client> <port>
-  local program="$APP-$1"
+start_client() { # start_client <client> <port> [<ready check>: client_ready (warm-up), volto_ready]
+  local program="$APP-$1" ready=$\{3:-client_ready}
   mkdir -p "$RUNTIME_DIR/rotation"
   if [[ $(program_state "$program") == RUNNING ]]; then
     log "$1: already running"
@@ -123,22 +123,12 @@ start_client() { # start_client <client> <port>
     step "$1: starting $program"
     sv_do start "$program" || die "$1 ($program) did not start; it stays out of rotation"
   fi
-  client_ready "$1" "$2"
+  "$ready" "$1" "$2"
 }
 
 # A Volto process leaves haproxy's rotation and stops as a client does (stop_client), and comes
 # back when it answers volto.healthPath (volto_ready, common.sh): Volto has nothing to warm up.
-start_volto() { # start_volto <process> <port>
-  local program="$APP-$1"
-  mkdir -p "$RUNTIME_DIR/rotation"
-  if [[ $(program_state "$program") == RUNNING ]]; then
-    log "$1: already running"
-  else
-    step "$1: starting $program"
-    sv_do start "$program" || die "$1 ($program) did not start; it stays out of rotation"
-  fi
-  volto_ready "$1" "$2"
-}
+start_volto() { start_client "$1" "$2" volto_ready; }
 
 stop_program() { # stop_program <program>
   if [[ $(program_state "$1") != RUNNING && $(program_state "$1") != STARTING ]]; then
