@@ -19,7 +19,7 @@ import type { HostPlan } from "../../components/topology";
 import { PATHS } from "../../components/topology";
 import { firstFrontend, variantContext } from "../helpers/frontend";
 import { freePorts } from "../helpers/ports";
-import { haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { dumpChainLogs, haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 const DOMAIN = "chain.plone.example.org";
@@ -188,21 +188,13 @@ describeAsRoot(
                     (await site(PATHS.frontDoorHealth)).status === 200 ? true : undefined,
                 );
             } catch (e) {
-                dumpLogs();
+                dumpChainLogs(procs, layout, ["haproxy", "varnishd", "nginx", "agent", "client1", "client2"]);
                 throw e;
             }
         });
 
-        function dumpLogs(): void {
-            for (const name of ["haproxy", "varnishd", "nginx", "agent", "client1", "client2"]) {
-                console.log(`--- ${name} ---\n${procs.log(name).split("\n").slice(-15).join("\n")}`);
-            }
-            const errors = path.join(layout.paths.nginxLogDir, "error.log");
-            if (fs.existsSync(errors)) console.log(`--- nginx error.log ---\n${fs.readFileSync(errors, "utf8").split("\n").slice(-15).join("\n")}`);
-        }
-
         afterEach(function () {
-            if (this.currentTest?.state === "failed") dumpLogs();
+            if (this.currentTest?.state === "failed") dumpChainLogs(procs, layout, ["haproxy", "varnishd", "nginx", "agent", "client1", "client2"]);
         });
 
         after(async () => {

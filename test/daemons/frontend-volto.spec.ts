@@ -20,7 +20,7 @@ import { varnishdArgs } from "../../components/render/frontend/varnish";
 import { haproxyAgentFile } from "../../components/render/app/haproxyAgent";
 import { PATHS, type HostPlan } from "../../components/topology";
 import { firstFrontend, frontendsOf } from "../helpers/frontend";
-import { haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
+import { dumpChainLogs, haproxyCommand, prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { freePorts } from "../helpers/ports";
 import { describeAsRoot } from "../helpers/privileges";
 import { requireBinaries, run, tempDir } from "../helpers/system";
@@ -246,21 +246,13 @@ describeAsRoot(
                     return s.volto1 === "UP" && s.volto2 === "UP" ? true : undefined;
                 });
             } catch (e) {
-                dumpLogs();
+                dumpChainLogs(procs, layout, ["haproxy", "varnishd", "nginx", "agent", "client1", "volto1", "volto2"]);
                 throw e;
             }
         });
 
-        function dumpLogs(): void {
-            for (const name of ["haproxy", "varnishd", "nginx", "agent", "client1", "volto1", "volto2"]) {
-                console.log(`--- ${name} ---\n${procs.log(name).split("\n").slice(-15).join("\n")}`);
-            }
-            const errors = path.join(layout.paths.nginxLogDir, "error.log");
-            if (fs.existsSync(errors)) console.log(`--- nginx error.log ---\n${fs.readFileSync(errors, "utf8").split("\n").slice(-15).join("\n")}`);
-        }
-
         afterEach(function () {
-            if (this.currentTest?.state === "failed") dumpLogs();
+            if (this.currentTest?.state === "failed") dumpChainLogs(procs, layout, ["haproxy", "varnishd", "nginx", "agent", "client1", "volto1", "volto2"]);
         });
 
         after(async () => {

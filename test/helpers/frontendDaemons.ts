@@ -171,3 +171,10 @@ export function haproxyCommand(socket: string, command: string): Promise<string>
         c.on("error", reject);
     });
 }
+
+/** Prints the end of each named process's log and of nginx's error log: what a failed chain test needs to be read. */
+export function dumpChainLogs(procs: Processes, layout: FrontendLayout, names: string[]): void {
+    for (const name of names) console.log(`--- ${name} ---\n${procs.log(name).split("\n").slice(-15).join("\n")}`);
+    const errors = path.join(layout.paths.nginxLogDir, "error.log");
+    if (fs.existsSync(errors)) console.log(`--- nginx error.log ---\n${fs.readFileSync(errors, "utf8").split("\n").slice(-15).join("\n")}`);
+}
