@@ -1,6 +1,6 @@
 // A host with Zope clients and Volto processes (plone_instances, zeoserver and volto), for real in a
 // temporary directory as in volto-deploy.spec.ts: the backend's releases (the stand-in buildout of
-// deploySuite.ts) and the frontend's (the stand-in Volto project of voltoStandin.ts, in a repository
+// deploySuite.ts) and the frontend's (the stand-in Volto project of scripts/lib/rehearsal/voltoStandin.ts, in a repository
 // of its own: volto.repository) deploy, restart and roll back independently, each only when it
 // changed. The haproxy agent is a stand-in here (volto-deploy.spec.ts runs the real one with haproxy).
 import { expect } from "chai";
@@ -14,7 +14,7 @@ import { renderOperationsFiles } from "../../components/render/operations";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, RunResult, tempDir } from "../helpers/system";
 import { NODE_ROOT } from "../../components/render/app/layout";
-import { STANDIN_NODE_VERSION, standinNodeMirror, standinNpmRegistry, StandinServer, StandinVoltoRepo } from "./voltoStandin";
+import { STANDIN_NODE_VERSION, standinNodeMirror, standinNpmRegistry, StandinServer, StandinVoltoRepo } from "../../scripts/lib/rehearsal/voltoStandin";
 
 describeAsRoot(
     "a host with Zope clients and Volto processes: each part deploys, restarts and rolls back on its own (for real, in a temp dir)",

