@@ -71,8 +71,9 @@ ensure_node() {
   "$NODE_DOWNLOAD/unpacked/$name/bin/node" --version >/dev/null || die "the node of $name.tar.xz does not run on this host"
   [[ -x $NODE_DOWNLOAD/unpacked/$name/bin/corepack ]] ||
     die "Node.js $NODE_VERSION ships no corepack, which brings pnpm (Node.js 25 dropped it): choose a release up to 24 (volto.node.version)"
-  # pnpm and pnpx beside node (corepack's shims, relative links).
-  "$NODE_DOWNLOAD/unpacked/$name/bin/corepack" enable --install-directory "$NODE_DOWNLOAD/unpacked/$name/bin" pnpm ||
+  # pnpm and pnpx beside node (corepack's shims, relative links). corepack starts with
+  # "#!/usr/bin/env node", and a host has no other node on its PATH: this release's runs it.
+  "$NODE_DOWNLOAD/unpacked/$name/bin/node" "$NODE_DOWNLOAD/unpacked/$name/bin/corepack" enable --install-directory "$NODE_DOWNLOAD/unpacked/$name/bin" pnpm ||
     die "corepack enable pnpm failed in $name"
   touch "$NODE_DOWNLOAD/unpacked/$name/.plone-aws-installed"
   # A directory left by an install that stopped half-way (no marker) is not in use: replace it.
