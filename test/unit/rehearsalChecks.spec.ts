@@ -2,7 +2,7 @@
 // volumes the program attaches, the front door's answers, and bench:deploy's wrk results.
 import { expect } from "chai";
 import { formatBenchTable, parseWrkOutput, wrkScript } from "../../scripts/lib/rehearsal/benchDeploy";
-import { daemonChanges, daemonsOf, secondRunProblems } from "../../scripts/lib/rehearsal/idempotence";
+import { daemonChanges, daemonsOf, releaseTreesOf, secondRunProblems } from "../../scripts/lib/rehearsal/idempotence";
 import { addressPlan, plannedHostAddresses, runOffline } from "../../scripts/lib/offline/run";
 import { plannedVolumes, RunnerResult, StepResult } from "../../scripts/lib/rehearsal/runner";
 import { parseCurlOutput } from "../../scripts/lib/rehearsal/smokeChecks";
@@ -103,6 +103,42 @@ describe("the rehearsal's checks (no hosts)", () => {
             "web-1/configure: plone-aws: reloading haproxy",
             "app-1/build does not say plone-deploy: nothing to deploy: ",
             "app-2/activate failed",
+        ]);
+    });
+
+    it("asks a second run on a volto host to say that Volto's release is unchanged too, and a volto-only host only that", () => {
+        const treesOf = releaseTreesOf({ buildHosts: ["app-1"], voltoHosts: ["app-1", "volto-1"] });
+        expect(["app-1", "volto-1", "web-1"].map(treesOf)).to.deep.equal([["backend", "frontend"], ["frontend"], []]);
+        const backendBuild = "04:48:48 plone-deploy: nothing to deploy: releases/20261122044838 (commit 547930bfbb53) already has main";
+        const voltoBuild =
+            "04:48:49 plone-deploy: nothing to build for Volto: frontend/releases/20261122044839 (commit 547930bfbb53) already has frontend of main";
+        const backendActive = "04:48:50 plone-deploy: releases/20261122044838 (commit 547930bfbb53) is already active";
+        const voltoActive = "04:48:50 plone-deploy: frontend/releases/20261122044839 (commit 547930bfbb53) is already active";
+        const quiet: RunnerResult = {
+            ok: true,
+            seconds: 3,
+            notes: [],
+            results: [
+                result("app-1", "build", [backendBuild, voltoBuild]),
+                result("app-1", "activate", [backendActive, voltoActive]),
+                result("volto-1", "build", [voltoBuild]),
+                result("volto-1", "activate", [voltoActive]),
+            ],
+        };
+        expect(secondRunProblems(quiet, treesOf)).to.deep.equal([]);
+        const rebuilt: RunnerResult = {
+            ...quiet,
+            results: [
+                result("app-1", "build", [backendBuild, "04:48:49 plone-deploy: built frontend/releases/20261122050000 (commit 1234567890ab)"]),
+                result("volto-1", "activate", ["04:48:50 plone-deploy: deployed frontend/releases/20261122050000 (commit 1234567890ab)"]),
+                // A backend's saying does not stand for Volto's.
+                result("volto-1", "build", [backendBuild]),
+            ],
+        };
+        expect(secondRunProblems(rebuilt, treesOf)).to.deep.equal([
+            "app-1/build does not say plone-deploy: nothing to build for Volto: ",
+            "volto-1/activate does not say plone-deploy: frontend/releases/d+ (commit [0-9a-f]+) is already active",
+            "volto-1/build does not say plone-deploy: nothing to build for Volto: ",
         ]);
     });
 

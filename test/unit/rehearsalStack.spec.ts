@@ -1,6 +1,15 @@
 // The stack as the rehearsal provisions it: the run's key and generated secrets, nothing else changed.
 import { expect } from "chai";
-import { generatedPassword, STANDIN_POSTGRESQL_MAJOR, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "../../scripts/lib/rehearsal/stack";
+import {
+    generatedPassword,
+    RehearsalApp,
+    RehearsalStackError,
+    STANDIN_POSTGRESQL_MAJOR,
+    withRehearsalApp,
+    withRehearsalDatabase,
+    withRehearsalSecrets,
+} from "../../scripts/lib/rehearsal/stack";
+import { STANDIN_PIP_TOOLS } from "../../scripts/lib/rehearsal/pipStandin";
 import { postgresqlMajor } from "../../components/render/operations/database";
 import { STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 import { loadRepoStack } from "../helpers/stacks";
@@ -92,5 +101,44 @@ describe("the rehearsal's stack configuration", () => {
         );
         // The stack file's own configuration is untouched.
         expect(prod.config.raw["plone-aws:app"]).to.not.contain("git://");
+    });
+
+    it("deploys the fixture Plone 6 project of a pip stack from the stand-in index and template, and Volto's Node.js and pnpm from their stand-ins", () => {
+        const plone6 = loadRepoStack("plone6");
+        const app: RehearsalApp = {
+            repository: "git://10.60.128.1/project",
+            revision: "main",
+            environment: { STANDIN_STARTUP_SECONDS: "3" },
+            pip: { indexUrl: "http://10.60.128.1:8000/pip/simple/", instanceTemplate: "git://10.60.128.1/instance-template" },
+            volto: { nodeMirror: "http://10.60.128.1:8000/node-dist", nodeVersion: "22.23.5", npmRegistry: "http://10.60.128.1:8000/npm-registry" },
+        };
+        const { config, changes } = withRehearsalApp(plone6.config, app);
+        const rehearsal = withRehearsalSecrets({ ...plone6, config }, keys);
+        const spec = rehearsal.spec;
+        expect(spec.app).to.include({ repository: app.repository, revision: "main", builder: "pip", backendPath: "backend", name: "plone" });
+        // The pip builder's own commands: no buildout stand-in build.
+        expect(spec.app.buildCommand).to.equal(plone6.spec.app.buildCommand);
+        expect(spec.app.pip).to.include({ instanceTemplate: app.pip!.instanceTemplate, instanceTemplateRevision: "main" });
+        expect(spec.app.pip.tools).to.deep.equal(STANDIN_PIP_TOOLS);
+        expect(spec.app.environment).to.deep.equal({
+            PLONE_ENV: "production",
+            STANDIN_STARTUP_SECONDS: "3",
+            PIP_INDEX_URL: app.pip!.indexUrl,
+            PIP_TRUSTED_HOST: "10.60.128.1",
+            PIP_DISABLE_PIP_VERSION_CHECK: "1",
+        });
+        expect(spec.volto.node).to.deep.equal({ version: "22.23.5", mirror: app.volto!.nodeMirror });
+        expect(spec.volto.npmRegistry).to.equal(app.volto!.npmRegistry);
+        // Volto's own settings stay the stack's.
+        expect({ path: spec.volto.path, healthPath: spec.volto.healthPath, processesPerCpu: spec.volto.processesPerCpu }).to.deep.equal({
+            path: plone6.spec.volto.path,
+            healthPath: plone6.spec.volto.healthPath,
+            processesPerCpu: plone6.spec.volto.processesPerCpu,
+        });
+        expect(changes.join("\n"))
+            .to.contain("the fixture Plone 6 project")
+            .and.contain("PIP_INDEX_URL=http://10.60.128.1:8000/pip/simple/")
+            .and.contain("volto.node.mirror");
+        expect(() => withRehearsalApp(plone6.config, { repository: app.repository })).to.throw(RehearsalStackError, /pip stack needs/);
     });
 });

@@ -95,12 +95,28 @@ export function daemonChanges(before: Record<string, DaemonProcess[]>, after: Re
     return changes;
 }
 
-/** What each step of a second run must say when it changed nothing. */
-export const UNCHANGED_SAYINGS: Record<string, RegExp> = {
-    configure: /^plone-aws: configuration unchanged$/m,
-    build: /plone-deploy: nothing to deploy: /m,
-    activate: /plone-deploy: releases\/\d+ \(commit [0-9a-f]+\) is already active$/m,
+/** The release trees plone-deploy keeps on a host: the backend's (releases/) and Volto's (frontend/releases/). */
+export type ReleaseTree = "backend" | "frontend";
+
+/** What the configure step of a second run must say when it changed nothing. */
+const CONFIGURE_UNCHANGED = /^plone-aws: configuration unchanged$/m;
+
+/** What the build and activate steps of a second run must say, for each release tree of the host, when they changed nothing. */
+export const UNCHANGED_SAYINGS: Record<"build" | "activate", Record<ReleaseTree, RegExp>> = {
+    build: {
+        backend: /plone-deploy: nothing to deploy: /m,
+        frontend: /plone-deploy: nothing to build for Volto: /m,
+    },
+    activate: {
+        backend: /plone-deploy: releases\/\d+ \(commit [0-9a-f]+\) is already active$/m,
+        frontend: /plone-deploy: frontend\/releases\/\d+ \(commit [0-9a-f]+\) is already active$/m,
+    },
 };
+
+/** The release trees of each host of a topology (its build hosts keep the backend's, its volto hosts Volto's). */
+export function releaseTreesOf(roles: { buildHosts: string[]; voltoHosts: string[] }): (host: string) => ReleaseTree[] {
+    return (host) => [...(roles.buildHosts.includes(host) ? (["backend"] as const) : []), ...(roles.voltoHosts.includes(host) ? (["frontend"] as const) : [])];
+}
 
 /**
  * Lines of the host scripts (plone-setup, plone-volumes, plone-blob-server, plone-blobs) that
@@ -108,8 +124,12 @@ export const UNCHANGED_SAYINGS: Record<string, RegExp> = {
  */
 const SETUP_CHANGE = /^(plone-setup|plone-volumes|plone-blob-server|plone-blobs): (?!no change$|WARNING: |peer ready; )/;
 
-/** What a second run did that it should not have: steps that failed or report a change. */
-export function secondRunProblems(result: RunnerResult): string[] {
+/**
+ * What a second run did that it should not have: steps that failed or report a change.
+ * `treesOf` names the release trees a host deploys (the backend's by default), each of which its
+ * build and activate steps must say is unchanged.
+ */
+export function secondRunProblems(result: RunnerResult, treesOf: (host: string) => ReleaseTree[] = () => ["backend"]): string[] {
     const problems: string[] = [];
     for (const r of result.results) {
         const where = `${r.host}/${r.step}`;
@@ -118,8 +138,13 @@ export function secondRunProblems(result: RunnerResult): string[] {
             continue;
         }
         const output = (r.output ?? []).join("\n");
-        const saying = UNCHANGED_SAYINGS[r.step];
-        if (saying && !saying.test(output)) problems.push(`${where} does not say ${saying.source.replace(/[\\^$]/g, "")}`);
+        const sayings =
+            r.step === "configure"
+                ? [CONFIGURE_UNCHANGED]
+                : r.step === "build" || r.step === "activate"
+                  ? treesOf(r.host).map((t) => UNCHANGED_SAYINGS[r.step as "build" | "activate"][t])
+                  : [];
+        for (const saying of sayings) if (!saying.test(output)) problems.push(`${where} does not say ${saying.source.replace(/[\\^$]/g, "")}`);
         if (r.step === "setup") {
             for (const line of r.output ?? []) if (SETUP_CHANGE.test(line)) problems.push(`${where}: ${line}`);
         }

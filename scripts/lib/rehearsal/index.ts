@@ -18,7 +18,7 @@ import { formatIssues } from "../../../components/config/load";
 import type { StackSpec } from "../../../components/config/spec";
 import type { StackOutputs } from "../../../components/aws/ploneStack";
 import { buildTopology } from "../../../components/topology";
-import { daemonChanges, secondRunProblems, snapshotDaemons } from "./idempotence";
+import { daemonChanges, releaseTreesOf, secondRunProblems, snapshotDaemons } from "./idempotence";
 import { addressPlan, OfflineRun, plannedHostAddresses, runOffline } from "../offline/run";
 import { LoadedStack, loadStack, StackSelection } from "../offline/loadStack";
 import { RehearsalApp, withRehearsalApp, withRehearsalDatabase, withRehearsalSecrets } from "./stack";
@@ -37,7 +37,8 @@ import {
 import { planMismatches, plannedSteps } from "./planMatch";
 import { plannedVolumes, RehearsalError, RehearsalStep, RunnerResult, runSteps, sshTransport, stepsFromRun } from "./runner";
 import { hostsAnswerAtTheirAddresses, runSmokeChecks, SMOKE_CHECKS, SmokeCheck, SmokeContext, SmokeResult } from "./smokeChecks";
-import { StandinRepo } from "./standin";
+import type { FixtureGit } from "./standin";
+import { needsPackageStandins, rehearsalFixture } from "./fixture";
 import { TestHostRun } from "./testHosts";
 import { BaseRoot } from "./baseRoot";
 import { DEFAULT_CACHE_DIR, teardownStale } from "./runs";
@@ -45,20 +46,15 @@ import { machineRoutesOverlapping } from "./machine";
 import { TestHostError } from "./processes";
 import { runsBuild } from "../../../components/layers";
 
-/** The fixture buildout's name under the run's git root: git://<gateway>/buildout. */
-export const FIXTURE_REPOSITORY = "buildout";
-
-/**
- * The stand-in's settings in every rehearsal (app.environment): a client takes a few seconds to
- * start (the port opens after them) and a page some milliseconds to render, as a Zope client's
- * do, so that a restart has a window in which requests can fail.
- */
-export const STANDIN_ENVIRONMENT: Record<string, string> = { STANDIN_STARTUP_SECONDS: "3", STANDIN_RESPONSE_MS: "20" };
+export { FIXTURE_REPOSITORY, STANDIN_ENVIRONMENT } from "./fixture";
 
 /** What the rehearsal says about itself before it starts. */
 export const WHAT_IS_REAL = [
     "The Plone buildout cannot be built here (no PyPI): the hosts deploy a fixture buildout served by git daemon",
-    "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app.",
+    "in the run's VPC, whose stand-in build makes bin/client1..N and bin/zeoserver running a small python3 HTTP app",
+    "(a pip stack: a fixture Plone 6 project whose stand-in wheels, from a package index in the run's VPC, run the",
+    "same app under runwsgi; Volto: a stand-in Node server built with pnpm, Node.js and pnpm from stand-ins of",
+    "nodejs.org and the npm registry, named below).",
     "Everything else is real: the scripts pulumi up sends over SSH, apt, git, releases, supervisor, haproxy, varnish,",
     "nginx, GlusterFS and the mounts; the EBS volumes are loop devices shown as Nitro NVMe devices. What AWS itself",
     "provides (RDS, the application load balancer, SES's SMTP endpoint) is played by stand-in test hosts, named below.",
@@ -107,6 +103,12 @@ export class Rehearsal {
     /** What plays each stand-in (e.g. "haproxy 2.6.12"), once startHosts() has set it up. */
     private standinVersions: { rds?: string; alb?: string; smtp?: string } = {};
     private app: RehearsalApp;
+    /** What the fixture's build gets from stand-ins (PyPI, nodejs.org, the npm registry), for the output. */
+    private readonly buildStandins: string[];
+    /** The Volto project's folder in the fixture repository (a stack with volto hosts). */
+    readonly voltoPath?: string;
+    /** The repository a new revision is committed to: the fixture buildout or Plone 6 project. */
+    readonly repo: FixtureGit;
     private readonly deployKey: string;
     /** The secrets generated for this run, kept across plans (render/stack.ts withRehearsalSecrets). */
     private readonly generatedSecrets = new Map<string, string>();
@@ -115,13 +117,16 @@ export class Rehearsal {
         readonly loaded: LoadedStack & { spec: StackSpec },
         readonly hosts: TestHostRun,
         readonly base: BaseRoot,
-        readonly repo: StandinRepo,
         private readonly options: RehearsalStartOptions,
     ) {
         this.addresses = plannedHostAddresses(loaded.spec);
         const topology = buildTopology(loaded.spec);
         const gitHost = topology.hosts.find((h) => runsBuild(h))?.name ?? Object.keys(this.addresses)[0];
-        this.app = { repository: hosts.gitRepositoryUrl(FIXTURE_REPOSITORY, this.addresses[gitHost]), revision: "main", environment: STANDIN_ENVIRONMENT };
+        const fixture = rehearsalFixture(hosts, loaded.spec, this.addresses[gitHost]);
+        this.repo = fixture.repo;
+        this.app = fixture.app;
+        this.voltoPath = fixture.voltoPath;
+        this.buildStandins = fixture.standins;
         this.deployKey = generateKey(path.join(hosts.runDir, "ssh", "deploy_key"));
     }
 
@@ -158,11 +163,11 @@ export class Rehearsal {
             cacheDir,
             runDir: options.runDir,
             serveGit: true,
+            serveFiles: needsPackageStandins(loaded.spec),
             log: print,
         });
         try {
-            const repo = new StandinRepo(path.join(hosts.gitRoot, FIXTURE_REPOSITORY));
-            const rehearsal = new Rehearsal(loaded as LoadedStack & { spec: StackSpec }, hosts, base, repo, options);
+            const rehearsal = new Rehearsal(loaded as LoadedStack & { spec: StackSpec }, hosts, base, options);
             await rehearsal.plan();
             return rehearsal;
         } catch (e) {
@@ -271,6 +276,7 @@ export class Rehearsal {
     /** The AWS parts this rehearsal plays with local stand-ins, one line each. */
     get standins(): string[] {
         return [
+            ...this.buildStandins,
             ...(this.rds ? [`RDS endpoint ${this.rds.endpoint}:${this.rds.port}: PostgreSQL on test host ${this.rds.host} (${this.rds.address})`] : []),
             ...(this.alb
                 ? [
@@ -387,7 +393,7 @@ export async function secondRun(rehearsal: Rehearsal, options: { concurrency?: n
     return {
         result,
         daemonChanges: daemonChanges(before, after),
-        problems: secondRunProblems(result),
+        problems: secondRunProblems(result, releaseTreesOf(buildTopology(rehearsal.spec).roles)),
         daemons: Object.values(before).reduce((n, l) => n + l.length, 0),
     };
 }

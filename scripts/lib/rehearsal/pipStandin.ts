@@ -28,13 +28,15 @@ export const STANDIN_PROJECT_INSTANCE_YAML = `default_context:
 
 /**
  * The fixture Plone 6 project: the backend in backend/ (app.backendPath), requirements with
- * constraints, the project's instance.yaml. `withMxIni` adds the mx.ini mxdev reads.
+ * constraints, the project's instance.yaml; `frontend`: the files of its frontend (the stand-in
+ * Volto project of voltoStandin.ts, for a stack with volto hosts), else a placeholder.
+ * `addMxIni` adds the mx.ini mxdev reads.
  */
 export class StandinPipProject extends FixtureGit {
     /** app.repository of the stack. */
     readonly url = `file://${this.dir}`;
 
-    constructor(dir: string) {
+    constructor(dir: string, frontend: Record<string, string> = { "frontend/README.md": "the Volto frontend would be here\n" }) {
         super(
             dir,
             {
@@ -42,7 +44,7 @@ export class StandinPipProject extends FixtureGit {
                 "backend/requirements.txt": "standin-zope\n",
                 "backend/constraints.txt": "standin-zope==1.0\n",
                 "backend/instance.yaml": STANDIN_PROJECT_INSTANCE_YAML,
-                "frontend/README.md": "the Volto frontend would be here\n",
+                ...frontend,
             },
             "stand-in Plone 6 project",
         );

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import type { StackSpec } from "../../../components/config/spec";
 import { blobStorageDir } from "../../../components/topology";
-import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, backendServers } from "../../../components/render/frontend/layout";
+import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, HAPROXY_VOLTO, backendServers, voltoServers } from "../../../components/render/frontend/layout";
 import { VOLUME_MOUNT_OPTIONS } from "../../../components/render/storage/volumes";
 import { buildTopology, DEPLOY_USER, PATHS, Topology } from "../../../components/topology";
 import type { OfflineRun } from "../offline/run";
@@ -118,8 +118,32 @@ function standinOf(answer: HttpAnswer): { hostname: string; client: string; rele
     return m ? { hostname: m[1], client: m[2], release: m[3] } : undefined;
 }
 
+/** The stand-in Volto server's X-Volto header: host name, port, version. */
+function voltoOf(answer: HttpAnswer): { hostname: string; port: string; version: string } | undefined {
+    const m = /^(\S+) (\S+) (\S+)$/.exec(answer.headers["x-volto"] ?? "");
+    return m ? { hostname: m[1], port: m[2], version: m[3] } : undefined;
+}
+
 function frontends(spec: StackSpec): string[] {
     return buildTopology(spec).roles.frontends;
+}
+
+/** Whether the stack's pages are Volto's (volto hosts): the backend is then reached below /++api++. */
+export function servesVolto(spec: StackSpec): boolean {
+    return buildTopology(spec).roles.voltoHosts.length > 0;
+}
+
+/**
+ * A path of the site as the front door sends it to a Zope client: itself on a Classic UI stack,
+ * below /++api++ on a Volto stack (every other path is Volto's).
+ */
+export function backendPath(spec: StackSpec, sitePath: string): string {
+    return servesVolto(spec) ? `/++api++${sitePath}` : sitePath;
+}
+
+/** The virtual-hosting URL prefix nginx asks a Zope client for (below ++api++ on a Volto stack). */
+function virtualHostPrefix(spec: StackSpec, scheme: string, port: number): string {
+    return `/VirtualHostBase/${scheme}/${spec.frontend.domain}:${port}/${spec.plone.siteId}${servesVolto(spec) ? "/++api++" : ""}/VirtualHostRoot/`;
 }
 
 function topologyOf(ctx: SmokeContext): Topology {
@@ -146,9 +170,9 @@ async function haproxyServerStats(hosts: TestHostRun, host: string, socket: stri
     );
 }
 
-/** The state haproxy gives each server of the Zope clients' backend on a front end (show stat). */
-export async function haproxyServerStates(hosts: TestHostRun, frontend: string): Promise<Record<string, string>> {
-    const stats = await haproxyServerStats(hosts, frontend, DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket, HAPROXY_BACKEND);
+/** The state haproxy gives each server of a backend on a front end (show stat): the Zope clients' by default, or the Volto processes'. */
+export async function haproxyServerStates(hosts: TestHostRun, frontend: string, backend: string = HAPROXY_BACKEND): Promise<Record<string, string>> {
+    const stats = await haproxyServerStats(hosts, frontend, DEFAULT_FRONTEND_LAYOUT.paths.haproxySocket, backend);
     return Object.fromEntries(Object.entries(stats).map(([name, f]) => [name, f[17]]));
 }
 
@@ -194,12 +218,12 @@ export const SETTLE_SECONDS = 30;
  * SETTLE_SECONDS, and says how long it took.
  */
 export const frontDoorSettles: SmokeCheck = {
-    name: "each front end is healthy and its haproxy has every Zope client UP",
+    name: "each front end is healthy and its haproxy has every Zope client (and Volto process) UP",
     async run(ctx) {
         const topology = topologyOf(ctx);
-        const servers = backendServers({ spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } }).map(
-            (s) => s.name,
-        );
+        const renderCtx = { spec: ctx.spec, topology, addresses: ctx.addresses, secrets: { haproxyStatsPassword: "", appSecrets: {} } };
+        const servers = backendServers(renderCtx).map((s) => s.name);
+        const volto = voltoServers(renderCtx).map((s) => s.name);
         const started = Date.now();
         let problems: string[] = [];
         for (;;) {
@@ -207,6 +231,10 @@ export const frontDoorSettles: SmokeCheck = {
             for (const fe of frontends(ctx.spec)) {
                 const states = await haproxyServerStates(ctx.hosts, fe);
                 problems.push(...servers.filter((s) => states[s] !== "UP").map((s) => `${fe}: haproxy has ${s} ${states[s] ?? "missing"}`));
+                if (volto.length) {
+                    const voltoStates = await haproxyServerStates(ctx.hosts, fe, HAPROXY_VOLTO);
+                    problems.push(...volto.filter((s) => voltoStates[s] !== "UP").map((s) => `${fe}: haproxy has Volto's ${s} ${voltoStates[s] ?? "missing"}`));
+                }
                 const health = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, PATHS.frontDoorHealth);
                 if (health.status !== 200) problems.push(`${fe}: ${PATHS.frontDoorHealth} answers ${health.status}`);
             }
@@ -214,26 +242,65 @@ export const frontDoorSettles: SmokeCheck = {
             await new Promise((r) => setTimeout(r, 500));
         }
         if (problems.length) throw new SmokeFailure(`after ${SETTLE_SECONDS}s: ${problems.join(", ")}`);
-        return `${servers.length} servers UP on ${frontends(ctx.spec).join(", ")}, ${PATHS.frontDoorHealth} 200, ${((Date.now() - started) / 1000).toFixed(1)}s after the provisioning ended`;
+        const voltoUp = volto.length ? ` and ${volto.length} Volto processes` : "";
+        return `${servers.length} servers${voltoUp} UP on ${frontends(ctx.spec).join(", ")}, ${PATHS.frontDoorHealth} 200, ${((Date.now() - started) / 1000).toFixed(1)}s after the provisioning ended`;
     },
 };
 
-/** Each front end serves a page of the site through nginx -> varnish -> haproxy -> a Zope client. */
+/**
+ * Each front end serves a page of the site through nginx -> varnish -> haproxy -> a Zope client; on
+ * a Volto stack, the REST API (/++api++) takes that way, virtual-hosted below ++api++.
+ */
 export const pageThroughFrontDoor: SmokeCheck = {
-    name: "each front end serves a page through nginx, varnish and haproxy from a Zope client",
+    name: "each front end serves a page (the REST API with Volto) through nginx, varnish and haproxy from a Zope client",
     async run(ctx) {
         const answers: string[] = [];
         for (const fe of frontends(ctx.spec)) {
-            const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, `${unique()}/front-page`);
+            const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, backendPath(ctx.spec, `${unique()}/front-page`));
             const standin = standinOf(a);
             if (a.status !== 200 || !standin) throw new SmokeFailure(`${fe}: ${a.status} without X-Standin: ${a.body.slice(0, 200)}`);
+            if (voltoOf(a)) throw new SmokeFailure(`${fe}: a request for the backend was answered by Volto (${a.headers["x-volto"]})`);
             // nginx rewrites to Zope's virtual hosting URL for the site.
-            if (!a.body.includes(`/VirtualHostBase/http/${ctx.spec.frontend.domain}:80/${ctx.spec.plone.siteId}/VirtualHostRoot/`)) {
+            if (!a.body.includes(virtualHostPrefix(ctx.spec, "http", 80))) {
                 throw new SmokeFailure(`${fe}: the client was not asked for the virtual-hosting URL of the site: ${a.body.trim()}`);
             }
             answers.push(`${fe} -> ${hostOfHostname(ctx.hosts, standin.hostname) ?? standin.hostname}/${standin.client}`);
         }
-        return answers.join(", ");
+        return `${servesVolto(ctx.spec) ? "/++api++ " : ""}${answers.join(", ")}`;
+    },
+};
+
+/**
+ * Volto stacks: each front end serves a page rendered by a Volto process of a volto host (haproxy's
+ * volto backend) from content it fetched through its internal API path (RAZZLE_INTERNAL_API_PATH:
+ * a front end's haproxy, the site's /++api++, a Zope client); every Volto process serves pages.
+ */
+export const voltoRendersFromTheApi: SmokeCheck = {
+    name: "each front end serves pages that Volto rendered from the REST API, from every Volto process",
+    async run(ctx) {
+        const topology = topologyOf(ctx);
+        if (!topology.roles.voltoHosts.length) return "no volto hosts: Classic UI";
+        const processes = topology.hosts.flatMap((h) => h.voltoProcesses.map((p) => `${h.name}:${p.port}`));
+        const seen = new Set<string>();
+        const clients = new Set<string>();
+        for (const fe of frontends(ctx.spec)) {
+            for (let i = 0; i < 8 * processes.length && (i < 2 || seen.size < processes.length); i++) {
+                const page = `${unique()}/front-page`;
+                const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, page);
+                const volto = voltoOf(a);
+                if (a.status !== 200 || !volto) throw new SmokeFailure(`${fe} ${page}: ${a.status} without X-Volto: ${a.body.slice(0, 200)}`);
+                // The stand-in client's title: its host, name, release, and the path it was asked for.
+                const title = /<h1>(\S+) (\S+) (\S+) (\S+)<\/h1>/.exec(a.body);
+                const asked = `/${ctx.spec.plone.siteId}/++api++${page}`;
+                if (!title || title[4] !== asked)
+                    throw new SmokeFailure(`${fe} ${page}: Volto's page does not show a Zope client's answer for ${asked}: ${a.body.slice(0, 300)}`);
+                seen.add(`${hostOfHostname(ctx.hosts, volto.hostname) ?? volto.hostname}:${volto.port}`);
+                clients.add(`${hostOfHostname(ctx.hosts, title[1]) ?? title[1]}/${title[2]}`);
+            }
+        }
+        const missing = processes.filter((p) => !seen.has(p));
+        if (missing.length) throw new SmokeFailure(`no page from the Volto processes ${missing.join(", ")} (served: ${[...seen].join(", ")})`);
+        return `${processes.length} Volto processes (${processes.join(", ")}) rendered pages from ${clients.size} Zope clients' REST API through ${frontends(ctx.spec).join(", ")}`;
     },
 };
 
@@ -242,7 +309,8 @@ export const secondGetIsCacheHit: SmokeCheck = {
     name: "the second anonymous GET of a page is a cache hit",
     async run(ctx) {
         for (const fe of frontends(ctx.spec)) {
-            const url = unique();
+            // Volto's pages are not cached by varnish (Volto renders them for each visitor): the REST API is.
+            const url = backendPath(ctx.spec, unique());
             const first = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url);
             const second = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, url);
             if (first.status !== 200 || second.status !== 200) throw new SmokeFailure(`${fe}: ${first.status} then ${second.status}`);
@@ -254,7 +322,7 @@ export const secondGetIsCacheHit: SmokeCheck = {
             if (personal.headers["x-cache"] !== "MISS")
                 throw new SmokeFailure(`${fe}: a request with the login cookie was a cache ${personal.headers["x-cache"]}`);
         }
-        return `MISS then HIT on ${frontends(ctx.spec).join(", ")}; a logged-in GET passes`;
+        return `${servesVolto(ctx.spec) ? "/++api++: " : ""}MISS then HIT on ${frontends(ctx.spec).join(", ")}; a logged-in GET passes`;
     },
 };
 
@@ -269,7 +337,7 @@ export const everyClientThroughHaproxy: SmokeCheck = {
             // Requests varnish passes (the login cookie), until every client has answered one.
             const seen = new Set<string>();
             for (let i = 0; i < 8 * servers.length && seen.size < expected.size; i++) {
-                const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, `/smoke-clients?${i}`, { cookie: PASS_COOKIE });
+                const a = await frontDoorGet(ctx.hosts, ctx.addresses[fe], ctx.spec, backendPath(ctx.spec, `/smoke-clients?${i}`), { cookie: PASS_COOKIE });
                 const standin = standinOf(a);
                 if (a.status !== 200 || !standin) throw new SmokeFailure(`${fe}: ${a.status}: ${a.body.slice(0, 200)}`);
                 seen.add(`${hostOfHostname(ctx.hosts, standin.hostname) ?? standin.hostname}/${standin.client}`);
@@ -311,10 +379,14 @@ export const loadBalancerServesTheSite: SmokeCheck = {
         const targets = alb.targetGroup.targets;
         const scheme = https ? "https" : "http";
         for (let i = 0; i < 4 * targets.length; i++) {
-            const a = await frontDoorGet(ctx.hosts, alb.address, ctx.spec, `${unique()}/front-page`, { port: forward.port, https, cookie: PASS_COOKIE });
+            const a = await frontDoorGet(ctx.hosts, alb.address, ctx.spec, backendPath(ctx.spec, `${unique()}/front-page`), {
+                port: forward.port,
+                https,
+                cookie: PASS_COOKIE,
+            });
             if (a.status !== 200 || !standinOf(a))
                 throw new SmokeFailure(`${forward.protocol} ${forward.port}: ${a.status} without X-Standin: ${a.body.slice(0, 200)}`);
-            const vhost = `/VirtualHostBase/${scheme}/${ctx.spec.frontend.domain}:${forward.port}/${ctx.spec.plone.siteId}/VirtualHostRoot/`;
+            const vhost = virtualHostPrefix(ctx.spec, scheme, forward.port);
             if (!a.body.includes(vhost)) throw new SmokeFailure(`through the load balancer, the client was not asked for ${vhost}: ${a.body.trim()}`);
         }
         const after = await albTargetStats(ctx, alb);
@@ -443,9 +515,9 @@ async function mailDeliveries(ctx: SmokeContext, smtp: SmtpRelayStandin, reports
     return problems.length ? [...problems, ...deferred] : [];
 }
 
-/** Every Zope client uses every service its deploy.cfg names, and shared blobs are shared. */
+/** Every Zope client uses every service its configuration (deploy.cfg, or zope.conf with pip) names, and shared blobs are shared. */
 export const everyClientUsesItsServices: SmokeCheck = {
-    name: "every Zope client uses every service its deploy.cfg names",
+    name: "every Zope client uses every service its configuration names",
     async run(ctx) {
         const topology = topologyOf(ctx);
         const expected = expectedServices(topology, ctx.spec);
@@ -483,6 +555,7 @@ export const SMOKE_CHECKS: SmokeCheck[] = [
     frontDoorSettles,
     loadBalancerServesTheSite,
     pageThroughFrontDoor,
+    voltoRendersFromTheApi,
     secondGetIsCacheHit,
     everyClientThroughHaproxy,
     sharedBlobsAreShared,

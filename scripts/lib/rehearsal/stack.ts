@@ -9,6 +9,7 @@ import { parseStackConfig } from "../../../components/stackConfig";
 import { NAMESPACE } from "../../../components/config/issues";
 import { SECRET_KEYS, SecretKey } from "../../../components/config/schema";
 import { STANDIN_COMMANDS } from "./standin";
+import { STANDIN_PIP_TOOLS } from "./pipStandin";
 import type { StackSpec } from "../../../components/config/spec";
 import type { LoadedStack } from "../offline/loadStack";
 import type { StackConfig } from "../offline/stackFile";
@@ -88,46 +89,89 @@ export function withRehearsalSecrets(loaded: LoadedStack, keys: RehearsalKeys): 
     return { config: { ...loaded.config, raw, secretKeys }, spec: parsed.spec, secretValues };
 }
 
-/** What the rehearsal changes in the stack's app settings: the buildout it deploys. */
+/** What the rehearsal changes in the stack's app settings: the buildout or Plone 6 project it deploys. */
 export interface RehearsalApp {
-    /** The fixture buildout, as the hosts reach it (git://<gateway>/buildout). */
+    /** The fixture repository, as the hosts reach it (git://<gateway>/buildout or /project). */
     repository: string;
     /** Branch or tag of the fixture to deploy (default main). */
     revision?: string;
     /** Added to app.environment (the stand-in's settings). */
     environment?: Record<string, string>;
+    /** app.builder pip: the stand-ins of PyPI and of cookiecutter-zope-instance, as the hosts reach them. */
+    pip?: {
+        /** The stand-in package index (PIP_INDEX_URL): http://<gateway>:<port>/simple/. */
+        indexUrl: string;
+        /** The fixture instance template repository (app.pip.instanceTemplate). */
+        instanceTemplate: string;
+    };
+    /** Volto hosts: the stand-ins of nodejs.org/dist and registry.npmjs.org, as the hosts reach them. */
+    volto?: {
+        /** volto.node.mirror: the Node.js mirror stand-in. */
+        nodeMirror: string;
+        /** The Node.js release the mirror has (volto.node.version). */
+        nodeVersion: string;
+        /** volto.npmRegistry: the static registry stand-in (pnpm for corepack). */
+        npmRegistry: string;
+    };
+}
+
+/** A stack value (JSON) as an object: {} when unset or not an object (parseStackConfig reports an invalid one). */
+function objectValue(config: StackConfig, key: string): Record<string, unknown> {
+    try {
+        const parsed: unknown = JSON.parse(config.raw[key] ?? "{}");
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+        // an invalid value: parseStackConfig reports it
+    }
+    return {};
 }
 
 /**
- * The stack file's configuration with the rehearsal's buildout: the fixture repository and
- * revision, the stand-in's bootstrap and build commands (scripts/lib/rehearsal/standin.ts), no pip packages
- * and no cache archives (PyPI and the stack's archive server are out of reach). Everything else
- * (app name, osPackages, environment, releases kept, ...) stays the stack's own. `changes` says
- * what was replaced, for the rehearsal's output.
+ * The stack file's configuration with the rehearsal's application. A buildout stack gets the
+ * fixture buildout and the stand-in's bootstrap and build commands (scripts/lib/rehearsal/standin.ts);
+ * a pip stack (app.builder pip) gets the fixture Plone 6 project, the stand-in package index
+ * (PIP_INDEX_URL), the fixture instance template and the stand-in build tools (pipStandin.ts);
+ * volto hosts get the Node.js mirror and npm registry stand-ins (voltoStandin.ts). Neither gets pip
+ * packages or cache archives (PyPI and the stack's archive server are out of reach). Everything
+ * else (app name, osPackages, environment, releases kept, Volto's processes and paths, ...) stays
+ * the stack's own. `changes` says what was replaced, for the rehearsal's output.
  */
 export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { config: StackConfig; changes: string[] } {
     const key = `${NAMESPACE}:app`;
-    let current: Record<string, unknown> = {};
-    try {
-        const parsed: unknown = JSON.parse(config.raw[key] ?? "{}");
-        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) current = parsed as Record<string, unknown>;
-    } catch {
-        // an invalid app value: parseStackConfig reports it
-    }
+    const current = objectValue(config, key);
+    const pip = current.builder === "pip";
+    if (pip && !app.pip) throw new RehearsalStackError("a pip stack needs the rehearsal's package index and instance template (RehearsalApp.pip)");
+    const environment = {
+        ...((current.environment as Record<string, string> | undefined) ?? {}),
+        ...(app.environment ?? {}),
+        // pip trusts plain HTTP only from localhost: the stand-in index is at the VPC's gateway.
+        ...(app.pip ? { PIP_INDEX_URL: app.pip.indexUrl, PIP_TRUSTED_HOST: new URL(app.pip.indexUrl).hostname, PIP_DISABLE_PIP_VERSION_CHECK: "1" } : {}),
+    };
     const next: Record<string, unknown> = {
         ...current,
         repository: app.repository,
         revision: app.revision ?? "main",
-        bootstrapCommand: STANDIN_COMMANDS.bootstrapCommand,
-        buildCommand: STANDIN_COMMANDS.buildCommand,
+        ...(app.pip
+            ? {
+                  pip: {
+                      ...((current.pip as Record<string, unknown> | undefined) ?? {}),
+                      instanceTemplate: app.pip.instanceTemplate,
+                      instanceTemplateRevision: "main",
+                      tools: STANDIN_PIP_TOOLS,
+                  },
+              }
+            : { bootstrapCommand: STANDIN_COMMANDS.bootstrapCommand, buildCommand: STANDIN_COMMANDS.buildCommand }),
         pipPackages: [],
         cacheArchives: [],
-        environment: { ...((current.environment as Record<string, string> | undefined) ?? {}), ...(app.environment ?? {}) },
+        environment,
     };
     const changes = [
-        `app.repository ${app.repository} (the fixture buildout; the stack's is ${String(current.repository ?? "unset")})`,
+        `app.repository ${app.repository} (the fixture ${app.pip ? "Plone 6 project" : "buildout"}; the stack's is ${String(current.repository ?? "unset")})`,
         `app.revision ${String(next.revision)}`,
-        "app.bootstrapCommand and app.buildCommand: the stand-in build (no PyPI here)",
+        app.pip
+            ? `app.pip.instanceTemplate ${app.pip.instanceTemplate} (the fixture template) at main, app.pip.tools ${STANDIN_PIP_TOOLS.join(" ")}, ` +
+              `app.environment PIP_INDEX_URL=${app.pip.indexUrl} and PIP_TRUSTED_HOST (the stand-in package index, over HTTP: no PyPI here)`
+            : "app.bootstrapCommand and app.buildCommand: the stand-in build (no PyPI here)",
     ];
     const dropped = (["pipPackages", "cacheArchives"] as const).filter((k) => Array.isArray(current[k]) && (current[k] as unknown[]).length > 0);
     if (dropped.length) changes.push(`app.${dropped.join(" and app.")} left out (out of reach here)`);
@@ -138,7 +182,31 @@ export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { conf
                 .join(" ")}`,
         );
     }
-    return { config: { ...config, raw: { ...config.raw, [key]: JSON.stringify(next) } }, changes };
+    let raw: Record<string, string> = { ...config.raw, [key]: JSON.stringify(next) };
+    const voltoKey = `${NAMESPACE}:volto`;
+    if (app.volto && config.raw[voltoKey] !== undefined) {
+        const volto = objectValue(config, voltoKey);
+        const node = (volto.node as Record<string, unknown> | undefined) ?? {};
+        raw = {
+            ...raw,
+            [voltoKey]: JSON.stringify({
+                ...volto,
+                node: { ...node, version: app.volto.nodeVersion, mirror: app.volto.nodeMirror },
+                npmRegistry: app.volto.npmRegistry,
+                // A frontend repository of its own: the fixture holds the stand-in project too.
+                ...(volto.repository !== undefined ? { repository: app.repository, revision: next.revision } : {}),
+            }),
+        };
+        if (volto.repository !== undefined)
+            changes.push(`volto.repository ${app.repository} at ${String(next.revision)} (the fixture; the stack's is ${String(volto.repository)})`);
+        changes.push(
+            `volto.node.mirror ${app.volto.nodeMirror} and volto.npmRegistry ${app.volto.npmRegistry} (stand-ins of nodejs.org/dist and registry.npmjs.org)` +
+                (node.version !== undefined && node.version !== app.volto.nodeVersion
+                    ? `, volto.node.version ${app.volto.nodeVersion} (the mirror's; the stack's is ${String(node.version)})`
+                    : ""),
+        );
+    }
+    return { config: { ...config, raw }, changes };
 }
 
 /** The PostgreSQL major the RDS stand-in runs: Debian bookworm's (the test hosts' release), the only one reachable here. */

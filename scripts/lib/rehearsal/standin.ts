@@ -72,6 +72,12 @@ export class FixtureGit {
         this.git("commit", "--quiet", "--allow-empty", "-m", message);
         return this.git("rev-parse", "HEAD");
     }
+
+    /** Tags the current commit (moving the tag if it exists). */
+    tag(name: string): string {
+        this.git("tag", "-f", name);
+        return this.git("rev-parse", "HEAD");
+    }
 }
 
 /** Writes `files` (path relative to `dir` -> content) into `dir`. */
@@ -97,11 +103,5 @@ export class StandinRepo extends FixtureGit {
             },
             "stand-in buildout",
         );
-    }
-
-    /** Tags the current commit (moving the tag if it exists). */
-    tag(name: string): string {
-        this.git("tag", "-f", name);
-        return this.git("rev-parse", "HEAD");
     }
 }

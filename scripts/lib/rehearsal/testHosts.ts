@@ -127,6 +127,12 @@ export interface TestHostRunOptions {
      * git://<any subnet gateway>/<repository>, read-only (gitRepositoryUrl).
      */
     serveGit?: boolean;
+    /**
+     * Serve the files under <runDir>/files over HTTP in the VPC namespace, at
+     * http://<any subnet gateway>:FILES_PORT/<path> (filesUrl): the package stand-ins (a pip index,
+     * a Node.js mirror, an npm registry) that PyPI, nodejs.org and registry.npmjs.org are on EC2.
+     */
+    serveFiles?: boolean;
     log?: (line: string) => void;
 }
 
@@ -166,6 +172,8 @@ export function sshClientOptions(keyFile: string): string[] {
 
 /** git daemon's port. */
 export const GIT_DAEMON_PORT = 9418;
+/** The port of the package stand-ins' HTTP server in the VPC namespace (serveFiles). */
+export const FILES_PORT = 8000;
 
 /**
  * One rehearsal's test hosts: its VPC namespace, apt proxy, key pair and hosts.
@@ -188,6 +196,7 @@ export class TestHostRun {
     private readonly bridges = new Map<string, string>();
     private baseDir = "";
     private serveGit = false;
+    private serveFiles = false;
     /** Veth names are h0, h1, ...: never reused, since a stopped host's veth goes only some time after its namespace. */
     private vethCount = 0;
     private tearingDown?: Promise<{ leftovers: string[] }>;
@@ -223,6 +232,24 @@ export class TestHostRun {
         return `git://${this.subnetOf(address).gateway}/${repository}`;
     }
 
+    /** Where the files the run serves over HTTP live (serveFiles). */
+    get filesRoot(): string {
+        return path.join(this.runDir, "files");
+    }
+
+    /** The http:// URL of a path under filesRoot, as the hosts reach it (at the gateway of the subnet of `address`). */
+    filesUrl(urlPath: string, address: string): string {
+        if (!this.serveFiles) throw new TestHostError("this run serves no files (serveFiles)");
+        return `http://${this.subnetOf(address).gateway}:${FILES_PORT}/${urlPath.replace(/^\/+/, "")}`;
+    }
+
+    /** The paths the hosts asked the files server for (its log), with the HTTP status of each. */
+    filesRequests(): { path: string; status: number }[] {
+        const log = path.join(this.logsDir, "files.log");
+        if (!fs.existsSync(log)) return [];
+        return [...fs.readFileSync(log, "utf8").matchAll(/"GET (\S+) HTTP\/[\d.]+" (\d{3})/g)].map((m) => ({ path: m[1], status: Number(m[2]) }));
+    }
+
     get privateKey(): string {
         return fs.readFileSync(this.keyFile, "utf8");
     }
@@ -238,6 +265,7 @@ export class TestHostRun {
         if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(opts.vpcCidr) || parseCidr(opts.vpcCidr).prefix > 28) throw new TestHostError(`not a VPC CIDR: ${opts.vpcCidr}`);
         const run = new TestHostRun(opts, `${RUN_PREFIX}${crypto.randomBytes(3).toString("hex")}`);
         run.serveGit = !!opts.serveGit;
+        run.serveFiles = !!opts.serveFiles;
         pruneOldRunLogs(run.cacheDir);
         const base = await ensureBaseRoot(run.cacheDir, run.log);
         run.baseDir = base.dir;
@@ -265,7 +293,7 @@ export class TestHostRun {
 
     private async createVpc(mirrors: string[]): Promise<void> {
         const started = Date.now();
-        for (const d of ["logs", "ssh", "hosts", "vpc", "git"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
+        for (const d of ["logs", "ssh", "hosts", "vpc", "git", "files"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
         this.record();
         run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `plone-aws-rehearsal-${this.runId}`, "-f", this.keyFile]);
 
@@ -291,6 +319,7 @@ export class TestHostRun {
             ...(this.serveGit
                 ? { GIT_ROOT: this.gitRoot, GIT_DAEMON_PORT: String(GIT_DAEMON_PORT), GIT_DAEMON_LOG: path.join(this.logsDir, "git-daemon.log") }
                 : {}),
+            ...(this.serveFiles ? { FILES_ROOT: this.filesRoot, FILES_PORT: String(FILES_PORT), FILES_LOG: path.join(this.logsDir, "files.log") } : {}),
         };
         const out = fs.openSync(path.join(this.logsDir, "vpc.log"), "a");
         const child = spawn("unshare", ["--pid", "--fork", "bash", path.join(HOST_SCRIPTS, "vpc-init.sh")], {

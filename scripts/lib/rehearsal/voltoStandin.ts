@@ -211,7 +211,10 @@ if (fs.existsSync("BREAK_START")) {
   process.exit(3);
 }
 const env = (k) => process.env[k];
+const hostname = require("os").hostname();
 const server = http.createServer(async (req, res) => {
+  // Which process answered (the rehearsal's smoke checks and load name it).
+  res.setHeader("x-volto", hostname + " " + env("PORT") + " " + version);
   if (req.url.startsWith("/ok")) {
     res.end("ok " + version + "\\n");
     return;
@@ -248,6 +251,43 @@ importers:
   .: {}
 `;
 
+/** The stand-in Volto project's files at `frontendPath` (a repository's path -> content). */
+export function standinVoltoProjectFiles(frontendPath: string): Record<string, string> {
+    return {
+        [`${frontendPath}/package.json`]: `${JSON.stringify(
+            {
+                name: "standin-volto-project",
+                private: true,
+                packageManager: standinPackageManager(),
+                scripts: { build: "node build.js", "start:prod": "node build/server.js" },
+            },
+            null,
+            2,
+        )}\n`,
+        [`${frontendPath}/pnpm-lock.yaml`]: LOCKFILE,
+        [`${frontendPath}/build.js`]: BUILD_JS,
+        [`${frontendPath}/server.template.js`]: SERVER_JS,
+        [`${frontendPath}/VERSION`]: "v1\n",
+        [`${frontendPath}/.gitignore`]: "node_modules/\nbuild/\n",
+    };
+}
+
+/**
+ * Makes a new version of the stand-in Volto project in the working tree `dir` (its VERSION, which
+ * its build bakes into the server), with FAIL_BUILD / BREAK_START set or removed.
+ */
+export function writeVoltoRelease(dir: string, frontendPath: string, version: string, options: { failBuild?: boolean; breakStart?: boolean } = {}): void {
+    const frontend = path.join(dir, frontendPath);
+    fs.writeFileSync(path.join(frontend, "VERSION"), `${version}\n`);
+    for (const [flag, file] of [
+        [options.failBuild, "FAIL_BUILD"],
+        [options.breakStart, "BREAK_START"],
+    ] as const) {
+        if (flag) fs.writeFileSync(path.join(frontend, file), "stand-in switch\n");
+        else fs.rmSync(path.join(frontend, file), { force: true });
+    }
+}
+
 /** The fixture repository: a backend folder (untouched by these tests but for one commit) and the stand-in Volto project at `frontendPath`. */
 export class StandinVoltoRepo extends FixtureGit {
     readonly url: string;
@@ -258,24 +298,7 @@ export class StandinVoltoRepo extends FixtureGit {
     ) {
         super(
             dir,
-            {
-                "backend/README.txt": "the backend (not built on a volto host)\n",
-                [`${frontendPath}/package.json`]: `${JSON.stringify(
-                    {
-                        name: "standin-volto-project",
-                        private: true,
-                        packageManager: standinPackageManager(),
-                        scripts: { build: "node build.js", "start:prod": "node build/server.js" },
-                    },
-                    null,
-                    2,
-                )}\n`,
-                [`${frontendPath}/pnpm-lock.yaml`]: LOCKFILE,
-                [`${frontendPath}/build.js`]: BUILD_JS,
-                [`${frontendPath}/server.template.js`]: SERVER_JS,
-                [`${frontendPath}/VERSION`]: "v1\n",
-                [`${frontendPath}/.gitignore`]: "node_modules/\nbuild/\n",
-            },
+            { "backend/README.txt": "the backend (not built on a volto host)\n", ...standinVoltoProjectFiles(frontendPath) },
             "stand-in Volto project v1",
         );
         this.url = `file://${dir}`;
@@ -283,16 +306,6 @@ export class StandinVoltoRepo extends FixtureGit {
 
     /** Commits a new version of the frontend (and removes FAIL_BUILD / BREAK_START unless kept). */
     release(version: string, options: { failBuild?: boolean; breakStart?: boolean } = {}): string {
-        return this.commit(`frontend ${version}`, (dir) => {
-            const frontend = path.join(dir, this.frontendPath);
-            fs.writeFileSync(path.join(frontend, "VERSION"), `${version}\n`);
-            for (const [flag, file] of [
-                [options.failBuild, "FAIL_BUILD"],
-                [options.breakStart, "BREAK_START"],
-            ] as const) {
-                if (flag) fs.writeFileSync(path.join(frontend, file), "stand-in switch\n");
-                else fs.rmSync(path.join(frontend, file), { force: true });
-            }
-        });
+        return this.commit(`frontend ${version}`, (dir) => writeVoltoRelease(dir, this.frontendPath, version, options));
     }
 }

@@ -4,6 +4,8 @@
 # /wiring?token=T (clients): uses every service the client's build says it uses
 # (parts/<name>/wiring.json, made from deploy.cfg) and answers what each gave, as JSON; with
 # [plone-mail] it sends one mail through the SMTP server Plone's MailHost would use (localhost:25).
+# Below /++api++ it answers as plone.restapi does, JSON whose title names the client, its release
+# and the path it was asked for (what the stand-in Volto server renders its pages from).
 import http.server, json, os, re, signal, smtplib, socket, sys, time
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -160,8 +162,11 @@ def reason(e):
 
 def wiring_report(token):
     """What each service the client is configured to use answered (a list of checks)."""
+    # The buildout's stand-in build writes parts/<name>/wiring.json; the pip builder's stand-in
+    # cookiecutter writes it beside the instance's etc/, and runwsgi names it (STANDIN_WIRING).
+    wiring_file = os.environ.get("STANDIN_WIRING") or os.path.join(release, "parts", name, "wiring.json")
     try:
-        with open(os.path.join(release, "parts", name, "wiring.json")) as f:
+        with open(wiring_file) as f:
             uses = json.load(f)
     except OSError as e:
         return {"host": host, "client": name, "error": f"no wiring.json from the build: {e}", "checks": []}
@@ -221,9 +226,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(float(parse_qs(url.query).get("s", ["3"])[0]))
         elif response_ms and url.path != "/ok":
             time.sleep(response_ms / 1000)
-        body = f"{name} {os.path.basename(release)} {self.path} {os.environ.get('PLONE_ENV', '')}\n".encode()
+        # The REST API (plone.restapi answers JSON below ++api++): what Volto renders a page from.
+        api = "/++api++" in url.path
+        if api:
+            body = json.dumps({"@id": self.path, "title": f"{host} {name} {os.path.basename(release)} {self.path}"}).encode()
+        else:
+            body = f"{name} {os.path.basename(release)} {self.path} {os.environ.get('PLONE_ENV', '')}\n".encode()
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", "application/json" if api else "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Standin", f"{host} {name} {os.path.basename(release)}")
         if url.path == "/ok":

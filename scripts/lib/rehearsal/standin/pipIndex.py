@@ -8,7 +8,8 @@
 #   standin-cookiecutter  cookiecutter --no-input --config-file F --output-dir D TEMPLATE: the
 #                         template's cookiecutter.json defaults with the file's default_context over
 #                         them, string values rendered as Jinja renders the literals plone-aws writes,
-#                         into D/<target>/etc/{zope.ini,zope.conf,site.zcml} and D/<target>/context.json
+#                         into D/<target>/etc/{zope.ini,zope.conf,site.zcml}, D/<target>/context.json
+#                         and D/<target>/wiring.json (what the client uses: standin/app.py's /wiring)
 #
 # usage: python3 pipIndex.py OUTDIR APP_PY   (APP_PY: the stand-in Zope client, standin/app.py)
 import base64, hashlib, os, sys, zipfile
@@ -33,7 +34,9 @@ def _release_of(path):
             return os.sep.join(parts[: i + 2])
     return os.path.dirname(os.path.dirname(os.path.realpath(path)))
 
-def _exec_app(port, name, release):
+def _exec_app(port, name, release, wiring=None):
+    if wiring:
+        os.environ["STANDIN_WIRING"] = wiring
     os.execv(sys.executable, [sys.executable, APP, str(port), name, release])
 
 def runwsgi():
@@ -44,7 +47,8 @@ def runwsgi():
     listen = c.get("server:main", "listen")
     name = os.path.basename(os.path.dirname(os.path.dirname(os.path.abspath(ini))))
     _record(f"runwsgi {name} {listen}")
-    _exec_app(listen.rpartition(":")[2], name, _release_of(ini))
+    instance = os.path.dirname(os.path.dirname(os.path.abspath(ini)))
+    _exec_app(listen.rpartition(":")[2], name, _release_of(ini), os.path.join(instance, "wiring.json"))
 
 def runzeo():
     conf = sys.argv[sys.argv.index("-C") + 1]
@@ -151,6 +155,16 @@ clear_untrusted_proxy_headers = {str(context.get('wsgi_clear_untrusted_proxy_hea
         f.write("<configure xmlns=\"http://namespaces.zope.org/zope\"><!-- stand-in --></configure>\n")
     with open(os.path.join(target, "context.json"), "w") as f:
         json.dump(context, f, indent=1, sort_keys=True)
+    # What the client is configured to use, for the stand-in client's wiring status page (/wiring),
+    # read from the generated configuration as Zope would read it (ZConfig: $$ is $).
+    uses = {}
+    if context["db_storage"] == "zeo":
+        uses["zeo"] = context["db_zeo_server"]
+    else:
+        uses["database"] = {"dsn": context["db_relstorage_postgresql_dsn"].replace("$$", "$")}
+    uses["blobs"] = {"dir": context["db_blob_location"], "shared": context["db_blob_mode"] == "shared"}
+    with open(os.path.join(target, "wiring.json"), "w") as f:
+        json.dump(uses, f, indent=1, sort_keys=True)
     print(f"cookiecutter (stand-in): generated {target}")
 '''
 
