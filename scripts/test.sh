@@ -61,6 +61,32 @@ spec_files() {
     case " ${SLOW_FIRST[*]} " in *" $f "*) ;; *) echo "$f" ;; esac
   done
 }
+# The rehearsals of whole stacks, longest first. Most of their time is spent waiting on their test
+# hosts (apt, restart delays, health checks, load windows), and each run lives in namespaces of its
+# own: they run two at a time (PLONE_AWS_REHEARSAL_JOBS). The other rehearsal specs test the
+# rehearsal's own machinery (teardown.spec kills a run and must be the one that cleans it up; a
+# rehearsal starting beside it would clean it first): they run alone, before them.
+REHEARSAL_STACKS=(
+  test/rehearsal/prod.spec.ts
+  test/rehearsal/plone6.spec.ts
+  test/rehearsal/scale.spec.ts
+  test/rehearsal/gluster.spec.ts
+  test/rehearsal/blobModes.spec.ts
+)
+# rehearsal_specs alone|stacks: the rehearsal spec files of that pass.
+rehearsal_specs() {
+  local f
+  if [ "$1" = stacks ]; then
+    for f in "${REHEARSAL_STACKS[@]}"; do
+      if [ -e "$f" ]; then echo "$f"; fi
+    done
+    return
+  fi
+  shopt -s globstar nullglob
+  for f in test/rehearsal/**/*.spec.ts; do
+    case " ${REHEARSAL_STACKS[*]} " in *" $f "*) ;; *) echo "$f" ;; esac
+  done
+}
 # The order of the parallel pass, for npm run bench:tests -- --suite.
 if [ "${1:-}" = "--list-specs" ]; then
   spec_files
@@ -92,9 +118,15 @@ if [ "$tsc_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
 fi
 # Most specs wait on daemons and scripts rather than compute, so several spec files run at once
 # (PLONE_AWS_TEST_JOBS, 4 by default: the figure measured on 2 cores). The rehearsal's test hosts
-# (namespaces, a bridge per subnet, the teardown of stale runs) run alone after them.
+# (namespaces, a bridge per subnet, the teardown of stale runs) run after them: its machinery's
+# specs alone, then the stacks' rehearsals side by side (REHEARSAL_STACKS above).
 mapfile -t specs < <(spec_files)
 status=0
 suites --parallel --jobs "${PLONE_AWS_TEST_JOBS:-4}" "${specs[@]}" || status=$?
-suites 'test/rehearsal/**/*.spec.ts' || status=$?
+mapfile -t rehearsal_alone < <(rehearsal_specs alone)
+mapfile -t rehearsal_stacks < <(rehearsal_specs stacks)
+if [ "${#rehearsal_alone[@]}" -gt 0 ]; then suites "${rehearsal_alone[@]}" || status=$?; fi
+if [ "${#rehearsal_stacks[@]}" -gt 0 ]; then
+  suites --parallel --jobs "${PLONE_AWS_REHEARSAL_JOBS:-2}" "${rehearsal_stacks[@]}" || status=$?
+fi
 exit "$status"

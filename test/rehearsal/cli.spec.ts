@@ -25,8 +25,8 @@ describe("npm run rehearse", function () {
         // The fixture buildout through the real chain, said so; every smoke check green.
         expect(r.stdout).to.contain("The Plone buildout cannot be built here (no PyPI)");
         expect(r.stdout).to.match(/\[smoke\] the second anonymous GET of a page is a cache hit \.\.\. ok/);
-        expect(r.stdout).to.match(/\[smoke\] every Zope client uses every service its deploy\.cfg names \.\.\. ok/);
-        expect(r.stdout).to.match(/\n {2}smoke checks {3}9\/9 ok\n/);
+        expect(r.stdout).to.match(/\[smoke\] every Zope client uses every service its configuration names \.\.\. ok/);
+        expect(r.stdout).to.match(/\n {2}smoke checks {3}10\/10 ok\n/);
         // The second run on the same hosts: nothing changed, no daemon restarted, a fraction of the first.
         expect(r.stdout).to.match(/\n {2}second run {5}5\/5 ok in \d+\.\ds \(\d+% of the first\); no daemon restarted \(\d+ watched\), nothing changed\n/);
         expect(r.stdout).to.match(/Summary of rehearsal parh-[0-9a-f]{6} \(dev\)\n {2}base root {6}(reused|built in \d+\.\ds)/);

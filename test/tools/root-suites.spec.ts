@@ -11,8 +11,14 @@ import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 const REPO = path.join(__dirname, "..", "..");
 const TEST_SH = path.join(REPO, "scripts", "test.sh");
 
-/** The spec files of the scratch tree: one the script starts first, others in path order, a rehearsal. */
-const SCRATCH_SPECS = ["test/daemons/a.spec.ts", "test/hostScripts/restart.spec.ts", "test/unit/b.spec.ts", "test/rehearsal/dev.spec.ts"];
+/** The spec files of the scratch tree: one the script starts first, others in path order, a rehearsal of the machinery, a stack's rehearsal. */
+const SCRATCH_SPECS = [
+    "test/daemons/a.spec.ts",
+    "test/hostScripts/restart.spec.ts",
+    "test/unit/b.spec.ts",
+    "test/rehearsal/dev.spec.ts",
+    "test/rehearsal/prod.spec.ts",
+];
 
 /** scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls. */
 function runTestSh(uid: number, sudoWorks: boolean, failingMocha = "", specs: string[] = []): { result: RunResult; calls: string[] } {
@@ -56,14 +62,20 @@ describe("npm test and the @root suites", function () {
         expect(calls.slice(0, 2)).to.have.members(CHECKS);
         return calls.slice(2);
     };
-    // The slow restart spec first, then the rest in path order, the rehearsal apart.
+    // The slow restart spec first, then the rest in path order, the rehearsal apart: its machinery
+    // alone, then the stacks' rehearsals two at a time.
     const PARALLEL = "--parallel --jobs 4 test/hostScripts/restart.spec.ts test/daemons/a.spec.ts test/unit/b.spec.ts";
-    const REHEARSAL = "test/rehearsal/**/*.spec.ts";
+    const REHEARSAL = "test/rehearsal/dev.spec.ts";
+    const REHEARSAL_STACKS = "--parallel --jobs 2 test/rehearsal/prod.spec.ts";
 
-    it("as root: the checks, then every suite in one pass of each kind (spec files in parallel, then the rehearsal alone)", () => {
+    it("as root: the checks, then every suite in one pass of each kind (spec files in parallel, the rehearsal's machinery alone, the stacks' rehearsals two at a time)", () => {
         const { result, calls } = runTestSh(0, true);
         expect(result.status).to.equal(0);
-        expect(checksFirst(calls)).to.deep.equal([`npx --no-install mocha ${PARALLEL}`, `npx --no-install mocha ${REHEARSAL}`]);
+        expect(checksFirst(calls)).to.deep.equal([
+            `npx --no-install mocha ${PARALLEL}`,
+            `npx --no-install mocha ${REHEARSAL}`,
+            `npx --no-install mocha ${REHEARSAL_STACKS}`,
+        ]);
     });
 
     it("as a user with passwordless sudo (GitHub's runner): the rest as the user, then only the @root suites under sudo, with PATH and sbin kept", () => {
@@ -74,7 +86,7 @@ describe("npm test and the @root suites", function () {
                 `^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} ${specs.replace(/[*.]/g, "\\$&")}$`,
             );
         checksFirst(calls);
-        for (const [i, specs] of [PARALLEL, REHEARSAL].entries()) {
+        for (const [i, specs] of [PARALLEL, REHEARSAL, REHEARSAL_STACKS].entries()) {
             const pass = calls.slice(2 + i * 4, 6 + i * 4);
             expect(pass[0]).to.equal("sudo -n true");
             expect(pass[1]).to.equal(`npx --no-install mocha --grep ${ROOT_TAG} --invert ${specs}`);
@@ -82,25 +94,32 @@ describe("npm test and the @root suites", function () {
             // What sudo ran.
             expect(pass[3]).to.equal(`mocha --grep ${ROOT_TAG} ${specs}`);
         }
-        expect(calls).to.have.length(10);
+        expect(calls).to.have.length(14);
         expect(result.stdout).to.include(`Running the ${ROOT_TAG} suites as root (sudo)`);
     });
 
     it("fails when any pass fails, after running all of them", () => {
         const first = runTestSh(1001, true, "--invert --parallel");
         expect(first.result.status).to.equal(1);
-        expect(first.calls.filter((c) => /^(npx --no-install )?mocha /.test(c))).to.have.length(4);
+        expect(first.calls.filter((c) => /^(npx --no-install )?mocha /.test(c))).to.have.length(6);
         const second = runTestSh(1001, true, `--grep ${ROOT_TAG} test/rehearsal`);
         expect(second.result.status).to.equal(1);
         const asRoot = runTestSh(0, true, "--parallel");
         expect(asRoot.result.status).to.equal(1);
-        expect(asRoot.calls.filter((c) => /^npx --no-install mocha /.test(c))).to.have.length(2);
+        expect(asRoot.calls.filter((c) => /^npx --no-install mocha /.test(c))).to.have.length(3);
     });
 
     it("as a user without passwordless sudo: one pass of each kind, where the @root suites say why they do not run", () => {
         const { result, calls } = runTestSh(1001, false);
         expect(result.status).to.equal(0);
-        expect(checksFirst(calls)).to.deep.equal(["sudo -n true", `npx --no-install mocha ${PARALLEL}`, "sudo -n true", `npx --no-install mocha ${REHEARSAL}`]);
+        expect(checksFirst(calls)).to.deep.equal([
+            "sudo -n true",
+            `npx --no-install mocha ${PARALLEL}`,
+            "sudo -n true",
+            `npx --no-install mocha ${REHEARSAL}`,
+            "sudo -n true",
+            `npx --no-install mocha ${REHEARSAL_STACKS}`,
+        ]);
     });
 
     it("given spec files: runs just those, without the checks", () => {
