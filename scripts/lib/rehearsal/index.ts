@@ -46,7 +46,7 @@ import { machineRoutesOverlapping } from "./machine";
 import { TestHostError } from "./processes";
 import { runsBuild } from "../../../components/layers";
 
-export { FIXTURE_REPOSITORY, STANDIN_ENVIRONMENT } from "./fixture";
+export { STANDIN_ENVIRONMENT } from "./fixture";
 
 /** What the rehearsal says about itself before it starts. */
 export const WHAT_IS_REAL = [
