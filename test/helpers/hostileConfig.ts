@@ -322,19 +322,32 @@ export interface RenderedStack {
     ctx: RenderContext;
 }
 
-/** Every file and step script of every host, as `pulumi up` would install and run them. */
-export function renderEverything(spec: StackSpec, secrets: RenderSecrets): RenderedStack {
-    const ctx = { ...offlineRenderContext(spec), secrets };
-    const files = new Map<string, RenderedFile>();
+/** The context renderEverything renders with. */
+export function renderContextOf(spec: StackSpec, secrets: RenderSecrets): RenderContext {
+    return { ...offlineRenderContext(spec), secrets };
+}
+
+/**
+ * Every file of every host, then every host's step scripts, one at a time, keyed as
+ * renderEverything keys them. A caller that stops at the first file that differs from another
+ * render skips the rest; the step scripts come last because they cost most (the configure step
+ * embeds every file of its host).
+ */
+export function* renderEachFile(ctx: RenderContext): Generator<[string, RenderedFile]> {
+    for (const host of ctx.topology.hosts) for (const f of hostFiles(ctx, host)) yield [`${host.name} ${f.path}`, f];
     for (const host of ctx.topology.hosts) {
-        for (const f of hostFiles(ctx, host)) files.set(`${host.name} ${f.path}`, f);
         for (const step of hostStepNames(host)) {
             if (step === "ready") continue;
-            const content = renderHostStep(ctx, host, step, mockVolumeIds(spec, ctx, host.name));
-            files.set(`${host.name} step:${step}`, { path: `step:${step}`, content, mode: "0700", owner: "root", group: "root" });
+            const content = renderHostStep(ctx, host, step, mockVolumeIds(ctx.spec, ctx, host.name));
+            yield [`${host.name} step:${step}`, { path: `step:${step}`, content, mode: "0700", owner: "root", group: "root" }];
         }
     }
-    return { files, ctx };
+}
+
+/** Every file and step script of every host, as `pulumi up` would install and run them. */
+export function renderEverything(spec: StackSpec, secrets: RenderSecrets): RenderedStack {
+    const ctx = renderContextOf(spec, secrets);
+    return { files: new Map(renderEachFile(ctx)), ctx };
 }
 
 /** What a value may never change in a file: its lines, and the entities its daemon serves. */
