@@ -64,3 +64,10 @@ export async function greenSmoke(rehearsal: Rehearsal, lines: string[]): Promise
     ).to.deep.equal([]);
     return { results, wiring: results.find((s) => s.name === everyClientUsesItsServices.name)?.detail ?? "" };
 }
+
+/** The release `current` points at in a release tree of a host (the backend's by default), and the commit it was built from. */
+export async function currentRelease(rehearsal: Rehearsal, host: string, tree = "/srv/www/plone"): Promise<{ release: string; commit: string }> {
+    const out = await rehearsal.root(host, `d=$(readlink -f ${tree}/current); basename "$d"; sed -n 's/^commit=//p' "$d/.plone-aws-release"`);
+    const [release, commit] = out.trim().split("\n");
+    return { release, commit };
+}

@@ -30,14 +30,7 @@ import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChec
 import { writeVoltoRelease } from "../../scripts/lib/rehearsal/voltoStandin";
 import { buildTopology } from "../../components/topology";
 import { loadRepoStack, REPO } from "../helpers/stacks";
-import { greenSmoke, REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
-
-/** The release `current` points at in a release tree of a host (the backend's, or the frontend's with `frontend`), and its commit. */
-async function currentRelease(rehearsal: Rehearsal, host: string, tree: string): Promise<{ release: string; commit: string }> {
-    const out = await rehearsal.root(host, `d=$(readlink -f ${tree}/current); basename "$d"; sed -n 's/^commit=//p' "$d/.plone-aws-release"`);
-    const [release, commit] = out.trim().split("\n");
-    return { release, commit };
-}
+import { currentRelease, greenSmoke, REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
 
 describe("rehearsal of Pulumi.plone6.yaml (pip backend, RelStorage, Volto) as it runs", function () {
     // The hang guard only (.mocharc.yml).

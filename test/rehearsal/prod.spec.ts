@@ -27,19 +27,12 @@ import { frontDoorGet, PASS_COOKIE } from "../../scripts/lib/rehearsal/smokeChec
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { buildTopology, DEPLOY_USER } from "../../components/topology";
 import { loadRepoStack, REPO } from "../helpers/stacks";
-import { greenSmoke, REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
+import { currentRelease, greenSmoke, REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
 import { awsStandinText } from "../helpers/backupStandins";
 import { contentsOf, contentsSql, parseRelations, RELATIONS_SQL } from "../helpers/postgres";
 import { OPS_SCRIPTS } from "../../components/render/operations/scripts";
 import { pgdumpEnvPath } from "../../components/render/operations/database";
 import { shellQuote } from "../../components/render/shell";
-
-/** The release `current` points at on a host, and the commit it was built from. */
-async function currentRelease(rehearsal: Rehearsal, host: string): Promise<{ release: string; commit: string }> {
-    const out = await rehearsal.root(host, 'd=$(readlink -f /srv/www/plone/current); basename "$d"; sed -n \'s/^commit=//p\' "$d/.plone-aws-release"');
-    const [release, commit] = out.trim().split("\n");
-    return { release, commit };
-}
 
 /** Host -> release of the answers to `n` passed requests through each front end. */
 async function servedReleases(rehearsal: Rehearsal, n = 12): Promise<Map<string, Set<string>>> {
