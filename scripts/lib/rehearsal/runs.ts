@@ -273,7 +273,7 @@ export async function teardownRun(
         if (mounted.length) {
             leftovers.push(`mounts under ${rec.runDir}: ${mounted.join(", ")} (the run directory is left in place)`);
         } else if (!survivors.length && !loops.length) {
-            for (const d of ["hosts", "vpc", "ssh", "git"]) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
+            for (const d of RUN_WORK_DIRS) fs.rmSync(path.join(rec.runDir, d), { recursive: true, force: true });
         }
     }
     if (!leftovers.length) {
@@ -281,6 +281,12 @@ export async function teardownRun(
     }
     return leftovers;
 }
+
+/**
+ * The directories of a run besides its logs: the hosts' roots, the VPC's state, the run's key, the
+ * fixture repositories and the files served to the hosts. Teardown removes them; the logs stay.
+ */
+export const RUN_WORK_DIRS = ["ssh", "hosts", "vpc", "git", "files"] as const;
 
 /** How many finished runs keep their logs under <cacheDir>/runs. */
 const RUN_LOGS_KEPT = 10;

@@ -45,6 +45,7 @@ import {
     pruneOldRunLogs,
     writeRunRecord,
     RUN_PREFIX,
+    RUN_WORK_DIRS,
     RunRecord,
     teardownRun,
 } from "./runs";
@@ -293,7 +294,7 @@ export class TestHostRun {
 
     private async createVpc(mirrors: string[]): Promise<void> {
         const started = Date.now();
-        for (const d of ["logs", "ssh", "hosts", "vpc", "git", "files"]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
+        for (const d of ["logs", ...RUN_WORK_DIRS]) fs.mkdirSync(path.join(this.runDir, d), { recursive: true });
         this.record();
         run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `plone-aws-rehearsal-${this.runId}`, "-f", this.keyFile]);
 
