@@ -358,7 +358,5 @@ export function whyNotScaled(layer: Layer): string | undefined {
     if (info.holdsState) return `it holds state (${info.holdsState}), which goes when the group stops an instance`;
     if (info.instances.count === "one") return `it runs on one host only (${info.instances.why}), and a group runs it on every instance`;
     if (layer === "frontend") return "front ends are fixed hosts: the load balancer or the Elastic IP points at them, and they find the scaled clients";
-    // Not yet: Cloud Map services and haproxy server-templates exist for Zope clients only (topology/scaling.ts).
-    if (layer === "volto") return "the front ends find a group's Zope clients through Cloud Map, and not yet its Volto processes";
     return undefined;
 }

@@ -110,6 +110,8 @@ export interface ScaledGroupArgs {
     secretParameterNames: string[];
     /** Plone's health check path (plone.healthCheckPath). */
     healthPath: string;
+    /** Volto's health check path (volto.healthPath), for a group with the volto layer. */
+    voltoHealthPath: string;
     /** The S3 key of the build cache the fixed app hosts publish. */
     buildCacheKey: string;
     /** The SNS topic of the stack's alarms (the step rules' alarms notify it too). */
@@ -210,10 +212,10 @@ export class ScaledGroup extends pulumi.ComponentResource {
         this.services = plan.discovery.map(
             (d) =>
                 new aws.servicediscovery.Service(
-                    `${name}-${d.client}`,
+                    `${name}-${d.process}`,
                     {
                         name: d.serviceName,
-                        description: `${d.client} of every instance of ${plan.name} (port ${d.port})`,
+                        description: `${d.process} of every instance of ${plan.name} (port ${d.port})`,
                         dnsConfig: { namespaceId: args.namespaceId, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "SRV", ttl: 10 }] },
                         // Deleting the service also removes registrations the drain did not (a stack destroyed).
                         forceDestroy: true,
@@ -313,8 +315,9 @@ export class ScaledGroup extends pulumi.ComponentResource {
                         bundleSha256: sha256,
                         buildCacheKey: args.buildCacheKey,
                         lifecycleHook: hookName,
-                        services: plan.discovery.map((d, i) => ({ id: ids[i], client: d.client, port: d.port })),
+                        services: plan.discovery.map((d, i) => ({ id: ids[i], kind: d.kind, process: d.process, port: d.port })),
                         healthPath: args.healthPath,
+                        voltoHealthPath: args.voltoHealthPath,
                         bootTimeout: plan.healthCheckGracePeriod,
                     }),
                     "utf8",
@@ -577,6 +580,7 @@ export function scaleGroups(parent: pulumi.ComponentResource, name: string, args
                 secretFiles: realContext.apply((ctx) => scaledSecretParameters(ctx, group)),
                 secretParameterNames: scaledSecretParameters(names, group).flatMap((f) => f.parameters.map((p) => p.name)),
                 healthPath: spec.plone.healthCheckPath,
+                voltoHealthPath: spec.volto.healthPath,
                 buildCacheKey: buildCacheKey(spec),
                 alarmTopicArn: args.alarmTopicArn,
                 groupName: `${spec.resourcePrefix}-${plan.name}`,

@@ -24,11 +24,6 @@ export function builderIssues(s: Partial<ParsedSections>): ConfigIssue[] {
             ["plone", "relstorage", "cacheServers"],
             "cookiecutter-zope-instance has no setting for RelStorage's memcached servers, so the pip builder cannot give them to the clients: remove the memcached layer and plone.relstorage.cacheServers, or use app.builder buildout",
         );
-    if (s.scaling && s.scaling.groups.length > 0)
-        err(
-            ["scaling", "groups"],
-            "a scaled instance starts from the build cache of a buildout (shared/env, eggs, downloads); the pip builder has none yet: use fixed app hosts, or app.builder buildout",
-        );
     for (const [key, set] of [
         ["rawBuildoutConfig", app.rawBuildoutConfig !== ""],
         ["buildoutExtends", app.buildoutExtends.length > 0],

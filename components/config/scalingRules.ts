@@ -39,8 +39,16 @@ export function scalingIssues(s: Partial<ParsedSections>): { errors: ConfigIssue
             const why = whyNotScaled(layer);
             if (why) err(at("layers"), `a scaled group cannot carry ${layer}: ${why}. Put ${layer} on a host in plone-aws:hosts`);
         }
-        if (!g.layers.includes("plone_instances")) err(at("layers"), "a scaled group runs Zope clients: its layers must include plone_instances");
-        if (plone?.blobs === "local") {
+        const clients = g.layers.includes("plone_instances");
+        const volto = g.layers.includes("volto");
+        if (!clients && !volto) err(at("layers"), "a scaled group runs Zope clients or Volto processes: its layers must include plone_instances or volto");
+        // The fixed volto hosts serve while the group has no instance, and are what the front ends' Volto backend is made of.
+        if (volto && !(hosts ?? []).some((h) => h.layers.includes("volto")))
+            err(
+                at("layers"),
+                "a scaled group carries volto, and no host in plone-aws:hosts does: give a fixed host the volto layer too (it serves while the group has no instance)",
+            );
+        if (clients && plone?.blobs === "local") {
             err(
                 at(),
                 "plone.blobs is local, so the blobs live on one host's disk and a scaled instance cannot reach them: use zeo, nfs, gluster, efs or (with RelStorage) database",
@@ -63,19 +71,26 @@ export function scalingIssues(s: Partial<ParsedSections>): { errors: ConfigIssue
 
         // Every instance runs the same rendered files: the same client count and the same build.
         const vcpuCounts = g.instanceTypes.map((t) => g.vcpus ?? instanceTypeInfo(t)?.vcpus);
-        if (plone?.clientCount === undefined) {
+        // Counts derived from the vCPUs: the clients' (plone.clientCount unset), the Volto processes' (volto.processCount unset).
+        const derivesClients = clients && plone?.clientCount === undefined;
+        const derived = derivesClients
+            ? { what: "client count", many: "clients", key: "plone.clientCount" }
+            : volto && s.volto?.processCount === undefined
+              ? { what: "Volto process count", many: "Volto processes", key: "volto.processCount" }
+              : undefined;
+        if (derived) {
             g.instanceTypes.forEach((t, j) => {
                 if (vcpuCounts[j] === undefined)
                     err(
                         at("instanceTypes", j),
-                        `the vCPU count of ${t} is not in plone-aws's table, so its client count cannot be derived: set scaling.groups[${i}].vcpus or plone.clientCount`,
+                        `the vCPU count of ${t} is not in plone-aws's table, so its ${derived.what} cannot be derived: set scaling.groups[${i}].vcpus or ${derived.key}`,
                     );
             });
             const known = new Set(vcpuCounts.filter((v) => v !== undefined));
             if (known.size > 1) {
                 err(
                     at("instanceTypes"),
-                    `${g.instanceTypes.join(", ")} have different vCPU counts, so their instances would run different numbers of clients from one artifact: pick types of one size, or set plone.clientCount`,
+                    `${g.instanceTypes.join(", ")} have different vCPU counts, so their instances would run different numbers of ${derived.many} from one artifact: pick types of one size, or set ${derived.key}`,
                 );
             }
         }

@@ -335,7 +335,7 @@ export function buildTopology(spec: StackSpec): Topology {
     // A group's instances are one host: no fixed AZ (the group spans them), no data volume (its layers keep no state).
     const scaledGroups = spec.scaling.groups.map((g) => {
         const host = planHost({ ...g, instanceType: g.instanceTypes[0], az: 0, volumes: {} });
-        return { plan: planScaledGroup(spec, g, host.clients), host: { ...host, autoRecovery: false } };
+        return { plan: planScaledGroup(spec, g, host), host: { ...host, autoRecovery: false } };
     });
 
     const first = (layer: Layer) => hostsWithLayer(spec, layer)[0];
@@ -521,7 +521,7 @@ export function voltoApiFrontend(topology: Pick<Topology, "hosts" | "roles">, ho
     return { host: sameAz ?? frontends[0], loopback: false };
 }
 
-/** Whether the front ends' haproxy must also listen on their private address: some volto host is not a front end. */
-export function haproxyServesVoltoHosts(topology: Pick<Topology, "roles">): boolean {
-    return topology.roles.voltoHosts.some((h) => !topology.roles.frontends.includes(h));
+/** Whether the front ends' haproxy must also listen on their private address: some volto host (fixed or scaled) is not a front end. */
+export function haproxyServesVoltoHosts(topology: Pick<Topology, "roles" | "scaledGroups">): boolean {
+    return topology.roles.voltoHosts.some((h) => !topology.roles.frontends.includes(h)) || topology.scaledGroups.some((g) => g.host.layers.includes("volto"));
 }

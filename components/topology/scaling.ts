@@ -1,8 +1,8 @@
 // The Auto Scaling groups of app hosts (plone-aws:scaling) as the rest of the code needs them: the
 // host every instance is (the same HostPlan a fixed host gets: layers, clients, packages, security
 // groups), the sizes, schedules and rules, and how the front ends find the instances: one AWS
-// Cloud Map service per Zope client index, whose SRV records haproxy's server-template slots read
-// (docs/DESIGN notes: "Discovery"). Pure: no Pulumi, no I/O.
+// Cloud Map service per Zope client index and per Volto process index, whose SRV records haproxy's
+// server-template slots read (docs/DESIGN notes: "Discovery"). Pure: no Pulumi, no I/O.
 import { cronFields, type ScaledGroupConfig } from "../config/schema";
 import type { StackSpec } from "../config/spec";
 import { intToIp, parseCidr, planSubnet, type SubnetPlan, type SubnetTier } from "./addressing";
@@ -10,10 +10,14 @@ import { intToIp, parseCidr, planSubnet, type SubnetPlan, type SubnetTier } from
 /** The DNS port of the VPC's resolver. */
 export const DNS_PORT = 53;
 
-/** One Cloud Map service of a group: the instances' Zope client `client` (SRV records with its port). */
+/** What a discovery service finds: a Zope client (the Plone backend) or a Volto process (the frontend). */
+export type DiscoveredKind = "client" | "volto";
+
+/** One Cloud Map service of a group: the instances' Zope client or Volto process `process` (SRV records with its port). */
 export interface DiscoveryService {
-    /** client1 .. clientN. */
-    client: string;
+    kind: DiscoveredKind;
+    /** client1 .. clientN, volto1 .. voltoN: the name in the host's rotation directory and haproxy's agent. */
+    process: string;
     port: number;
     /** The Cloud Map service's name, in the form haproxy resolves as SRV: _<group>-<client>._tcp. */
     serviceName: string;
@@ -49,7 +53,7 @@ export interface ScaledGroupPlan {
     targetCpu?: ScaledGroupConfig["targetCpu"];
     steps: ScaledGroupConfig["steps"];
     cooldowns: ScaledGroupConfig["cooldowns"];
-    /** One service per client of an instance. */
+    /** One service per Zope client of an instance, then one per Volto process. */
     discovery: DiscoveryService[];
 }
 
@@ -74,11 +78,14 @@ export function planDiscovery(spec: Pick<StackSpec, "resourcePrefix" | "network"
     return { namespace: discoveryNamespace(spec), resolver: { address: vpcResolverAddress(spec.network.cidr), port: DNS_PORT } };
 }
 
-/** The plan of one group; `clients` are those of its host (from its instance type's vCPUs, as a fixed host's). */
+/**
+ * The plan of one group; `clients` and `voltoProcesses` are those of its host (from its instance
+ * type's vCPUs, as a fixed host's).
+ */
 export function planScaledGroup(
     spec: Pick<StackSpec, "access" | "network" | "resourcePrefix">,
     group: ScaledGroupConfig,
-    clients: { name: string; port: number }[],
+    processes: { clients: { name: string; port: number }[]; voltoProcesses: { name: string; port: number }[] },
 ): ScaledGroupPlan {
     const subnet: SubnetTier = spec.access.via === "publicIp" ? "public" : "private";
     const namespace = discoveryNamespace(spec);
@@ -104,9 +111,12 @@ export function planScaledGroup(
         targetCpu: group.targetCpu,
         steps: group.steps,
         cooldowns: group.cooldowns,
-        discovery: clients.map((c) => {
-            const serviceName = `_${group.name}-${c.name}._tcp`;
-            return { client: c.name, port: c.port, serviceName, srvName: `${serviceName}.${namespace}` };
+        discovery: [
+            ...processes.clients.map((c) => ({ kind: "client" as const, ...c })),
+            ...processes.voltoProcesses.map((p) => ({ kind: "volto" as const, ...p })),
+        ].map(({ kind, name, port }) => {
+            const serviceName = `_${group.name}-${name}._tcp`;
+            return { kind, process: name, port, serviceName, srvName: `${serviceName}.${namespace}` };
         }),
     };
 }

@@ -83,7 +83,12 @@ describe("the scripts of a scaled instance", function () {
         try {
             const app = renderAppFiles(scaledContext(ctx, group), group.host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
             for (const f of app) fs.writeFileSync(path.join(dir, path.basename(f.path)), f.content);
-            const boot = renderBootScript(settings("sha", [{ id: "srv-1", client: "client1", port: 8081 }]));
+            const boot = renderBootScript(
+                settings("sha", [
+                    { id: "srv-1", kind: "client", process: "client1", port: 8081 },
+                    { id: "srv-2", kind: "volto", process: "volto1", port: 3001 },
+                ]),
+            );
             const files = {
                 boot: boot,
                 watch: renderWatchScript(),
@@ -141,6 +146,7 @@ describe("the scripts of a scaled instance", function () {
             lifecycleHook: "app-auto-drain",
             services,
             healthPath: "/ok",
+            voltoHealthPath: "/health",
             bootTimeout: 30,
         };
     }
@@ -202,7 +208,7 @@ describe("the scripts of a scaled instance", function () {
         /** Runs the boot script as user data would, with its paths moved under the test's directory. */
         function boot(sha256: string): { status: number; log: string; calls: string } {
             const root = path.join(tmp.dir, `root-${sha256.slice(0, 6)}`);
-            const script = renderBootScript(settings(sha256, [{ id: "srv-1", client: "client1", port: 8081 }]))
+            const script = renderBootScript(settings(sha256, [{ id: "srv-1", kind: "client", process: "client1", port: 8081 }]))
                 .split("/var/log/plone-aws")
                 .join(`${root}/log`)
                 .split("/var/lib/plone-aws")

@@ -111,6 +111,10 @@ describeAsRoot(
             // The release's own environment, with what pip installed from the stand-in index.
             const freeze = run(path.join(backend(release), ".venv/bin/pip"), ["freeze"]).stdout;
             expect(freeze).to.include("standin-zope==1.0").and.include("standin-mxdev==1.0").and.include("standin-cookiecutter==1.0");
+            // pip's cache is the app's, in shared/ (what the build cache of a scaled group publishes): the downloads are there.
+            const pipCache = path.join(deployTo, "shared/pip-cache");
+            const cached = run("find", [pipCache, "-type", "f"]).stdout.trim().split("\n").filter(Boolean);
+            expect(cached.length, `files in ${pipCache}`).to.be.greaterThan(0);
 
             // Each client's instance: the stack's keys over the project's instance.yaml.
             const c1 = instanceContext(release, "client1");

@@ -209,7 +209,7 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         expect(userData).to.match(/^BUNDLE_VERSION=[0-9a-f]{32}$/m);
         expect(userData).to.match(/^BUNDLE_SHA256=[0-9a-f]{64}$/m);
         expect(userData).to.include("GROUP=scaled-app-auto");
-        expect(userData).to.match(/^SERVICES=\(id-[0-9a-f]+:client1:8081 /m);
+        expect(userData).to.match(/^SERVICES=\(id-[0-9a-f]+:client:client1:8081 /m);
     });
 
     it("the front ends find the scaled clients (haproxy slots from SRV), and the purge ACL admits their subnets", () => {
@@ -235,6 +235,43 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         expect(String(plain(other).stdin)).not.to.include("build-cache");
         expect(userData).to.include("BUILD_CACHE_KEY=build-cache/plone.tar.gz");
         expect(userData).to.include("BUCKET=scaled-scaling-bundles");
+    });
+
+    it("a Plone 6 group (Pulumi.scaledev6.yaml: pip, Zope clients and Volto): a discovery service per Volto process too, which the front end's Volto backend reads; Volto's ports open to the front end", async () => {
+        const loaded = loadStack({ stackFile: path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaledev6.yaml") });
+        if (!loaded.spec) throw new Error(JSON.stringify(loaded.errors));
+        const run6 = await runOffline({ ...loaded.config, raw: { ...loaded.config.raw, ...ALL_SECRETS } }, { addresses: addressPlan(loaded.spec) });
+        const services = byType(run6, "aws:servicediscovery/service:Service");
+        expect(services.map((r) => plain(r).name)).to.deep.equal(["_app-auto-client1._tcp", "_app-auto-client2._tcp", "_app-auto-volto1._tcp"]);
+        const userData6 = Buffer.from(plain(byType(run6, "aws:ec2/launchTemplate:LaunchTemplate")[0]).userData, "base64").toString("utf8");
+        // The boot registers each process once it answers its own health check: Plone's /ok, Volto's volto.healthPath.
+        expect(userData6).to.match(/^SERVICES=\(id-[0-9a-f]+:client:client1:8081 id-[0-9a-f]+:client:client2:8082 id-[0-9a-f]+:volto:volto1:3001\)$/m);
+        expect(userData6)
+            .to.match(/^HEALTH_PATH=\/ok$/m)
+            .and.match(/^VOLTO_HEALTH_PATH=\/ok$/m);
+        const configure = run6.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaledev6-dev-1-provision-configure")!;
+        const haproxy = stagedFile(String(plain(configure).stdin), "/etc/haproxy/haproxy.cfg");
+        const volto = haproxy.slice(haproxy.indexOf("\nbackend volto\n"), haproxy.indexOf("\nbackend api_chain\n"));
+        expect(volto).to.include(
+            'server-template app-auto-volto1- 2 _app-auto-volto1._tcp.scaledev6.plone-aws.internal resolvers vpc resolve-prefer ipv4 init-addr none maxconn 8 agent-check agent-port 8999 agent-inter 2s agent-send "volto1\\n"',
+        );
+        expect(volto).to.not.include("app-auto-client");
+        // The Volto processes of the group's instances read the REST API from the front end's private address.
+        expect(haproxy).to.match(/^ {4}bind 10\.31\.0\.10:8080$/m);
+        // The group's instances carry the volto layer's security group: Volto's ports from the front ends.
+        const template = plain(byType(run6, "aws:ec2/launchTemplate:LaunchTemplate")[0]);
+        const groupSgs: string[] = template.networkInterfaces[0].securityGroups;
+        const voltoSg = byType(run6, "aws:ec2/securityGroup:SecurityGroup").find((r) => r.name.endsWith("-volto"))!;
+        expect(groupSgs).to.include(voltoSg.id);
+        const voltoIngress = byType(run6, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => plain(r).securityGroupId === voltoSg.id);
+        expect(voltoIngress.map((r) => `${plain(r).fromPort}-${plain(r).toPort}`)).to.include("3001-3001");
+        // pip's cache is in the build cache the fixed host publishes; the instance's build is pip's.
+        const build = run6.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaledev6-dev-1-provision-build")!;
+        expect(String(plain(build).stdin))
+            .to.include("shared/pip-cache")
+            .and.include("s3://");
+        const bundle6 = bundleFiles(plain(byType(run6, "aws:s3/bucketObjectv2:BucketObjectv2")[0]).content);
+        expect(stagedFile(bundle6["configure.sh"], "/etc/supervisor/conf.d/plone.conf")).to.include("[program:plone-volto1]").and.include("runwsgi");
     });
 
     it("stacks without a scaled group register none of it", async () => {

@@ -72,8 +72,8 @@ describe("config: plone-aws:scaling", () => {
         expect(warnings).to.deep.equal([]);
     });
 
-    it("the catalogue says which layers a group may carry: only plone_instances of today's layers", () => {
-        expect(LAYERS.filter((l) => whyNotScaled(l) === undefined)).to.deep.equal(["plone_instances"]);
+    it("the catalogue says which layers a group may carry: plone_instances and volto of today's layers", () => {
+        expect(LAYERS.filter((l) => whyNotScaled(l) === undefined)).to.deep.equal(["plone_instances", "volto"]);
         expect(whyNotScaled("zeoserver")).to.include("holds state");
         expect(whyNotScaled("celerybeat")).to.include("runs on one host only");
     });
@@ -85,13 +85,35 @@ describe("config: plone-aws:scaling", () => {
         );
         expect(errors.find((e) => e.includes("cannot carry celerybeat"))).to.include("a second scheduler runs every periodic task twice");
         expect(errorsOf(config({ ...base, layers: ["memcached"] }))).to.include(
-            "plone-aws:scaling.groups[0].layers: a scaled group runs Zope clients: its layers must include plone_instances",
+            "plone-aws:scaling.groups[0].layers: a scaled group runs Zope clients or Volto processes: its layers must include plone_instances or volto",
         );
         expect(errorsOf(config({ ...base, layers: ["plone_instances", "frontend"] })).join("\n")).to.include("front ends are fixed hosts");
-        // Not yet: the front ends would not find a group's Volto processes.
-        expect(errorsOf(config({ ...base, layers: ["plone_instances", "volto"] }))).to.include(
-            "plone-aws:scaling.groups[0].layers: a scaled group cannot carry volto: the front ends find a group's Zope clients through Cloud Map, and not yet its Volto processes. Put volto on a host in plone-aws:hosts",
-        );
+    });
+
+    it("carries Volto beside a fixed volto host: Zope clients and Volto processes, or Volto processes alone", () => {
+        const withVoltoHost = {
+            "plone-aws:hosts": [
+                { name: "web-1", instanceType: "t3.large", layers: ["frontend", "volto"] },
+                { name: "data-1", instanceType: "t3.large", layers: ["zeoserver", "shared_blobs"] },
+                { name: "app-1", instanceType: "c6i.large", layers: ["plone_instances"] },
+            ],
+        };
+        for (const layers of [["plone_instances", "volto"], ["volto"]]) {
+            const { spec, errors } = parseObjects(config({ ...base, layers }, withVoltoHost));
+            expect(errors, layers.join(",")).to.deep.equal([]);
+            expect(spec!.scaling.groups[0].layers).to.deep.equal(layers);
+        }
+        // Without a fixed volto host, nothing serves the pages while the group has no instance.
+        expect(errorsOf(config({ ...base, layers: ["plone_instances", "volto"] }))).to.deep.equal([
+            "plone-aws:scaling.groups[0].layers: a scaled group carries volto, and no host in plone-aws:hosts does: give a fixed host the volto layer too (it serves while the group has no instance)",
+        ]);
+        // The Volto process count comes from the vCPUs too, unless volto.processCount is set.
+        expect(errorsOf(config({ ...base, layers: ["volto"], instanceTypes: ["c6i.large", "c6i.xlarge"] }, withVoltoHost))).to.deep.equal([
+            "plone-aws:scaling.groups[0].instanceTypes: c6i.large, c6i.xlarge have different vCPU counts, so their instances would run different numbers of Volto processes from one artifact: pick types of one size, or set volto.processCount",
+        ]);
+        expect(
+            errorsOf(config({ ...base, layers: ["volto"], instanceTypes: ["c6i.large", "c6i.xlarge"] }, { ...withVoltoHost, "plone-aws:volto": { processCount: 2 } })),
+        ).to.deep.equal([]);
     });
 
     it("needs shared blobs: local blobs are refused on the group", () => {

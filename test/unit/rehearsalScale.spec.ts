@@ -30,8 +30,8 @@ describe("the rehearsal of a scaled group, without hosts", function () {
             expect(group.userData).to.contain(`BUNDLE_SHA256=${crypto.createHash("sha256").update(bundle.content).digest("hex")}\n`);
             expect(group.userData).to.contain(`BUCKET=${scaling.bucket}\n`);
             // One service per client of an instance, each with the id the boot script registers in.
-            expect(group.services.map((s) => s.client)).to.deep.equal(group.plan.discovery.map((d) => d.client));
-            for (const s of group.services) expect(group.userData).to.match(new RegExp(`[( ]${s.id}:${s.client}:${s.port}[ )]`));
+            expect(group.services.map((s) => s.process)).to.deep.equal(group.plan.discovery.map((d) => d.process));
+            for (const s of group.services) expect(group.userData).to.match(new RegExp(`[( ]${s.id}:${s.kind}:${s.process}:${s.port}[ )]`));
             expect(group.services[0]).to.include({ srvName: "_app-auto-client1._tcp.scaled.plone-aws.internal", ttl: 10, port: 8081 });
             expect(scaling.resolver).to.deep.equal({ address: "10.40.0.2", port: 53 });
             // The bundle lists the secret files' parameters; each has its value (the run's secrets).
@@ -53,19 +53,24 @@ describe("the rehearsal of a scaled group, without hosts", function () {
 
     describe("what bench:scale reads", function () {
         const header = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,addr";
-        const row = (sv: string, stot: number, status: string, addr: string) => `plone,${sv},0,0,0,0,2,${stot},0,0,,0,,0,0,0,0,${status},1,1,${addr}`;
+        const row = (sv: string, stot: number, status: string, addr: string, px = "plone") =>
+            `${px},${sv},0,0,0,0,2,${stot},0,0,,0,,0,0,0,0,${status},1,1,${addr}`;
 
-        it("takes a group's slots from show stat by its columns: status, address, requests", () => {
+        it("takes a group's slots from show stat by its columns: status, address, requests, in the Zope and the Volto backend", () => {
             const stat = [
                 header,
                 row("dev-1-client1", 40, "UP", "10.30.0.10:8081"),
                 row("app-auto-client1-1", 12, "UP", "10.30.0.100:8081"),
                 row("app-auto-client1-2", 0, "MAINT (resolution)", ""),
                 "plone,BACKEND,0,0,0,0,200,52,0,0,0,0,,0,0,0,0,UP,1,1,",
+                row("app-auto-volto1-1", 7, "UP", "10.30.0.100:3001", "volto"),
+                // Another backend's server of the same name (varnish's chain) is not a slot.
+                row("app-auto-volto1-2", 3, "UP", "10.30.0.101:3001", "api_chain"),
             ].join("\n");
-            expect(parseTemplateSlots(stat, ["app-auto-client1-"])).to.deep.equal([
+            expect(parseTemplateSlots(stat, ["app-auto-client1-", "app-auto-volto1-"])).to.deep.equal([
                 { slot: "app-auto-client1-1", status: "UP", address: "10.30.0.100:8081", requests: 12 },
                 { slot: "app-auto-client1-2", status: "MAINT (resolution)", address: "", requests: 0 },
+                { slot: "app-auto-volto1-1", status: "UP", address: "10.30.0.100:3001", requests: 7 },
             ]);
         });
 

@@ -96,8 +96,8 @@ describe("the pip builder's files", function () {
         expect(zeoConf).to.include(`  address ${ctx.addresses["zeo-1"]}:8001\n`).and.include("  path /srv/data/filestorage/Data.fs\n");
         const env = renderAppFiles(ctx, host("zeo-1")).find((f) => f.path.endsWith("/deploy.env"))!.content;
         expect(env).to.include("BACKEND_PATH=backend\n").and.include("SERVER_FINGERPRINTS=('backend/.venv/bin/runzeo backend/instances/zeoserver')");
-        // A pip release links nothing of the buildout's into shared/.
-        expect(env).to.include("SYMLINK_FROM=()").and.include("CREATE_DIRS_BEFORE_SYMLINK=(var/log)");
+        // A pip release links nothing of the buildout's into shared/; pip's cache lives there.
+        expect(env).to.include("SYMLINK_FROM=()").and.include("CREATE_DIRS_BEFORE_SYMLINK=(pip-cache var/log)").and.include("PIP_CACHE=pip-cache\n");
     });
 
     it("RelStorage: the DSN with the password is a secret file, encoded for ZConfig and Jinja; zodbpack runs from the environment", function () {
@@ -183,8 +183,8 @@ describe("the pip builder's files", function () {
             /^plone-aws:plone.celery.enabled: the pip builder runs no celery programs/,
         );
         expect(errors({ app: { ...pip, backendPath: "../x" }, plone: ok })[0]).to.match(/^plone-aws:app.backendPath: /);
-        expect(errors({ app: pip, scaling: { groups: [{ name: "auto", instanceTypes: ["c6i.large"], min: 1, max: 2 }] } })).to.include(
-            "plone-aws:scaling.groups: a scaled instance starts from the build cache of a buildout (shared/env, eggs, downloads); the pip builder has none yet: use fixed app hosts, or app.builder buildout",
-        );
+        // A scaled group builds from pip's cache, which the first fixed app host publishes (render/scaling/instance.ts).
+        const scaling = { groups: [{ name: "auto", instanceTypes: ["c6i.large"], min: 1, max: 2 }] };
+        expect(errors({ app: pip, plone: { storage: "zeo", blobs: "zeo" }, scaling })).to.deep.equal([]);
     });
 });

@@ -3,7 +3,7 @@
 // bash arrays, so nothing in the stack configuration can run as a command.
 import type { HostPlan } from "../../topology";
 import { DEPLOY_USER, HAPROXY_AGENT_INTERVAL_SECONDS, PATHS, PORTS } from "../../topology/ports";
-import { appLayout, BUILDOUT_SHARED_DIRS, NODE_ROOT, PIP_INSTANCES_DIR, PIP_VENV_DIR } from "./layout";
+import { appLayout, BUILDOUT_SHARED_DIRS, NODE_ROOT, PIP_CACHE_DIR, PIP_INSTANCES_DIR, PIP_VENV_DIR } from "./layout";
 import { hostStorage } from "./storage";
 import { addressOf, resolveEndpoint, type RenderContext } from "../context";
 import type { StackSpec } from "../../config/spec";
@@ -59,6 +59,7 @@ function pipVariables(ctx: RenderContext) {
         BACKEND_PATH: backendPath ?? "",
         VENV_DIR: PIP_VENV_DIR,
         INSTANCES_DIR: PIP_INSTANCES_DIR,
+        PIP_CACHE: PIP_CACHE_DIR,
         PIP_TOOLS: pip.tools,
         REQUIREMENTS: pip.requirements,
         CONSTRAINTS: pip.constraints,
@@ -133,7 +134,7 @@ export function renderDeployEnv(ctx: RenderContext, host: HostPlan): string {
     const sharedDirs: readonly string[] = pip ? [] : BUILDOUT_SHARED_DIRS;
     const links = Object.entries({ ...Object.fromEntries(sharedDirs.map((d) => [d, d])), ...app.symlinkBeforeMigrate });
     const unique = (xs: string[]) => [...new Set(xs)];
-    const sharedVarDirs = pip ? ["var/log", ...host.clients.map((c) => `var/${c.name}`)] : BUILDOUT_SHARED_DIRS;
+    const sharedVarDirs = pip ? [PIP_CACHE_DIR, "var/log", ...host.clients.map((c) => `var/${c.name}`)] : BUILDOUT_SHARED_DIRS;
 
     const vars = {
         APP: app.name,

@@ -100,6 +100,12 @@ export function pipReleasePath(spec: Pick<StackSpec, "app">, path: string): stri
 export const PIP_INSTANCES_DIR = "instances";
 /** The virtual environment inside a pip release's backend folder. */
 export const PIP_VENV_DIR = ".venv";
+/**
+ * pip's cache (downloaded and built wheels) of a pip app, in shared/: kept across releases, so a
+ * release that only changes the stack's instance configuration installs from it, and published
+ * with the build cache of the scaled groups (render/scaling/instance.ts) as buildout's eggs are.
+ */
+export const PIP_CACHE_DIR = "pip-cache";
 
 export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
     const app = spec.app.name;

@@ -15,6 +15,7 @@ import {
     HAPROXY_VOLTO,
     managedHeader,
     serverTemplates,
+    type ServerTemplate,
     STICKY_COOKIE,
     unique,
     voltoServers,
@@ -54,6 +55,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     const { inter, fastinter, downinter } = haproxyCheckIntervals(ctx.spec);
     const cookie = plone.stickySessions;
     const templates = serverTemplates(ctx);
+    const clientTemplates = serverTemplates(ctx, "client");
     const resolver = layout.dnsResolver ?? ctx.topology.discovery?.resolver;
     if (templates.length > 0 && !resolver) throw new Error("scaled groups need topology.discovery: the resolver of their SRV records");
 
@@ -170,9 +172,9 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
             "    # Sticky sessions: the cookie names the server (unique across hosts). postonly: it is set",
             "    # only on responses to POST (a login, a form), so cacheable anonymous pages never carry a",
             "    # Set-Cookie and varnish can still cache them; indirect: Zope never sees it.",
-            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly${templates.length > 0 ? " dynamic" : ""}`,
+            `    cookie ${STICKY_COOKIE} insert indirect postonly httponly${clientTemplates.length > 0 ? " dynamic" : ""}`,
             // The slots of the scaled clients get a cookie from their address and this key.
-            ...(templates.length > 0 ? [`    dynamic-cookie-key ${haproxyWord(ctx.spec.stackName, "the stack name")}`] : []),
+            ...(clientTemplates.length > 0 ? [`    dynamic-cookie-key ${haproxyWord(ctx.spec.stackName, "the stack name")}`] : []),
         );
     }
     add(
@@ -193,12 +195,7 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
     for (const s of servers) {
         add(`    server ${s.name} ${s.address}:${s.port} maxconn ${plone.zserverThreads}${cookie ? ` cookie ${s.name}` : ""} ${agentCheck(layout, s.client)}`);
     }
-    for (const t of templates) {
-        add(
-            `    # ${t.client} of every instance of the scaled group: slots filled from ${t.srvName} (SRV), empty until an instance registers.`,
-            `    server-template ${t.prefix} ${t.slots} ${t.srvName} resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr none maxconn ${plone.zserverThreads} ${agentCheck(layout, t.client)}`,
-        );
-    }
+    for (const t of clientTemplates) add(...serverTemplateLines(t, plone.zserverThreads, layout));
     if (volto.length > 0) add("", ...voltoSections(ctx, layout));
     add(
         "",
@@ -214,6 +211,14 @@ export function renderHaproxyConfig(ctx: RenderContext, frontend: HostPlan, layo
         "",
     );
     return lines.join("\n");
+}
+
+/** The slots of one process index of a scaled group, filled from its SRV records at run time. */
+function serverTemplateLines(t: ServerTemplate, maxconn: number, layout: FrontendLayout): string[] {
+    return [
+        `    # ${t.process} of every instance of the scaled group: slots filled from ${t.srvName} (SRV), empty until an instance registers.`,
+        `    server-template ${t.prefix} ${t.slots} ${t.srvName} resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr none maxconn ${maxconn} ${agentCheck(layout, t.process)}`,
+    ];
 }
 
 /**
@@ -295,6 +300,7 @@ function voltoSections(ctx: RenderContext, layout: FrontendLayout): string[] {
         '    # Out of rotation: the agent on the volto host answers "drain" or "maint" for voltoN while',
         "    # <runtime dir>/rotation/voltoN exists (the rolling restart writes it), as for the Zope clients.",
         ...voltoServers(ctx).map((s) => `    server ${s.name} ${s.address}:${s.port} maxconn ${VOLTO_MAXCONN} ${agentCheck(layout, s.process)}`),
+        ...serverTemplates(ctx, "volto").flatMap((t) => serverTemplateLines(t, VOLTO_MAXCONN, layout)),
         "",
         `backend ${HAPROXY_API_CHAIN}`,
         "    # No traffic: its one server is this front end's varnish, asked for the front-door health URL, which",

@@ -6,6 +6,7 @@
 // unprivileged chain on free loopback ports in a temporary directory; a stack never overrides it.
 import type { StackSpec } from "../../config/spec";
 import type { HostPlan } from "../../topology";
+import type { DiscoveredKind } from "../../topology/scaling";
 import { PATHS, PORTS } from "../../topology";
 import { addressOf, hostPlan, RenderContext } from "../context";
 
@@ -167,19 +168,27 @@ export function scaledAppSubnets(ctx: Pick<RenderContext, "topology">): string[]
     return unique(ctx.topology.scaledGroups.flatMap((g) => g.plan.subnets.map((s) => s.cidr)));
 }
 
-/** One haproxy server-template of a scaled group: as many slots as the group's max, one per client index. */
+/**
+ * One haproxy server-template of a scaled group: as many slots as the group's max, one per Zope
+ * client index (the Zope backend) or Volto process index (the Volto backend).
+ */
 export interface ServerTemplate {
-    /** Slot names are <prefix><n>: app-auto-client1-1 ... */
+    kind: DiscoveredKind;
+    /** Slot names are <prefix><n>: app-auto-client1-1 ..., app-auto-volto1-1 ... */
     prefix: string;
     slots: number;
     /** The SRV name the slots are filled from. */
     srvName: string;
-    client: string;
+    /** client1 .., volto1 ..: what the agent on the instance is asked about. */
+    process: string;
 }
 
-export function serverTemplates(ctx: Pick<RenderContext, "topology">): ServerTemplate[] {
+/** The server-templates of the scaled groups' processes (of one kind, or all). */
+export function serverTemplates(ctx: Pick<RenderContext, "topology">, kind?: DiscoveredKind): ServerTemplate[] {
     return ctx.topology.scaledGroups.flatMap((g) =>
-        g.plan.discovery.map((d) => ({ prefix: `${g.plan.name}-${d.client}-`, slots: Math.max(1, g.plan.max), srvName: d.srvName, client: d.client })),
+        g.plan.discovery
+            .filter((d) => kind === undefined || d.kind === kind)
+            .map((d) => ({ kind: d.kind, prefix: `${g.plan.name}-${d.process}-`, slots: Math.max(1, g.plan.max), srvName: d.srvName, process: d.process })),
     );
 }
 

@@ -8,13 +8,15 @@
 // the git mirror) to S3 after each build. A scaled instance downloads the bundle (the rendered
 // setup/configure/build/activate scripts of its host, no secret in it), its secret files from SSM
 // Parameter Store, and that build cache, so its own build finds every egg locally: no download, no
-// compiler run, only the buildout's scripts and parts for its own deploy.cfg.
+// compiler run, only the buildout's scripts and parts for its own deploy.cfg. A pip app (app.builder
+// pip) publishes pip's cache of wheels instead: the instance's build makes its own virtual
+// environment from it (pip still asks the index which versions exist, as a fixed host does).
 import * as crypto from "crypto";
 import type { StackSpec } from "../../config/spec";
-import { appLayout } from "../app/layout";
+import { appLayout, PIP_CACHE_DIR } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { PATHS } from "../../topology/ports";
-import { DISCOVERY_TTL_SECONDS, LOAD_METRIC } from "../../topology/scaling";
+import { DISCOVERY_TTL_SECONDS, LOAD_METRIC, type DiscoveredKind } from "../../topology/scaling";
 import { base64Lines, shellQuote } from "../shell";
 import { hostScript } from "../hostScripts/frame";
 import { IN_BOOT_VAR } from "../host/system";
@@ -43,8 +45,18 @@ export function buildCacheKey(spec: Pick<StackSpec, "app">): string {
     return `build-cache/${spec.app.name}.tar.gz`;
 }
 
-/** What of a build the cache holds, under the app's deploy directory: the venv, the eggs and downloads, the git mirror. */
-export const BUILD_CACHE_DIRS = ["shared/env", "shared/eggs", "shared/downloads", "shared/extends", "shared/repository.git"] as const;
+/**
+ * What of a build the cache holds, under the app's deploy directory: a buildout's venv, eggs and
+ * downloads; pip's cache of wheels (app.builder pip); the git mirror. Those a builder does not make are absent.
+ */
+export const BUILD_CACHE_DIRS = [
+    "shared/env",
+    "shared/eggs",
+    "shared/downloads",
+    "shared/extends",
+    `shared/${PIP_CACHE_DIR}`,
+    "shared/repository.git",
+] as const;
 
 /**
  * The lines the build step of the first fixed app host ends with when the stack has a scaled
@@ -52,7 +64,8 @@ export const BUILD_CACHE_DIRS = ["shared/env", "shared/eggs", "shared/downloads"
  * instances then build from scratch, slower but the same.
  */
 export function publishBuildCacheLines(ctx: Pick<RenderContext, "spec" | "topology" | "scalingBucket">, host: { name: string }): string[] {
-    if (!ctx.scalingBucket || ctx.topology.scaledGroups.length === 0 || ctx.topology.roles.appHosts[0] !== host.name) return [];
+    const groupsBuild = ctx.topology.scaledGroups.some((g) => g.host.clients.length > 0);
+    if (!ctx.scalingBucket || !groupsBuild || ctx.topology.roles.appHosts[0] !== host.name) return [];
     const deployTo = appLayout(ctx.spec).deployTo.replace(/^\//, "");
     const target = `s3://${ctx.scalingBucket}/${buildCacheKey(ctx.spec)}`;
     return [
@@ -142,11 +155,13 @@ export function renderBundle(files: Record<string, string>): string {
     return lines.join("\n");
 }
 
-/** A Cloud Map service the instance registers one Zope client in. */
+/** A Cloud Map service the instance registers one of its Zope clients or Volto processes in. */
 export interface BootService {
     /** The Cloud Map service id (srv-...). */
     id: string;
-    client: string;
+    kind: DiscoveredKind;
+    /** client1 .., volto1 .. */
+    process: string;
     port: number;
 }
 
@@ -165,14 +180,16 @@ export interface BootSettings {
     services: BootService[];
     /** Plone's health check path (plone.healthCheckPath). */
     healthPath: string;
+    /** Volto's health check path (volto.healthPath): what a Volto process must answer before it is registered. */
+    voltoHealthPath: string;
     /** Seconds the clients have to answer after activate (the group's health check grace period). */
     bootTimeout: number;
 }
 
 const assignment = (name: string, value: string | number) => `${name}=${shellQuote(String(value))}`;
 
-/** SERVICES=('<Cloud Map service id>:<client>:<port>' ...). */
-const servicesLine = (s: BootSettings) => `SERVICES=(${s.services.map((sv) => shellQuote(`${sv.id}:${sv.client}:${sv.port}`)).join(" ")})`;
+/** SERVICES=('<Cloud Map service id>:<kind>:<process>:<port>' ...). */
+const servicesLine = (s: BootSettings) => `SERVICES=(${s.services.map((sv) => shellQuote(`${sv.id}:${sv.kind}:${sv.process}:${sv.port}`)).join(" ")})`;
 
 /** The instance's settings file, as the boot script writes it (the drain and the watch source it). */
 function instanceEnvLines(s: BootSettings): string[] {
@@ -181,6 +198,7 @@ function instanceEnvLines(s: BootSettings): string[] {
         assignment("GROUP", s.group),
         assignment("LIFECYCLE_HOOK", s.lifecycleHook),
         assignment("HEALTH_PATH", s.healthPath),
+        assignment("VOLTO_HEALTH_PATH", s.voltoHealthPath),
         servicesLine(s),
     ];
 }
@@ -195,8 +213,8 @@ export function renderBootScript(s: BootSettings): string {
 # launch template's user data. It holds no secret. It provisions this instance from the bundle
 # \`pulumi up\` wrote to S3 (the setup, configure, build and activate scripts a fixed app host runs),
 # with the secret files from SSM Parameter Store and the build cache of the fixed app hosts;
-# registers each Zope client in AWS Cloud Map once it answers; and starts the watch that drains
-# them when the group ends this instance. Output: ${SCALED_PATHS.bootLog} (root only).
+# registers each Zope client and Volto process in AWS Cloud Map once it answers; and starts the
+# watch that drains them when the group ends this instance. Output: ${SCALED_PATHS.bootLog} (root only).
 set -euo pipefail
 umask 077
 mkdir -p ${PATHS.logDir}
@@ -212,6 +230,7 @@ ${assignment("BOOT_TIMEOUT", s.bootTimeout)}
 ${assignment("REGION", s.region)}
 ${assignment("GROUP", s.group)}
 ${assignment("HEALTH_PATH", s.healthPath)}
+${assignment("VOLTO_HEALTH_PATH", s.voltoHealthPath)}
 ${servicesLine(s)}
 IMDS=\${PLONE_AWS_IMDS:-http://${IMDS_ADDRESS}}
 AWS=\${PLONE_AWS_CLI:-aws}
@@ -304,12 +323,15 @@ bash "$work/build.sh"
 say "activate"
 bash "$work/activate.sh"
 
-# Registered only once every client answers: the front ends fill a slot only with a live client.
+# Registered only once every process answers its health check (Plone's, or Volto's): the front
+# ends fill a slot only with a live process.
 for service in "\${SERVICES[@]}"; do
-  port=\${service##*:}
+  IFS=: read -r _ kind process port <<<"$service"
+  path=$HEALTH_PATH
+  if [[ $kind == volto ]]; then path=$VOLTO_HEALTH_PATH; fi
   deadline=$((SECONDS + BOOT_TIMEOUT))
-  until curl -fsS -o /dev/null -m 5 "http://127.0.0.1:$port$HEALTH_PATH"; do
-    ((SECONDS < deadline)) || die "the client on port $port does not answer $HEALTH_PATH after \${BOOT_TIMEOUT}s: not registering it"
+  until curl -fsS -o /dev/null -m 5 "http://127.0.0.1:$port$path"; do
+    ((SECONDS < deadline)) || die "$process on port $port does not answer $path after \${BOOT_TIMEOUT}s: not registering it"
     sleep 2
   done
 done
@@ -357,29 +379,32 @@ say "serving: boot took \${SECONDS}s"
 }
 
 /**
- * plone-drain-instance: what the termination lifecycle hook waits for. Every client drained in
- * haproxy through the agent (all front ends see it within their agent interval), its open requests
- * finished, the instance taken out of Cloud Map (the front ends drop its slots once the record's
- * TTL and haproxy's hold have passed), then the group is told to go on.
+ * plone-drain-instance: what the termination lifecycle hook waits for. Every Zope client and Volto
+ * process drained in haproxy through the agent (all front ends see it within their agent
+ * interval), its open requests finished, the instance taken out of Cloud Map (the front ends drop
+ * its slots once the record's TTL and haproxy's hold have passed), then the group is told to go on.
  */
 export function renderDrainScript(): string {
     return hostScript(
         `plone-drain-instance: drain this scaled instance before its group terminates it.
-  Every Zope client out of rotation (the haproxy agent answers "drain"), its open requests
-  finished (DRAIN_TIMEOUT each), the instance deregistered from AWS Cloud Map, then the
-  termination lifecycle action completed. Run by plone-instance-watch; by hand only to end it.`,
+  Every Zope client and Volto process out of rotation (the haproxy agent answers "drain"), its
+  open requests finished (DRAIN_TIMEOUT each), the instance deregistered from AWS Cloud Map, then
+  the termination lifecycle action completed. Run by plone-instance-watch; by hand only to end it.`,
         `main() {
-  local entry id waited
+  local entry id waited processes
+  VOLTO_PROCESSES=()
   read_deploy_env
   # shellcheck source=/dev/null
   source ${SCALED_PATHS.instanceEnv}
   need ss curl
   mkdir -p "$RUNTIME_DIR/rotation"
-  step "draining $INSTANCE_ID: every client out of rotation"
-  for entry in "\${CLIENTS[@]}"; do printf 'drain\\n' >"$RUNTIME_DIR/rotation/\${entry%%:*}"; done
+  # name:port of every process the front ends send requests to: the Zope clients, the Volto processes.
+  processes=("\${CLIENTS[@]}" "\${VOLTO_PROCESSES[@]}")
+  step "draining $INSTANCE_ID: every client and Volto process out of rotation"
+  for entry in "\${processes[@]}"; do printf 'drain\\n' >"$RUNTIME_DIR/rotation/\${entry%%:*}"; done
   # Every front end's haproxy asks the agent every few seconds: let them all see the drain.
   sleep "$DRAIN_GRACE"
-  for entry in "\${CLIENTS[@]}"; do
+  for entry in "\${processes[@]}"; do
     if ! wait_idle "\${entry##*:}" "$DRAIN_TIMEOUT"; then
       warn "\${entry%%:*}: $(connections "\${entry##*:}") request(s) still open after \${DRAIN_TIMEOUT}s"
     fi
@@ -407,14 +432,15 @@ main "$@"
 /**
  * plone-instance-watch: every 5 s, asks the metadata service whether the group is ending this
  * instance (then drains it, once); every minute publishes the load average (the step rules on
- * load) and checks the clients: none answering for 5 minutes marks the instance unhealthy, and the
+ * load) and checks the processes: none answering for 5 minutes marks the instance unhealthy, and the
  * group replaces it (running the drain first).
  */
 export function renderWatchScript(): string {
     return `#!/bin/bash
 # plone-instance-watch: the watch of a scaled instance (plone-aws). Drains it when its group ends
 # it (the metadata service's autoscaling/target-lifecycle-state turns Terminated), publishes its
-# load average, and marks it unhealthy when no client answered for 5 minutes (the group replaces it).
+# load average, and marks it unhealthy when no client or Volto process answered for 5 minutes (the
+# group replaces it).
 set -uo pipefail
 # shellcheck source=/dev/null
 source ${SCALED_PATHS.instanceEnv}
@@ -427,10 +453,14 @@ imds() {
   token=$(curl -fsS -m 5 -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300") || return 1
   curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1"
 }
-any_client_answers() {
-  local service
+# Whether a Zope client or Volto process of this instance answers its health check.
+any_process_answers() {
+  local service kind port path
   for service in "\${SERVICES[@]}"; do
-    curl -fsS -o /dev/null -m 10 "http://127.0.0.1:\${service##*:}$HEALTH_PATH" && return 0
+    IFS=: read -r _ kind _ port <<<"$service"
+    path=$HEALTH_PATH
+    if [[ $kind == volto ]]; then path=$VOLTO_HEALTH_PATH; fi
+    curl -fsS -o /dev/null -m 10 "http://127.0.0.1:$port$path" && return 0
   done
   return 1
 }
@@ -447,12 +477,12 @@ while true; do
     last_minute=$minute
     read -r load _ </proc/loadavg
     aws_ cloudwatch put-metric-data --namespace ${LOAD_METRIC.namespace} --metric-name ${LOAD_METRIC.name} --dimensions "AutoScalingGroupName=$GROUP" --value "$load" >/dev/null 2>&1 || true
-    if any_client_answers; then
+    if any_process_answers; then
       failing_since=""
     elif [[ -z $failing_since ]]; then
       failing_since=$SECONDS
     elif ((SECONDS - failing_since >= 300)); then
-      echo "$(date -u +%H:%M:%S) no client answered $HEALTH_PATH for 5 minutes: marking $INSTANCE_ID unhealthy"
+      echo "$(date -u +%H:%M:%S) no client or Volto process answered its health check for 5 minutes: marking $INSTANCE_ID unhealthy"
       aws_ autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy >/dev/null || true
       failing_since=$SECONDS
     fi

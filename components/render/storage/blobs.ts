@@ -17,7 +17,8 @@ export const BLOBS_SCRIPT = `${PATHS.sbinDir}/plone-blobs`;
  * shared blobs as a fixed app host's does, or its build refuses to deploy).
  */
 export function usesBlobs(topology: Pick<Topology, "roles" | "scaledGroups">, host: Pick<HostPlan, "name">): boolean {
-    return topology.roles.blobUsers.includes(host.name) || topology.scaledGroups.some((g) => g.host.name === host.name);
+    // A group's instances use the blobs when they run Zope clients (a group of Volto processes does not).
+    return topology.roles.blobUsers.includes(host.name) || topology.scaledGroups.some((g) => g.host.name === host.name && g.host.clients.length > 0);
 }
 
 /** What a host does for the blobs: serve them (NFS server, GlusterFS peer) and/or mount them. */

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Rehearsal } from ".";
-import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, serverTemplates } from "../../../components/render/frontend/layout";
+import { DEFAULT_FRONTEND_LAYOUT, HAPROXY_BACKEND, HAPROXY_VOLTO, serverTemplates } from "../../../components/render/frontend/layout";
 import { SCALED_PATHS } from "../../../components/render/scaling/instance";
 import { imageComponentScript } from "../../../components/render/scaling/image";
 import { buildTopology } from "../../../components/topology";
@@ -84,7 +84,7 @@ export interface ScaleOut {
     address: string;
     /** From the launch to the test host answering (EC2's part: the instance runs). */
     hostSeconds: number;
-    /** From the launch to the user data's registration of every client in Cloud Map. */
+    /** From the launch to the user data's registration of every Zope client and Volto process in Cloud Map. */
     registeredSeconds: number;
     /** From the launch to the first front end with one of the instance's slots UP. */
     firstUpSeconds: number;
@@ -112,7 +112,7 @@ export interface ScaleIn {
 
 const seconds = (from: number) => (Date.now() - from) / 1000;
 
-/** The slots of the scaled groups in a front end's haproxy, from `show stat` (columns by its header). */
+/** The slots of the scaled groups in a front end's haproxy (the Zope and Volto backends), from `show stat` (columns by its header). */
 export function parseTemplateSlots(showStat: string, prefixes: string[]): TemplateSlot[] {
     const lines = showStat.split("\n").filter(Boolean);
     const header = (lines[0] ?? "").replace(/^# /, "").split(",");
@@ -125,7 +125,7 @@ export function parseTemplateSlots(showStat: string, prefixes: string[]): Templa
     return lines
         .slice(1)
         .map((l) => l.split(","))
-        .filter((f) => f[px] === HAPROXY_BACKEND && prefixes.some((p) => f[sv].startsWith(p)))
+        .filter((f) => (f[px] === HAPROXY_BACKEND || f[px] === HAPROXY_VOLTO) && prefixes.some((p) => f[sv].startsWith(p)))
         .map((f) => ({ slot: f[sv], status: f[status], address: f[addr] ?? "", requests: Number(f[stot] ?? 0) }));
 }
 
@@ -239,7 +239,7 @@ export class ScaledGroupRehearsal {
         return Object.fromEntries(await Promise.all(this.frontends.map(async (fe) => [fe, parseHaproxyInfo(await this.onFrontend(fe, "show info"))] as const)));
     }
 
-    /** The group's slots on every front end. */
+    /** The group's slots on every front end (Zope clients and Volto processes). */
     async slots(): Promise<Record<string, TemplateSlot[]>> {
         const prefixes = serverTemplates({ topology: buildTopology(this.rehearsal.spec) })
             .filter((t) => this.group.services.some((s) => s.srvName === t.srvName))
@@ -315,14 +315,15 @@ export class ScaledGroupRehearsal {
      * the AMI brings that the test hosts lack is installed (cloud-init: its stand-in; the aws CLI:
      * its stand-in, which the boot script would otherwise install from Debian; the CloudWatch
      * agent: its stand-in, which the setup would otherwise download from Amazon); its first boot
-     * runs the user data. Returns when every front end has every client of it UP (boot to serving).
+     * runs the user data. Returns when every front end has every process of it (its Zope clients, its
+     * Volto processes) UP: boot to serving.
      */
     async scaleOut(print: (line: string) => void = () => undefined): Promise<ScaleOut> {
         const hosts = this.rehearsal.hosts;
         const instanceId = `i-${crypto.randomBytes(9).toString("hex").slice(0, 17)}`;
         const address = this.freeAddress();
         const host = `${this.group.plan.name}-${++this.launched}`;
-        const clients = this.group.services.length;
+        const processes = this.group.services.length;
         const image = await this.bakedImage(print);
         if (image) print(`[${host}] from the group's image ${image.built ? `(made in ${image.seconds.toFixed(1)}s)` : "(cached)"}`);
         const launchedAt = Date.now();
@@ -354,13 +355,13 @@ export class ScaledGroupRehearsal {
                 );
             }
             const registered = Object.values(this.aws.registrations()).filter((r) => instanceId in r).length;
-            if (registeredSeconds === undefined && registered === clients) registeredSeconds = seconds(launchedAt);
+            if (registeredSeconds === undefined && registered === processes) registeredSeconds = seconds(launchedAt);
             const up = Object.values(slots).map((s) => s.filter((x) => x.status === "UP").length);
             if (firstUpSeconds === undefined && up.some((n) => n > 0)) firstUpSeconds = seconds(launchedAt);
-            if (up.every((n) => n === clients) && registeredSeconds !== undefined) break;
+            if (up.every((n) => n === processes) && registeredSeconds !== undefined) break;
             if (seconds(launchedAt) > bound) {
                 throw new RehearsalError(
-                    `${host} is not serving ${bound}s after its launch (the group's grace period and a minute): ${registered}/${clients} clients registered; ` +
+                    `${host} is not serving ${bound}s after its launch (the group's grace period and a minute): ${registered}/${processes} processes registered; ` +
                         `${Object.entries(slots)
                             .map(([fe, s]) => `${fe}: ${s.map((x) => `${x.slot} ${x.status}`).join(", ") || "no slot"}`)
                             .join("; ")}; the end of its boot log:\n${await this.bootLog(host, 30)}`,
@@ -370,7 +371,7 @@ export class ScaledGroupRehearsal {
         }
         const servingSeconds = seconds(launchedAt);
         const log = await this.bootLog(host);
-        print(`[${host}] serving: every front end has its ${clients} client(s) UP ${servingSeconds.toFixed(1)}s after the launch`);
+        print(`[${host}] serving: every front end has its ${processes} process(es) UP ${servingSeconds.toFixed(1)}s after the launch`);
         return {
             instanceId,
             host,

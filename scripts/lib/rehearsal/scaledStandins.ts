@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { StackSpec } from "../../../components/config/spec";
 import { buildTopology, type ScaledGroupPlan } from "../../../components/topology";
+import type { DiscoveredKind } from "../../../components/topology/scaling";
 import { IMDS_ADDRESS } from "../../../components/render/scaling/instance";
 import { CLOUDWATCH_AGENT_CTL } from "../../../components/render/monitoring/cloudwatchAgent";
 import { COMPONENT_TYPES } from "../../../components/aws/typeTokens";
@@ -40,12 +41,14 @@ const TYPES = {
 export interface DiscoveryServiceStandin {
     /** The service's id (what the instances register in). */
     id: string;
-    /** _<group>-<client>._tcp */
+    /** _<group>-<process>._tcp */
     name: string;
     /** What haproxy asks the resolver: <name>.<namespace>. */
     srvName: string;
     ttl: number;
-    client: string;
+    kind: DiscoveredKind;
+    /** client1 .., volto1 .. */
+    process: string;
     port: number;
 }
 
@@ -158,7 +161,7 @@ export function scalingStandinOf(run: OfflineRun, spec: StackSpec): ScalingStand
             },
             services: planned.plan.discovery.map((d) => {
                 const s = services.find((x) => x.name === d.serviceName)!;
-                return { ...s, srvName: d.srvName, client: d.client, port: d.port };
+                return { ...s, srvName: d.srvName, kind: d.kind, process: d.process, port: d.port };
             }),
             image,
         };
