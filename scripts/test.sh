@@ -61,30 +61,34 @@ spec_files() {
     case " ${SLOW_FIRST[*]} " in *" $f "*) ;; *) echo "$f" ;; esac
   done
 }
-# The rehearsals of whole stacks, longest first. Most of their time is spent waiting on their test
-# hosts (apt, restart delays, health checks, load windows), and each run lives in namespaces of its
-# own: they run two at a time (PLONE_AWS_REHEARSAL_JOBS). The other rehearsal specs test the
-# rehearsal's own machinery (teardown.spec kills a run and must be the one that cleans it up; a
-# rehearsal starting beside it would clean it first): they run alone, before them.
-REHEARSAL_STACKS=(
+# The rehearsal's specs. teardown.spec kills a run and must be the one that cleans it up (a
+# rehearsal starting beside it would clean it first): it runs alone, first (REHEARSAL_ALONE). The
+# others (the stacks' rehearsals, the CLI's, the runner's, the test hosts') spend most of their
+# time waiting on their test hosts (apt, restart delays, health checks, load windows), each run in
+# namespaces of its own: they run two at a time (PLONE_AWS_REHEARSAL_JOBS), the longest first
+# (REHEARSAL_LONGEST_FIRST, as SLOW_FIRST above), then the rest in path order.
+REHEARSAL_ALONE=(test/rehearsal/teardown.spec.ts)
+REHEARSAL_LONGEST_FIRST=(
   test/rehearsal/prod.spec.ts
   test/rehearsal/plone6.spec.ts
   test/rehearsal/scale.spec.ts
-  test/rehearsal/gluster.spec.ts
-  test/rehearsal/blobModes.spec.ts
+  test/rehearsal/cli.spec.ts
 )
-# rehearsal_specs alone|stacks: the rehearsal spec files of that pass.
+# rehearsal_specs alone|pooled: the rehearsal spec files of that pass.
 rehearsal_specs() {
   local f
-  if [ "$1" = stacks ]; then
-    for f in "${REHEARSAL_STACKS[@]}"; do
+  if [ "$1" = alone ]; then
+    for f in "${REHEARSAL_ALONE[@]}"; do
       if [ -e "$f" ]; then echo "$f"; fi
     done
     return
   fi
+  for f in "${REHEARSAL_LONGEST_FIRST[@]}"; do
+    if [ -e "$f" ]; then echo "$f"; fi
+  done
   shopt -s globstar nullglob
   for f in test/rehearsal/**/*.spec.ts; do
-    case " ${REHEARSAL_STACKS[*]} " in *" $f "*) ;; *) echo "$f" ;; esac
+    case " ${REHEARSAL_ALONE[*]} ${REHEARSAL_LONGEST_FIRST[*]} " in *" $f "*) ;; *) echo "$f" ;; esac
   done
 }
 # The order of the parallel pass, for npm run bench:tests -- --suite.
@@ -118,15 +122,15 @@ if [ "$tsc_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
 fi
 # Most specs wait on daemons and scripts rather than compute, so several spec files run at once
 # (PLONE_AWS_TEST_JOBS, 4 by default: the figure measured on 2 cores). The rehearsal's test hosts
-# (namespaces, a bridge per subnet, the teardown of stale runs) run after them: its machinery's
-# specs alone, then the stacks' rehearsals side by side (REHEARSAL_STACKS above).
+# (namespaces, a bridge per subnet, the teardown of stale runs) run after them: the teardown's
+# spec alone, then the others side by side (REHEARSAL_ALONE above).
 mapfile -t specs < <(spec_files)
 status=0
 suites --parallel --jobs "${PLONE_AWS_TEST_JOBS:-4}" "${specs[@]}" || status=$?
 mapfile -t rehearsal_alone < <(rehearsal_specs alone)
-mapfile -t rehearsal_stacks < <(rehearsal_specs stacks)
+mapfile -t rehearsal_pooled < <(rehearsal_specs pooled)
 if [ "${#rehearsal_alone[@]}" -gt 0 ]; then suites "${rehearsal_alone[@]}" || status=$?; fi
-if [ "${#rehearsal_stacks[@]}" -gt 0 ]; then
-  suites --parallel --jobs "${PLONE_AWS_REHEARSAL_JOBS:-2}" "${rehearsal_stacks[@]}" || status=$?
+if [ "${#rehearsal_pooled[@]}" -gt 0 ]; then
+  suites --parallel --jobs "${PLONE_AWS_REHEARSAL_JOBS:-2}" "${rehearsal_pooled[@]}" || status=$?
 fi
 exit "$status"

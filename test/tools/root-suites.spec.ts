@@ -11,13 +11,17 @@ import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
 const REPO = path.join(__dirname, "..", "..");
 const TEST_SH = path.join(REPO, "scripts", "test.sh");
 
-/** The spec files of the scratch tree: one the script starts first, others in path order, a rehearsal of the machinery, a stack's rehearsal. */
+/**
+ * The spec files of the scratch tree: one the script starts first, others in path order; of the
+ * rehearsal, the teardown's spec (alone), one it starts first, another in path order.
+ */
 const SCRATCH_SPECS = [
     "test/daemons/a.spec.ts",
     "test/hostScripts/restart.spec.ts",
     "test/unit/b.spec.ts",
     "test/rehearsal/dev.spec.ts",
     "test/rehearsal/prod.spec.ts",
+    "test/rehearsal/teardown.spec.ts",
 ];
 
 /** scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls. */
@@ -62,19 +66,19 @@ describe("npm test and the @root suites", function () {
         expect(calls.slice(0, 2)).to.have.members(CHECKS);
         return calls.slice(2);
     };
-    // The slow restart spec first, then the rest in path order, the rehearsal apart: its machinery
-    // alone, then the stacks' rehearsals two at a time.
+    // The slow restart spec first, then the rest in path order, the rehearsal apart: the teardown's
+    // spec alone, then the others two at a time, prod's rehearsal (among the longest) first.
     const PARALLEL = "--parallel --jobs 4 test/hostScripts/restart.spec.ts test/daemons/a.spec.ts test/unit/b.spec.ts";
-    const REHEARSAL = "test/rehearsal/dev.spec.ts";
-    const REHEARSAL_STACKS = "--parallel --jobs 2 test/rehearsal/prod.spec.ts";
+    const REHEARSAL = "test/rehearsal/teardown.spec.ts";
+    const REHEARSAL_POOLED = "--parallel --jobs 2 test/rehearsal/prod.spec.ts test/rehearsal/dev.spec.ts";
 
-    it("as root: the checks, then every suite in one pass of each kind (spec files in parallel, the rehearsal's machinery alone, the stacks' rehearsals two at a time)", () => {
+    it("as root: the checks, then every suite in one pass of each kind (spec files in parallel, the rehearsal's teardown alone, the other rehearsals two at a time)", () => {
         const { result, calls } = runTestSh(0, true);
         expect(result.status).to.equal(0);
         expect(checksFirst(calls)).to.deep.equal([
             `npx --no-install mocha ${PARALLEL}`,
             `npx --no-install mocha ${REHEARSAL}`,
-            `npx --no-install mocha ${REHEARSAL_STACKS}`,
+            `npx --no-install mocha ${REHEARSAL_POOLED}`,
         ]);
     });
 
@@ -86,7 +90,7 @@ describe("npm test and the @root suites", function () {
                 `^sudo -n -E -H env PATH=\\S*/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin node_modules/\\.bin/mocha --grep ${ROOT_TAG} ${specs.replace(/[*.]/g, "\\$&")}$`,
             );
         checksFirst(calls);
-        for (const [i, specs] of [PARALLEL, REHEARSAL, REHEARSAL_STACKS].entries()) {
+        for (const [i, specs] of [PARALLEL, REHEARSAL, REHEARSAL_POOLED].entries()) {
             const pass = calls.slice(2 + i * 4, 6 + i * 4);
             expect(pass[0]).to.equal("sudo -n true");
             expect(pass[1]).to.equal(`npx --no-install mocha --grep ${ROOT_TAG} --invert ${specs}`);
@@ -118,7 +122,7 @@ describe("npm test and the @root suites", function () {
             "sudo -n true",
             `npx --no-install mocha ${REHEARSAL}`,
             "sudo -n true",
-            `npx --no-install mocha ${REHEARSAL_STACKS}`,
+            `npx --no-install mocha ${REHEARSAL_POOLED}`,
         ]);
     });
 
