@@ -112,7 +112,12 @@ describe("config: plone-aws:scaling", () => {
             "plone-aws:scaling.groups[0].instanceTypes: c6i.large, c6i.xlarge have different vCPU counts, so their instances would run different numbers of Volto processes from one artifact: pick types of one size, or set volto.processCount",
         ]);
         expect(
-            errorsOf(config({ ...base, layers: ["volto"], instanceTypes: ["c6i.large", "c6i.xlarge"] }, { ...withVoltoHost, "plone-aws:volto": { processCount: 2 } })),
+            errorsOf(
+                config(
+                    { ...base, layers: ["volto"], instanceTypes: ["c6i.large", "c6i.xlarge"] },
+                    { ...withVoltoHost, "plone-aws:volto": { processCount: 2 } },
+                ),
+            ),
         ).to.deep.equal([]);
     });
 
