@@ -14,7 +14,7 @@ import type { OffsiteTarget } from "../topology/offsite";
 import { LOAD_METRIC, MEMORY_METRIC } from "../topology/scaling";
 import { maskedSecrets, type RenderContext, type RenderSecrets } from "../render/context";
 import { renderScaledBundle, scaledSecretParameters } from "../render/scaling/bundle";
-import { buildCacheKey, renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
+import { buildCacheKey, frontendCacheKey, groupRunsVolto, renderBootScript, type SecretFileParameters } from "../render/scaling/instance";
 import { imageVersion, renderImageBuildUserData, renderImageComponent, renderImageScript } from "../render/scaling/image";
 import { GroupImage, ROOT_DEVICE } from "./groupImage";
 import type { Host } from "./host";
@@ -114,6 +114,8 @@ export interface ScaledGroupArgs {
     voltoHealthPath: string;
     /** The S3 key of the build cache the fixed app hosts publish. */
     buildCacheKey: string;
+    /** The S3 key of the frontend's build cache the first fixed volto host publishes. */
+    frontendCacheKey: string;
     /** The SNS topic of the stack's alarms (the step rules' alarms notify it too). */
     alarmTopicArn?: pulumi.Input<string>;
     /** The group's name in AWS (<stack prefix>-<group>): the boot script, the drain and the alarms name it. */
@@ -244,12 +246,12 @@ export class ScaledGroup extends pulumi.ComponentResource {
                                     Action: ["s3:GetObject", "s3:GetObjectVersion"],
                                     Resource: `${bucketArn}/groups/${plan.name}/*`,
                                 },
-                                // The fixed app hosts publish the build cache; every host reads it.
+                                // The fixed app hosts publish the build caches (the backend's, the frontend's); every host reads them.
                                 {
                                     Sid: "BuildCache",
                                     Effect: "Allow",
                                     Action: ["s3:GetObject", "s3:PutObject"],
-                                    Resource: `${bucketArn}/${args.buildCacheKey}`,
+                                    Resource: [`${bucketArn}/${args.buildCacheKey}`, `${bucketArn}/${args.frontendCacheKey}`],
                                 },
                                 ...(parameterArns.length
                                     ? [{ Sid: "SecretFiles", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: parameterArns }]
@@ -314,6 +316,7 @@ export class ScaledGroup extends pulumi.ComponentResource {
                         bundleVersion: version,
                         bundleSha256: sha256,
                         buildCacheKey: args.buildCacheKey,
+                        frontendCacheKey: groupRunsVolto({ host }) ? args.frontendCacheKey : "",
                         lifecycleHook: hookName,
                         services: plan.discovery.map((d, i) => ({ id: ids[i], kind: d.kind, process: d.process, port: d.port })),
                         healthPath: args.healthPath,
@@ -582,6 +585,7 @@ export function scaleGroups(parent: pulumi.ComponentResource, name: string, args
                 healthPath: spec.plone.healthCheckPath,
                 voltoHealthPath: spec.volto.healthPath,
                 buildCacheKey: buildCacheKey(spec),
+                frontendCacheKey: frontendCacheKey(spec),
                 alarmTopicArn: args.alarmTopicArn,
                 groupName: `${spec.resourcePrefix}-${plan.name}`,
             },

@@ -21,7 +21,7 @@ import { redactionFile, redactionTexts, redactStage, secretValues } from "./host
 import { runsBuild } from "../layers";
 import { daemonServices, renderDaemonFiles } from "./daemons";
 import { mailRelayServices, renderMailRelayFiles } from "./mail/relay";
-import { publishBuildCacheLines } from "./scaling/instance";
+import { publishBuildCacheLines, publishFrontendCacheLines } from "./scaling/instance";
 
 export type StepName = "ready" | "setup" | "configure" | "build" | "activate";
 
@@ -264,7 +264,7 @@ export function renderHostStep(ctx: RenderContext, host: HostPlan, step: Exclude
         case "configure":
             return configureScript(ctx, host);
         case "build": {
-            const publish = publishBuildCacheLines(ctx, host);
+            const publish = [...publishBuildCacheLines(ctx, host), ...publishFrontendCacheLines(ctx, host)];
             return logged("build", publish.length ? [`${DEPLOY} build || exit $?`, ...publish].join("\n") : `${DEPLOY} build`);
         }
         case "activate":

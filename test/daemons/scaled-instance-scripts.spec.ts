@@ -143,6 +143,7 @@ describe("the scripts of a scaled instance", function () {
             bundleVersion: "v2",
             bundleSha256: sha256,
             buildCacheKey: "build-cache/plone.tar.gz",
+            frontendCacheKey: "build-cache/plone-frontend.tar.gz",
             lifecycleHook: "app-auto-drain",
             services,
             healthPath: "/ok",

@@ -14,6 +14,7 @@ import { imdsv2Required } from "../../policies/rules/exposure";
 import { storageEncrypted } from "../../policies/rules/durability";
 import { TYPES } from "../../policies/rules/common";
 import { imageComponentScript } from "../../components/render/scaling/image";
+import { run as runCommand } from "../helpers/system";
 
 const SCALED = path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaled.yaml");
 
@@ -234,6 +235,8 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         const other = run.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaled-app-2-provision-build")!;
         expect(String(plain(other).stdin)).not.to.include("build-cache");
         expect(userData).to.include("BUILD_CACHE_KEY=build-cache/plone.tar.gz");
+        // No Volto in the group: no frontend cache to read.
+        expect(userData).to.match(/^FRONTEND_CACHE_KEY=''$/m);
         expect(userData).to.include("BUCKET=scaled-scaling-bundles");
     });
 
@@ -267,9 +270,13 @@ describe("the program under mocks: a scaled group of app hosts", function () {
         expect(voltoIngress.map((r) => `${plain(r).fromPort}-${plain(r).toPort}`)).to.include("3001-3001");
         // pip's cache is in the build cache the fixed host publishes; the instance's build is pip's.
         const build = run6.resources.find((r) => r.type === "command:remote:Command" && r.name === "scaledev6-dev-1-provision-build")!;
-        expect(String(plain(build).stdin))
-            .to.include("shared/pip-cache")
-            .and.include("s3://");
+        const buildScript = String(plain(build).stdin);
+        expect(buildScript).to.include("shared/pip-cache").and.include("s3://");
+        // ... and, as the first fixed volto host, the frontend's build cache, which the instances read.
+        expect(buildScript).to.match(/aws --region eu-central-1 s3 cp --only-show-errors --sse aws:kms - s3:\/\/\S+\/build-cache\/plone-frontend\.tar\.gz/);
+        expect(userData6).to.match(/^FRONTEND_CACHE_KEY=build-cache\/plone-frontend\.tar\.gz$/m);
+        const shellcheck = runCommand("shellcheck", ["-s", "bash", "-"], { input: buildScript });
+        expect(shellcheck.stdout + shellcheck.stderr, "the build step").to.equal("");
         const bundle6 = bundleFiles(plain(byType(run6, "aws:s3/bucketObjectv2:BucketObjectv2")[0]).content);
         expect(stagedFile(bundle6["configure.sh"], "/etc/supervisor/conf.d/plone.conf")).to.include("[program:plone-volto1]").and.include("runwsgi");
     });

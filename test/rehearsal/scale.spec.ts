@@ -25,11 +25,12 @@ import { backendPath, frontDoorGet, PASS_COOKIE, servesVolto } from "../../scrip
 import { REPO } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal, tearDownLeavingNothing } from "../helpers/rehearsal";
 
-/** A stack the elastic app layer is rehearsed on, and the slots its front end has for the group. */
+/** A stack the elastic app layer is rehearsed on, the slots its front end has for the group, the build caches its fixed host publishes. */
 interface ScaledStack {
     file: string;
     what: string;
     slots: string[];
+    caches: string[];
 }
 
 const STACKS: ScaledStack[] = [
@@ -37,11 +38,14 @@ const STACKS: ScaledStack[] = [
         file: path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaledev.yaml"),
         what: "a buildout, Zope clients",
         slots: ["app-auto-client1-1", "app-auto-client1-2", "app-auto-client2-1", "app-auto-client2-2"],
+        caches: ["build-cache/plone.tar.gz"],
     },
     {
         file: path.join(REPO, "test", "fixtures", "stacks", "Pulumi.scaledev6.yaml"),
         what: "Plone 6: pip, Zope clients and Volto",
         slots: ["app-auto-client1-1", "app-auto-client1-2", "app-auto-client2-1", "app-auto-client2-2", "app-auto-volto1-1", "app-auto-volto1-2"],
+        // The backend's (pip's cache) and, the group carrying Volto, the frontend's: its release, built.
+        caches: ["build-cache/plone.tar.gz", "build-cache/plone-frontend.tar.gz"],
     },
 ];
 
@@ -83,13 +87,13 @@ for (const stack of STACKS)
             expect(Object.keys(slots)).to.deep.equal(["dev-1"]);
             expect(slots["dev-1"].map((s) => s.slot)).to.deep.equal(stack.slots);
             expect(slots["dev-1"].every((s) => s.status.startsWith("MAINT") && s.address === "")).to.equal(true);
-            // The fixed app host published its build cache to the S3 stand-in after its build.
+            // The fixed app host published its build caches to the S3 stand-in after its build.
             expect(
                 scaled.aws
                     .calls()
                     .filter((c) => c.call === "s3 put-object" && c.from === rehearsal.addresses["dev-1"])
                     .map((c) => c.params.key),
-            ).to.deep.equal(["build-cache/plone.tar.gz"]);
+            ).to.deep.equal(stack.caches);
             haproxyBefore = await scaled.haproxyProcesses();
         });
 
@@ -104,6 +108,12 @@ for (const stack of STACKS)
             const log = await scaled.bootLog(instance.host);
             expect(log).to.contain(`plone-aws boot: instance ${instance.instanceId} (${instance.address}) of group ${group.name}`);
             expect(log).to.contain("plone-aws boot: unpacking the build cache");
+            if (stack.caches.includes("build-cache/plone-frontend.tar.gz")) {
+                // Build once, deploy many, for the frontend too: the fixed volto host's release, unpacked, is the instance's.
+                expect(log).to.contain("plone-aws boot: unpacking the frontend's build cache");
+                expect(log).to.contain("nothing to build for Volto");
+                expect(log).to.not.contain("installing Node.js");
+            }
             // It booted the group's baked image (bakedImage, the default): its setup found every package.
             expect(scaled.group.image, "the group has a baked image").to.not.equal(undefined);
             expect(log).to.not.contain("plone-setup: installing");

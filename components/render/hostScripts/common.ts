@@ -3,6 +3,9 @@
 import { PATHS, PORTS } from "../../topology/ports";
 import { GIT_ASKPASS_PROGRAM } from "./appEnv";
 
+/** The file in a release (backend or frontend) that says it was built completely, and from what (key=value lines). */
+export const RELEASE_MARKER = ".plone-aws-release";
+
 export function renderCommonScript(): string {
     return `# shellcheck shell=bash
 # plone-aws host toolkit, sourced by plone-deploy, plone-rollback and plone-restart: messages, the
@@ -18,7 +21,7 @@ DIED=""
 EXIT_HOOKS=()
 # How long a deploy or restart waits for another one of the same app to finish.
 LOCK_WAIT=3600
-RELEASE_MARKER=.plone-aws-release
+RELEASE_MARKER=${RELEASE_MARKER}
 
 log() { printf '%s %s: %s\\n' "$(date -u +%H:%M:%S)" "$PROG" "$*"; }
 warn() { printf '%s %s: warning: %s\\n' "$(date -u +%H:%M:%S)" "$PROG" "$*" >&2; }

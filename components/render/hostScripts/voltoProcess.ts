@@ -5,6 +5,7 @@
 // program names only its port, and this script exports the rest.
 import { PATHS } from "../../topology/ports";
 import { DEPLOY_ENV_VARIABLE } from "./appEnv";
+import { RELEASE_MARKER } from "./common";
 
 export const VOLTO_PROGRAM = `${PATHS.sbinDir}/plone-volto`;
 
@@ -38,7 +39,7 @@ VOLTO_ENVIRONMENT=()
 # shellcheck source=/dev/null
 source "$file"
 release=$(readlink -e "$VOLTO_DEPLOY_TO/current") || fail "no Volto release is active in $VOLTO_DEPLOY_TO (plone-deploy builds one)"
-node=$(sed -n 's/^node=//p' "$release/.plone-aws-release")
+node=$(sed -n 's/^node=//p' "$release/${RELEASE_MARKER}")
 [[ -n $node && -x $node/bin/node ]] || fail "the Node.js $release was built with ($node) is not installed: plone-deploy installs it"
 cd "$release/$VOLTO_PATH"
 export PATH="$node/bin:/usr/local/bin:/usr/bin:/bin"

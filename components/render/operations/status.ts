@@ -7,6 +7,7 @@ import type { RenderContext } from "../context";
 import { scriptHeader, sh, shellArray, shellQuote } from "../scriptKit";
 import { systemServices } from "./services";
 import { runsBuild } from "../../layers";
+import { RELEASE_MARKER } from "../hostScripts/common";
 
 /** Exit status of plone-status when it found something wrong (a service down, a disk too full). */
 export const STATUS_PROBLEMS = 3;
@@ -98,7 +99,7 @@ for root in "$\{RELEASE_ROOTS[@]}"; do
   echo "release ($root):"
   if target=$(readlink "$root/current" 2>/dev/null); then
     release=$(basename "$target")
-    marker=$root/releases/$release/.plone-aws-release
+    marker=$root/releases/$release/${RELEASE_MARKER}
     commit=$(sed -n 's/^commit=//p' "$marker" 2>/dev/null || true)
     built=$(sed -n 's/^built=//p' "$marker" 2>/dev/null || true)
     count=$(find "$root/releases" -mindepth 1 -maxdepth 1 -type d | wc -l)

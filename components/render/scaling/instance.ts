@@ -20,6 +20,7 @@ import { DISCOVERY_TTL_SECONDS, LOAD_METRIC, type DiscoveredKind } from "../../t
 import { base64Lines, shellQuote } from "../shell";
 import { hostScript } from "../hostScripts/frame";
 import { IN_BOOT_VAR } from "../host/system";
+import { RELEASE_MARKER } from "../hostScripts/common";
 
 /** Where a scaled instance keeps what its boot brought. */
 export const SCALED_PATHS = {
@@ -76,6 +77,45 @@ export function publishBuildCacheLines(ctx: Pick<RenderContext, "spec" | "topolo
         `  echo "plone-aws: published the build cache to ${target}"`,
         "else",
         `  echo "plone-aws: WARNING: publishing the build cache to ${target} failed; scaled instances build from scratch" >&2`,
+        "fi",
+    ];
+}
+
+/** Where the first fixed volto host publishes the frontend's build cache, and the scaled instances with volto read it. */
+export function frontendCacheKey(spec: Pick<StackSpec, "app">): string {
+    return `build-cache/${spec.app.name}-frontend.tar.gz`;
+}
+
+/** Whether a scaled group carries volto: its instances then read the frontend's build cache. */
+export function groupRunsVolto(group: { host: { voltoProcesses: unknown[] } }): boolean {
+    return group.host.voltoProcesses.length > 0;
+}
+
+/**
+ * The lines the build step of the first fixed volto host ends with when a scaled group carries
+ * volto: the frontend's build cache to S3. Its newest built release (node_modules and the build
+ * included: a Volto build does not depend on the host), the Node.js it was built with, corepack's
+ * cache (pnpm for the processes) and the git mirror: an instance unpacks them and its own build
+ * finds nothing to build. pnpm's store is left out (the release has its packages); an instance
+ * whose revision moved on builds as a fixed host does. A failed upload only warns.
+ */
+export function publishFrontendCacheLines(ctx: Pick<RenderContext, "spec" | "topology" | "scalingBucket">, host: { name: string }): string[] {
+    if (!ctx.scalingBucket || !ctx.topology.scaledGroups.some(groupRunsVolto) || ctx.topology.roles.voltoHosts[0] !== host.name) return [];
+    const { volto } = appLayout(ctx.spec);
+    const target = `s3://${ctx.scalingBucket}/${frontendCacheKey(ctx.spec)}`;
+    return [
+        "# The frontend's build cache of the scaled groups with Volto (plone-aws:scaling): the newest built release and what runs it.",
+        "newest=''",
+        `for r in ${shellQuote(volto.deployTo)}/releases/*/; do if [ -f "$r${RELEASE_MARKER}" ]; then newest=\${r%/}; fi; done`,
+        'if [ -n "$newest" ]; then',
+        `  node=$(sed -n 's/^node=//p' "$newest/${RELEASE_MARKER}")`,
+        `  cache=("\${newest#/}" ${shellQuote(volto.corepackHome.replace(/^\//, ""))} ${shellQuote(`${volto.deployTo.replace(/^\//, "")}/shared/repository.git`)})`,
+        '  if [ -n "$node" ] && [ -d "$node" ]; then cache+=("${node#/}"); fi',
+        `  if tar -czf - -C / "\${cache[@]}" | aws --region ${shellQuote(ctx.spec.region)} s3 cp --only-show-errors --sse aws:kms - ${shellQuote(target)}; then`,
+        `    echo "plone-aws: published the frontend's build cache ($\{newest##*/}) to ${target}"`,
+        "  else",
+        `    echo "plone-aws: WARNING: publishing the frontend's build cache to ${target} failed; scaled instances build their frontend" >&2`,
+        "  fi",
         "fi",
     ];
 }
@@ -176,6 +216,8 @@ export interface BootSettings {
     bundleSha256: string;
     /** The build cache a fixed app host publishes (absent until its first build). */
     buildCacheKey: string;
+    /** The frontend's build cache the first fixed volto host publishes; "" for a group without volto. */
+    frontendCacheKey: string;
     lifecycleHook: string;
     services: BootService[];
     /** Plone's health check path (plone.healthCheckPath). */
@@ -226,6 +268,7 @@ ${assignment("BUNDLE_KEY", s.bundleKey)}
 ${assignment("BUNDLE_VERSION", s.bundleVersion)}
 ${assignment("BUNDLE_SHA256", s.bundleSha256)}
 ${assignment("BUILD_CACHE_KEY", s.buildCacheKey)}
+${assignment("FRONTEND_CACHE_KEY", s.frontendCacheKey)}
 ${assignment("BOOT_TIMEOUT", s.bootTimeout)}
 ${assignment("REGION", s.region)}
 ${assignment("GROUP", s.group)}
@@ -317,6 +360,15 @@ if aws_ s3api head-object --bucket "$BUCKET" --key "$BUILD_CACHE_KEY" >/dev/null
   aws_ s3 cp --only-show-errors "s3://$BUCKET/$BUILD_CACHE_KEY" - | tar -xzf - -C /
 else
   say "no build cache yet (no fixed app host has published one): this build downloads and compiles"
+fi
+# The frontend's build cache of the first fixed volto host: its newest release, built.
+if [[ -n $FRONTEND_CACHE_KEY ]]; then
+  if aws_ s3api head-object --bucket "$BUCKET" --key "$FRONTEND_CACHE_KEY" >/dev/null 2>&1; then
+    say "unpacking the frontend's build cache s3://$BUCKET/$FRONTEND_CACHE_KEY"
+    aws_ s3 cp --only-show-errors "s3://$BUCKET/$FRONTEND_CACHE_KEY" - | tar -xzf - -C /
+  else
+    say "no frontend build cache yet (no fixed volto host has published one): this build builds the frontend"
+  fi
 fi
 say "build"
 bash "$work/build.sh"
