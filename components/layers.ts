@@ -295,10 +295,10 @@ export const LAYER_CATALOGUE = {
         instances: { count: "any" },
         ridesOnAppHost: false,
         runsBuild: false,
-        // Node comes from volto.node.mirror as a tarball (xz) checked against its SHASUMS256.txt (git
-        // and curl are every host's); supervisor runs the processes and the haproxy agent; native
-        // modules of the project build with the compiler.
-        packages: () => ["xz-utils", "supervisor", "build-essential"],
+        // Node comes from volto.node.mirror as a tarball (xz) checked against its SHASUMS256.txt,
+        // whose signature gpgv checks (git and curl are every host's); supervisor runs the processes
+        // and the haproxy agent; native modules of the project build with the compiler.
+        packages: () => ["xz-utils", "gpgv", "supervisor", "build-essential"],
         services: none,
         securityGroup: {
             // EC2 refuses an apostrophe in a group's or a rule's description.

@@ -15,6 +15,7 @@ import { PATHS } from "../../components/topology/ports";
 import { offlineRenderContext } from "../../scripts/lib/offline/renderContext";
 import { mockVolumeIds } from "../../scripts/render";
 import { REPO } from "./stacks";
+import { NODE_RELEASE_KEYS } from "../../components/render/volto/nodeReleaseKeys";
 
 export type Raw = Record<string, string>;
 
@@ -128,7 +129,12 @@ const COMMON_OVERLAY = {
     // The Volto frontend (dev: on its one host; prod: on the front ends), every key set.
     "plone-aws:volto": {
         path: "frontend",
-        node: { version: "22.23.5", mirror: "https://nodejs.example.org/dist" },
+        // A mirror that signs its releases with a key of its own (one of Node.js's releasers' here).
+        node: {
+            version: "22.23.5",
+            mirror: "https://nodejs.example.org/dist",
+            releaseKeys: NODE_RELEASE_KEYS.split(/(?<=-----END PGP PUBLIC KEY BLOCK-----\n)/)[0],
+        },
         npmRegistry: "https://npm.example.org/registry",
         processesPerCpu: 1,
         buildCommand: "pnpm install --frozen-lockfile && pnpm build",

@@ -14,7 +14,14 @@ import { renderOperationsFiles } from "../../components/render/operations";
 import { TempSupervisord } from "../helpers/supervisord";
 import { requireBinaries, RunResult, tempDir } from "../helpers/system";
 import { NODE_ROOT } from "../../components/render/app/layout";
-import { STANDIN_NODE_VERSION, standinNodeMirror, standinNpmRegistry, StandinServer, StandinVoltoRepo } from "../../scripts/lib/rehearsal/voltoStandin";
+import {
+    STANDIN_NODE_VERSION,
+    standinNodeMirror,
+    standinNodeReleaseKey,
+    standinNpmRegistry,
+    StandinServer,
+    StandinVoltoRepo,
+} from "../../scripts/lib/rehearsal/voltoStandin";
 
 describeAsRoot(
     "a host with Zope clients and Volto processes: each part deploys, restarts and rolls back on its own (for real, in a temp dir)",
@@ -66,7 +73,7 @@ describeAsRoot(
                     repository: voltoRepo.url,
                     revision: "main",
                     processCount: 2,
-                    node: { version: STANDIN_NODE_VERSION, mirror: files.url("/dist") },
+                    node: { version: STANDIN_NODE_VERSION, mirror: files.url("/dist"), releaseKeys: standinNodeReleaseKey() },
                     npmRegistry: files.url("/registry"),
                 },
             });

@@ -16,6 +16,7 @@
 // front end's own rendering of the volto backend is another part of issue 17), with the same agent
 // checks: `agent-check agent-send "voltoN\n"` against the host's agent.
 import { expect } from "chai";
+import { NODE_RELEASE_KEYS } from "../../components/render/volto/nodeReleaseKeys";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -32,6 +33,7 @@ import {
     STANDIN_NODE_VERSION,
     STANDIN_PNPM_VERSION,
     standinNodeMirror,
+    standinNodeReleaseKey,
     standinNpmRegistry,
     StandinServer,
     StandinVoltoRepo,
@@ -106,6 +108,7 @@ describeAsRoot(
         let ports: Record<number, number>;
         let frontendDir: string;
         let nodeRoot: string;
+        let installed: Record<string, string>;
 
         const volto = (n: 1 | 2) => ports[3000 + n];
         const releases = () => fs.readdirSync(path.join(frontendDir, "releases")).sort();
@@ -153,7 +156,7 @@ describeAsRoot(
                     volto: {
                         path: HOSTILE.path,
                         processCount: 2,
-                        node: { version: STANDIN_NODE_VERSION, mirror: files.url("/dist") },
+                        node: { version: STANDIN_NODE_VERSION, mirror: files.url("/dist"), releaseKeys: standinNodeReleaseKey() },
                         npmRegistry: files.url("/registry"),
                         buildCommand: HOSTILE.buildCommand,
                         healthPath: HOSTILE.healthPath,
@@ -163,7 +166,7 @@ describeAsRoot(
                 },
             );
             const { ctx, host } = contextOf(spec);
-            const installed = installTestHost(ctx, host("web-1"), root, ports, {
+            installed = installTestHost(ctx, host("web-1"), root, ports, {
                 SUPERVISOR_CONF: supervisord.conf,
                 NODE_ROOT: nodeRoot,
                 // haproxy below checks every 500 ms: a drain is seen within a second, a process back within two.
@@ -236,6 +239,8 @@ describeAsRoot(
             expect(fs.readlinkSync(`${nodeDir}/bin/pnpm`)).to.equal("../lib/node_modules/corepack/dist/pnpm.js");
             expect(mirrorDownloads()).to.equal(1);
             expect(files.hits[`/dist/v${STANDIN_NODE_VERSION}/SHASUMS256.txt`]).to.equal(1);
+            // Its signature, checked against volto.node.releaseKeys (the stand-in releaser's key here).
+            expect(files.hits[`/dist/v${STANDIN_NODE_VERSION}/SHASUMS256.txt.sig`]).to.equal(1);
             expect(files.hits[`/registry/pnpm/-/pnpm-${STANDIN_PNPM_VERSION}.tgz`]).to.equal(1);
             expect(fs.readdirSync(nodeRoot)).to.deep.equal([`node-v${STANDIN_NODE_VERSION}-linux-x64`]);
 
@@ -364,6 +369,34 @@ describeAsRoot(
             expect(releases()).to.deep.equal([first]);
             expect(page(volto(1))).to.include("volto v1");
             expect(page(volto(2))).to.include("volto v1");
+        });
+
+        it("refuses a Node.js release whose SHASUMS256.txt is not signed by one of volto.node.releaseKeys: nothing unpacked, the running release stays", function () {
+            // Node.js's own releasers' keys (the default) did not sign the stand-in mirror; and a Node.js root without this release.
+            const keysFile = installed["/etc/plone-aws/plone/node-release-keys.asc"];
+            const envFile = installed["/etc/plone-aws/plone/deploy.env"];
+            const [keys, env] = [fs.readFileSync(keysFile, "utf8"), fs.readFileSync(envFile, "utf8")];
+            const freshRoot = path.join(tmp.dir, "node-root-unsigned");
+            const tarball = `/dist/v${STANDIN_NODE_VERSION}/node-v${STANDIN_NODE_VERSION}-linux-x64.tar.xz`;
+            const [releasesBefore, currentBefore, tarballHits] = [releases(), current(), files.hits[tarball]];
+            fs.writeFileSync(keysFile, NODE_RELEASE_KEYS);
+            fs.appendFileSync(envFile, `NODE_ROOT='${freshRoot}'\n`);
+            try {
+                const r = script("plone-deploy", "build");
+                expect(r.status, r.stdout).to.not.equal(0);
+                expect(r.stderr).to.include(
+                    `${files.url("/dist")}/v${STANDIN_NODE_VERSION}/SHASUMS256.txt is not signed by one of the keys of volto.node.releaseKeys`,
+                );
+                expect(r.stderr).to.include("No public key");
+                // Checked before the tarball is even downloaded; the download's directory is gone.
+                expect(files.hits[tarball]).to.equal(tarballHits);
+                expect(fs.readdirSync(freshRoot)).to.deep.equal([]);
+                expect(releases()).to.deep.equal(releasesBefore);
+                expect(current()).to.equal(currentBefore);
+            } finally {
+                fs.writeFileSync(keysFile, keys);
+                fs.writeFileSync(envFile, env);
+            }
         });
     },
 );

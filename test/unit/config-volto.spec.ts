@@ -5,6 +5,9 @@
 import { expect } from "chai";
 import { VOLTO_STACK_VARIABLES } from "../../components/config/voltoRules";
 import { ALL_SECRETS, parseObjects } from "../helpers/stacks";
+import { contextOf } from "../helpers/appStacks";
+import { renderAppFiles } from "../../components/render/app";
+import { NODE_RELEASE_KEYS } from "../../components/render/volto/nodeReleaseKeys";
 
 type Host = { name: string; instanceType: string; az?: number; layers: string[]; vcpus?: number };
 
@@ -92,6 +95,41 @@ describe("config: the volto layer and plone-aws:volto", () => {
         expect(errorsOf(withoutKey).join("\n")).to.include("plone-aws:deployKey: the Volto frontend's repository (volto.repository) is reached over SSH");
         const programs = config(hosts, { "plone-aws:app": { repository: "https://example.org/p.git", initCommands: [{ name: "volto1", cmd: "bin/x" }] } });
         expect(errorsOf(programs)).to.include('plone-aws:app.initCommands[0].name: "volto1" is a program plone-aws generates itself: choose another name');
+    });
+
+    it("checks Node.js's signature against volto.node.releaseKeys: Node.js's releasers' keys unless set, ASCII-armored public keys only", () => {
+        const hosts = [web(0, ["frontend", "volto"]), app];
+        // Unset: the file the hosts check SHASUMS256.txt.sig against holds the active releasers' keys.
+        const { spec } = parseObjects(config(hosts));
+        const { ctx, host } = contextOf(spec!);
+        const files = renderAppFiles(ctx, host("web-1"));
+        const keys = files.find((f) => f.path === "/etc/plone-aws/plone/node-release-keys.asc")!;
+        expect(keys).to.include({ content: NODE_RELEASE_KEYS, mode: "0644", owner: "root" });
+        expect(NODE_RELEASE_KEYS.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----/g)).to.have.length(9);
+        expect(files.find((f) => f.path.endsWith("/deploy.env"))!.content).to.include("NODE_RELEASE_KEYS=/etc/plone-aws/plone/node-release-keys.asc\n");
+        // Set: those keys, CRLF line ends and surrounding blank lines normalized.
+        const [first] = NODE_RELEASE_KEYS.split(/(?<=-----END PGP PUBLIC KEY BLOCK-----\n)/);
+        const own = parseObjects(config(hosts, { "plone-aws:volto": { node: { releaseKeys: `\n${first.replace(/\n/g, "\r\n")}\n\n` } } }));
+        expect(lines(own.errors)).to.deep.equal([]);
+        expect(own.spec!.volto.node.releaseKeys).to.equal(first);
+        const mine = contextOf(own.spec!);
+        expect(renderAppFiles(mine.ctx, mine.host("web-1")).find((f) => f.path.endsWith("/node-release-keys.asc"))!.content).to.equal(first);
+        // Anything else is refused by kind, naming the key: shell text around a block, a private key, a header with control characters.
+        const refused = "plone-aws:volto.node.releaseKeys: not OpenPGP public keys in ASCII armor";
+        for (const hostile of [
+            "$(touch /tmp/pwned)",
+            `${first}$(touch /tmp/pwned)\n`,
+            `echo x\n${first}`,
+            first.replace(/PUBLIC KEY BLOCK/g, "PRIVATE KEY BLOCK"),
+            first.replace("-----BEGIN PGP PUBLIC KEY BLOCK-----\n", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nComment: a\u0007bell\n"),
+            first.replace(/\n(?=[A-Za-z0-9+/]{20})/, "\n'; rm -rf /; '\n"),
+            "",
+        ]) {
+            expect(
+                errorsOf(config(hosts, { "plone-aws:volto": { node: { releaseKeys: hostile } } })).join("\n"),
+                JSON.stringify(hostile.slice(0, 60)),
+            ).to.include(refused);
+        }
     });
 
     it("warns when plone-aws:volto is set and no host carries the layer", () => {

@@ -10,6 +10,7 @@ import {
     withRehearsalSecrets,
 } from "../../scripts/lib/rehearsal/stack";
 import { STANDIN_PIP_TOOLS } from "../../scripts/lib/rehearsal/pipStandin";
+import { NODE_RELEASE_KEYS } from "../../components/render/volto/nodeReleaseKeys";
 import { postgresqlMajor } from "../../components/render/operations/database";
 import { STANDIN_COMMANDS } from "../../scripts/lib/rehearsal/standin";
 import { loadRepoStack } from "../helpers/stacks";
@@ -110,7 +111,12 @@ describe("the rehearsal's stack configuration", () => {
             revision: "main",
             environment: { STANDIN_STARTUP_SECONDS: "3" },
             pip: { indexUrl: "http://10.60.128.1:8000/pip/simple/", instanceTemplate: "git://10.60.128.1/instance-template" },
-            volto: { nodeMirror: "http://10.60.128.1:8000/node-dist", nodeVersion: "22.23.5", npmRegistry: "http://10.60.128.1:8000/npm-registry" },
+            volto: {
+                nodeMirror: "http://10.60.128.1:8000/node-dist",
+                nodeVersion: "22.23.5",
+                releaseKeys: NODE_RELEASE_KEYS,
+                npmRegistry: "http://10.60.128.1:8000/npm-registry",
+            },
         };
         const { config, changes } = withRehearsalApp(plone6.config, app);
         const rehearsal = withRehearsalSecrets({ ...plone6, config }, keys);
@@ -127,7 +133,7 @@ describe("the rehearsal's stack configuration", () => {
             PIP_TRUSTED_HOST: "10.60.128.1",
             PIP_DISABLE_PIP_VERSION_CHECK: "1",
         });
-        expect(spec.volto.node).to.deep.equal({ version: "22.23.5", mirror: app.volto!.nodeMirror });
+        expect(spec.volto.node).to.deep.equal({ version: "22.23.5", mirror: app.volto!.nodeMirror, releaseKeys: app.volto!.releaseKeys });
         expect(spec.volto.npmRegistry).to.equal(app.volto!.npmRegistry);
         // Volto's own settings stay the stack's.
         expect({ path: spec.volto.path, healthPath: spec.volto.healthPath, processesPerCpu: spec.volto.processesPerCpu }).to.deep.equal({

@@ -114,6 +114,8 @@ function voltoVariables(ctx: RenderContext, host: HostPlan) {
             .map((k) => `${k}=${volto.environment[k]}`),
         NODE_VERSION: volto.node.version,
         NODE_MIRROR: volto.node.mirror.replace(/\/+$/, ""),
+        // The keys SHASUMS256.txt.sig is checked against (volto.node.releaseKeys, or Node.js's releasers').
+        NODE_RELEASE_KEYS: appLayout(ctx.spec).nodeReleaseKeys,
         NODE_ROOT,
         NPM_REGISTRY: volto.npmRegistry,
         COREPACK_HOME: layout.corepackHome,

@@ -17,6 +17,7 @@ import { shellAssignments } from "../shell";
 import { runsBuild } from "../../layers";
 import { deploysRelease } from "../../topology";
 import { renderVoltoProcessScript, VOLTO_PROGRAM } from "../hostScripts/voltoProcess";
+import { NODE_RELEASE_KEYS } from "../volto/nodeReleaseKeys";
 import type { Builder } from "../../config/schema";
 import { pipBuildFiles } from "./instanceConfig";
 
@@ -43,7 +44,13 @@ export function renderAppFiles(ctx: RenderContext, host: HostPlan): RenderedFile
         ...Object.entries(HOST_SCRIPTS).map(([name, render]) => root(`${PATHS.sbinDir}/${name}`, render(ctx.spec.app.builder), "0755")),
         root(APP_ENV_PROGRAM, renderAppEnvScript(), "0755"),
         root(GIT_ASKPASS_PROGRAM, renderGitAskpassScript(), "0755"),
-        ...(host.voltoProcesses.length > 0 ? [root(VOLTO_PROGRAM, renderVoltoProcessScript(), "0755")] : []),
+        ...(host.voltoProcesses.length > 0
+            ? [
+                  root(VOLTO_PROGRAM, renderVoltoProcessScript(), "0755"),
+                  // Public keys: what Node.js's SHASUMS256.txt must be signed with before a download is trusted.
+                  root(layout.nodeReleaseKeys, ctx.spec.volto.node.releaseKeys ?? NODE_RELEASE_KEYS, "0644"),
+              ]
+            : []),
     ];
     const { deployKey, cacheArchivePassword, repositoryToken, appSecrets } = ctx.secrets;
     if (Object.keys(appSecrets).length > 0) {

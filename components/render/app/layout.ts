@@ -38,6 +38,8 @@ export interface AppLayout {
     zodbpackConf: string;
     /** psql's password file for clearing the object_ref tables (plone.pack.truncateRefs). */
     pgpass: string;
+    /** The OpenPGP keys a volto host checks Node.js's SHASUMS256.txt.sig against (volto.node.releaseKeys). */
+    nodeReleaseKeys: string;
     /** The app's supervisor programs (Debian's supervisord includes conf.d/*.conf). */
     supervisorConf: string;
     supervisorLogDir: string;
@@ -126,6 +128,7 @@ export function appLayout(spec: Pick<StackSpec, "app">): AppLayout {
         repositoryToken: `${configDir}/repository_token`,
         zodbpackConf: `${configDir}/zodbpack.conf`,
         pgpass: `${configDir}/pgpass`,
+        nodeReleaseKeys: `${configDir}/node-release-keys.asc`,
         supervisorConf: `/etc/supervisor/conf.d/${app}.conf`,
         supervisorLogDir: SUPERVISOR_LOG_DIR,
         pip: pipLayout(`${deployTo}/current`, spec.app.backendPath ?? "", configDir),

@@ -6,13 +6,16 @@
 //
 // Where the hosts get Node.js: volto.node.mirror, https://nodejs.org/dist by default (reachable from
 // EC2 through the NAT gateway), or a mirror of your own with the same layout
-// (v<version>/node-v<version>-linux-<x64|arm64>.tar.xz and v<version>/SHASUMS256.txt). Every tarball
-// is checked against the release's SHASUMS256.txt before it is unpacked. pnpm comes from corepack
+// (v<version>/node-v<version>-linux-<x64|arm64>.tar.xz, v<version>/SHASUMS256.txt and its signature
+// SHASUMS256.txt.sig). SHASUMS256.txt must be signed by one of volto.node.releaseKeys (Node.js's
+// active releasers' keys unless set: render/volto/nodeReleaseKeys.ts), and every tarball is checked
+// against its SHA-256 there before it is unpacked. pnpm comes from corepack
 // (shipped with Node.js up to 24), at the version of the project's packageManager field, fetched
 // from volto.npmRegistry by the build and kept in the frontend's shared/corepack for the processes.
 
 const USAGE = `  On a host carrying the volto layer, build and activate also deploy the Volto frontend:
-  build     install Node.js NODE_VERSION from NODE_MIRROR (checked against its SHASUMS256.txt) into
+  build     install Node.js NODE_VERSION from NODE_MIRROR (its SHASUMS256.txt signed by one of
+            NODE_RELEASE_KEYS, the tarball checked against it) into
             NODE_ROOT/node-v<version>-linux-<arch> when it is not there, clone VOLTO_REVISION into
             frontend/releases/<UTC timestamp>, run VOLTO_BUILD_COMMAND in its VOLTO_PATH folder as
             the deploy user (pnpm through corepack, from NPM_REGISTRY). Nothing is built when the
@@ -41,17 +44,41 @@ discard_node_download() {
   if [[ -n $NODE_DOWNLOAD && -d $NODE_DOWNLOAD ]]; then rm -rf -- "$NODE_DOWNLOAD"; fi
 }
 
+# dearmor_keys <armored keys> <keyring>: gpgv reads binary keyrings; each OpenPGP public key block
+# of the file (ASCII armor: headers, a blank line, base64, a checksum line), decoded. Data only:
+# nothing of the file is run.
+dearmor_keys() {
+  local state=0 line b64=""
+  : >"$2"
+  while IFS= read -r line || [[ -n $line ]]; do
+    line=\${line%$'\\r'}
+    case $state:$line in
+    "0:-----BEGIN PGP PUBLIC KEY BLOCK-----") state=1 b64="" ;;
+    1:) state=2 ;;
+    1:*) ;;
+    "2:-----END PGP PUBLIC KEY BLOCK-----")
+      printf '%s' "$b64" | base64 -d >>"$2" || return 1
+      state=0
+      ;;
+    2:=*) ;;
+    2:*) b64+=$line ;;
+    esac
+  done <"$1"
+  ((state == 0)) && [[ -s $2 ]]
+}
+
 # Node.js NODE_VERSION in NODE_ROOT/node-v<version>-linux-<arch>, from NODE_MIRROR (nodejs.org/dist
-# layout), with pnpm enabled through corepack. A release is unpacked only once its tarball matched
-# the release's SHASUMS256.txt, into a directory of its own that is renamed into place: a failed
-# download or a bad tarball leaves every installed Node.js as it was. Idempotent.
+# layout), with pnpm enabled through corepack. A release is unpacked only once its SHASUMS256.txt
+# is signed by one of NODE_RELEASE_KEYS (SHASUMS256.txt.sig, checked with gpgv) and its tarball
+# matched the SHA-256 there, into a directory of its own that is renamed into place: a failed
+# download, a bad signature or a bad tarball leaves every installed Node.js as it was. Idempotent.
 ensure_node() {
   local arch name url sum
   arch=$(node_arch)
   name="node-v$NODE_VERSION-linux-$arch"
   NODE_DIR="$NODE_ROOT/$name"
   if [[ -f $NODE_DIR/.plone-aws-installed && -x $NODE_DIR/bin/node ]]; then return 0; fi
-  need curl tar xz sha256sum
+  need curl tar xz sha256sum gpgv base64
   url="$NODE_MIRROR/v$NODE_VERSION"
   step "installing Node.js $NODE_VERSION ($arch) from $url"
   install -d -m 0755 "$NODE_ROOT"
@@ -59,6 +86,14 @@ ensure_node() {
   at_exit discard_node_download
   curl -fsSL --retry 3 -o "$NODE_DOWNLOAD/SHASUMS256.txt" "$url/SHASUMS256.txt" ||
     die "downloading $url/SHASUMS256.txt failed (volto.node.mirror, volto.node.version)"
+  curl -fsSL --retry 3 -o "$NODE_DOWNLOAD/SHASUMS256.txt.sig" "$url/SHASUMS256.txt.sig" ||
+    die "downloading $url/SHASUMS256.txt.sig failed (volto.node.mirror: a mirror carries each release's signature too)"
+  dearmor_keys "$NODE_RELEASE_KEYS" "$NODE_DOWNLOAD/release-keys.gpg" ||
+    die "$NODE_RELEASE_KEYS holds no OpenPGP public key in ASCII armor (volto.node.releaseKeys)"
+  # A checksum catches a bad download; the signature, a mirror that serves something else.
+  gpgv --homedir "$NODE_DOWNLOAD" --keyring "$NODE_DOWNLOAD/release-keys.gpg" "$NODE_DOWNLOAD/SHASUMS256.txt.sig" "$NODE_DOWNLOAD/SHASUMS256.txt" \\
+    >"$NODE_DOWNLOAD/gpgv.log" 2>&1 ||
+    die "$url/SHASUMS256.txt is not signed by one of the keys of volto.node.releaseKeys (Node.js's active releasers unless set): not installing Node.js $NODE_VERSION. gpgv said: $(tr '\\n' ' ' <"$NODE_DOWNLOAD/gpgv.log")"
   curl -fsSL --retry 3 -o "$NODE_DOWNLOAD/$name.tar.xz" "$url/$name.tar.xz" ||
     die "downloading $url/$name.tar.xz failed (volto.node.mirror, volto.node.version)"
   sum=$(awk -v f="$name.tar.xz" '$2 == f { print $1 }' "$NODE_DOWNLOAD/SHASUMS256.txt")

