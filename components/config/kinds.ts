@@ -1,7 +1,7 @@
 // The kinds of string a stack file may hold. Every string key of the schema is built from one of
 // these, so each value is known to be a name, a DNS name, a path, a URL... before it reaches a
-// root script or a daemon's configuration. No kind but `raw` accepts a line break, and none accepts
-// another control character. Renderers still encode each value for its target syntax
+// root script or a daemon's configuration. No kind but `raw` and `openpgpKeys` (only between the
+// lines of its strict format) accepts a line break, and none accepts another control character. Renderers still encode each value for its target syntax
 // (components/render/encode.ts); the kinds make sure there is nothing a target cannot express.
 import { z } from "zod";
 
@@ -23,6 +23,8 @@ export const STRING_KINDS = {
     envValue: "one line of text without control characters, '$' or a password in a URL, not starting or ending with a blank",
     shellCommand: "one line of shell, run by bash as the deploy user (never root) in the release directory",
     raw: "raw configuration text, several lines: only in keys whose name starts with 'raw', only into files a daemon validates before they go live",
+    openpgpKeys:
+        "OpenPGP public keys in ASCII armor, as gpg --armor --export writes them (BEGIN line, headers, a blank line, base64 lines, END line; several blocks may follow each other): into a file, never a script",
 } as const;
 export type StringKind = keyof typeof STRING_KINDS;
 
@@ -274,6 +276,26 @@ export function raw() {
             .string()
             .max(MAX_RAW, `must be at most ${MAX_RAW} characters`)
             .refine((v) => !CONTROL_IN_RAW.test(v), "must be text without control characters other than line breaks and tabs"),
+    );
+}
+
+/** One OpenPGP public key block in ASCII armor: the BEGIN line, printable headers, a blank line, base64 lines (the checksum too), the END line. */
+const ARMORED_PUBLIC_KEY_BLOCK =
+    "-----BEGIN PGP PUBLIC KEY BLOCK-----\\n(?:[A-Za-z][A-Za-z-]{0,40}: [ -~]{0,200}\\n)*\\n(?:[A-Za-z0-9+/=]{1,200}\\n)+-----END PGP PUBLIC KEY BLOCK-----\\n";
+const ARMORED_PUBLIC_KEYS = new RegExp(`^(?:${ARMORED_PUBLIC_KEY_BLOCK}\\n*)+$`);
+
+/** OpenPGP public keys in ASCII armor (one block or several), line ends normalized to LF; nothing else. */
+export function openpgpKeys() {
+    // The schema walk (stringKeys) reads the kind of the string inside the transform: declared on both.
+    const text = declare("openpgpKeys", z.string().max(500_000, "must be at most 500,000 characters of keys"));
+    return declare(
+        "openpgpKeys",
+        text
+            .transform((v) => `${v.replace(/\r\n/g, "\n").trim()}\n`)
+            .refine(
+                (v) => ARMORED_PUBLIC_KEYS.test(v),
+                "not OpenPGP public keys in ASCII armor (-----BEGIN PGP PUBLIC KEY BLOCK----- ... -----END PGP PUBLIC KEY BLOCK-----): export them with gpg --armor --export",
+            ),
     );
 }
 

@@ -195,19 +195,6 @@ const pipBuild = z
     .strict();
 
 /** A Node.js release as nodejs.org names it: major.minor.patch. */
-/** One OpenPGP public key block in ASCII armor, as `gpg --armor --export` writes it: headers, a blank line, base64, the END line. */
-const ARMORED_PUBLIC_KEY_BLOCK =
-    "-----BEGIN PGP PUBLIC KEY BLOCK-----\\n(?:[A-Za-z][A-Za-z-]{0,40}: [ -~]{0,200}\\n)*\\n(?:[A-Za-z0-9+/=]{1,200}\\n)+-----END PGP PUBLIC KEY BLOCK-----\\n";
-/** OpenPGP public keys in ASCII armor (one block or several), line ends normalized; nothing else. */
-const armoredPublicKeys = z
-    .string()
-    .max(500_000, "at most 500,000 characters of keys")
-    .transform((v) => `${v.replace(/\r\n/g, "\n").trim()}\n`)
-    .refine(
-        (v) => new RegExp(`^(?:${ARMORED_PUBLIC_KEY_BLOCK}\\n*)+$`).test(v),
-        "not OpenPGP public keys in ASCII armor (-----BEGIN PGP PUBLIC KEY BLOCK----- ... -----END PGP PUBLIC KEY BLOCK-----): export them with gpg --armor --export",
-    );
-
 const nodeVersion = kind.format(/^\d{1,3}\.\d{1,3}\.\d{1,3}$/, "a Node.js release such as 22.23.5 (major.minor.patch)", 16);
 
 /** A URL path prefix nginx sends to the backend instead of Volto: /@@name, /folder/@@name, /++resource++x. */
@@ -251,7 +238,7 @@ export const voltoSchema = z
                  * follow each other): unset, Node.js's active releasers' keys (components/render/volto/nodeReleaseKeys.ts).
                  * Set it for a release signed by a releaser no longer active, or a mirror that signs its own.
                  */
-                releaseKeys: armoredPublicKeys.optional(),
+                releaseKeys: kind.openpgpKeys().optional(),
             })
             .strict()
             .prefault({}),
