@@ -79,7 +79,13 @@ describeAsRoot(
                         keepReleases: 3,
                         pip: { instanceTemplate: template.url, instanceTemplateRevision: "main", tools: STANDIN_PIP_TOOLS },
                         // Only the test's index: no pip configuration of this machine (its find-links, extra indexes).
-                        environment: { PIP_INDEX_URL: index.url, PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_CONFIG_FILE: "/dev/null" },
+                        environment: {
+                            PIP_INDEX_URL: index.url,
+                            // pip caches what a plain-HTTP index serves only from a trusted host (PyPI is HTTPS).
+                            PIP_TRUSTED_HOST: "127.0.0.1",
+                            PIP_DISABLE_PIP_VERSION_CHECK: "1",
+                            PIP_CONFIG_FILE: "/dev/null",
+                        },
                     },
                     plone: { clientCount: 2, zserverThreads, startTimeout: 30, drainTimeout: 10, warmupPaths: ["/"], backups: { enabled: false } },
                 });

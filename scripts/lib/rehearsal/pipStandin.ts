@@ -110,7 +110,22 @@ export function buildStandinIndex(dir: string): void {
     if (r.status !== 0) throw new Error(`building the stand-in package index failed: ${r.stderr || r.error?.message}`);
 }
 
-/** The stand-in package index served over HTTP (python3 -m http.server) on 127.0.0.1 or `bind`. */
+/**
+ * The index's HTTP server: static files, with the cache headers PyPI sends (its simple pages for
+ * 10 minutes, its files for a year, immutable), without which pip keeps nothing in its cache.
+ */
+const INDEX_SERVER = `
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        immutable = not self.path.startswith("/simple")
+        self.send_header("Cache-Control", "max-age=31536000, public, immutable" if immutable else "max-age=600, public")
+        super().end_headers()
+handler = functools.partial(Handler, directory=sys.argv[1])
+http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), handler).serve_forever()
+`;
+
+/** The stand-in package index served over HTTP (PyPI's cache headers) on 127.0.0.1 or `bind`. */
 export class StandinIndexServer {
     private child?: ChildProcess;
 
@@ -127,7 +142,7 @@ export class StandinIndexServer {
 
     /** Starts the server and resolves once its port answers. */
     async start(): Promise<void> {
-        this.child = spawn("python3", ["-m", "http.server", "--bind", this.bind, "--directory", this.dir, String(this.port)], { stdio: "ignore" });
+        this.child = spawn("python3", ["-c", INDEX_SERVER, this.dir, this.bind, String(this.port)], { stdio: "ignore" });
         const exited = new Promise<never>((_, reject) => this.child!.once("exit", (code) => reject(new Error(`the stand-in index server exited (${code})`))));
         await Promise.race([exited, waitForPort(this.bind, this.port)]);
     }
