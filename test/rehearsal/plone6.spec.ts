@@ -16,8 +16,11 @@
 // the load balancer. Everything else is real: python3 -m venv, pip, Node.js, corepack, pnpm,
 // supervisor, haproxy, varnish, nginx, git, the releases.
 //
-// About 12 minutes, mostly waiting on the stack's own restart delays: npm test runs it beside the
-// other rehearsals (scripts/test.sh). `sudo npm run rehearse -- plone6` runs the rehearsal itself.
+// Opt-in with PLONE_AWS_REHEARSAL_PLONE6=1 as well: with it, CI's clean-clone run took 56 minutes
+// on this 2-core machine, over its 50-minute budget (about 13 minutes alone, 19 beside prod's).
+// CI rehearses Plone 6 on every run through test/rehearsal/scale.spec.ts (Pulumi.scaledev6.yaml:
+// pip, Volto, every smoke check, a scale-out and a scale-in under load). `sudo npm run rehearse --
+// plone6` runs the rehearsal itself, `sudo npm run bench:deploy -- plone6` its restarts under load.
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -44,6 +47,10 @@ describe("rehearsal of Pulumi.plone6.yaml (pip backend, RelStorage, Volto) as it
 
     before(async function () {
         requireRehearsal(this);
+        if (process.env.PLONE_AWS_REHEARSAL_PLONE6 !== "1") {
+            console.log("      (skipped: the plone6 rehearsal runs with PLONE_AWS_REHEARSAL_PLONE6=1 as well)");
+            this.skip();
+        }
         rehearsal = await Rehearsal.start({ stackFile: path.join(REPO, "Pulumi.plone6.yaml"), cacheDir: REHEARSAL_CACHE, print: (l) => lines.push(l) });
         await rehearsal.startHosts();
         commits.v1 = rehearsal.repo.git("rev-parse", "HEAD");
