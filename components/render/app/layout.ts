@@ -98,6 +98,8 @@ export function pipReleasePath(spec: Pick<StackSpec, "app">, path: string): stri
     return spec.app.backendPath ? `${spec.app.backendPath}/${path}` : path;
 }
 
+/** The git mirror a deploy directory (the backend's, the frontend's) clones its releases from. */
+export const REPOSITORY_MIRROR = "shared/repository.git";
 /** The instances folder inside a pip release's backend folder. */
 export const PIP_INSTANCES_DIR = "instances";
 /** The virtual environment inside a pip release's backend folder. */

@@ -3,6 +3,7 @@ import { hostScript } from "./frame";
 import type { Builder } from "../../config/schema";
 import { PIP_BUILD } from "./pipBuild";
 import { VOLTO_BUILD } from "./voltoBuild";
+import { REPOSITORY_MIRROR } from "../app/layout";
 
 const BUILDOUT_USAGE = `plone-deploy [build|activate|rebuild|develop-up]: Capistrano-style deploy of the app's buildout on this host.
   build     clone REVISION into releases/<UTC timestamp> (through a mirror in shared/), install
@@ -56,7 +57,7 @@ prepare_directories() {
 MIRROR=""
 update_mirror() { # update_mirror [repository] [deploy directory]: the backend's, unless told otherwise
   local repository=\${1:-$REPOSITORY}
-  MIRROR="\${2:-$DEPLOY_TO}/shared/repository.git"
+  MIRROR="\${2:-$DEPLOY_TO}/${REPOSITORY_MIRROR}"
   step "fetching $repository"
   if [[ ! -d $MIRROR ]]; then
     as_deploy git init --quiet --bare "$MIRROR"

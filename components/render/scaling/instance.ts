@@ -13,7 +13,7 @@
 // environment from it (pip still asks the index which versions exist, as a fixed host does).
 import * as crypto from "crypto";
 import type { StackSpec } from "../../config/spec";
-import { appLayout, PIP_CACHE_DIR } from "../app/layout";
+import { appLayout, PIP_CACHE_DIR, REPOSITORY_MIRROR } from "../app/layout";
 import type { RenderContext, RenderedFile } from "../context";
 import { PATHS } from "../../topology/ports";
 import { DISCOVERY_TTL_SECONDS, LOAD_METRIC, type DiscoveredKind } from "../../topology/scaling";
@@ -50,14 +50,7 @@ export function buildCacheKey(spec: Pick<StackSpec, "app">): string {
  * What of a build the cache holds, under the app's deploy directory: a buildout's venv, eggs and
  * downloads; pip's cache of wheels (app.builder pip); the git mirror. Those a builder does not make are absent.
  */
-export const BUILD_CACHE_DIRS = [
-    "shared/env",
-    "shared/eggs",
-    "shared/downloads",
-    "shared/extends",
-    `shared/${PIP_CACHE_DIR}`,
-    "shared/repository.git",
-] as const;
+export const BUILD_CACHE_DIRS = ["shared/env", "shared/eggs", "shared/downloads", "shared/extends", `shared/${PIP_CACHE_DIR}`, REPOSITORY_MIRROR] as const;
 
 /**
  * The lines the build step of the first fixed app host ends with when the stack has a scaled
@@ -109,7 +102,7 @@ export function publishFrontendCacheLines(ctx: Pick<RenderContext, "spec" | "top
         `for r in ${shellQuote(volto.deployTo)}/releases/*/; do if [ -f "$r${RELEASE_MARKER}" ]; then newest=\${r%/}; fi; done`,
         'if [ -n "$newest" ]; then',
         `  node=$(sed -n 's/^node=//p' "$newest/${RELEASE_MARKER}")`,
-        `  cache=("\${newest#/}" ${shellQuote(volto.corepackHome.replace(/^\//, ""))} ${shellQuote(`${volto.deployTo.replace(/^\//, "")}/shared/repository.git`)})`,
+        `  cache=("\${newest#/}" ${shellQuote(volto.corepackHome.replace(/^\//, ""))} ${shellQuote(`${volto.deployTo.replace(/^\//, "")}/${REPOSITORY_MIRROR}`)})`,
         '  if [ -n "$node" ] && [ -d "$node" ]; then cache+=("${node#/}"); fi',
         `  if tar -czf - -C / "\${cache[@]}" | aws --region ${shellQuote(ctx.spec.region)} s3 cp --only-show-errors --sse aws:kms - ${shellQuote(target)}; then`,
         `    echo "plone-aws: published the frontend's build cache ($\{newest##*/}) to ${target}"`,
