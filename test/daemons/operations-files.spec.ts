@@ -37,6 +37,20 @@ function shellcheck(files: RenderedFile[], sourcesOnly: RenderedFile[] = []): st
     }
 }
 
+/**
+ * What shellcheck reads from a sourced settings file: the names it assigns (arrays marked), in
+ * order; any other line as it is.
+ */
+function assignedNames(content: string): string {
+    return content
+        .split("\n")
+        .map((line) => {
+            const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\(?)/.exec(line);
+            return m ? `${m[1]}${m[2] ? "[]" : ""}` : line;
+        })
+        .join("\n");
+}
+
 /** One host with every monitoring integration on (and the New Relic license set). */
 function monitoredSpec() {
     const result = parseObjects(
@@ -82,11 +96,15 @@ describe("operations and monitoring files of every host", function () {
 
     it("pass shellcheck, with the scripts' sources (common.sh, operations.sh, deploy.env, backup.env) on every host of every stack", function () {
         requireBinaries(this, "shellcheck");
-        // Hosts whose scripts are the same are checked once (with that host's settings files as sources);
-        // plone-deploy, plone-rollback and plone-restart have their own shellcheck spec, and so has
-        // common.sh (the same on every host): here it is only a source of the operations scripts.
-        const seen = new Set<string>();
+        // Each distinct script is checked once, beside the sources of a host that has it: its verdict
+        // depends on its own text, on common.sh and operations.sh, and on which variables the settings
+        // files (deploy.env, backup.env) assign, not on their values (every settings file is checked
+        // itself, last). plone-deploy, plone-rollback and plone-restart have their own shellcheck
+        // spec, and so has common.sh (the same on every host): here it is only a source.
+        const batches = new Map<string, { sources: RenderedFile[]; scripts: Map<string, RenderedFile> }[]>();
+        const checked = new Set<string>();
         const settings: RenderedFile[] = [];
+        let scriptsSeen = 0;
         for (const [stack, { ctx }] of stacks) {
             for (const host of ctx.topology.hosts) {
                 let app = renderAppFiles(ctx, host).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
@@ -96,24 +114,40 @@ describe("operations and monitoring files of every host", function () {
                 if (app.length === 0 && host.voltoProcesses.length > 0 && buildHost)
                     app = renderAppFiles(ctx, buildHost).filter((f) => /\/(common\.sh|deploy\.env)$/.test(f.path));
                 const files = [...renderOperationsFiles(ctx, host), ...monitoringSetupFiles(ctx), ...app].filter((f) => SHELL.test(f.path));
-                settings.push(...files.filter((f) => f.path.endsWith(".env")).map((f) => ({ ...f, path: `/${stack}-${host.name}-${path.basename(f.path)}` })));
-                const key = files
-                    .filter((f) => !f.path.endsWith(".env"))
-                    .map((f) => `${f.path}\0${f.content}`)
-                    .join("\0");
-                if (seen.has(key)) continue;
-                seen.add(key);
-                const common = files.filter((f) => f.path.endsWith("/common.sh"));
-                expect(
-                    shellcheck(
-                        files.filter((f) => !common.includes(f)),
-                        common,
-                    ),
-                    `${stack} ${host.name}`,
-                ).to.equal("");
+                const envs = files.filter((f) => f.path.endsWith(".env"));
+                settings.push(...envs.map((f) => ({ ...f, path: `/${stack}-${host.name}-${path.basename(f.path)}` })));
+                const libraries = files.filter((f) => /\/(common|operations)\.sh$/.test(f.path));
+                const sourcesKey = [...libraries.map((f) => `${f.path}\0${f.content}`), ...envs.map((f) => `${f.path}\0${assignedNames(f.content)}`)].join(
+                    "\0",
+                );
+                const hostBatches = batches.get(sourcesKey) ?? [];
+                batches.set(sourcesKey, hostBatches);
+                for (const script of files.filter((f) => !f.path.endsWith(".env") && !f.path.endsWith("/common.sh"))) {
+                    scriptsSeen++;
+                    const key = `${sourcesKey}\0${script.path}\0${script.content}`;
+                    if (checked.has(key)) continue;
+                    checked.add(key);
+                    // Two versions of one script (its name is its path on the host) go to two directories.
+                    let batch = hostBatches.find((b) => !b.scripts.has(script.path));
+                    if (!batch) hostBatches.push((batch = { sources: [...libraries, ...envs], scripts: new Map() }));
+                    batch.scripts.set(script.path, script);
+                }
             }
         }
-        expect(seen.size).to.be.greaterThan(5);
+        const runs = [...batches.values()].flat().filter((b) => b.scripts.size > 0);
+        // Fewer checks than scripts: the same script on many hosts is checked once.
+        expect(runs.length).to.be.greaterThan(5);
+        expect(checked.size).to.be.lessThan(scriptsSeen);
+        for (const batch of runs) {
+            const scripts = [...batch.scripts.values()];
+            expect(
+                shellcheck(
+                    scripts,
+                    batch.sources.filter((f) => !batch.scripts.has(f.path)),
+                ),
+                scripts.map((f) => path.basename(f.path)).join(" "),
+            ).to.equal("");
+        }
         expect(shellcheck(settings), "every host's deploy.env and backup.env").to.equal("");
     });
 
