@@ -127,7 +127,7 @@ describe("operations and monitoring files of every host", function () {
                     const key = `${sourcesKey}\0${script.path}\0${script.content}`;
                     if (checked.has(key)) continue;
                     checked.add(key);
-                    // Two versions of one script (its name is its path on the host) go to two directories.
+                    // Two versions of one script (its name is its path on the host) go to two shellcheck runs, each laid out in a directory of its own.
                     let batch = hostBatches.find((b) => !b.scripts.has(script.path));
                     if (!batch) hostBatches.push((batch = { sources: [...libraries, ...envs], scripts: new Map() }));
                     batch.scripts.set(script.path, script);
