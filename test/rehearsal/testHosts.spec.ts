@@ -5,6 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { plannedHostAddresses } from "../../scripts/lib/offline/run";
 import { TestHostRun } from "../../scripts/lib/rehearsal/testHosts";
+import { PULUMI_COMMAND_DIAL_ERROR_LIMIT } from "../../scripts/lib/rehearsal/dial";
+import { sleep } from "../../scripts/lib/rehearsal/processes";
+import { spawnSync } from "child_process";
 import { loadRepoStack } from "../helpers/stacks";
 import { REHEARSAL_CACHE, requireRehearsal } from "../helpers/rehearsal";
 
@@ -12,12 +15,13 @@ describe("rehearsal test hosts", function () {
     // The first run builds the base root with debootstrap.
     let run: TestHostRun;
     const timings: Record<string, number> = {};
+    const logLines: string[] = [];
     const prod = plannedHostAddresses(loadRepoStack("prod").spec);
 
     before(async function () {
         requireRehearsal(this);
         const started = Date.now();
-        const created = await TestHostRun.create({ vpcCidr: "10.40.0.0/16", region: "eu-west-1", cacheDir: REHEARSAL_CACHE });
+        const created = await TestHostRun.create({ vpcCidr: "10.40.0.0/16", region: "eu-west-1", cacheDir: REHEARSAL_CACHE, log: (l) => logLines.push(l) });
         run = created.run;
         timings.base = created.base.seconds;
         timings.vpc = run.timings.vpcSeconds;
@@ -139,6 +143,24 @@ describe("rehearsal test hosts", function () {
         // The other host has none, and the machine's loop devices are the run's own image files.
         expect((await run.ssh("app-2", "ls /dev/disk 2>&1 || true")).stdout).to.contain("No such file");
         for (const v of run.host("app-1").volumes) expect(fs.statSync(v.image).blocks).to.be.below(64);
+    });
+
+    it("dials a host again while it does not answer, as pulumi-command does, and then runs the command once", async () => {
+        const host = run.host("app-2");
+        // The host's link goes down: the VPC router's ARP for it fails, ssh says "No route to host".
+        expect(spawnSync("ip", ["-n", host.netns, "link", "set", "ens5", "down"]).status).to.equal(0);
+        let settled = false;
+        const answered = run.ssh("app-2", "echo ran >> /tmp/dial-test; cat /tmp/dial-test").finally(() => (settled = true));
+        // Up again once the first dial has failed (waiting on that, not on a clock), or ssh gave up.
+        while (!settled && !logLines.some((l) => l.startsWith("[app-2] ssh to") && l.includes("Dial 1/"))) await sleep(100);
+        expect(spawnSync("ip", ["-n", host.netns, "link", "set", "ens5", "up"]).status).to.equal(0);
+        expect(spawnSync("ip", ["-n", host.netns, "route", "replace", "default", "via", host.gateway]).status).to.equal(0);
+        const r = await answered;
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stdout).to.equal("ran\n");
+        expect(logLines.find((l) => l.includes("Dial 1/"))).to.equal(
+            `[app-2] ssh to ${prod["app-2"]}: Dial 1/${PULUMI_COMMAND_DIAL_ERROR_LIMIT} failed: retrying`,
+        );
     });
 
     it("installs a package with apt-get, through the run's apt proxy", async () => {

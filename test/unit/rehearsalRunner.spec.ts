@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { runOffline } from "../../scripts/lib/offline/run";
+import { PULUMI_COMMAND_DIAL_ERROR_LIMIT } from "../../scripts/lib/rehearsal/dial";
 import { dependencyOrder, parseDuration, RehearsalStep, runSteps, StepTransport, stepsFromRun } from "../../scripts/lib/rehearsal/runner";
 import { tempDir } from "../helpers/system";
 
@@ -123,7 +124,10 @@ describe("steps from a captured program", function () {
         const program = () => {
             const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----");
             const conn = (host: string) => ({ host, user: "admin", privateKey: key, proxy: { host: "203.0.113.5", user: "admin", privateKey: key } });
-            const ready = new remote.Command("stage-app-1-provision-ready", { connection: conn("10.40.128.11"), create: "cloud-init status --wait" });
+            const ready = new remote.Command("stage-app-1-provision-ready", {
+                connection: { ...conn("10.40.128.11"), dialErrorLimit: 40, perDialTimeout: 15 },
+                create: "cloud-init status --wait",
+            });
             const setup = new remote.Command(
                 "stage-app-1-provision-setup",
                 {
@@ -161,6 +165,10 @@ describe("steps from a captured program", function () {
         expect(by["app-1/setup"].proxy).to.deep.equal({ address: "203.0.113.5", user: "admin" });
         expect(by["app-2/marker"].proxy).to.equal(undefined);
         expect(by["app-1/setup"].dependsOn).to.deep.equal([by["app-1/ready"].urn]);
+        // connection.dialErrorLimit: how often the runner dials a host that does not answer; when
+        // the program sets none, @pulumi/command's SDK fills in the provider's default.
+        expect(by["app-1/ready"].dialErrorLimit).to.equal(40);
+        expect(by["app-1/setup"].dialErrorLimit).to.equal(PULUMI_COMMAND_DIAL_ERROR_LIMIT);
         // connection.user defaults to root, as pulumi-command's does.
         expect(by["app-2/marker"].user).to.equal("root");
         expect(by["app-2/configure"].dependsOn).to.have.members([by["app-2/marker"].urn, by["app-1/setup"].urn]);

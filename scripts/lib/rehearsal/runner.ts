@@ -9,6 +9,8 @@ import { spawn } from "child_process";
 import { resourcePrefixOf } from "../../../components/config/spec";
 import { CapturedResource, OfflineRun, unwrapSecrets } from "../offline/run";
 import type { TestHostRun } from "./testHosts";
+import { dialWithRetry } from "./dial";
+import type { CommandResult } from "./processes";
 
 export const COMMAND_TYPE = "command:remote:Command";
 /** Resource types the rehearsal cannot replay yet: they stop it instead of being skipped silently. */
@@ -47,6 +49,8 @@ export interface RehearsalStep {
     /** The public address (public IP or Elastic IP) `pulumi up` connects to; `address` is the instance's private IP. */
     publicAddress?: string;
     logging?: CommandLogging;
+    /** connection.dialErrorLimit: dials before a connection that does not open fails the step. */
+    dialErrorLimit?: number;
     /** customTimeouts.create, in milliseconds. */
     timeoutMs?: number;
 }
@@ -69,6 +73,7 @@ interface ConnectionInputs {
     host?: unknown;
     user?: unknown;
     port?: unknown;
+    dialErrorLimit?: unknown;
     proxy?: { host?: unknown; user?: unknown };
 }
 
@@ -218,6 +223,7 @@ export function stepsFromRun(run: OfflineRun, options: { hostAddresses?: Record<
                     : undefined,
             publicAddress: address !== connectTo ? connectTo : undefined,
             logging: typeof inputs.logging === "string" ? (inputs.logging as CommandLogging) : undefined,
+            dialErrorLimit: typeof connection.dialErrorLimit === "number" ? connection.dialErrorLimit : undefined,
             timeoutMs: timeout ? parseDuration(timeout) : undefined,
         });
     }
@@ -254,20 +260,34 @@ export function sshTransport(hosts: Pick<TestHostRun, "sshArgv">): StepTransport
         run(step, command, io) {
             const env = Object.entries(step.environment ?? {}).flatMap(([k, v]) => setEnvOption(k, v));
             const [cmd, ...args] = hosts.sshArgv(step.address, step.user, command, env, step.proxy);
-            return new Promise((resolve, reject) => {
-                const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-                child.stdout.on("data", (d: Buffer) => io.onOutput(d.toString(), "stdout"));
-                child.stderr.on("data", (d: Buffer) => io.onOutput(d.toString(), "stderr"));
-                child.stdin.on("error", () => undefined);
-                child.stdin.end(step.stdin ?? "");
-                const abort = () => child.kill("SIGTERM");
-                io.signal.addEventListener("abort", abort);
-                child.on("error", (e) => reject(new RehearsalError(`${cmd}: ${e.message}`)));
-                child.on("close", (code, signal) => {
-                    io.signal.removeEventListener("abort", abort);
-                    resolve(code ?? (signal ? 128 + 15 : -1));
+            // One dial: its output goes to the step as it comes, and is kept (the start of it) to
+            // tell a connection that never opened from a command that ran.
+            const dial = () =>
+                new Promise<CommandResult>((resolve, reject) => {
+                    const kept = { stdout: "", stderr: "" };
+                    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+                    const take = (stream: "stdout" | "stderr") => (d: Buffer) => {
+                        if (kept[stream].length < 4096) kept[stream] += d.toString();
+                        io.onOutput(d.toString(), stream);
+                    };
+                    child.stdout.on("data", take("stdout"));
+                    child.stderr.on("data", take("stderr"));
+                    child.stdin.on("error", () => undefined);
+                    child.stdin.end(step.stdin ?? "");
+                    const abort = () => child.kill("SIGTERM");
+                    io.signal.addEventListener("abort", abort);
+                    child.on("error", (e) => reject(new RehearsalError(`${cmd}: ${e.message}`)));
+                    child.on("close", (code, signal) => {
+                        io.signal.removeEventListener("abort", abort);
+                        resolve({ status: code ?? (signal ? 128 + 15 : -1), ...kept });
+                    });
                 });
-            });
+            // ConnectTimeout (sshClientOptions) is 15 s: pulumi-command's perDialTimeout default and the program's.
+            return dialWithRetry(dial, {
+                dialErrorLimit: step.dialErrorLimit,
+                onRetry: (line) => io.onOutput(`${line}\n`, "stderr"),
+                shouldRetry: () => !io.signal.aborted,
+            }).then((r) => r.status);
         },
     };
 }

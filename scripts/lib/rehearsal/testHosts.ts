@@ -50,6 +50,7 @@ import {
     teardownRun,
 } from "./runs";
 import { CommandResult, run, runAsync, sleep, tail, TestHostError } from "./processes";
+import { dialWithRetry } from "./dial";
 import { machineProblems } from "./machine";
 import { BaseRoot, ensureBaseRoot, HOST_SCRIPTS } from "./baseRoot";
 
@@ -620,10 +621,18 @@ export class TestHostRun {
         ];
     }
 
-    /** Runs a command on a test host over SSH, as `admin` unless `user` says otherwise. */
+    /**
+     * Runs a command on a test host over SSH, as `admin` unless `user` says otherwise. A connection
+     * that does not open is dialed again as pulumi-command does (dialWithRetry), within `timeoutMs`.
+     */
     ssh(hostName: string, command: string, options: { user?: string; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-        const [cmd, ...args] = this.sshArgv(this.host(hostName).address, options.user ?? IMAGE_USER, command);
-        return runAsync(cmd, args, { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 });
+        const address = this.host(hostName).address;
+        const [cmd, ...args] = this.sshArgv(address, options.user ?? IMAGE_USER, command);
+        const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+        return dialWithRetry(() => runAsync(cmd, args, { input: options.input, timeoutMs: Math.max(1, deadline - Date.now()) }), {
+            deadline,
+            onRetry: (line) => this.log(`[${hostName}] ssh to ${address}: ${line}`),
+        });
     }
 
     /** Runs a program inside the run's VPC namespace (where the hosts' addresses are reachable). */
