@@ -120,10 +120,7 @@ describe("dialing a test host as pulumi-command does", function () {
         expect(await dialWithRetry(async () => (dials++, failed), { delayMs: 1 })).to.deep.equal(failed);
         expect(dials).to.equal(1);
 
-        // No new dial past the deadline, or once the caller ended it.
-        dials = 0;
-        await dialWithRetry(async () => (dials++, refused), { deadline: Date.now() - 1, delayMs: 1 });
-        expect(dials).to.equal(1);
+        // No new dial once the caller ended it (a step past its timeout).
         dials = 0;
         await dialWithRetry(async () => (dials++, refused), { delayMs: 1, shouldRetry: () => dials < 2 });
         expect(dials).to.equal(2);

@@ -34,8 +34,6 @@ export function isDialFailure(result: CommandResult): boolean {
 export interface DialOptions {
     /** Dials before giving up (connection.dialErrorLimit); -1 for no limit. */
     dialErrorLimit?: number;
-    /** Epoch milliseconds after which no new dial starts. */
-    deadline?: number;
     /** Told "Dial n/limit failed: retrying" before each new dial. */
     onRetry?: (line: string) => void;
     /** Pause between dials (a refused connection fails at once). */
@@ -45,8 +43,8 @@ export interface DialOptions {
 }
 
 /**
- * Runs `attempt` (one ssh invocation) until it is not a dial failure, the dial limit is reached or
- * the deadline passed; resolves with the last result.
+ * Runs `attempt` (one ssh invocation) until it is not a dial failure or the dial limit is reached;
+ * resolves with the last result.
  */
 export async function dialWithRetry(attempt: (dial: number) => Promise<CommandResult>, options: DialOptions = {}): Promise<CommandResult> {
     const limit = options.dialErrorLimit ?? PULUMI_COMMAND_DIAL_ERROR_LIMIT;
@@ -54,8 +52,7 @@ export async function dialWithRetry(attempt: (dial: number) => Promise<CommandRe
         const result = await attempt(dial);
         const more = limit === -1 || dial < limit;
         const delay = options.delayMs ?? 1000;
-        const late = options.deadline !== undefined && Date.now() + delay >= options.deadline;
-        if (!isDialFailure(result) || !more || late || options.shouldRetry?.() === false) return result;
+        if (!isDialFailure(result) || !more || options.shouldRetry?.() === false) return result;
         options.onRetry?.(`Dial ${dial}/${limit === -1 ? "inf" : limit} failed: retrying`);
         await sleep(delay);
     }

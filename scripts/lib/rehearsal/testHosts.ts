@@ -623,14 +623,13 @@ export class TestHostRun {
 
     /**
      * Runs a command on a test host over SSH, as `admin` unless `user` says otherwise. A connection
-     * that does not open is dialed again as pulumi-command does (dialWithRetry), within `timeoutMs`.
+     * that does not open is dialed again as pulumi-command does (dialWithRetry); `timeoutMs` bounds
+     * each dial's command, and a dial that fails ends within ssh's ConnectTimeout.
      */
     ssh(hostName: string, command: string, options: { user?: string; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
         const address = this.host(hostName).address;
         const [cmd, ...args] = this.sshArgv(address, options.user ?? IMAGE_USER, command);
-        const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-        return dialWithRetry(() => runAsync(cmd, args, { input: options.input, timeoutMs: Math.max(1, deadline - Date.now()) }), {
-            deadline,
+        return dialWithRetry(() => runAsync(cmd, args, { input: options.input, timeoutMs: options.timeoutMs ?? 120_000 }), {
             onRetry: (line) => this.log(`[${hostName}] ssh to ${address}: ${line}`),
         });
     }
