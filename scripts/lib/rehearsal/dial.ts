@@ -46,14 +46,13 @@ export interface DialOptions {
  * Runs `attempt` (one ssh invocation) until it is not a dial failure or the dial limit is reached;
  * resolves with the last result.
  */
-export async function dialWithRetry(attempt: (dial: number) => Promise<CommandResult>, options: DialOptions = {}): Promise<CommandResult> {
+export async function dialWithRetry(attempt: () => Promise<CommandResult>, options: DialOptions = {}): Promise<CommandResult> {
     const limit = options.dialErrorLimit ?? PULUMI_COMMAND_DIAL_ERROR_LIMIT;
     for (let dial = 1; ; dial++) {
-        const result = await attempt(dial);
+        const result = await attempt();
         const more = limit === -1 || dial < limit;
-        const delay = options.delayMs ?? 1000;
         if (!isDialFailure(result) || !more || options.shouldRetry?.() === false) return result;
         options.onRetry?.(`Dial ${dial}/${limit === -1 ? "inf" : limit} failed: retrying`);
-        await sleep(delay);
+        await sleep(options.delayMs ?? 1000);
     }
 }
