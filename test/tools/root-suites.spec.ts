@@ -117,6 +117,14 @@ describe("npm test and the @root suites", function () {
         expect(asRoot.calls.filter((c) => /^npx --no-install mocha /.test(c))).to.have.length(3);
     });
 
+    it("stops before any test when the type check fails, saying so", () => {
+        const { result, calls } = runTestSh(0, true, "tsc --noEmit");
+        expect(result.status).to.equal(1);
+        expect(calls).to.have.members(CHECKS);
+        expect(calls).to.have.length(2);
+        expect(result.stderr).to.include("npm test: the type check or npm run check failed (above); no test ran");
+    });
+
     it("as a user without passwordless sudo: one pass of each kind, where the @root suites say why they do not run", () => {
         const { result, calls } = runTestSh(1001, false);
         expect(result.status).to.equal(0);

@@ -131,12 +131,13 @@ describe("dialing a test host as pulumi-command does", function () {
         const dialsFile = path.join(dir, "dials");
         const ranFile = path.join(dir, "ran");
         // Each ssh of the transport: the first `fail` dials are real ssh connections refused; then the command runs.
+        let fail = 0;
         const hosts = {
             sshArgv: (_address: string, _user: string, command: string): string[] => {
                 const refuse = ["ssh", "-o", "ConnectTimeout=1", ...sshClientOptions(key), "-p", String(port), "admin@127.0.0.1", "true"]
                     .map(shellQuote)
                     .join(" ");
-                const script = `n=$(( $(cat ${dialsFile} 2>/dev/null || echo 0) + 1 )); echo $n > ${dialsFile}; [ $n -gt "$FAIL" ] || exec ${refuse}; ${command}`;
+                const script = `n=$(( $(cat ${dialsFile} 2>/dev/null || echo 0) + 1 )); echo $n > ${dialsFile}; [ $n -gt ${fail} ] || exec ${refuse}; ${command}`;
                 return ["bash", "-c", script];
             },
         };
@@ -150,16 +151,12 @@ describe("dialing a test host as pulumi-command does", function () {
             dependsOn: [],
             dialErrorLimit,
         });
-        const runWith = async (fail: number, dialErrorLimit?: number) => {
+        const runWith = async (failing: number, dialErrorLimit?: number) => {
             fs.rmSync(dialsFile, { force: true });
             fs.rmSync(ranFile, { force: true });
-            process.env.FAIL = String(fail);
-            const logs = path.join(dir, `logs-${fail}`);
-            try {
-                return { result: await runSteps([step(dialErrorLimit)], sshTransport(hosts), { logsDir: logs, print: () => undefined }), logs };
-            } finally {
-                delete process.env.FAIL;
-            }
+            fail = failing;
+            const logs = path.join(dir, `logs-${failing}`);
+            return { result: await runSteps([step(dialErrorLimit)], sshTransport(hosts), { logsDir: logs, print: () => undefined }), logs };
         };
 
         const { result, logs } = await runWith(2);
