@@ -16,39 +16,14 @@ import { renderSupervisorPrograms } from "../../components/render/app/supervisor
 import type { HostPlan } from "../../components/topology";
 import { allStacks, BASE_CONFIG, contextOf, variantSpec } from "../helpers/appStacks";
 import { parseObjects } from "../helpers/stacks";
+import { assignedNames, shellcheckLaidOut } from "../helpers/shellcheck";
 import { requireBinaries, run, tempDir } from "../helpers/system";
 
 const SHELL = /\/(common\.sh|operations\.sh|backup\.env|deploy\.env|plone-[a-z-]+)$/;
 
-/**
- * shellcheck on files laid out by basename in one directory (sources resolve as on a host); the
- * `sourcesOnly` files are there for the others to source, not checked themselves.
- */
+/** shellcheck's findings on files laid out as on a host (test/helpers/shellcheck.ts). */
 function shellcheck(files: RenderedFile[], sourcesOnly: RenderedFile[] = []): string {
-    const { dir, cleanup } = tempDir("shellcheck-ops");
-    try {
-        const paths = files.map((f) => path.join(dir, path.basename(f.path)));
-        files.forEach((f, i) => fs.writeFileSync(paths[i], f.content));
-        for (const f of sourcesOnly) fs.writeFileSync(path.join(dir, path.basename(f.path)), f.content);
-        const r = run("shellcheck", ["-s", "bash", "-x", "-P", dir, "-f", "gcc", ...paths]);
-        return r.stdout + r.stderr;
-    } finally {
-        cleanup();
-    }
-}
-
-/**
- * What shellcheck reads from a sourced settings file: the names it assigns (arrays marked), in
- * order; any other line as it is.
- */
-function assignedNames(content: string): string {
-    return content
-        .split("\n")
-        .map((line) => {
-            const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\(?)/.exec(line);
-            return m ? `${m[1]}${m[2] ? "[]" : ""}` : line;
-        })
-        .join("\n");
+    return shellcheckLaidOut(files, sourcesOnly).output;
 }
 
 /** One host with every monitoring integration on (and the New Relic license set). */

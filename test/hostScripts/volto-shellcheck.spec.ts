@@ -1,11 +1,10 @@
 // shellcheck on the scripts of volto hosts, following the sources as they are laid out on a host
 // (script -> common.sh -> deploy.env): a volto-only front end and a host with clients and Volto.
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
 import { renderAppFiles } from "../../components/render/app";
 import { contextOf, variantSpec } from "../helpers/appStacks";
-import { requireBinaries, run, tempDir } from "../helpers/system";
+import { shellcheckLaidOut } from "../helpers/shellcheck";
+import { requireBinaries } from "../helpers/system";
 
 describe("shellcheck on the scripts of volto hosts", function () {
     before(function () {
@@ -27,16 +26,9 @@ describe("shellcheck on the scripts of volto hosts", function () {
         it(`common.sh, plone-deploy, plone-rollback, plone-restart, plone-volto with ${name}'s deploy.env`, function () {
             const files = renderAppFiles(ctx, host(name)).filter((f) => /\/(common\.sh|plone-(deploy|rollback|restart|volto)|deploy\.env)$/.test(f.path));
             expect(files).to.have.length(6);
-            const { dir, cleanup } = tempDir("volto-shellcheck");
-            try {
-                const paths = files.map((f) => path.join(dir, path.basename(f.path)));
-                files.forEach((f, i) => fs.writeFileSync(paths[i], f.content));
-                const r = run("shellcheck", ["-s", "bash", "-x", "-P", dir, "-f", "gcc", ...paths]);
-                expect(r.stdout + r.stderr).to.equal("");
-                expect(r.status).to.equal(0);
-            } finally {
-                cleanup();
-            }
+            const r = shellcheckLaidOut(files);
+            expect(r.output).to.equal("");
+            expect(r.status).to.equal(0);
         });
     }
 });
