@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
 import { CloneError, cloneStack } from "./lib/stacks/clone";
-import { exitWith } from "./lib/cli";
+import { CommandIo, commandStatus, exitWith, processIo } from "./lib/cli";
 import { formatSecrets } from "./lib/stacks/secretCommands";
 import { stackFilePath, StackFileError } from "./lib/offline/stackFile";
 import { stagingTypesTable } from "./lib/stacks/stagingTypes";
@@ -36,14 +36,14 @@ environment (--set) and snapshot tag. Comments and key order are kept.
 Staging instance types (scripts/lib/stacks/stagingTypes.ts; the one host of a collapsed clone is at least a large):
 ${stagingTypesTable()}`;
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: CommandIo): Promise<number> {
     const args = parseArgs(argv, {
         flags: ["--keep-topology", "--force", "--help"],
         single: ["--domain", "--certbot-email", "--certificate-arn", "--snapshot-tag", "--mail-to", "--dir"],
         repeated: ["--instance-type", "--set"],
     });
     if (args.flags.has("--help")) {
-        console.log(HELP);
+        io.out(HELP);
         return 0;
     }
     if (args.positionals.length !== 2) throw new ArgumentError(`name the source and the new stack (got ${args.positionals.length} names)`);
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
         environment[m[1]] = m[2];
     }
 
-    const dir = single(args, "--dir") ?? process.cwd();
+    const dir = single(args, "--dir") ?? io.cwd;
     const sourceFile = stackFilePath(from, dir);
     const targetFile = stackFilePath(to, dir);
     if (!fs.existsSync(sourceFile)) throw new StackFileError(`no stack file ${sourceFile}: nothing to clone`);
@@ -99,8 +99,13 @@ async function main(argv: string[]): Promise<number> {
         out.push("", `(Where the Pulumi CLI is installed, \`pulumi config cp KEY --stack ${from} --dest ${to}\` copies a secret ${from} has set.)`);
     }
     out.push("", `Next: npm run plan -- ${to}`);
-    console.log(out.join("\n"));
+    io.out(out.join("\n"));
     return 0;
 }
 
-exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError, CloneError]);
+/** npm run clone-stack: its exit status, what it says through io (the process's own by default). */
+export function cloneStackCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    return commandStatus(usageOnError(main(argv, io), USAGE, io), [StackFileError, CloneError], io);
+}
+
+if (require.main === module) exitWith(cloneStackCommand(process.argv.slice(2)));

@@ -8,7 +8,7 @@ import * as path from "path";
 import { formatIssues } from "../components/config/load";
 import { TIERS, Tier } from "../components/config/schema";
 import { ArgumentError, checkStackName, parseArgs, single, usageOnError } from "./lib/args";
-import { exitWith } from "./lib/cli";
+import { CommandIo, commandStatus, exitWith, processIo } from "./lib/cli";
 import { importOpsWorks, ImportResult, ReportKind } from "./lib/opsworks/convert";
 import { formatSecrets } from "./lib/stacks/secretCommands";
 import { stackFilePath, StackFileError } from "./lib/offline/stackFile";
@@ -76,7 +76,7 @@ function report(result: ImportResult): string[] {
     return out;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: CommandIo): Promise<number> {
     const args = parseArgs(argv, {
         flags: ["--force", "--help"],
         single: [
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
         repeated: ["--admin-cidr"],
     });
     if (args.flags.has("--help")) {
-        console.log(HELP);
+        io.out(HELP);
         return 0;
     }
     if (args.positionals.length !== 1) throw new ArgumentError(`name one Custom JSON file (got ${args.positionals.length})`);
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     if (tier !== undefined && !TIERS.includes(tier as Tier)) throw new ArgumentError(`--tier must be one of ${TIERS.join(", ")}`);
 
     const jsonFile = args.positionals[0];
-    const targetFile = stackFilePath(stack, single(args, "--dir") ?? process.cwd());
+    const targetFile = stackFilePath(stack, single(args, "--dir") ?? io.cwd);
     const json = readJson(jsonFile, "the Custom JSON");
     const instancesFile = single(args, "--instances");
     const instances = instancesFile ? { json: readJson(instancesFile, "the instances file"), file: path.basename(instancesFile) } : undefined;
@@ -137,9 +137,9 @@ async function main(argv: string[]): Promise<number> {
         adminCidrs: args.values.get("--admin-cidr") ?? [],
         now: new Date(),
     });
-    console.log([`Import of ${jsonFile}${instances ? ` with ${instancesFile}` : ""} into the ${stack} stack:`, "", ...report(result)].join("\n"));
+    io.out([`Import of ${jsonFile}${instances ? ` with ${instancesFile}` : ""} into the ${stack} stack:`, "", ...report(result)].join("\n"));
     if (!result.text) {
-        console.error(
+        io.err(
             formatIssues(result.issues, `The import of ${jsonFile}`).replace(
                 "Nothing was created or changed.",
                 `${path.basename(targetFile)} was not written.`,
@@ -158,8 +158,13 @@ async function main(argv: string[]): Promise<number> {
         ...formatSecrets(result.secrets),
     );
     out.push("", `Next: npm run plan -- ${stack}   (then docs/migrating-from-opsworks.md)`);
-    console.log(out.join("\n"));
+    io.out(out.join("\n"));
     return 0;
 }
 
-exitWith(usageOnError(main(process.argv.slice(2)), USAGE), [StackFileError]);
+/** npm run import-opsworks: its exit status, what it says through io (the process's own by default). */
+export function importOpsWorksCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    return commandStatus(usageOnError(main(argv, io), USAGE, io), [StackFileError], io);
+}
+
+if (require.main === module) exitWith(importOpsWorksCommand(process.argv.slice(2)));

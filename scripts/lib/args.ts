@@ -1,6 +1,7 @@
 // Command-line arguments of the stack tools: positionals, boolean flags and options with values
 // (`--opt value` or `--opt=value`, some repeatable). Mistakes throw ArgumentError, which the
 // commands print with their usage line and exit 1.
+import { CommandIo, processIo } from "./cli";
 
 export class ArgumentError extends Error {}
 
@@ -65,10 +66,10 @@ export function checkStackName(name: string, what: string): string {
 }
 
 /** An ArgumentError prints with the usage line and exits 1; other errors go on to exitWith. */
-export function usageOnError(status: Promise<number>, usage: string): Promise<number> {
+export function usageOnError(status: Promise<number>, usage: string, io: CommandIo = processIo()): Promise<number> {
     return status.catch((e: unknown) => {
         if (!(e instanceof ArgumentError)) throw e;
-        console.error(`error: ${e.message}\n${usage}`);
+        io.err(`error: ${e.message}\n${usage}`);
         return 1;
     });
 }

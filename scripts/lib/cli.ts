@@ -1,12 +1,47 @@
 // Shared command-line plumbing: expected failures print one clear line and exit 1; only a bug
 // in plone-aws itself prints a stack trace.
+import { inspect } from "util";
 
 export function usageError(message: string, usage: string): number {
     console.error(`${message}\n${usage}`);
     return 1;
 }
 
-type ErrorClass = new (...args: never[]) => Error;
+export type ErrorClass = new (...args: never[]) => Error;
+
+/**
+ * Where a command writes, and the directory its default and relative paths start from: the
+ * process's own (processIo), or a test's, which calls the command in-process and reads what it said.
+ */
+export interface CommandIo {
+    /** Writes text and a newline to standard output. */
+    out(text: string): void;
+    /** Writes text and a newline to standard error. */
+    err(text: string): void;
+    /** The working directory. */
+    cwd: string;
+}
+
+/** The process's own standard output, standard error and working directory. */
+export function processIo(): CommandIo {
+    return { out: (text) => console.log(text), err: (text) => console.error(text), cwd: process.cwd() };
+}
+
+/**
+ * A command's exit status: its own; 1 with the message alone for an error of the expected classes;
+ * 70 with the trace for anything else, a bug in plone-aws.
+ */
+export function commandStatus(status: Promise<number>, expected: ErrorClass[] = [], io: CommandIo = processIo()): Promise<number> {
+    return status.catch((e: unknown) => {
+        if (e instanceof Error && expected.some((cls) => e instanceof cls)) {
+            io.err(`error: ${e.message}`);
+            return 1;
+        }
+        io.err("plone-aws failed unexpectedly (a bug; please report it with this trace):");
+        io.err(inspect(e));
+        return 70;
+    });
+}
 
 /**
  * Exits once stdout and stderr have been handed over: process.exit drops what a pipe has not taken
@@ -16,21 +51,9 @@ function exitWhenFlushed(code: number): void {
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 }
 
-/** Awaits a command's exit status; errors of the expected classes print their message only. */
+/** Awaits a command's exit status, then exits with it (errors of the expected classes print their message only). */
 export function exitWith(status: Promise<number>, expected: ErrorClass[] = []): void {
-    status.then(
-        (code) => exitWhenFlushed(code),
-        (e: unknown) => {
-            if (e instanceof Error && expected.some((cls) => e instanceof cls)) {
-                console.error(`error: ${e.message}`);
-                exitWhenFlushed(1);
-                return;
-            }
-            console.error("plone-aws failed unexpectedly (a bug; please report it with this trace):");
-            console.error(e);
-            exitWhenFlushed(70);
-        },
-    );
+    void commandStatus(status, expected).then(exitWhenFlushed);
 }
 
 /** Takes `--name VALUE` (or `--name=VALUE`) out of the arguments. */

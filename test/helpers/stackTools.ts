@@ -21,6 +21,7 @@ import {
 import type { PolicyPackProcess } from "../../scripts/lib/plan/policyPack";
 import { run, RunResult } from "./system";
 import { checkAwsConstraints, formatAwsIssues } from "../../scripts/lib/awsCheck";
+import type { CommandIo } from "../../scripts/lib/cli";
 
 export interface CheckedStack {
     loaded: LoadedStack & { spec: StackSpec };
@@ -99,6 +100,19 @@ export function ofType(run: OfflineRun, type: string): CapturedResource[] {
 /** The `config:` mapping of a stack file's text, as plain values. */
 export function configOf(text: string): Record<string, unknown> {
     return (YAML.parse(text) as { config: Record<string, unknown> }).config;
+}
+
+/**
+ * Calls a command (cloneStackCommand, importOpsWorksCommand...) in this process with its output
+ * captured: the same status and text as its process, without a second or more of CPU to start one
+ * (ts-node, @pulumi/pulumi). Relative paths in `argv` start from this process's directory, `cwd`
+ * is where the command's default paths start. Each command keeps a case through runScript too.
+ */
+export async function runCommand(command: (argv: string[], io: CommandIo) => Promise<number>, argv: string[], cwd = REPO): Promise<RunResult> {
+    let stdout = "";
+    let stderr = "";
+    const status = await command(argv, { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), cwd });
+    return { status, stdout, stderr };
 }
 
 /** Runs one of the repository's scripts as `npm run <name>` would, from `cwd`. */

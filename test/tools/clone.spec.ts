@@ -6,7 +6,8 @@ import { CloneError, CloneOptions, cloneStack } from "../../scripts/lib/stacks/c
 import { collapsedInstanceType, stagingDbClass, stagingInstanceType } from "../../scripts/lib/stacks/stagingTypes";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { checkStackText, configOf, ofType, runCommand, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { cloneStackCommand } from "../../scripts/clone-stack";
 
 const PROD = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
 const DEV = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
@@ -334,7 +335,7 @@ describe("staging instance types", function () {
     });
 });
 
-describe("npm run clone-stack (child process)", function () {
+describe("npm run clone-stack (in-process; a usage error through a child process)", function () {
     let tmp: { dir: string; cleanup: () => void };
     before(() => {
         tmp = tempDir("clone");
@@ -342,33 +343,34 @@ describe("npm run clone-stack (child process)", function () {
     });
     after(() => tmp.cleanup());
 
-    it("writes the clone, prints the secret commands, and refuses to overwrite it without --force", function () {
-        const first = runScript("clone-stack.ts", ["prod", "staging", "--dir", tmp.dir, "--set", "PLONE_ENV=staging"]);
+    it("writes the clone, prints the secret commands, and refuses to overwrite it without --force", async function () {
+        const first = await runCommand(cloneStackCommand, ["prod", "staging", "--dir", tmp.dir, "--set", "PLONE_ENV=staging"]);
         expect(first.status, first.stderr).to.equal(0);
         expect(first.stdout).to.include(`Wrote ${path.join(tmp.dir, "Pulumi.staging.yaml")}, cloned from Pulumi.prod.yaml:`);
         expect(first.stdout).to.include("  pulumi config set --secret plone-aws:dbPassword --stack staging\n");
         const written = fs.readFileSync(path.join(tmp.dir, "Pulumi.staging.yaml"), "utf8");
 
-        const second = runScript("clone-stack.ts", ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org"]);
+        const second = await runCommand(cloneStackCommand, ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org"]);
         expect(second.status).to.equal(1);
         expect(second.stderr.trim()).to.equal(
             `error: ${path.join(tmp.dir, "Pulumi.staging.yaml")} exists already: it was left unchanged (use --force to overwrite it)`,
         );
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.staging.yaml"), "utf8")).to.equal(written);
 
-        const forced = runScript("clone-stack.ts", ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org", "--force"]);
+        const forced = await runCommand(cloneStackCommand, ["prod", "staging", "--dir", tmp.dir, "--domain", "other.example.org", "--force"]);
         expect(forced.status, forced.stderr).to.equal(0);
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.staging.yaml"), "utf8")).to.include("domain: other.example.org");
     });
 
-    it("exits 1 with a clear message for a missing source and for bad arguments, never a stack trace", function () {
-        const missing = runScript("clone-stack.ts", ["qa", "staging2", "--dir", tmp.dir]);
+    it("exits 1 with a clear message for a missing source and for bad arguments, never a stack trace", async function () {
+        const missing = await runCommand(cloneStackCommand, ["qa", "staging2", "--dir", tmp.dir]);
         expect(missing.status).to.equal(1);
         expect(missing.stderr.trim()).to.equal(`error: no stack file ${path.join(tmp.dir, "Pulumi.qa.yaml")}: nothing to clone`);
+        // The process itself: exit 1 and the usage, no trace.
         const oneName = runScript("clone-stack.ts", ["prod"]);
         expect(oneName.status).to.equal(1);
         expect(oneName.stderr).to.match(/^error: name the source and the new stack \(got 1 names\)\nusage: npm run clone-stack/);
-        const badSet = runScript("clone-stack.ts", ["prod", "staging3", "--dir", tmp.dir, "--set", "1BAD=x"]);
+        const badSet = await runCommand(cloneStackCommand, ["prod", "staging3", "--dir", tmp.dir, "--set", "1BAD=x"]);
         expect(badSet.status).to.equal(1);
         expect(badSet.stderr).to.match(/^error: --set 1BAD=x: expected KEY=value/);
         for (const r of [missing, oneName, badSet]) expect(r.stderr).not.to.match(/\n\s+at /);

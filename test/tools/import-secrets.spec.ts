@@ -10,7 +10,8 @@ import { displayValue, findCredential, secretEnvReason, splitUrlCredentials } fr
 import { importOpsWorks, ImportOptions, ImportResult, Json } from "../../scripts/lib/opsworks/convert";
 import { REPO } from "../helpers/stacks";
 import { run, tempDir } from "../helpers/system";
-import { checkStackText, configOf, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { checkStackText, configOf, runCommand, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { importOpsWorksCommand } from "../../scripts/import-opsworks";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");
@@ -292,7 +293,8 @@ describe("import-opsworks: every key of the table, with every kind of value", fu
     });
 });
 
-describe("npm run import-opsworks with secrets in the JSON (child process)", function () {
+describe("npm run import-opsworks with secrets in the JSON", function () {
+    // A child process: nothing the import prints anywhere may hold a secret, not only what it says through its io.
     it("writes no secret to the file, stdout or stderr, and names every secret key in the commands", function () {
         const tmp = tempDir("import-secrets");
         try {
@@ -314,12 +316,12 @@ describe("npm run import-opsworks with secrets in the JSON (child process)", fun
         }
     });
 
-    it("a Custom JSON that does not parse: the error says where, never quoting the text", function () {
+    it("a Custom JSON that does not parse: the error says where, never quoting the text", async function () {
         const tmp = tempDir("import-bad-json");
         try {
             const unquoted = path.join(tmp.dir, "unquoted.json");
             fs.writeFileSync(unquoted, '{"db": {\n  "password": s3cr3t-Pa55word}}');
-            const a = runScript("import-opsworks.ts", [unquoted, "--stack", "bad", "--dir", tmp.dir]);
+            const a = await runCommand(importOpsWorksCommand, [unquoted, "--stack", "bad", "--dir", tmp.dir]);
             expect(a.status).to.equal(1);
             // V8 quotes the text around an unexpected token: the import drops the quote.
             expect(a.stderr.trim()).to.match(
@@ -327,7 +329,7 @@ describe("npm run import-opsworks with secrets in the JSON (child process)", fun
             );
             const trailing = path.join(tmp.dir, "trailing.json");
             fs.writeFileSync(trailing, '{"db": {\n  "password": "s3cr3t-Pa55word" x}}');
-            const b = runScript("import-opsworks.ts", [trailing, "--stack", "bad", "--dir", tmp.dir]);
+            const b = await runCommand(importOpsWorksCommand, [trailing, "--stack", "bad", "--dir", tmp.dir]);
             expect(b.status).to.equal(1);
             expect(b.stderr.trim()).to.match(/^error: \S+trailing\.json is not JSON: .* at line 2, column 33$/);
             for (const r of [a, b]) expect(r.stdout + r.stderr).not.to.include("Pa55word");

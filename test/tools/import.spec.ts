@@ -9,7 +9,8 @@ import { HANDLERS } from "../../scripts/lib/opsworks/handlers";
 import { debianPackages } from "../../scripts/lib/opsworks/packages";
 import { REPO } from "../helpers/stacks";
 import { tempDir } from "../helpers/system";
-import { checkStackText, configOf, ofType, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { checkStackText, configOf, ofType, runCommand, runScript, sharedPolicyPack } from "../helpers/stackTools";
+import { importOpsWorksCommand } from "../../scripts/import-opsworks";
 
 const FIXTURES = path.join(REPO, "test", "fixtures", "opsworks");
 const NOW = new Date("2026-01-15T12:00:00Z");
@@ -405,35 +406,36 @@ describe("the OpsWorks attribute table", function () {
     });
 });
 
-describe("npm run import-opsworks (child process)", function () {
+describe("npm run import-opsworks (in-process; a missing file through a child process)", function () {
     let tmp: { dir: string; cleanup: () => void };
     before(() => (tmp = tempDir("import")));
     after(() => tmp.cleanup());
 
-    it("writes the stack file with a report and the secret commands, and refuses to overwrite it", function () {
+    it("writes the stack file with a report and the secret commands, and refuses to overwrite it", async function () {
         const args = [path.join(FIXTURES, "simple-single-host.json"), "--stack", "legacy", "--dir", tmp.dir, "--domain", "www.example.org"];
-        const ok = runScript("import-opsworks.ts", args);
+        const ok = await runCommand(importOpsWorksCommand, args);
         expect(ok.status, ok.stderr).to.equal(0);
         expect(ok.stdout).to.include("Refused:\n  ebs_snapshots.aws_key: (a secret, not shown): Data Lifecycle Manager takes the snapshots with an IAM role");
         expect(ok.stdout).to.include(`Wrote ${path.join(tmp.dir, "Pulumi.legacy.yaml")}.`);
         expect(ok.stdout).to.include("  pulumi config set --secret plone-aws:haproxyStatsPassword --stack legacy\n");
         expect(fs.readFileSync(path.join(tmp.dir, "Pulumi.legacy.yaml"), "utf8")).to.include("domain: www.example.org");
-        const again = runScript("import-opsworks.ts", args);
+        const again = await runCommand(importOpsWorksCommand, args);
         expect(again.status).to.equal(1);
         expect(again.stderr.trim()).to.equal(
             `error: ${path.join(tmp.dir, "Pulumi.legacy.yaml")} exists already: it was left unchanged (use --force to overwrite it)`,
         );
     });
 
-    it("exits 1 with the configuration errors, or a usage message, and writes nothing", function () {
-        const both = runScript("import-opsworks.ts", [path.join(FIXTURES, "nfs-and-gluster.json"), "--stack", "both", "--dir", tmp.dir]);
+    it("exits 1 with the configuration errors, or a usage message, and writes nothing", async function () {
+        const both = await runCommand(importOpsWorksCommand, [path.join(FIXTURES, "nfs-and-gluster.json"), "--stack", "both", "--dir", tmp.dir]);
         expect(both.status).to.equal(1);
         expect(both.stderr).to.include(`has 1 configuration error:\n  - plone-aws:plone.blobs: nfs and gluster blobs are exclusive`);
         expect(both.stderr).to.include("Pulumi.both.yaml was not written.");
         expect(fs.existsSync(path.join(tmp.dir, "Pulumi.both.yaml"))).to.equal(false);
-        const noStack = runScript("import-opsworks.ts", [path.join(FIXTURES, "nfs-and-gluster.json")]);
+        const noStack = await runCommand(importOpsWorksCommand, [path.join(FIXTURES, "nfs-and-gluster.json")]);
         expect(noStack.status).to.equal(1);
         expect(noStack.stderr).to.match(/^error: --stack <name> is required: .*\nusage: npm run import-opsworks/);
+        // The process itself: exit 1 and the message, no trace.
         const missing = runScript("import-opsworks.ts", ["no-such.json", "--stack", "x", "--dir", tmp.dir]);
         expect(missing.status).to.equal(1);
         expect(missing.stderr.trim()).to.equal("error: cannot read the Custom JSON no-such.json: no such file");
