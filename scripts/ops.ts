@@ -5,11 +5,11 @@
 import * as path from "path";
 import { formatIssues } from "../components/config/load";
 import { ArgumentError, parseArgs, single } from "./lib/args";
-import { exitWith } from "./lib/cli";
+import { CommandIo, commandStatus, exitWith, processIo } from "./lib/cli";
 import { OPS_COMMANDS, OpsCommand, OpsError, planOps } from "./lib/ops/commands";
 import { parseAddresses, readOutputs, resolveConnection, runPlan } from "./lib/ops/run";
 import { loadStack } from "./lib/offline/loadStack";
-import { StackFileError } from "./lib/offline/stackFile";
+import { stackFilePath, StackFileError } from "./lib/offline/stackFile";
 import { buildTopology } from "../components/topology";
 
 const USAGE = `usage: npm run ops -- <stack> <command> [arguments] [options]
@@ -49,25 +49,26 @@ function list(values: string[] | undefined): string[] {
     return (values ?? []).flatMap((v) => v.split(",")).filter(Boolean);
 }
 
-function load(stack: string | undefined, file: string | undefined) {
-    const loaded = loadStack({ stack, stackFile: file });
+/** A stack by name (Pulumi.<stack>.yaml in `dir`) or by file. */
+function load(stack: string | undefined, file: string | undefined, dir: string) {
+    const loaded = loadStack({ stack, stackFile: file ?? (stack ? stackFilePath(stack, dir) : undefined) });
     if (!loaded.spec) throw new OpsError(formatIssues(loaded.errors, loaded.config.file));
     return { spec: loaded.spec, file: loaded.config.file };
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], io: CommandIo): Promise<number> {
     let args;
     try {
         args = parseArgs(argv, SPEC);
     } catch (e) {
         if (e instanceof ArgumentError) {
-            console.error(`${e.message}\n${USAGE}`);
+            io.err(`${e.message}\n${USAGE}`);
             return 2;
         }
         throw e;
     }
     if (args.flags.has("--help")) {
-        console.log(USAGE);
+        io.out(USAGE);
         return 0;
     }
     const stackFile = single(args, "--stack-file");
@@ -75,21 +76,21 @@ async function main(argv: string[]): Promise<number> {
     const named = !(stackFile && (OPS_COMMANDS as readonly string[]).includes(args.positionals[0] ?? ""));
     const [stack, command, ...rest] = named ? args.positionals : ["", ...args.positionals];
     if ((!stack && !stackFile) || !command) {
-        console.error(USAGE);
+        io.err(USAGE);
         return 2;
     }
     if (!(OPS_COMMANDS as readonly string[]).includes(command)) {
-        console.error(`unknown command ${command}\n${USAGE}`);
+        io.err(`unknown command ${command}\n${USAGE}`);
         return 2;
     }
-    const source = load(stackFile ? undefined : stack || undefined, stackFile);
+    const source = load(stackFile ? undefined : stack || undefined, stackFile, io.cwd);
     // restore acts on the target stack (staging by default) with the source stack's backups.
     let target = source;
     if (command === "restore") {
         const targetFile = single(args, "--target-stack-file");
         const targetStack = single(args, "--target-stack") ?? (targetFile ? undefined : "staging");
         try {
-            target = load(targetFile ? undefined : targetStack, targetFile ?? (targetStack ? path.resolve(`Pulumi.${targetStack}.yaml`) : undefined));
+            target = load(targetFile ? undefined : targetStack, targetFile ?? (targetStack ? path.resolve(io.cwd, `Pulumi.${targetStack}.yaml`) : undefined), io.cwd);
         } catch (e) {
             if (e instanceof StackFileError)
                 throw new OpsError(`the target stack: ${e.message} (restore goes onto staging unless --target-stack names another stack)`);
@@ -109,18 +110,24 @@ async function main(argv: string[]): Promise<number> {
         database: single(args, "--database"),
     });
     const dryRun = args.flags.has("--dry-run");
-    const outputs = dryRun && !single(args, "--outputs") ? undefined : readOutputs(target.spec.stackName, single(args, "--outputs"));
+    const outputs = dryRun && !single(args, "--outputs") ? undefined : readOutputs(target.spec.stackName, single(args, "--outputs"), io.env);
     const connection = resolveConnection(target.spec, outputs, {
         addresses: parseAddresses(args.values.get("--address") ?? []),
         identity: single(args, "--identity"),
         bastion: single(args, "--bastion") ?? (dryRun && target.spec.access.via === "bastion" && !outputs ? "<bastion>" : undefined),
+        ssh: io.env.PLONE_AWS_SSH,
     });
     const where = command === "restore" && target !== source ? ` onto ${target.spec.stackName}` : "";
-    console.log(
+    io.out(
         `ops ${command}${rest.length ? ` ${rest.join(" ")}` : ""} on stack ${target.spec.stackName}${where} (${target.file}): ${plan.steps.length} step(s)` +
             (plan.maxUnavailable === undefined ? "" : `, at most ${plan.maxUnavailable} client(s) of the stack out of rotation at once`),
     );
-    return runPlan(plan, connection, { dryRun });
+    return runPlan(plan, connection, { dryRun, io });
 }
 
-exitWith(main(process.argv.slice(2)), [OpsError, StackFileError]);
+/** npm run ops: its exit status, what it and the hosts say through io (the process's own by default). */
+export function opsCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    return commandStatus(main(argv, io), [OpsError, StackFileError], io);
+}
+
+if (require.main === module) exitWith(opsCommand(process.argv.slice(2)));

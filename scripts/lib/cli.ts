@@ -20,11 +20,15 @@ export interface CommandIo {
     err(text: string): void;
     /** The working directory. */
     cwd: string;
+    /** The environment the command reads (PLONE_AWS_SSH) and gives the programs it starts. */
+    env: NodeJS.ProcessEnv;
+    /** Whether out and err are this process's own stdout and stderr, which a program it starts may then write to directly. */
+    ownStdio: boolean;
 }
 
-/** The process's own standard output, standard error and working directory. */
+/** The process's own standard output, standard error, working directory and environment. */
 export function processIo(): CommandIo {
-    return { out: (text) => console.log(text), err: (text) => console.error(text), cwd: process.cwd() };
+    return { out: (text) => console.log(text), err: (text) => console.error(text), cwd: process.cwd(), env: process.env, ownStdio: true };
 }
 
 /**

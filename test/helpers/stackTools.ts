@@ -106,12 +106,24 @@ export function configOf(text: string): Record<string, unknown> {
  * Calls a command (cloneStackCommand, importOpsWorksCommand...) in this process with its output
  * captured: the same status and text as its process, without a second or more of CPU to start one
  * (ts-node, @pulumi/pulumi). Relative paths in `argv` start from this process's directory, `cwd`
- * is where the command's default paths start. Each command keeps a case through runScript too.
+ * is where the command's default paths start, `env` what it reads and gives the programs it starts
+ * (this process's by default). Each command keeps a case through runScript too.
  */
-export async function runCommand(command: (argv: string[], io: CommandIo) => Promise<number>, argv: string[], cwd = REPO): Promise<RunResult> {
+export async function runCommand(
+    command: (argv: string[], io: CommandIo) => Promise<number>,
+    argv: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
     let stdout = "";
     let stderr = "";
-    const status = await command(argv, { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), cwd });
+    const io: CommandIo = {
+        out: (text) => (stdout += `${text}\n`),
+        err: (text) => (stderr += `${text}\n`),
+        cwd: options.cwd ?? REPO,
+        env: options.env ?? process.env,
+        ownStdio: false,
+    };
+    const status = await command(argv, io);
     return { status, stdout, stderr };
 }
 

@@ -9,8 +9,10 @@ import * as path from "path";
 import { buildTopology } from "../../components/topology";
 import { OpsError, OpsOptions, planOps } from "../../scripts/lib/ops/commands";
 import { remoteCommand } from "../../scripts/lib/ops/run";
+import { opsCommand } from "../../scripts/ops";
 import { variantSpec, VARIANTS } from "../helpers/appStacks";
 import { installSshStandin } from "../helpers/sshStandin";
+import { runCommand } from "../helpers/stackTools";
 import { loadRepoStack, REPO } from "../helpers/stacks";
 import { run, RunResult, tempDir } from "../helpers/system";
 
@@ -301,13 +303,20 @@ describe("ops: the runner over a stand-in ssh", function () {
     const ssh = installSshStandin(path.join(tmp.dir, "ssh"));
     after(() => tmp.cleanup());
 
-    const ops = (args: string[], exits: Record<string, number> = {}, failOn?: string, extraEnv: Record<string, string> = {}): RunResult => {
+    /** The environment of a call: the stand-in ssh, and the exit status it gives each address. */
+    const standinEnv = (exits: Record<string, number> = {}, failOn?: string, extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => {
         fs.rmSync(ssh.log, { force: true });
         const env: NodeJS.ProcessEnv = { ...process.env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log, ...extraEnv };
         if (failOn) env.SSH_STANDIN_FAIL_ON = failOn;
         for (const [address, code] of Object.entries(exits)) env[`SSH_STANDIN_EXIT_${address.replace(/[.-]/g, "_")}`] = String(code);
-        return run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ops.ts", ...args], { cwd: REPO, env });
+        return env;
     };
+    /** npm run ops, called in this process (its output captured). */
+    const ops = (args: string[], exits: Record<string, number> = {}, failOn?: string, extraEnv: Record<string, string> = {}): Promise<RunResult> =>
+        runCommand(opsCommand, args, { env: standinEnv(exits, failOn, extraEnv) });
+    /** npm run ops as its own process: the host's output goes straight to the process's stdout. */
+    const opsProcess = (args: string[]): RunResult =>
+        run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ops.ts", ...args], { cwd: REPO, env: standinEnv() });
     const outputs = path.join(tmp.dir, "prod-outputs.json");
     fs.writeFileSync(
         outputs,
@@ -327,16 +336,18 @@ describe("ops: the runner over a stand-in ssh", function () {
     const key = path.join(tmp.dir, "id_ed25519");
     fs.writeFileSync(key, "not a real key\n", { mode: 0o600 });
 
-    it("connects through the bastion (ProxyJump, or a hop with the key given by --identity), as the stack's login user", () => {
-        const r = ops(["prod", "varnish-purge", "--outputs", outputs]);
+    it("connects through the bastion (ProxyJump, or a hop with the key given by --identity), as the stack's login user", async () => {
+        const r = await ops(["prod", "varnish-purge", "--outputs", outputs]);
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout).to.include("== web-1 (frontend): ban .*");
+        // Called in-process, a single host's output comes through the command's io.
+        expect(r.stdout).to.include("stand-in ssh: ran on 10.40.128.10\n");
         const calls = ssh.calls();
         expect(calls.map((c) => c.destination)).to.deep.equal(["admin@10.40.128.10", "admin@10.40.144.10"]);
         expect(calls[0].args).to.include.members(["-J", "admin@198.51.100.113", "-o", "BatchMode=yes"]);
         expect(calls[0].remote).to.equal(remoteCommand(["/usr/local/sbin/plone-varnish-purge"]));
 
-        const withKey = ops(["prod", "pack", "--outputs", outputs, "--identity", key]);
+        const withKey = await ops(["prod", "pack", "--outputs", outputs, "--identity", key]);
         expect(withKey.status, withKey.stderr).to.equal(0);
         const [call] = ssh.calls();
         expect(call.destination).to.equal("admin@10.40.128.11");
@@ -346,19 +357,19 @@ describe("ops: the runner over a stand-in ssh", function () {
         );
     });
 
-    it("stops at the first host that fails, names it and the hosts it did not touch, and exits 1", () => {
-        const r = ops(["prod", "restart", "--outputs", outputs, "--max-unavailable", "1"], { "10.40.128.11": 1 });
+    it("stops at the first host that fails, names it and the hosts it did not touch, and exits 1", async () => {
+        const r = await ops(["prod", "restart", "--outputs", outputs, "--max-unavailable", "1"], { "10.40.128.11": 1 });
         expect(r.status).to.equal(1);
         expect(ssh.calls().map((c) => c.destination)).to.deep.equal(["admin@10.40.128.11"]);
         expect(r.stdout).to.include("!! rolling restart of the app's programs failed on app-1 (exit 1); not run on: app-2");
         expect(r.stderr).to.include("ops: rolling restart of the app's programs failed on app-1 (exit 1)");
-        const unreachable = ops(["prod", "stop", "haproxy", "--outputs", outputs], { "10.40.144.10": 255 });
+        const unreachable = await ops(["prod", "stop", "haproxy", "--outputs", outputs], { "10.40.144.10": 255 });
         expect(unreachable.status).to.equal(1);
         expect(unreachable.stderr).to.include("ops: could not reach web-2 (10.40.144.10) over SSH (exit 255)");
     });
 
-    it("runs a restart wave's hosts at the same time, each line of their output named; a failure in it ends the command after the wave", () => {
-        const r = ops(["prod", "restart", "--outputs", outputs], {}, undefined, { SSH_STANDIN_SLEEP: "1" });
+    it("runs a restart wave's hosts at the same time, each line of their output named; a failure in it ends the command after the wave", async () => {
+        const r = await ops(["prod", "restart", "--outputs", outputs], {}, undefined, { SSH_STANDIN_SLEEP: "1" });
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout).to.include("at most 2 client(s) of the stack out of rotation at once");
         expect(r.stdout).to.include("== at the same time (restart wave 1): app-1, app-2");
@@ -371,14 +382,14 @@ describe("ops: the runner over a stand-in ssh", function () {
         expect(calls[1].started).to.be.lessThan(calls[0].ended);
         for (const c of calls) expect(c.remote).to.include("/usr/local/sbin/plone-restart --concurrency 1;");
 
-        const failing = ops(["prod", "restart", "--outputs", outputs], { "10.40.144.11": 1 });
+        const failing = await ops(["prod", "restart", "--outputs", outputs], { "10.40.144.11": 1 });
         expect(failing.status).to.equal(1);
         expect(ssh.calls()).to.have.length(2);
         expect(failing.stdout).to.include("!! rolling restart of the app's programs failed on app-2 (exit 1); it was the last host");
     });
 
-    it("status reports every host, then exits 1 naming the hosts with problems", () => {
-        const r = ops(["prod", "status", "--outputs", outputs], { "10.40.128.11": 3, "10.40.128.13": 255 });
+    it("status reports every host, then exits 1 naming the hosts with problems", async () => {
+        const r = await ops(["prod", "status", "--outputs", outputs], { "10.40.128.11": 3, "10.40.128.13": 255 });
         expect(r.status).to.equal(1);
         expect(ssh.calls()).to.have.length(7);
         expect(r.stdout).to.include("!! app-1 has problems (listed above)");
@@ -386,22 +397,24 @@ describe("ops: the runner over a stand-in ssh", function () {
         expect(r.stderr).to.include("ops: problems on app-1, blobs-1");
     });
 
-    it("takes addresses from --address on a stack reached directly, and says which host has none", () => {
-        const r = ops(["dev", "status", "--address", "dev-1=203.0.113.20"]);
+    it("takes addresses from --address on a stack reached directly, and says which host has none", async () => {
+        // A process of its own: a single host's output streams straight through.
+        const r = opsProcess(["dev", "status", "--address", "dev-1=203.0.113.20"]);
+        expect(r.stdout).to.include("stand-in ssh: ran on 203.0.113.20");
         expect(r.status, r.stderr).to.equal(0);
         const [call] = ssh.calls();
         expect(call.destination).to.equal("admin@203.0.113.20");
         expect(call.args).to.not.include("-J");
-        const none = ops(["dev", "status", "--outputs", path.join(tmp.dir, "missing.json")]);
+        const none = await ops(["dev", "status", "--outputs", path.join(tmp.dir, "missing.json")]);
         expect(none.status).to.equal(1);
         expect(none.stderr).to.include("--outputs");
         fs.writeFileSync(path.join(tmp.dir, "empty.json"), "{}");
-        const noAddress = ops(["dev", "status", "--outputs", path.join(tmp.dir, "empty.json")]);
+        const noAddress = await ops(["dev", "status", "--outputs", path.join(tmp.dir, "empty.json")]);
         expect(noAddress.status).to.equal(1);
         expect(noAddress.stderr).to.include("error: no address for dev-1: give --address HOST=ADDRESS, or --outputs FILE (pulumi stack output --json)");
     });
 
-    it("restore stops the clients, restores, starts them; when the restore fails on the ZEO server it starts them again, exit 1", () => {
+    it("restore stops the clients, restores, starts them; when the restore fails on the ZEO server it starts them again, exit 1", async () => {
         const stagingFile = path.join(tmp.dir, "Pulumi.staging.yaml");
         fs.writeFileSync(
             stagingFile,
@@ -411,7 +424,7 @@ describe("ops: the runner over a stand-in ssh", function () {
         );
         const args = ["prod", "restore", "--from", "2025-01-31", "--target-stack-file", stagingFile, "--address", "dev-1=203.0.113.20"];
         const script = (remote: string) => remote.split(" ").slice(8, 11).join(" ").replace(/;$/, "");
-        const r = ops(args);
+        const r = await ops(args);
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stdout).to.include("ops restore on stack staging onto staging");
         expect(ssh.calls().map((c) => script(c.remote))).to.deep.equal([
@@ -422,7 +435,7 @@ describe("ops: the runner over a stand-in ssh", function () {
         ]);
         expect(ssh.calls()[0].remote).to.include("--source prod --check;");
 
-        const failing = ops(args, {}, "--source prod; ");
+        const failing = await ops(args, {}, "--source prod; ");
         expect(failing.status).to.equal(1);
         expect(failing.stderr).to.include("ops: restore prod's backup of 2025-01-31 failed on dev-1 (exit 1)");
         expect(failing.stdout).to.include("== putting the clients back into service");
@@ -432,16 +445,16 @@ describe("ops: the runner over a stand-in ssh", function () {
             "/usr/local/sbin/plone-restore --from 2025-01-31",
             "/usr/local/sbin/plone-program start app",
         ]);
-        const wrongSource = ops(["dev", "restore", "--from", "latest", "--target-stack-file", stagingFile, "--address", "dev-1=203.0.113.20"]);
+        const wrongSource = await ops(["dev", "restore", "--from", "latest", "--target-stack-file", stagingFile, "--address", "dev-1=203.0.113.20"]);
         expect(wrongSource.status).to.equal(1);
         expect(wrongSource.stderr).to.include("error: staging may not read dev's backups: add dev to plone-aws:offsiteBackups.restoreFrom of staging");
     });
 
-    it("prints its usage, and refuses an unknown command (exit 2)", () => {
-        const help = ops(["--help"]);
+    it("prints its usage, and refuses an unknown command (exit 2)", async () => {
+        const help = await ops(["--help"]);
         expect(help.status).to.equal(0);
         expect(help.stdout).to.include("usage: npm run ops -- <stack> <command>");
-        const unknown = ops(["dev", "reboot"]);
+        const unknown = await ops(["dev", "reboot"]);
         expect(unknown.status).to.equal(2);
         expect(unknown.stderr).to.include("unknown command reboot");
     });

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import type { StackSpec } from "../../../components/config/spec";
 import { shellQuote } from "../../../components/render/shell";
 import { buildTopology } from "../../../components/topology";
+import { CommandIo, processIo } from "../cli";
 import { OpsError, OpsPlan, OpsStep } from "./commands";
 
 /** Where the hosts are and how to log in: from the stack outputs, the stack file and the options. */
@@ -40,7 +41,7 @@ export function parseAddresses(values: string[]): Record<string, string> {
 }
 
 /** The stack outputs: from --outputs FILE, or `pulumi stack output --json --stack <stack>`. */
-export function readOutputs(stack: string, file: string | undefined): StackOutputsJson | undefined {
+export function readOutputs(stack: string, file: string | undefined, env: NodeJS.ProcessEnv = process.env): StackOutputsJson | undefined {
     if (file) {
         try {
             return JSON.parse(fs.readFileSync(file, "utf8")) as StackOutputsJson;
@@ -48,7 +49,7 @@ export function readOutputs(stack: string, file: string | undefined): StackOutpu
             throw new OpsError(`--outputs ${file}: ${(e as Error).message}`);
         }
     }
-    const r = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets=false", "--stack", stack], { encoding: "utf8" });
+    const r = spawnSync("pulumi", ["stack", "output", "--json", "--show-secrets=false", "--stack", stack], { encoding: "utf8", env });
     if (r.error || r.status !== 0) return undefined;
     try {
         return JSON.parse(r.stdout) as StackOutputsJson;
@@ -105,35 +106,37 @@ export function sshArgs(connection: Connection, address: string, command: string
 export interface RunOptions {
     /** Print the SSH commands instead of running them. */
     dryRun: boolean;
-    /** Where the report goes (stdout by default). */
-    out?: (line: string) => void;
+    /** Where the report and the hosts' output go, and the environment ssh gets (the process's own by default). */
+    io?: CommandIo;
 }
 
 /**
- * Runs one step over SSH. Alone, its output streams through as it comes; beside others (a wave),
- * each line is prefixed with its host so that the hosts' outputs can be told apart.
+ * Runs one step over SSH. Alone, its output streams through as it comes (straight to this
+ * process's stdout and stderr when they are the io's); beside others (a wave), each line is
+ * prefixed with its host so that the hosts' outputs can be told apart.
  */
-function runSsh(connection: Connection, args: string[], prefix?: string): Promise<number> {
+function runSsh(connection: Connection, args: string[], io: CommandIo, prefix = ""): Promise<number> {
     return new Promise((resolve) => {
-        const child = spawn(connection.ssh, args, { stdio: ["ignore", prefix ? "pipe" : "inherit", prefix ? "pipe" : "inherit"] });
-        if (prefix) {
+        const inherit = io.ownStdio && !prefix;
+        const child = spawn(connection.ssh, args, { stdio: ["ignore", inherit ? "inherit" : "pipe", inherit ? "inherit" : "pipe"], env: io.env });
+        if (!inherit) {
             for (const [stream, to] of [
-                [child.stdout, process.stdout],
-                [child.stderr, process.stderr],
+                [child.stdout, io.out],
+                [child.stderr, io.err],
             ] as const) {
                 let rest = "";
                 stream!.on("data", (d: Buffer) => {
                     const lines = (rest + d.toString()).split("\n");
                     rest = lines.pop()!;
-                    for (const line of lines) to.write(`${prefix}${line}\n`);
+                    for (const line of lines) to(`${prefix}${line}`);
                 });
                 stream!.on("end", () => {
-                    if (rest) to.write(`${prefix}${rest}\n`);
+                    if (rest) to(`${prefix}${rest}`);
                 });
             }
         }
         child.on("error", (e) => {
-            console.error(`ops: cannot run ${connection.ssh}: ${e.message}`);
+            io.err(`ops: cannot run ${connection.ssh}: ${e.message}`);
             resolve(127);
         });
         child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
@@ -160,7 +163,8 @@ export function stepGroups(steps: OpsStep[]): OpsStep[][] {
 
 /** Runs a plan; 0 when every step succeeded. */
 export async function runPlan(plan: OpsPlan, connection: Connection, options: RunOptions): Promise<number> {
-    const out = options.out ?? ((line: string) => console.log(line));
+    const io = options.io ?? processIo();
+    const out = io.out;
     const missing = [...new Set([...plan.steps, ...plan.recover].map((s) => s.host))].filter((h) => !connection.addresses[h]);
     if (missing.length && !options.dryRun) {
         throw new OpsError(`no address for ${missing.join(", ")}: give --address HOST=ADDRESS, or --outputs FILE (pulumi stack output --json)`);
@@ -177,7 +181,7 @@ export async function runPlan(plan: OpsPlan, connection: Connection, options: Ru
         if (options.dryRun) continue;
         const statuses = await Promise.all(
             group.map((step) =>
-                runSsh(connection, sshArgs(connection, connection.addresses[step.host], step.command), group.length > 1 ? `[${step.host}] ` : undefined),
+                runSsh(connection, sshArgs(connection, connection.addresses[step.host], step.command), io, group.length > 1 ? `[${step.host}] ` : undefined),
             ),
         );
         const messages = group.flatMap((step, j) => (statuses[j] === 0 ? [] : [failure(step, connection.addresses[step.host], statuses[j])]));
@@ -194,15 +198,15 @@ export async function runPlan(plan: OpsPlan, connection: Connection, options: Ru
             out("== putting the clients back into service");
             for (const r of plan.recover) {
                 out(`== ${r.host} (${r.layers.join(", ")}): ${r.what}`);
-                const code = await runSsh(connection, sshArgs(connection, connection.addresses[r.host], r.command));
+                const code = await runSsh(connection, sshArgs(connection, connection.addresses[r.host], r.command), io);
                 if (code !== 0) out(`!! ${failure(r, connection.addresses[r.host], code)}`);
             }
         }
-        console.error(`ops: ${message}`);
+        io.err(`ops: ${message}`);
         return 1;
     }
     if (failed.length) {
-        console.error(`ops: problems on ${failed.join(", ")}`);
+        io.err(`ops: problems on ${failed.join(", ")}`);
         return 1;
     }
     return 0;
