@@ -90,7 +90,11 @@ async function main(argv: string[], io: CommandIo): Promise<number> {
         const targetFile = single(args, "--target-stack-file");
         const targetStack = single(args, "--target-stack") ?? (targetFile ? undefined : "staging");
         try {
-            target = load(targetFile ? undefined : targetStack, targetFile ?? (targetStack ? path.resolve(io.cwd, `Pulumi.${targetStack}.yaml`) : undefined), io.cwd);
+            target = load(
+                targetFile ? undefined : targetStack,
+                targetFile ?? (targetStack ? path.resolve(io.cwd, `Pulumi.${targetStack}.yaml`) : undefined),
+                io.cwd,
+            );
         } catch (e) {
             if (e instanceof StackFileError)
                 throw new OpsError(`the target stack: ${e.message} (restore goes onto staging unless --target-stack names another stack)`);
