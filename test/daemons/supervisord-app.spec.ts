@@ -13,7 +13,7 @@ import { contextOf, variantSpec } from "../helpers/appStacks";
 import { freePorts } from "../helpers/ports";
 import { TempSupervisord } from "../helpers/supervisord";
 import { httpGet, relocate, remapPorts, STANDIN_APP } from "../helpers/standin";
-import { requireBinaries, run, tempDir } from "../helpers/system";
+import { requireBinaries, sleepMs, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot("supervisord runs the rendered programs", "supervisord switches the programs to their user", function () {
@@ -102,7 +102,7 @@ describeAsRoot("supervisord runs the rendered programs", "supervisord switches t
         let answer = { status: 0, body: "" };
         for (let i = 0; i < 40 && answer.status !== 200; i++) {
             answer = httpGet(p1, "/ok");
-            if (answer.status !== 200) run("sleep", ["0.25"]);
+            if (answer.status !== 200) sleepMs(250);
         }
         expect(answer.status).to.equal(200);
         expect(answer.body).to.equal(`client1 20250101000000 /ok it's "staging" 100% #1\n`);

@@ -4,7 +4,7 @@
 // network namespace is killed by id on cleanup; names and addresses are unique per test run.
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
-import { run, RunResult } from "./system";
+import { run, RunResult, sleepMs } from "./system";
 
 const RUN_ID = process.pid % 10000;
 
@@ -14,10 +14,6 @@ function commandOf(pid: number): string {
     } catch {
         return "";
     }
-}
-
-function sleepMs(ms: number): void {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function must(r: RunResult, what: string): RunResult {

@@ -6,7 +6,7 @@
 // the tests poll the states. The host scripts under test still run the real supervisorctl.
 import * as fs from "fs";
 import * as path from "path";
-import { run, RunResult } from "./system";
+import { run, RunResult, sleepMs } from "./system";
 
 /** States a program passes through on its way to a settled one (RUNNING, STOPPED, EXITED, FATAL). */
 const TRANSITIONAL = new Set(["STARTING", "BACKOFF", "STOPPING"]);
@@ -73,7 +73,7 @@ export class TempSupervisord {
             if (this.rpc("supervisor.getPID").ok) return;
             const pid = this.pid();
             if (pid && !alive(pid)) throw new Error(`supervisord exited: ${this.log()}`);
-            run("sleep", ["0.1"]);
+            sleepMs(100);
         }
     }
 
@@ -96,7 +96,7 @@ export class TempSupervisord {
             const watched = programs.length ? all.filter((p) => programs.includes(p.name)) : all;
             const moving = watched.filter((p) => TRANSITIONAL.has(p.state) || (p.state === "STOPPED" && p.start === 0));
             if (moving.length === 0 && watched.length >= programs.length) return Object.fromEntries(all.map((p) => [p.name, p.state]));
-            run("sleep", ["0.25"]);
+            sleepMs(250);
         }
     }
 
@@ -161,7 +161,7 @@ export class TempSupervisord {
         const pid = this.pid();
         if (!pid) return;
         this.rpc("supervisor.shutdown");
-        for (let i = 0; i < 100 && alive(pid); i++) run("sleep", ["0.1"]);
+        for (let i = 0; i < 100 && alive(pid); i++) sleepMs(100);
         if (alive(pid)) process.kill(pid, "SIGKILL");
     }
 }

@@ -29,6 +29,11 @@ export function run(command: string, args: string[], options: SpawnSyncOptions =
     return { status: r.status ?? -1, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 }
 
+/** Blocks this process for `ms` milliseconds: a pause between polls without starting a `sleep` process. */
+export function sleepMs(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function hasBinary(name: string): boolean {
     return run("bash", ["-c", `command -v ${name}`]).status === 0;
 }

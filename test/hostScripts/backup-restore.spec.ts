@@ -23,7 +23,7 @@ import { REPO } from "../helpers/stacks";
 import { awsCalls, installAwsStandin, REPOZO_STANDIN, treeOf } from "../helpers/backupStandins";
 import { installRelocated, installTestHost, runHostScript, STANDIN_APP } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
-import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { requireBinaries, run, RunResult, sleepMs, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 describeAsRoot(
@@ -148,7 +148,7 @@ describeAsRoot(
             appendTransactions(20_000);
             writeBlob("0x00/0x00/0x03/0x0400.blob");
             const calls = awsCalls(buckets).length;
-            run("sleep", ["1.1"]);
+            sleepMs(1100);
             const r = script("plone-backup");
             expectOk(r);
             expect(r.stdout).to.include("repozo stand-in: incremental backup");
@@ -178,7 +178,7 @@ describeAsRoot(
             const r = script("plone-backup", "--no-offsite");
             expectOk(r);
             expect(fs.readdirSync(s3("filestorage")).filter((n) => n.startsWith("2020"))).to.have.length(6);
-            run("sleep", ["1.1"]);
+            sleepMs(1100);
             const again = script("plone-backup");
             expectOk(again);
             expect(again.stdout).to.include("removed 2020-01-01-00-00-00.fsz from the bucket (older than 35 days)");

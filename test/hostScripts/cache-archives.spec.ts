@@ -9,7 +9,7 @@ import * as path from "path";
 import { contextOf, variantSpec } from "../helpers/appStacks";
 import { freePorts } from "../helpers/ports";
 import { FixtureRepo, installTestHost, runHostScript, STANDIN_COMMANDS } from "../helpers/standin";
-import { requireBinaries, run, tempDir } from "../helpers/system";
+import { requireBinaries, run, sleepMs, tempDir } from "../helpers/system";
 
 const SERVER = `
 import base64, http.server, sys
@@ -85,7 +85,7 @@ describeAsRoot("plone-deploy build: cache archives", "plone-deploy runs as root"
         });
         const { ctx, host } = contextOf(spec);
         installed = installTestHost({ ...ctx, secrets: { ...ctx.secrets, cacheArchivePassword: password } }, host("app-1"), root, {}, {});
-        for (let i = 0; i < 50 && run("curl", ["-s", "-o", "/dev/null", `http://127.0.0.1:${port}/downloads.tgz`]).status !== 0; i++) run("sleep", ["0.1"]);
+        for (let i = 0; i < 50 && run("curl", ["-s", "-o", "/dev/null", `http://127.0.0.1:${port}/downloads.tgz`]).status !== 0; i++) sleepMs(100);
         fs.rmSync(requestLog, { force: true });
         fs.rmSync(argvLog, { force: true });
     });

@@ -17,7 +17,7 @@ import { contextOf, variantSpec } from "../helpers/appStacks";
 import { freePortRange, freePorts } from "../helpers/ports";
 import { FixtureRepo, httpGet, installTestHost, runHostScript, STANDIN_COMMANDS, startHostScript } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
-import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { requireBinaries, RunResult, sleepMs, tempDir } from "../helpers/system";
 
 interface StandinEvent {
     time: number;
@@ -280,7 +280,7 @@ export function deployHostSuite(part: DeploySuitePart): (this: Mocha.Suite) => v
             clearEvents();
             // A request that takes 4 s, in flight on client1 when the restart begins.
             const slow = slowRequest(client(1), 4);
-            run("sleep", ["0.5"]);
+            sleepMs(500);
             const r = script("plone-restart");
             expectOk(r);
             const { code, out } = await slow;
@@ -365,7 +365,7 @@ export function deployHostSuite(part: DeploySuitePart): (this: Mocha.Suite) => v
             install({ clientCount: 1 });
             clearEvents();
             const slow = slowRequest(client(2), 3);
-            run("sleep", ["0.5"]);
+            sleepMs(500);
             const r = script("plone-deploy");
             expectOk(r);
             expect(r.stdout).to.match(/building releases\/\d{14} from main at [0-9a-f]{12} \((new commit|deploy.cfg changed)\)/);
@@ -461,7 +461,7 @@ export function deployHostSuite(part: DeploySuitePart): (this: Mocha.Suite) => v
             fs.mkdirSync(path.dirname(lockFile), { recursive: true });
             const holder = spawn("flock", [lockFile, "sleep", "3"], { stdio: "ignore" });
             try {
-                run("sleep", ["0.5"]);
+                sleepMs(500);
                 const started = Date.now();
                 const r = script("plone-deploy");
                 expectOk(r);

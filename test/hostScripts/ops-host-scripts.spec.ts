@@ -24,7 +24,7 @@ import { firstFrontend, variantContext } from "../helpers/frontend";
 import { prepareDebianFiles, Processes, rootedLayout, writeFiles } from "../helpers/frontendDaemons";
 import { FixtureRepo, httpGet, installRelocated, installTestHost, STANDIN_COMMANDS } from "../helpers/standin";
 import { TempSupervisord } from "../helpers/supervisord";
-import { requireBinaries, run, RunResult, tempDir } from "../helpers/system";
+import { requireBinaries, run, RunResult, sleepMs, tempDir } from "../helpers/system";
 import { describeAsRoot } from "../helpers/privileges";
 
 const expectOk = (r: RunResult) => expect(r.status, `${r.stdout}\n${r.stderr}`).to.equal(0);
@@ -180,7 +180,7 @@ describeAsRoot(
             expect(fs.readFileSync(`${tmp.dir}/log/zeopack.log`, "utf8")).to.match(/zeopack: start \(plone-pack\): bin\/zeopack -D 5[\s\S]*zeopack: done/);
             const holder = spawn("flock", [`${tmp.dir}/lock/plone-aws-zeopack.lock`, "sleep", "3"], { stdio: "ignore" });
             try {
-                run("sleep", ["0.5"]);
+                sleepMs(500);
                 const busy = script("plone-pack");
                 expect(busy.status).to.equal(1);
                 expect(busy.stderr).to.include("the scheduled zeopack is running now");
