@@ -7,7 +7,7 @@ export function usageError(message: string, usage: string): number {
     return 1;
 }
 
-export type ErrorClass = new (...args: never[]) => Error;
+type ErrorClass = new (...args: never[]) => Error;
 
 /**
  * Where a command writes, and the directory its default and relative paths start from: the
