@@ -303,7 +303,7 @@ describe("ops: the runner over a stand-in ssh", function () {
     const ssh = installSshStandin(path.join(tmp.dir, "ssh"));
     after(() => tmp.cleanup());
 
-    /** The environment of a call: the stand-in ssh, and the exit status it gives each address. */
+    /** The environment of a call: the stand-in ssh, and the exit status it gives each address. Clears the stand-in's log, so ssh.calls() lists this call's connections only. */
     const standinEnv = (exits: Record<string, number> = {}, failOn?: string, extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv => {
         fs.rmSync(ssh.log, { force: true });
         const env: NodeJS.ProcessEnv = { ...process.env, PLONE_AWS_SSH: ssh.program, SSH_STANDIN_LOG: ssh.log, ...extraEnv };
