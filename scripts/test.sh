@@ -128,10 +128,17 @@ fi
 # (namespaces, a bridge per subnet, the teardown of stale runs) run after them: the teardown's
 # spec alone, then the others side by side (REHEARSAL_ALONE above).
 mapfile -t specs < <(spec_files)
-status=0
-suites --parallel --jobs "${PLONE_AWS_TEST_JOBS:-4}" "${specs[@]}" || status=$?
 mapfile -t rehearsal_alone < <(rehearsal_specs alone)
 mapfile -t rehearsal_pooled < <(rehearsal_specs pooled)
+# Without PLONE_AWS_REHEARSAL=1 the rehearsal's specs only say that they are skipped, and why: they
+# join the parallel pass (at its end) rather than start mocha twice more.
+if [ "${PLONE_AWS_REHEARSAL:-}" != 1 ]; then
+  specs+=("${rehearsal_alone[@]}" "${rehearsal_pooled[@]}")
+  rehearsal_alone=()
+  rehearsal_pooled=()
+fi
+status=0
+suites --parallel --jobs "${PLONE_AWS_TEST_JOBS:-4}" "${specs[@]}" || status=$?
 if [ "${#rehearsal_alone[@]}" -gt 0 ]; then suites "${rehearsal_alone[@]}" || status=$?; fi
 if [ "${#rehearsal_pooled[@]}" -gt 0 ]; then
   suites --parallel --jobs "${PLONE_AWS_REHEARSAL_JOBS:-2}" "${rehearsal_pooled[@]}" || status=$?

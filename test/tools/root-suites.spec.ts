@@ -24,8 +24,11 @@ const SCRATCH_SPECS = [
     "test/rehearsal/teardown.spec.ts",
 ];
 
-/** scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls. */
-function runTestSh(uid: number, sudoWorks: boolean, failingMocha = "", specs: string[] = []): { result: RunResult; calls: string[] } {
+/**
+ * scripts/test.sh in a scratch tree, with stand-ins for id, sudo and npx that log their calls; with
+ * the rehearsal asked for (PLONE_AWS_REHEARSAL=1, as CI runs it) unless `rehearsal` is false.
+ */
+function runTestSh(uid: number, sudoWorks: boolean, failingMocha = "", specs: string[] = [], rehearsal = true): { result: RunResult; calls: string[] } {
     const { dir, cleanup } = tempDir("test-sh");
     try {
         fs.mkdirSync(path.join(dir, "scripts"));
@@ -51,6 +54,8 @@ function runTestSh(uid: number, sudoWorks: boolean, failingMocha = "", specs: st
         const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}/bin:/usr/bin:/bin` };
         delete env.PLONE_AWS_TEST_JOBS;
         delete env.PLONE_AWS_REHEARSAL_JOBS;
+        if (rehearsal) env.PLONE_AWS_REHEARSAL = "1";
+        else delete env.PLONE_AWS_REHEARSAL;
         const result = run("bash", [path.join(dir, "scripts", "test.sh"), ...specs], { env });
         const calls = fs
             .readFileSync(log, "utf8")
@@ -84,6 +89,12 @@ describe("npm test and the @root suites", function () {
             `npx --no-install mocha ${REHEARSAL}`,
             `npx --no-install mocha ${REHEARSAL_POOLED}`,
         ]);
+    });
+
+    it("without the rehearsal (a newcomer's npm test): one pass, the rehearsal's specs at its end, where they say why they are skipped", () => {
+        const { result, calls } = runTestSh(0, true, "", [], false);
+        expect(result.status).to.equal(0);
+        expect(checksFirst(calls)).to.deep.equal([`npx --no-install mocha ${PARALLEL} ${REHEARSAL} ${REHEARSAL_POOLED.replace("--parallel --jobs 2 ", "")}`]);
     });
 
     it("as a user with passwordless sudo (GitHub's runner): the rest as the user, then only the @root suites under sudo, with PATH and sbin kept", () => {
